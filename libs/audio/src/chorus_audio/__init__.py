@@ -1,0 +1,20 @@
+"""Audio plumbing shared by Chorus services: resampling, OpenAI output encoders, decoding."""
+
+from chorus_audio.decode import DecodedAudio, UndecodableAudio, decode_audio
+from chorus_audio.encoders import StreamEncoder, finalize_wav, open_encoder, wav_header
+from chorus_audio.formats import OUTPUT_SAMPLE_RATE, AudioFormat, content_type
+from chorus_audio.resample import Resampler
+
+__all__ = [
+    "OUTPUT_SAMPLE_RATE",
+    "AudioFormat",
+    "DecodedAudio",
+    "Resampler",
+    "StreamEncoder",
+    "UndecodableAudio",
+    "content_type",
+    "decode_audio",
+    "finalize_wav",
+    "open_encoder",
+    "wav_header",
+]

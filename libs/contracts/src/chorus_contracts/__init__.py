@@ -1,0 +1,70 @@
+"""Contracts shared by every Chorus service."""
+
+from chorus_contracts.errors import (
+    ChorusError,
+    ClientError,
+    ErrorBody,
+    ErrorDetail,
+    InternalError,
+    InvalidRequest,
+    PayloadTooLarge,
+    ProviderBusy,
+    ServiceUnavailable,
+    UnknownModel,
+    UnknownVoice,
+    UpstreamError,
+    UpstreamTimeout,
+    error_from_response,
+)
+from chorus_contracts.provider import (
+    CONTRACT_VERSION,
+    SAMPLE_RATE_HEADER,
+    Capabilities,
+    SynthesisRequest,
+    VoiceInfo,
+    pcm_content_type,
+)
+from chorus_contracts.routing import BreakerPolicy, RetryPolicy, RoutingPolicy
+from chorus_contracts.settings import ConfigurationError, ServiceSettings
+from chorus_contracts.speech import (
+    MAX_SPEED,
+    MIN_SPEED,
+    ResponseFormat,
+    SpeechRequest,
+    StreamFormat,
+    VoiceId,
+)
+
+__all__ = [
+    "CONTRACT_VERSION",
+    "MAX_SPEED",
+    "MIN_SPEED",
+    "SAMPLE_RATE_HEADER",
+    "BreakerPolicy",
+    "Capabilities",
+    "ChorusError",
+    "ClientError",
+    "ConfigurationError",
+    "ErrorBody",
+    "ErrorDetail",
+    "InternalError",
+    "InvalidRequest",
+    "PayloadTooLarge",
+    "ProviderBusy",
+    "ResponseFormat",
+    "RetryPolicy",
+    "RoutingPolicy",
+    "ServiceSettings",
+    "ServiceUnavailable",
+    "SpeechRequest",
+    "StreamFormat",
+    "SynthesisRequest",
+    "UnknownModel",
+    "UnknownVoice",
+    "UpstreamError",
+    "UpstreamTimeout",
+    "VoiceId",
+    "VoiceInfo",
+    "error_from_response",
+    "pcm_content_type",
+]

@@ -1,0 +1,171 @@
+"""One error taxonomy for every Chorus service.
+
+Each error knows its HTTP status, its OpenAI error `type`, a stable `code`, and whether
+another attempt (on the same or another provider) could succeed. Services map these to
+responses in exactly one place; the router rebuilds them from a provider's error body.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+
+class ErrorDetail(BaseModel):
+    """The body of an error: OpenAI's shape plus `retryable` for the provider contract."""
+
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+    retryable: bool = False
+
+
+class ErrorBody(BaseModel):
+    """`{"error": {...}}`, as OpenAI clients and the router parse it."""
+
+    error: ErrorDetail
+
+
+class ChorusError(Exception):
+    """Base of the taxonomy; subclasses fix status, type, code and retryability."""
+
+    status: ClassVar[int] = 500
+    type: ClassVar[str] = "server_error"
+    code: ClassVar[str] = "internal_error"
+    retryable: ClassVar[bool] = False
+
+    def __init__(
+        self, message: str, *, param: str | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.retry_after = retry_after
+
+    def body(self) -> ErrorBody:
+        return ErrorBody(
+            error=ErrorDetail(
+                message=self.message,
+                type=self.type,
+                param=self.param,
+                code=self.code,
+                retryable=self.retryable,
+            )
+        )
+
+    def headers(self) -> dict[str, str]:
+        if self.retry_after is None:
+            return {}
+        return {"Retry-After": str(max(1, round(self.retry_after)))}
+
+
+class ClientError(ChorusError):
+    """The request itself is wrong: never retried, never counted against a provider."""
+
+    status = 400
+    type = "invalid_request_error"
+    code = "invalid_request"
+
+
+class InvalidRequest(ClientError):
+    """A field is missing, malformed or out of range."""
+
+
+class PayloadTooLarge(ClientError):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnknownModel(ClientError):
+    status = 404
+    code = "model_not_found"
+
+
+class UnknownVoice(ClientError):
+    status = 404
+    code = "voice_not_found"
+
+
+class ProviderBusy(ChorusError):
+    """The provider is at its concurrency limit: try elsewhere, honour Retry-After."""
+
+    status = 429
+    type = "rate_limit_error"
+    code = "provider_busy"
+    retryable = True
+
+
+class UpstreamError(ChorusError):
+    """The engine or the vendor behind the provider failed."""
+
+    status = 502
+    code = "upstream_error"
+    retryable = True
+
+
+class ServiceUnavailable(ChorusError):
+    """Not ready yet, overloaded, or (at the router) no provider left to try."""
+
+    status = 503
+    code = "service_unavailable"
+    retryable = True
+
+
+class UpstreamTimeout(ChorusError):
+    status = 504
+    code = "upstream_timeout"
+    retryable = True
+
+
+class InternalError(ChorusError):
+    """A bug of ours; the message never carries internals."""
+
+
+_BY_CODE: dict[str, type[ChorusError]] = {
+    cls.code: cls
+    for cls in (
+        InvalidRequest,
+        PayloadTooLarge,
+        UnknownModel,
+        UnknownVoice,
+        ProviderBusy,
+        UpstreamError,
+        ServiceUnavailable,
+        UpstreamTimeout,
+        InternalError,
+    )
+}
+
+_BY_STATUS: dict[int, type[ChorusError]] = {
+    400: InvalidRequest,
+    404: UnknownVoice,
+    413: PayloadTooLarge,
+    422: InvalidRequest,
+    429: ProviderBusy,
+    502: UpstreamError,
+    503: ServiceUnavailable,
+    504: UpstreamTimeout,
+}
+
+
+def error_from_response(
+    status: int, payload: Any, retry_after: float | None = None
+) -> ChorusError:
+    """Rebuild the typed error a provider answered with; unknown bodies fall back on status."""
+    message = f"provider answered HTTP {status}"
+    param: str | None = None
+    cls: type[ChorusError] | None = None
+    try:
+        detail = ErrorBody.model_validate(payload).error
+    except ValueError:
+        detail = None
+    if detail is not None:
+        message, param = detail.message, detail.param
+        cls = _BY_CODE.get(detail.code or "")
+    if cls is None:
+        cls = _BY_STATUS.get(status)
+    if cls is None:
+        cls = ClientError if 400 <= status < 500 else UpstreamError
+    return cls(message, param=param, retry_after=retry_after)

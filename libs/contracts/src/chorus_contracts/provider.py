@@ -1,0 +1,52 @@
+"""The provider HTTP contract, version 1: what the router and every provider exchange."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+CONTRACT_VERSION = 1
+SAMPLE_RATE_HEADER = "X-Sample-Rate"
+
+
+def pcm_content_type(sample_rate: int) -> str:
+    return f"audio/L16;rate={sample_rate};channels=1"
+
+
+class VoiceInfo(BaseModel):
+    id: str
+    name: str
+    language: str | None = None
+    gender: str | None = None
+
+
+class Capabilities(BaseModel):
+    """`GET /v1/capabilities`: what a provider can do, as the router's catalog shows it."""
+
+    provider: str
+    engine: str
+    models: list[str]
+    voices: list[VoiceInfo]
+    languages: list[str]
+    sample_rate: int
+    max_text_length: int
+    streaming: bool
+    voice_cloning: bool = False
+    instructions: bool = False
+    speed_range: tuple[float, float] = (0.25, 4.0)
+    contract_version: int = CONTRACT_VERSION
+
+
+class SynthesisRequest(BaseModel):
+    """`POST /v1/synthesize`: the body is answered with streamed s16le mono PCM."""
+
+    text: str = Field(min_length=1)
+    voice: str = Field(min_length=1, max_length=200)
+    model: str | None = None
+    speed: float = Field(default=1.0, gt=0, le=10)
+    language: str | None = None
+    instructions: str | None = None
+    voice_reference: str | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)
+    request_id: str | None = None

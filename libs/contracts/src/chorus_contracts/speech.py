@@ -1,0 +1,57 @@
+"""The OpenAI `POST /v1/audio/speech` request, with Chorus's extensions."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+ResponseFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]
+StreamFormat = Literal["audio", "sse"]
+
+MIN_SPEED = 0.25
+MAX_SPEED = 4.0
+
+
+class VoiceId(BaseModel):
+    """OpenAI's custom-voice form: `voice={"id": "voice_..."}`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=200)
+
+
+class SpeechRequest(BaseModel):
+    """Fields follow OpenAI's contract; unknown fields are refused, as OpenAI does."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(min_length=1, max_length=200)
+    input: str
+    voice: str | VoiceId
+    instructions: str | None = Field(default=None, max_length=4096)
+    response_format: ResponseFormat = "mp3"
+    speed: float = Field(default=1.0, ge=MIN_SPEED, le=MAX_SPEED)
+    stream_format: StreamFormat = "audio"
+    # Chorus extensions.
+    stream: bool = True
+    lang_code: str | None = Field(default=None, max_length=32)
+    extra_params: dict[str, Any] = Field(default_factory=dict, max_length=32)
+
+    @field_validator("input")
+    @classmethod
+    def _input_has_words(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("input must contain text to speak")
+        return value
+
+    @field_validator("voice")
+    @classmethod
+    def _voice_named(cls, value: str | VoiceId) -> str | VoiceId:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("voice must not be empty")
+        return value
+
+    @property
+    def voice_name(self) -> str:
+        return self.voice.id if isinstance(self.voice, VoiceId) else self.voice

@@ -1,0 +1,18 @@
+"""Turn a TTS Engine into a Chorus provider service (contract v1)."""
+
+from chorus_provider.admission import Admission
+from chorus_provider.app import create_provider_app
+from chorus_provider.engine import Engine, SentenceEngine
+from chorus_provider.sentences import split_sentences
+from chorus_provider.serve import serve_provider
+from chorus_provider.settings import ProviderSettings
+
+__all__ = [
+    "Admission",
+    "Engine",
+    "ProviderSettings",
+    "SentenceEngine",
+    "create_provider_app",
+    "serve_provider",
+    "split_sentences",
+]

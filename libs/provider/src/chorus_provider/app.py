@@ -1,0 +1,197 @@
+"""The one app factory: any Engine becomes a provider service speaking contract v1."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from chorus_contracts import (
+    SAMPLE_RATE_HEADER,
+    Capabilities,
+    ChorusError,
+    InternalError,
+    InvalidRequest,
+    ServiceUnavailable,
+    SynthesisRequest,
+    pcm_content_type,
+)
+from chorus_provider.admission import Admission
+from chorus_provider.engine import Engine
+from chorus_provider.metrics import ProviderMetrics
+from chorus_provider.settings import ProviderSettings
+
+log = logging.getLogger("chorus.provider")
+
+
+class _EngineState:
+    """Whether the engine has loaded, and why not if it failed."""
+
+    def __init__(self) -> None:
+        self.ready = False
+        self.failure: str | None = None
+
+
+def create_provider_app(engine: Engine, settings: ProviderSettings) -> FastAPI:
+    """Build the provider HTTP service for `engine`; the engine loads in the background."""
+    state = _EngineState()
+    metrics = ProviderMetrics(settings.name)
+    admission = Admission(settings.max_concurrency, settings.max_queue, settings.queue_timeout_s)
+
+    async def load_engine() -> None:
+        started = time.perf_counter()
+        try:
+            await engine.load()
+        except Exception as exc:
+            state.failure = f"engine failed to load: {exc}"
+            log.exception("engine %s failed to load", settings.name)
+            return
+        metrics.load_seconds.set(time.perf_counter() - started)
+        metrics.ready.set(1)
+        state.ready = True
+        log.info("engine %s ready in %.2fs", settings.name, time.perf_counter() - started)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        loading = asyncio.create_task(load_engine())
+        yield
+        loading.cancel()
+        with suppress(asyncio.CancelledError):
+            await loading
+        await engine.close()
+
+    app = FastAPI(title=f"Chorus provider: {settings.name}", lifespan=lifespan)
+
+    def require_ready() -> None:
+        if not state.ready:
+            raise ServiceUnavailable(state.failure or "engine is loading", retry_after=2)
+
+    @app.exception_handler(ChorusError)
+    async def _typed_error(_: Request, exc: ChorusError) -> JSONResponse:
+        return JSONResponse(exc.body().model_dump(), status_code=exc.status, headers=exc.headers())
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_body(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        param = ".".join(str(p) for p in first["loc"] if p != "body") or None
+        err = InvalidRequest(f"{param or 'body'}: {first['msg']}", param=param)
+        return JSONResponse(err.body().model_dump(), status_code=422)
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        if state.failure:
+            return JSONResponse({"status": "failed", "reason": state.failure}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        if not state.ready:
+            reason = state.failure or "engine is loading"
+            return JSONResponse({"status": "not ready", "reason": reason}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/metrics")
+    async def prometheus() -> Response:
+        metrics.queued.set(admission.waiting)
+        metrics.in_flight.set(admission.running)
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/v1/capabilities")
+    async def capabilities() -> Capabilities:
+        require_ready()
+        return engine.capabilities()
+
+    @app.post("/v1/synthesize")
+    async def synthesize(body: SynthesisRequest) -> StreamingResponse:
+        require_ready()
+        caps = engine.capabilities()
+        if len(body.text) > caps.max_text_length:
+            raise InvalidRequest(
+                f"text is {len(body.text)} characters; this provider takes at most "
+                f"{caps.max_text_length}",
+                param="text",
+            )
+        stream = _SynthesisStream(engine, body, admission, metrics, caps.sample_rate)
+        first = await stream.start()
+        return StreamingResponse(
+            stream.rest(first),
+            media_type=pcm_content_type(caps.sample_rate),
+            headers={SAMPLE_RATE_HEADER: str(caps.sample_rate)},
+        )
+
+    return app
+
+
+class _SynthesisStream:
+    """One synthesis: holds an engine slot from admission until the last chunk or a cancel."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        request: SynthesisRequest,
+        admission: Admission,
+        metrics: ProviderMetrics,
+        sample_rate: int,
+    ) -> None:
+        self._engine = engine
+        self._request = request
+        self._admission = admission
+        self._metrics = metrics
+        self._bytes_per_second = 2 * sample_rate
+        self._slot = admission.slot()
+        self._chunks: AsyncIterator[bytes] | None = None
+        self._started = time.perf_counter()
+
+    async def start(self) -> bytes:
+        """Admit the request and produce the first chunk, so early errors get a status."""
+        try:
+            await self._slot.__aenter__()
+        except ChorusError as exc:
+            self._metrics.outcome(exc.code)
+            raise
+        try:
+            self._chunks = aiter(self._engine.synthesize(self._request))
+            first = await anext(self._chunks)
+        except BaseException as exc:
+            await self._finish("error" if not isinstance(exc, ChorusError) else exc.code)
+            if isinstance(exc, StopAsyncIteration):
+                raise InternalError("engine produced no audio") from None
+            if isinstance(exc, ChorusError | asyncio.CancelledError):
+                raise
+            log.exception("engine failed before the first chunk")
+            raise InternalError("engine failed before producing audio") from None
+        self._metrics.first_chunk_seconds.observe(time.perf_counter() - self._started)
+        return first
+
+    async def rest(self, first: bytes) -> AsyncIterator[bytes]:
+        assert self._chunks is not None
+        outcome = "cancelled"
+        produced = len(first)
+        try:
+            yield first
+            async for chunk in self._chunks:
+                produced += len(chunk)
+                yield chunk
+            outcome = "ok"
+        except Exception:
+            outcome = "aborted"
+            log.exception("engine failed mid-stream; aborting the response")
+            raise
+        finally:
+            self._metrics.audio_seconds.inc(produced / self._bytes_per_second)
+            await self._finish(outcome)
+
+    async def _finish(self, outcome: str) -> None:
+        if self._chunks is not None and hasattr(self._chunks, "aclose"):
+            with suppress(Exception):
+                await self._chunks.aclose()
+        self._metrics.synthesis_seconds.observe(time.perf_counter() - self._started)
+        self._metrics.outcome(outcome)
+        await self._slot.__aexit__(None, None, None)

@@ -1,0 +1,67 @@
+"""The Engine: the only part that differs between provider services."""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+
+from chorus_contracts import Capabilities, InvalidRequest, SynthesisRequest
+
+from chorus_provider.sentences import split_sentences
+
+
+class Engine(ABC):
+    """A TTS engine behind the provider contract.
+
+    `load()` runs once at start-up (the service is not ready until it returns);
+    `synthesize()` yields s16le mono PCM at `capabilities().sample_rate`. Errors raised
+    before the first chunk become typed HTTP errors; later ones abort the stream.
+    """
+
+    @abstractmethod
+    async def load(self) -> None: ...
+
+    @abstractmethod
+    def capabilities(self) -> Capabilities: ...
+
+    @abstractmethod
+    def synthesize(self, request: SynthesisRequest) -> AsyncIterator[bytes]: ...
+
+    async def close(self) -> None:
+        """Release what `load()` took; the default has nothing to release."""
+
+
+class SentenceEngine(Engine):
+    """A local engine whose CPU-bound work runs sentence by sentence in worker threads.
+
+    Audio leaves after each sentence, and a cancelled request stops at the next sentence
+    boundary instead of synthesizing the rest of the text for nobody.
+    """
+
+    def __init__(self, *, workers: int, max_sentence_chars: int) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="engine")
+        self._max_sentence_chars = max_sentence_chars
+
+    @abstractmethod
+    def check(self, request: SynthesisRequest) -> None:
+        """Refuse what this engine cannot do (unknown voice, bad extra) before any audio."""
+
+    @abstractmethod
+    def render(self, sentence: str, request: SynthesisRequest) -> bytes:
+        """Synthesize one sentence to PCM; blocking, called in a worker thread."""
+
+    async def synthesize(self, request: SynthesisRequest) -> AsyncIterator[bytes]:
+        self.check(request)
+        sentences = split_sentences(request.text, self._max_sentence_chars)
+        if not sentences:
+            raise InvalidRequest("text contains nothing to speak", param="text")
+        loop = asyncio.get_running_loop()
+        for sentence in sentences:
+            pcm = await loop.run_in_executor(self._executor, self.render, sentence, request)
+            if pcm:
+                yield pcm
+
+    async def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

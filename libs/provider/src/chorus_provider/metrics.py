@@ -1,0 +1,57 @@
+"""Prometheus metrics of one provider service, in a registry of its own (no globals)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+# TTS latencies span tens of milliseconds to tens of seconds.
+LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+
+
+class ProviderMetrics:
+    def __init__(self, provider: str) -> None:
+        self.registry = CollectorRegistry()
+        labels = {"provider": provider}
+        self.requests = Counter(
+            "chorus_provider_requests",
+            "Synthesis requests by outcome",
+            ["provider", "outcome"],
+            registry=self.registry,
+        )
+        self.in_flight = Gauge(
+            "chorus_provider_in_flight_requests",
+            "Syntheses holding an engine slot",
+            registry=self.registry,
+        )
+        self.queued = Gauge(
+            "chorus_provider_queued_requests",
+            "Requests waiting for an engine slot",
+            registry=self.registry,
+        )
+        self.ready = Gauge(
+            "chorus_provider_ready", "1 once the engine is loaded", registry=self.registry
+        )
+        self.load_seconds = Gauge(
+            "chorus_provider_engine_load_seconds", "Engine load time", registry=self.registry
+        )
+        self.synthesis_seconds = Histogram(
+            "chorus_provider_synthesis_seconds",
+            "Wall time of a whole synthesis",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.first_chunk_seconds = Histogram(
+            "chorus_provider_first_chunk_seconds",
+            "Time from request to the first PCM chunk",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.audio_seconds = Counter(
+            "chorus_provider_audio_seconds",
+            "Seconds of audio produced",
+            registry=self.registry,
+        )
+        self._labels = labels
+
+    def outcome(self, outcome: str) -> None:
+        self.requests.labels(provider=self._labels["provider"], outcome=outcome).inc()

@@ -1,0 +1,22 @@
+"""Settings every provider service shares; each provider subclasses with its own prefix."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from chorus_contracts import ServiceSettings
+
+
+class ProviderSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="CHORUS_PROVIDER_", extra="forbid")
+
+    name: str = Field(default="provider", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8100, ge=1, le=65535)
+    max_concurrency: int = Field(default=2, ge=1, le=256)
+    max_queue: int = Field(default=16, ge=0, le=10_000)
+    queue_timeout_s: float = Field(default=10.0, gt=0, le=600)
+    max_text_length: int = Field(default=4096, ge=1, le=1_000_000)
+    max_sentence_chars: int = Field(default=300, ge=20, le=5000)
+    log_level: str = Field(default="info", pattern=r"^(critical|error|warning|info|debug)$")

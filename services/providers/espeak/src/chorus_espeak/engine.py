@@ -1,0 +1,137 @@
+"""espeak-ng run as a subprocess per sentence; WAV on stdout is stripped to raw PCM."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+from chorus_contracts import (
+    Capabilities,
+    InvalidRequest,
+    SynthesisRequest,
+    UnknownVoice,
+    UpstreamError,
+    VoiceInfo,
+)
+from chorus_espeak.settings import EspeakSettings
+from chorus_provider import SentenceEngine
+
+SAMPLE_RATE = 22_050
+# espeak-ng's -s accepts 80..~800 words per minute (above 450 it uses its sonic speed-up).
+MIN_WPM, MAX_WPM = 80, 700
+
+
+@dataclass(frozen=True)
+class _Catalog:
+    voices: dict[str, VoiceInfo]
+    variants: frozenset[str]
+
+
+class EspeakEngine(SentenceEngine):
+    def __init__(self, settings: EspeakSettings) -> None:
+        super().__init__(
+            workers=settings.max_concurrency, max_sentence_chars=settings.max_sentence_chars
+        )
+        self._settings = settings
+        self._catalog = _Catalog({}, frozenset())
+
+    async def load(self) -> None:
+        binary = shutil.which(self._settings.binary)
+        if binary is None:
+            raise RuntimeError(
+                f"{self._settings.binary} not found on PATH (Debian: apt-get install espeak-ng)"
+            )
+        voices_table = await _run_listing(binary, "--voices")
+        variants_table = await _run_listing(binary, "--voices=variant")
+        self._binary = binary
+        self._catalog = _Catalog(_parse_voices(voices_table), _parse_variants(variants_table))
+
+    def capabilities(self) -> Capabilities:
+        voices = list(self._catalog.voices.values())
+        base = self._settings.base_words_per_minute
+        return Capabilities(
+            provider=self._settings.name,
+            engine="espeak-ng",
+            models=self._settings.models,
+            voices=voices,
+            languages=sorted({v.language for v in voices if v.language}),
+            sample_rate=SAMPLE_RATE,
+            max_text_length=self._settings.max_text_length,
+            streaming=True,
+            speed_range=(round(MIN_WPM / base, 3), round(MAX_WPM / base, 3)),
+        )
+
+    def check(self, request: SynthesisRequest) -> None:
+        base, _, variant = request.voice.partition("+")
+        if base not in self._catalog.voices:
+            raise UnknownVoice(f"espeak-ng has no voice '{base}'", param="voice")
+        if variant and variant not in self._catalog.variants:
+            raise UnknownVoice(f"espeak-ng has no voice variant '{variant}'", param="voice")
+        if request.language and request.language.lower() not in self._catalog.voices:
+            raise InvalidRequest(
+                f"espeak-ng has no language '{request.language}'", param="lang_code"
+            )
+
+    def render(self, sentence: str, request: SynthesisRequest) -> bytes:
+        wpm = min(MAX_WPM, max(MIN_WPM, round(self._settings.base_words_per_minute * request.speed)))
+        voice = request.voice
+        if request.language:
+            _, _, variant = voice.partition("+")
+            voice = request.language.lower() + (f"+{variant}" if variant else "")
+        # Text goes through stdin, never argv: it cannot be taken for an option.
+        done = subprocess.run(
+            [self._binary, "--stdout", "-b", "1", "-v", voice, "-s", str(wpm)],
+            input=sentence.encode("utf-8"),
+            capture_output=True,
+            timeout=self._settings.render_timeout_s,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise UpstreamError(f"espeak-ng exited with {done.returncode}")
+        return _wav_payload(done.stdout)
+
+
+async def _run_listing(binary: str, flag: str) -> str:
+    proc = await asyncio.create_subprocess_exec(
+        binary, flag, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"espeak-ng {flag} failed: {err.decode(errors='replace')[:200]}")
+    return out.decode("utf-8", errors="replace")
+
+
+def _parse_voices(table: str) -> dict[str, VoiceInfo]:
+    """Rows of `espeak-ng --voices`: Pty, Language, Age/Gender, VoiceName, File, ..."""
+    voices: dict[str, VoiceInfo] = {}
+    for line in table.splitlines()[1:]:
+        cols = line.split()
+        # mbrola voices ("mb/...") need separately installed diphone databases.
+        if len(cols) < 5 or cols[4].startswith("mb/"):
+            continue
+        language, age_gender, name = cols[1], cols[2], cols[3]
+        gender = {"M": "male", "F": "female"}.get(age_gender.rpartition("/")[2])
+        voices[language] = VoiceInfo(
+            id=language, name=name.replace("_", " "), language=language, gender=gender
+        )
+    return voices
+
+
+def _parse_variants(table: str) -> frozenset[str]:
+    names = set()
+    for line in table.splitlines()[1:]:
+        cols = line.split()
+        if len(cols) >= 5 and cols[4].startswith("!v/"):
+            names.add(cols[4][3:])
+    return frozenset(names)
+
+
+def _wav_payload(wav: bytes) -> bytes:
+    """The sample data of espeak-ng's WAV (its size fields are placeholders when streamed)."""
+    at = wav.find(b"data", 12)
+    if wav[:4] != b"RIFF" or at < 0:
+        raise UpstreamError("espeak-ng produced no WAV audio")
+    payload = wav[at + 8 :]
+    return payload[: len(payload) - len(payload) % 2]

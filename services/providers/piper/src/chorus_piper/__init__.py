@@ -1,0 +1,1 @@
+"""Piper as a Chorus provider: fast neural voices on CPU (onnxruntime)."""

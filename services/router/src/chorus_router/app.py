@@ -1,0 +1,59 @@
+"""The router app: handlers, error mapping, and the background work of a live registry."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+import httpx
+from fastapi import FastAPI
+
+from chorus_router.body_limit import BodyLimit
+from chorus_router.errors import install_error_handlers
+from chorus_router.handlers import catalog, health, models, speech
+from chorus_router.pool import ProviderPool
+from chorus_router.registry import FileRegistrySource
+from chorus_router.routing import SpeechRouter
+from chorus_router.services import RouterServices
+from chorus_router.settings import RouterSettings
+
+
+def create_app(settings: RouterSettings) -> FastAPI:
+    source = FileRegistrySource(settings.registry_file, settings.registry_reload_interval_s)
+    initial = source.initial()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client = httpx.AsyncClient(
+            timeout=httpx.Timeout(30.0, connect=settings.provider_connect_timeout_s),
+            limits=httpx.Limits(max_connections=512, max_keepalive_connections=64),
+        )
+        pool = ProviderPool(client, settings.provider_poll_interval_s)
+        pool.update(initial)
+        app.state.services = RouterServices(settings, client, pool, SpeechRouter(pool, client))
+        background = [
+            asyncio.create_task(pool.poll_forever(), name="provider-poll"),
+            asyncio.create_task(source.watch(pool.update), name="registry-watch"),
+        ]
+        try:
+            yield
+        finally:
+            for task in background:
+                task.cancel()
+            for task in background:
+                with suppress(asyncio.CancelledError):
+                    await task
+            await client.aclose()
+
+    app = FastAPI(
+        title="Chorus",
+        summary="OpenAI-compatible text-to-speech router",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for module in (speech, models, catalog, health):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,113 @@
+"""Which providers exist: one interface, fed by `providers.yaml` here (Kubernetes later).
+
+Updates replace the list of entries as a whole; whoever consumes them keeps per-provider
+state (breakers, capabilities) by name so that nothing in flight is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from chorus_contracts import RoutingPolicy
+
+log = logging.getLogger("chorus.router.registry")
+
+NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+
+class ProviderEntry(BaseModel):
+    """One provider as the router routes to it: where it is and which requests it takes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=NAME_PATTERN, max_length=63)
+    url: str = Field(pattern=r"^https?://")
+    enabled: bool = True
+    models: list[str] = Field(min_length=1)
+    # OpenAI voice names (alloy, nova, ...) -> this provider's voice ids.
+    voices: dict[str, str] = Field(default_factory=dict)
+    routing: RoutingPolicy = Field(default_factory=RoutingPolicy)
+
+    @field_validator("url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+
+class RegistryDocument(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    providers: list[ProviderEntry] = Field(default_factory=list)
+
+    @field_validator("providers")
+    @classmethod
+    def _unique_names(cls, providers: list[ProviderEntry]) -> list[ProviderEntry]:
+        names = [p.name for p in providers]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"provider names must be unique; repeated: {', '.join(duplicates)}")
+        return providers
+
+
+class RegistryError(ValueError):
+    """The registry file cannot be read or does not hold a valid document."""
+
+
+def read_registry_file(path: Path) -> list[ProviderEntry]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return RegistryDocument.model_validate(raw).providers
+    except OSError as exc:
+        raise RegistryError(f"cannot read registry file {path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise RegistryError(f"registry file {path} is not valid YAML: {exc}") from None
+    except ValidationError as exc:
+        raise RegistryError(f"registry file {path} is invalid: {exc}") from None
+
+
+Publish = Callable[[list[ProviderEntry]], None]
+
+
+class FileRegistrySource:
+    """Reads `providers.yaml` at start and again whenever it changes.
+
+    A broken edit is logged and ignored: the last good list stays in force.
+    """
+
+    def __init__(self, path: Path, interval_s: float) -> None:
+        self._path = path
+        self._interval_s = interval_s
+        self._seen: tuple[int, int] | None = None
+
+    def initial(self) -> list[ProviderEntry]:
+        entries = read_registry_file(self._path)
+        self._seen = self._stamp()
+        return entries
+
+    async def watch(self, publish: Publish) -> None:
+        while True:
+            await asyncio.sleep(self._interval_s)
+            stamp = self._stamp()
+            if stamp == self._seen:
+                continue
+            self._seen = stamp
+            try:
+                entries = read_registry_file(self._path)
+            except RegistryError as exc:
+                log.error("keeping the previous providers: %s", exc)
+                continue
+            log.info("registry reloaded: %s", ", ".join(e.name for e in entries) or "(none)")
+            publish(entries)
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = self._path.stat()
+        except OSError:
+            return None
+        return stat.st_mtime_ns, stat.st_size

@@ -1,0 +1,25 @@
+"""What request handlers need, built once per app and handed to them through Depends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from fastapi import Request
+
+from chorus_router.pool import ProviderPool
+from chorus_router.routing import SpeechRouter
+from chorus_router.settings import RouterSettings
+
+
+@dataclass
+class RouterServices:
+    settings: RouterSettings
+    client: httpx.AsyncClient
+    pool: ProviderPool
+    router: SpeechRouter
+
+
+def get_services(request: Request) -> RouterServices:
+    services: RouterServices = request.app.state.services
+    return services

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from chorus_contracts import ServiceSettings
+
+
+class RouterSettings(ServiceSettings):
+    """The router's one settings object (env prefix CHORUS_ROUTER_, then the YAML file)."""
+
+    model_config = SettingsConfigDict(env_prefix="CHORUS_ROUTER_", extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    registry_file: Path = Path("config/providers.yaml")
+    registry_reload_interval_s: float = Field(default=1.0, gt=0, le=60)
+    provider_poll_interval_s: float = Field(default=2.0, gt=0, le=300)
+    provider_connect_timeout_s: float = Field(default=2.0, gt=0, le=60)
+    max_input_chars: int = Field(default=4096, ge=1, le=100_000)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
+    log_level: str = Field(default="info", pattern=r"^(critical|error|warning|info|debug)$")

@@ -1,0 +1,122 @@
+"""One synthesis call to one provider, up to and including its first PCM chunk."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from chorus_contracts import (
+    SAMPLE_RATE_HEADER,
+    ChorusError,
+    ServiceUnavailable,
+    SynthesisRequest,
+    UpstreamError,
+    UpstreamTimeout,
+    error_from_response,
+)
+from chorus_router.pool import ProviderHandle
+
+_MAX_ERROR_BODY = 64 * 1024
+
+
+@dataclass
+class ProviderStream:
+    """An open provider response whose first chunk has arrived; iterate for the rest."""
+
+    provider: str
+    sample_rate: int
+    first_chunk: bytes
+    _response: httpx.Response
+    _chunks: AsyncIterator[bytes]
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """All PCM, the first chunk included; a broken provider stream raises UpstreamError."""
+        try:
+            yield self.first_chunk
+            async for chunk in self._chunks:
+                yield chunk
+        except httpx.HTTPError as exc:
+            raise UpstreamError(f"provider {self.provider} broke off the audio: {exc}") from exc
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        await self._response.aclose()
+
+
+async def open_stream(
+    client: httpx.AsyncClient, handle: ProviderHandle, request: SynthesisRequest
+) -> ProviderStream:
+    """POST /v1/synthesize and wait for the first audio, within the provider's timeouts."""
+    routing = handle.entry.routing
+    timeout = httpx.Timeout(
+        routing.first_byte_timeout_s, connect=min(2.0, routing.first_byte_timeout_s)
+    )
+    http_request = client.build_request(
+        "POST",
+        f"{handle.entry.url}/v1/synthesize",
+        json=request.model_dump(exclude_none=True),
+        headers={"X-Request-Id": request.request_id or ""},
+        timeout=timeout,
+    )
+    try:
+        async with asyncio.timeout(routing.first_byte_timeout_s):
+            response = await client.send(http_request, stream=True)
+            try:
+                if response.status_code != 200:
+                    raise await _error_of(response)
+                chunks = response.aiter_bytes()
+                first = await anext(chunks, b"")
+                if not first:
+                    raise UpstreamError(f"provider {handle.name} returned no audio")
+                rate = int(response.headers[SAMPLE_RATE_HEADER])
+            except BaseException:
+                await response.aclose()
+                raise
+    except ChorusError:
+        raise
+    except TimeoutError:
+        raise UpstreamTimeout(
+            f"provider {handle.name} sent no audio within {routing.first_byte_timeout_s:g}s"
+        ) from None
+    except httpx.TimeoutException:
+        raise UpstreamTimeout(f"provider {handle.name} timed out") from None
+    except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+        raise ServiceUnavailable(f"provider {handle.name} is unreachable: {exc}") from None
+    except (httpx.HTTPError, KeyError, ValueError) as exc:
+        raise UpstreamError(f"provider {handle.name} answered badly: {exc}") from None
+    return ProviderStream(handle.name, rate, first, response, chunks)
+
+
+async def _error_of(response: httpx.Response) -> ChorusError:
+    body = b""
+    async for part in response.aiter_bytes():
+        body += part
+        if len(body) > _MAX_ERROR_BODY:
+            break
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        payload = None
+    return error_from_response(
+        response.status_code, payload, _retry_after(response.headers.get("Retry-After"))
+    )
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,85 @@
+"""A router with provider processes behind it, described by a registry file it writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from support.processes import ServiceProcess, free_port, wait_until
+
+PROVIDER_MODULES = {"espeak": "chorus_espeak", "piper": "chorus_piper"}
+
+
+@dataclass
+class Stack:
+    router: ServiceProcess
+    providers: dict[str, ServiceProcess]
+    registry_file: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.router.url}/v1"
+
+    def write_registry(self, entries: list[dict[str, Any]]) -> None:
+        self.write_registry_file(self.registry_file, entries)
+
+    @staticmethod
+    def write_registry_file(path: Path, entries: list[dict[str, Any]]) -> None:
+        """Atomically, so the router never reads half a file."""
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(yaml.safe_dump({"providers": entries}))
+        tmp.replace(path)
+
+    def provider_states(self) -> dict[str, bool]:
+        body = httpx.get(f"{self.router.url}/api/v1/audio/providers", timeout=5).json()
+        return {p["name"]: p["ready"] for p in body["providers"]}
+
+    def wait_for_states(self, expected: dict[str, bool], timeout_s: float = 30) -> None:
+        if not wait_until(lambda: self.provider_states() == expected, timeout_s, 0.1):
+            raise TimeoutError(f"providers are {self.provider_states()}, not {expected}")
+
+    def stop(self) -> None:
+        self.router.stop()
+        for proc in self.providers.values():
+            proc.stop()
+
+
+def provider_env(kind: str, name: str, port: int, extra: dict[str, str] | None = None) -> dict[str, str]:
+    prefix = f"CHORUS_{kind.upper()}_"
+    return {f"{prefix}NAME": name, f"{prefix}PORT": str(port), **(extra or {})}
+
+
+def start_provider(
+    kind: str, log_dir: Path, name: str | None = None, env: dict[str, str] | None = None,
+    module: str | None = None,
+) -> ServiceProcess:
+    port = free_port()
+    name = name or kind
+    return ServiceProcess(
+        name, module or PROVIDER_MODULES[kind], port, provider_env(kind, name, port, env), log_dir
+    ).start()
+
+
+def start_router(registry_file: Path, log_dir: Path, env: dict[str, str] | None = None) -> ServiceProcess:
+    port = free_port()
+    return ServiceProcess(
+        "router",
+        "chorus_router",
+        port,
+        {
+            "CHORUS_ROUTER_PORT": str(port),
+            "CHORUS_ROUTER_REGISTRY_FILE": str(registry_file),
+            "CHORUS_ROUTER_PROVIDER_POLL_INTERVAL_S": "0.25",
+            "CHORUS_ROUTER_REGISTRY_RELOAD_INTERVAL_S": "0.2",
+            **(env or {}),
+        },
+        log_dir,
+    ).start()
+
+
+def entry(name: str, proc: ServiceProcess, models: list[str], **extra: Any) -> dict[str, Any]:
+    return {"name": name, "url": proc.url, "models": models, **extra}
