@@ -9,7 +9,7 @@ import numpy.typing as npt
 from av.container import InputContainer
 
 
-class UndecodableAudio(ValueError):
+class UndecodableAudio(ValueError):  # noqa: N818 (the name reads as the condition)
     """The bytes are empty, not audio, or too corrupt to decode."""
 
 
@@ -33,7 +33,9 @@ def decode_audio(data: bytes) -> DecodedAudio:
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
             return _decode(container)
-    except av.FFmpegError as exc:
+    except UndecodableAudio:
+        raise
+    except (av.FFmpegError, ValueError) as exc:
         raise UndecodableAudio(f"cannot decode audio: {exc}") from exc
 
 
@@ -43,17 +45,21 @@ def _decode(container: InputContainer) -> DecodedAudio:
     stream = container.streams.audio[0]
     # Planar float at the first frame's rate: one row per channel, averaged into mono below.
     resampler = av.AudioResampler(format="fltp")
-    chunks: list[npt.NDArray[np.float32]] = []
+    planes: list[npt.NDArray[np.float32]] = []
     rate = 0
-    for frame in container.decode(stream):
-        for out in resampler.resample(frame):
+
+    def collect(frames: list[av.AudioFrame]) -> None:
+        nonlocal rate
+        for out in frames:
             rate = out.sample_rate
-            chunks.append(out.to_ndarray().astype(np.float32).mean(axis=0))
-    for out in resampler.resample(None):
-        chunks.append(out.to_ndarray().astype(np.float32).mean(axis=0))
-    if not chunks or rate <= 0:
-        raise UndecodableAudio(f"no audio frames could be decoded from {container.format.name} data")
-    samples = np.concatenate(chunks).astype(np.float32, copy=False)
+            planes.append(out.to_ndarray().astype(np.float32).mean(axis=0))
+
+    for frame in container.decode(stream):
+        collect(resampler.resample(frame))
+    collect(resampler.resample(None))
+    if not planes or rate <= 0:
+        raise UndecodableAudio(f"no audio frames could be decoded from {container.format.name}")
+    samples = np.concatenate(planes).astype(np.float32, copy=False)
     return DecodedAudio(
         samples=samples,
         sample_rate=rate,

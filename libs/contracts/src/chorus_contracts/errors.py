@@ -105,6 +105,16 @@ class UpstreamError(ChorusError):
     retryable = True
 
 
+class ProviderMisconfigured(ChorusError):
+    """The provider cannot work as configured (e.g. the vendor refused its API key).
+
+    Not retried on the same provider and never blamed on the client; an operator must act.
+    """
+
+    status = 502
+    code = "provider_misconfigured"
+
+
 class ServiceUnavailable(ChorusError):
     """Not ready yet, overloaded, or (at the router) no provider left to try."""
 
@@ -132,6 +142,7 @@ _BY_CODE: dict[str, type[ChorusError]] = {
         UnknownVoice,
         ProviderBusy,
         UpstreamError,
+        ProviderMisconfigured,
         ServiceUnavailable,
         UpstreamTimeout,
         InternalError,

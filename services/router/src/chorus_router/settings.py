@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -15,7 +16,10 @@ class RouterSettings(ServiceSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # "file": providers.yaml (local runs); "kubernetes": TTSProvider resources (in a cluster).
+    registry_source: Literal["file", "kubernetes"] = "file"
     registry_file: Path = Path("config/providers.yaml")
+    kubernetes_namespace: str | None = Field(default=None, max_length=63)
     registry_reload_interval_s: float = Field(default=1.0, gt=0, le=60)
     provider_poll_interval_s: float = Field(default=2.0, gt=0, le=300)
     provider_connect_timeout_s: float = Field(default=2.0, gt=0, le=60)

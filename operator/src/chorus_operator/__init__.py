@@ -1,0 +1,1 @@
+"""The Chorus operator."""
