@@ -30,7 +30,10 @@ def _seconds(data: bytes, fmt: str) -> float:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_every_format_decodes_to_speech_as_long_as_the_words(client: OpenAI, fmt: str) -> None:
     response = client.audio.speech.create(
-        model="tts-1", voice="alloy", input=SENTENCE, response_format=fmt  # type: ignore[arg-type]
+        model="tts-1",
+        voice="alloy",
+        input=SENTENCE,
+        response_format=fmt,  # type: ignore[arg-type]
     )
     audio = response.read()
     assert response.response.headers["x-chorus-provider"] == "piper"
@@ -47,17 +50,26 @@ def test_content_types_follow_the_format(client: OpenAI) -> None:
     expected = {"mp3": "audio/mpeg", "wav": "audio/wav", "flac": "audio/flac"}
     for fmt, content_type in expected.items():
         response = client.audio.speech.create(
-            model="espeak", voice="en-us", input="Hi.", response_format=fmt  # type: ignore[arg-type]
+            model="espeak",
+            voice="en-us",
+            input="Hi.",
+            response_format=fmt,  # type: ignore[arg-type]
         )
         assert response.response.headers["content-type"].startswith(content_type)
 
 
 def test_whole_wav_file_has_true_sizes(client: OpenAI) -> None:
     audio = client.audio.speech.create(
-        model="espeak", voice="alloy", input=SENTENCE, response_format="wav",
+        model="espeak",
+        voice="alloy",
+        input=SENTENCE,
+        response_format="wav",
         extra_body={"stream": False},
     ).read()
-    riff_size, data_size = struct.unpack_from("<I", audio, 4)[0], struct.unpack_from("<I", audio, 40)[0]
+    riff_size, data_size = (
+        struct.unpack_from("<I", audio, 4)[0],
+        struct.unpack_from("<I", audio, 40)[0],
+    )
     assert riff_size == len(audio) - 8
     assert data_size == len(audio) - 44
 
@@ -116,7 +128,9 @@ def test_streaming_sends_audio_while_later_sentences_are_still_synthesizing(
     assert _pcm_seconds(first + rest) > 20
 
 
-def test_a_client_that_leaves_mid_stream_frees_the_engine(client: OpenAI, local_stack: Stack) -> None:
+def test_a_client_that_leaves_mid_stream_frees_the_engine(
+    client: OpenAI, local_stack: Stack
+) -> None:
     from support.processes import wait_until
 
     piper = local_stack.providers["piper"].url
@@ -134,7 +148,9 @@ def test_sse_events_carry_the_same_audio(client: OpenAI, local_stack: Stack) -> 
     whole = httpx.post(f"{local_stack.base_url}/audio/speech", json=body, timeout=30).content
     events = []
     with httpx.stream(
-        "POST", f"{local_stack.base_url}/audio/speech", json={**body, "stream_format": "sse"},
+        "POST",
+        f"{local_stack.base_url}/audio/speech",
+        json={**body, "stream_format": "sse"},
         timeout=30,
     ) as response:
         assert response.headers["content-type"].startswith("text/event-stream")
@@ -165,7 +181,8 @@ def test_catalog_lists_every_providers_voices(local_stack: Stack) -> None:
     joe = next(v for v in voices if v["id"] == "joe")
     assert "alloy" in joe["aliases"]
     french = httpx.get(url, params={"lang": "fr", "provider": "espeak"}, timeout=5).json()
-    assert french["voices"] and all(v["language"].startswith("fr") for v in french["voices"])
+    assert french["voices"]
+    assert all(v["language"].startswith("fr") for v in french["voices"])
 
 
 def test_providers_endpoint_reports_capabilities(local_stack: Stack) -> None:

@@ -48,13 +48,18 @@ class Stack:
             proc.stop()
 
 
-def provider_env(kind: str, name: str, port: int, extra: dict[str, str] | None = None) -> dict[str, str]:
+def provider_env(
+    kind: str, name: str, port: int, extra: dict[str, str] | None = None
+) -> dict[str, str]:
     prefix = f"CHORUS_{kind.upper()}_"
     return {f"{prefix}NAME": name, f"{prefix}PORT": str(port), **(extra or {})}
 
 
 def start_provider(
-    kind: str, log_dir: Path, name: str | None = None, env: dict[str, str] | None = None,
+    kind: str,
+    log_dir: Path,
+    name: str | None = None,
+    env: dict[str, str] | None = None,
     module: str | None = None,
 ) -> ServiceProcess:
     port = free_port()
@@ -64,7 +69,9 @@ def start_provider(
     ).start()
 
 
-def start_router(registry_file: Path, log_dir: Path, env: dict[str, str] | None = None) -> ServiceProcess:
+def start_router(
+    registry_file: Path, log_dir: Path, env: dict[str, str] | None = None
+) -> ServiceProcess:
     port = free_port()
     return ServiceProcess(
         "router",

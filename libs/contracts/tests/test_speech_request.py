@@ -13,15 +13,24 @@ def test_openai_defaults() -> None:
 
 
 def test_custom_voice_form() -> None:
-    request = SpeechRequest.model_validate({"model": "m", "input": "Hi.", "voice": {"id": "voice_1"}})
+    request = SpeechRequest.model_validate(
+        {"model": "m", "input": "Hi.", "voice": {"id": "voice_1"}}
+    )
     assert request.voice == VoiceId(id="voice_1")
     assert request.voice_name == "voice_1"
 
 
 @pytest.mark.parametrize(
     "change",
-    [{"input": "  "}, {"speed": 0.2}, {"speed": 4.01}, {"response_format": "ogg"},
-     {"voice": ""}, {"unknown": 1}, {"model": ""}],
+    [
+        {"input": "  "},
+        {"speed": 0.2},
+        {"speed": 4.01},
+        {"response_format": "ogg"},
+        {"voice": ""},
+        {"unknown": 1},
+        {"model": ""},
+    ],
 )
 def test_refused(change: dict[str, object]) -> None:
     with pytest.raises(ValidationError):

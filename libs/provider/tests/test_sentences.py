@@ -16,7 +16,10 @@ def test_splits_at_sentence_ends() -> None:
 
 def test_keeps_abbreviations_initials_and_decimals_together() -> None:
     text = "Dr. Smith met J. R. Tolkien at 3.5 p.m. today. Then they left."
-    assert split_sentences(text) == ["Dr. Smith met J. R. Tolkien at 3.5 p.m. today.", "Then they left."]
+    assert split_sentences(text) == [
+        "Dr. Smith met J. R. Tolkien at 3.5 p.m. today.",
+        "Then they left.",
+    ]
 
 
 def test_closing_quotes_stay_with_their_sentence() -> None:

@@ -9,7 +9,7 @@ import numpy.typing as npt
 from av.container import InputContainer
 
 
-class UndecodableAudio(ValueError):  # noqa: N818 (the name reads as the condition)
+class UndecodableAudio(ValueError):
     """The bytes are empty, not audio, or too corrupt to decode."""
 
 
@@ -19,6 +19,7 @@ class DecodedAudio:
 
     samples: npt.NDArray[np.float32]
     sample_rate: int
+    channels: int  # in the source, before the mixdown
     format_name: str
     duration_s: float
 
@@ -31,8 +32,11 @@ def decode_audio(data: bytes) -> DecodedAudio:
     if not data:
         raise UndecodableAudio("no audio data")
     try:
-        with av.open(io.BytesIO(data), mode="r") as container:
+        container = av.open(io.BytesIO(data), mode="r")
+        try:
             return _decode(container)
+        finally:
+            container.close()
     except UndecodableAudio:
         raise
     except (av.FFmpegError, ValueError) as exc:
@@ -63,6 +67,7 @@ def _decode(container: InputContainer) -> DecodedAudio:
     return DecodedAudio(
         samples=samples,
         sample_rate=rate,
+        channels=stream.channels,
         format_name=container.format.name,
         duration_s=len(samples) / rate,
     )

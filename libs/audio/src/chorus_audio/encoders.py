@@ -44,6 +44,10 @@ class StreamEncoder(ABC):
         self._finished = True
         return self._finish(self._resampler.flush())
 
+    def close(self) -> None:
+        """Abandon the stream (e.g. the client went away) and free codec resources."""
+        self._finished = True
+
     @abstractmethod
     def _encode(self, pcm24k: bytes) -> bytes: ...
 
@@ -176,12 +180,16 @@ class _AvEncoder(StreamEncoder):
 
     def _encode(self, pcm24k: bytes) -> bytes:
         self._pending += pcm24k
-        # Codecs with a fixed frame_size (mp3 1152, aac 1024, opus 480) get exactly that.
+        # Codecs with a fixed frame_size (mp3 576 at 24 kHz, aac 1024, opus 480) get exactly that.
         step = self._frame_size * _SAMPLE_WIDTH or len(self._pending)
         while step and len(self._pending) >= step:
             self._encode_frame(bytes(self._pending[:step]))
             del self._pending[:step]
         return self._sink.drain()
+
+    def close(self) -> None:
+        super().close()
+        self._container.close()  # Idempotent; whatever the muxer still writes is discarded.
 
     def _finish(self, pcm24k: bytes) -> bytes:
         head = self._encode(pcm24k)
@@ -191,6 +199,7 @@ class _AvEncoder(StreamEncoder):
                 tail = tail.ljust(self._frame_size * _SAMPLE_WIDTH, b"\0")
             self._encode_frame(tail)
             self._pending.clear()
+        self._container.start_encoding()  # Writes the header even when no audio came at all.
         self._container.mux(self._stream.encode(None))
         self._container.close()
         return head + self._sink.drain()

@@ -161,9 +161,7 @@ _BY_STATUS: dict[int, type[ChorusError]] = {
 }
 
 
-def error_from_response(
-    status: int, payload: Any, retry_after: float | None = None
-) -> ChorusError:
+def error_from_response(status: int, payload: Any, retry_after: float | None = None) -> ChorusError:
     """Rebuild the typed error a provider answered with; unknown bodies fall back on status."""
     message = f"provider answered HTTP {status}"
     param: str | None = None

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 
 from chorus_contracts import Capabilities, InvalidRequest, SynthesisRequest
-
 from chorus_provider.sentences import split_sentences
 
 
@@ -29,7 +28,7 @@ class Engine(ABC):
     @abstractmethod
     def synthesize(self, request: SynthesisRequest) -> AsyncIterator[bytes]: ...
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - optional hook, most engines hold nothing
         """Release what `load()` took; the default has nothing to release."""
 
 

@@ -10,8 +10,44 @@ import re
 from collections.abc import Iterator
 
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof sr jr st vs etc e.g i.e approx no vol fig inc ltd co corp mt ft jan feb"
-    " mar apr jun jul aug sep sept oct nov dec a.m p.m".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "sr",
+        "jr",
+        "st",
+        "vs",
+        "etc",
+        "e.g",
+        "i.e",
+        "approx",
+        "no",
+        "vol",
+        "fig",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "mt",
+        "ft",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "a.m",
+        "p.m",
+    ]
 )
 # A sentence ends at . ! ? … (with closing quotes/brackets) followed by whitespace, or at a
 # CJK full stop; a blank line always ends one.

@@ -15,9 +15,7 @@ log = logging.getLogger("chorus.router")
 
 
 def error_response(exc: ChorusError) -> JSONResponse:
-    return JSONResponse(
-        exc.body().model_dump(), status_code=exc.status, headers=exc.headers()
-    )
+    return JSONResponse(exc.body().model_dump(), status_code=exc.status, headers=exc.headers())
 
 
 def install_error_handlers(app: FastAPI) -> None:

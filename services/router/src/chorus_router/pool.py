@@ -113,8 +113,12 @@ class ProviderPool:
     @staticmethod
     def _mark(handle: ProviderHandle, *, ready: bool, error: str | None) -> None:
         if handle.ready != ready:
-            log.info("provider %s is now %s%s", handle.name, "ready" if ready else "not ready",
-                     f" ({error})" if error else "")
+            log.info(
+                "provider %s is now %s%s",
+                handle.name,
+                "ready" if ready else "not ready",
+                f" ({error})" if error else "",
+            )
         handle.ready = ready
         handle.last_error = error
         handle.checked_at = time.time()

@@ -78,8 +78,9 @@ class SpeechRouter:
             except ChorusError as exc:
                 if not exc.retryable:
                     raise
-                log.warning("provider %s failed (%s); trying the next", candidate.handle.name,
-                            exc.message)
+                log.warning(
+                    "provider %s failed (%s); trying the next", candidate.handle.name, exc.message
+                )
                 failures.append(f"{candidate.handle.name}: {exc.message}")
         raise ServiceUnavailable(
             f"all providers for model {request.model} are unavailable ({'; '.join(failures)})"

@@ -75,7 +75,9 @@ class EspeakEngine(SentenceEngine):
             )
 
     def render(self, sentence: str, request: SynthesisRequest) -> bytes:
-        wpm = min(MAX_WPM, max(MIN_WPM, round(self._settings.base_words_per_minute * request.speed)))
+        wpm = min(
+            MAX_WPM, max(MIN_WPM, round(self._settings.base_words_per_minute * request.speed))
+        )
         voice = request.voice
         if request.language:
             _, _, variant = voice.partition("+")

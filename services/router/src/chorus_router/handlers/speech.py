@@ -6,7 +6,7 @@ import base64
 import json
 import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response, StreamingResponse
@@ -18,7 +18,7 @@ from chorus_router.upstream import ProviderStream
 
 router = APIRouter()
 
-_AUDIO_RESPONSE = {
+_AUDIO_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "Audio in the requested format, or SSE events with base64 audio",
         "content": {"audio/mpeg": {}, "text/event-stream": {}},

@@ -1,0 +1,101 @@
+"""Run every benchmark against a fresh local stack and print the tables.
+
+Measurements of the things compared are interleaved in one run, so a noisy neighbour
+slows both sides alike; the ratios are what to read.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from bench import raw_engines
+from bench.measure import Run, median, stream_post, timed
+from bench.texts import LONG, SHORT, words
+from support.stack import Stack, entry, start_provider, start_router
+
+REPEATS = 3
+
+
+def _start_stack(logs: Path) -> Stack:
+    providers = {kind: start_provider(kind, logs) for kind in ("espeak", "piper")}
+    registry = logs / "providers.yaml"
+    Stack.write_registry_file(
+        registry,
+        [
+            entry("piper", providers["piper"], ["piper"], voices={"alloy": "joe"}),
+            entry("espeak", providers["espeak"], ["espeak"]),
+        ],
+    )
+    stack = Stack(start_router(registry, logs), providers, registry)
+    for proc in providers.values():
+        proc.wait_ready()
+    stack.router.wait_ready("/healthz")
+    stack.wait_for_states({"piper": True, "espeak": True})
+    return stack
+
+
+def engine_rtf(stack: Stack) -> None:
+    print(
+        "\n## Real-time factor: provider service vs the raw library (median of 3; lower is faster)"
+    )
+    print(f"{'engine':8} {'text':6} {'raw RTF':>9} {'service RTF':>12} {'service/raw':>12}")
+    piper = raw_engines.RawPiper()
+    raw = {"espeak": raw_engines.espeak, "piper": piper}
+    voices = {"espeak": "en-us", "piper": "joe"}
+    for name in ("espeak", "piper"):
+        for label, text in (("short", SHORT), ("long", LONG)):
+            raw_runs: list[Run] = []
+            service_runs: list[Run] = []
+            url = f"{stack.providers[name].url}/v1/synthesize"
+            for _ in range(REPEATS):
+                raw_runs.append(timed(lambda text=text, name=name: raw[name](text)))
+                service_runs.append(stream_post(url, {"text": text, "voice": voices[name]}, 44_100))
+            r, s = median(raw_runs, "rtf"), median(service_runs, "rtf")
+            print(f"{name:8} {label:6} {r:9.3f} {s:12.3f} {s / r:12.2f}")
+
+
+def first_audio(stack: Stack) -> None:
+    print("\n## Time to first audio: through the router (pcm) vs direct to the provider")
+    print(
+        f"{'engine':8} {'text':6} {'direct ms':>10} {'router ms':>10} {'added ms':>9}"
+        f" {'whole text ms':>14}"
+    )
+    models = {"espeak": ("espeak", "en-us"), "piper": ("piper", "joe")}
+    for name, (model, voice) in models.items():
+        for label, text in (("short", SHORT), ("long", LONG)):
+            direct: list[Run] = []
+            routed: list[Run] = []
+            for _ in range(REPEATS):
+                direct.append(
+                    stream_post(
+                        f"{stack.providers[name].url}/v1/synthesize",
+                        {"text": text, "voice": voice},
+                        44_100,
+                    )
+                )
+                routed.append(
+                    stream_post(
+                        f"{stack.base_url}/audio/speech",
+                        {"model": model, "voice": voice, "input": text, "response_format": "pcm"},
+                        48_000,
+                    )
+                )
+            d, r = median(direct, "first_byte_s") * 1000, median(routed, "first_byte_s") * 1000
+            whole = median(direct, "seconds") * 1000
+            print(f"{name:8} {label:6} {d:10.1f} {r:10.1f} {r - d:9.1f} {whole:14.0f}")
+
+
+def main() -> None:
+    print(f"Texts: short = {words(SHORT)} words, long = {words(LONG)} words")
+    with tempfile.TemporaryDirectory(prefix="chorus-bench-") as logs:
+        stack = _start_stack(Path(logs))
+        try:
+            engine_rtf(stack)
+            first_audio(stack)
+        finally:
+            stack.stop()
+
+
+if __name__ == "__main__":
+    main()

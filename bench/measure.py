@@ -1,0 +1,55 @@
+"""Timing primitives: wall time of whole syntheses, time to the first audio byte."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    audio_seconds: float
+    first_byte_s: float
+
+    @property
+    def rtf(self) -> float:
+        """Real-time factor: seconds of compute per second of audio (lower is faster)."""
+        return self.seconds / self.audio_seconds
+
+
+def stream_post(url: str, body: dict[str, object], bytes_per_second: float) -> Run:
+    """POST and read the streamed body, timing the first byte and the whole."""
+    started = time.perf_counter()
+    first = 0.0
+    size = 0
+    with httpx.stream("POST", url, json=body, timeout=600) as response:
+        response.raise_for_status()
+        rate = response.headers.get("x-sample-rate")
+        per_second = 2 * int(rate) if rate else bytes_per_second
+        for chunk in response.iter_bytes():
+            if not first:
+                first = time.perf_counter() - started
+            size += len(chunk)
+    return Run(time.perf_counter() - started, size / per_second, first)
+
+
+def timed(produce: Callable[[], tuple[float, float]]) -> Run:
+    """Time an in-process synthesis returning (audio seconds, first-chunk seconds)."""
+    started = time.perf_counter()
+    audio_seconds, first = produce()
+    return Run(time.perf_counter() - started, audio_seconds, first)
+
+
+def median(runs: list[Run], field: str) -> float:
+    return statistics.median(getattr(r, field) for r in runs)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]

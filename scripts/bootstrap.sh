@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what `make run` and `make test` need and is missing: Debian packages (when run as
+# root), uv, and the workspace's Python packages in .venv. Safe to run again; fast when done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=(espeak-ng)
+if [[ "${1:-}" == "--test" ]]; then
+  # Real backing services for the tests that need them (started by the tests' fixtures).
+  apt_packages+=(postgresql redis-server)
+fi
+
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    echo "bootstrap: installing Debian packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "bootstrap: please install these Debian packages (as root): ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+if ! command -v uv >/dev/null 2>&1 && ! python3 -m uv --version >/dev/null 2>&1; then
+  echo "bootstrap: installing uv"
+  python3 -m pip install --quiet uv
+fi
+uv() { if command -v uv >/dev/null 2>&1; then command uv "$@"; else python3 -m uv "$@"; fi; }
+
+uv sync --quiet --frozen --all-packages

@@ -1,0 +1,1 @@
+"""ElevenLabs text-to-speech as a Chorus provider."""
