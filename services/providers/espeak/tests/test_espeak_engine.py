@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import pytest
+
+from chorus_contracts import InvalidRequest, SynthesisRequest, UnknownVoice, UpstreamError
+from chorus_espeak.engine import EspeakEngine, _wav_payload
+from chorus_espeak.settings import EspeakSettings
+
+
+@pytest.fixture
+async def engine() -> EspeakEngine:
+    loaded = EspeakEngine(EspeakSettings())
+    await loaded.load()
+    return loaded
+
+
+async def test_voices_are_espeak_languages_without_mbrola(engine: EspeakEngine) -> None:
+    caps = engine.capabilities()
+    ids = {v.id for v in caps.voices}
+    assert {"en-us", "en-gb", "fr-fr", "de"} <= ids
+    assert all(v.language == v.id for v in caps.voices)
+    assert caps.sample_rate == 22_050
+    assert caps.speed_range[0] < 0.5 < 2.0 < caps.speed_range[1]
+
+
+async def test_unknown_voices_variants_and_languages_are_refused(engine: EspeakEngine) -> None:
+    engine.check(SynthesisRequest(text="Hi.", voice="en-us+f3"))
+    with pytest.raises(UnknownVoice):
+        engine.check(SynthesisRequest(text="Hi.", voice="xx-nowhere"))
+    with pytest.raises(UnknownVoice):
+        engine.check(SynthesisRequest(text="Hi.", voice="en-us+nobody"))
+    with pytest.raises(InvalidRequest):
+        engine.check(SynthesisRequest(text="Hi.", voice="en-us", language="klingon"))
+
+
+async def test_speed_maps_onto_words_per_minute(engine: EspeakEngine) -> None:
+    text = "The quick brown fox jumps over the lazy dog."
+    slow = engine.render(text, SynthesisRequest(text=text, voice="en-us", speed=0.75))
+    fast = engine.render(text, SynthesisRequest(text=text, voice="en-us", speed=2.0))
+    assert len(fast) < len(slow) * 0.6
+
+
+async def test_text_that_looks_like_an_option_is_spoken(engine: EspeakEngine) -> None:
+    pcm = engine.render("--help", SynthesisRequest(text="--help", voice="en-us"))
+    assert len(pcm) > 2 * 22_050 * 0.2
+
+
+def test_wav_payload_strips_the_header_and_refuses_garbage() -> None:
+    header = b"RIFF\xff\xff\xff\x7fWAVEfmt " + bytes(20) + b"data\xff\xff\xff\x7f"
+    assert _wav_payload(header + b"\x01\x02\x03") == b"\x01\x02"
+    with pytest.raises(UpstreamError):
+        _wav_payload(b"not audio")
