@@ -123,6 +123,12 @@ class ServiceUnavailable(ChorusError):
     retryable = True
 
 
+class ProviderUnreachable(ServiceUnavailable):
+    """No connection to the provider (refused, reset): worth another try on the same one."""
+
+    code = "provider_unreachable"
+
+
 class UpstreamTimeout(ChorusError):
     status = 504
     code = "upstream_timeout"
@@ -144,6 +150,7 @@ _BY_CODE: dict[str, type[ChorusError]] = {
         UpstreamError,
         ProviderMisconfigured,
         ServiceUnavailable,
+        ProviderUnreachable,
         UpstreamTimeout,
         InternalError,
     )

@@ -37,6 +37,7 @@ class SpeechRequest(BaseModel):
     stream: bool = True
     lang_code: str | None = Field(default=None, max_length=32)
     extra_params: dict[str, Any] = Field(default_factory=dict, max_length=32)
+    stream_errors_as_audio: bool | None = None
 
     @field_validator("input")
     @classmethod

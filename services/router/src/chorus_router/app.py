@@ -12,9 +12,10 @@ from fastapi import FastAPI
 from chorus_router.body_limit import BodyLimit
 from chorus_router.errors import install_error_handlers
 from chorus_router.handlers import catalog, health, models, speech
+from chorus_router.metrics import RouterMetrics
 from chorus_router.pool import ProviderPool
 from chorus_router.registry import FileRegistrySource
-from chorus_router.routing import SpeechRouter
+from chorus_router.routing import Limits, SpeechRouter
 from chorus_router.services import RouterServices
 from chorus_router.settings import RouterSettings
 
@@ -29,9 +30,15 @@ def create_app(settings: RouterSettings) -> FastAPI:
             timeout=httpx.Timeout(30.0, connect=settings.provider_connect_timeout_s),
             limits=httpx.Limits(max_connections=512, max_keepalive_connections=64),
         )
-        pool = ProviderPool(client, settings.provider_poll_interval_s)
+        pool = ProviderPool(
+            client, settings.provider_poll_interval_s, settings.provider_check_timeout_s
+        )
         pool.update(initial)
-        app.state.services = RouterServices(settings, client, pool, SpeechRouter(pool, client))
+        metrics = RouterMetrics(pool.all)
+        limits = Limits(settings.fallback_max_attempts, settings.request_deadline_s)
+        app.state.services = RouterServices(
+            settings, client, pool, SpeechRouter(pool, client, limits, metrics), metrics
+        )
         background = [
             asyncio.create_task(pool.poll_forever(), name="provider-poll"),
             asyncio.create_task(source.watch(pool.update), name="registry-watch"),

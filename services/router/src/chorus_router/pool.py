@@ -10,13 +10,23 @@ from dataclasses import dataclass, field
 import httpx
 from pydantic import ValidationError
 
-from chorus_contracts import Capabilities
+from chorus_contracts import Capabilities, ChorusError
+from chorus_router.breakers import ProviderBreaker
 from chorus_router.registry import ProviderEntry
 
 log = logging.getLogger("chorus.router.pool")
 
 
-@dataclass
+@dataclass(frozen=True)
+class Failure:
+    """The last thing that went wrong with a provider, for the health view."""
+
+    code: str
+    message: str
+    at: float
+
+
+@dataclass(eq=False)
 class ProviderHandle:
     """A provider entry plus its live state; kept across registry updates by name."""
 
@@ -26,10 +36,25 @@ class ProviderHandle:
     last_error: str | None = None
     checked_at: float | None = None
     voice_ids: frozenset[str] = field(default_factory=frozenset)
+    last_failure: Failure | None = None
+    cooldown_until: float = 0.0
+    breaker: ProviderBreaker = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.breaker = ProviderBreaker(self.entry.name, self.entry.routing.breaker)
 
     @property
     def name(self) -> str:
         return self.entry.name
+
+    def note_failure(self, error: ChorusError) -> None:
+        self.last_failure = Failure(error.code, error.message, time.time())
+        if error.retry_after and error.status in (429, 503):
+            # Honour Retry-After: other requests skip this provider until then (capped).
+            self.cooldown_until = max(self.cooldown_until, time.time() + min(error.retry_after, 60))
+
+    def cooling_down(self) -> bool:
+        return time.time() < self.cooldown_until
 
     def offers_voice(self, voice: str) -> bool:
         """Unknown until capabilities arrive; then the provider's own voice list decides."""
@@ -45,9 +70,12 @@ class ProviderHandle:
 class ProviderPool:
     """Holds one handle per registered provider and polls each one's readiness."""
 
-    def __init__(self, client: httpx.AsyncClient, poll_interval_s: float) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, poll_interval_s: float, check_timeout_s: float
+    ) -> None:
         self._client = client
         self._poll_interval_s = poll_interval_s
+        self._check_timeout = httpx.Timeout(check_timeout_s)
         self._handles: dict[str, ProviderHandle] = {}
 
     def update(self, entries: list[ProviderEntry]) -> None:
@@ -57,6 +85,7 @@ class ProviderPool:
             old = self._handles.get(entry.name)
             if old is not None and old.entry.url == entry.url:
                 old.entry = entry
+                old.breaker.apply(entry.routing.breaker)
                 fresh[entry.name] = old
             else:
                 fresh[entry.name] = ProviderHandle(entry)
@@ -79,9 +108,6 @@ class ProviderPool:
         matching = [h for h in self.enabled() if model in h.entry.models]
         return sorted(matching, key=lambda h: -h.entry.routing.priority)
 
-    def any_ready(self) -> bool:
-        return any(h.ready for h in self.enabled())
-
     async def poll_forever(self) -> None:
         while True:
             await self.refresh()
@@ -95,12 +121,12 @@ class ProviderPool:
     async def _check(self, handle: ProviderHandle) -> None:
         url = handle.entry.url
         try:
-            ready = await self._client.get(f"{url}/readyz")
+            ready = await self._client.get(f"{url}/readyz", timeout=self._check_timeout)
             if ready.status_code != 200:
                 reason = ready.json().get("reason", f"HTTP {ready.status_code}")
                 self._mark(handle, ready=False, error=f"not ready: {reason}")
                 return
-            caps = await self._client.get(f"{url}/v1/capabilities")
+            caps = await self._client.get(f"{url}/v1/capabilities", timeout=self._check_timeout)
             caps.raise_for_status()
             capabilities = Capabilities.model_validate_json(caps.content)
         except (httpx.HTTPError, ValidationError, ValueError) as exc:

@@ -1,21 +1,44 @@
-"""From a speech request to an open provider stream: candidates in order, first that answers."""
+"""From a speech request to an open provider stream.
+
+Candidates are tried in order: the primary (highest priority that has the voice), its
+explicit fallbacks, then the other providers of the model by priority, ready ones first.
+Each network attempt passes that provider's circuit breaker; retryable failures are
+retried on the same provider with tenacity (exponential backoff, jitter), others move on.
+All of it happens before the first audio byte reaches the client.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
 
 from chorus_contracts import (
     ChorusError,
     ClientError,
+    ProviderBusy,
+    ProviderUnreachable,
     ServiceUnavailable,
     SpeechRequest,
     SynthesisRequest,
     UnknownModel,
     UnknownVoice,
+    UpstreamError,
+    UpstreamTimeout,
 )
+from chorus_router.metrics import RouterMetrics
 from chorus_router.pool import ProviderHandle, ProviderPool
 from chorus_router.upstream import ProviderStream, open_stream
 
@@ -28,12 +51,54 @@ class Candidate:
     voice: str
 
 
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on one request's whole search: attempts across the chain and total time."""
+
+    max_attempts: int
+    deadline_s: float
+
+
+class _Skipped(Exception):
+    """A candidate passed over without a network call (breaker open, cooling down)."""
+
+
+class _Budget:
+    def __init__(self, limits: Limits) -> None:
+        self.attempts_left = limits.max_attempts
+        self.deadline = time.monotonic() + limits.deadline_s
+
+    def remaining_s(self) -> float:
+        return max(0.0, self.deadline - time.monotonic())
+
+    def spent(self) -> bool:
+        return self.attempts_left <= 0 or self.remaining_s() <= 0
+
+
+def _retry_same_provider(exc: BaseException) -> bool:
+    """Transient failures worth another try on the same provider (not 429/503/bad config)."""
+    return isinstance(exc, UpstreamError | UpstreamTimeout | ProviderUnreachable)
+
+
+def _counts_against_breaker(exc: ChorusError) -> bool:
+    """A busy provider is healthy backpressure; everything else retryable is a fault."""
+    return not isinstance(exc, ProviderBusy)
+
+
 class SpeechRouter:
     """Chooses providers for a request and opens the first stream that produces audio."""
 
-    def __init__(self, pool: ProviderPool, client: httpx.AsyncClient) -> None:
+    def __init__(
+        self,
+        pool: ProviderPool,
+        client: httpx.AsyncClient,
+        limits: Limits,
+        metrics: RouterMetrics,
+    ) -> None:
         self._pool = pool
         self._client = client
+        self._limits = limits
+        self._metrics = metrics
 
     def plan(self, request: SpeechRequest) -> list[Candidate]:
         """Providers that could serve this model and voice, in the order to try them."""
@@ -44,44 +109,150 @@ class SpeechRouter:
                 f"{', '.join(self._pool.models()) or 'none'}.",
                 param="model",
             )
+        ordered = self._chain(serving)
         candidates = []
-        for handle in serving:
+        for handle in ordered:
             voice = handle.engine_voice(request.voice_name)
             if voice is not None:
                 candidates.append(Candidate(handle, voice))
-        if not candidates:
+        if not any(c.handle in serving for c in candidates):
             raise UnknownVoice(
                 f"The voice '{request.voice_name}' is not available for model "
                 f"'{request.model}'. See /api/v1/audio/voices/catalog for its voices.",
                 param="voice",
             )
-        return candidates
+        # Providers known to be down go last: still tried, since readiness can be stale.
+        return sorted(candidates, key=lambda c: not c.handle.ready)
 
-    async def open(self, request: SpeechRequest, request_id: str) -> ProviderStream:
-        candidates = self.plan(request)
+    def _chain(self, serving: list[ProviderHandle]) -> list[ProviderHandle]:
+        primary = serving[0]
+        chain = [primary]
+        for name in primary.entry.routing.fallback:
+            handle = self._pool.get(name)
+            if handle is not None and handle.entry.enabled and handle not in chain:
+                chain.append(handle)
+        chain.extend(h for h in serving if h not in chain)
+        return chain
+
+    async def open(
+        self, request: SpeechRequest, request_id: str, exclude: frozenset[str] = frozenset()
+    ) -> ProviderStream:
+        """The first candidate's stream that yields audio, or the error that ends the search."""
+        candidates = [c for c in self.plan(request) if c.handle.name not in exclude]
+        budget = _Budget(self._limits)
         failures: list[str] = []
+        previous: tuple[str, str] | None = None
         for candidate in candidates:
-            synthesis = SynthesisRequest(
-                text=request.input,
-                voice=candidate.voice,
-                model=request.model,
-                speed=request.speed,
-                language=request.lang_code,
-                instructions=request.instructions,
-                extra=request.extra_params,
-                request_id=request_id,
-            )
+            if budget.spent():
+                failures.append("request deadline or attempt limit reached")
+                break
+            name = candidate.handle.name
             try:
-                return await open_stream(self._client, candidate.handle, synthesis)
+                if previous is not None:
+                    self._metrics.fallbacks.labels(previous[0], name, previous[1]).inc()
+                return await self._attempts(candidate, request, request_id, budget)
+            except _Skipped as skip:
+                failures.append(f"{name}: {skip}")
+                previous = (name, "skipped")
             except ClientError:
                 raise
             except ChorusError as exc:
-                if not exc.retryable:
-                    raise
-                log.warning(
-                    "provider %s failed (%s); trying the next", candidate.handle.name, exc.message
-                )
-                failures.append(f"{candidate.handle.name}: {exc.message}")
+                log.warning("provider %s failed: %s (%s)", name, exc.code, exc.message)
+                failures.append(f"{name}: {exc.message}")
+                previous = (name, exc.code)
         raise ServiceUnavailable(
-            f"all providers for model {request.model} are unavailable ({'; '.join(failures)})"
+            f"all providers for model {request.model} are unavailable "
+            f"({'; '.join(failures) or 'none could take the request'})",
+            retry_after=self._soonest_recovery(candidates),
         )
+
+    async def _attempts(
+        self, candidate: Candidate, request: SpeechRequest, request_id: str, budget: _Budget
+    ) -> ProviderStream:
+        handle = candidate.handle
+        if handle.cooling_down():
+            raise _Skipped("asked to wait (Retry-After)")
+        synthesis = SynthesisRequest(
+            text=request.input,
+            voice=candidate.voice,
+            model=request.model,
+            speed=request.speed,
+            language=request.lang_code,
+            instructions=request.instructions,
+            extra=request.extra_params,
+            request_id=request_id,
+        )
+        retry = handle.entry.routing.retry
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(retry.attempts) | stop_after_delay(budget.remaining_s()),
+            wait=wait_exponential_jitter(
+                initial=retry.backoff_initial_s, max=retry.backoff_max_s, jitter=retry.jitter_s
+            ),
+            retry=retry_if_exception(_retry_same_provider),
+            before_sleep=self._count_retry(handle.name),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                if budget.spent():
+                    raise _Skipped("request deadline or attempt limit reached")
+                return await self._attempt(handle, synthesis, budget)
+        raise AssertionError("tenacity ended without a result")  # pragma: no cover
+
+    async def _attempt(
+        self, handle: ProviderHandle, synthesis: SynthesisRequest, budget: _Budget
+    ) -> ProviderStream:
+        permit = handle.breaker.permit()
+        if permit is None:
+            raise _Skipped("circuit open")
+        budget.attempts_left -= 1
+        try:
+            stream = await open_stream(self._client, handle, synthesis)
+        except ClientError:
+            handle.breaker.released(permit)
+            raise
+        except ChorusError as exc:
+            handle.note_failure(exc)
+            self._metrics.provider_errors.labels(handle.name, exc.code).inc()
+            if _counts_against_breaker(exc):
+                handle.breaker.failed(permit)
+            else:
+                handle.breaker.released(permit)
+            raise
+        except BaseException:
+            handle.breaker.released(permit)
+            raise
+        handle.breaker.succeeded(permit)
+        return stream
+
+    def _count_retry(self, provider: str) -> Callable[[RetryCallState], None]:
+        def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            reason = exc.code if isinstance(exc, ChorusError) else "error"
+            self._metrics.retries.labels(provider, reason).inc()
+
+        return before_sleep
+
+    @staticmethod
+    def _soonest_recovery(candidates: list[Candidate]) -> float:
+        now = time.time()
+        waits = []
+        for c in candidates:
+            until = c.handle.breaker.open_until()
+            if until is not None:
+                waits.append(until - now)
+            if c.handle.cooling_down():
+                waits.append(c.handle.cooldown_until - now)
+        return max(1.0, min(waits)) if waits else 1.0
+
+
+async def speak_error(
+    client: httpx.AsyncClient, stream: ProviderStream, text: str, request_id: str
+) -> ProviderStream | None:
+    """A short spoken notice in the broken stream's own voice, if its provider still can."""
+    synthesis = SynthesisRequest(text=text, voice=stream.voice, request_id=request_id)
+    try:
+        async with asyncio.timeout(stream.handle.entry.routing.first_byte_timeout_s):
+            return await open_stream(client, stream.handle, synthesis)
+    except (ChorusError, TimeoutError):
+        return None

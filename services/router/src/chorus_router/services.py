@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import httpx
 from fastapi import Request
 
+from chorus_router.metrics import RouterMetrics
 from chorus_router.pool import ProviderPool
 from chorus_router.routing import SpeechRouter
 from chorus_router.settings import RouterSettings
@@ -18,6 +19,7 @@ class RouterServices:
     client: httpx.AsyncClient
     pool: ProviderPool
     router: SpeechRouter
+    metrics: RouterMetrics
 
 
 def get_services(request: Request) -> RouterServices:

@@ -14,7 +14,7 @@ import httpx
 from chorus_contracts import (
     SAMPLE_RATE_HEADER,
     ChorusError,
-    ServiceUnavailable,
+    ProviderUnreachable,
     SynthesisRequest,
     UpstreamError,
     UpstreamTimeout,
@@ -29,20 +29,43 @@ _MAX_ERROR_BODY = 64 * 1024
 class ProviderStream:
     """An open provider response whose first chunk has arrived; iterate for the rest."""
 
-    provider: str
+    handle: ProviderHandle
+    voice: str
     sample_rate: int
     first_chunk: bytes
+    deadline: float
     _response: httpx.Response
     _chunks: AsyncIterator[bytes]
 
+    @property
+    def provider(self) -> str:
+        return self.handle.name
+
     async def chunks(self) -> AsyncIterator[bytes]:
-        """All PCM, the first chunk included; a broken provider stream raises UpstreamError."""
+        """All PCM, the first chunk included; a broken or overlong stream raises.
+
+        A failure here is the provider's: it counts against its breaker.
+        """
         try:
             yield self.first_chunk
             async for chunk in self._chunks:
                 yield chunk
-        except httpx.HTTPError as exc:
-            raise UpstreamError(f"provider {self.provider} broke off the audio: {exc}") from exc
+                if time.monotonic() > self.deadline:
+                    raise UpstreamTimeout(
+                        f"provider {self.provider} exceeded its request timeout "
+                        f"({self.handle.entry.routing.request_timeout_s:g}s)"
+                    )
+        except (httpx.HTTPError, UpstreamTimeout) as exc:
+            error = (
+                exc
+                if isinstance(exc, ChorusError)
+                else UpstreamError(
+                    f"provider {self.provider} broke off the audio: {type(exc).__name__}"
+                )
+            )
+            self.handle.note_failure(error)
+            self.handle.breaker.failed(None)
+            raise error from exc
         finally:
             await self.close()
 
@@ -55,6 +78,7 @@ async def open_stream(
 ) -> ProviderStream:
     """POST /v1/synthesize and wait for the first audio, within the provider's timeouts."""
     routing = handle.entry.routing
+    deadline = time.monotonic() + routing.request_timeout_s
     timeout = httpx.Timeout(
         routing.first_byte_timeout_s, connect=min(2.0, routing.first_byte_timeout_s)
     )
@@ -88,10 +112,10 @@ async def open_stream(
     except httpx.TimeoutException:
         raise UpstreamTimeout(f"provider {handle.name} timed out") from None
     except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
-        raise ServiceUnavailable(f"provider {handle.name} is unreachable: {exc}") from None
+        raise ProviderUnreachable(f"provider {handle.name} is unreachable: {exc}") from None
     except (httpx.HTTPError, KeyError, ValueError) as exc:
         raise UpstreamError(f"provider {handle.name} answered badly: {exc}") from None
-    return ProviderStream(handle.name, rate, first, response, chunks)
+    return ProviderStream(handle, request.voice, rate, first, deadline, response, chunks)
 
 
 async def _error_of(response: httpx.Response) -> ChorusError:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-import json
+import time
 import uuid
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response, StreamingResponse
 
-from chorus_audio import AudioFormat, content_type, finalize_wav, open_encoder
-from chorus_contracts import InvalidRequest, SpeechRequest
+from chorus_audio import AudioFormat, content_type, finalize_wav
+from chorus_contracts import ChorusError, InvalidRequest, SpeechRequest
+from chorus_router.delivery import Delivery
 from chorus_router.services import RouterServices, get_services
-from chorus_router.upstream import ProviderStream
 
 router = APIRouter()
 
@@ -31,52 +29,69 @@ _AUDIO_RESPONSE: dict[int | str, dict[str, Any]] = {
 async def create_speech(
     body: SpeechRequest, services: Annotated[RouterServices, Depends(get_services)]
 ) -> Response:
+    started = time.perf_counter()
+    metrics = services.metrics
+    fmt = AudioFormat(body.response_format)
+    model_label = body.model if body.model in services.pool.models() else "unknown"
+    metrics.text_length.observe(len(body.input))
+    metrics.active.inc()
+    try:
+        return await _respond(body, services, fmt, model_label, started)
+    except ChorusError as exc:
+        metrics.requests.labels(model_label, "none", fmt, str(exc.status)).inc()
+        raise
+    finally:
+        metrics.active.dec()
+
+
+async def _respond(
+    body: SpeechRequest,
+    services: RouterServices,
+    fmt: AudioFormat,
+    model_label: str,
+    started: float,
+) -> Response:
     limit = services.settings.max_input_chars
     if len(body.input) > limit:
         raise InvalidRequest(
             f"input is {len(body.input)} characters; the maximum is {limit}", param="input"
         )
     request_id = uuid.uuid4().hex
+    spoken_errors = (
+        body.stream_errors_as_audio
+        if body.stream_errors_as_audio is not None
+        else services.settings.stream_errors_as_audio
+    )
+    if not body.stream and body.stream_format == "audio":
+        return await _whole_file(body, services, fmt, model_label, request_id, started)
     stream = await services.router.open(body, request_id)
-    fmt = AudioFormat(body.response_format)
+    delivery = Delivery(services, stream, fmt, model_label, request_id, spoken_errors, started)
     headers = {"X-Request-Id": request_id, "X-Chorus-Provider": stream.provider}
     if body.stream_format == "sse":
-        return StreamingResponse(
-            _sse_events(stream, fmt), media_type="text/event-stream", headers=headers
-        )
-    if body.stream:
-        return StreamingResponse(
-            _encoded(stream, fmt), media_type=content_type(fmt), headers=headers
-        )
-    audio = b"".join([chunk async for chunk in _encoded(stream, fmt)])
-    if fmt is AudioFormat.WAV:
-        audio = finalize_wav(audio)
-    return Response(audio, media_type=content_type(fmt), headers=headers)
+        return StreamingResponse(delivery.sse(), media_type="text/event-stream", headers=headers)
+    return StreamingResponse(delivery.audio(), media_type=content_type(fmt), headers=headers)
 
 
-async def _encoded(stream: ProviderStream, fmt: AudioFormat) -> AsyncIterator[bytes]:
-    """Encode PCM as it arrives; one encoder per response, flushed at the end."""
-    encoder = open_encoder(fmt, stream.sample_rate)
-    async for pcm in stream.chunks():
-        data = encoder.encode(pcm)
-        if data:
-            yield data
-    tail = encoder.finish()
-    if tail:
-        yield tail
-
-
-async def _sse_events(stream: ProviderStream, fmt: AudioFormat) -> AsyncIterator[bytes]:
-    """OpenAI's `speech.audio.delta` events, then `speech.audio.done`; errors as an event."""
-    try:
-        async for data in _encoded(stream, fmt):
-            yield _event({"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()})
-    except Exception as exc:
-        message = getattr(exc, "message", "the audio stream broke off")
-        yield _event({"type": "error", "error": {"type": "server_error", "message": message}})
-        return
-    yield _event({"type": "speech.audio.done"})
-
-
-def _event(payload: dict[str, object]) -> bytes:
-    return f"data: {json.dumps(payload)}\n\n".encode()
+async def _whole_file(
+    body: SpeechRequest,
+    services: RouterServices,
+    fmt: AudioFormat,
+    model_label: str,
+    request_id: str,
+    started: float,
+) -> Response:
+    """Nothing reaches the client until the file is complete, so a provider that breaks off
+    mid-way is replaced by the next one and the file is made again from the start."""
+    broken: set[str] = set()
+    while True:
+        stream = await services.router.open(body, request_id, exclude=frozenset(broken))
+        delivery = Delivery(services, stream, fmt, model_label, request_id, False, started)
+        try:
+            audio = b"".join([chunk async for chunk in delivery.audio()])
+        except ChorusError:
+            broken.add(stream.provider)
+            continue
+        if fmt is AudioFormat.WAV:
+            audio = finalize_wav(audio)
+        headers = {"X-Request-Id": request_id, "X-Chorus-Provider": stream.provider}
+        return Response(audio, media_type=content_type(fmt), headers=headers)

@@ -1,0 +1,126 @@
+"""Turning one provider stream into the client's response: encode, account, end cleanly.
+
+After the first byte has left, a provider failure either aborts the response (the chunked
+body never completes, so the client can tell) or, when asked, ends it with a short notice
+spoken by the same provider in the same voice. Two voices are never spliced together.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+
+from chorus_audio import AudioFormat, StreamEncoder, open_encoder
+from chorus_contracts import ChorusError
+from chorus_router.metrics import RouterMetrics
+from chorus_router.routing import speak_error
+from chorus_router.services import RouterServices
+from chorus_router.upstream import ProviderStream
+
+log = logging.getLogger("chorus.router.delivery")
+
+
+class Delivery:
+    """One response's audio: encoded chunk by chunk, with its metrics recorded once."""
+
+    def __init__(
+        self,
+        services: RouterServices,
+        stream: ProviderStream,
+        fmt: AudioFormat,
+        model_label: str,
+        request_id: str,
+        spoken_errors: bool,
+        started: float,
+    ) -> None:
+        self._services = services
+        self._stream = stream
+        self._fmt = fmt
+        self._model_label = model_label
+        self._request_id = request_id
+        self._spoken_errors = spoken_errors
+        self._started = started
+        self._sent_bytes = 0
+        self._pcm_bytes = 0
+        self._first_byte_at: float | None = None
+
+    @property
+    def _metrics(self) -> RouterMetrics:
+        return self._services.metrics
+
+    async def audio(self) -> AsyncIterator[bytes]:
+        status = "cancelled"
+        encoder = open_encoder(self._fmt, self._stream.sample_rate)
+        try:
+            try:
+                async for data in self._encode(self._stream, encoder):
+                    yield data
+            except ChorusError as exc:
+                status = "aborted"
+                log.warning("provider %s failed mid-stream: %s", self._stream.provider, exc.message)
+                notice = await self._spoken_notice() if self._spoken_errors else None
+                if notice is None:
+                    raise
+                async for data in self._encode(notice, encoder):
+                    yield data
+            tail = encoder.finish()
+            if tail:
+                yield self._sent(tail)
+            if status == "cancelled":
+                status = "200"
+        finally:
+            encoder.close()
+            self._record(status)
+
+    async def sse(self) -> AsyncIterator[bytes]:
+        """OpenAI's `speech.audio.delta` events, `speech.audio.done`; an error event on failure."""
+        try:
+            async for data in self.audio():
+                yield _event(
+                    {"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()}
+                )
+        except ChorusError as exc:
+            yield _event(
+                {
+                    "type": "error",
+                    "error": {"type": exc.type, "code": exc.code, "message": exc.message},
+                }
+            )
+            return
+        yield _event({"type": "speech.audio.done"})
+
+    async def _encode(self, stream: ProviderStream, encoder: StreamEncoder) -> AsyncIterator[bytes]:
+        async for pcm in stream.chunks():
+            self._pcm_bytes += len(pcm)
+            data = encoder.encode(pcm)
+            if data:
+                yield self._sent(data)
+
+    async def _spoken_notice(self) -> ProviderStream | None:
+        text = self._services.settings.stream_error_text
+        return await speak_error(self._services.client, self._stream, text, self._request_id)
+
+    def _sent(self, data: bytes) -> bytes:
+        if self._first_byte_at is None:
+            self._first_byte_at = time.perf_counter()
+            self._metrics.time_to_first_byte.labels(self._stream.provider).observe(
+                self._first_byte_at - self._started
+            )
+        self._sent_bytes += len(data)
+        return data
+
+    def _record(self, status: str) -> None:
+        provider = self._stream.provider
+        self._metrics.requests.labels(self._model_label, provider, self._fmt, status).inc()
+        self._metrics.request_duration.labels(provider).observe(time.perf_counter() - self._started)
+        self._metrics.audio_size.labels(self._fmt).observe(self._sent_bytes)
+        self._metrics.audio_duration.labels(provider).observe(
+            self._pcm_bytes / (2 * self._stream.sample_rate)
+        )
+
+
+def _event(payload: dict[str, object]) -> bytes:
+    return f"data: {json.dumps(payload)}\n\n".encode()

@@ -1,0 +1,110 @@
+"""The router's Prometheus metrics, in a registry of its own.
+
+Every label takes values from a bounded set: registered model ids and provider names,
+the six formats, HTTP statuses, error codes. User text never becomes a label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from chorus_router.pool import ProviderHandle
+
+LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+AUDIO_SECONDS_BUCKETS = (0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600)
+SIZE_BUCKETS = (1e3, 1e4, 5e4, 1e5, 5e5, 1e6, 5e6, 1e7, 5e7)
+TEXT_BUCKETS = (10, 50, 100, 250, 500, 1000, 2000, 4096, 10_000)
+
+
+class _ProviderStates(Collector):
+    """Breaker state and readiness, read from the live pool at scrape time."""
+
+    def __init__(self, providers: Callable[[], Iterable[ProviderHandle]]) -> None:
+        self._providers = providers
+
+    def collect(self) -> Iterator[Metric]:
+        breaker = GaugeMetricFamily(
+            "tts_circuit_breaker_state",
+            "Circuit breaker state per provider: 0 closed, 1 half-open, 2 open",
+            labels=["provider"],
+        )
+        ready = GaugeMetricFamily(
+            "tts_provider_ready",
+            "1 when the provider's last readiness check passed",
+            labels=["provider"],
+        )
+        for handle in self._providers():
+            breaker.add_metric([handle.name], int(handle.breaker.state))
+            ready.add_metric([handle.name], 1 if handle.ready else 0)
+        yield breaker
+        yield ready
+
+
+class RouterMetrics:
+    def __init__(self, providers: Callable[[], Iterable[ProviderHandle]]) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter(
+            "tts_requests",
+            "Speech requests by outcome",
+            ["model", "provider", "format", "status"],
+            registry=r,
+        )
+        self.request_duration = Histogram(
+            "tts_request_duration_seconds",
+            "Time from request to the last byte sent",
+            ["provider"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.time_to_first_byte = Histogram(
+            "tts_time_to_first_byte_seconds",
+            "Time from request to the first audio byte",
+            ["provider"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.audio_size = Histogram(
+            "tts_audio_size_bytes",
+            "Encoded audio sent per response",
+            ["format"],
+            buckets=SIZE_BUCKETS,
+            registry=r,
+        )
+        self.audio_duration = Histogram(
+            "tts_audio_duration_seconds",
+            "Seconds of audio per response",
+            ["provider"],
+            buckets=AUDIO_SECONDS_BUCKETS,
+            registry=r,
+        )
+        self.text_length = Histogram(
+            "tts_text_length_characters",
+            "Characters of input per request",
+            buckets=TEXT_BUCKETS,
+            registry=r,
+        )
+        self.active = Gauge("tts_active_requests", "Speech requests in progress", registry=r)
+        self.fallbacks = Counter(
+            "tts_fallback_attempts",
+            "Moves from one provider to the next",
+            ["from", "to", "reason"],
+            registry=r,
+        )
+        self.retries = Counter(
+            "tts_retries",
+            "Retries on the same provider",
+            ["provider", "reason"],
+            registry=r,
+        )
+        self.provider_errors = Counter(
+            "tts_provider_errors",
+            "Failed provider attempts by error code",
+            ["provider", "error_type"],
+            registry=r,
+        )
+        r.register(_ProviderStates(providers))
