@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from bench import raw_engines
-from bench.measure import Run, median, stream_post, timed
+from bench.measure import Run, median, percentile, stream_post, timed
 from bench.texts import LONG, SHORT, words
 from support.stack import Stack, entry, start_provider, start_router
 
@@ -86,6 +86,65 @@ def first_audio(stack: Stack) -> None:
             print(f"{name:8} {label:6} {d:10.1f} {r:10.1f} {r - d:9.1f} {whole:14.0f}")
 
 
+def router_overhead(stack: Stack, count: int = 60) -> None:
+    print(
+        f"\n## Router overhead on the happy path: {count} short espeak requests each, interleaved"
+    )
+    direct_ms: list[float] = []
+    routed_ms: list[float] = []
+    for _ in range(count):
+        direct_ms.append(
+            stream_post(
+                f"{stack.providers['espeak'].url}/v1/synthesize",
+                {"text": SHORT, "voice": "en-us"},
+                44_100,
+            ).seconds
+            * 1000
+        )
+        routed_ms.append(
+            stream_post(
+                f"{stack.base_url}/audio/speech",
+                {"model": "espeak", "voice": "en-us", "input": SHORT, "response_format": "pcm"},
+                48_000,
+            ).seconds
+            * 1000
+        )
+    print(f"{'path':8} {'p50 ms':>8} {'p95 ms':>8}")
+    for label, values in (("direct", direct_ms), ("router", routed_ms)):
+        print(f"{label:8} {percentile(values, 50):8.1f} {percentile(values, 95):8.1f}")
+    print(
+        f"{'added':8} {percentile(routed_ms, 50) - percentile(direct_ms, 50):8.1f}"
+        f" {percentile(routed_ms, 95) - percentile(direct_ms, 95):8.1f}"
+    )
+
+
+def fault_run_report(logs: Path) -> None:
+    from support.fault_run import fault_run
+    from support.tone_stack import start_tone_provider, tone_entries
+
+    print("\n## Fault run: 8 clients x 25 requests; primary SIGKILLed and restarted twice")
+    a, b = start_tone_provider("a", logs), start_tone_provider("b", logs)
+    registry = logs / "tone-providers.yaml"
+    Stack.write_registry_file(registry, tone_entries(a, b))
+    stack = Stack(start_router(registry, logs), {"a": a, "b": b}, registry)
+    try:
+        a.wait_ready()
+        b.wait_ready()
+        stack.router.wait_ready("/healthz")
+        stack.wait_for_states({"a": True, "b": True})
+        report = fault_run(stack, logs)
+    finally:
+        stack.stop()
+    print(
+        f"requests {report.requests}, succeeded {report.statuses[200]}, failed "
+        f"{report.failures}, streams cut when their provider died mid-way "
+        f"{report.cut_mid_stream}, mixed voices {report.mixed_voices}"
+    )
+    print(f"served by primary {report.served_by['a']}, by fallback {report.served_by['b']}")
+    for name, value in sorted(report.router_counters.items()):
+        print(f"{name} {value:g}")
+
+
 def main() -> None:
     print(f"Texts: short = {words(SHORT)} words, long = {words(LONG)} words")
     with tempfile.TemporaryDirectory(prefix="chorus-bench-") as logs:
@@ -93,8 +152,10 @@ def main() -> None:
         try:
             engine_rtf(stack)
             first_audio(stack)
+            router_overhead(stack)
         finally:
             stack.stop()
+        fault_run_report(Path(logs))
 
 
 if __name__ == "__main__":

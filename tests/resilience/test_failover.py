@@ -127,11 +127,14 @@ def test_a_stream_broken_mid_way_is_truncated_not_spliced(tone_stack: StackFacto
     control(stack.providers["a"], break_after_chunks=1, break_count=1)
     body = {"model": "tone", "voice": "alloy", "input": LONG, "response_format": "pcm"}
     received = b""
-    with pytest.raises(httpx.RemoteProtocolError):  # noqa: PT012 - the read is what fails
-        with httpx.stream("POST", f"{stack.base_url}/audio/speech", json=body, timeout=30) as r:
-            assert r.headers["x-chorus-provider"] == "a"
-            for chunk in r.iter_bytes():
-                received += chunk
+    url = f"{stack.base_url}/audio/speech"
+    with (  # noqa: PT012 - reading the body is what fails
+        pytest.raises(httpx.RemoteProtocolError),
+        httpx.stream("POST", url, json=body, timeout=30) as r,
+    ):
+        assert r.headers["x-chorus-provider"] == "a"
+        for chunk in r.iter_bytes():
+            received += chunk
     assert dominant_frequencies(received) == {A_HZ}
     assert requests_seen(stack.providers["b"]) == 0
 

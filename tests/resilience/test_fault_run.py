@@ -17,6 +17,8 @@ def test_no_request_is_lost_while_the_primary_is_killed_and_restarted_twice(
     print(f"\nfault run: {report}")
     assert report.requests == 200
     assert report.failures == 0, report.statuses
+    # Only a streamed response whose primary died after its first byte may be cut short.
+    assert report.cut_mid_stream <= 2 * 4
     assert report.mixed_voices == 0
     assert report.served_by["a"] > 0
     assert report.served_by["b"] > 0, "the primary was never down long enough to matter"
