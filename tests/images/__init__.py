@@ -1,0 +1,1 @@
+"""Service images, checked statically: hadolint, Dockerfile policy, skaffold consistency."""
