@@ -16,9 +16,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The `make run` layout (espeak + Piper behind the router) with the shipped registry."""
+    """The `make run` layout (local providers behind the router) with the shipped registry."""
     logs = tmp_path_factory.mktemp("logs")
-    providers = {kind: start_provider(kind, logs) for kind in ("espeak", "piper")}
+    providers = {kind: start_provider(kind, logs) for kind in ("espeak", "piper", "kokoro")}
     shipped = yaml.safe_load((REPO / "config" / "providers.yaml").read_text())["providers"]
     registry = logs / "providers.yaml"
     Stack.write_registry_file(
@@ -29,7 +29,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         for proc in providers.values():
             proc.wait_ready()
         stack.router.wait_ready("/healthz")
-        stack.wait_for_states({"piper": True, "espeak": True})
+        stack.wait_for_states({name: True for name in providers})
         yield stack
     finally:
         stack.stop()

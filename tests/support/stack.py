@@ -11,7 +11,13 @@ import yaml
 
 from support.processes import ServiceProcess, free_port, wait_until
 
-PROVIDER_MODULES = {"espeak": "chorus_espeak", "piper": "chorus_piper"}
+PROVIDER_MODULES = {
+    "espeak": "chorus_espeak",
+    "piper": "chorus_piper",
+    "kokoro": "chorus_kokoro",
+    "openai": "chorus_openai",
+    "elevenlabs": "chorus_elevenlabs",
+}
 
 
 @dataclass

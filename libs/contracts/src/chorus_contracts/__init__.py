@@ -1,6 +1,7 @@
 """Contracts shared by every Chorus service."""
 
 from chorus_contracts.errors import (
+    AuthenticationFailed,
     ChorusError,
     ClientError,
     ErrorBody,
@@ -8,9 +9,11 @@ from chorus_contracts.errors import (
     InternalError,
     InvalidRequest,
     PayloadTooLarge,
+    PermissionDenied,
     ProviderBusy,
     ProviderMisconfigured,
     ProviderUnreachable,
+    RateLimited,
     ServiceUnavailable,
     UnknownModel,
     UnknownVoice,
@@ -26,6 +29,7 @@ from chorus_contracts.provider import (
     VoiceInfo,
     pcm_content_type,
 )
+from chorus_contracts.retry_after import retry_after_seconds
 from chorus_contracts.routing import BreakerPolicy, RetryPolicy, RoutingPolicy
 from chorus_contracts.settings import ConfigurationError, ServiceSettings
 from chorus_contracts.speech import (
@@ -42,6 +46,7 @@ __all__ = [
     "MAX_SPEED",
     "MIN_SPEED",
     "SAMPLE_RATE_HEADER",
+    "AuthenticationFailed",
     "BreakerPolicy",
     "Capabilities",
     "ChorusError",
@@ -52,9 +57,11 @@ __all__ = [
     "InternalError",
     "InvalidRequest",
     "PayloadTooLarge",
+    "PermissionDenied",
     "ProviderBusy",
     "ProviderMisconfigured",
     "ProviderUnreachable",
+    "RateLimited",
     "ResponseFormat",
     "RetryPolicy",
     "RoutingPolicy",
@@ -71,4 +78,5 @@ __all__ = [
     "VoiceInfo",
     "error_from_response",
     "pcm_content_type",
+    "retry_after_seconds",
 ]

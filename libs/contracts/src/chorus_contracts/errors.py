@@ -78,6 +78,24 @@ class PayloadTooLarge(ClientError):
     code = "payload_too_large"
 
 
+class AuthenticationFailed(ClientError):
+    """No valid credentials: a missing, unknown, revoked or expired API key or token."""
+
+    status = 401
+    code = "invalid_api_key"
+
+    def headers(self) -> dict[str, str]:
+        # RFC 6750: a 401 names the scheme the client should use.
+        return {**super().headers(), "WWW-Authenticate": "Bearer"}
+
+
+class PermissionDenied(ClientError):
+    """Valid credentials that lack the scope this operation needs."""
+
+    status = 403
+    code = "insufficient_permissions"
+
+
 class UnknownModel(ClientError):
     status = 404
     code = "model_not_found"
@@ -94,6 +112,15 @@ class ProviderBusy(ChorusError):
     status = 429
     type = "rate_limit_error"
     code = "provider_busy"
+    retryable = True
+
+
+class RateLimited(ChorusError):
+    """The caller used up one of its rate limits; Retry-After says when to come back."""
+
+    status = 429
+    type = "rate_limit_error"
+    code = "rate_limit_exceeded"
     retryable = True
 
 
@@ -144,9 +171,12 @@ _BY_CODE: dict[str, type[ChorusError]] = {
     for cls in (
         InvalidRequest,
         PayloadTooLarge,
+        AuthenticationFailed,
+        PermissionDenied,
         UnknownModel,
         UnknownVoice,
         ProviderBusy,
+        RateLimited,
         UpstreamError,
         ProviderMisconfigured,
         ServiceUnavailable,

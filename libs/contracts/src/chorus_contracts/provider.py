@@ -34,6 +34,8 @@ class Capabilities(BaseModel):
     streaming: bool
     voice_cloning: bool = False
     instructions: bool = False
+    # Accepts weighted mixes of its voices, written "a(2)+b(1)".
+    voice_blending: bool = False
     speed_range: tuple[float, float] = (0.25, 4.0)
     contract_version: int = CONTRACT_VERSION
 

@@ -45,12 +45,14 @@ class ServiceSettings(BaseSettings):
             return cls(**values)
         except ValidationError as exc:
             prefix = cls.model_config.get("env_prefix", "")
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc'])} (env {prefix}"
-                f"{str(err['loc'][0]).upper()}): {err['msg']}"
-                for err in exc.errors()
-            )
+            problems = "; ".join(_describe(err["loc"], err["msg"], prefix) for err in exc.errors())
             raise ConfigurationError(f"invalid configuration: {problems}") from None
+
+
+def _describe(loc: tuple[int | str, ...], message: str, prefix: str) -> str:
+    if not loc:  # a rule over several fields
+        return message
+    return f"{'.'.join(str(p) for p in loc)} (env {prefix}{str(loc[0]).upper()}): {message}"
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

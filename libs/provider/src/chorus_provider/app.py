@@ -11,6 +11,8 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from chorus_contracts import (
@@ -27,8 +29,10 @@ from chorus_provider.admission import Admission
 from chorus_provider.engine import Engine
 from chorus_provider.metrics import ProviderMetrics
 from chorus_provider.settings import ProviderSettings
+from chorus_telemetry import instrument_app, shutdown_tracing
 
 log = logging.getLogger("chorus.provider")
+tracer = trace.get_tracer("chorus.provider")
 
 
 class _EngineState:
@@ -39,7 +43,9 @@ class _EngineState:
         self.failure: str | None = None
 
 
-def create_provider_app(engine: Engine, settings: ProviderSettings) -> FastAPI:
+def create_provider_app(
+    engine: Engine, settings: ProviderSettings, tracing: TracerProvider | None = None
+) -> FastAPI:
     """Build the provider HTTP service for `engine`; the engine loads in the background."""
     state = _EngineState()
     metrics = ProviderMetrics(settings.name)
@@ -66,8 +72,10 @@ def create_provider_app(engine: Engine, settings: ProviderSettings) -> FastAPI:
         with suppress(asyncio.CancelledError):
             await loading
         await engine.close()
+        shutdown_tracing(tracing)
 
     app = FastAPI(title=f"Chorus provider: {settings.name}", lifespan=lifespan)
+    instrument_app(app, tracing)
 
     def require_ready() -> None:
         if not state.ready:
@@ -148,14 +156,23 @@ class _SynthesisStream:
         self._slot = admission.slot()
         self._chunks: AsyncIterator[bytes] | None = None
         self._started = time.perf_counter()
+        self._produced = 0
+        self._span = tracer.start_span(
+            "tts.synthesize",
+            attributes={"tts.text_length": len(request.text), "tts.voice": request.voice},
+        )
 
     async def start(self) -> bytes:
         """Admit the request and produce the first chunk, so early errors get a status."""
         try:
-            await self._slot.__aenter__()
+            inside = trace.set_span_in_context(self._span)
+            with tracer.start_as_current_span("tts.queue", context=inside):
+                await self._slot.__aenter__()
         except ChorusError as exc:
             self._metrics.outcome(exc.code)
+            self._end_span(exc.code)
             raise
+        self._metrics.queue_wait_seconds.observe(time.perf_counter() - self._started)
         try:
             self._chunks = aiter(self._engine.synthesize(self._request))
             first = await anext(self._chunks)
@@ -167,17 +184,19 @@ class _SynthesisStream:
                 raise
             log.exception("engine failed before the first chunk")
             raise InternalError("engine failed before producing audio") from None
-        self._metrics.first_chunk_seconds.observe(time.perf_counter() - self._started)
+        first_chunk_s = time.perf_counter() - self._started
+        self._metrics.first_chunk_seconds.observe(first_chunk_s)
+        self._span.set_attribute("tts.first_chunk_s", first_chunk_s)
         return first
 
     async def rest(self, first: bytes) -> AsyncIterator[bytes]:
         assert self._chunks is not None
         outcome = "cancelled"
-        produced = len(first)
+        self._produced = len(first)
         try:
             yield first
             async for chunk in self._chunks:
-                produced += len(chunk)
+                self._produced += len(chunk)
                 yield chunk
             outcome = "ok"
         except Exception:
@@ -185,13 +204,25 @@ class _SynthesisStream:
             log.exception("engine failed mid-stream; aborting the response")
             raise
         finally:
-            self._metrics.audio_seconds.inc(produced / self._bytes_per_second)
             await self._finish(outcome)
 
     async def _finish(self, outcome: str) -> None:
         if self._chunks is not None and hasattr(self._chunks, "aclose"):
             with suppress(Exception):
                 await self._chunks.aclose()
-        self._metrics.synthesis_seconds.observe(time.perf_counter() - self._started)
+        elapsed = time.perf_counter() - self._started
+        audio_s = self._produced / self._bytes_per_second
+        self._metrics.synthesis_seconds.observe(elapsed)
+        self._metrics.audio_seconds.inc(audio_s)
+        if outcome == "ok" and audio_s > 0:
+            self._metrics.real_time_factor.observe(elapsed / audio_s)
         self._metrics.outcome(outcome)
+        self._span.set_attribute("tts.audio_seconds", audio_s)
+        self._end_span(outcome)
         await self._slot.__aexit__(None, None, None)
+
+    def _end_span(self, outcome: str) -> None:
+        self._span.set_attribute("tts.outcome", outcome)
+        if outcome not in ("ok", "cancelled"):
+            self._span.set_status(trace.StatusCode.ERROR, outcome)
+        self._span.end()

@@ -46,6 +46,18 @@ class ProviderMetrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.queue_wait_seconds = Histogram(
+            "chorus_provider_queue_wait_seconds",
+            "Time a request waited for an engine slot",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.real_time_factor = Histogram(
+            "chorus_provider_real_time_factor",
+            "Synthesis wall time per second of audio (below 1 is faster than real time)",
+            buckets=(0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0),
+            registry=self.registry,
+        )
         self.audio_seconds = Counter(
             "chorus_provider_audio_seconds",
             "Seconds of audio produced",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +13,7 @@ import uvicorn
 from chorus_provider.app import create_provider_app
 from chorus_provider.engine import Engine
 from chorus_provider.settings import ProviderSettings
+from chorus_telemetry import configure_logging, setup_tracing
 
 S = TypeVar("S", bound=ProviderSettings)
 
@@ -30,14 +30,14 @@ def serve_provider(
 ) -> None:
     """Load settings (a bad value exits naming its key), build the engine, serve HTTP."""
     settings = settings_cls.load(config_path_from_args(description))
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    app = create_provider_app(make_engine(settings), settings)
+    configure_logging(settings.name, settings.log_level)
+    tracing = setup_tracing(f"chorus-{settings.name}")
+    app = create_provider_app(make_engine(settings), settings, tracing)
     uvicorn.run(
         app,
         host=settings.host,
         port=settings.port,
+        log_config=None,
         log_level=settings.log_level,
         timeout_graceful_shutdown=5,
     )

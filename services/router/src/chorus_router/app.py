@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager, suppress
 
 import httpx
 from fastapi import FastAPI
+from opentelemetry.sdk.trace import TracerProvider
 
 from chorus_router.body_limit import BodyLimit
 from chorus_router.errors import install_error_handlers
@@ -18,9 +19,10 @@ from chorus_router.registry import FileRegistrySource
 from chorus_router.routing import Limits, SpeechRouter
 from chorus_router.services import RouterServices
 from chorus_router.settings import RouterSettings
+from chorus_telemetry import instrument_app, instrument_client, shutdown_tracing
 
 
-def create_app(settings: RouterSettings) -> FastAPI:
+def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) -> FastAPI:
     source = FileRegistrySource(settings.registry_file, settings.registry_reload_interval_s)
     initial = source.initial()
 
@@ -30,6 +32,7 @@ def create_app(settings: RouterSettings) -> FastAPI:
             timeout=httpx.Timeout(30.0, connect=settings.provider_connect_timeout_s),
             limits=httpx.Limits(max_connections=512, max_keepalive_connections=64),
         )
+        instrument_client(client, tracing)
         pool = ProviderPool(
             client, settings.provider_poll_interval_s, settings.provider_check_timeout_s
         )
@@ -52,6 +55,7 @@ def create_app(settings: RouterSettings) -> FastAPI:
                 with suppress(asyncio.CancelledError):
                     await task
             await client.aclose()
+            shutdown_tracing(tracing)
 
     app = FastAPI(
         title="Chorus",
@@ -59,6 +63,7 @@ def create_app(settings: RouterSettings) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
+    instrument_app(app, tracing)
     install_error_handlers(app)
     for module in (speech, models, catalog, health):
         app.include_router(module.router)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -15,6 +16,18 @@ from chorus_router.breakers import ProviderBreaker
 from chorus_router.registry import ProviderEntry
 
 log = logging.getLogger("chorus.router.pool")
+
+_BLEND_PART = r"\s*[^+()\s]+\s*(?:\([^()]*\))?\s*"
+_BLEND = re.compile(rf"{_BLEND_PART}(?:\+{_BLEND_PART})*")
+_BLEND_NAME = re.compile(r"[^+()\s]+(?=\s*(?:\(|\+|$))")
+
+
+def _map_blend(blend: str, aliases: dict[str, str]) -> str:
+    """Alias the names in a well-formed blend; a malformed one goes on for the provider to
+    refuse with its own message."""
+    if _BLEND.fullmatch(blend) is None:
+        return blend
+    return _BLEND_NAME.sub(lambda m: aliases.get(m.group(0), m.group(0)), blend)
 
 
 @dataclass(frozen=True)
@@ -61,10 +74,23 @@ class ProviderHandle:
         return self.capabilities is None or voice in self.voice_ids
 
     def engine_voice(self, requested: str) -> str | None:
-        """The provider's voice id for an OpenAI voice name or one of its own voice ids."""
+        """The provider's voice id for an OpenAI voice name or one of its own voice ids.
+
+        A blend ("a(2)+b(1)") goes to a provider that blends, each part through the alias
+        map; the provider itself checks the parts and the weights.
+        """
         if requested in self.entry.voices:
             return self.entry.voices[requested]
+        blends = self.capabilities is not None and self.capabilities.voice_blending
+        if blends and ("+" in requested or "(" in requested):
+            return _map_blend(requested, self.entry.voices)
         return requested if self.offers_voice(requested) else None
+
+    def takes_speed(self, speed: float) -> bool:
+        if self.capabilities is None:
+            return True
+        low, high = self.capabilities.speed_range
+        return low <= speed <= high
 
 
 class ProviderPool:

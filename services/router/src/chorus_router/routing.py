@@ -16,6 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
+from opentelemetry import trace
+from opentelemetry.trace import StatusCode
+from opentelemetry.util.types import AttributeValue
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -28,6 +31,7 @@ from tenacity import (
 from chorus_contracts import (
     ChorusError,
     ClientError,
+    InvalidRequest,
     ProviderBusy,
     ProviderUnreachable,
     ServiceUnavailable,
@@ -43,6 +47,7 @@ from chorus_router.pool import ProviderHandle, ProviderPool
 from chorus_router.upstream import ProviderStream, open_stream
 
 log = logging.getLogger("chorus.router.routing")
+tracer = trace.get_tracer("chorus.router")
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,8 @@ class _Budget:
     def __init__(self, limits: Limits) -> None:
         self.attempts_left = limits.max_attempts
         self.deadline = time.monotonic() + limits.deadline_s
+        self.attempt_number = 0
+        self.retry_delay_s = 0.0
 
     def remaining_s(self) -> float:
         return max(0.0, self.deadline - time.monotonic())
@@ -121,6 +128,20 @@ class SpeechRouter:
                 f"'{request.model}'. See /api/v1/audio/voices/catalog for its voices.",
                 param="voice",
             )
+        able = [c for c in candidates if c.handle.takes_speed(request.speed)]
+        if not able:
+            ranges = ", ".join(
+                f"{c.handle.name} {c.handle.capabilities.speed_range[0]:g}-"
+                f"{c.handle.capabilities.speed_range[1]:g}"
+                for c in candidates
+                if c.handle.capabilities is not None
+            )
+            raise InvalidRequest(
+                f"speed {request.speed:g} is outside what this model's providers support "
+                f"({ranges})",
+                param="speed",
+            )
+        candidates = able
         # Providers known to be down go last: still tried, since readiness can be stale.
         return sorted(candidates, key=lambda c: not c.handle.ready)
 
@@ -171,7 +192,13 @@ class SpeechRouter:
     ) -> ProviderStream:
         handle = candidate.handle
         if handle.cooling_down():
-            raise _Skipped("asked to wait (Retry-After)")
+            with tracer.start_as_current_span(
+                "tts.attempt",
+                attributes={"tts.provider": handle.name, "tts.outcome": "skipped_retry_after"},
+                record_exception=False,
+                set_status_on_exception=False,
+            ):
+                raise _Skipped("asked to wait (Retry-After)")
         synthesis = SynthesisRequest(
             text=request.input,
             voice=candidate.voice,
@@ -189,7 +216,7 @@ class SpeechRouter:
                 initial=retry.backoff_initial_s, max=retry.backoff_max_s, jitter=retry.jitter_s
             ),
             retry=retry_if_exception(_retry_same_provider),
-            before_sleep=self._count_retry(handle.name),
+            before_sleep=self._count_retry(handle.name, budget),
             reraise=True,
         )
         async for attempt in retrying:
@@ -202,34 +229,55 @@ class SpeechRouter:
     async def _attempt(
         self, handle: ProviderHandle, synthesis: SynthesisRequest, budget: _Budget
     ) -> ProviderStream:
-        permit = handle.breaker.permit()
-        if permit is None:
-            raise _Skipped("circuit open")
-        budget.attempts_left -= 1
-        try:
-            stream = await open_stream(self._client, handle, synthesis)
-        except ClientError:
-            handle.breaker.released(permit)
-            raise
-        except ChorusError as exc:
-            handle.note_failure(exc)
-            self._metrics.provider_errors.labels(handle.name, exc.code).inc()
-            if _counts_against_breaker(exc):
-                handle.breaker.failed(permit)
-            else:
+        budget.attempt_number += 1
+        attributes: dict[str, AttributeValue] = {
+            "tts.provider": handle.name,
+            "tts.attempt": budget.attempt_number,
+            "tts.breaker_state": handle.breaker.state.name.lower(),
+            "tts.retry_delay_s": budget.retry_delay_s,
+        }
+        budget.retry_delay_s = 0.0
+        with tracer.start_as_current_span(
+            "tts.attempt",
+            attributes=attributes,
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            permit = handle.breaker.permit()
+            if permit is None:
+                span.set_attribute("tts.outcome", "skipped_circuit_open")
+                raise _Skipped("circuit open")
+            budget.attempts_left -= 1
+            try:
+                stream = await open_stream(self._client, handle, synthesis)
+            except ClientError as exc:
+                span.set_attribute("tts.outcome", exc.code)
                 handle.breaker.released(permit)
-            raise
-        except BaseException:
-            handle.breaker.released(permit)
-            raise
-        handle.breaker.succeeded(permit)
-        return stream
+                raise
+            except ChorusError as exc:
+                span.set_attribute("tts.outcome", exc.code)
+                span.set_status(StatusCode.ERROR, exc.message)
+                handle.note_failure(exc)
+                self._metrics.provider_errors.labels(handle.name, exc.code).inc()
+                if _counts_against_breaker(exc):
+                    handle.breaker.failed(permit)
+                else:
+                    handle.breaker.released(permit)
+                raise
+            except BaseException:
+                span.set_attribute("tts.outcome", "cancelled")
+                handle.breaker.released(permit)
+                raise
+            span.set_attribute("tts.outcome", "ok")
+            handle.breaker.succeeded(permit)
+            return stream
 
-    def _count_retry(self, provider: str) -> Callable[[RetryCallState], None]:
+    def _count_retry(self, provider: str, budget: _Budget) -> Callable[[RetryCallState], None]:
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
             reason = exc.code if isinstance(exc, ChorusError) else "error"
             self._metrics.retries.labels(provider, reason).inc()
+            budget.retry_delay_s = state.next_action.sleep if state.next_action else 0.0
 
         return before_sleep
 

@@ -7,7 +7,6 @@ import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 
 import httpx
 
@@ -19,6 +18,7 @@ from chorus_contracts import (
     UpstreamError,
     UpstreamTimeout,
     error_from_response,
+    retry_after_seconds,
 )
 from chorus_router.pool import ProviderHandle
 
@@ -129,18 +129,5 @@ async def _error_of(response: httpx.Response) -> ChorusError:
     except ValueError:
         payload = None
     return error_from_response(
-        response.status_code, payload, _retry_after(response.headers.get("Retry-After"))
+        response.status_code, payload, retry_after_seconds(response.headers.get("Retry-After"))
     )
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None

@@ -24,7 +24,7 @@ _GENDERS = {"f": "female", "m": "male"}
 
 
 def normalize_language(code: str) -> str:
-    """`a`, `en`, `EN_us` -> `en-us`; unknown codes come back lower-cased for the caller to judge."""
+    """`a`, `en`, `EN_us` -> `en-us`; unknown codes come back normalized for the caller to judge."""
     norm = code.strip().lower().replace("_", "-")
     return LETTER_CODES.get(norm) or _BARE.get(norm) or norm
 

@@ -1,0 +1,64 @@
+"""OpenTelemetry tracing, configured by the standard OTEL_* environment variables.
+
+Off unless an OTLP endpoint is set (OTEL_EXPORTER_OTLP_ENDPOINT or
+OTEL_EXPORTER_OTLP_TRACES_ENDPOINT). Spans leave through a batch processor on a thread of
+its own, so a collector that is down never slows a request; W3C trace context crosses
+every hop through the FastAPI and httpx instrumentations.
+"""
+
+from __future__ import annotations
+
+import os
+
+import httpx
+from fastapi import FastAPI
+from opentelemetry import trace
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+_ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
+_EXCLUDED_URLS = "healthz,readyz,metrics"
+
+
+def tracing_enabled() -> bool:
+    disabled = os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true"
+    return not disabled and any(os.environ.get(v) for v in _ENDPOINT_VARIABLES)
+
+
+def setup_tracing(default_service_name: str) -> TracerProvider | None:
+    """Install the process's tracer provider when an endpoint is configured, else None.
+
+    OTEL_SERVICE_NAME wins over the default name; the sampler comes from OTEL_TRACES_SAMPLER.
+    """
+    if not tracing_enabled():
+        return None
+    name = os.environ.get("OTEL_SERVICE_NAME") or default_service_name
+    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(timeout=5)))
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def instrument_app(app: FastAPI, provider: TracerProvider | None) -> None:
+    """A server span per request (health and metrics scrapes left out)."""
+    if provider is not None:
+        FastAPIInstrumentor.instrument_app(
+            app, tracer_provider=provider, excluded_urls=_EXCLUDED_URLS
+        )
+
+
+def instrument_client(client: httpx.AsyncClient, provider: TracerProvider | None) -> None:
+    """Client spans that carry the trace context to the next service."""
+    if provider is not None:
+        HTTPXClientInstrumentor.instrument_client(client, tracer_provider=provider)
+
+
+def shutdown_tracing(provider: TracerProvider | None) -> None:
+    """Flush what is queued, giving up quickly when the collector is unreachable."""
+    if provider is not None:
+        provider.force_flush(timeout_millis=2000)
+        provider.shutdown()

@@ -1,0 +1,132 @@
+"""ElevenLabs' streaming text-to-speech as PCM at the configured rate."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from chorus_contracts import (
+    Capabilities,
+    ChorusError,
+    InvalidRequest,
+    ProviderMisconfigured,
+    SynthesisRequest,
+    VoiceInfo,
+)
+from chorus_elevenlabs.errors import ElevenLabsErrors
+from chorus_elevenlabs.options import MAX_SPEED, MIN_SPEED, ElevenLabsOptions, parse_options
+from chorus_elevenlabs.settings import ElevenLabsSettings
+from chorus_elevenlabs.voices import list_voices, merge
+from chorus_provider import Engine
+from chorus_provider.vendor_http import open_stream, pcm_chunks
+
+log = logging.getLogger("chorus.elevenlabs")
+
+
+class ElevenLabsEngine(Engine):
+    """Streams ElevenLabs' PCM through as it arrives, in the account's own voices."""
+
+    def __init__(self, settings: ElevenLabsSettings) -> None:
+        self._settings = settings
+        key = settings.api_key.get_secret_value() if settings.api_key else None
+        self._errors = ElevenLabsErrors(key)
+        self._client = httpx.AsyncClient(
+            base_url=settings.base_url.rstrip("/"),
+            headers={"xi-api-key": key} if key else {},
+            timeout=httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s),
+        )
+        self._voices: list[VoiceInfo] = list(settings.voices)
+
+    async def load(self) -> None:
+        """List the account's voices; a refused key fails start-up with the reason."""
+        while self._settings.list_voices:
+            try:
+                listed = await list_voices(self._client, self._errors)
+            except ProviderMisconfigured:
+                raise
+            except ChorusError as exc:
+                if self._voices:
+                    log.warning("cannot list voices (%s); using the configured ones", exc.message)
+                    return
+                log.warning(
+                    "cannot list voices (%s); retrying in %gs",
+                    exc.message,
+                    self._settings.voice_list_retry_s,
+                )
+                await asyncio.sleep(self._settings.voice_list_retry_s)
+                continue
+            self._voices = merge(listed, self._settings.voices)
+            log.info("ElevenLabs offers %d voices", len(self._voices))
+            return
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            provider=self._settings.name,
+            engine="elevenlabs",
+            models=self._settings.models,
+            voices=self._voices,
+            languages=[],
+            sample_rate=self._settings.sample_rate,
+            max_text_length=self._settings.max_text_length,
+            streaming=True,
+            speed_range=(MIN_SPEED, MAX_SPEED),
+        )
+
+    async def synthesize(self, request: SynthesisRequest) -> AsyncIterator[bytes]:
+        call = self._client.build_request(
+            "POST",
+            f"/v1/text-to-speech/{quote(request.voice, safe='')}/stream",
+            params=self._query(),
+            json=self._body(request),
+        )
+        async with open_stream(self._client, call, self._errors) as response:
+            async for chunk in pcm_chunks(response):
+                yield chunk
+
+    def _query(self) -> dict[str, str | int]:
+        query: dict[str, str | int] = {"output_format": f"pcm_{self._settings.sample_rate}"}
+        if self._settings.optimize_streaming_latency is not None:
+            query["optimize_streaming_latency"] = self._settings.optimize_streaming_latency
+        return query
+
+    def _body(self, request: SynthesisRequest) -> dict[str, Any]:
+        options = parse_options(request.extra)
+        listed_model = request.model if request.model in self._settings.models else None
+        body: dict[str, Any] = {
+            "text": request.text,
+            "model_id": options.model_id or listed_model or self._settings.default_model,
+        }
+        voice_settings = _voice_settings(options, request.speed)
+        if voice_settings:
+            body["voice_settings"] = voice_settings
+        if options.seed is not None:
+            body["seed"] = options.seed
+        if options.apply_text_normalization:
+            body["apply_text_normalization"] = options.apply_text_normalization
+        if request.language:
+            # ElevenLabs takes ISO 639-1: the primary subtag of `en-US`.
+            body["language_code"] = request.language.replace("_", "-").split("-")[0].lower()
+        return body
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+def _voice_settings(options: ElevenLabsOptions, speed: float) -> dict[str, Any]:
+    """The client's voice settings; the request's speed fills in when they name none."""
+    settings = (
+        options.voice_settings.model_dump(exclude_none=True) if options.voice_settings else {}
+    )
+    if "speed" in settings or speed == 1.0:
+        return settings
+    if not MIN_SPEED <= speed <= MAX_SPEED:
+        raise InvalidRequest(
+            f"ElevenLabs speaks at speeds from {MIN_SPEED:g} to {MAX_SPEED:g}, not {speed:g}",
+            param="speed",
+        )
+    return {**settings, "speed": speed}

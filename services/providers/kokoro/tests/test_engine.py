@@ -1,0 +1,73 @@
+"""The engine with the real Kokoro-82M int8 model from PyPI (loaded once for the module)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from chorus_contracts import InvalidRequest, SynthesisRequest, UnknownVoice
+from chorus_kokoro.engine import SAMPLE_RATE, KokoroEngine
+from chorus_kokoro.model_files import ModelFileError
+from chorus_kokoro.settings import KokoroSettings
+
+SENTENCE = "Hello there."
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KokoroEngine]:
+    engine = KokoroEngine(
+        KokoroSettings(data_dir=tmp_path_factory.mktemp("kokoro"), threads=2, sentence_pause_s=0)
+    )
+    asyncio.run(engine.load())
+    yield engine
+    asyncio.run(engine.close())
+
+
+def speak(engine: KokoroEngine, **fields: object) -> np.ndarray:
+    request = SynthesisRequest.model_validate({"text": SENTENCE, "voice": "jf_alpha", **fields})
+    engine.check(request)
+    return np.frombuffer(engine.render(SENTENCE, request), dtype="<i2")
+
+
+def test_capabilities_list_the_shipped_voices_honestly(engine: KokoroEngine) -> None:
+    caps = engine.capabilities()
+    voices = {voice.id: voice for voice in caps.voices}
+    assert set(voices) == {"jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo"}
+    assert (voices["jm_kumo"].gender, voices["jm_kumo"].language) == ("male", "ja")
+    assert caps.sample_rate == SAMPLE_RATE
+    assert "en-us" in caps.languages
+    assert caps.speed_range == (0.5, 2.0)
+
+
+def test_a_sentence_becomes_audible_speech_of_a_fitting_length(engine: KokoroEngine) -> None:
+    samples = speak(engine)
+    assert 0.4 < len(samples) / SAMPLE_RATE < 2.5
+    assert np.sqrt(np.mean((samples / 32768.0) ** 2)) > 0.02
+
+
+def test_speed_and_language_are_checked_before_any_audio(engine: KokoroEngine) -> None:
+    fast = speak(engine, speed=2.0)
+    assert len(fast) < len(speak(engine)) * 0.8
+    for fields, param in [({"speed": 3.0}, "speed"), ({"language": "de"}, "lang_code")]:
+        with pytest.raises(InvalidRequest) as caught:
+            speak(engine, **fields)
+        assert caught.value.param == param
+    with pytest.raises(UnknownVoice):
+        speak(engine, voice="af_heart")
+    assert len(speak(engine, language="b")) > 0
+
+
+async def test_audio_leaves_sentence_by_sentence(engine: KokoroEngine) -> None:
+    request = SynthesisRequest(text="One sentence. And another one.", voice="jm_kumo")
+    chunks = [chunk async for chunk in engine.synthesize(request)]
+    assert len(chunks) == 2
+
+
+def test_missing_user_model_files_name_the_setting(tmp_path: Path) -> None:
+    engine = KokoroEngine(KokoroSettings(model_path=tmp_path / "nope.onnx"))
+    with pytest.raises(ModelFileError, match="CHORUS_KOKORO_MODEL_PATH"):
+        asyncio.run(engine.load())

@@ -1,0 +1,143 @@
+"""A stand-in for ElevenLabs' TTS API: `python -m fakes.elevenlabs_fake --port N --api-key K`.
+
+Like ElevenLabs: `xi-api-key` auth (401 `invalid_api_key`), FastAPI's 422 for bodies it
+cannot validate, `{"detail": {"status", "message"}}` for everything else, voices from
+`GET /v1/voices`, and `pcm_<rate>` streamed at exactly that rate.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from fakes.control import FakeControl, Fault, serve
+from fakes.speech import speak
+
+MODELS = ("eleven_multilingual_v2", "eleven_flash_v2_5", "eleven_turbo_v2_5", "eleven_v3")
+OutputFormat = Literal[
+    "mp3_22050_32", "mp3_44100_64", "mp3_44100_128", "mp3_44100_192", "opus_48000_64",
+    "pcm_8000", "pcm_16000", "pcm_22050", "pcm_24000", "pcm_44100", "pcm_48000",
+    "ulaw_8000", "alaw_8000",
+]  # fmt: skip
+VOICES = [
+    {"voice_id": "21m00Tcm4TlvDq8ikWAM", "name": "Rachel", "gender": "female", "locale": "en-US"},
+    {"voice_id": "JBFqnCBsd6RMkjVDRZzb", "name": "George", "gender": "male", "locale": "en-GB"},
+    {"voice_id": "EXAVITQu4vr4xnSDxMaL", "name": "Sarah", "gender": "female", "locale": "en-US"},
+]
+_STATUS_CODES = {429: "too_many_concurrent_requests", 500: "internal_server_error"}
+
+
+class VoiceSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    stability: float | None = Field(default=None, ge=0, le=1)
+    similarity_boost: float | None = Field(default=None, ge=0, le=1)
+    style: float | None = Field(default=None, ge=0, le=1)
+    use_speaker_boost: bool | None = None
+    speed: float | None = Field(default=None, ge=0.7, le=1.2)
+
+
+class SpeechBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1)
+    model_id: str = "eleven_multilingual_v2"
+    language_code: str | None = Field(default=None, min_length=2, max_length=3)
+    voice_settings: VoiceSettings | None = None
+    seed: int | None = Field(default=None, ge=0, le=4_294_967_295)
+    previous_text: str | None = None
+    next_text: str | None = None
+    apply_text_normalization: Literal["auto", "on", "off"] | None = None
+
+
+class SpeechQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    output_format: OutputFormat = "mp3_44100_128"
+    optimize_streaming_latency: int | None = Field(default=None, ge=0, le=4)
+    enable_logging: bool | None = None
+
+
+def detail(status: str, message: str) -> dict[str, Any]:
+    return {"detail": {"status": status, "message": message}}
+
+
+def status_error(status: int) -> dict[str, Any]:
+    code = _STATUS_CODES.get(status, "internal_server_error")
+    return detail(code, f"The fake was told to answer {status}.")
+
+
+def unprocessable(exc: ValidationError, where: str) -> JSONResponse:
+    errors = [{"type": e["type"], "loc": [where, *e["loc"]], "msg": e["msg"]} for e in exc.errors()]
+    return JSONResponse({"detail": errors}, 422)
+
+
+def voice_list() -> dict[str, Any]:
+    return {
+        "voices": [
+            {
+                "voice_id": v["voice_id"],
+                "name": v["name"],
+                "category": "premade",
+                "labels": {"gender": v["gender"], "accent": v["locale"]},
+                "verified_languages": [
+                    {"language": "en", "model_id": MODELS[0], "locale": v["locale"]}
+                ],
+            }
+            for v in VOICES
+        ]
+    }
+
+
+def create_app(api_key: str) -> FastAPI:
+    app = FastAPI(title="fake ElevenLabs")
+    control = FakeControl(status_error)
+    app.include_router(control.router())
+
+    async def admitted(request: Request) -> tuple[Response | None, Fault]:
+        given = request.headers.get("xi-api-key")
+        answer, fault = await control.admit(request, authorized=given == api_key)
+        if given != api_key:
+            return JSONResponse(detail("invalid_api_key", "Invalid API key"), 401), fault
+        return answer, fault
+
+    @app.get("/v1/voices")
+    async def voices(request: Request) -> Response:
+        answer, _ = await admitted(request)
+        return answer or JSONResponse(voice_list())
+
+    @app.post("/v1/text-to-speech/{voice_id}/stream")
+    async def stream(voice_id: str, request: Request) -> Response:
+        answer, fault = await admitted(request)
+        if answer is not None:
+            return answer
+        try:
+            query = SpeechQuery.model_validate(dict(request.query_params))
+        except ValidationError as exc:
+            return unprocessable(exc, "query")
+        try:
+            body = SpeechBody.model_validate_json(await request.body())
+        except ValidationError as exc:
+            return unprocessable(exc, "body")
+        voice = next((v for v in VOICES if v["voice_id"] == voice_id), None)
+        if voice is None:
+            message = f"A voice with the voice_id {voice_id} was not found."
+            return JSONResponse(detail("voice_not_found", message), 404)
+        if body.model_id not in MODELS:
+            return JSONResponse(detail("model_not_found", f"No model {body.model_id}."), 400)
+        codec, _, rate = query.output_format.partition("_")
+        if codec != "pcm":
+            return JSONResponse(detail("invalid_output_format", "This fake streams pcm."), 400)
+        speed = (body.voice_settings.speed if body.voice_settings else None) or 1.0
+        language = "en-gb" if voice["locale"] == "en-GB" else "en-us"
+        pcm = speak(body.text, int(rate), voice_id, speed, language)
+        return StreamingResponse(control.stream(pcm, fault), media_type="audio/pcm")
+
+    return app
+
+
+if __name__ == "__main__":
+    serve(create_app, "fake ElevenLabs API")
