@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from openai import OpenAI
 
 from support.stack import Stack, start_provider, start_router
+from support.tone_stack import start_tone_provider, tone_entries
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -38,3 +40,26 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 @pytest.fixture
 def client(local_stack: Stack) -> OpenAI:
     return OpenAI(base_url=local_stack.base_url, api_key="local", max_retries=0, timeout=60)
+
+
+@pytest.fixture
+def tone_stack(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
+    """Two tone providers (a primary, b fallback) behind a router, fresh for each test
+    (breakers and counters start at zero); routing overrides as keyword arguments."""
+    stacks: list[Stack] = []
+
+    def build(router_env: dict[str, str] | None = None, **routing: Any) -> Stack:
+        a, b = start_tone_provider("a", tmp_path), start_tone_provider("b", tmp_path)
+        registry = tmp_path / "providers.yaml"
+        Stack.write_registry_file(registry, tone_entries(a, b, **routing))
+        stack = Stack(start_router(registry, tmp_path, router_env), {"a": a, "b": b}, registry)
+        stacks.append(stack)
+        a.wait_ready()
+        b.wait_ready()
+        stack.router.wait_ready("/healthz")
+        stack.wait_for_states({"a": True, "b": True})
+        return stack
+
+    yield build
+    for stack in stacks:
+        stack.stop()

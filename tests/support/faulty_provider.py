@@ -31,6 +31,7 @@ from chorus_contracts import (
 )
 from chorus_provider import Engine, ProviderSettings, create_provider_app, split_sentences
 from chorus_provider.serve import config_path_from_args
+from chorus_telemetry import configure_logging, setup_tracing
 
 RATE = 16_000
 FREQUENCIES = {"low": 220.0, "high": 440.0}
@@ -115,7 +116,7 @@ def _tone(frequency: float, seconds: float) -> bytes:
 
 def build_app(settings: FaultySettings) -> FastAPI:
     engine = ToneEngine(settings)
-    app = create_provider_app(engine, settings)
+    app = create_provider_app(engine, settings, setup_tracing(f"chorus-{settings.name}"))
 
     @app.post("/control")
     async def control(faults: Faults) -> Faults:
@@ -129,7 +130,9 @@ def main() -> None:
     import uvicorn
 
     settings = FaultySettings.load(config_path_from_args("Chorus fault-injection provider"))
-    uvicorn.run(build_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    configure_logging(settings.name, "warning")
+    app = build_app(settings)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, log_level="warning")
 
 
 if __name__ == "__main__":

@@ -2,19 +2,19 @@
 
 from chorus_telemetry.logs import JsonFormatter, configure_logging
 from chorus_telemetry.tracing import (
+    exporting_enabled,
     instrument_app,
     instrument_client,
     setup_tracing,
     shutdown_tracing,
-    tracing_enabled,
 )
 
 __all__ = [
     "JsonFormatter",
     "configure_logging",
+    "exporting_enabled",
     "instrument_app",
     "instrument_client",
     "setup_tracing",
     "shutdown_tracing",
-    "tracing_enabled",
 ]

@@ -1,9 +1,11 @@
 """OpenTelemetry tracing, configured by the standard OTEL_* environment variables.
 
-Off unless an OTLP endpoint is set (OTEL_EXPORTER_OTLP_ENDPOINT or
-OTEL_EXPORTER_OTLP_TRACES_ENDPOINT). Spans leave through a batch processor on a thread of
-its own, so a collector that is down never slows a request; W3C trace context crosses
-every hop through the FastAPI and httpx instrumentations.
+Spans are always made, so every log line carries a trace id and an incoming `traceparent`
+is continued; they are exported only when an OTLP endpoint is set
+(OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), through a batch
+processor on a thread of its own, so a collector that is down never slows a request.
+OTEL_SDK_DISABLED=true turns tracing off entirely. W3C trace context crosses every hop
+through the FastAPI and httpx instrumentations.
 """
 
 from __future__ import annotations
@@ -24,21 +26,21 @@ _ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP
 _EXCLUDED_URLS = "healthz,readyz,metrics"
 
 
-def tracing_enabled() -> bool:
-    disabled = os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true"
-    return not disabled and any(os.environ.get(v) for v in _ENDPOINT_VARIABLES)
+def exporting_enabled() -> bool:
+    return any(os.environ.get(v) for v in _ENDPOINT_VARIABLES)
 
 
 def setup_tracing(default_service_name: str) -> TracerProvider | None:
-    """Install the process's tracer provider when an endpoint is configured, else None.
+    """Install the process's tracer provider; None when OTEL_SDK_DISABLED=true.
 
     OTEL_SERVICE_NAME wins over the default name; the sampler comes from OTEL_TRACES_SAMPLER.
     """
-    if not tracing_enabled():
+    if os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
         return None
     name = os.environ.get("OTEL_SERVICE_NAME") or default_service_name
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(timeout=5)))
+    if exporting_enabled():
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(timeout=5)))
     trace.set_tracer_provider(provider)
     return provider
 
@@ -46,8 +48,12 @@ def setup_tracing(default_service_name: str) -> TracerProvider | None:
 def instrument_app(app: FastAPI, provider: TracerProvider | None) -> None:
     """A server span per request (health and metrics scrapes left out)."""
     if provider is not None:
+        # Per-chunk ASGI send/receive spans would drown a streamed response's trace.
         FastAPIInstrumentor.instrument_app(
-            app, tracer_provider=provider, excluded_urls=_EXCLUDED_URLS
+            app,
+            tracer_provider=provider,
+            excluded_urls=_EXCLUDED_URLS,
+            exclude_spans=["receive", "send"],
         )
 
 

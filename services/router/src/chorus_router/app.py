@@ -17,8 +17,11 @@ from chorus_router.metrics import RouterMetrics
 from chorus_router.pool import ProviderPool
 from chorus_router.registry import FileRegistrySource
 from chorus_router.routing import Limits, SpeechRouter
+from chorus_router.security import install_security
 from chorus_router.services import RouterServices
 from chorus_router.settings import RouterSettings
+from chorus_router.voices import handlers as voices
+from chorus_router.voices.library import VoiceLibrary
 from chorus_telemetry import instrument_app, instrument_client, shutdown_tracing
 
 
@@ -33,14 +36,17 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
             limits=httpx.Limits(max_connections=512, max_keepalive_connections=64),
         )
         instrument_client(client, tracing)
+        # Readiness polls get a client of their own: a trace every poll would bury real ones.
+        poll_client = httpx.AsyncClient(timeout=settings.provider_check_timeout_s)
         pool = ProviderPool(
-            client, settings.provider_poll_interval_s, settings.provider_check_timeout_s
+            poll_client, settings.provider_poll_interval_s, settings.provider_check_timeout_s
         )
         pool.update(initial)
         metrics = RouterMetrics(pool.all)
         limits = Limits(settings.fallback_max_attempts, settings.request_deadline_s)
+        library = await VoiceLibrary.open(settings)
         app.state.services = RouterServices(
-            settings, client, pool, SpeechRouter(pool, client, limits, metrics), metrics
+            settings, client, pool, SpeechRouter(pool, client, limits, metrics), metrics, library
         )
         background = [
             asyncio.create_task(pool.poll_forever(), name="provider-poll"),
@@ -55,6 +61,8 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
                 with suppress(asyncio.CancelledError):
                     await task
             await client.aclose()
+            await poll_client.aclose()
+            await library.close()
             shutdown_tracing(tracing)
 
     app = FastAPI(
@@ -65,7 +73,12 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
     )
     instrument_app(app, tracing)
     install_error_handlers(app)
-    for module in (speech, models, catalog, health):
+    for module in (speech, models, catalog, health, voices):
         app.include_router(module.router)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        path_limits=voices.upload_body_limits(settings.voices),
+    )
+    install_security(app, settings.security)
     return app

@@ -35,6 +35,7 @@ class Delivery:
         request_id: str,
         spoken_errors: bool,
         started: float,
+        text_fields: dict[str, object],
     ) -> None:
         self._services = services
         self._stream = stream
@@ -46,6 +47,7 @@ class Delivery:
         self._sent_bytes = 0
         self._pcm_bytes = 0
         self._first_byte_at: float | None = None
+        self._text_fields = text_fields
 
     @property
     def _metrics(self) -> RouterMetrics:
@@ -114,11 +116,26 @@ class Delivery:
 
     def _record(self, status: str) -> None:
         provider = self._stream.provider
+        duration = time.perf_counter() - self._started
+        audio_seconds = self._pcm_bytes / (2 * self._stream.sample_rate)
         self._metrics.requests.labels(self._model_label, provider, self._fmt, status).inc()
-        self._metrics.request_duration.labels(provider).observe(time.perf_counter() - self._started)
+        self._metrics.request_duration.labels(provider).observe(duration)
         self._metrics.audio_size.labels(self._fmt).observe(self._sent_bytes)
-        self._metrics.audio_duration.labels(provider).observe(
-            self._pcm_bytes / (2 * self._stream.sample_rate)
+        self._metrics.audio_duration.labels(provider).observe(audio_seconds)
+        ttfb = None if self._first_byte_at is None else self._first_byte_at - self._started
+        log.info(
+            "speech request finished",
+            extra={
+                "request_id": self._request_id,
+                "model": self._model_label,
+                "provider": provider,
+                "format": str(self._fmt),
+                "outcome": status,
+                "duration_ms": round(duration * 1000, 1),
+                "first_byte_ms": None if ttfb is None else round(ttfb * 1000, 1),
+                "audio_seconds": round(audio_seconds, 3),
+                **self._text_fields,
+            },
         )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import time
 import uuid
 from typing import Annotated, Any
@@ -12,9 +14,16 @@ from fastapi.responses import Response, StreamingResponse
 from chorus_audio import AudioFormat, content_type, finalize_wav
 from chorus_contracts import ChorusError, InvalidRequest, SpeechRequest
 from chorus_router.delivery import Delivery
+from chorus_router.identity import Scope
+from chorus_router.security import RouteClass, rate_limited, require
 from chorus_router.services import RouterServices, get_services
+from chorus_router.text_hygiene import clean_request
+from chorus_router.voices.references import with_voice_reference
 
-router = APIRouter()
+router = APIRouter(
+    dependencies=[Depends(require(Scope.SPEECH)), Depends(rate_limited(RouteClass.SYNTHESIS))]
+)
+log = logging.getLogger("chorus.router.speech")
 
 _AUDIO_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
@@ -27,7 +36,8 @@ _AUDIO_RESPONSE: dict[int | str, dict[str, Any]] = {
 @router.post("/v1/audio/speech", responses=_AUDIO_RESPONSE, response_class=Response)
 @router.post("/api/v1/audio/speech", responses=_AUDIO_RESPONSE, response_class=Response)
 async def create_speech(
-    body: SpeechRequest, services: Annotated[RouterServices, Depends(get_services)]
+    body: Annotated[SpeechRequest, Depends(with_voice_reference)],
+    services: Annotated[RouterServices, Depends(get_services)],
 ) -> Response:
     started = time.perf_counter()
     metrics = services.metrics
@@ -39,9 +49,27 @@ async def create_speech(
         return await _respond(body, services, fmt, model_label, started)
     except ChorusError as exc:
         metrics.requests.labels(model_label, "none", fmt, str(exc.status)).inc()
+        log.info(
+            "speech request refused",
+            extra={
+                "model": model_label,
+                "format": str(fmt),
+                "outcome": str(exc.status),
+                "error_code": exc.code,
+                **text_fields(body.input),
+            },
+        )
         raise
     finally:
         metrics.active.dec()
+
+
+def text_fields(text: str) -> dict[str, object]:
+    """What a log may say about user text: its length and a hash, never the words."""
+    return {
+        "text_chars": len(text),
+        "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()[:16],
+    }
 
 
 async def _respond(
@@ -51,6 +79,7 @@ async def _respond(
     model_label: str,
     started: float,
 ) -> Response:
+    body = clean_request(body)
     limit = services.settings.max_input_chars
     if len(body.input) > limit:
         raise InvalidRequest(
@@ -65,7 +94,16 @@ async def _respond(
     if not body.stream and body.stream_format == "audio":
         return await _whole_file(body, services, fmt, model_label, request_id, started)
     stream = await services.router.open(body, request_id)
-    delivery = Delivery(services, stream, fmt, model_label, request_id, spoken_errors, started)
+    delivery = Delivery(
+        services,
+        stream,
+        fmt,
+        model_label,
+        request_id,
+        spoken_errors,
+        started,
+        text_fields(body.input),
+    )
     headers = {"X-Request-Id": request_id, "X-Chorus-Provider": stream.provider}
     if body.stream_format == "sse":
         return StreamingResponse(delivery.sse(), media_type="text/event-stream", headers=headers)
@@ -85,7 +123,16 @@ async def _whole_file(
     broken: set[str] = set()
     while True:
         stream = await services.router.open(body, request_id, exclude=frozenset(broken))
-        delivery = Delivery(services, stream, fmt, model_label, request_id, False, started)
+        delivery = Delivery(
+            services,
+            stream,
+            fmt,
+            model_label,
+            request_id,
+            False,
+            started,
+            text_fields(body.input),
+        )
         try:
             audio = b"".join([chunk async for chunk in delivery.audio()])
         except ChorusError:
