@@ -13,9 +13,10 @@ from opentelemetry.sdk.trace import TracerProvider
 from chorus_router.body_limit import BodyLimit
 from chorus_router.errors import install_error_handlers
 from chorus_router.handlers import catalog, health, models, speech
+from chorus_router.kube_source import KubernetesRegistrySource
 from chorus_router.metrics import RouterMetrics
 from chorus_router.pool import ProviderPool
-from chorus_router.registry import FileRegistrySource
+from chorus_router.registry import FileRegistrySource, RegistrySource
 from chorus_router.routing import Limits, SpeechRouter
 from chorus_router.security import install_security
 from chorus_router.services import RouterServices
@@ -25,8 +26,19 @@ from chorus_router.voices.library import VoiceLibrary
 from chorus_telemetry import instrument_app, instrument_client, shutdown_tracing
 
 
+def registry_source(settings: RouterSettings) -> RegistrySource:
+    if settings.registry_source == "kubernetes":
+        token = settings.kubernetes_token
+        return KubernetesRegistrySource(
+            settings.kubernetes_namespace,
+            api_url=settings.kubernetes_api_url,
+            token=token.get_secret_value() if token else None,
+        )
+    return FileRegistrySource(settings.registry_file, settings.registry_reload_interval_s)
+
+
 def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) -> FastAPI:
-    source = FileRegistrySource(settings.registry_file, settings.registry_reload_interval_s)
+    source = registry_source(settings)
     initial = source.initial()
 
     @asynccontextmanager

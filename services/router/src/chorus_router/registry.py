@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -72,6 +73,14 @@ def read_registry_file(path: Path) -> list[ProviderEntry]:
 
 
 Publish = Callable[[list[ProviderEntry]], None]
+
+
+class RegistrySource(Protocol):
+    """Where the providers come from: the file here, TTSProvider resources in a cluster."""
+
+    def initial(self) -> list[ProviderEntry]: ...
+
+    async def watch(self, publish: Publish) -> None: ...
 
 
 class FileRegistrySource:

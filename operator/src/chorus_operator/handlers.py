@@ -1,0 +1,169 @@
+"""The kopf handlers: one idempotent reconcile per TTSProvider, status from its Deployment.
+
+Run namespaced and standalone (one replica, no peering):
+
+    kopf run --standalone --namespace=<ns> --liveness=http://0.0.0.0:8080/healthz \\
+        -m chorus_operator.handlers
+
+No handler needs a finalizer: children are owned by the resource and garbage-collected with it,
+and Ready comes from the Deployment's events rather than a timer, so deleting a TTSProvider
+never waits for the operator.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import kopf
+
+from chorus_operator.ensure import ensure_children, owned_by
+from chorus_operator.kube import KubeApi, find_connection, object_path
+from chorus_operator.naming import (
+    API_VERSION,
+    GROUP,
+    KIND,
+    MANAGED_BY_LABEL,
+    OPERATOR,
+    PLURAL,
+    PROVIDER_LABEL,
+    VERSION,
+    service_url,
+)
+from chorus_operator.provider import InvalidProvider, ProviderResource
+from chorus_operator.render import render
+from chorus_operator.settings import OperatorSettings
+from chorus_operator.status import applied_status, invalid_status, is_invalid, observed_status
+
+
+@dataclass(frozen=True)
+class OperatorContext:
+    """What every handler shares, kept in kopf's memo rather than in module globals."""
+
+    settings: OperatorSettings
+    api: KubeApi
+
+
+@kopf.on.startup()
+def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    # Progress and the last handled spec live in annotations: the status is Chorus's alone.
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=GROUP, key="last-handled-configuration"
+    )
+    # Namespaced: no cluster-wide watching of CRDs and namespaces, hence no RBAC for it.
+    settings.scanning.disabled = True
+    # One line per API call is noise; the handlers log what they change.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    memo["context"] = OperatorContext(
+        OperatorSettings.from_environment(os.environ), KubeApi(lambda: _connection(settings))
+    )
+
+
+@kopf.on.login()
+def login(settings: kopf.OperatorSettings, **_: Any) -> kopf.ConnectionInfo | None:
+    return find_connection(settings)
+
+
+@kopf.on.cleanup()
+async def close(memo: kopf.Memo, **_: Any) -> None:
+    await _context(memo).api.aclose()
+
+
+@kopf.on.resume(GROUP, VERSION, PLURAL)
+@kopf.on.create(GROUP, VERSION, PLURAL)
+@kopf.on.update(GROUP, VERSION, PLURAL)
+async def reconcile(
+    body: kopf.Body,
+    status: kopf.Status,
+    patch: kopf.Patch,
+    memo: kopf.Memo,
+    logger: kopf.Logger,
+    **_: Any,
+) -> None:
+    """Render the children, make the cluster hold exactly them, and publish the URL."""
+    context = _context(memo)
+    generation = body.meta.get("generation")
+    try:
+        provider = ProviderResource.from_body(body)
+    except InvalidProvider as exc:
+        _update_status(
+            patch, status, invalid_status(str(exc), generation, previous=status, now=_now())
+        )
+        raise kopf.PermanentError(f"invalid TTSProvider: {exc}") from None
+    children = render(provider, context.settings.otel_env)
+    deployment = await ensure_children(context.api, provider, children, logger)
+    url = service_url(provider.name, provider.namespace, context.settings.cluster_domain)
+    fresh = applied_status(url, generation)
+    if is_invalid(status):
+        # The Deployment may not change when the spec is fixed, so no event would clear this.
+        fresh |= observed_status(provider.spec, generation, deployment, previous=status, now=_now())
+    _update_status(patch, status, fresh)
+
+
+@kopf.on.event(
+    "apps", "v1", "deployments", labels={MANAGED_BY_LABEL: OPERATOR, PROVIDER_LABEL: kopf.PRESENT}
+)
+async def deployment_changed(
+    event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **_: Any
+) -> None:
+    """Derive the owner's Ready/Available/Progressing from what its Deployment reports."""
+    context = _context(memo)
+    name = body.metadata.labels[PROVIDER_LABEL]
+    path = object_path(API_VERSION, KIND, str(body.metadata.namespace), name)
+    owner = await context.api.get(path)
+    if owner is None or not _owns(owner, body):
+        return  # going away (Kubernetes collects its children), or not this Deployment's owner
+    try:
+        provider = ProviderResource.from_body(owner)
+    except InvalidProvider:
+        return  # reconcile reports it
+    previous: Mapping[str, Any] = owner.get("status") or {}
+    deployment: Mapping[str, Any] = body
+    if event["type"] == "DELETED":
+        # Deleted by hand while its owner stays: the children are made again.
+        logger.info(f"The Deployment of {KIND} {name} was deleted; creating it again.")
+        children = render(provider, context.settings.otel_env)
+        deployment = await ensure_children(context.api, provider, children, logger)
+    fresh = observed_status(
+        provider.spec, provider.generation, deployment, previous=previous, now=_now()
+    )
+    if _differs(previous, fresh):
+        logger.info(f"{KIND} {name} is now {fresh['phase']}.")
+        await context.api.merge_patch(f"{path}/status", {"status": fresh})
+
+
+def _owns(owner: Mapping[str, Any], child: Mapping[str, Any]) -> bool:
+    """Whether `owner` is here to stay (not being deleted) and owns `child`."""
+    meta = owner.get("metadata") or {}
+    return not meta.get("deletionTimestamp") and owned_by(child, meta.get("uid", ""))
+
+
+def _update_status(patch: kopf.Patch, current: Mapping[str, Any], fresh: dict[str, Any]) -> None:
+    if _differs(current, fresh):
+        patch.status.update(fresh)
+
+
+def _differs(current: Mapping[str, Any], fresh: Mapping[str, Any]) -> bool:
+    return any(current.get(key) != value for key, value in fresh.items())
+
+
+def _context(memo: kopf.Memo) -> OperatorContext:
+    context: OperatorContext = memo["context"]
+    return context
+
+
+def _connection(settings: kopf.OperatorSettings) -> kopf.ConnectionInfo:
+    info = find_connection(settings)
+    if info is None:
+        raise kopf.LoginError("no service account token and no kubeconfig to reach the API")
+    return info
+
+
+def _now() -> datetime:
+    # Kubernetes times have a resolution of one second.
+    return datetime.now(UTC).replace(microsecond=0)

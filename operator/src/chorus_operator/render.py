@@ -1,0 +1,267 @@
+"""The children of a TTSProvider, rendered as plain dicts by one pure function.
+
+Rendering the same resource twice gives the same objects, so reconciling is idempotent: the
+operator only writes when what is in the cluster differs from what is rendered here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from chorus_operator.naming import (
+    API_VERSION,
+    CONTAINER_NAME,
+    KIND,
+    PORT_NAME,
+    PROVIDER_PORT,
+    child_labels,
+    child_name,
+    selector_labels,
+)
+from chorus_operator.provider import ProviderResource
+from chorus_operator.spec import Autoscaling, DisruptionBudget
+
+Manifest = dict[str, Any]
+
+# Providers run as this unprivileged user; images must not need root or a writable root fs.
+RUN_AS_USER = 10001
+# Deployment and Service first; optional children are the ones removed when no longer asked for.
+DEPLOYMENT = ("apps/v1", "Deployment")
+SERVICE = ("v1", "Service")
+AUTOSCALER = ("autoscaling/v2", "HorizontalPodAutoscaler")
+DISRUPTION_BUDGET = ("policy/v1", "PodDisruptionBudget")
+
+
+@dataclass(frozen=True)
+class Children:
+    """What one provider owns; `None` means that child must not exist."""
+
+    deployment: Manifest
+    service: Manifest
+    autoscaler: Manifest | None
+    disruption_budget: Manifest | None
+
+    def optional(self) -> list[tuple[tuple[str, str], Manifest | None]]:
+        """The children that exist only when asked for, by (apiVersion, kind)."""
+        return [(AUTOSCALER, self.autoscaler), (DISRUPTION_BUDGET, self.disruption_budget)]
+
+
+def render(provider: ProviderResource, otel_env: Mapping[str, str]) -> Children:
+    """Everything the provider needs in the cluster; `otel_env` is the operator's OTEL_* set."""
+    spec = provider.spec
+    # A disabled provider keeps only its scaled-down Deployment and its Service.
+    scaling = spec.autoscaling if spec.enabled else None
+    budget = spec.disruption_budget if spec.enabled else None
+    return Children(
+        deployment=_deployment(provider, otel_env),
+        service=_service(provider),
+        autoscaler=None if scaling is None else _autoscaler(provider, scaling),
+        disruption_budget=None if budget is None else _disruption_budget(provider, budget),
+    )
+
+
+def _metadata(provider: ProviderResource) -> Manifest:
+    return {
+        "name": child_name(provider.name),
+        "namespace": provider.namespace,
+        "labels": child_labels(provider.name, provider.spec.kind),
+        # Owned by the resource, so Kubernetes deletes the children with it: no finalizer needed.
+        "ownerReferences": [
+            {
+                "apiVersion": API_VERSION,
+                "kind": KIND,
+                "name": provider.name,
+                "uid": provider.uid,
+                "controller": True,
+                "blockOwnerDeletion": True,
+            }
+        ],
+    }
+
+
+def _deployment(provider: ProviderResource, otel_env: Mapping[str, str]) -> Manifest:
+    spec = provider.spec
+    gpu = spec.kind == "gpu"
+    replicas = spec.desired_replicas()
+    deployment_spec: Manifest = {} if replicas is None else {"replicas": replicas}
+    deployment_spec |= {
+        "selector": {"matchLabels": selector_labels(provider.name)},
+        "revisionHistoryLimit": 3,
+        # Model downloads and GPU node scale-up take a while before a rollout counts as stuck.
+        "progressDeadlineSeconds": 1800 if gpu else 600,
+        "strategy": {
+            "type": "RollingUpdate",
+            # A surge pod on GPUs may never find a free GPU; elsewhere never drop below desired.
+            "rollingUpdate": (
+                {"maxSurge": 0, "maxUnavailable": 1}
+                if gpu
+                else {"maxSurge": 1, "maxUnavailable": 0}
+            ),
+        },
+        "template": {
+            "metadata": {"labels": child_labels(provider.name, spec.kind)},
+            "spec": _pod_spec(provider, otel_env),
+        },
+    }
+    return {
+        "apiVersion": DEPLOYMENT[0],
+        "kind": DEPLOYMENT[1],
+        "metadata": _metadata(provider),
+        "spec": deployment_spec,
+    }
+
+
+def _pod_spec(provider: ProviderResource, otel_env: Mapping[str, str]) -> Manifest:
+    spec = provider.spec
+    pod: Manifest = {
+        # Providers never talk to the Kubernetes API.
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": RUN_AS_USER,
+            "runAsGroup": RUN_AS_USER,
+            "fsGroup": RUN_AS_USER,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [_container(provider, otel_env)],
+        "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}],
+    }
+    node_selector = spec.pod_node_selector()
+    if node_selector is not None:
+        pod["nodeSelector"] = node_selector
+    tolerations = spec.pod_tolerations()
+    if tolerations:
+        pod["tolerations"] = [t.model_dump(by_alias=True, exclude_none=True) for t in tolerations]
+    if spec.affinity is not None:
+        pod["affinity"] = spec.affinity
+    if spec.runtime_class_name is not None:
+        pod["runtimeClassName"] = spec.runtime_class_name
+    return pod
+
+
+def _container(provider: ProviderResource, otel_env: Mapping[str, str]) -> Manifest:
+    spec = provider.spec
+    container: Manifest = {
+        "name": CONTAINER_NAME,
+        "image": spec.image,
+        "imagePullPolicy": spec.image_pull_policy,
+        "ports": [{"name": PORT_NAME, "containerPort": PROVIDER_PORT, "protocol": "TCP"}],
+        "env": _env(provider, otel_env),
+    }
+    resources = spec.pod_resources()
+    if resources:
+        container["resources"] = resources
+    # Startup waits for the engine to load its model (readiness), up to 10 min (20 on GPUs);
+    # after that, liveness only asks whether the process answers.
+    container |= {
+        "startupProbe": _probe("/readyz", period_s=5, failures=240 if spec.kind == "gpu" else 120),
+        "livenessProbe": _probe("/healthz", period_s=10, failures=3),
+        "readinessProbe": _probe("/readyz", period_s=5, failures=2),
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+    }
+    return container
+
+
+def _probe(path: str, *, period_s: int, failures: int) -> Manifest:
+    return {
+        "httpGet": {"path": path, "port": PORT_NAME},
+        "periodSeconds": period_s,
+        "timeoutSeconds": 3,
+        "failureThreshold": failures,
+    }
+
+
+def _env(provider: ProviderResource, otel_env: Mapping[str, str]) -> list[Manifest]:
+    """OTEL_* from the operator, then spec.env, then the API key: later names win."""
+    spec = provider.spec
+    by_name: dict[str, Manifest] = {
+        name: {"name": name, "value": value} for name, value in sorted(otel_env.items())
+    }
+    # Each provider is its own service in traces, whatever the operator itself is called.
+    by_name["OTEL_SERVICE_NAME"] = {"name": "OTEL_SERVICE_NAME", "value": child_name(provider.name)}
+    for var in spec.env:
+        by_name[var.name] = var.model_dump(by_alias=True, exclude_none=True)
+    if spec.credentials is not None:
+        creds = spec.credentials
+        by_name[creds.env] = {
+            "name": creds.env,
+            "valueFrom": {"secretKeyRef": {"name": creds.secret_name, "key": creds.key}},
+        }
+    return list(by_name.values())
+
+
+def _service(provider: ProviderResource) -> Manifest:
+    return {
+        "apiVersion": SERVICE[0],
+        "kind": SERVICE[1],
+        "metadata": _metadata(provider),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": selector_labels(provider.name),
+            "ports": [
+                {
+                    "name": PORT_NAME,
+                    "port": PROVIDER_PORT,
+                    "targetPort": PORT_NAME,
+                    "protocol": "TCP",
+                }
+            ],
+        },
+    }
+
+
+def _autoscaler(provider: ProviderResource, scaling: Autoscaling) -> Manifest:
+    return {
+        "apiVersion": AUTOSCALER[0],
+        "kind": AUTOSCALER[1],
+        "metadata": _metadata(provider),
+        "spec": {
+            "scaleTargetRef": {
+                "apiVersion": DEPLOYMENT[0],
+                "kind": DEPLOYMENT[1],
+                "name": child_name(provider.name),
+            },
+            "minReplicas": scaling.min_replicas,
+            "maxReplicas": scaling.max_replicas,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {
+                            "type": "Utilization",
+                            "averageUtilization": scaling.target_cpu_percent,
+                        },
+                    },
+                }
+            ],
+        },
+    }
+
+
+def _disruption_budget(provider: ProviderResource, budget: DisruptionBudget) -> Manifest:
+    bound = (
+        {"minAvailable": budget.min_available}
+        if budget.min_available is not None
+        else {"maxUnavailable": budget.max_unavailable}
+    )
+    return {
+        "apiVersion": DISRUPTION_BUDGET[0],
+        "kind": DISRUPTION_BUDGET[1],
+        "metadata": _metadata(provider),
+        "spec": {
+            "selector": {"matchLabels": selector_labels(provider.name)},
+            **bound,
+            # Pods stuck loading a model must not block node drains.
+            "unhealthyPodEvictionPolicy": "AlwaysAllow",
+        },
+    }

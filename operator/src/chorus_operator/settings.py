@@ -1,0 +1,32 @@
+"""The operator's own settings; kopf's flags (namespace, liveness, verbosity) stay on its CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from chorus_contracts import ServiceSettings
+from chorus_operator.spec import DNS_SUBDOMAIN
+
+
+class OperatorSettings(ServiceSettings):
+    """Env prefix CHORUS_OPERATOR_ (e.g. CHORUS_OPERATOR_CLUSTER_DOMAIN)."""
+
+    model_config = SettingsConfigDict(env_prefix="CHORUS_OPERATOR_", extra="forbid")
+
+    # The Service URL published in status.url is fully qualified with this domain.
+    cluster_domain: str = Field(default="cluster.local", max_length=253, pattern=DNS_SUBDOMAIN)
+    # OTEL_* variables given to every provider, so they export traces where the operator does.
+    otel_env: dict[str, str] = Field(default_factory=dict)
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> OperatorSettings:
+        """CHORUS_OPERATOR_* settings, plus the operator's OTEL_* set (minus its service name)."""
+        otel = {
+            name: value
+            for name, value in environ.items()
+            if name.startswith("OTEL_") and name != "OTEL_SERVICE_NAME"
+        }
+        return cls.load(otel_env=otel)

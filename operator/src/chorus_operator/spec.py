@@ -1,0 +1,239 @@
+"""The TTSProvider spec as one typed model.
+
+The CRD's schema is generated from these classes, and every default lives here, including
+those that depend on the provider's kind (GPU limit, toleration and node selector), so the
+cluster and the operator can never disagree about what an omitted field means.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic.alias_generators import to_camel
+
+from chorus_contracts import RoutingPolicy
+
+ProviderKind = Literal["cloud", "local", "gpu"]
+
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+ENV_NAME = r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"
+QUANTITY = (
+    r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))"
+    r"(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
+)
+
+GPU_RESOURCE = "nvidia.com/gpu"
+# Label published by NVIDIA's GPU feature discovery (and the GPU operator) on GPU nodes.
+GPU_NODE_SELECTOR = {"nvidia.com/gpu.present": "true"}
+# Requests used when spec.resources is omitted, so the scheduler (and an HPA) has numbers to use.
+DEFAULT_REQUESTS: dict[str, dict[str, str]] = {
+    "cloud": {"cpu": "100m", "memory": "128Mi"},
+    "local": {"cpu": "500m", "memory": "1Gi"},
+    "gpu": {"cpu": "1", "memory": "4Gi"},
+}
+
+# Messages shared by the model's validators and the CRD's CEL rules (see crd.py).
+CLOUD_NEEDS_CREDENTIALS = "a cloud provider needs spec.credentials (a Secret name, key and env)"
+GPU_ONLY_FOR_GPU_KIND = "GPU resources are only allowed with kind: gpu"
+REPLICAS_OR_AUTOSCALING = "set spec.replicas or spec.autoscaling, not both"
+MIN_ABOVE_MAX = "minReplicas must not exceed maxReplicas"
+ONE_BUDGET_BOUND = "set exactly one of minAvailable and maxUnavailable"
+
+
+def _quantity_text(value: object) -> object:
+    # Kubernetes accepts `cpu: 1` and `cpu: "1"`; the operator always writes the string form.
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+Quantity = Annotated[
+    str,
+    BeforeValidator(_quantity_text),
+    Field(pattern=QUANTITY),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "integer"}, {"type": "string"}],
+            "pattern": QUANTITY,
+            "x-kubernetes-int-or-string": True,
+        }
+    ),
+]
+ResourceList = Annotated[dict[str, Quantity], Field(max_length=16)]
+
+
+def _is_gpu_resource(name: str) -> bool:
+    """`nvidia.com/gpu`, `amd.com/gpu`, ...: the extended resources that only GPU nodes offer."""
+    return name.endswith("/gpu")
+
+
+class _SpecModel(BaseModel):
+    # camelCase in the resource, snake_case in Python; unknown fields are errors, not ignored.
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class Credentials(_SpecModel):
+    """The API key of a cloud provider: a key of a Secret, exposed to the container as one env
+    variable. The operator never reads or copies the key itself."""
+
+    secret_name: str = Field(max_length=253, pattern=DNS_SUBDOMAIN)
+    key: str = Field(default="api-key", max_length=253, pattern=r"^[-._a-zA-Z0-9]+$")
+    env: str = Field(
+        max_length=128,
+        pattern=ENV_NAME,
+        description="The env variable the provider reads its key from, e.g. CHORUS_OPENAI_API_KEY.",
+    )
+
+
+class Autoscaling(_SpecModel):
+    """A HorizontalPodAutoscaler on CPU; it owns the replica count while set."""
+
+    min_replicas: int = Field(default=1, ge=1, le=100)
+    max_replicas: int = Field(ge=1, le=100)
+    target_cpu_percent: int = Field(
+        default=80, ge=1, le=100, alias="targetCPUUtilizationPercentage"
+    )
+
+    @model_validator(mode="after")
+    def _bounds_in_order(self) -> Autoscaling:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(MIN_ABOVE_MAX)
+        return self
+
+
+class DisruptionBudget(_SpecModel):
+    """A PodDisruptionBudget: set exactly one of the two."""
+
+    min_available: int | None = Field(default=None, ge=0, le=100)
+    max_unavailable: int | None = Field(default=None, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> DisruptionBudget:
+        if (self.min_available is None) == (self.max_unavailable is None):
+            raise ValueError(ONE_BUDGET_BOUND)
+        return self
+
+
+class Resources(_SpecModel):
+    """Container resources; quantities as in any pod spec."""
+
+    limits: ResourceList = Field(default_factory=dict)
+    requests: ResourceList = Field(default_factory=dict)
+
+
+class Toleration(_SpecModel):
+    key: str | None = Field(default=None, max_length=317)
+    operator: Literal["Exists", "Equal"] = "Equal"
+    value: str | None = Field(default=None, max_length=63)
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+    toleration_seconds: int | None = None
+
+
+class EnvVar(_SpecModel):
+    """Passed to the provider container as is; `valueFrom` takes any Kubernetes env source."""
+
+    name: str = Field(max_length=128, pattern=ENV_NAME)
+    value: str | None = Field(default=None, max_length=32768)
+    value_from: dict[str, Any] | None = None
+
+
+class TTSProviderSpec(_SpecModel):
+    """What a provider is (kind, image, models, voices), how it is routed, and how it runs."""
+
+    kind: ProviderKind = Field(
+        description="cloud (an API behind a key), local (CPU model), or gpu (scheduled on GPUs)."
+    )
+    enabled: bool = Field(
+        default=True, description="false scales the provider to zero and takes it out of routing."
+    )
+    image: str = Field(
+        min_length=1,
+        max_length=512,
+        description="The provider image; it decides the engine (chorus-kokoro, chorus-openai...).",
+    )
+    image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
+    models: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(
+        min_length=1, max_length=64, description="OpenAI model ids this provider serves."
+    )
+    voices: dict[str, Annotated[str, Field(min_length=1, max_length=256)]] = Field(
+        default_factory=dict,
+        max_length=256,
+        description="OpenAI voice names (alloy, nova, ...) -> this provider's voice ids.",
+    )
+    credentials: Credentials | None = None
+    routing: RoutingPolicy = Field(
+        default_factory=RoutingPolicy,
+        description="Priority, fallback, timeouts, retries and breaker: read by the router.",
+    )
+    replicas: int | None = Field(
+        default=None,
+        ge=1,
+        le=100,
+        description="A fixed replica count; 1 when neither this nor autoscaling is set "
+        "(enabled: false is how a provider goes to zero).",
+    )
+    autoscaling: Autoscaling | None = None
+    disruption_budget: DisruptionBudget | None = None
+    resources: Resources | None = Field(
+        default=None,
+        description="Requests default by kind when omitted; kind gpu adds nvidia.com/gpu: 1 "
+        "unless a GPU limit is given.",
+    )
+    node_selector: dict[str, Annotated[str, Field(max_length=63)]] | None = Field(
+        default=None,
+        max_length=32,
+        description="kind gpu defaults to nvidia.com/gpu.present=true when this is omitted.",
+    )
+    tolerations: list[Toleration] = Field(
+        default_factory=list,
+        max_length=32,
+        description="kind gpu always tolerates the nvidia.com/gpu taint in addition.",
+    )
+    affinity: dict[str, Any] | None = Field(default=None, description="A pod affinity, as is.")
+    runtime_class_name: str | None = Field(default=None, max_length=253, pattern=DNS_SUBDOMAIN)
+    env: list[EnvVar] = Field(default_factory=list, max_length=128)
+
+    @model_validator(mode="after")
+    def _cross_field_rules(self) -> TTSProviderSpec:
+        if self.kind == "cloud" and self.credentials is None:
+            raise ValueError(CLOUD_NEEDS_CREDENTIALS)
+        if self.kind != "gpu" and self.resources is not None:
+            named = [*self.resources.limits, *self.resources.requests]
+            if any(_is_gpu_resource(name) for name in named):
+                raise ValueError(GPU_ONLY_FOR_GPU_KIND)
+        if self.replicas is not None and self.autoscaling is not None:
+            raise ValueError(REPLICAS_OR_AUTOSCALING)
+        return self
+
+    def desired_replicas(self) -> int | None:
+        """The Deployment's replica count; None while an autoscaler owns it."""
+        if not self.enabled:
+            return 0
+        if self.autoscaling is not None:
+            return None
+        return 1 if self.replicas is None else self.replicas
+
+    def pod_resources(self) -> dict[str, dict[str, str]]:
+        """The user's resources (or the kind's default requests), plus one GPU for kind gpu."""
+        if self.resources is None:
+            limits: dict[str, str] = {}
+            requests = dict(DEFAULT_REQUESTS[self.kind])
+        else:
+            limits = dict(self.resources.limits)
+            requests = dict(self.resources.requests)
+        if self.kind == "gpu" and not any(_is_gpu_resource(name) for name in limits):
+            limits[GPU_RESOURCE] = "1"
+        return {k: v for k, v in (("limits", limits), ("requests", requests)) if v}
+
+    def pod_tolerations(self) -> list[Toleration]:
+        """The user's tolerations; kind gpu also tolerates the GPU taint unless already covered."""
+        tolerations = list(self.tolerations)
+        if self.kind == "gpu" and not any(t.key == GPU_RESOURCE for t in tolerations):
+            tolerations.append(Toleration(key=GPU_RESOURCE, operator="Exists", effect="NoSchedule"))
+        return tolerations
+
+    def pod_node_selector(self) -> dict[str, str] | None:
+        """The user's node selector, or GPU nodes for kind gpu when the user gave none."""
+        if self.node_selector is None and self.kind == "gpu":
+            return dict(GPU_NODE_SELECTOR)
+        return self.node_selector

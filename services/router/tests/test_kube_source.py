@@ -1,0 +1,215 @@
+"""The router's view of TTSProviders, against kmock's emulated Kubernetes API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import kmock
+import pytest
+
+from chorus_router.kube_source import KubernetesRegistrySource
+from chorus_router.registry import ProviderEntry, RegistryError
+
+pytestmark = pytest.mark.timeout(30)
+
+NAMESPACE = "voices"
+PROVIDERS = "chorus.dev/v1alpha1/ttsproviders"
+COLLECTION = f"/apis/chorus.dev/v1alpha1/namespaces/{NAMESPACE}/ttsproviders"
+WATCH = f"watch {PROVIDERS}"
+
+
+def _provider(
+    name: str, *, ready: bool = True, enabled: bool = True, url: str | None = "auto"
+) -> dict[str, Any]:
+    status: dict[str, Any] = {
+        "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
+    }
+    if url is not None:
+        status["url"] = f"http://chorus-provider-{name}.voices.svc:8080" if url == "auto" else url
+    return {
+        "apiVersion": "chorus.dev/v1alpha1",
+        "kind": "TTSProvider",
+        "metadata": {"name": name, "namespace": NAMESPACE},
+        "spec": {
+            "kind": "local",
+            "enabled": enabled,
+            "image": f"chorus-{name}:0.1.0",
+            "models": [name, "tts-1"],
+            "voices": {"alloy": f"{name}-voice"},
+            "routing": {"priority": 10, "fallback": ["espeak"], "retry": {"attempts": 3}},
+        },
+        "status": status,
+    }
+
+
+@pytest.fixture
+def api(kmock: kmock.KubernetesEmulator) -> kmock.KubernetesEmulator:
+    kmock.resources[PROVIDERS] = kmock.ResourceInfo(kind="TTSProvider", namespaced=True)
+    return kmock
+
+
+def _source(api: kmock.KubernetesEmulator, **options: Any) -> KubernetesRegistrySource:
+    return KubernetesRegistrySource(
+        NAMESPACE,
+        api_url=str(api.url),
+        token="router-token",
+        backoff_initial_s=0.05,
+        backoff_max_s=0.2,
+        **options,
+    )
+
+
+async def _send(api: kmock.KubernetesEmulator, method: str, path: str, body: Any = None) -> None:
+    async with api.request(method, path, json=body) as response:
+        assert response.status < 300, await response.text()
+
+
+async def _eventually(check: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+class Published:
+    """What the source has published, in order; `latest` is what the router would route to."""
+
+    def __init__(self) -> None:
+        self.lists: list[list[ProviderEntry]] = []
+
+    def __call__(self, entries: list[ProviderEntry]) -> None:
+        self.lists.append(entries)
+
+    def names(self) -> list[str] | None:
+        return [e.name for e in self.lists[-1]] if self.lists else None
+
+
+@pytest.fixture
+async def watching(api: kmock.KubernetesEmulator) -> AsyncIterator[Published]:
+    published = Published()
+    source = _source(api)
+    published(await asyncio.to_thread(source.initial))
+    task = asyncio.create_task(source.watch(published))
+    try:
+        yield published
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+async def test_only_enabled_ready_providers_with_a_url_are_routed_to(
+    api: kmock.KubernetesEmulator,
+) -> None:
+    for resource in (
+        _provider("kokoro"),
+        _provider("piper", ready=False),
+        _provider("espeak", enabled=False),
+        _provider("openai", url=None),
+        {**_provider("broken"), "spec": {"kind": "local", "models": []}},
+    ):
+        await _send(api, "POST", COLLECTION, resource)
+
+    (entry,) = await asyncio.to_thread(_source(api).initial)
+
+    assert entry == ProviderEntry(
+        name="kokoro",
+        url="http://chorus-provider-kokoro.voices.svc:8080",
+        models=["kokoro", "tts-1"],
+        voices={"alloy": "kokoro-voice"},
+        routing={"priority": 10, "fallback": ["espeak"], "retry": {"attempts": 3}},
+    )
+
+
+async def test_providers_appear_when_ready_and_leave_when_disabled_or_deleted(
+    api: kmock.KubernetesEmulator, watching: Published
+) -> None:
+    await _send(api, "POST", COLLECTION, _provider("kokoro", ready=False))
+    await asyncio.sleep(0.2)
+    assert watching.names() == []
+
+    ready = {"status": {"conditions": [{"type": "Ready", "status": "True"}]}}
+    await _send(api, "PATCH", f"{COLLECTION}/kokoro/status", ready)
+    await _eventually(lambda: watching.names() == ["kokoro"])
+
+    await _send(api, "PATCH", f"{COLLECTION}/kokoro", {"spec": {"enabled": False}})
+    await _eventually(lambda: watching.names() == [])
+
+    await _send(api, "PATCH", f"{COLLECTION}/kokoro", {"spec": {"enabled": True}})
+    await _eventually(lambda: watching.names() == ["kokoro"])
+
+    await _send(api, "DELETE", f"{COLLECTION}/kokoro")
+    await _eventually(lambda: watching.names() == [])
+
+
+async def test_a_broken_watch_is_resumed_and_the_last_list_stays_meanwhile(
+    api: kmock.KubernetesEmulator,
+) -> None:
+    await _send(api, "POST", COLLECTION, _provider("kokoro"))
+    # The first watches fail, then so does a list: the API server is restarting.
+    failed_watches = api[WATCH][:3] << 500
+    failed_lists = api[f"list {PROVIDERS}"][1:2] << 503
+    published = Published()
+    source = _source(api)
+    published(await asyncio.to_thread(source.initial))
+    task = asyncio.create_task(source.watch(published))
+    try:
+        await _eventually(lambda: len(failed_watches) == 3 and len(failed_lists) == 1)
+        assert published.names() == ["kokoro"]
+        assert len(published.lists) == 1  # nothing was taken away while the API was away
+
+        await _send(api, "POST", COLLECTION, _provider("piper"))
+        await _eventually(lambda: published.names() == ["kokoro", "piper"])
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+async def test_an_expired_watch_lists_again(api: kmock.KubernetesEmulator) -> None:
+    expired = {"type": "ERROR", "object": {"kind": "Status", "code": 410, "reason": "Expired"}}
+    gone = api[WATCH][:1] << (expired,)
+    lists = api[f"list {PROVIDERS}"]
+    published = Published()
+    task = asyncio.create_task(_source(api).watch(published))
+    try:
+        await _eventually(lambda: len(gone) == 1 and len(lists) >= 2)
+        await _send(api, "POST", COLLECTION, _provider("kokoro"))
+        await _eventually(lambda: published.names() == ["kokoro"])
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+async def test_start_up_fails_clearly_without_an_api() -> None:
+    source = KubernetesRegistrySource(NAMESPACE, api_url="http://127.0.0.1:9", token="t")
+    with pytest.raises(RegistryError, match="cannot list TTSProviders in namespace voices"):
+        await asyncio.to_thread(source.initial)
+
+
+async def test_the_pods_service_account_is_used_by_default(
+    api: kmock.KubernetesEmulator, tmp_path: Path
+) -> None:
+    (tmp_path / "namespace").write_text(f"{NAMESPACE}\n")
+    (tmp_path / "token").write_text("first-token\n")
+    source = KubernetesRegistrySource(api_url=str(api.url), service_account_dir=tmp_path)
+    assert source.namespace == NAMESPACE
+
+    lists = api[f"list {PROVIDERS}"]
+    await asyncio.to_thread(source.initial)
+    # The kubelet rotates the token file; the next request reads the new one.
+    (tmp_path / "token").write_text("second-token\n")
+    await asyncio.to_thread(source.initial)
+
+    tokens = [request.headers.get("Authorization") for request in lists]
+    assert tokens == ["Bearer first-token", "Bearer second-token"]
+
+
+def test_without_a_namespace_or_service_account_start_up_stops(tmp_path: Path) -> None:
+    with pytest.raises(RegistryError, match="no Kubernetes namespace"):
+        KubernetesRegistrySource(service_account_dir=tmp_path)

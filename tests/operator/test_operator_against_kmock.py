@@ -1,0 +1,368 @@
+"""The real operator (`kopf run --standalone`) against kmock's emulated Kubernetes API on
+127.0.0.1: what `kubectl` would show after `kubectl apply`.
+
+The API and the operator live for the whole module (kopf's start-up is the slow part); each
+test works on TTSProviders of its own names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import kmock
+import pytest
+import pytest_asyncio
+import yaml
+
+from support.processes import free_port
+
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(60)]
+
+NAMESPACE = "voices"
+TOKEN = "operator-test-token"
+OTEL_ENDPOINT = "http://otel-collector.observability:4317"
+PROVIDERS = "chorus.dev/v1alpha1/ttsproviders"
+DEPLOYMENTS = "apps/v1/deployments"
+SERVICES = "v1/services"
+AUTOSCALERS = "autoscaling/v2/horizontalpodautoscalers"
+BUDGETS = "policy/v1/poddisruptionbudgets"
+VERBS = {"get", "list", "watch", "create", "update", "patch", "delete"}
+
+
+def _info(kind: str, *, namespaced: bool = True, status: bool = False) -> kmock.ResourceInfo:
+    subresources = {"status"} if status else set()
+    return kmock.ResourceInfo(
+        kind=kind,
+        singular=kind.lower(),
+        namespaced=namespaced,
+        verbs=VERBS,
+        subresources=subresources,
+    )
+
+
+RESOURCES = {
+    PROVIDERS: _info("TTSProvider", status=True),
+    DEPLOYMENTS: _info("Deployment", status=True),
+    SERVICES: _info("Service"),
+    AUTOSCALERS: _info("HorizontalPodAutoscaler"),
+    BUDGETS: _info("PodDisruptionBudget"),
+    "v1/events": _info("Event"),
+    # Discovered by kopf at start-up in every real cluster, though this operator never reads them.
+    "v1/namespaces": _info("Namespace", namespaced=False),
+    "apiextensions.k8s.io/v1/customresourcedefinitions": _info(
+        "CustomResourceDefinition", namespaced=False
+    ),
+}
+
+
+async def eventually(
+    check: Callable[[], Any], timeout_s: float = 15.0, what: str = "condition"
+) -> Any:
+    """Poll `check()` until it returns something truthy; the loop keeps serving meanwhile."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+@dataclass
+class Cluster:
+    """The emulated API server, with the calls a test (or kubectl) would make."""
+
+    api: kmock.KubernetesEmulator
+
+    def get(self, resource: str, name: str) -> dict[str, Any] | None:
+        key = (kmock.resource(resource), NAMESPACE, name)
+        if key not in self.api.objects or self.api.objects[key].deleted:
+            return None
+        raw: dict[str, Any] = self.api.objects[key].raw
+        return raw
+
+    async def apply(self, resource: dict[str, Any], uid: str) -> None:
+        """Create a TTSProvider as the API server stores it (with uid and generation)."""
+        body = {**resource, "metadata": {**resource["metadata"], "namespace": NAMESPACE}}
+        body["metadata"] |= {"uid": uid, "generation": 1}
+        await self._send("POST", _path(PROVIDERS), body)
+
+    async def patch(self, resource: str, name: str, patch: dict[str, Any], sub: str = "") -> None:
+        await self._send("PATCH", f"{_path(resource)}/{name}{sub}", patch)
+
+    async def delete(self, resource: str, name: str) -> None:
+        await self._send("DELETE", f"{_path(resource)}/{name}")
+
+    def writes(self, name: str) -> list[str]:
+        """Every create, patch or delete of a child named `name` so far."""
+        children = {r.rsplit("/", 1)[1] for r in (DEPLOYMENTS, SERVICES, AUTOSCALERS, BUDGETS)}
+        return [
+            f"{request.method} {request.url.path}"
+            for request in self.api
+            if request.method in ("POST", "PUT", "PATCH", "DELETE")
+            and request.resource is not None
+            and request.resource.plural in children
+            and (name == request.name or name == _created_name(request))
+        ]
+
+    async def _send(self, method: str, path: str, body: dict[str, Any] | None = None) -> None:
+        async with self.api.request(method, path, json=body) as response:
+            assert response.status < 300, await response.text()
+
+
+def _path(resource: str) -> str:
+    group_version, plural = resource.rsplit("/", 1)
+    root = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
+    return f"{root}/namespaces/{NAMESPACE}/{plural}"
+
+
+def _created_name(request: kmock.Request) -> str | None:
+    data = request.data if isinstance(request.data, dict) else {}
+    name: str | None = data.get("metadata", {}).get("name")
+    return name
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def cluster() -> AsyncIterator[Cluster]:
+    async with kmock.KubernetesEmulator() as api, kmock.Server(api):
+        for resource, info in RESOURCES.items():
+            api.resources[resource] = info
+        yield Cluster(api)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def operator_process(
+    cluster: Cluster, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Path]:
+    """`kopf run --standalone` as the chart runs it, logged in through a kubeconfig."""
+    workdir = tmp_path_factory.mktemp("operator")
+    kubeconfig = workdir / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump(_kubeconfig(str(cluster.api.url).rstrip("/"))))
+    log_path = workdir / "operator.log"
+    liveness = f"http://127.0.0.1:{free_port()}/healthz"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("KUBE", "OTEL_", "CHORUS_OPERATOR_"))
+    }
+    env |= {
+        "KUBECONFIG": str(kubeconfig),
+        "OTEL_EXPORTER_OTLP_ENDPOINT": OTEL_ENDPOINT,
+        "OTEL_SERVICE_NAME": "chorus-operator",
+        "PYTHONUNBUFFERED": "1",
+    }
+    with log_path.open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "kopf", "run", "--standalone", "--verbose"),
+            *(
+                f"--namespace={NAMESPACE}",
+                f"--liveness={liveness}",
+                "-m",
+                "chorus_operator.handlers",
+            ),
+            env=env,
+            stdout=log,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+    try:
+        await _wait_alive(process, liveness, log_path)
+        yield log_path
+    finally:
+        await _stop(process)
+
+
+def _kubeconfig(server: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "kmock", "cluster": {"server": server}}],
+        "users": [{"name": "operator", "user": {"token": TOKEN}}],
+        "contexts": [{"name": "kmock", "context": {"cluster": "kmock", "user": "operator"}}],
+        "current-context": "kmock",
+    }
+
+
+async def _wait_alive(process: asyncio.subprocess.Process, url: str, log: Path) -> None:
+    deadline = time.monotonic() + 45
+    async with httpx.AsyncClient(timeout=1.0) as client:
+        while time.monotonic() < deadline:
+            if process.returncode is not None:
+                raise RuntimeError(f"the operator exited:\n{_tail(log)}")
+            try:
+                if (await client.get(url)).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+    raise TimeoutError(f"the operator never answered {url}:\n{_tail(log)}")
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-4000:]
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(process.wait(), 15)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "operator" / "examples"
+AVAILABLE = {
+    "replicas": 1,
+    "readyReplicas": 1,
+    "availableReplicas": 1,
+    "conditions": [
+        {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
+        {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"},
+    ],
+}
+
+
+def _example(name: str, rename: str) -> dict[str, Any]:
+    resource: dict[str, Any] = yaml.safe_load((EXAMPLES / name).read_text())
+    resource["metadata"]["name"] = rename
+    return resource
+
+
+def _ready(cluster: Cluster, name: str) -> dict[str, Any] | None:
+    provider = cluster.get(PROVIDERS, name) or {}
+    conditions: list[dict[str, Any]] = provider.get("status", {}).get("conditions", [])
+    return next((c for c in conditions if c["type"] == "Ready"), None)
+
+
+async def test_a_gpu_provider_gets_an_owned_deployment_on_gpus_and_a_service(
+    cluster: Cluster, operator_process: Path
+) -> None:
+    await cluster.apply(_example("kokoro-gpu.yaml", "gpu-a"), uid="uid-gpu-a")
+    child = "chorus-provider-gpu-a"
+    deployment = await eventually(lambda: cluster.get(DEPLOYMENTS, child))
+    service = await eventually(lambda: cluster.get(SERVICES, child))
+
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod[
+        "tolerations"
+    ]
+    assert pod["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
+    env = {var["name"]: var.get("value") for var in pod["containers"][0]["env"]}
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == OTEL_ENDPOINT
+    assert env["OTEL_SERVICE_NAME"] == "chorus-provider-gpu-a"
+    for manifest in (deployment, service):
+        (owner,) = manifest["metadata"]["ownerReferences"]
+        assert (owner["kind"], owner["name"], owner["uid"]) == ("TTSProvider", "gpu-a", "uid-gpu-a")
+    assert service["spec"]["ports"][0]["port"] == 8080
+    # Deleting the resource must never wait for the operator: no finalizer on it.
+    assert not (cluster.get(PROVIDERS, "gpu-a") or {})["metadata"].get("finalizers")
+    # The operator's own calls carry the credentials of its login.
+    created = [r for r in cluster.api if r.method == "POST" and _created_name(r) == child]
+    assert [r.headers.get("Authorization") for r in created] == [f"Bearer {TOKEN}"] * 2
+
+
+async def test_an_available_deployment_turns_the_provider_ready_with_its_url(
+    cluster: Cluster, operator_process: Path
+) -> None:
+    await cluster.apply(_example("kokoro-gpu.yaml", "gpu-b"), uid="uid-gpu-b")
+    await eventually(lambda: cluster.get(DEPLOYMENTS, "chorus-provider-gpu-b"))
+    not_ready = await eventually(lambda: _ready(cluster, "gpu-b"), what="a Ready condition")
+    assert not_ready["status"] == "False"
+
+    await cluster.patch(DEPLOYMENTS, "chorus-provider-gpu-b", {"status": AVAILABLE}, "/status")
+
+    def ready() -> bool:
+        condition = _ready(cluster, "gpu-b") or {}
+        return condition.get("status") == "True"
+
+    await eventually(ready, what="Ready=True")
+    status = (cluster.get(PROVIDERS, "gpu-b") or {})["status"]
+    assert status["url"] == "http://chorus-provider-gpu-b.voices.svc.cluster.local:8080"
+    assert (status["phase"], status["readyReplicas"], status["observedGeneration"]) == (
+        "Ready",
+        1,
+        1,
+    )
+
+
+async def test_disabling_scales_to_zero_and_takes_the_provider_out_of_ready(
+    cluster: Cluster, operator_process: Path
+) -> None:
+    await cluster.apply(_example("kokoro.yaml", "local-c"), uid="uid-local-c")
+    await eventually(lambda: cluster.get(AUTOSCALERS, "chorus-provider-local-c"))
+    await eventually(lambda: cluster.get(BUDGETS, "chorus-provider-local-c"))
+    await cluster.patch(DEPLOYMENTS, "chorus-provider-local-c", {"status": AVAILABLE}, "/status")
+    await eventually(lambda: (_ready(cluster, "local-c") or {}).get("status") == "True")
+
+    await cluster.patch(
+        PROVIDERS, "local-c", {"metadata": {"generation": 2}, "spec": {"enabled": False}}
+    )
+
+    def scaled_to_zero() -> bool:
+        deployment = cluster.get(DEPLOYMENTS, "chorus-provider-local-c") or {}
+        return bool(deployment.get("spec", {}).get("replicas") == 0)
+
+    await eventually(scaled_to_zero, what="replicas: 0")
+    await eventually(lambda: (_ready(cluster, "local-c") or {}).get("reason") == "Disabled")
+    assert (_ready(cluster, "local-c") or {})["status"] == "False"
+    # An autoscaler would scale it back up; a budget would guard pods that no longer exist.
+    await eventually(lambda: cluster.get(AUTOSCALERS, "chorus-provider-local-c") is None)
+    await eventually(lambda: cluster.get(BUDGETS, "chorus-provider-local-c") is None)
+    await eventually(
+        lambda: (cluster.get(PROVIDERS, "local-c") or {})["status"].get("observedGeneration") == 2
+    )
+
+
+async def test_a_deployment_deleted_by_hand_comes_back(
+    cluster: Cluster, operator_process: Path
+) -> None:
+    await cluster.apply(_example("kokoro-gpu.yaml", "gpu-f"), uid="uid-gpu-f")
+    first = await eventually(lambda: cluster.get(DEPLOYMENTS, "chorus-provider-gpu-f"))
+
+    await cluster.delete(DEPLOYMENTS, "chorus-provider-gpu-f")
+
+    again = await eventually(lambda: cluster.get(DEPLOYMENTS, "chorus-provider-gpu-f"))
+    assert again["spec"] == first["spec"]
+
+
+async def test_reconciling_again_changes_nothing(cluster: Cluster, operator_process: Path) -> None:
+    await cluster.apply(_example("openai.yaml", "cloud-d"), uid="uid-cloud-d")
+    await eventually(lambda: cluster.get(BUDGETS, "chorus-provider-cloud-d"))
+    await eventually(lambda: (cluster.get(PROVIDERS, "cloud-d") or {}).get("status", {}).get("url"))
+    writes = cluster.writes("chorus-provider-cloud-d")
+    assert len(writes) == 3  # Deployment, Service, PodDisruptionBudget: created once each
+
+    # A label change is an update: kopf runs the same reconcile again.
+    await cluster.patch(PROVIDERS, "cloud-d", {"metadata": {"labels": {"team": "voice"}}})
+
+    def handled() -> bool:
+        annotations = (cluster.get(PROVIDERS, "cloud-d") or {})["metadata"].get("annotations", {})
+        return "voice" in annotations.get("chorus.dev/last-handled-configuration", "")
+
+    await eventually(handled, what="the update to be handled")
+    assert cluster.writes("chorus-provider-cloud-d") == writes
+
+
+async def test_an_invalid_resource_is_reported_not_rendered(
+    cluster: Cluster, operator_process: Path
+) -> None:
+    resource = _example("openai.yaml", "cloud-e")
+    del resource["spec"]["credentials"]
+    await cluster.apply(resource, uid="uid-cloud-e")
+    condition = await eventually(lambda: _ready(cluster, "cloud-e"), what="a Ready condition")
+    assert (condition["status"], condition["reason"]) == ("False", "InvalidSpec")
+    assert "credentials" in condition["message"]
+    assert cluster.get(DEPLOYMENTS, "chorus-provider-cloud-e") is None
