@@ -11,27 +11,28 @@ from pathlib import Path
 
 from bench import raw_engines
 from bench.measure import Run, median, percentile, stream_post, timed
-from bench.texts import LONG, SHORT, words
+from bench.texts import LONG, MEDIUM, SHORT, words
 from support.stack import Stack, entry, start_provider, start_router
 
 REPEATS = 3
 
 
 def _start_stack(logs: Path) -> Stack:
-    providers = {kind: start_provider(kind, logs) for kind in ("espeak", "piper")}
+    providers = {kind: start_provider(kind, logs) for kind in ("espeak", "piper", "kokoro")}
     registry = logs / "providers.yaml"
     Stack.write_registry_file(
         registry,
         [
             entry("piper", providers["piper"], ["piper"], voices={"alloy": "joe"}),
             entry("espeak", providers["espeak"], ["espeak"]),
+            entry("kokoro", providers["kokoro"], ["kokoro"]),
         ],
     )
     stack = Stack(start_router(registry, logs), providers, registry)
     for proc in providers.values():
         proc.wait_ready()
     stack.router.wait_ready("/healthz")
-    stack.wait_for_states({"piper": True, "espeak": True})
+    stack.wait_for_states({name: True for name in providers})
     return stack
 
 
@@ -40,11 +41,20 @@ def engine_rtf(stack: Stack) -> None:
         "\n## Real-time factor: provider service vs the raw library (median of 3; lower is faster)"
     )
     print(f"{'engine':8} {'text':6} {'raw RTF':>9} {'service RTF':>12} {'service/raw':>12}")
-    piper = raw_engines.RawPiper()
-    raw = {"espeak": raw_engines.espeak, "piper": piper}
-    voices = {"espeak": "en-us", "piper": "joe"}
-    for name in ("espeak", "piper"):
-        for label, text in (("short", SHORT), ("long", LONG)):
+    raw = {
+        "espeak": raw_engines.espeak,
+        "piper": raw_engines.RawPiper(),
+        "kokoro": raw_engines.RawKokoro(),
+    }
+    voices = {"espeak": "en-us", "piper": "joe", "kokoro": "jf_alpha"}
+    for name in ("espeak", "piper", "kokoro"):
+        # Kokoro runs ~0.5x real time here: its long text would take minutes per repeat.
+        texts = (
+            (("short", SHORT), ("medium", MEDIUM))
+            if name == "kokoro"
+            else (("short", SHORT), ("long", LONG))
+        )
+        for label, text in texts:
             raw_runs: list[Run] = []
             service_runs: list[Run] = []
             url = f"{stack.providers[name].url}/v1/synthesize"
@@ -118,6 +128,45 @@ def router_overhead(stack: Stack, count: int = 60) -> None:
     )
 
 
+def tracing_overhead(logs: Path, count: int = 40) -> None:
+    """Two tone stacks, one exporting spans to a local OTLP receiver, one not; interleaved."""
+    from support.otlp_receiver import OtlpReceiver
+    from support.tone_stack import start_tone_provider, tone_entries
+
+    print(
+        f"\n## Tracing overhead: {count} requests each, exporting to a local OTLP receiver vs not"
+    )
+    with OtlpReceiver() as receiver:
+        stacks: dict[str, Stack] = {}
+        for label, env in (("off", {}), ("on", {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint})):
+            folder = logs / f"trace-{label}"
+            folder.mkdir()
+            a = start_tone_provider("a", folder)
+            b = start_tone_provider("b", folder)
+            registry = folder / "providers.yaml"
+            Stack.write_registry_file(registry, tone_entries(a, b))
+            stacks[label] = Stack(start_router(registry, folder, env), {"a": a, "b": b}, registry)
+        try:
+            for stack in stacks.values():
+                stack.router.wait_ready("/healthz")
+                stack.wait_for_states({"a": True, "b": True})
+            times: dict[str, list[float]] = {"off": [], "on": []}
+            body = {"model": "tone", "voice": "alloy", "input": SHORT, "response_format": "pcm"}
+            for _ in range(count):
+                for label, stack in stacks.items():
+                    times[label].append(
+                        stream_post(f"{stack.base_url}/audio/speech", body, 48_000).seconds * 1000
+                    )
+        finally:
+            for stack in stacks.values():
+                stack.stop()
+        exported = len(receiver.snapshot())
+    print(f"{'tracing':8} {'p50 ms':>8} {'p95 ms':>8}")
+    for label in ("off", "on"):
+        print(f"{label:8} {percentile(times[label], 50):8.1f} {percentile(times[label], 95):8.1f}")
+    print(f"spans received by the OTLP receiver: {exported}")
+
+
 def fault_run_report(logs: Path) -> None:
     from support.fault_run import fault_run
     from support.tone_stack import start_tone_provider, tone_entries
@@ -155,6 +204,7 @@ def main() -> None:
             router_overhead(stack)
         finally:
             stack.stop()
+        tracing_overhead(Path(logs))
         fault_run_report(Path(logs))
 
 

@@ -39,3 +39,21 @@ class RawPiper:
                 first = time.perf_counter() - started
             samples += len(chunk.audio_int16_bytes) // 2
         return samples / self.voice.config.sample_rate, first
+
+
+class RawKokoro:
+    """kokoro-onnx on the same int8 model file the provider uses, whole text in one call."""
+
+    def __init__(self) -> None:
+        from kokoro_onnx import Kokoro
+
+        from chorus_kokoro.model_files import default_model_path, default_voices_path
+        from chorus_kokoro.settings import KokoroSettings
+
+        model = default_model_path(KokoroSettings().data_dir)
+        self.kokoro = Kokoro(str(model), str(default_voices_path()))
+
+    def __call__(self, text: str) -> tuple[float, float]:
+        started = time.perf_counter()
+        samples, rate = self.kokoro.create(text, voice="jf_alpha", speed=1.0, lang="en-us")
+        return len(samples) / rate, time.perf_counter() - started

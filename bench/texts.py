@@ -13,6 +13,7 @@ _PARAGRAPH = (
     "the early light. "
 )
 LONG = (_PARAGRAPH * 8).strip()
+MEDIUM = _PARAGRAPH.strip()
 
 
 def words(text: str) -> int:
