@@ -106,6 +106,38 @@ class UnknownVoice(ClientError):
     code = "voice_not_found"
 
 
+class InvalidAudio(InvalidRequest):
+    """An uploaded recording is not acceptable audio (format, length, corrupt, silent)."""
+
+    code = "invalid_audio"
+
+
+class UnknownConsent(ClientError):
+    status = 404
+    code = "consent_not_found"
+
+
+class Conflict(ClientError):
+    """The request contradicts stored state (e.g. deleting a consent that voices rely on)."""
+
+    status = 409
+    code = "conflict"
+
+
+class QuotaExceeded(ClientError):
+    """A per-user storage quota is used up; freeing some lets the request through."""
+
+    status = 403
+    type = "insufficient_quota"
+    code = "quota_exceeded"
+
+
+class VoiceCloningUnsupported(ClientError):
+    """A custom voice or voice reference was asked of a model none of whose providers clone."""
+
+    code = "voice_cloning_unsupported"
+
+
 class ProviderBusy(ChorusError):
     """The provider is at its concurrency limit: try elsewhere, honour Retry-After."""
 
@@ -175,6 +207,11 @@ _BY_CODE: dict[str, type[ChorusError]] = {
         PermissionDenied,
         UnknownModel,
         UnknownVoice,
+        InvalidAudio,
+        UnknownConsent,
+        Conflict,
+        QuotaExceeded,
+        VoiceCloningUnsupported,
         ProviderBusy,
         RateLimited,
         UpstreamError,

@@ -11,6 +11,8 @@ StreamFormat = Literal["audio", "sse"]
 
 MIN_SPEED = 0.25
 MAX_SPEED = 4.0
+# Base64 of a 12 MiB file: a 10 MiB upload, or a processed reference sample, fits.
+MAX_VOICE_REFERENCE_CHARS = 16 * 1024 * 1024
 
 
 class VoiceId(BaseModel):
@@ -38,6 +40,11 @@ class SpeechRequest(BaseModel):
     lang_code: str | None = Field(default=None, max_length=32)
     extra_params: dict[str, Any] = Field(default_factory=dict, max_length=32)
     stream_errors_as_audio: bool | None = None
+    # A reference sample to clone, base64 audio (wav/mp3/flac/ogg/m4a/webm); only providers
+    # that clone voices take it. Bounded here; the router's body limit usually bounds it first.
+    voice_reference: str | None = Field(
+        default=None, min_length=1, max_length=MAX_VOICE_REFERENCE_CHARS
+    )
 
     @field_validator("input")
     @classmethod

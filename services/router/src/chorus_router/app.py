@@ -92,5 +92,5 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
         max_bytes=settings.max_body_bytes,
         path_limits=voices.upload_body_limits(settings.voices),
     )
-    install_security(app, settings.security)
+    install_security(app, settings.security, settings.data_dir)
     return app

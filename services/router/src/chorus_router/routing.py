@@ -41,6 +41,7 @@ from chorus_contracts import (
     UnknownVoice,
     UpstreamError,
     UpstreamTimeout,
+    VoiceCloningUnsupported,
 )
 from chorus_router.metrics import RouterMetrics
 from chorus_router.pool import ProviderHandle, ProviderPool
@@ -117,9 +118,12 @@ class SpeechRouter:
                 param="model",
             )
         ordered = self._chain(serving)
+        cloning = request.voice_reference is not None
+        if cloning:
+            ordered = self._cloners(request.model, ordered, serving)
         candidates = []
         for handle in ordered:
-            voice = handle.engine_voice(request.voice_name)
+            voice = request.voice_name if cloning else handle.engine_voice(request.voice_name)
             if voice is not None:
                 candidates.append(Candidate(handle, voice))
         if not any(c.handle in serving for c in candidates):
@@ -144,6 +148,34 @@ class SpeechRouter:
         candidates = able
         # Providers known to be down go last: still tried, since readiness can be stale.
         return sorted(candidates, key=lambda c: not c.handle.ready)
+
+    def _cloners(
+        self, model: str, ordered: list[ProviderHandle], serving: list[ProviderHandle]
+    ) -> list[ProviderHandle]:
+        """A reference sample (a custom voice) goes only to providers that say they clone."""
+        cloners = [
+            h for h in ordered if h.capabilities is not None and h.capabilities.voice_cloning
+        ]
+        if any(h in serving for h in cloners):
+            return cloners
+        if any(h.capabilities is None for h in serving):
+            raise ServiceUnavailable(
+                f"no provider of model '{model}' that can clone a voice is ready yet",
+                retry_after=2,
+            )
+        able = sorted(
+            {
+                m
+                for h in self._pool.enabled()
+                if h.capabilities is not None and h.capabilities.voice_cloning
+                for m in h.entry.models
+            }
+        )
+        raise VoiceCloningUnsupported(
+            f"The model '{model}' has no provider that can clone a voice, so it cannot speak "
+            f"a custom voice or a voice_reference. Models that can: {', '.join(able) or 'none'}.",
+            param="model",
+        )
 
     def _chain(self, serving: list[ProviderHandle]) -> list[ProviderHandle]:
         primary = serving[0]
@@ -207,6 +239,7 @@ class SpeechRouter:
             language=request.lang_code,
             instructions=request.instructions,
             extra=request.extra_params,
+            voice_reference=request.voice_reference,
             request_id=request_id,
         )
         retry = handle.entry.routing.retry

@@ -11,6 +11,7 @@ from chorus_router.metrics import RouterMetrics
 from chorus_router.pool import ProviderPool
 from chorus_router.routing import SpeechRouter
 from chorus_router.settings import RouterSettings
+from chorus_router.voices.library import VoiceLibrary
 
 
 @dataclass
@@ -20,6 +21,7 @@ class RouterServices:
     pool: ProviderPool
     router: SpeechRouter
     metrics: RouterMetrics
+    voices: VoiceLibrary
 
 
 def get_services(request: Request) -> RouterServices:

@@ -3,23 +3,32 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from chorus_contracts import ServiceSettings
+from chorus_router.security.settings import SecuritySettings
+from chorus_router.voices.database import DatabaseUrl
+from chorus_router.voices.settings import VoiceSettings
 
 
 class RouterSettings(ServiceSettings):
     """The router's one settings object (env prefix CHORUS_ROUTER_, then the YAML file)."""
 
-    model_config = SettingsConfigDict(env_prefix="CHORUS_ROUTER_", extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix="CHORUS_ROUTER_", env_nested_delimiter="__", extra="forbid"
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     # "file": providers.yaml (local runs); "kubernetes": TTSProvider resources (in a cluster).
     registry_source: Literal["file", "kubernetes"] = "file"
     registry_file: Path = Path("config/providers.yaml")
+    # With "kubernetes": the pod's namespace, in-cluster API and service-account token unless
+    # these say otherwise.
     kubernetes_namespace: str | None = Field(default=None, max_length=63)
+    kubernetes_api_url: str = Field(default="https://kubernetes.default.svc", pattern=r"^https?://")
+    kubernetes_token: SecretStr | None = None
     registry_reload_interval_s: float = Field(default=1.0, gt=0, le=60)
     provider_poll_interval_s: float = Field(default=2.0, gt=0, le=300)
     provider_connect_timeout_s: float = Field(default=2.0, gt=0, le=60)
@@ -38,3 +47,10 @@ class RouterSettings(ServiceSettings):
     max_input_chars: int = Field(default=4096, ge=1, le=100_000)
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
     log_level: str = Field(default="info", pattern=r"^(critical|error|warning|info|debug)$")
+    # Authentication, rate limits, CORS (CHORUS_ROUTER_SECURITY__MODE=api_key, ...).
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+    # State shared by replicas (custom voices, consents): SQLite in data_dir by default,
+    # PostgreSQL when database_url is set (CHORUS_ROUTER_DATABASE_URL); see voices/settings.py.
+    data_dir: Path = Path("data")
+    database_url: DatabaseUrl | None = None
+    voices: VoiceSettings = Field(default_factory=VoiceSettings)

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from chorus_contracts import Capabilities
+from chorus_router.identity import Scope
+from chorus_router.security import require
 from chorus_router.services import RouterServices, get_services
 
 router = APIRouter(prefix="/api/v1/audio")
@@ -42,7 +44,7 @@ class VoiceCatalog(BaseModel):
     voices: list[CatalogVoice]
 
 
-@router.get("/providers")
+@router.get("/providers", dependencies=[Depends(require(Scope.ADMIN))])
 async def list_providers(
     services: Annotated[RouterServices, Depends(get_services)],
 ) -> ProviderList:
@@ -64,7 +66,7 @@ async def list_providers(
     )
 
 
-@router.get("/voices/catalog")
+@router.get("/voices/catalog", dependencies=[Depends(require(Scope.SPEECH))])
 async def voice_catalog(
     services: Annotated[RouterServices, Depends(get_services)],
     provider: Annotated[str | None, Query(max_length=63)] = None,

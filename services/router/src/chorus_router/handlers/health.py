@@ -10,7 +10,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from chorus_router.breakers import BreakerState
+from chorus_router.identity import Scope
 from chorus_router.pool import ProviderHandle
+from chorus_router.security import require
 from chorus_router.services import RouterServices, get_services
 
 router = APIRouter()
@@ -60,7 +62,7 @@ async def readyz(services: Services) -> JSONResponse:
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
-@router.get("/api/v1/audio/health")
+@router.get("/api/v1/audio/health", dependencies=[Depends(require(Scope.ADMIN))])
 async def provider_health(services: Services) -> HealthReport:
     handles = services.pool.all()
     serving = [h for h in handles if can_serve(h)]

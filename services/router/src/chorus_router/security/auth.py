@@ -1,0 +1,87 @@
+"""Authentication: who is calling, decided once per request before any handler runs.
+
+Every path but the open ones (probes, metrics, the API description) needs credentials, so a
+handler that forgets to ask for a scope is still never reachable anonymously.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Protocol
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from chorus_contracts import AuthenticationFailed, ChorusError
+from chorus_router.errors import error_response
+from chorus_router.identity import Principal
+from chorus_router.security.keys import KeyStore
+
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/redoc"})
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated caller: who (for scopes and ownership) and under which name its
+    rate limits are counted (one API key, or one token subject)."""
+
+    principal: Principal
+    rate_limit_key: str
+
+
+class Authenticator(Protocol):
+    async def authenticate(self, authorization: str | None) -> Caller: ...
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The credential of an `Authorization: Bearer ...` header, as OpenAI clients send it."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationFailed(
+            "You didn't provide an API key. Send it in an Authorization header using Bearer "
+            "auth (Authorization: Bearer YOUR_KEY)."
+        )
+    return token.strip()
+
+
+class ApiKeyAuthenticator:
+    """Keys from the store; the SQLite look-up runs in a thread to keep the loop free."""
+
+    def __init__(self, store: KeyStore) -> None:
+        self._store = store
+
+    async def authenticate(self, authorization: str | None) -> Caller:
+        key = bearer_token(authorization)
+        record = await asyncio.to_thread(self._store.verify, key)
+        # The message never repeats the key: error bodies end up in client logs.
+        if record is None:
+            raise AuthenticationFailed("Incorrect API key provided.")
+        if record.revoked:
+            raise AuthenticationFailed("This API key has been revoked.")
+        return Caller(Principal(record.user_id, record.scopes), f"key:{record.key_id}")
+
+
+class Authentication:
+    """ASGI middleware: authenticates every request outside OPEN_PATHS, answers 401 when it
+    cannot, and leaves the principal on the request for `current_principal`."""
+
+    def __init__(self, app: ASGIApp, authenticator: Authenticator) -> None:
+        self._app = app
+        self._authenticator = authenticator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+            await self._app(scope, receive, send)
+            return
+        try:
+            caller = await self._authenticator.authenticate(
+                Headers(scope=scope).get("authorization")
+            )
+        except ChorusError as exc:
+            await error_response(exc)(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        state["principal"] = caller.principal
+        state["rate_limit_key"] = caller.rate_limit_key
+        await self._app(scope, receive, send)

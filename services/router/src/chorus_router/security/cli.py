@@ -1,0 +1,73 @@
+"""`chorus-router-keys`: create, list and revoke the router's API keys.
+
+Reads the router's own configuration (the same --config file and CHORUS_ROUTER_* variables)
+to find the key store, so it is run where the router runs: `kubectl exec`, or locally.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from chorus_router.identity import Scope
+from chorus_router.security.keys import ApiKey, KeyStore
+from chorus_router.settings import RouterSettings
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    settings = RouterSettings.load(args.config)
+    store = KeyStore(settings.security.key_store_in(settings.data_dir))
+    if args.command == "create":
+        key, record = store.create(args.user, frozenset(args.scope or [Scope.SPEECH]), args.name)
+        # Only the key goes to stdout, so `KEY=$(chorus-router-keys create ...)` works.
+        print(
+            f"created key {record.key_id} for {record.user_id} ({_scopes(record)})", file=sys.stderr
+        )
+        print("store it now: it cannot be shown again", file=sys.stderr)
+        print(key)
+    elif args.command == "list":
+        print(f"{'ID':<12}  {'USER':<20}  {'SCOPES':<20}  {'CREATED':<20}  {'STATUS':<8}  NAME")
+        for record in store.list():
+            status = "revoked" if record.revoked else "active"
+            created = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(record.created_at))
+            print(
+                f"{record.key_id:<12}  {record.user_id:<20}  {_scopes(record):<20}  "
+                f"{created:<20}  {status:<8}  {record.name}"
+            )
+    elif not store.revoke(args.key_id):
+        raise SystemExit(f"no active key with id {args.key_id}")
+    else:
+        print(f"revoked key {args.key_id}", file=sys.stderr)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chorus-router-keys", description=__doc__)
+    default = os.environ.get("CHORUS_CONFIG")
+    parser.add_argument("--config", type=Path, default=Path(default) if default else None)
+    commands = parser.add_subparsers(dest="command", required=True)
+    create = commands.add_parser("create", help="create a key and print it (once)")
+    create.add_argument("--user", required=True, help="the user the key belongs to")
+    create.add_argument(
+        "--scope",
+        action="append",
+        type=Scope,
+        choices=list(Scope),
+        help="a scope the key carries (repeat for several; default: speech)",
+    )
+    create.add_argument("--name", default="", help="a label, e.g. where the key is used")
+    commands.add_parser("list", help="list keys (never the keys themselves)")
+    revoke = commands.add_parser("revoke", help="revoke a key by its id")
+    revoke.add_argument("key_id")
+    return parser
+
+
+def _scopes(record: ApiKey) -> str:
+    return ",".join(sorted(record.scopes)) or "-"
+
+
+if __name__ == "__main__":
+    main()

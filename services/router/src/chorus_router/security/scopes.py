@@ -1,0 +1,31 @@
+"""Scope checks for handlers: `dependencies=[Depends(require(Scope.ADMIN))]`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from chorus_contracts import PermissionDenied
+from chorus_router.identity import Scope, current_principal
+
+# Declares Bearer auth in the OpenAPI document (and Swagger UI's Authorize button); the
+# credential itself was already checked by the Authentication middleware.
+_bearer = HTTPBearer(auto_error=False, description="An API key or a token (when auth is on)")
+
+
+def require(scope: Scope) -> Callable[..., Awaitable[None]]:
+    """A dependency that answers 403 unless the caller holds `scope`."""
+
+    async def check(
+        request: Request,
+        _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> None:
+        if not current_principal(request).has(scope):
+            raise PermissionDenied(
+                f"You have insufficient permissions for this operation. Missing scope: {scope}."
+            )
+
+    return check

@@ -1,0 +1,103 @@
+"""Schema migrations: an ordered list of SQL steps, each applied once and recorded.
+
+Why not Alembic: three tables do not need a script directory, an env.py and revision graphs,
+and Alembic would not stop two replicas starting at once from both migrating. Here the whole
+upgrade runs in one transaction that first takes a database-wide lock (a PostgreSQL advisory
+lock; SQLite's BEGIN IMMEDIATE), so exactly one process applies each step and the others
+then see it recorded. Steps are frozen history: change the schema by appending a step.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, text
+
+_TABLE = "chorus_schema_migrations"
+_LOCK_KEY = 0x43484F52  # "CHOR": any constant shared by every replica
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]  # `{blob}` stands for the dialect's binary column type
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "voices, voice consents and per-user usage",
+        (
+            """CREATE TABLE voice_consents (
+                id VARCHAR(40) PRIMARY KEY,
+                owner VARCHAR(200) NOT NULL,
+                name VARCHAR(100) NOT NULL,
+                language VARCHAR(35) NOT NULL,
+                created_us BIGINT NOT NULL,
+                recording {blob} NOT NULL,
+                recording_bytes BIGINT NOT NULL
+            )""",
+            "CREATE INDEX ix_voice_consents_owner ON voice_consents (owner, created_us, id)",
+            """CREATE TABLE voices (
+                id VARCHAR(40) PRIMARY KEY,
+                owner VARCHAR(200) NOT NULL,
+                name VARCHAR(100) NOT NULL,
+                description TEXT,
+                provider_hint VARCHAR(63),
+                consent_id VARCHAR(40) NOT NULL REFERENCES voice_consents (id),
+                created_us BIGINT NOT NULL,
+                container VARCHAR(16) NOT NULL,
+                codec VARCHAR(32) NOT NULL,
+                channels INTEGER NOT NULL,
+                duration_s DOUBLE PRECISION NOT NULL,
+                original {blob} NOT NULL,
+                original_bytes BIGINT NOT NULL,
+                sample {blob} NOT NULL,
+                sample_rate INTEGER NOT NULL,
+                sample_bytes BIGINT NOT NULL,
+                sample_sha256 VARCHAR(64) NOT NULL
+            )""",
+            "CREATE INDEX ix_voices_owner ON voices (owner, created_us)",
+            "CREATE INDEX ix_voices_consent ON voices (consent_id)",
+            """CREATE TABLE voice_usage (
+                owner VARCHAR(200) PRIMARY KEY,
+                voices INTEGER NOT NULL,
+                bytes BIGINT NOT NULL
+            )""",
+        ),
+    ),
+)
+
+
+def migrate(engine: Engine) -> list[int]:
+    """Bring the schema up to date; returns the versions this call applied."""
+    with engine.begin() as conn:
+        _lock(conn)
+        conn.execute(
+            text(
+                f"CREATE TABLE IF NOT EXISTS {_TABLE} ("
+                "version INTEGER PRIMARY KEY, name VARCHAR(200) NOT NULL, "
+                "applied_at BIGINT NOT NULL)"
+            )
+        )
+        done = set(conn.execute(text(f"SELECT version FROM {_TABLE}")).scalars())
+        blob = "BYTEA" if conn.dialect.name == "postgresql" else "BLOB"
+        applied = []
+        for migration in MIGRATIONS:
+            if migration.version in done:
+                continue
+            for statement in migration.statements:
+                conn.execute(text(statement.format(blob=blob)))
+            conn.execute(
+                text(f"INSERT INTO {_TABLE} (version, name, applied_at) VALUES (:v, :n, :t)"),
+                {"v": migration.version, "n": migration.name, "t": int(time.time())},
+            )
+            applied.append(migration.version)
+        return applied
+
+
+def _lock(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})

@@ -1,0 +1,58 @@
+"""A short sample of a custom voice, spoken by a cloning provider through the normal routing."""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+
+from fastapi.responses import Response
+
+from chorus_audio import AudioFormat, content_type, finalize_wav
+from chorus_contracts import ServiceUnavailable, SpeechRequest, VoiceCloningUnsupported, VoiceId
+from chorus_router.delivery import Delivery
+from chorus_router.handlers.speech import text_fields
+from chorus_router.pool import ProviderPool
+from chorus_router.services import RouterServices
+from chorus_router.voices.records import VoiceRecord
+from chorus_router.voices.views import PreviewRequest
+
+
+async def speak_preview(
+    services: RouterServices, voice: VoiceRecord, sample: bytes, body: PreviewRequest
+) -> Response:
+    """The whole preview file, made as a non-streamed speech request would be."""
+    model = body.model or cloning_model(services.pool, voice.provider_hint)
+    request = SpeechRequest(
+        model=model,
+        input=body.input or services.settings.voices.preview_text,
+        voice=VoiceId(id=voice.id),
+        response_format=body.response_format,
+        stream=False,
+    ).model_copy(update={"voice_reference": base64.b64encode(sample).decode("ascii")})
+    fmt = AudioFormat(body.response_format)
+    request_id = uuid.uuid4().hex
+    started = time.perf_counter()
+    stream = await services.router.open(request, request_id)
+    model_label = model if model in services.pool.models() else "unknown"
+    delivery = Delivery(
+        services, stream, fmt, model_label, request_id, False, started, text_fields(request.input)
+    )
+    audio = b"".join([chunk async for chunk in delivery.audio()])
+    if fmt is AudioFormat.WAV:
+        audio = finalize_wav(audio)
+    headers = {"X-Request-Id": request_id, "X-Chorus-Provider": stream.provider}
+    return Response(audio, media_type=content_type(fmt), headers=headers)
+
+
+def cloning_model(pool: ProviderPool, hint: str | None) -> str:
+    """The model to preview with: the hinted provider's if it clones, else the best cloner's."""
+    cloners = [h for h in pool.enabled() if h.capabilities and h.capabilities.voice_cloning]
+    cloners.sort(key=lambda h: (h.name != hint, not h.ready, -h.entry.routing.priority))
+    if cloners:
+        return cloners[0].entry.models[0]
+    if any(h.capabilities is None for h in pool.enabled()):
+        raise ServiceUnavailable("no provider that can clone a voice is ready yet", retry_after=2)
+    raise VoiceCloningUnsupported(
+        "no registered provider can clone a voice, so none can preview it"
+    )

@@ -1,0 +1,42 @@
+"""Speech requests that name a custom voice or carry a reference sample.
+
+Both become one thing before routing: `voice_reference` holding the processed sample
+(mono 16-bit WAV, base64) that cloning providers receive inline. The routing layer then sends
+the request only to providers that advertise `voice_cloning`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from chorus_contracts import InvalidRequest, SpeechRequest, UnknownVoice, VoiceId
+from chorus_router.services import RouterServices, get_services
+from chorus_router.voices.caller import owner_of
+
+CUSTOM_VOICE_PREFIX = "voice_"
+
+
+async def with_voice_reference(
+    body: SpeechRequest,
+    owner: Annotated[str, Depends(owner_of)],
+    services: Annotated[RouterServices, Depends(get_services)],
+) -> SpeechRequest:
+    """The request body, with the caller's custom voice or inline sample resolved."""
+    custom = isinstance(body.voice, VoiceId) and body.voice.id.startswith(CUSTOM_VOICE_PREFIX)
+    if custom and body.voice_reference is not None:
+        raise InvalidRequest(
+            "give either a custom voice ({'id': 'voice_...'}) or voice_reference, not both",
+            param="voice_reference",
+        )
+    if custom:
+        try:
+            reference = await services.voices.stored_reference(owner, body.voice_name)
+        except UnknownVoice as exc:
+            raise UnknownVoice(exc.message, param="voice") from None
+    elif body.voice_reference is not None:
+        reference = await services.voices.inline_reference(body.voice_reference)
+    else:
+        return body
+    return body.model_copy(update={"voice_reference": reference})

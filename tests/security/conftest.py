@@ -1,0 +1,37 @@
+"""Real routers with authentication on, in front of one espeak provider process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from support.processes import ServiceProcess
+from support.redis_server import redis_url as redis_url
+from support.secure_stack import MODEL
+from support.stack import Stack, entry, start_provider
+
+
+@pytest.fixture(scope="session")
+def security_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("security")
+
+
+@pytest.fixture(scope="session")
+def espeak(security_logs: Path) -> Iterator[ServiceProcess]:
+    proc = start_provider("espeak", security_logs)
+    try:
+        proc.wait_ready()
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
+def registry(espeak: ServiceProcess, security_logs: Path) -> Path:
+    path = security_logs / "providers.yaml"
+    Stack.write_registry_file(
+        path, [entry("espeak", espeak, [MODEL, "tts-1"], voices={"alloy": "en-us"})]
+    )
+    return path

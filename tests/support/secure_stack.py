@@ -1,0 +1,67 @@
+"""Routers with authentication on, and API keys made with the admin CLI, for tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from openai import OpenAI
+
+from support.processes import ServiceProcess
+from support.stack import start_router
+
+MODEL = "espeak"
+
+
+def start_secure_router(registry: Path, logs: Path, env: dict[str, str]) -> ServiceProcess:
+    """A router with `env` on top of the test defaults, ready to serve speech; its state
+    (voices, and keys unless `env` names a key store) goes to a data_dir of its own."""
+    data_dir = tempfile.mkdtemp(prefix="data-", dir=logs)
+    router = start_router(registry, logs, {"CHORUS_ROUTER_DATA_DIR": data_dir, **env})
+    try:
+        router.wait_ready("/readyz")
+    except BaseException:
+        router.stop()
+        raise
+    return router
+
+
+@dataclass
+class Keys:
+    """API keys made the way an operator makes them: with the admin CLI, in a process."""
+
+    store: Path
+
+    def create(self, user: str, *scopes: str) -> str:
+        args = ["create", "--user", user, *(a for s in scopes for a in ("--scope", s))]
+        return self._run(*args).stdout.strip()
+
+    def revoke(self, key: str) -> None:
+        self._run("revoke", key.removeprefix("sk-chorus-")[:12])
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "CHORUS_ROUTER_SECURITY__KEY_STORE": str(self.store)}
+        return subprocess.run(
+            [sys.executable, "-m", "chorus_router.security.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+
+
+def api_key_env(store: Path, **extra: str) -> dict[str, str]:
+    return {
+        "CHORUS_ROUTER_SECURITY__MODE": "api_key",
+        "CHORUS_ROUTER_SECURITY__KEY_STORE": str(store),
+        **extra,
+    }
+
+
+def openai_client(router: ServiceProcess, key: str) -> OpenAI:
+    return OpenAI(base_url=f"{router.url}/v1", api_key=key, max_retries=0, timeout=30)
