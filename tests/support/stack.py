@@ -88,6 +88,8 @@ def start_router(
             "CHORUS_ROUTER_REGISTRY_FILE": str(registry_file),
             "CHORUS_ROUTER_PROVIDER_POLL_INTERVAL_S": "0.25",
             "CHORUS_ROUTER_REGISTRY_RELOAD_INTERVAL_S": "0.2",
+            # Its own database and key store, never the repository's ./data.
+            "CHORUS_ROUTER_DATA_DIR": str(log_dir / f"router-data-{port}"),
             **(env or {}),
         },
         log_dir,

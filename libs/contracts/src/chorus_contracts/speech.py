@@ -29,7 +29,8 @@ class SpeechRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: str = Field(min_length=1, max_length=200)
-    input: str
+    # Non-blank is checked below with a clearer message; the schema still says "not empty".
+    input: str = Field(json_schema_extra={"minLength": 1})
     voice: str | VoiceId
     instructions: str | None = Field(default=None, max_length=4096)
     response_format: ResponseFormat = "mp3"

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from chorus_contracts import ChorusError, InternalError, InvalidRequest
+from chorus_contracts import ChorusError, ErrorBody, InternalError, InvalidRequest
 
 log = logging.getLogger("chorus.router")
 
@@ -38,6 +40,48 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
         return error_response(InternalError("internal error; the router's log has details"))
+
+
+_ERROR_STATUSES = {
+    "400": "Invalid request (OpenAI's error shape; FastAPI's 422 is never sent)",
+    "401": "Missing or invalid credentials (when authentication is on)",
+    "403": "The credentials lack the scope this route needs",
+    "404": "Unknown model, voice or resource",
+    "413": "Request body too large",
+    "429": "Rate limited; see Retry-After",
+    "503": "No provider can serve; see Retry-After",
+}
+_UNDOCUMENTED = ("/healthz", "/readyz", "/metrics")
+
+
+def document_errors(app: FastAPI) -> None:
+    """Make the OpenAPI document list the error answers the router really gives."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, summary=app.summary, routes=app.routes
+        )
+        error = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(error.pop("$defs", {}))
+        components["ErrorBody"] = error
+        reply = {
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        }
+        for path, operations in schema.get("paths", {}).items():
+            if path in _UNDOCUMENTED:
+                continue
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                responses.pop("422", None)
+                for status, description in _ERROR_STATUSES.items():
+                    responses.setdefault(status, {"description": description, **reply})
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _describe_validation(exc: RequestValidationError) -> InvalidRequest:

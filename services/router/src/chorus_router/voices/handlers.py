@@ -92,6 +92,7 @@ async def create_voice(request: Request, owner: Owner, services: Services) -> Vo
 @router.delete("/v1/audio/voices/{voice_id}")
 @router.delete("/api/v1/audio/voices/{voice_id}")
 async def delete_voice(voice_id: VoicePath, owner: Owner, services: Services) -> VoiceDeleted:
+    """Delete the caller's voice with its audio; its consent stays."""
     await asyncio.to_thread(services.voices.store.delete_voice, owner, voice_id)
     return VoiceDeleted(id=voice_id)
 
@@ -121,6 +122,7 @@ async def list_consents(
     after: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ConsentList:
+    """The caller's consents in creation order, a cursor page at a time."""
     records, has_more = await asyncio.to_thread(services.voices.store.consents, owner, after, limit)
     data = [ConsentObject.of(r) for r in records]
     return ConsentList(
@@ -133,6 +135,7 @@ async def list_consents(
 
 @router.get("/v1/audio/voice_consents/{consent_id}")
 async def get_consent(consent_id: ConsentPath, owner: Owner, services: Services) -> ConsentObject:
+    """One of the caller's consents."""
     return ConsentObject.of(
         await asyncio.to_thread(services.voices.store.consent, owner, consent_id)
     )
@@ -142,6 +145,7 @@ async def get_consent(consent_id: ConsentPath, owner: Owner, services: Services)
 async def update_consent(
     consent_id: ConsentPath, body: ConsentUpdate, owner: Owner, services: Services
 ) -> ConsentObject:
+    """Rename a consent (its recording cannot change)."""
     name = clean_name(body.name)
     store = services.voices.store
     return ConsentObject.of(await asyncio.to_thread(store.rename_consent, owner, consent_id, name))
@@ -151,6 +155,7 @@ async def update_consent(
 async def delete_consent(
     consent_id: ConsentPath, owner: Owner, services: Services
 ) -> ConsentDeleted:
+    """Delete a consent and its recording; refused while voices rely on it."""
     await asyncio.to_thread(services.voices.store.delete_consent, owner, consent_id)
     return ConsentDeleted(id=consent_id)
 
@@ -178,12 +183,14 @@ async def upload_voice(request: Request, owner: Owner, services: Services) -> Ma
 
 @router.get("/api/v1/audio/voices")
 async def list_voices(owner: Owner, services: Services) -> ManagedVoiceList:
+    """All of the caller's voices, oldest first."""
     records = await asyncio.to_thread(services.voices.store.voices, owner)
     return ManagedVoiceList(data=[ManagedVoice.of(r) for r in records])
 
 
 @router.get("/api/v1/audio/voices/{voice_id}")
 async def get_voice(voice_id: VoicePath, owner: Owner, services: Services) -> ManagedVoice:
+    """One of the caller's voices, with what was stored for it."""
     return ManagedVoice.of(await asyncio.to_thread(services.voices.store.voice, owner, voice_id))
 
 
@@ -198,6 +205,7 @@ async def preview_voice(
     services: Services,
     body: Annotated[PreviewRequest | None, Body()] = None,
 ) -> Response:
+    """A short sample spoken in the voice by a cloning provider."""
     voice, sample = await asyncio.to_thread(services.voices.store.sample, owner, voice_id)
     return await speak_preview(services, voice, sample, body or PreviewRequest())
 

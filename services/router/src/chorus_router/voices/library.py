@@ -57,6 +57,7 @@ class VoiceLibrary:
         return cls(store, voices)
 
     async def close(self) -> None:
+        """Release the database connections."""
         await asyncio.to_thread(self.store.close)
 
     @asynccontextmanager
@@ -70,12 +71,14 @@ class VoiceLibrary:
     async def add_voice(
         self, owner: str, draft: VoiceDraft, audio: bytes, param: str
     ) -> VoiceRecord:
+        """Validate and process `audio`, then store it as the owner's voice."""
         new = await asyncio.to_thread(self._prepare, draft, audio, param)
         return await asyncio.to_thread(self.store.add_voice, owner, new)
 
     async def add_consent(
         self, owner: str, name: str, language: str, recording: bytes, param: str
     ) -> ConsentRecord:
+        """Validate a consent recording and store it as it came."""
         await asyncio.to_thread(validate_audio, recording, self.settings, param)
         return await asyncio.to_thread(self.store.add_consent, owner, name, language, recording)
 

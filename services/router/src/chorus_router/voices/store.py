@@ -34,14 +34,17 @@ class VoiceStore:
         self._quotas = quotas
 
     def migrate(self) -> list[int]:
+        """Apply pending schema migrations; returns the versions applied."""
         return migrate(self._engine)
 
     def close(self) -> None:
+        """Close every pooled connection."""
         self._engine.dispose()
 
     # Consents
 
     def add_consent(self, owner: str, name: str, language: str, recording: bytes) -> ConsentRecord:
+        """Store a consent recording, charged to the owner's byte quota."""
         record = ConsentRecord(_new_id("cons"), name, language, time.time_ns() // 1000)
         with self._engine.begin() as conn:
             self._charge(conn, owner, 0, len(recording))
@@ -59,6 +62,7 @@ class VoiceStore:
         return record
 
     def consent(self, owner: str, consent_id: str) -> ConsentRecord:
+        """The owner's consent, or UnknownConsent."""
         with self._engine.begin() as conn:
             return _consent(self._consent_row(conn, owner, consent_id))
 
@@ -79,6 +83,7 @@ class VoiceStore:
         return [_consent(r) for r in rows[:limit]], len(rows) > limit
 
     def rename_consent(self, owner: str, consent_id: str, name: str) -> ConsentRecord:
+        """Give the owner's consent a new name."""
         with self._engine.begin() as conn:
             self._consent_row(conn, owner, consent_id)
             conn.execute(
@@ -89,6 +94,7 @@ class VoiceStore:
             return _consent(self._consent_row(conn, owner, consent_id))
 
     def delete_consent(self, owner: str, consent_id: str) -> None:
+        """Delete the owner's consent; Conflict while voices rely on it."""
         with self._engine.begin() as conn:
             self._consent_row(conn, owner, consent_id)
             users = conn.execute(
@@ -109,6 +115,7 @@ class VoiceStore:
     # Voices
 
     def add_voice(self, owner: str, new: NewVoice) -> VoiceRecord:
+        """Store a voice under one of the owner's consents, within quota."""
         voice_id, created_us = _new_id("voice"), time.time_ns() // 1000
         stored = len(new.original) + len(new.sample.wav)
         with self._engine.begin() as conn:
@@ -138,10 +145,12 @@ class VoiceStore:
             return _voice(self._voice_row(conn, owner, voice_id))
 
     def voice(self, owner: str, voice_id: str) -> VoiceRecord:
+        """The owner's voice, or UnknownVoice."""
         with self._engine.begin() as conn:
             return _voice(self._voice_row(conn, owner, voice_id))
 
     def voices(self, owner: str) -> list[VoiceRecord]:
+        """All of the owner's voices, oldest first."""
         query = (
             select(*_VOICE_COLUMNS)
             .where(voices.c.owner == owner)
