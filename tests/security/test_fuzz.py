@@ -28,7 +28,7 @@ EXCLUDED = [
     checks.positive_data_acceptance,
     checks.negative_data_rejection,
 ]
-# Prometheus text, documented by FastAPI as JSON; it takes no input to fuzz.
+# Prometheus text; it takes no input to fuzz.
 UNFUZZED = {"/metrics"}
 # Examples per operation and mode: enough to find the classic 5xx, small enough for ~1 min.
 EXAMPLES = 25
