@@ -104,6 +104,7 @@ async def test_router_follows_ttsproviders_readiness_and_enablement(
         tmp_path,
     ).start()
     processes.append(router)
+
     async def router_ready() -> bool:
         assert router.alive(), router.log()
         return await _answers(f"{router.url}/readyz")
