@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import struct
+import time
 
 import httpx
 import pytest
@@ -139,8 +140,11 @@ def test_a_client_that_leaves_mid_stream_frees_the_engine(
     ) as response:
         next(response.iter_bytes())
         assert _in_flight(piper) == 1
-    # The router closes its provider call; the provider stops at the next sentence boundary.
-    assert wait_until(lambda: _in_flight(piper) == 0, timeout_s=3.0)
+    left = time.monotonic()
+    # The router closes its provider call; the provider stops at the next sentence boundary
+    # (0.05-0.07 s measured on a 2-core machine; the bound is loose for loaded CI machines).
+    assert wait_until(lambda: _in_flight(piper) == 0, timeout_s=5.0)
+    print(f"engine freed {time.monotonic() - left:.2f}s after the client left")
 
 
 def test_sse_events_carry_the_same_audio(client: OpenAI, local_stack: Stack) -> None:
