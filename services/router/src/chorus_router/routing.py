@@ -331,7 +331,12 @@ async def speak_error(
     client: httpx.AsyncClient, stream: ProviderStream, text: str, request_id: str
 ) -> ProviderStream | None:
     """A short spoken notice in the broken stream's own voice, if its provider still can."""
-    synthesis = SynthesisRequest(text=text, voice=stream.voice, request_id=request_id)
+    synthesis = SynthesisRequest(
+        text=text,
+        voice=stream.voice,
+        voice_reference=stream.voice_reference,
+        request_id=request_id,
+    )
     try:
         async with asyncio.timeout(stream.handle.entry.routing.first_byte_timeout_s):
             return await open_stream(client, stream.handle, synthesis)

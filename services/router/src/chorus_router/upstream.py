@@ -31,6 +31,8 @@ class ProviderStream:
 
     handle: ProviderHandle
     voice: str
+    # The sample a cloned voice was made from, so a spoken notice can use the same voice.
+    voice_reference: str | None
     sample_rate: int
     first_chunk: bytes
     deadline: float
@@ -115,7 +117,9 @@ async def open_stream(
         raise ProviderUnreachable(f"provider {handle.name} is unreachable: {exc}") from None
     except (httpx.HTTPError, KeyError, ValueError) as exc:
         raise UpstreamError(f"provider {handle.name} answered badly: {exc}") from None
-    return ProviderStream(handle, request.voice, rate, first, deadline, response, chunks)
+    return ProviderStream(
+        handle, request.voice, request.voice_reference, rate, first, deadline, response, chunks
+    )
 
 
 async def _error_of(response: httpx.Response) -> ChorusError:
