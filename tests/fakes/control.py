@@ -2,7 +2,8 @@
 
 A test queues faults with `POST /_fake/faults`; each vendor request takes the next one:
 `status` answers with the vendor's error for that status (with `Retry-After` when given),
-`stall_s` waits before answering, `chunk_delay_s` streams slowly.
+`stall_s` waits before answering, `chunk_delay_s` streams slowly. A fault with a `path` is
+taken only by a request for that path; the others pass it by.
 """
 
 from __future__ import annotations
@@ -29,13 +30,16 @@ class Fault(BaseModel):
     stall_s: float = Field(default=0.0, ge=0)
     chunk_delay_s: float | None = Field(default=None, ge=0)
     count: int = Field(default=1, ge=1)
+    path: str | None = None
 
 
 class FakeControl:
     """State of one fake process, and the `/_fake` endpoints that steer it."""
 
-    def __init__(self, error_body: ErrorBody) -> None:
+    def __init__(self, error_body: ErrorBody, on_reset: Callable[[], None] | None = None) -> None:
         self._error_body = error_body
+        # What else a vendor's fake keeps (voices it was asked to make) is cleared with the rest.
+        self._on_reset = on_reset
         self._faults: deque[Fault] = deque()
         self.requests: list[dict[str, Any]] = []
         self.open_streams = 0
@@ -61,12 +65,17 @@ class FakeControl:
         async def reset() -> dict[str, str]:
             self._faults.clear()
             self.requests.clear()
+            if self._on_reset is not None:
+                self._on_reset()
             return {"status": "reset"}
 
         return router
 
-    async def admit(self, request: Request, authorized: bool) -> tuple[Response | None, Fault]:
-        """Record the call, then apply the next fault; a returned response ends the call."""
+    async def admit(
+        self, request: Request, authorized: bool, extra: dict[str, Any] | None = None
+    ) -> tuple[Response | None, Fault]:
+        """Record the call (with `extra`, what a JSON body cannot show), then apply the next
+        fault; a returned response ends the call."""
         body = await request.body()
         self.requests.append(
             {
@@ -75,15 +84,23 @@ class FakeControl:
                 "query": dict(request.query_params),
                 "json": _json_or_none(body),
                 "authorized": authorized,
+                **(extra or {}),
             }
         )
-        fault = self._faults.popleft() if self._faults else Fault()
+        fault = self._take_fault(request.url.path)
         if fault.stall_s:
             await asyncio.sleep(fault.stall_s)
         if fault.status is None:
             return None, fault
         headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
         return JSONResponse(self._error_body(fault.status), fault.status, headers=headers), fault
+
+    def _take_fault(self, path: str) -> Fault:
+        for fault in self._faults:
+            if fault.path in (None, path):
+                self._faults.remove(fault)
+                return fault
+        return Fault()
 
     async def stream(self, pcm: bytes, fault: Fault) -> AsyncIterator[bytes]:
         """PCM in odd-sized chunks, paced when the fault says so; counts open streams."""

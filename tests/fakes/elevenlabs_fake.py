@@ -3,15 +3,24 @@
 Like ElevenLabs: `xi-api-key` auth (401 `invalid_api_key`), FastAPI's 422 for bodies it
 cannot validate, `{"detail": {"status", "message"}}` for everything else, voices from
 `GET /v1/voices`, and `pcm_<rate>` streamed at exactly that rate.
+
+Instant voice cloning: `POST /v1/voices/add` (multipart `name` and `files`) makes a voice that
+TTS calls and the voice list then know, up to the account's voice limit (400
+`voice_limit_reached`, set with `POST /_fake/voice-limit`); `DELETE /v1/voices/{id}` frees it.
+Each add is recorded with the name and every file's SHA-256, never the audio.
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+import string
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.datastructures import UploadFile
 
 from fakes.control import FakeControl, Fault, serve
 from fakes.speech import speak
@@ -28,6 +37,8 @@ VOICES = [
     {"voice_id": "EXAVITQu4vr4xnSDxMaL", "name": "Sarah", "gender": "female", "locale": "en-US"},
 ]
 _STATUS_CODES = {429: "too_many_concurrent_requests", 500: "internal_server_error"}
+# Instant voices an account may hold on ElevenLabs' smaller plans.
+DEFAULT_VOICE_LIMIT = 10
 
 
 class VoiceSettings(BaseModel):
@@ -75,39 +86,120 @@ def unprocessable(exc: ValidationError, where: str) -> JSONResponse:
     return JSONResponse({"detail": errors}, 422)
 
 
-def voice_list() -> dict[str, Any]:
-    return {
-        "voices": [
-            {
-                "voice_id": v["voice_id"],
-                "name": v["name"],
-                "category": "premade",
-                "labels": {"gender": v["gender"], "accent": v["locale"]},
-                "verified_languages": [
-                    {"language": "en", "model_id": MODELS[0], "locale": v["locale"]}
-                ],
-            }
-            for v in VOICES
-        ]
-    }
+class VoiceLimit(BaseModel):
+    limit: int = Field(ge=0)
+
+
+class Clones:
+    """The account's cloned voices (id -> name) and how many it may hold."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+        self.limit = DEFAULT_VOICE_LIMIT
+
+    def reset(self) -> None:
+        self.names.clear()
+        self.limit = DEFAULT_VOICE_LIMIT
+
+    def add(self, name: str) -> str:
+        voice_id = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(20))
+        self.names[voice_id] = name
+        return voice_id
+
+
+def voice_list(clones: Clones) -> dict[str, Any]:
+    premade = [
+        {
+            "voice_id": v["voice_id"],
+            "name": v["name"],
+            "category": "premade",
+            "labels": {"gender": v["gender"], "accent": v["locale"]},
+            "verified_languages": [
+                {"language": "en", "model_id": MODELS[0], "locale": v["locale"]}
+            ],
+        }
+        for v in VOICES
+    ]
+    cloned = [
+        {"voice_id": voice_id, "name": name, "category": "cloned", "labels": {}}
+        for voice_id, name in clones.names.items()
+    ]
+    return {"voices": premade + cloned}
+
+
+async def uploaded(request: Request) -> tuple[str, list[dict[str, Any]]]:
+    """The add-voice form's name and, for each file, what a test may check (not the audio)."""
+    await request.body()  # cached first, so the recorder can read it after the form parser
+    form = await request.form()
+    name = form.get("name")
+    files = []
+    for part in form.getlist("files"):
+        if isinstance(part, UploadFile):
+            data = await part.read()
+            files.append(
+                {
+                    "filename": part.filename,
+                    "content_type": part.content_type,
+                    "bytes": len(data),
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                }
+            )
+    return (name if isinstance(name, str) else ""), files
 
 
 def create_app(api_key: str) -> FastAPI:
     app = FastAPI(title="fake ElevenLabs")
-    control = FakeControl(status_error)
+    clones = Clones()
+    control = FakeControl(status_error, on_reset=clones.reset)
     app.include_router(control.router())
 
-    async def admitted(request: Request) -> tuple[Response | None, Fault]:
+    async def admitted(
+        request: Request, extra: dict[str, Any] | None = None
+    ) -> tuple[Response | None, Fault]:
         given = request.headers.get("xi-api-key")
-        answer, fault = await control.admit(request, authorized=given == api_key)
+        answer, fault = await control.admit(request, authorized=given == api_key, extra=extra)
         if given != api_key:
             return JSONResponse(detail("invalid_api_key", "Invalid API key"), 401), fault
         return answer, fault
 
+    @app.post("/_fake/voice-limit")
+    async def set_voice_limit(body: VoiceLimit) -> dict[str, int]:
+        clones.limit = body.limit
+        return {"limit": clones.limit}
+
     @app.get("/v1/voices")
     async def voices(request: Request) -> Response:
         answer, _ = await admitted(request)
-        return answer or JSONResponse(voice_list())
+        return answer or JSONResponse(voice_list(clones))
+
+    @app.post("/v1/voices/add")
+    async def add_voice(request: Request) -> Response:
+        name, files = await uploaded(request)
+        answer, _ = await admitted(request, {"form": {"name": name}, "files": files})
+        if answer is not None:
+            return answer
+        if not name.strip():
+            return JSONResponse(detail("invalid_name", "A voice needs a name."), 400)
+        if not files or not all(f["bytes"] for f in files):
+            return JSONResponse(detail("invalid_files", "Upload at least one audio file."), 400)
+        if len(clones.names) >= clones.limit:
+            message = (
+                f"You have reached your maximum amount of custom voices ({len(clones.names)} / "
+                f"{clones.limit}). You can upgrade your subscription to increase your custom "
+                "voice limit."
+            )
+            return JSONResponse(detail("voice_limit_reached", message), 400)
+        return JSONResponse({"voice_id": clones.add(name), "requires_verification": False})
+
+    @app.delete("/v1/voices/{voice_id}")
+    async def delete_voice(voice_id: str, request: Request) -> Response:
+        answer, _ = await admitted(request)
+        if answer is not None:
+            return answer
+        if clones.names.pop(voice_id, None) is None:
+            message = f"A voice with the voice_id {voice_id} was not found."
+            return JSONResponse(detail("voice_not_found", message), 404)
+        return JSONResponse({"status": "ok"})
 
     @app.post("/v1/text-to-speech/{voice_id}/stream")
     async def stream(voice_id: str, request: Request) -> Response:
@@ -123,7 +215,7 @@ def create_app(api_key: str) -> FastAPI:
         except ValidationError as exc:
             return unprocessable(exc, "body")
         voice = next((v for v in VOICES if v["voice_id"] == voice_id), None)
-        if voice is None:
+        if voice is None and voice_id not in clones.names:
             message = f"A voice with the voice_id {voice_id} was not found."
             return JSONResponse(detail("voice_not_found", message), 404)
         if body.model_id not in MODELS:
@@ -132,7 +224,7 @@ def create_app(api_key: str) -> FastAPI:
         if codec != "pcm":
             return JSONResponse(detail("invalid_output_format", "This fake streams pcm."), 400)
         speed = (body.voice_settings.speed if body.voice_settings else None) or 1.0
-        language = "en-gb" if voice["locale"] == "en-GB" else "en-us"
+        language = "en-gb" if voice is not None and voice["locale"] == "en-GB" else "en-us"
         pcm = speak(body.text, int(rate), voice_id, speed, language)
         return StreamingResponse(control.stream(pcm, fault), media_type="audio/pcm")
 

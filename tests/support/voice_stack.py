@@ -133,7 +133,7 @@ def start_voice_stack(root: Path, database_url: str | None) -> VoiceStack:
             {"name": "plain", "url": plain.url, "models": ["tone"], "voices": {"alloy": "low"}},
         ],
     )
-    env = _router_env(data_dir, tmp_dir, database_url)
+    env = router_env(data_dir, tmp_dir, database_url)
     routers = [start_router(registry, logs, env) for _ in range(2)]
     inspect_url = database_url or f"sqlite:///{data_dir / 'chorus.db'}"
     stack = VoiceStack(
@@ -159,7 +159,7 @@ def start_voice_stack(root: Path, database_url: str | None) -> VoiceStack:
     return stack
 
 
-def _router_env(data_dir: Path, tmp_dir: Path, database_url: str | None) -> dict[str, str]:
+def router_env(data_dir: Path, tmp_dir: Path, database_url: str | None) -> dict[str, str]:
     env = {
         "CHORUS_ROUTER_DATA_DIR": str(data_dir),
         # Anything the router spooled to a temporary file would show up here.

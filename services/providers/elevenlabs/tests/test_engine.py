@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -26,23 +26,7 @@ RACHEL = "21m00Tcm4TlvDq8ikWAM"
 TEXT = "Hello from the fake."
 
 
-def settings_for(fake: FakeVendor, **overrides: Any) -> ElevenLabsSettings:
-    values: dict[str, Any] = {
-        "base_url": fake.url,
-        "api_key": fake.api_key,
-        "read_timeout_s": 1.0,
-        "voice_list_retry_s": 0.1,
-        **overrides,
-    }
-    return ElevenLabsSettings(**values)
-
-
-@pytest.fixture
-async def engine(fake: FakeVendor) -> AsyncIterator[ElevenLabsEngine]:
-    engine = ElevenLabsEngine(settings_for(fake))
-    await engine.load()
-    yield engine
-    await engine.close()
+SettingsFor = Callable[..., ElevenLabsSettings]
 
 
 async def collect(engine: ElevenLabsEngine, **fields: Any) -> bytes:
@@ -59,9 +43,9 @@ async def test_voices_come_from_the_account(engine: ElevenLabsEngine) -> None:
 
 
 async def test_streams_pcm_at_the_configured_rate_with_the_clients_options(
-    fake: FakeVendor,
+    fake: FakeVendor, settings_for: SettingsFor
 ) -> None:
-    engine = ElevenLabsEngine(settings_for(fake, sample_rate=16_000))
+    engine = ElevenLabsEngine(settings_for(sample_rate=16_000))
     await engine.load()
     extra = {"voice_settings": {"stability": 0.3, "style": 0.5}, "seed": 7, "other": "ignored"}
     audio = await collect(engine, model="eleven_flash_v2_5", speed=1.1, language="en-US",
@@ -124,17 +108,19 @@ async def test_vendor_failures_map_to_typed_errors(
         await collect(engine, voice="no-such-voice-id")
 
 
-async def test_a_refused_key_fails_loading_with_the_reason(fake: FakeVendor) -> None:
-    engine = ElevenLabsEngine(settings_for(fake, api_key="xi-wrong-77777777"))
+async def test_a_refused_key_fails_loading_with_the_reason(settings_for: SettingsFor) -> None:
+    engine = ElevenLabsEngine(settings_for(api_key="xi-wrong-77777777"))
     with pytest.raises(ProviderMisconfigured, match="refused") as caught:
         await engine.load()
     assert "7777" not in caught.value.message
     await engine.close()
 
 
-async def test_configured_voices_stand_in_when_listing_fails(fake: FakeVendor) -> None:
+async def test_configured_voices_stand_in_when_listing_fails(
+    fake: FakeVendor, settings_for: SettingsFor
+) -> None:
     configured = [VoiceInfo(id="custom1", name="Custom")]
-    engine = ElevenLabsEngine(settings_for(fake, voices=configured))
+    engine = ElevenLabsEngine(settings_for(voices=configured))
     fake.fail_next(503)
     await engine.load()
     assert engine.capabilities().voices == configured
@@ -142,9 +128,9 @@ async def test_configured_voices_stand_in_when_listing_fails(fake: FakeVendor) -
 
 
 async def test_without_configured_voices_loading_retries_until_listing_works(
-    fake: FakeVendor,
+    fake: FakeVendor, settings_for: SettingsFor
 ) -> None:
-    engine = ElevenLabsEngine(settings_for(fake))
+    engine = ElevenLabsEngine(settings_for())
     fake.fail_next(500, count=2)
     await asyncio.wait_for(engine.load(), timeout=5)
     assert len(engine.capabilities().voices) == 3

@@ -15,7 +15,7 @@ from chorus_contracts import (
     UnknownVoice,
     UpstreamError,
 )
-from chorus_elevenlabs.errors import ElevenLabsErrors
+from chorus_elevenlabs.errors import ElevenLabsErrors, VoiceLimitReached
 
 KEY = "xi-0123456789abcdef"
 
@@ -34,6 +34,8 @@ def detail(status: str, message: str) -> bytes:
         (429, detail("system_busy", "Busy"), ProviderBusy, True),
         (404, detail("voice_not_found", "A voice with the voice_id x was not found."),
          UnknownVoice, False),
+        (400, detail("voice_does_not_exist", "No voice x."), UnknownVoice, False),
+        (400, detail("voice_limit_reached", "(10 / 10)"), VoiceLimitReached, True),
         (400, detail("model_not_found", "No model"), UnknownModel, False),
         (400, detail("max_character_limit_exceeded", "Too long"), InvalidRequest, False),
         (404, b"Not Found", ProviderMisconfigured, False),
@@ -55,6 +57,8 @@ def test_validation_errors_name_the_field_the_client_set() -> None:
     assert (error.param, error.message) == ("extra_params", "voice_settings.stability: too big")
     text = {"detail": [{"loc": ["body", "text"], "msg": "too short"}]}
     assert ElevenLabsErrors(None)(422, json.dumps(text).encode(), None).param == "input"
+    files = {"detail": [{"loc": ["body", "files"], "msg": "Field required"}]}
+    assert ElevenLabsErrors(None)(422, json.dumps(files).encode(), None).param == "voice_reference"
 
 
 def test_a_refused_key_says_what_to_fix_and_never_shows_it() -> None:

@@ -1,10 +1,12 @@
-"""ElevenLabs' streaming text-to-speech as PCM at the configured rate."""
+"""ElevenLabs' streaming text-to-speech as PCM at the configured rate, in the account's voices
+or in a clone of the request's reference sample."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from typing import Any
 from urllib.parse import quote
 
@@ -16,8 +18,11 @@ from chorus_contracts import (
     InvalidRequest,
     ProviderMisconfigured,
     SynthesisRequest,
+    UnknownVoice,
+    VoiceCloningUnsupported,
     VoiceInfo,
 )
+from chorus_elevenlabs.cloning import Reference, VoiceClones, is_clone
 from chorus_elevenlabs.errors import ElevenLabsErrors
 from chorus_elevenlabs.options import MAX_SPEED, MIN_SPEED, ElevenLabsOptions, parse_options
 from chorus_elevenlabs.settings import ElevenLabsSettings
@@ -29,7 +34,7 @@ log = logging.getLogger("chorus.elevenlabs")
 
 
 class ElevenLabsEngine(Engine):
-    """Streams ElevenLabs' PCM through as it arrives, in the account's own voices."""
+    """Streams ElevenLabs' PCM through as it arrives, in the account's own voices or a clone."""
 
     def __init__(self, settings: ElevenLabsSettings) -> None:
         self._settings = settings
@@ -41,6 +46,7 @@ class ElevenLabsEngine(Engine):
             timeout=httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s),
         )
         self._voices: list[VoiceInfo] = list(settings.voices)
+        self._clones = VoiceClones(self._client, self._errors, settings.clone_cache_size)
 
     async def load(self) -> None:
         """List the account's voices; a refused key fails start-up with the reason."""
@@ -60,7 +66,9 @@ class ElevenLabsEngine(Engine):
                 )
                 await asyncio.sleep(self._settings.voice_list_retry_s)
                 continue
-            self._voices = merge(listed, self._settings.voices)
+            # Clones are users' custom voices: reachable only through their reference sample.
+            own = [voice for voice in listed if not is_clone(voice.name)]
+            self._voices = merge(own, self._settings.voices)
             log.info("ElevenLabs offers %d voices", len(self._voices))
             return
 
@@ -74,19 +82,49 @@ class ElevenLabsEngine(Engine):
             sample_rate=self._settings.sample_rate,
             max_text_length=self._settings.max_text_length,
             streaming=True,
+            voice_cloning=self._settings.voice_cloning,
             speed_range=(MIN_SPEED, MAX_SPEED),
         )
 
     async def synthesize(self, request: SynthesisRequest) -> AsyncIterator[bytes]:
-        call = self._client.build_request(
-            "POST",
-            f"/v1/text-to-speech/{quote(request.voice, safe='')}/stream",
-            params=self._query(),
-            json=self._body(request),
-        )
-        async with open_stream(self._client, call, self._errors) as response:
+        body = self._body(request)
+        async with AsyncExitStack() as stack:
+            if request.voice_reference is None:
+                response = await stack.enter_async_context(self._speak(request.voice, body))
+            else:
+                response = await self._speak_cloned(stack, request.voice_reference, body)
             async for chunk in pcm_chunks(response):
                 yield chunk
+
+    async def _speak_cloned(
+        self, stack: AsyncExitStack, voice_reference: str, body: dict[str, Any]
+    ) -> httpx.Response:
+        """Speak in the sample's clone; the request's voice (a Chorus voice id) is not used."""
+        if not self._settings.voice_cloning:
+            raise VoiceCloningUnsupported(
+                "this ElevenLabs provider does not clone voices (CHORUS_ELEVENLABS_VOICE_CLONING)",
+                param="voice_reference",
+            )
+        reference = Reference.decode(voice_reference)
+        voice_id = await self._clones.voice_for(reference)
+        try:
+            return await stack.enter_async_context(self._speak(voice_id, body))
+        except UnknownVoice:
+            # Deleted since (another replica made room for its own clone): clone it again.
+            self._clones.forget(reference, voice_id)
+            voice_id = await self._clones.voice_for(reference)
+            return await stack.enter_async_context(self._speak(voice_id, body))
+
+    def _speak(
+        self, voice_id: str, body: dict[str, Any]
+    ) -> AbstractAsyncContextManager[httpx.Response]:
+        call = self._client.build_request(
+            "POST",
+            f"/v1/text-to-speech/{quote(voice_id, safe='')}/stream",
+            params=self._query(),
+            json=body,
+        )
+        return open_stream(self._client, call, self._errors)
 
     def _query(self) -> dict[str, str | int]:
         query: dict[str, str | int] = {"output_format": f"pcm_{self._settings.sample_rate}"}

@@ -2,7 +2,8 @@
 
 ElevenLabs answers `{"detail": {"status": "...", "message": "..."}}`, or FastAPI's
 `{"detail": [{"loc": [...], "msg": "..."}]}` for a body it cannot validate. A 401 means a
-refused key, except `quota_exceeded`, which another provider can absorb.
+refused key, except `quota_exceeded`, which another provider can absorb. A 400
+`voice_limit_reached` means the account holds all the cloned voices its plan allows.
 """
 
 from __future__ import annotations
@@ -24,7 +25,18 @@ from chorus_contracts import (
 
 _MAX_MESSAGE = 500
 # ElevenLabs body fields -> the request field a Chorus client set them with.
-_PARAMS = {"text": "input", "voice_id": "voice", "language_code": "lang_code"}
+_PARAMS = {
+    "text": "input",
+    "voice_id": "voice",
+    "language_code": "lang_code",
+    "files": "voice_reference",
+}
+# Both spellings of "no such voice" that ElevenLabs uses.
+_NO_VOICE = ("voice_not_found", "voice_does_not_exist")
+
+
+class VoiceLimitReached(UpstreamError):
+    """The account has no room for another cloned voice; deleting one makes room."""
 
 
 @dataclass(frozen=True)
@@ -49,8 +61,10 @@ class ElevenLabsErrors:
                 f"ElevenLabs refused this provider's API key (HTTP {status}, "
                 f"{detail.code or 'no reason given'}); check CHORUS_ELEVENLABS_API_KEY"
             )
-        if detail.code == "voice_not_found":
+        if detail.code in _NO_VOICE:
             return UnknownVoice(detail.message, param="voice")
+        if detail.code == "voice_limit_reached":
+            return VoiceLimitReached(f"the ElevenLabs account is full: {detail.message}")
         if detail.code == "model_not_found":
             return UnknownModel(detail.message, param="model")
         if status == 429:

@@ -17,7 +17,9 @@ class ElevenLabsSettings(ProviderSettings):
     `voices` are added to the listed ones, and stand in for them when listing fails for a
     reason other than a refused key (without them, start-up retries until listing works).
     The model sent is `extra_params.model_id`, else the request's model when listed in
-    `models`, else `default_model`.
+    `models`, else `default_model`. With `voice_cloning`, a request's reference sample is
+    cloned into the account once and the clone reused; up to `clone_cache_size` clone ids are
+    remembered (the account itself keeps them across restarts).
     """
 
     model_config = SettingsConfigDict(env_prefix="CHORUS_ELEVENLABS_", extra="forbid")
@@ -40,6 +42,8 @@ class ElevenLabsSettings(ProviderSettings):
     list_voices: bool = True
     voices: list[VoiceInfo] = Field(default_factory=list, validate_default=True)
     voice_list_retry_s: float = Field(default=10.0, gt=0, le=3600)
+    voice_cloning: bool = True
+    clone_cache_size: int = Field(default=256, ge=1, le=100_000)
     optimize_streaming_latency: int | None = Field(default=None, ge=0, le=4)
     connect_timeout_s: float = Field(default=5.0, gt=0, le=120)
     read_timeout_s: float = Field(default=30.0, gt=0, le=600)
