@@ -48,8 +48,14 @@ def tone_stack(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
     (breakers and counters start at zero); routing overrides as keyword arguments."""
     stacks: list[Stack] = []
 
-    def build(router_env: dict[str, str] | None = None, **routing: Any) -> Stack:
-        a, b = start_tone_provider("a", tmp_path), start_tone_provider("b", tmp_path)
+    def build(
+        router_env: dict[str, str] | None = None,
+        provider_env: dict[str, dict[str, str]] | None = None,
+        **routing: Any,
+    ) -> Stack:
+        envs = provider_env or {}
+        a = start_tone_provider("a", tmp_path, env=envs.get("a"))
+        b = start_tone_provider("b", tmp_path, env=envs.get("b"))
         registry = tmp_path / "providers.yaml"
         Stack.write_registry_file(registry, tone_entries(a, b, **routing))
         stack = Stack(start_router(registry, tmp_path, router_env), {"a": a, "b": b}, registry)

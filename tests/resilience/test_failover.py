@@ -194,3 +194,20 @@ def test_registry_edits_apply_live_and_breakers_survive_them(tone_stack: StackFa
     stack.write_registry([entries[1]])
     assert wait_until(lambda: "a" not in health(stack), timeout_s=10, interval_s=0.1)
     assert speak(stack).status_code == 200
+
+
+def test_text_goes_only_to_providers_whose_limit_it_fits(tone_stack: StackFactory) -> None:
+    stack = tone_stack(
+        provider_env={
+            "a": {"CHORUS_FAULTY_MAX_TEXT_LENGTH": "20"},
+            "b": {"CHORUS_FAULTY_MAX_TEXT_LENGTH": "60"},
+        }
+    )
+    assert speak(stack, "One two three.").headers["x-chorus-provider"] == "a"
+    longer = "One two three four five six seven eight."
+    assert speak(stack, longer).headers["x-chorus-provider"] == "b"
+    assert requests_seen(stack.providers["a"]) == 1
+    response = speak(stack, "word " * 20)
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "input"
+    assert "at most 60" in response.json()["error"]["message"]

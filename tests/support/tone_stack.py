@@ -18,14 +18,17 @@ FAST_ROUTING: dict[str, Any] = {
 }
 
 
-def start_tone_provider(name: str, logs: Path, port: int | None = None) -> ServiceProcess:
+def start_tone_provider(
+    name: str, logs: Path, port: int | None = None, env: dict[str, str] | None = None
+) -> ServiceProcess:
     port = port or free_port()
-    env = {
+    settings = {
         "CHORUS_FAULTY_NAME": name,
         "CHORUS_FAULTY_PORT": str(port),
         "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+        **(env or {}),
     }
-    return ServiceProcess(name, "support.faulty_provider", port, env, logs).start()
+    return ServiceProcess(name, "support.faulty_provider", port, settings, logs).start()
 
 
 def tone_entries(a: ServiceProcess, b: ServiceProcess, **routing: Any) -> list[dict[str, Any]]:

@@ -86,6 +86,9 @@ class ProviderHandle:
             return _map_blend(requested, self.entry.voices)
         return requested if self.offers_voice(requested) else None
 
+    def takes_text(self, characters: int) -> bool:
+        return self.capabilities is None or characters <= self.capabilities.max_text_length
+
     def takes_speed(self, speed: float) -> bool:
         if self.capabilities is None:
             return True

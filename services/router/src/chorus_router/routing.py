@@ -146,6 +146,19 @@ class SpeechRouter:
                 param="speed",
             )
         candidates = able
+        fitting = [c for c in candidates if c.handle.takes_text(len(request.input))]
+        if not fitting:
+            longest = max(
+                c.handle.capabilities.max_text_length
+                for c in candidates
+                if c.handle.capabilities is not None
+            )
+            raise InvalidRequest(
+                f"input is {len(request.input)} characters; this model's providers take at "
+                f"most {longest}",
+                param="input",
+            )
+        candidates = fitting
         # Providers known to be down go last: still tried, since readiness can be stale.
         return sorted(candidates, key=lambda c: not c.handle.ready)
 
