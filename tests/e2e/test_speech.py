@@ -8,6 +8,7 @@ import struct
 import time
 
 import httpx
+import openai
 import pytest
 from openai import OpenAI
 
@@ -83,6 +84,18 @@ def test_the_voice_name_chooses_the_engine_voice(client: OpenAI) -> None:
         model="espeak", voice="onyx", input=SENTENCE, response_format="pcm"
     ).read()
     assert female != male
+
+
+def test_espeak_variants_are_voices_too(client: OpenAI) -> None:
+    plain = client.audio.speech.create(
+        model="espeak", voice="en-us", input=SENTENCE, response_format="pcm"
+    ).read()
+    variant = client.audio.speech.create(
+        model="espeak", voice="en-us+f3", input=SENTENCE, response_format="pcm"
+    ).read()
+    assert variant != plain
+    with pytest.raises(openai.NotFoundError, match="not available"):
+        client.audio.speech.create(model="espeak", voice="en-us+nobody", input=SENTENCE)
 
 
 def test_speed_changes_how_long_the_speech_lasts(client: OpenAI) -> None:

@@ -36,6 +36,8 @@ class Capabilities(BaseModel):
     instructions: bool = False
     # Accepts weighted mixes of its voices, written "a(2)+b(1)".
     voice_blending: bool = False
+    # Modifiers any voice may carry after "+", e.g. espeak-ng's "en-us+f3".
+    voice_variants: list[str] = Field(default_factory=list)
     speed_range: tuple[float, float] = (0.25, 4.0)
     contract_version: int = CONTRACT_VERSION
 

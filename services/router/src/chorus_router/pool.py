@@ -71,7 +71,10 @@ class ProviderHandle:
 
     def offers_voice(self, voice: str) -> bool:
         """Unknown until capabilities arrive; then the provider's own voice list decides."""
-        return self.capabilities is None or voice in self.voice_ids
+        if self.capabilities is None or voice in self.voice_ids:
+            return True
+        base, plus, variant = voice.partition("+")
+        return bool(plus) and base in self.voice_ids and variant in self.capabilities.voice_variants
 
     def engine_voice(self, requested: str) -> str | None:
         """The provider's voice id for an OpenAI voice name or one of its own voice ids.

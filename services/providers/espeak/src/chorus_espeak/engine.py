@@ -61,6 +61,7 @@ class EspeakEngine(SentenceEngine):
             max_text_length=self._settings.max_text_length,
             streaming=True,
             speed_range=(round(MIN_WPM / base, 3), round(MAX_WPM / base, 3)),
+            voice_variants=sorted(self._catalog.variants),
         )
 
     def check(self, request: SynthesisRequest) -> None:
