@@ -30,6 +30,7 @@ class Delivery:
         self,
         services: RouterServices,
         stream: ProviderStream,
+        *,
         fmt: AudioFormat,
         model_label: str,
         request_id: str,

@@ -29,6 +29,7 @@ from tenacity import (
 )
 
 from chorus_contracts import (
+    Capabilities,
     ChorusError,
     ClientError,
     InvalidRequest,
@@ -93,6 +94,23 @@ def _counts_against_breaker(exc: ChorusError) -> bool:
     return not isinstance(exc, ProviderBusy)
 
 
+def _narrow(
+    candidates: list[Candidate],
+    keep: Callable[[ProviderHandle], bool],
+    limit: Callable[[Capabilities], str],
+    problem: str,
+    param: str,
+) -> list[Candidate]:
+    """The candidates whose capabilities admit the request; a 400 naming the limits if none."""
+    kept = [c for c in candidates if keep(c.handle)]
+    if not kept:
+        limits = "; ".join(
+            limit(c.handle.capabilities) for c in candidates if c.handle.capabilities is not None
+        )
+        raise InvalidRequest(f"{problem} ({limits})", param=param)
+    return kept
+
+
 class SpeechRouter:
     """Chooses providers for a request and opens the first stream that produces audio."""
 
@@ -132,33 +150,20 @@ class SpeechRouter:
                 f"'{request.model}'. See /api/v1/audio/voices/catalog for its voices.",
                 param="voice",
             )
-        able = [c for c in candidates if c.handle.takes_speed(request.speed)]
-        if not able:
-            ranges = ", ".join(
-                f"{c.handle.name} {c.handle.capabilities.speed_range[0]:g}-"
-                f"{c.handle.capabilities.speed_range[1]:g}"
-                for c in candidates
-                if c.handle.capabilities is not None
-            )
-            raise InvalidRequest(
-                f"speed {request.speed:g} is outside what this model's providers support "
-                f"({ranges})",
-                param="speed",
-            )
-        candidates = able
-        fitting = [c for c in candidates if c.handle.takes_text(len(request.input))]
-        if not fitting:
-            longest = max(
-                c.handle.capabilities.max_text_length
-                for c in candidates
-                if c.handle.capabilities is not None
-            )
-            raise InvalidRequest(
-                f"input is {len(request.input)} characters; this model's providers take at "
-                f"most {longest}",
-                param="input",
-            )
-        candidates = fitting
+        candidates = _narrow(
+            candidates,
+            lambda h: h.takes_speed(request.speed),
+            lambda caps: f"{caps.provider} {caps.speed_range[0]:g}-{caps.speed_range[1]:g}",
+            f"speed {request.speed:g} is outside what this model's providers support",
+            "speed",
+        )
+        candidates = _narrow(
+            candidates,
+            lambda h: h.takes_text(len(request.input)),
+            lambda caps: f"{caps.provider} at most {caps.max_text_length}",
+            f"input is {len(request.input)} characters, more than this model's providers take",
+            "input",
+        )
         # Providers known to be down go last: still tried, since readiness can be stale.
         return sorted(candidates, key=lambda c: not c.handle.ready)
 

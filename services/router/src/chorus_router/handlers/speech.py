@@ -6,6 +6,8 @@ import hashlib
 import logging
 import time
 import uuid
+from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -91,19 +93,19 @@ async def _respond(
         if body.stream_errors_as_audio is not None
         else services.settings.stream_errors_as_audio
     )
-    if not body.stream and body.stream_format == "audio":
-        return await _whole_file(body, services, fmt, model_label, request_id, started)
-    stream = await services.router.open(body, request_id)
-    delivery = Delivery(
+    deliver = partial(
+        Delivery,
         services,
-        stream,
-        fmt,
-        model_label,
-        request_id,
-        spoken_errors,
-        started,
-        text_fields(body.input),
+        fmt=fmt,
+        model_label=model_label,
+        request_id=request_id,
+        started=started,
+        text_fields=text_fields(body.input),
     )
+    if not body.stream and body.stream_format == "audio":
+        return await _whole_file(body, services, fmt, request_id, deliver)
+    stream = await services.router.open(body, request_id)
+    delivery = deliver(stream, spoken_errors=spoken_errors)
     headers = {"X-Request-Id": request_id, "X-Chorus-Provider": stream.provider}
     if body.stream_format == "sse":
         return StreamingResponse(delivery.sse(), media_type="text/event-stream", headers=headers)
@@ -114,25 +116,16 @@ async def _whole_file(
     body: SpeechRequest,
     services: RouterServices,
     fmt: AudioFormat,
-    model_label: str,
     request_id: str,
-    started: float,
+    deliver: Callable[..., Delivery],
 ) -> Response:
     """Nothing reaches the client until the file is complete, so a provider that breaks off
     mid-way is replaced by the next one and the file is made again from the start."""
     broken: set[str] = set()
     while True:
         stream = await services.router.open(body, request_id, exclude=frozenset(broken))
-        delivery = Delivery(
-            services,
-            stream,
-            fmt,
-            model_label,
-            request_id,
-            False,
-            started,
-            text_fields(body.input),
-        )
+        # Spoken error notices are for streams; a whole file is made again elsewhere.
+        delivery = deliver(stream, spoken_errors=False)
         try:
             audio = b"".join([chunk async for chunk in delivery.audio()])
         except ChorusError:

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import base64
-import time
-import uuid
 
 from fastapi.responses import Response
 
-from chorus_audio import AudioFormat, content_type, finalize_wav
 from chorus_contracts import ServiceUnavailable, SpeechRequest, VoiceCloningUnsupported, VoiceId
-from chorus_router.delivery import Delivery
-from chorus_router.handlers.speech import text_fields
+from chorus_router.handlers.speech import create_speech
 from chorus_router.pool import ProviderPool
 from chorus_router.services import RouterServices
 from chorus_router.voices.records import VoiceRecord
@@ -30,19 +26,7 @@ async def speak_preview(
         response_format=body.response_format,
         stream=False,
     ).model_copy(update={"voice_reference": base64.b64encode(sample).decode("ascii")})
-    fmt = AudioFormat(body.response_format)
-    request_id = uuid.uuid4().hex
-    started = time.perf_counter()
-    stream = await services.router.open(request, request_id)
-    model_label = model if model in services.pool.models() else "unknown"
-    delivery = Delivery(
-        services, stream, fmt, model_label, request_id, False, started, text_fields(request.input)
-    )
-    audio = b"".join([chunk async for chunk in delivery.audio()])
-    if fmt is AudioFormat.WAV:
-        audio = finalize_wav(audio)
-    headers = {"X-Request-Id": request_id, "X-Chorus-Provider": stream.provider}
-    return Response(audio, media_type=content_type(fmt), headers=headers)
+    return await create_speech(request, services)
 
 
 def cloning_model(pool: ProviderPool, hint: str | None) -> str:
