@@ -28,6 +28,23 @@ def test_a_killed_primary_is_replaced_by_its_fallback(tone_stack: StackFactory) 
     assert dominant_frequencies(response.content) == {B_HZ}
 
 
+def test_a_crashed_provider_shows_in_readyz_and_the_catalog(tone_stack: StackFactory) -> None:
+    stack = tone_stack()
+    catalog_url = f"{stack.router.url}/api/v1/audio/voices/catalog"
+
+    def catalog_says_a_is_down() -> bool:
+        voices = httpx.get(catalog_url, params={"provider": "a"}, timeout=5).json()["voices"]
+        return bool(voices) and not any(v["provider_ready"] for v in voices)
+
+    stack.providers["a"].signal(signal.SIGKILL)
+    assert wait_until(catalog_says_a_is_down, timeout_s=10, interval_s=0.1)
+    readyz = httpx.get(f"{stack.router.url}/readyz", timeout=5)
+    assert readyz.status_code == 200, "b can still serve"
+    assert readyz.json()["ready"] == ["b"]
+    assert "unreachable" in readyz.json()["not_ready"]["a"]
+    assert speak(stack).headers["x-chorus-provider"] == "b"
+
+
 def test_a_frozen_primary_is_left_after_the_first_byte_timeout(tone_stack: StackFactory) -> None:
     stack = tone_stack()
     stack.providers["a"].signal(signal.SIGSTOP)

@@ -33,6 +33,8 @@ class ProviderList(BaseModel):
 
 class CatalogVoice(BaseModel):
     provider: str
+    # False while the provider is down: its voices stay listed, from its last capabilities.
+    provider_ready: bool
     id: str
     name: str
     language: str | None
@@ -86,6 +88,7 @@ async def voice_catalog(
             voices.append(
                 CatalogVoice(
                     provider=handle.name,
+                    provider_ready=handle.ready,
                     id=voice.id,
                     name=voice.name,
                     language=voice.language,
