@@ -10,10 +10,18 @@ import pytest
 import yaml
 from openai import OpenAI
 
+from support.postgres_server import PostgresServer, postgres_server
 from support.stack import Stack, start_provider, start_router
 from support.tone_stack import start_tone_provider, tone_entries
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL server; each user makes a database of its own in it."""
+    with postgres_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

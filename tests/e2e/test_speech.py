@@ -148,8 +148,9 @@ def test_a_client_that_leaves_mid_stream_frees_the_engine(
     from support.processes import wait_until
 
     piper = local_stack.providers["piper"].url
+    # Twice the long text: even on a loaded machine it cannot all be synthesized before the check.
     with client.audio.speech.with_streaming_response.create(
-        model="piper", voice="joe", input=LONG_TEXT, response_format="mp3"
+        model="piper", voice="joe", input=f"{LONG_TEXT} {LONG_TEXT}", response_format="mp3"
     ) as response:
         next(response.iter_bytes())
         assert _in_flight(piper) == 1

@@ -3,7 +3,7 @@ provider and its engine."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -138,3 +138,14 @@ def test_a_fallback_shows_two_attempts_with_their_outcomes(
         ("b", "ok"),
     ]
     assert attempts[0].parent_id == attempts[1].parent_id
+
+
+def test_a_collector_that_is_down_never_blocks_requests(
+    tone_stack: Callable[..., Stack],
+) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens here
+    stack = tone_stack(router_env={**TRACE_ENV, "OTEL_EXPORTER_OTLP_ENDPOINT": closed})
+    for _ in range(5):
+        assert _speak(stack).status_code == 200
+    # Spans are still made (logs carry their ids); only their export fails, in the background.
+    assert httpx.get(f"{stack.router.url}/readyz", timeout=5).status_code == 200

@@ -23,12 +23,12 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
-    return Keys(tmp_path_factory.mktemp("keys") / "api_keys.sqlite3")
+    return Keys.sqlite(tmp_path_factory.mktemp("keys"))
 
 
 @pytest.fixture(scope="module")
 def router(registry: Path, security_logs: Path, keys: Keys) -> Iterator[ServiceProcess]:
-    proc = start_secure_router(registry, security_logs, api_key_env(keys.store))
+    proc = start_secure_router(registry, security_logs, api_key_env(keys.database_url))
     yield proc
     proc.stop()
 

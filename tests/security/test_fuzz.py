@@ -36,7 +36,7 @@ EXAMPLES = 25
 
 @pytest.fixture(scope="module")
 def admin_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Keys, str]:
-    keys = Keys(tmp_path_factory.mktemp("keys") / "api_keys.sqlite3")
+    keys = Keys.sqlite(tmp_path_factory.mktemp("keys"))
     return keys, keys.create("fuzzer", "speech", "voices", "admin")
 
 
@@ -45,7 +45,7 @@ def fuzzed_router(
     registry: Path, security_logs: Path, admin_key: tuple[Keys, str]
 ) -> Iterator[ServiceProcess]:
     env = api_key_env(
-        admin_key[0].store,
+        admin_key[0].database_url,
         CHORUS_ROUTER_SECURITY__RATE_LIMITS__SYNTHESIS_PER_MINUTE="100000",
         CHORUS_ROUTER_SECURITY__RATE_LIMITS__CHARACTERS_PER_MINUTE="100000000",
     )

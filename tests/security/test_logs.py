@@ -21,12 +21,12 @@ LONG_TEXT = " ".join(
 def test_keys_tokens_and_long_text_stay_out_of_the_logs(
     registry: Path, security_logs: Path, espeak: ServiceProcess, tmp_path: Path
 ) -> None:
-    keys = Keys(tmp_path / "api_keys.sqlite3")
+    keys = Keys.sqlite(tmp_path)
     key, revoked = keys.create("alice", "speech"), keys.create("alice", "speech")
     keys.revoke(revoked)
     token = jwt.encode({"sub": "alice", "scope": "speech"}, "x" * 32, "HS256")
     unknown = key[:-4] + "zzzz"
-    env = api_key_env(keys.store, CHORUS_ROUTER_LOG_LEVEL="debug")
+    env = api_key_env(keys.database_url, CHORUS_ROUTER_LOG_LEVEL="debug")
     router = start_secure_router(registry, security_logs, env)
     try:
         for bearer in (key, revoked, unknown, token, f"{key} {token}"):

@@ -16,9 +16,9 @@ pytestmark = pytest.mark.e2e
 LIMIT = 3
 
 
-def _limited_env(store: Path, **extra: str) -> dict[str, str]:
+def _limited_env(database_url: str, **extra: str) -> dict[str, str]:
     return api_key_env(
-        store, CHORUS_ROUTER_SECURITY__RATE_LIMITS__SYNTHESIS_PER_MINUTE=str(LIMIT), **extra
+        database_url, CHORUS_ROUTER_SECURITY__RATE_LIMITS__SYNTHESIS_PER_MINUTE=str(LIMIT), **extra
     )
 
 
@@ -30,12 +30,14 @@ def _speak(router: ServiceProcess, key: str, text: str = "Hi.") -> None:
 
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
-    return Keys(tmp_path_factory.mktemp("keys") / "api_keys.sqlite3")
+    return Keys.sqlite(tmp_path_factory.mktemp("keys"))
 
 
 @pytest.fixture(scope="module")
 def router(registry: Path, security_logs: Path, keys: Keys) -> Iterator[ServiceProcess]:
-    env = _limited_env(keys.store, CHORUS_ROUTER_SECURITY__RATE_LIMITS__CHARACTERS_PER_MINUTE="100")
+    env = _limited_env(
+        keys.database_url, CHORUS_ROUTER_SECURITY__RATE_LIMITS__CHARACTERS_PER_MINUTE="100"
+    )
     proc = start_secure_router(registry, security_logs, env)
     yield proc
     proc.stop()
@@ -69,7 +71,9 @@ def test_characters_per_minute_are_limited_too(router: ServiceProcess, keys: Key
 def test_two_routers_on_one_redis_share_the_limit(
     registry: Path, security_logs: Path, keys: Keys, redis_url: str
 ) -> None:
-    env = _limited_env(keys.store, CHORUS_ROUTER_SECURITY__RATE_LIMITS__STORAGE_URL=redis_url)
+    env = _limited_env(
+        keys.database_url, CHORUS_ROUTER_SECURITY__RATE_LIMITS__STORAGE_URL=redis_url
+    )
     routers = [start_secure_router(registry, security_logs, env) for _ in range(2)]
     key = keys.create("dana", "speech")
     try:

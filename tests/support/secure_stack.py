@@ -19,7 +19,7 @@ MODEL = "espeak"
 
 def start_secure_router(registry: Path, logs: Path, env: dict[str, str]) -> ServiceProcess:
     """A router with `env` on top of the test defaults, ready to serve speech; its state
-    (voices, and keys unless `env` names a key store) goes to a data_dir of its own."""
+    (voices, keys) goes to a data_dir of its own unless `env` names a database."""
     data_dir = tempfile.mkdtemp(prefix="data-", dir=logs)
     router = start_router(registry, logs, {"CHORUS_ROUTER_DATA_DIR": data_dir, **env})
     try:
@@ -32,9 +32,14 @@ def start_secure_router(registry: Path, logs: Path, env: dict[str, str]) -> Serv
 
 @dataclass
 class Keys:
-    """API keys made the way an operator makes them: with the admin CLI, in a process."""
+    """API keys made the way an operator makes them: with the admin CLI, in a process, in
+    the database the routers that should accept them are given (`api_key_env`)."""
 
-    store: Path
+    database_url: str
+
+    @classmethod
+    def sqlite(cls, directory: Path) -> Keys:
+        return cls(f"sqlite:///{directory / 'chorus.db'}")
 
     def create(self, user: str, *scopes: str) -> str:
         args = ["create", "--user", user, *(a for s in scopes for a in ("--scope", s))]
@@ -44,7 +49,7 @@ class Keys:
         self._run("revoke", key.removeprefix("sk-chorus-")[:12])
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "CHORUS_ROUTER_SECURITY__KEY_STORE": str(self.store)}
+        env = {**os.environ, "CHORUS_ROUTER_DATABASE_URL": self.database_url}
         return subprocess.run(
             [sys.executable, "-m", "chorus_router.security.cli", *args],
             env=env,
@@ -55,10 +60,10 @@ class Keys:
         )
 
 
-def api_key_env(store: Path, **extra: str) -> dict[str, str]:
+def api_key_env(database_url: str, **extra: str) -> dict[str, str]:
     return {
         "CHORUS_ROUTER_SECURITY__MODE": "api_key",
-        "CHORUS_ROUTER_SECURITY__KEY_STORE": str(store),
+        "CHORUS_ROUTER_DATABASE_URL": database_url,
         **extra,
     }
 

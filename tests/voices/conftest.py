@@ -11,15 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from support.postgres_server import PostgresServer, postgres_server
+from support.postgres_server import PostgresServer
 from support.voice_samples import sample
 from support.voice_stack import VoiceStack, start_voice_stack
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    with postgres_server() as server:
-        yield server
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,13 @@ from typing import Annotated
 import httpx
 import pytest
 from fastapi import Depends, FastAPI
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
+from chorus_router.database import database_url, open_engine
 from chorus_router.errors import install_error_handlers
 from chorus_router.identity import Principal, Scope, current_principal
+from chorus_router.migrations import migrate
 from chorus_router.security import (
     AuthMode,
     RouteClass,
@@ -24,7 +28,7 @@ from chorus_router.security.keys import KeyStore
 from chorus_router.security.settings import CorsSettings, RateLimitSettings
 
 
-def _app(settings: SecuritySettings, data_dir: Path) -> FastAPI:
+def _app(settings: SecuritySettings, database: Engine) -> FastAPI:
     app = FastAPI()
     install_error_handlers(app)
 
@@ -43,24 +47,30 @@ def _app(settings: SecuritySettings, data_dir: Path) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    install_security(app, settings, data_dir)
+    install_security(app, settings, database)
     return app
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> KeyStore:
-    return KeyStore(tmp_path / "keys.db")
+def database(tmp_path: Path) -> Engine:
+    engine = open_engine(database_url(None, tmp_path))
+    migrate(engine)
+    return engine
 
 
 @pytest.fixture
-async def client(tmp_path: Path, store: KeyStore) -> AsyncIterator[httpx.AsyncClient]:
+def store(database: Engine) -> KeyStore:
+    return KeyStore(database)
+
+
+@pytest.fixture
+async def client(database: Engine) -> AsyncIterator[httpx.AsyncClient]:
     settings = SecuritySettings(
         mode=AuthMode.API_KEY,
-        key_store=tmp_path / "keys.db",
         rate_limits=RateLimitSettings(synthesis_per_minute=2, characters_per_minute=50),
         cors=CorsSettings(allow_origins=["https://app.example"]),
     )
-    transport = httpx.ASGITransport(app=_app(settings, tmp_path))
+    transport = httpx.ASGITransport(app=_app(settings, database))
     async with httpx.AsyncClient(transport=transport, base_url="http://router") as client:
         yield client
 
@@ -137,8 +147,11 @@ async def test_cors_preflight_from_an_allowed_origin_needs_no_key(
     assert "Access-Control-Allow-Origin" not in other.headers
 
 
-async def test_with_auth_off_everyone_is_the_local_user_unlimited(tmp_path: Path) -> None:
-    app = _app(SecuritySettings(rate_limits=RateLimitSettings(synthesis_per_minute=1)), tmp_path)
+async def test_with_auth_off_everyone_is_the_local_user_unlimited() -> None:
+    # No database is reachable here: auth off must never need one.
+    unreachable = open_engine(make_url("postgresql+psycopg://nobody@127.0.0.1:9/none"))
+    settings = SecuritySettings(rate_limits=RateLimitSettings(synthesis_per_minute=1))
+    app = _app(settings, unreachable)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://router") as client:
         for _ in range(3):

@@ -3,17 +3,34 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from sqlalchemy import Engine, inspect
+
+from chorus_router.database import SQLITE_FILE, database_url, open_engine
 from chorus_router.identity import Scope
+from chorus_router.migrations import migrate
 from chorus_router.security.keys import KeyStore
 
 
-def test_a_created_key_verifies_and_only_its_hash_is_stored(tmp_path: Path) -> None:
-    store = KeyStore(tmp_path / "keys.db")
+def _database(data_dir: Path) -> Engine:
+    """The router's default database in `data_dir`, migrated."""
+    engine = open_engine(database_url(None, data_dir))
+    migrate(engine)
+    return engine
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> KeyStore:
+    return KeyStore(_database(tmp_path))
+
+
+def test_a_created_key_verifies_and_only_its_hash_is_stored(
+    tmp_path: Path, store: KeyStore
+) -> None:
     key, record = store.create("alice", frozenset({Scope.SPEECH, Scope.VOICES}), "laptop")
 
     found = store.verify(key)
@@ -21,11 +38,11 @@ def test_a_created_key_verifies_and_only_its_hash_is_stored(tmp_path: Path) -> N
     assert found == record
     assert found.scopes == {Scope.SPEECH, Scope.VOICES}
     assert key.startswith("sk-chorus-" + record.key_id)
-    assert key.encode() not in (tmp_path / "keys.db").read_bytes()
+    on_disk = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith(SQLITE_FILE))
+    assert key.encode() not in on_disk
 
 
-def test_near_misses_do_not_verify(tmp_path: Path) -> None:
-    store = KeyStore(tmp_path / "keys.db")
+def test_near_misses_do_not_verify(store: KeyStore) -> None:
     key, _ = store.create("alice", frozenset({Scope.SPEECH}))
     other_id = "sk-chorus-000000000000" + key[len("sk-chorus-") + 12 :]
 
@@ -33,8 +50,7 @@ def test_near_misses_do_not_verify(tmp_path: Path) -> None:
         assert store.verify(candidate) is None
 
 
-def test_revoked_keys_are_known_but_marked(tmp_path: Path) -> None:
-    store = KeyStore(tmp_path / "keys.db")
+def test_revoked_keys_are_known_but_marked(store: KeyStore) -> None:
     key, record = store.create("bob", frozenset({Scope.ADMIN}))
 
     assert store.revoke(record.key_id)
@@ -46,13 +62,15 @@ def test_revoked_keys_are_known_but_marked(tmp_path: Path) -> None:
 
 
 def test_the_store_survives_a_restart(tmp_path: Path) -> None:
-    key, _ = KeyStore(tmp_path / "keys.db").create("carol", frozenset({Scope.SPEECH}))
+    first = _database(tmp_path)
+    key, _ = KeyStore(first).create("carol", frozenset({Scope.SPEECH}))
+    first.dispose()
 
-    assert KeyStore(tmp_path / "keys.db").verify(key) is not None
+    assert KeyStore(_database(tmp_path)).verify(key) is not None
 
 
 def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The CLI finds the store where the router would: in the router's data_dir."""
+    """The CLI finds the database where the router would: by default in its data_dir."""
     env = {**os.environ, "CHORUS_ROUTER_DATA_DIR": str(data_dir)}
     return subprocess.run(
         [sys.executable, "-m", "chorus_router.security.cli", *args],
@@ -65,22 +83,20 @@ def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_cli_creates_lists_and_revokes(tmp_path: Path) -> None:
-    store = tmp_path / "data" / "api_keys.sqlite3"
-    created = _cli(
-        store.parent, "create", "--user", "dana", "--scope", "speech", "--scope", "admin"
-    )
+    data_dir = tmp_path / "data"
+    created = _cli(data_dir, "create", "--user", "dana", "--scope", "speech", "--scope", "admin")
     assert created.returncode == 0, created.stderr
     key = created.stdout.strip()
-    key_id = KeyStore(store).verify(key).key_id  # type: ignore[union-attr]
+    key_id = KeyStore(_database(data_dir)).verify(key).key_id  # type: ignore[union-attr]
 
-    listing = _cli(store.parent, "list")
+    listing = _cli(data_dir, "list")
     assert key_id in listing.stdout
     assert "admin,speech" in listing.stdout
     assert key not in listing.stdout + listing.stderr
 
-    assert _cli(store.parent, "revoke", key_id).returncode == 0
-    assert "revoked" in _cli(store.parent, "list").stdout
-    again = _cli(store.parent, "revoke", key_id)
+    assert _cli(data_dir, "revoke", key_id).returncode == 0
+    assert "revoked" in _cli(data_dir, "list").stdout
+    again = _cli(data_dir, "revoke", key_id)
     assert again.returncode != 0
     assert "no active key" in again.stderr
 
@@ -92,9 +108,8 @@ def test_cli_refuses_unknown_scopes(tmp_path: Path) -> None:
     assert "invalid Scope value" in result.stderr
 
 
-def test_the_schema_is_one_table_without_key_column(tmp_path: Path) -> None:
-    KeyStore(tmp_path / "keys.db")
-    with sqlite3.connect(tmp_path / "keys.db") as db:
-        columns = [row[1] for row in db.execute("PRAGMA table_info(api_keys)")]
-    assert "key_hash" in columns
+def test_the_table_holds_a_hash_and_no_key_column(tmp_path: Path) -> None:
+    columns = {c["name"] for c in inspect(_database(tmp_path)).get_columns("api_keys")}
+
+    assert "key_sha256" in columns
     assert "key" not in columns

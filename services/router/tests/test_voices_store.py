@@ -14,8 +14,9 @@ from chorus_contracts import (
     UnknownConsent,
     UnknownVoice,
 )
+from chorus_router.database import SQLITE_FILE, database_url, open_engine
+from chorus_router.migrations import migrate
 from chorus_router.settings import RouterSettings
-from chorus_router.voices.database import SQLITE_FILE, database_url, open_engine
 from chorus_router.voices.processing import ProcessedSample
 from chorus_router.voices.records import NewVoice, Quotas
 from chorus_router.voices.store import VoiceStore
@@ -23,9 +24,9 @@ from chorus_router.voices.store import VoiceStore
 
 @pytest.fixture
 def store(tmp_path: Path) -> VoiceStore:
-    made = VoiceStore(open_engine(database_url(None, tmp_path)), Quotas(2, 1_000_000))
-    made.migrate()
-    return made
+    engine = open_engine(database_url(None, tmp_path))
+    migrate(engine)
+    return VoiceStore(engine, Quotas(2, 1_000_000))
 
 
 def _voice(consent: str, original: bytes = b"original-audio" * 10) -> NewVoice:
@@ -35,8 +36,10 @@ def _voice(consent: str, original: bytes = b"original-audio" * 10) -> NewVoice:
     return NewVoice("Voice", None, None, consent, "wav", "pcm_s16le", 1, original, sample)
 
 
-def test_migrations_apply_once(store: VoiceStore) -> None:
-    assert store.migrate() == []
+def test_migrations_apply_once(tmp_path: Path) -> None:
+    engine = open_engine(database_url(None, tmp_path))
+    assert migrate(engine) == [1, 2]
+    assert migrate(engine) == []
 
 
 def test_everything_is_scoped_to_its_owner(store: VoiceStore) -> None:
@@ -80,21 +83,23 @@ def test_quotas_hold_under_concurrent_uploads(store: VoiceStore) -> None:
 
 
 def test_byte_quota(tmp_path: Path) -> None:
-    store = VoiceStore(open_engine(database_url(None, tmp_path)), Quotas(10, 500))
-    store.migrate()
+    engine = open_engine(database_url(None, tmp_path))
+    migrate(engine)
+    store = VoiceStore(engine, Quotas(10, 500))
     consent = store.add_consent("alice", "Consent", "en", b"r" * 100)
     with pytest.raises(QuotaExceeded, match="storage quota reached: 100 of 500 bytes"):
         store.add_voice("alice", _voice(consent.id, original=b"x" * 400))
 
 
-def test_deleting_a_voice_removes_its_audio_from_the_file(
-    tmp_path: Path, store: VoiceStore
-) -> None:
+def test_deleting_a_voice_removes_its_audio_from_the_file(tmp_path: Path) -> None:
+    engine = open_engine(database_url(None, tmp_path))
+    migrate(engine)
+    store = VoiceStore(engine, Quotas(2, 1_000_000))
     consent = store.add_consent("alice", "Consent", "en", b"recording")
     marker = b"unmistakable-voice-audio-" * 40
     voice = store.add_voice("alice", _voice(consent.id, original=marker))
     store.delete_voice("alice", voice.id)
-    store.close()
+    engine.dispose()
     on_disk = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith(SQLITE_FILE))
     assert marker[:200] not in on_disk
 

@@ -15,6 +15,7 @@ from chorus_router.errors import document_errors, install_error_handlers
 from chorus_router.handlers import catalog, health, models, speech
 from chorus_router.kube_source import KubernetesRegistrySource
 from chorus_router.metrics import RouterMetrics
+from chorus_router.migrations import migrate
 from chorus_router.pool import ProviderPool
 from chorus_router.registry import FileRegistrySource, RegistrySource
 from chorus_router.routing import Limits, SpeechRouter
@@ -40,6 +41,8 @@ def registry_source(settings: RouterSettings) -> RegistrySource:
 def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) -> FastAPI:
     source = registry_source(settings)
     initial = source.initial()
+    # One engine for voices and API keys; lazy, so nothing connects before the lifespan.
+    database = settings.open_database()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -56,7 +59,9 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
         pool.update(initial)
         metrics = RouterMetrics(pool.all)
         limits = Limits(settings.fallback_max_attempts, settings.request_deadline_s)
-        library = await VoiceLibrary.open(settings)
+        # A database that cannot be reached fails start-up.
+        await asyncio.to_thread(migrate, database)
+        library = VoiceLibrary.over(database, settings.voices)
         app.state.services = RouterServices(
             settings, client, pool, SpeechRouter(pool, client, limits, metrics), metrics, library
         )
@@ -74,7 +79,7 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
                     await task
             await client.aclose()
             await poll_client.aclose()
-            await library.close()
+            await asyncio.to_thread(database.dispose)
             shutdown_tracing(tracing)
 
     app = FastAPI(
@@ -93,5 +98,5 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
         max_bytes=settings.max_body_bytes,
         path_limits=voices.upload_body_limits(settings.voices),
     )
-    install_security(app, settings.security, settings.data_dir)
+    install_security(app, settings.security, database)
     return app

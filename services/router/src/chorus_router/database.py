@@ -1,4 +1,5 @@
-"""One SQLAlchemy engine for the router's shared state: SQLite by default, PostgreSQL by URL.
+"""One SQLAlchemy engine for the state replicas share (voices, consents, API keys): SQLite
+by default, PostgreSQL by URL. The schema and its history live in `migrations.py`.
 
 SQLite runs in WAL mode with a busy timeout, so several processes on one host can share the
 file; every transaction takes the write lock up front (BEGIN IMMEDIATE), which makes the

@@ -1,10 +1,11 @@
 """Schema migrations: an ordered list of SQL steps, each applied once and recorded.
 
-Why not Alembic: three tables do not need a script directory, an env.py and revision graphs,
-and Alembic would not stop two replicas starting at once from both migrating. Here the whole
-upgrade runs in one transaction that first takes a database-wide lock (a PostgreSQL advisory
-lock; SQLite's BEGIN IMMEDIATE), so exactly one process applies each step and the others
-then see it recorded. Steps are frozen history: change the schema by appending a step.
+Why not Alembic: a handful of tables do not need a script directory, an env.py and
+revision graphs, and Alembic would not stop two replicas starting at once from both
+migrating. Here the whole upgrade runs in one transaction that first takes a database-wide
+lock (a PostgreSQL advisory lock; SQLite's BEGIN IMMEDIATE), so exactly one process applies
+each step and the others then see it recorded. Steps are frozen history: change the schema
+by appending a step. Every process that uses the database (router, key CLI) migrates first.
 """
 
 from __future__ import annotations
@@ -65,6 +66,21 @@ MIGRATIONS: tuple[Migration, ...] = (
                 owner VARCHAR(200) PRIMARY KEY,
                 voices INTEGER NOT NULL,
                 bytes BIGINT NOT NULL
+            )""",
+        ),
+    ),
+    Migration(
+        2,
+        "API keys",
+        (
+            """CREATE TABLE api_keys (
+                id VARCHAR(12) PRIMARY KEY,
+                user_id VARCHAR(200) NOT NULL,
+                scopes VARCHAR(200) NOT NULL,
+                name TEXT NOT NULL,
+                key_sha256 VARCHAR(64) NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                revoked_at DOUBLE PRECISION
             )""",
         ),
     ),

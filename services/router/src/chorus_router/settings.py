@@ -5,10 +5,11 @@ from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
+from sqlalchemy import Engine
 
 from chorus_contracts import ServiceSettings
+from chorus_router.database import DatabaseUrl, database_url, open_engine
 from chorus_router.security.settings import SecuritySettings
-from chorus_router.voices.database import DatabaseUrl
 from chorus_router.voices.settings import VoiceSettings
 
 
@@ -49,8 +50,13 @@ class RouterSettings(ServiceSettings):
     log_level: str = Field(default="info", pattern=r"^(critical|error|warning|info|debug)$")
     # Authentication, rate limits, CORS (CHORUS_ROUTER_SECURITY__MODE=api_key, ...).
     security: SecuritySettings = Field(default_factory=SecuritySettings)
-    # State shared by replicas (custom voices, consents): SQLite in data_dir by default,
-    # PostgreSQL when database_url is set (CHORUS_ROUTER_DATABASE_URL); see voices/settings.py.
+    # State shared by replicas (custom voices, consents, API keys): SQLite in data_dir by
+    # default, PostgreSQL when database_url is set (CHORUS_ROUTER_DATABASE_URL).
     data_dir: Path = Path("data")
     database_url: DatabaseUrl | None = None
     voices: VoiceSettings = Field(default_factory=VoiceSettings)
+
+    def open_database(self) -> Engine:
+        """An engine for the shared state (not yet connected: callers migrate it first)."""
+        secret = self.database_url.get_secret_value() if self.database_url else None
+        return open_engine(database_url(secret, self.data_dir))

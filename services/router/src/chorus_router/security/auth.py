@@ -46,7 +46,7 @@ def bearer_token(authorization: str | None) -> str:
 
 
 class ApiKeyAuthenticator:
-    """Keys from the store; the SQLite look-up runs in a thread to keep the loop free."""
+    """Keys from the store; the database look-up runs in a thread to keep the loop free."""
 
     def __init__(self, store: KeyStore) -> None:
         self._store = store

@@ -1,7 +1,9 @@
 """`chorus-router-keys`: create, list and revoke the router's API keys.
 
 Reads the router's own configuration (the same --config file and CHORUS_ROUTER_* variables)
-to find the key store, so it is run where the router runs: `kubectl exec`, or locally.
+to find the router's database (CHORUS_ROUTER_DATABASE_URL, else SQLite in data_dir), so a
+key it creates is known to every replica on that database. Run it where the router runs
+(`kubectl exec`) or anywhere with the same settings; it migrates the database if needed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import time
 from pathlib import Path
 
 from chorus_router.identity import Scope
+from chorus_router.migrations import migrate
 from chorus_router.security.keys import ApiKey, KeyStore
 from chorus_router.settings import RouterSettings
 
@@ -20,7 +23,15 @@ from chorus_router.settings import RouterSettings
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     settings = RouterSettings.load(args.config)
-    store = KeyStore(settings.security.key_store_in(settings.data_dir))
+    database = settings.open_database()
+    try:
+        migrate(database)
+        _run(args, KeyStore(database))
+    finally:
+        database.dispose()
+
+
+def _run(args: argparse.Namespace, store: KeyStore) -> None:
     if args.command == "create":
         key, record = store.create(args.user, frozenset(args.scope or [Scope.SPEECH]), args.name)
         # Only the key goes to stdout, so `KEY=$(chorus-router-keys create ...)` works.
@@ -50,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", type=Path, default=Path(default) if default else None)
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create", help="create a key and print it (once)")
-    create.add_argument("--user", required=True, help="the user the key belongs to")
+    create.add_argument("--user", required=True, type=_user, help="the user the key belongs to")
     create.add_argument(
         "--scope",
         action="append",
@@ -63,6 +74,12 @@ def _parser() -> argparse.ArgumentParser:
     revoke = commands.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("key_id")
     return parser
+
+
+def _user(value: str) -> str:
+    if not 1 <= len(value) <= 200:
+        raise argparse.ArgumentTypeError("must be 1 to 200 characters")
+    return value
 
 
 def _scopes(record: ApiKey) -> str:

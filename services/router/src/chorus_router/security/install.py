@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import FastAPI
+from sqlalchemy import Engine
 
 from chorus_router.security.auth import ApiKeyAuthenticator, Authentication, Authenticator
 from chorus_router.security.headers import SecurityHeaders, install_cors
@@ -15,11 +14,13 @@ from chorus_router.security.redaction import install_log_redaction
 from chorus_router.security.settings import AuthMode, SecuritySettings
 
 
-def install_security(app: FastAPI, settings: SecuritySettings, data_dir: Path) -> None:
+def install_security(app: FastAPI, settings: SecuritySettings, database: Engine) -> None:
     """Call after the app's other middleware: these must run first (outermost), so that CORS
-    preflights need no credentials and every response, errors included, gets the headers."""
+    preflights need no credentials and every response, errors included, gets the headers.
+    API keys are looked up in `database` (migrated before the first request); the other
+    modes never touch it."""
     install_log_redaction()
-    authenticator = _authenticator(settings, data_dir)
+    authenticator = _authenticator(settings, database)
     if authenticator is not None:
         app.state.rate_limits = RateLimits(settings.rate_limits)
         app.add_middleware(Authentication, authenticator=authenticator)
@@ -27,9 +28,9 @@ def install_security(app: FastAPI, settings: SecuritySettings, data_dir: Path) -
     app.add_middleware(SecurityHeaders)
 
 
-def _authenticator(settings: SecuritySettings, data_dir: Path) -> Authenticator | None:
+def _authenticator(settings: SecuritySettings, database: Engine) -> Authenticator | None:
     if settings.mode is AuthMode.API_KEY:
-        return ApiKeyAuthenticator(KeyStore(settings.key_store_in(data_dir)))
+        return ApiKeyAuthenticator(KeyStore(database))
     if settings.mode is AuthMode.JWT:
         return JwtAuthenticator(settings.jwt)
     return None

@@ -1,9 +1,11 @@
-"""API keys: created once, shown once, stored only as hashes in a small SQLite file.
+"""API keys: created once, shown once, stored only as hashes in the router's shared database.
 
 A key is `sk-chorus-<id>-<secret>`. The id is not secret (it is listed, logged and used to
 revoke); the secret is 256 random bits. Because the key has that much entropy, one SHA-256
 is enough to make the stored hash useless to a thief: slow password hashes (bcrypt, argon2)
 exist for guessable passwords, and would cost every request milliseconds for nothing.
+Every verification reads the database, so a key revoked on one replica (or by the CLI) is
+refused by all of them from the next request on.
 """
 
 from __future__ import annotations
@@ -12,29 +14,50 @@ import hashlib
 import hmac
 import re
 import secrets
-import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any, TypeAlias
+
+from sqlalchemy import (
+    Column,
+    Engine,
+    Float,
+    MetaData,
+    Row,
+    String,
+    Table,
+    Text,
+    insert,
+    select,
+    update,
+)
 
 from chorus_router.identity import Scope
 
 KEY_PREFIX = "sk-chorus-"
 _KEY = re.compile(r"^sk-chorus-(?P<id>[0-9a-f]{12})-[A-Za-z0-9_-]{43}$")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS api_keys (
-    key_id TEXT PRIMARY KEY,
-    key_hash TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    scopes TEXT NOT NULL,
-    name TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    revoked_at REAL
+# The table as it is now, for queries; its history is in chorus_router/migrations.py.
+api_keys = Table(
+    "api_keys",
+    MetaData(),
+    Column("id", String(12), primary_key=True),
+    Column("user_id", String(200), nullable=False),
+    Column("scopes", String(200), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("key_sha256", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float),
 )
-"""
+_Row: TypeAlias = Row[*tuple[Any, ...]]
+_COLUMNS = (
+    api_keys.c.id,
+    api_keys.c.user_id,
+    api_keys.c.scopes,
+    api_keys.c.name,
+    api_keys.c.created_at,
+    api_keys.c.revoked_at,
+)
 
 
 @dataclass(frozen=True)
@@ -54,24 +77,27 @@ class ApiKey:
 
 
 class KeyStore:
-    """Hashed keys in SQLite; every call opens its own connection, so the router's threads
-    and the admin CLI (another process) can use the same file at once."""
+    """Hashed keys in the migrated database behind `engine`. Calls block: the router runs
+    them in worker threads."""
 
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute(_SCHEMA)
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
 
     def create(self, user_id: str, scopes: frozenset[Scope], name: str = "") -> tuple[str, ApiKey]:
         """A new key for `user_id`; the key string returned is stored nowhere, shown once."""
         key_id = secrets.token_hex(6)
         key = f"{KEY_PREFIX}{key_id}-{secrets.token_urlsafe(32)}"
         record = ApiKey(key_id, user_id, scopes, name, time.time(), None)
-        with self._connect() as db:
-            db.execute(
-                "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, NULL)",
-                (key_id, _digest(key), user_id, _join(scopes), name, record.created_at),
+        with self._engine.begin() as conn:
+            conn.execute(
+                insert(api_keys).values(
+                    id=key_id,
+                    user_id=user_id,
+                    scopes=" ".join(sorted(scopes)),
+                    name=name,
+                    key_sha256=_digest(key),
+                    created_at=record.created_at,
+                )
             )
         return key, record
 
@@ -80,53 +106,40 @@ class KeyStore:
         match = _KEY.match(key)
         if match is None:
             return None
-        with self._connect() as db:
-            row = db.execute(
-                "SELECT key_hash, " + _COLUMNS + " FROM api_keys WHERE key_id = ?",
-                (match["id"],),
-            ).fetchone()
+        query = select(api_keys.c.key_sha256, *_COLUMNS).where(api_keys.c.id == match["id"])
+        with self._engine.begin() as conn:
+            row = conn.execute(query).first()
         # The id is no secret, so finding it leaks nothing; the hash compare is constant-time.
-        if row is None or not hmac.compare_digest(row[0], _digest(key)):
+        if row is None or not hmac.compare_digest(row.key_sha256, _digest(key)):
             return None
-        return _record(row[1:])
+        return _record(row)
 
     def list(self) -> list[ApiKey]:
-        with self._connect() as db:
-            rows = db.execute(f"SELECT {_COLUMNS} FROM api_keys ORDER BY created_at").fetchall()
-        return [_record(row) for row in rows]
+        query = select(*_COLUMNS).order_by(api_keys.c.created_at, api_keys.c.id)
+        with self._engine.begin() as conn:
+            return [_record(row) for row in conn.execute(query)]
 
     def revoke(self, key_id: str) -> bool:
         """True when a key that was active is revoked now."""
-        with self._connect() as db:
-            cursor = db.execute(
-                "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
-                (time.time(), key_id),
-            )
-        return cursor.rowcount == 1
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self._path, timeout=5.0)
-        try:
-            with db:  # commits, or rolls back on error
-                yield db
-        finally:
-            db.close()
-
-
-_COLUMNS = "key_id, user_id, scopes, name, created_at, revoked_at"
+        statement = (
+            update(api_keys)
+            .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=time.time())
+        )
+        with self._engine.begin() as conn:
+            return conn.execute(statement).rowcount == 1
 
 
 def _digest(key: str) -> str:
     return hashlib.sha256(key.encode("ascii")).hexdigest()
 
 
-def _join(scopes: frozenset[Scope]) -> str:
-    return " ".join(sorted(scopes))
-
-
-def _record(row: tuple[str, str, str, str, float, float | None]) -> ApiKey:
-    key_id, user_id, scopes, name, created_at, revoked_at = row
+def _record(row: _Row) -> ApiKey:
     return ApiKey(
-        key_id, user_id, frozenset(Scope(s) for s in scopes.split()), name, created_at, revoked_at
+        row.id,
+        row.user_id,
+        frozenset(Scope(s) for s in row.scopes.split()),
+        row.name,
+        row.created_at,
+        row.revoked_at,
     )

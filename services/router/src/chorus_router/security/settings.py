@@ -92,15 +92,9 @@ class SecuritySettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     mode: AuthMode = AuthMode.NONE
-    # The SQLite file of hashed API keys (api_key mode) that chorus-router-keys writes;
-    # by default api_keys.sqlite3 in the router's data_dir.
-    key_store: Path | None = None
     jwt: JwtSettings = Field(default_factory=JwtSettings)
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     cors: CorsSettings = Field(default_factory=CorsSettings)
-
-    def key_store_in(self, data_dir: Path) -> Path:
-        return self.key_store or data_dir / "api_keys.sqlite3"
 
     @model_validator(mode="after")
     def _jwt_complete(self) -> SecuritySettings:

@@ -14,10 +14,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from fastapi import Request
+from sqlalchemy import Engine
 
 from chorus_contracts import InvalidRequest
-from chorus_router.settings import RouterSettings
-from chorus_router.voices.database import database_url, open_engine
 from chorus_router.voices.processing import process
 from chorus_router.voices.records import ConsentRecord, NewVoice, Quotas, VoiceRecord
 from chorus_router.voices.settings import VoiceSettings
@@ -45,20 +44,10 @@ class VoiceLibrary:
         self._uploads = asyncio.Semaphore(settings.max_concurrent_uploads)
 
     @classmethod
-    async def open(cls, settings: RouterSettings) -> VoiceLibrary:
-        """Connect and migrate; a database that cannot be reached fails start-up."""
-        secret = settings.database_url.get_secret_value() if settings.database_url else None
-        voices = settings.voices
-        store = VoiceStore(
-            open_engine(database_url(secret, settings.data_dir)),
-            Quotas(voices.max_voices_per_user, voices.max_bytes_per_user),
-        )
-        await asyncio.to_thread(store.migrate)
-        return cls(store, voices)
-
-    async def close(self) -> None:
-        """Release the database connections."""
-        await asyncio.to_thread(self.store.close)
+    def over(cls, engine: Engine, settings: VoiceSettings) -> VoiceLibrary:
+        """The library on the (migrated) shared database."""
+        quotas = Quotas(settings.max_voices_per_user, settings.max_bytes_per_user)
+        return cls(VoiceStore(engine, quotas), settings)
 
     @asynccontextmanager
     async def upload(self, request: Request, file_field: str) -> AsyncIterator[UploadForm]:

@@ -1,4 +1,4 @@
-"""The tables as they are now, for queries. Their history lives in `migrations.py`."""
+"""The voice tables as they are now, for queries; their history is in `../migrations.py`."""
 
 from __future__ import annotations
 

@@ -17,7 +17,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from chorus_contracts import Conflict, QuotaExceeded, UnknownConsent, UnknownVoice
-from chorus_router.voices.migrations import migrate
 from chorus_router.voices.records import ConsentRecord, NewVoice, Quotas, VoiceRecord
 from chorus_router.voices.schema import consents, usage, voices
 
@@ -32,14 +31,6 @@ class VoiceStore:
     def __init__(self, engine: Engine, quotas: Quotas) -> None:
         self._engine = engine
         self._quotas = quotas
-
-    def migrate(self) -> list[int]:
-        """Apply pending schema migrations; returns the versions applied."""
-        return migrate(self._engine)
-
-    def close(self) -> None:
-        """Close every pooled connection."""
-        self._engine.dispose()
 
     # Consents
 
