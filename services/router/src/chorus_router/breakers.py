@@ -8,6 +8,7 @@ through while half-open.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from enum import IntEnum
@@ -116,9 +117,9 @@ class ProviderBreaker:
         """The attempt ended with no verdict on the provider (a client error, a cancel)."""
         self._release(permit)
 
-    def _record(self, outcome: object) -> None:
+    def _record(self, outcome: Callable[[], None]) -> None:
         with suppress(_Failed, pybreaker.CircuitBreakerError):
-            self._cb.call(outcome)  # type: ignore[arg-type]
+            self._cb.call(outcome)
 
     def _release(self, permit: Permit) -> None:
         if permit.probe:

@@ -1,10 +1,9 @@
 """From a speech request to an open provider stream.
 
-Candidates are tried in order: the primary (highest priority that has the voice), its
-explicit fallbacks, then the other providers of the model by priority, ready ones first.
-Each network attempt passes that provider's circuit breaker; retryable failures are
-retried on the same provider with tenacity (exponential backoff, jitter), others move on.
-All of it happens before the first audio byte reaches the client.
+Candidates (planning.py) are tried in order. Each network attempt passes that provider's
+circuit breaker; retryable failures are retried on the same provider with tenacity
+(exponential backoff, jitter), others move on. All of it happens before the first audio
+byte reaches the client.
 """
 
 from __future__ import annotations
@@ -29,33 +28,23 @@ from tenacity import (
 )
 
 from chorus_contracts import (
-    Capabilities,
     ChorusError,
     ClientError,
-    InvalidRequest,
     ProviderBusy,
     ProviderUnreachable,
     ServiceUnavailable,
     SpeechRequest,
     SynthesisRequest,
-    UnknownModel,
-    UnknownVoice,
     UpstreamError,
     UpstreamTimeout,
-    VoiceCloningUnsupported,
 )
 from chorus_router.metrics import RouterMetrics
+from chorus_router.planning import Candidate, plan
 from chorus_router.pool import ProviderHandle, ProviderPool
 from chorus_router.upstream import ProviderStream, open_stream
 
 log = logging.getLogger("chorus.router.routing")
 tracer = trace.get_tracer("chorus.router")
-
-
-@dataclass(frozen=True)
-class Candidate:
-    handle: ProviderHandle
-    voice: str
 
 
 @dataclass(frozen=True)
@@ -94,23 +83,6 @@ def _counts_against_breaker(exc: ChorusError) -> bool:
     return not isinstance(exc, ProviderBusy)
 
 
-def _narrow(
-    candidates: list[Candidate],
-    keep: Callable[[ProviderHandle], bool],
-    limit: Callable[[Capabilities], str],
-    problem: str,
-    param: str,
-) -> list[Candidate]:
-    """The candidates whose capabilities admit the request; a 400 naming the limits if none."""
-    kept = [c for c in candidates if keep(c.handle)]
-    if not kept:
-        limits = "; ".join(
-            limit(c.handle.capabilities) for c in candidates if c.handle.capabilities is not None
-        )
-        raise InvalidRequest(f"{problem} ({limits})", param=param)
-    return kept
-
-
 class SpeechRouter:
     """Chooses providers for a request and opens the first stream that produces audio."""
 
@@ -126,90 +98,11 @@ class SpeechRouter:
         self._limits = limits
         self._metrics = metrics
 
-    def plan(self, request: SpeechRequest) -> list[Candidate]:
-        """Providers that could serve this model and voice, in the order to try them."""
-        serving = self._pool.serving(request.model)
-        if not serving:
-            raise UnknownModel(
-                f"The model '{request.model}' does not exist. Available models: "
-                f"{', '.join(self._pool.models()) or 'none'}.",
-                param="model",
-            )
-        ordered = self._chain(serving)
-        cloning = request.voice_reference is not None
-        if cloning:
-            ordered = self._cloners(request.model, ordered, serving)
-        candidates = []
-        for handle in ordered:
-            voice = request.voice_name if cloning else handle.engine_voice(request.voice_name)
-            if voice is not None:
-                candidates.append(Candidate(handle, voice))
-        if not any(c.handle in serving for c in candidates):
-            raise UnknownVoice(
-                f"The voice '{request.voice_name}' is not available for model "
-                f"'{request.model}'. See /api/v1/audio/voices/catalog for its voices.",
-                param="voice",
-            )
-        candidates = _narrow(
-            candidates,
-            lambda h: h.takes_speed(request.speed),
-            lambda caps: f"{caps.provider} {caps.speed_range[0]:g}-{caps.speed_range[1]:g}",
-            f"speed {request.speed:g} is outside what this model's providers support",
-            "speed",
-        )
-        candidates = _narrow(
-            candidates,
-            lambda h: h.takes_text(len(request.input)),
-            lambda caps: f"{caps.provider} at most {caps.max_text_length}",
-            f"input is {len(request.input)} characters, more than this model's providers take",
-            "input",
-        )
-        # Providers known to be down go last: still tried, since readiness can be stale.
-        return sorted(candidates, key=lambda c: not c.handle.ready)
-
-    def _cloners(
-        self, model: str, ordered: list[ProviderHandle], serving: list[ProviderHandle]
-    ) -> list[ProviderHandle]:
-        """A reference sample (a custom voice) goes only to providers that say they clone."""
-        cloners = [
-            h for h in ordered if h.capabilities is not None and h.capabilities.voice_cloning
-        ]
-        if any(h in serving for h in cloners):
-            return cloners
-        if any(h.capabilities is None for h in serving):
-            raise ServiceUnavailable(
-                f"no provider of model '{model}' that can clone a voice is ready yet",
-                retry_after=2,
-            )
-        able = sorted(
-            {
-                m
-                for h in self._pool.enabled()
-                if h.capabilities is not None and h.capabilities.voice_cloning
-                for m in h.entry.models
-            }
-        )
-        raise VoiceCloningUnsupported(
-            f"The model '{model}' has no provider that can clone a voice, so it cannot speak "
-            f"a custom voice or a voice_reference. Models that can: {', '.join(able) or 'none'}.",
-            param="model",
-        )
-
-    def _chain(self, serving: list[ProviderHandle]) -> list[ProviderHandle]:
-        primary = serving[0]
-        chain = [primary]
-        for name in primary.entry.routing.fallback:
-            handle = self._pool.get(name)
-            if handle is not None and handle.entry.enabled and handle not in chain:
-                chain.append(handle)
-        chain.extend(h for h in serving if h not in chain)
-        return chain
-
     async def open(
         self, request: SpeechRequest, request_id: str, exclude: frozenset[str] = frozenset()
     ) -> ProviderStream:
         """The first candidate's stream that yields audio, or the error that ends the search."""
-        candidates = [c for c in self.plan(request) if c.handle.name not in exclude]
+        candidates = [c for c in plan(self._pool, request) if c.handle.name not in exclude]
         budget = _Budget(self._limits)
         failures: list[str] = []
         previous: tuple[str, str] | None = None

@@ -1,0 +1,126 @@
+"""Which providers may serve a speech request, and in what order to try them.
+
+The primary is the highest-priority provider of the model that has the voice; then its
+explicit fallbacks, then the model's other providers by priority, ready ones first. A
+custom voice goes only to providers that clone; speed and text length must fit a
+provider's capabilities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from chorus_contracts import (
+    Capabilities,
+    InvalidRequest,
+    ServiceUnavailable,
+    SpeechRequest,
+    UnknownModel,
+    UnknownVoice,
+    VoiceCloningUnsupported,
+)
+from chorus_router.pool import ProviderHandle, ProviderPool
+
+
+@dataclass(frozen=True)
+class Candidate:
+    handle: ProviderHandle
+    voice: str
+
+
+def plan(pool: ProviderPool, request: SpeechRequest) -> list[Candidate]:
+    """Providers that could serve this model and voice, in the order to try them."""
+    serving = pool.serving(request.model)
+    if not serving:
+        raise UnknownModel(
+            f"The model '{request.model}' does not exist. Available models: "
+            f"{', '.join(pool.models()) or 'none'}.",
+            param="model",
+        )
+    ordered = _chain(pool, serving)
+    cloning = request.voice_reference is not None
+    if cloning:
+        ordered = _cloners(pool, request.model, ordered, serving)
+    candidates = []
+    for handle in ordered:
+        voice = request.voice_name if cloning else handle.engine_voice(request.voice_name)
+        if voice is not None:
+            candidates.append(Candidate(handle, voice))
+    if not any(c.handle in serving for c in candidates):
+        raise UnknownVoice(
+            f"The voice '{request.voice_name}' is not available for model "
+            f"'{request.model}'. See /api/v1/audio/voices/catalog for its voices.",
+            param="voice",
+        )
+    candidates = _narrow(
+        candidates,
+        lambda h: h.takes_speed(request.speed),
+        lambda caps: f"{caps.provider} {caps.speed_range[0]:g}-{caps.speed_range[1]:g}",
+        f"speed {request.speed:g} is outside what this model's providers support",
+        "speed",
+    )
+    candidates = _narrow(
+        candidates,
+        lambda h: h.takes_text(len(request.input)),
+        lambda caps: f"{caps.provider} at most {caps.max_text_length}",
+        f"input is {len(request.input)} characters, more than this model's providers take",
+        "input",
+    )
+    # Providers known to be down go last: still tried, since readiness can be stale.
+    return sorted(candidates, key=lambda c: not c.handle.ready)
+
+
+def _cloners(
+    pool: ProviderPool, model: str, ordered: list[ProviderHandle], serving: list[ProviderHandle]
+) -> list[ProviderHandle]:
+    """A reference sample (a custom voice) goes only to providers that say they clone."""
+    cloners = [h for h in ordered if h.capabilities is not None and h.capabilities.voice_cloning]
+    if any(h in serving for h in cloners):
+        return cloners
+    if any(h.capabilities is None for h in serving):
+        raise ServiceUnavailable(
+            f"no provider of model '{model}' that can clone a voice is ready yet",
+            retry_after=2,
+        )
+    able = sorted(
+        {
+            m
+            for h in pool.enabled()
+            if h.capabilities is not None and h.capabilities.voice_cloning
+            for m in h.entry.models
+        }
+    )
+    raise VoiceCloningUnsupported(
+        f"The model '{model}' has no provider that can clone a voice, so it cannot speak "
+        f"a custom voice or a voice_reference. Models that can: {', '.join(able) or 'none'}.",
+        param="model",
+    )
+
+
+def _chain(pool: ProviderPool, serving: list[ProviderHandle]) -> list[ProviderHandle]:
+    primary = serving[0]
+    chain = [primary]
+    for name in primary.entry.routing.fallback:
+        handle = pool.get(name)
+        if handle is not None and handle.entry.enabled and handle not in chain:
+            chain.append(handle)
+    chain.extend(h for h in serving if h not in chain)
+    return chain
+
+
+def _narrow(
+    candidates: list[Candidate],
+    keep: Callable[[ProviderHandle], bool],
+    limit: Callable[[Capabilities], str],
+    problem: str,
+    param: str,
+) -> list[Candidate]:
+    """The candidates whose capabilities admit the request; a 400 naming the limits if none."""
+    kept = [c for c in candidates if keep(c.handle)]
+    if not kept:
+        limits = "; ".join(
+            limit(c.handle.capabilities) for c in candidates if c.handle.capabilities is not None
+        )
+        raise InvalidRequest(f"{problem} ({limits})", param=param)
+    return kept
