@@ -31,6 +31,7 @@ from chorus_contracts.provider import (
     SAMPLE_RATE_HEADER,
     Capabilities,
     SynthesisRequest,
+    TextChunking,
     VoiceInfo,
     pcm_content_type,
 )
@@ -40,6 +41,7 @@ from chorus_contracts.settings import ConfigurationError, ServiceSettings
 from chorus_contracts.speech import (
     MAX_SPEED,
     MIN_SPEED,
+    NormalizationOptions,
     ResponseFormat,
     SpeechRequest,
     StreamFormat,
@@ -63,6 +65,7 @@ __all__ = [
     "InternalError",
     "InvalidAudio",
     "InvalidRequest",
+    "NormalizationOptions",
     "PayloadTooLarge",
     "PermissionDenied",
     "ProviderBusy",
@@ -78,6 +81,7 @@ __all__ = [
     "SpeechRequest",
     "StreamFormat",
     "SynthesisRequest",
+    "TextChunking",
     "UnknownConsent",
     "UnknownModel",
     "UnknownVoice",

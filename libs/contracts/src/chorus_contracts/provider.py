@@ -21,6 +21,15 @@ class VoiceInfo(BaseModel):
     gender: str | None = None
 
 
+class TextChunking(BaseModel):
+    """How a provider cuts text into the pieces it synthesizes one after another."""
+
+    max_chars: int = Field(ge=20)
+    # The first piece ends at a clause or phrase boundary within this many words, so the
+    # first audio comes early; 0 keeps the first sentence whole.
+    first_piece_max_words: int = Field(default=10, ge=0)
+
+
 class Capabilities(BaseModel):
     """`GET /v1/capabilities`: what a provider can do, as the router's catalog shows it."""
 
@@ -39,6 +48,10 @@ class Capabilities(BaseModel):
     # Modifiers any voice may carry after "+", e.g. espeak-ng's "en-us+f3".
     voice_variants: list[str] = Field(default_factory=list)
     speed_range: tuple[float, float] = (0.25, 4.0)
+    # Speaks raw text well by itself (cloud vendors): the router sends it unnormalized.
+    normalizes_text: bool = False
+    # How the provider splits text; None: the whole text is synthesized as one piece.
+    chunking: TextChunking | None = None
     contract_version: int = CONTRACT_VERSION
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 ResponseFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]
 StreamFormat = Literal["audio", "sse"]
@@ -21,6 +21,22 @@ class VoiceId(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(min_length=1, max_length=200)
+
+
+class NormalizationOptions(BaseModel):
+    """How the router rewrites text for speech; Kokoro-FastAPI's option names and defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    normalize: StrictBool = True
+    # "10KB" -> "ten kilobytes": off by default, as "5 m" may not mean metres.
+    unit_normalization: StrictBool = False
+    url_normalization: StrictBool = True
+    email_normalization: StrictBool = True
+    # "word(s)" -> "words".
+    optional_pluralization_normalization: StrictBool = True
+    phone_normalization: StrictBool = True
+    replace_remaining_symbols: StrictBool = True
 
 
 class SpeechRequest(BaseModel):
@@ -41,6 +57,7 @@ class SpeechRequest(BaseModel):
     lang_code: str | None = Field(default=None, max_length=32)
     extra_params: dict[str, Any] = Field(default_factory=dict, max_length=32)
     stream_errors_as_audio: bool | None = None
+    normalization_options: NormalizationOptions = Field(default_factory=NormalizationOptions)
     # A reference sample to clone, base64 audio (wav/mp3/flac/ogg/m4a/webm); only providers
     # that clone voices take it. Bounded here; the router's body limit usually bounds it first.
     voice_reference: str | None = Field(

@@ -3,7 +3,6 @@
 from chorus_provider.admission import Admission
 from chorus_provider.app import create_provider_app
 from chorus_provider.engine import Engine, SentenceEngine
-from chorus_provider.sentences import split_sentences
 from chorus_provider.serve import serve_provider
 from chorus_provider.settings import ProviderSettings
 
@@ -14,5 +13,4 @@ __all__ = [
     "SentenceEngine",
     "create_provider_app",
     "serve_provider",
-    "split_sentences",
 ]

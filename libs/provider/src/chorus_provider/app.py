@@ -114,7 +114,7 @@ def create_provider_app(
     @app.get("/v1/capabilities")
     async def capabilities() -> Capabilities:
         require_ready()
-        return engine.capabilities()
+        return engine.capabilities().model_copy(update={"chunking": engine.chunking})
 
     @app.post("/v1/synthesize")
     async def synthesize(body: SynthesisRequest) -> StreamingResponse:

@@ -7,8 +7,8 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 
-from chorus_contracts import Capabilities, InvalidRequest, SynthesisRequest
-from chorus_provider.sentences import split_sentences
+from chorus_contracts import Capabilities, InvalidRequest, SynthesisRequest, TextChunking
+from chorus_text import speech_pieces
 
 
 class Engine(ABC):
@@ -28,37 +28,47 @@ class Engine(ABC):
     @abstractmethod
     def synthesize(self, request: SynthesisRequest) -> AsyncIterator[bytes]: ...
 
+    @property
+    def chunking(self) -> TextChunking | None:
+        """How this engine splits text (its capabilities say so); None: it does not."""
+        return None
+
     async def close(self) -> None:  # noqa: B027 - optional hook, most engines hold nothing
         """Release what `load()` took; the default has nothing to release."""
 
 
 class SentenceEngine(Engine):
-    """A local engine whose CPU-bound work runs sentence by sentence in worker threads.
+    """A local engine whose CPU-bound work runs piece by piece in worker threads.
 
-    Audio leaves after each sentence, and a cancelled request stops at the next sentence
-    boundary instead of synthesizing the rest of the text for nobody.
+    Pieces are sentences (the first one maybe shorter, see `chorus_text.sentences`). Audio
+    leaves after each piece, and a cancelled request stops at the next piece boundary
+    instead of synthesizing the rest of the text for nobody.
     """
 
-    def __init__(self, *, workers: int, max_sentence_chars: int) -> None:
+    def __init__(self, *, workers: int, chunking: TextChunking) -> None:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="engine")
-        self._max_sentence_chars = max_sentence_chars
+        self._chunking = chunking
+
+    @property
+    def chunking(self) -> TextChunking:
+        return self._chunking
 
     @abstractmethod
     def check(self, request: SynthesisRequest) -> None:
         """Refuse what this engine cannot do (unknown voice, bad extra) before any audio."""
 
     @abstractmethod
-    def render(self, sentence: str, request: SynthesisRequest) -> bytes:
-        """Synthesize one sentence to PCM; blocking, called in a worker thread."""
+    def render(self, piece: str, request: SynthesisRequest) -> bytes:
+        """Synthesize one piece to PCM; blocking, called in a worker thread."""
 
     async def synthesize(self, request: SynthesisRequest) -> AsyncIterator[bytes]:
         self.check(request)
-        sentences = split_sentences(request.text, self._max_sentence_chars)
-        if not sentences:
+        pieces = speech_pieces(request.text, self._chunking)
+        if not pieces:
             raise InvalidRequest("text contains nothing to speak", param="text")
         loop = asyncio.get_running_loop()
-        for sentence in sentences:
-            pcm = await loop.run_in_executor(self._executor, self.render, sentence, request)
+        for piece in pieces:
+            pcm = await loop.run_in_executor(self._executor, self.render, piece, request)
             if pcm:
                 yield pcm
 

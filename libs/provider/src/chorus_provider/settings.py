@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from chorus_contracts import ServiceSettings
+from chorus_contracts import ServiceSettings, TextChunking
 
 
 class ProviderSettings(ServiceSettings):
@@ -19,4 +19,13 @@ class ProviderSettings(ServiceSettings):
     queue_timeout_s: float = Field(default=10.0, gt=0, le=600)
     max_text_length: int = Field(default=4096, ge=1, le=1_000_000)
     max_sentence_chars: int = Field(default=300, ge=20, le=5000)
+    # The first piece of a text ends at a clause or phrase boundary within this many words
+    # (0: the whole first sentence), so first audio comes sooner.
+    first_piece_max_words: int = Field(default=10, ge=0, le=100)
     log_level: str = Field(default="info", pattern=r"^(critical|error|warning|info|debug)$")
+
+    def text_chunking(self) -> TextChunking:
+        """How a sentence-by-sentence engine of this service splits text."""
+        return TextChunking(
+            max_chars=self.max_sentence_chars, first_piece_max_words=self.first_piece_max_words
+        )

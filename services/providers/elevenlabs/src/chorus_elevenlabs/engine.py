@@ -84,6 +84,7 @@ class ElevenLabsEngine(Engine):
             streaming=True,
             voice_cloning=self._settings.voice_cloning,
             speed_range=(MIN_SPEED, MAX_SPEED),
+            normalizes_text=True,
         )
 
     async def synthesize(self, request: SynthesisRequest) -> AsyncIterator[bytes]:

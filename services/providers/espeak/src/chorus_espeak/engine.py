@@ -31,9 +31,7 @@ class _Catalog:
 
 class EspeakEngine(SentenceEngine):
     def __init__(self, settings: EspeakSettings) -> None:
-        super().__init__(
-            workers=settings.max_concurrency, max_sentence_chars=settings.max_sentence_chars
-        )
+        super().__init__(workers=settings.max_concurrency, chunking=settings.text_chunking())
         self._settings = settings
         self._catalog = _Catalog({}, frozenset())
 

@@ -17,6 +17,7 @@ from chorus_kokoro.languages import normalize_language, voice_gender, voice_lang
 from chorus_kokoro.model_files import ModelFileError, default_model_path, default_voices_path
 from chorus_kokoro.settings import KokoroSettings
 from chorus_provider import SentenceEngine
+from chorus_text import ends_sentence
 
 log = logging.getLogger("chorus.kokoro")
 
@@ -36,9 +37,7 @@ class KokoroEngine(SentenceEngine):
     """Kokoro on onnxruntime (CUDA when offered); one sentence per worker-thread call."""
 
     def __init__(self, settings: KokoroSettings) -> None:
-        super().__init__(
-            workers=settings.max_concurrency, max_sentence_chars=settings.max_sentence_chars
-        )
+        super().__init__(workers=settings.max_concurrency, chunking=settings.text_chunking())
         self._settings = settings
         self._languages = list(dict.fromkeys(normalize_language(c) for c in settings.languages))
         self._default_language = normalize_language(settings.lang)
@@ -100,7 +99,8 @@ class KokoroEngine(SentenceEngine):
             is_phonemes=True,
         )
         pcm = np.clip(audio, -1.0, 1.0) * 32767.0
-        return bytes(pcm.astype("<i2").tobytes()) + self._pause
+        pause = self._pause if ends_sentence(sentence) else b""
+        return bytes(pcm.astype("<i2").tobytes()) + pause
 
     def _style(self, voice: str) -> Style:
         return blend_style(self._require().styles, parse_voice(voice))

@@ -64,6 +64,7 @@ class OpenAIEngine(Engine):
             streaming=True,
             instructions=self._settings.instructions,
             speed_range=(0.25, 4.0),
+            normalizes_text=True,
         )
 
     async def synthesize(self, request: SynthesisRequest) -> AsyncIterator[bytes]:

@@ -22,9 +22,7 @@ class _Loaded:
 
 class PiperEngine(SentenceEngine):
     def __init__(self, settings: PiperSettings) -> None:
-        super().__init__(
-            workers=settings.max_concurrency, max_sentence_chars=settings.max_sentence_chars
-        )
+        super().__init__(workers=settings.max_concurrency, chunking=settings.text_chunking())
         self._settings = settings
         self._loaded: _Loaded | None = None
 
