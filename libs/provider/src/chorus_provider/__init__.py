@@ -5,6 +5,7 @@ from chorus_provider.app import create_provider_app
 from chorus_provider.engine import Engine, SentenceEngine
 from chorus_provider.serve import serve_provider
 from chorus_provider.settings import ProviderSettings
+from chorus_text import split_sentences
 
 __all__ = [
     "Admission",
@@ -13,4 +14,5 @@ __all__ = [
     "SentenceEngine",
     "create_provider_app",
     "serve_provider",
+    "split_sentences",
 ]

@@ -26,7 +26,7 @@ from chorus_contracts import (
     pcm_content_type,
 )
 from chorus_provider.admission import Admission
-from chorus_provider.engine import Engine
+from chorus_provider.engine import Engine, SentenceEngine
 from chorus_provider.metrics import ProviderMetrics
 from chorus_provider.settings import ProviderSettings
 from chorus_telemetry import instrument_app, shutdown_tracing
@@ -50,6 +50,8 @@ def create_provider_app(
     state = _EngineState()
     metrics = ProviderMetrics(settings.name)
     admission = Admission(settings.max_concurrency, settings.max_queue, settings.queue_timeout_s)
+    if isinstance(engine, SentenceEngine):
+        engine.on_piece = metrics.piece_chars.observe
 
     async def load_engine() -> None:
         started = time.perf_counter()
@@ -126,6 +128,7 @@ def create_provider_app(
                 f"{caps.max_text_length}",
                 param="text",
             )
+        metrics.text_chars.observe(len(body.text))
         stream = _SynthesisStream(engine, body, admission, metrics, caps.sample_rate)
         first = await stream.start()
         return StreamingResponse(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from chorus_contracts import Capabilities, InvalidRequest, SynthesisRequest, TextChunking
@@ -48,6 +48,8 @@ class SentenceEngine(Engine):
     def __init__(self, *, workers: int, chunking: TextChunking) -> None:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="engine")
         self._chunking = chunking
+        # Told each piece's length as it is synthesized (the service's metrics).
+        self.on_piece: Callable[[int], None] = lambda _: None
 
     @property
     def chunking(self) -> TextChunking:
@@ -68,6 +70,7 @@ class SentenceEngine(Engine):
             raise InvalidRequest("text contains nothing to speak", param="text")
         loop = asyncio.get_running_loop()
         for piece in pieces:
+            self.on_piece(len(piece))
             pcm = await loop.run_in_executor(self._executor, self.render, piece, request)
             if pcm:
                 yield pcm

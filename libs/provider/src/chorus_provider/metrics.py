@@ -7,6 +7,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 # TTS latencies span tens of milliseconds to tens of seconds.
 LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 
+CHAR_BUCKETS = (10, 25, 50, 100, 200, 300, 500, 1000, 2000, 5000)
+
 
 class ProviderMetrics:
     def __init__(self, provider: str) -> None:
@@ -61,6 +63,18 @@ class ProviderMetrics:
         self.audio_seconds = Counter(
             "chorus_provider_audio_seconds",
             "Seconds of audio produced",
+            registry=self.registry,
+        )
+        self.text_chars = Histogram(
+            "chorus_provider_text_chars",
+            "Characters of text per synthesis request",
+            buckets=CHAR_BUCKETS,
+            registry=self.registry,
+        )
+        self.piece_chars = Histogram(
+            "chorus_provider_piece_chars",
+            "Characters of each piece of text the engine synthesized on its own",
+            buckets=CHAR_BUCKETS,
             registry=self.registry,
         )
         self._labels = labels

@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from chorus_router.body_limit import BodyLimit
 from chorus_router.errors import document_errors, install_error_handlers
-from chorus_router.handlers import catalog, health, models, speech
+from chorus_router.handlers import catalog, health, models, speech, text
 from chorus_router.kube_source import KubernetesRegistrySource
 from chorus_router.metrics import RouterMetrics
 from chorus_router.migrations import migrate
@@ -91,7 +91,7 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
     instrument_app(app, tracing)
     install_error_handlers(app)
     document_errors(app)
-    for module in (speech, models, catalog, health, voices):
+    for module in (speech, text, models, catalog, health, voices):
         app.include_router(module.router)
     app.add_middleware(
         BodyLimit,

@@ -92,8 +92,9 @@ def _describe_validation(exc: RequestValidationError) -> InvalidRequest:
     if first.get("type") == "json_invalid":
         return InvalidRequest("request body is not valid JSON")
     loc = [str(p) for p in first.get("loc", ()) if p != "body"]
-    # Pydantic reports union members as extra path parts ("voice.str"); name the field.
-    param = loc[0] if loc else None
+    # Pydantic reports union members as extra path parts ("voice.str"); name the field, and
+    # a nested object's field by its path ("normalization_options.url_normalization").
+    param = ".".join(p for p in loc if not _union_member(p)) or None
     message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
     if first.get("type") == "extra_forbidden":
         message = f"Unrecognized request argument supplied: {param}"
@@ -102,3 +103,9 @@ def _describe_validation(exc: RequestValidationError) -> InvalidRequest:
     elif param:
         message = f"Invalid value for '{param}': {message}"
     return InvalidRequest(message, param=param)
+
+
+def _union_member(part: str) -> bool:
+    """Whether a location part names a union's member type rather than a field; fields
+    are snake_case, member types are class names or builtins."""
+    return part[:1].isupper() or part in ("str", "int", "float", "bool", "dict", "list")

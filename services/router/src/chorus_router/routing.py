@@ -41,6 +41,7 @@ from chorus_contracts import (
 from chorus_router.metrics import RouterMetrics
 from chorus_router.planning import Candidate, plan
 from chorus_router.pool import ProviderHandle, ProviderPool
+from chorus_router.spoken_text import checked_length, spoken_text
 from chorus_router.upstream import ProviderStream, open_stream
 
 log = logging.getLogger("chorus.router.routing")
@@ -142,8 +143,9 @@ class SpeechRouter:
                 set_status_on_exception=False,
             ):
                 raise _Skipped("asked to wait (Retry-After)")
+        text = spoken_text(request, handle.capabilities, candidate.voice)
         synthesis = SynthesisRequest(
-            text=request.input,
+            text=checked_length(request, text, handle.capabilities),
             voice=candidate.voice,
             model=request.model,
             speed=request.speed,
