@@ -1,11 +1,13 @@
 """Audio plumbing shared by Chorus services: resampling, OpenAI output encoders, decoding."""
 
+from chorus_audio.cadence import CADENCE_S, slices
 from chorus_audio.decode import DecodedAudio, UndecodableAudio, decode_audio
 from chorus_audio.encoders import StreamEncoder, finalize_wav, open_encoder, wav_header
 from chorus_audio.formats import OUTPUT_SAMPLE_RATE, AudioFormat, content_type
 from chorus_audio.resample import Resampler
 
 __all__ = [
+    "CADENCE_S",
     "OUTPUT_SAMPLE_RATE",
     "AudioFormat",
     "DecodedAudio",
@@ -16,5 +18,6 @@ __all__ = [
     "decode_audio",
     "finalize_wav",
     "open_encoder",
+    "slices",
     "wav_header",
 ]

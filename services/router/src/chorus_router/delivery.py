@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 
-from chorus_audio import AudioFormat, StreamEncoder, open_encoder
+from chorus_audio import AudioFormat, StreamEncoder, open_encoder, slices
 from chorus_contracts import ChorusError
 from chorus_router.metrics import RouterMetrics
 from chorus_router.routing import speak_error
@@ -98,9 +98,10 @@ class Delivery:
     async def _encode(self, stream: ProviderStream, encoder: StreamEncoder) -> AsyncIterator[bytes]:
         async for pcm in stream.chunks():
             self._pcm_bytes += len(pcm)
-            data = encoder.encode(pcm)
-            if data:
-                yield self._sent(data)
+            for piece in slices(pcm, stream.sample_rate):
+                data = encoder.encode(piece)
+                if data:
+                    yield self._sent(data)
 
     async def _spoken_notice(self) -> ProviderStream | None:
         text = self._services.settings.stream_error_text
