@@ -1,20 +1,19 @@
-"""Patching children: only when they differ, removing what is no longer rendered."""
+"""What counts as drift on a child, and image references completed like the chart's."""
 
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
 
-from chorus_operator.ensure import changes
-from chorus_operator.naming import LAST_APPLIED_ANNOTATION
+import pytest
+
+from chorus_operator.ensure import drifted
+from chorus_operator.images import ImageDefaults
 
 
-def _deployment(
-    image: str = "chorus-kokoro:0.1.0", replicas: int | None = None, **pod: Any
-) -> dict[str, Any]:
+def _deployment(image: str = "chorus-kokoro:0.1.0", replicas: int | None = None) -> dict[str, Any]:
     spec: dict[str, Any] = {} if replicas is None else {"replicas": replicas}
-    spec["template"] = {"spec": {"containers": [{"name": "provider", "image": image}], **pod}}
+    spec["template"] = {"spec": {"containers": [{"name": "provider", "image": image}]}}
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -24,57 +23,50 @@ def _deployment(
 
 
 def _as_stored(desired: dict[str, Any]) -> dict[str, Any]:
-    """The child as the API server returns it after creation: annotated, with defaults added."""
+    """The child as the API server returns it: defaults, annotations and status added."""
     live = copy.deepcopy(desired)
-    live["metadata"]["annotations"] = {
-        LAST_APPLIED_ANNOTATION: json.dumps(desired),
-        "deployment.kubernetes.io/revision": "1",
-    }
     live["metadata"] |= {"uid": "child-uid", "resourceVersion": "42"}
+    live["metadata"]["annotations"] = {"deployment.kubernetes.io/revision": "1"}
+    live["spec"].setdefault("replicas", 1)
     live["spec"]["template"]["spec"]["dnsPolicy"] = "ClusterFirst"
     live["spec"]["template"]["spec"]["containers"][0]["terminationMessagePath"] = "/dev/log"
     live["status"] = {"readyReplicas": 1}
     return live
 
 
-def test_a_child_holding_everything_rendered_is_left_alone() -> None:
+def test_server_defaults_and_others_fields_are_not_drift() -> None:
     desired = _deployment(replicas=2)
-    assert changes(desired, _as_stored(desired)) is None
+    assert not drifted(desired, _as_stored(desired))
 
 
-def test_a_changed_spec_is_patched_in() -> None:
-    after = _deployment(image="chorus-kokoro:0.2.0")
-    patch = changes(after, _as_stored(_deployment()))
-    assert patch is not None
-    assert patch["spec"]["template"]["spec"]["containers"][0]["image"] == "chorus-kokoro:0.2.0"
-    assert json.loads(patch["metadata"]["annotations"][LAST_APPLIED_ANNOTATION]) == after
-
-
-def test_a_hand_edit_of_a_rendered_field_is_reverted() -> None:
+def test_a_hand_edit_of_a_rendered_field_is_drift() -> None:
     desired = _deployment()
     live = _as_stored(desired)
     live["spec"]["template"]["spec"]["containers"][0]["image"] = "someone/else:latest"
-    patch = changes(desired, live)
-    assert patch is not None
-    assert patch["spec"]["template"]["spec"]["containers"][0]["image"] == "chorus-kokoro:0.1.0"
+    assert drifted(desired, live)
 
 
-def test_fields_no_longer_rendered_are_removed() -> None:
-    patch = changes(_deployment(), _as_stored(_deployment(nodeSelector={"pool": "tts"})))
-    assert patch is not None
-    assert patch["spec"]["template"]["spec"]["nodeSelector"] is None
+def test_scaling_is_drift_only_where_the_operator_sets_replicas() -> None:
+    scaled = _as_stored(_deployment(replicas=2))
+    scaled["spec"]["replicas"] = 5
+    assert drifted(_deployment(replicas=2), scaled)
+    assert not drifted(_deployment(replicas=None), scaled)  # an autoscaler's count
 
 
-def test_an_autoscaler_keeps_the_replica_count_it_owns() -> None:
-    patch = changes(_deployment(), _as_stored(_deployment(replicas=3)))
-    assert patch is not None
-    assert "replicas" not in patch["spec"]
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        ("chorus-kokoro", "ghcr.io/acme/chorus-kokoro:1.2.3"),
+        ("chorus-kokoro:0.9.0", "ghcr.io/acme/chorus-kokoro:0.9.0"),
+        ("team/chorus-kokoro", "ghcr.io/acme/team/chorus-kokoro:1.2.3"),
+        ("quay.io/x/chorus-kokoro", "quay.io/x/chorus-kokoro:1.2.3"),
+        ("localhost:5000/chorus-kokoro", "localhost:5000/chorus-kokoro:1.2.3"),
+        ("chorus-kokoro@sha256:" + "a" * 64, "ghcr.io/acme/chorus-kokoro@sha256:" + "a" * 64),
+    ],
+)
+def test_images_are_completed_like_the_charts(image: str, expected: str) -> None:
+    assert ImageDefaults("ghcr.io/acme/", "1.2.3").resolve(image) == expected
 
 
-def test_a_child_made_by_someone_else_is_taken_over_whole() -> None:
-    desired = _deployment()
-    live = copy.deepcopy(desired)
-    live["spec"]["template"]["spec"]["containers"][0]["image"] = "other:1"
-    patch = changes(desired, live)
-    assert patch is not None
-    assert patch["spec"] == desired["spec"]
+def test_without_defaults_an_image_is_used_as_written() -> None:
+    assert ImageDefaults().resolve("chorus-kokoro") == "chorus-kokoro"

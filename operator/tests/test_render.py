@@ -67,15 +67,15 @@ def test_children_are_named_labelled_and_owned_by_the_provider() -> None:
     children = _example("kokoro.yaml")
     for manifest in (children.deployment, children.service):
         meta = manifest["metadata"]
-        assert meta["name"] == "chorus-provider-kokoro"
+        assert meta["name"] == "chorus-provider-kokoro-scaled"
         assert meta["namespace"] == "voices"
-        assert meta["labels"]["chorus.dev/provider"] == "kokoro"
+        assert meta["labels"]["chorus.dev/provider"] == "kokoro-scaled"
         assert meta["labels"]["app.kubernetes.io/managed-by"] == "chorus-operator"
         assert meta["ownerReferences"] == [
             {
                 "apiVersion": "chorus.dev/v1alpha1",
                 "kind": "TTSProvider",
-                "name": "kokoro",
+                "name": "kokoro-scaled",
                 "uid": "0f6c-uid",
                 "controller": True,
                 "blockOwnerDeletion": True,
@@ -125,7 +125,8 @@ def test_gpu_providers_get_a_gpu_its_toleration_and_gpu_nodes() -> None:
     assert pod["tolerations"] == [
         {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
     ]
-    assert pod["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
+    assert "nodeSelector" not in pod  # placed by the GPU limit, no discovery label needed
+    assert pod["runtimeClassName"] == "nvidia"
     # No surge pod waiting for a GPU that is not free.
     assert children.deployment["spec"]["strategy"]["rollingUpdate"]["maxSurge"] == 0
 
@@ -182,7 +183,7 @@ def test_autoscaled_providers_leave_the_replica_count_to_the_autoscaler() -> Non
     assert spec["scaleTargetRef"] == {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "name": "chorus-provider-kokoro",
+        "name": "chorus-provider-kokoro-scaled",
     }
     assert (spec["minReplicas"], spec["maxReplicas"]) == (2, 6)
     assert spec["metrics"][0]["resource"]["target"]["averageUtilization"] == 70

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from chart.rendering import Rendering, render, render_ci
+import yaml
+
+from chart.rendering import REPO, Rendering, render, render_ci
+from chorus_operator.images import ImageDefaults
 
 
 def _providers(rendering: Rendering) -> dict[str, dict[str, Any]]:
@@ -80,3 +83,36 @@ def test_fallbacks_name_providers_of_the_same_release(rendering: Rendering) -> N
 def test_pull_policy_follows_global() -> None:
     providers = _providers(render_ci("hardened-minimal"))
     assert {spec["imagePullPolicy"] for spec in providers.values()} == {"Always"}
+
+
+def test_operator_examples_work_with_the_chart() -> None:
+    """The examples apply next to a release: its namespace, no name the chart already uses,
+    fallbacks that exist, and the chart's own images once the operator completes them."""
+    secret = {"spec": {"credentials": {"secretName": "key"}}}
+    every = {"kokoro-gpu": {"enabled": True}, "openai": secret, "elevenlabs": secret}
+    chart_names = {
+        p["metadata"]["name"] for p in render({"providers": every}).of_kind("TTSProvider")
+    }
+    registry = {"global": {"imageRegistry": "registry.example/acme", "imageTag": "1.2.3"}}
+    released = render({**registry, "providers": every})
+    chart_images = {p["spec"]["image"] for p in released.of_kind("TTSProvider")}
+    env = {
+        var["name"]: var.get("value")
+        for var in released.named("Deployment", "chorus-operator")["spec"]["template"]["spec"][
+            "containers"
+        ][0]["env"]
+    }
+    defaults = ImageDefaults(
+        env["CHORUS_OPERATOR_IMAGE_REGISTRY"], env["CHORUS_OPERATOR_IMAGE_TAG"]
+    )
+    skaffold = yaml.safe_load((REPO / "skaffold.yaml").read_text())
+    namespace = skaffold["deploy"]["helm"]["releases"][0]["namespace"]
+    examples = sorted((REPO / "operator" / "examples").glob("*.yaml"))
+    assert examples
+    for path in examples:
+        example = yaml.safe_load(path.read_text())
+        assert example["metadata"]["namespace"] == namespace, path.name
+        assert example["metadata"]["name"] not in chart_names, path.name
+        assert set(example["spec"].get("routing", {}).get("fallback", [])) <= chart_names
+        assert defaults.resolve(example["spec"]["image"]) in chart_images, path.name
+        assert f"-n {namespace}" in path.read_text(), f"{path.name} says where to apply it"

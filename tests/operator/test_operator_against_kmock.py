@@ -23,6 +23,7 @@ import pytest
 import pytest_asyncio
 import yaml
 
+from support.kube_api import APPLY_PATCH, ApplyingEmulator
 from support.processes import free_port
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(60)]
@@ -30,6 +31,7 @@ pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(60)]
 NAMESPACE = "voices"
 TOKEN = "operator-test-token"
 OTEL_ENDPOINT = "http://otel-collector.observability:4317"
+REGISTRY = "registry.example/chorus"
 PROVIDERS = "chorus.dev/v1alpha1/ttsproviders"
 DEPLOYMENTS = "apps/v1/deployments"
 SERVICES = "v1/services"
@@ -82,7 +84,7 @@ async def eventually(
 class Cluster:
     """The emulated API server, with the calls a test (or kubectl) would make."""
 
-    api: kmock.KubernetesEmulator
+    api: ApplyingEmulator
 
     def get(self, resource: str, name: str) -> dict[str, Any] | None:
         key = (kmock.resource(resource), NAMESPACE, name)
@@ -97,8 +99,16 @@ class Cluster:
         body["metadata"] |= {"uid": uid, "generation": 1}
         await self._send("POST", _path(PROVIDERS), body)
 
-    async def patch(self, resource: str, name: str, patch: dict[str, Any], sub: str = "") -> None:
-        await self._send("PATCH", f"{_path(resource)}/{name}{sub}", patch)
+    async def patch(
+        self, resource: str, name: str, patch: dict[str, Any], sub: str = "", manager: str = ""
+    ) -> None:
+        """A merge patch, as `kubectl edit` or `kubectl scale` sends one (as `manager`)."""
+        query = f"?fieldManager={manager}" if manager else ""
+        await self._send("PATCH", f"{_path(resource)}/{name}{sub}{query}", patch)
+
+    def versions(self, resource: str, name: str) -> int:
+        """How many times the object changed (an apply that changes nothing adds none)."""
+        return len(self.api.objects[kmock.resource(resource), NAMESPACE, name].history)
 
     async def delete(self, resource: str, name: str) -> None:
         await self._send("DELETE", f"{_path(resource)}/{name}")
@@ -116,7 +126,8 @@ class Cluster:
         ]
 
     async def _send(self, method: str, path: str, body: dict[str, Any] | None = None) -> None:
-        async with self.api.request(method, path, json=body) as response:
+        headers = {"Content-Type": "application/merge-patch+json"} if method == "PATCH" else {}
+        async with self.api.request(method, path, json=body, headers=headers) as response:
             assert response.status < 300, await response.text()
 
 
@@ -134,7 +145,7 @@ def _created_name(request: kmock.Request) -> str | None:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def cluster() -> AsyncIterator[Cluster]:
-    async with kmock.KubernetesEmulator() as api, kmock.Server(api):
+    async with ApplyingEmulator() as api, kmock.Server(api):
         for resource, info in RESOURCES.items():
             api.resources[resource] = info
         yield Cluster(api)
@@ -159,6 +170,8 @@ async def operator_process(
         "KUBECONFIG": str(kubeconfig),
         "OTEL_EXPORTER_OTLP_ENDPOINT": OTEL_ENDPOINT,
         "OTEL_SERVICE_NAME": "chorus-operator",
+        "CHORUS_OPERATOR_IMAGE_REGISTRY": REGISTRY,
+        "CHORUS_OPERATOR_IMAGE_TAG": "0.1.0",
         "PYTHONUNBUFFERED": "1",
     }
     with log_path.open("wb") as log:
@@ -256,10 +269,14 @@ async def test_a_gpu_provider_gets_an_owned_deployment_on_gpus_and_a_service(
 
     pod = deployment["spec"]["template"]["spec"]
     assert pod["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    # The example's bare image, completed as the chart completes its own.
+    assert pod["containers"][0]["image"] == f"{REGISTRY}/chorus-kokoro-gpu:0.1.0"
     assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod[
         "tolerations"
     ]
-    assert pod["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
+    # Placed by the GPU limit alone, as NVIDIA's device plugin expects: no GPU discovery labels.
+    assert "nodeSelector" not in pod
+    assert pod["runtimeClassName"] == "nvidia"
     env = {var["name"]: var.get("value") for var in pod["containers"][0]["env"]}
     assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == OTEL_ENDPOINT
     assert env["OTEL_SERVICE_NAME"] == "chorus-provider-gpu-a"
@@ -269,9 +286,13 @@ async def test_a_gpu_provider_gets_an_owned_deployment_on_gpus_and_a_service(
     assert service["spec"]["ports"][0]["port"] == 8080
     # Deleting the resource must never wait for the operator: no finalizer on it.
     assert not (cluster.get(PROVIDERS, "gpu-a") or {})["metadata"].get("finalizers")
-    # The operator's own calls carry the credentials of its login.
-    created = [r for r in cluster.api if r.method == "POST" and _created_name(r) == child]
-    assert [r.headers.get("Authorization") for r in created] == [f"Bearer {TOKEN}"] * 2
+    # Applied server-side as chorus-operator, with the credentials of its login.
+    applies = [r for r in cluster.api if r.method == "PATCH" and r.name == child]
+    assert {r.headers.get("Content-Type") for r in applies} == {APPLY_PATCH}
+    assert {(r.params["fieldManager"], r.params["force"]) for r in applies} == {
+        ("chorus-operator", "true")
+    }
+    assert {r.headers.get("Authorization") for r in applies} == {f"Bearer {TOKEN}"}
 
 
 async def test_an_available_deployment_turns_the_provider_ready_with_its_url(
@@ -340,10 +361,12 @@ async def test_a_deployment_deleted_by_hand_comes_back(
 
 async def test_reconciling_again_changes_nothing(cluster: Cluster, operator_process: Path) -> None:
     await cluster.apply(_example("openai.yaml", "cloud-d"), uid="uid-cloud-d")
-    await eventually(lambda: cluster.get(BUDGETS, "chorus-provider-cloud-d"))
+    child = "chorus-provider-cloud-d"
+    await eventually(lambda: cluster.get(BUDGETS, child))
     await eventually(lambda: (cluster.get(PROVIDERS, "cloud-d") or {}).get("status", {}).get("url"))
-    writes = cluster.writes("chorus-provider-cloud-d")
-    assert len(writes) == 3  # Deployment, Service, PodDisruptionBudget: created once each
+    kinds = (DEPLOYMENTS, SERVICES, BUDGETS)
+    before = {kind: cluster.versions(kind, child) for kind in kinds}
+    applies = len(cluster.writes(child))
 
     # A label change is an update: kopf runs the same reconcile again.
     await cluster.patch(PROVIDERS, "cloud-d", {"metadata": {"labels": {"team": "voice"}}})
@@ -353,7 +376,89 @@ async def test_reconciling_again_changes_nothing(cluster: Cluster, operator_proc
         return "voice" in annotations.get("chorus.dev/last-handled-configuration", "")
 
     await eventually(handled, what="the update to be handled")
-    assert cluster.writes("chorus-provider-cloud-d") == writes
+    await eventually(lambda: len(cluster.writes(child)) >= applies + 3, what="applied again")
+    # Each child was applied again, and the API server found nothing to change.
+    assert {kind: cluster.versions(kind, child) for kind in kinds} == before
+
+
+async def test_hand_edits_of_rendered_fields_are_taken_back(
+    cluster: Cluster, operator_process: Path
+) -> None:
+    await cluster.apply(_example("openai.yaml", "cloud-g"), uid="uid-cloud-g")
+    child = "chorus-provider-cloud-g"
+    await eventually(lambda: cluster.get(BUDGETS, child))
+    await eventually(lambda: _ready(cluster, "cloud-g"), what="the first reconcile done")
+    rendered = cluster.get(DEPLOYMENTS, child) or {}
+    image = rendered["spec"]["template"]["spec"]["containers"][0]["image"]
+    applies = len(cluster.writes(child))
+
+    # kubectl scale / kubectl edit: merge patches under their own field managers.
+    await cluster.patch(DEPLOYMENTS, child, {"spec": {"replicas": 7}}, manager="kubectl-scale")
+    edited = {"metadata": {"annotations": {"team": "voice"}}, "spec": {"type": "NodePort"}}
+    await cluster.patch(SERVICES, child, edited, manager="kubectl-edit")
+
+    def replicas() -> Any:
+        return (cluster.get(DEPLOYMENTS, child) or {})["spec"].get("replicas")
+
+    await eventually(lambda: replicas() == 2, what="the replica count applied again")
+    assert len(cluster.writes(child)) > applies + 2  # two hand edits, then the operator's
+    await eventually(
+        lambda: (cluster.get(SERVICES, child) or {})["spec"]["type"] == "ClusterIP",
+        what="the Service type applied again",
+    )
+    service = cluster.get(SERVICES, child) or {}
+    assert service["metadata"]["annotations"] == {"team": "voice"}  # not the operator's field
+    container = (cluster.get(DEPLOYMENTS, child) or {})["spec"]["template"]["spec"]["containers"]
+    assert container[0]["image"] == image
+    owners = cluster.api.managers(SERVICES, NAMESPACE, child)
+    assert ("spec", "type") in owners["chorus-operator"]
+    assert ("spec", "type") not in owners.get("kubectl-edit", set())
+
+
+async def test_an_autoscaled_replica_count_is_left_to_the_autoscaler(
+    cluster: Cluster, operator_process: Path
+) -> None:
+    fixed = _example("openai.yaml", "cloud-h")
+    await cluster.apply(fixed, uid="uid-cloud-h")
+    child = "chorus-provider-cloud-h"
+    await eventually(
+        lambda: (cluster.get(DEPLOYMENTS, child) or {}).get("spec", {}).get("replicas")
+    )
+
+    # From a fixed count to an autoscaler: the count stays until the autoscaler changes it.
+    spec = {"replicas": None, "autoscaling": {"minReplicas": 2, "maxReplicas": 5}}
+    await cluster.patch(PROVIDERS, "cloud-h", {"metadata": {"generation": 2}, "spec": spec})
+    await eventually(lambda: cluster.get(AUTOSCALERS, child), what="the autoscaler")
+    assert (cluster.get(DEPLOYMENTS, child) or {})["spec"]["replicas"] == 2
+    owners = cluster.api.managers(DEPLOYMENTS, NAMESPACE, child)
+    assert ("spec", "replicas") not in owners["chorus-operator"]
+
+    # The autoscaler scales; the operator sees the change and leaves it.
+    await cluster.patch(
+        DEPLOYMENTS, child, {"spec": {"replicas": 4}}, manager="kube-controller-manager"
+    )
+    await cluster.patch(DEPLOYMENTS, child, {"status": AVAILABLE}, "/status")
+    await eventually(lambda: (_ready(cluster, "cloud-h") or {}).get("status") == "True")
+    assert (cluster.get(DEPLOYMENTS, child) or {})["spec"]["replicas"] == 4
+
+
+async def test_fields_no_longer_rendered_are_removed(
+    cluster: Cluster, operator_process: Path
+) -> None:
+    resource = _example("kokoro-gpu.yaml", "gpu-i")
+    resource["spec"]["nodeSelector"] = {"pool": "tts"}
+    await cluster.apply(resource, uid="uid-gpu-i")
+    child = "chorus-provider-gpu-i"
+
+    def pod() -> dict[str, Any]:
+        spec: dict[str, Any] = (cluster.get(DEPLOYMENTS, child) or {}).get("spec", {})
+        return spec.get("template", {}).get("spec", {})
+
+    await eventually(lambda: pod().get("nodeSelector") == {"pool": "tts"})
+    await cluster.patch(
+        PROVIDERS, "gpu-i", {"metadata": {"generation": 2}, "spec": {"nodeSelector": None}}
+    )
+    await eventually(lambda: "nodeSelector" not in pod(), what="the node selector removed")
 
 
 async def test_an_invalid_resource_is_reported_not_rendered(

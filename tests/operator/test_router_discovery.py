@@ -64,6 +64,19 @@ async def _answers(url: str) -> bool:
             return False
 
 
+def _start_router(api_url: str, logs: Path) -> ServiceProcess:
+    port = free_port()
+    settings = {
+        "CHORUS_ROUTER_PORT": str(port),
+        "CHORUS_ROUTER_REGISTRY_SOURCE": "kubernetes",
+        "CHORUS_ROUTER_KUBERNETES_NAMESPACE": NAMESPACE,
+        "CHORUS_ROUTER_KUBERNETES_API_URL": api_url.rstrip("/"),
+        "CHORUS_ROUTER_KUBERNETES_TOKEN": "router-token",
+        "CHORUS_ROUTER_PROVIDER_POLL_INTERVAL_S": "0.25",
+    }
+    return ServiceProcess("router", "chorus_router", port, settings, logs).start()
+
+
 @pytest.fixture
 async def processes(tmp_path: Path) -> AsyncIterator[list[ServiceProcess]]:
     started: list[ServiceProcess] = []
@@ -88,21 +101,7 @@ async def test_router_follows_ttsproviders_readiness_and_enablement(
         {"status": {"conditions": [{"type": "Ready", "status": "True"}]}},
     )
 
-    port = free_port()
-    router = ServiceProcess(
-        "router",
-        "chorus_router",
-        port,
-        {
-            "CHORUS_ROUTER_PORT": str(port),
-            "CHORUS_ROUTER_REGISTRY_SOURCE": "kubernetes",
-            "CHORUS_ROUTER_KUBERNETES_NAMESPACE": NAMESPACE,
-            "CHORUS_ROUTER_KUBERNETES_API_URL": str(kmock.url),
-            "CHORUS_ROUTER_KUBERNETES_TOKEN": "router-token",
-            "CHORUS_ROUTER_PROVIDER_POLL_INTERVAL_S": "0.25",
-        },
-        tmp_path,
-    ).start()
+    router = _start_router(str(kmock.url), tmp_path)
     processes.append(router)
 
     async def router_ready() -> bool:
@@ -140,3 +139,39 @@ async def test_router_follows_ttsproviders_readiness_and_enablement(
     await _eventually(fallback_serves, "the disabled primary to be left")
     models = await client.models.list()
     assert [m.id for m in models.data] == ["tts-1"]
+
+
+async def test_router_starts_while_the_api_server_is_down_and_fills_in_when_it_answers(
+    processes: list[ServiceProcess], tmp_path: Path
+) -> None:
+    tone = start_tone_provider("primary", tmp_path)
+    processes.append(tone)
+    api_port = free_port()
+    router = _start_router(f"http://127.0.0.1:{api_port}", tmp_path)
+    processes.append(router)
+
+    async def alive() -> bool:
+        assert router.alive(), router.log()
+        return await _answers(f"{router.url}/healthz")
+
+    await _eventually(alive, "the router to start without an API server")
+    async with httpx.AsyncClient(timeout=2) as http:
+        waiting = await http.get(f"{router.url}/readyz")
+    assert waiting.status_code == 503
+    registry = waiting.json()["registry"]
+    assert (registry["source"], registry["synced"]) == ("kubernetes", False)
+    assert "cannot list TTSProviders" in registry["error"]
+
+    async with kmock.KubernetesEmulator() as api, kmock.Server(api, port=api_port):
+        api.resources[PROVIDERS] = kmock.ResourceInfo(kind="TTSProvider", namespaced=True)
+        resource = _resource("primary", tone.url, 20)
+        resource["status"]["conditions"][0]["status"] = "True"
+        await _send(api, "POST", COLLECTION, resource)
+
+        await _eventually(lambda: _answers(f"{router.url}/readyz"), "the router to fill in")
+        client = AsyncOpenAI(base_url=f"{router.url}/v1", api_key="local", max_retries=0)
+        response = await client.audio.speech.with_raw_response.create(
+            model="tts-1", voice="alloy", input="One two three.", response_format="pcm"
+        )
+        assert response.headers["x-chorus-provider"] == "primary"
+        router.stop()  # before the API server: it waits for open watches to end

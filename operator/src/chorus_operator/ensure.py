@@ -1,25 +1,27 @@
-"""Making the cluster hold the rendered children: create, or patch only what differs.
+"""Making the cluster hold the rendered children, by server-side apply.
 
-Each child carries the spec the operator last applied to it (an annotation, as `kubectl apply`
-does), so a field dropped from the rendering is removed from the child, while fields the API
-server or other controllers add are left alone.
+The operator applies each child whole as field manager `chorus-operator`: the API server
+creates it, changes what differs, and removes fields the operator applied before and no longer
+renders, while fields set by others (defaults, annotations added by kubectl rollout, an
+autoscaler's replica count) stay theirs. `force` is safe because the operator applies only
+fields it owns: a hand edit of one of them is drift, and is taken back.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 import kopf
 
-from chorus_operator.kube import AlreadyExists, Body, KubeApi, collection_path, object_path
-from chorus_operator.naming import LAST_APPLIED_ANNOTATION, child_name
+from chorus_operator.kube import Body, KubeApi, object_path
+from chorus_operator.naming import OPERATOR, child_name
 from chorus_operator.provider import ProviderResource
-from chorus_operator.render import Children, Manifest
+from chorus_operator.render import DEPLOYMENT, Children, Manifest
 
-# Once an autoscaler owns the replica count, dropping the field must not reset it to one.
-_HANDED_OVER = {("spec", "replicas")}
+FIELD_MANAGER = OPERATOR
+# Holds spec.replicas for a moment when an autoscaler takes it over (see _hand_over_replicas).
+HANDOVER_MANAGER = f"{OPERATOR}-handover"
 
 
 async def ensure_children(
@@ -41,33 +43,17 @@ async def ensure_children(
 
 
 async def ensure(api: KubeApi, desired: Manifest, logger: kopf.Logger) -> Body:
-    """Create `desired`, or patch the live object where it differs; returns the live object."""
+    """Apply `desired` (creating it when missing); returns the live object."""
     api_version, kind, meta = desired["apiVersion"], desired["kind"], desired["metadata"]
     path = object_path(api_version, kind, meta["namespace"], meta["name"])
-    live = await api.get(path)
-    if live is None:
-        try:
-            logger.info(f"Creating {kind} {meta['name']}.")
-            return await api.create(
-                collection_path(api_version, kind, meta["namespace"]), _annotated(desired)
-            )
-        except AlreadyExists:
-            live = await api.get(path)
-            if live is None:
-                raise kopf.TemporaryError(f"{kind} {meta['name']} came and went", delay=1) from None
-    patch = changes(desired, live)
-    if patch is None:
-        return live
-    logger.info(f"Patching {kind} {meta['name']}.")
-    return await api.merge_patch(path, patch)
+    if (api_version, kind) == DEPLOYMENT and "replicas" not in desired["spec"]:
+        await _hand_over_replicas(api, path, logger)
+    return await api.apply(path, desired, field_manager=FIELD_MANAGER, force=True)
 
 
-def changes(desired: Manifest, live: Mapping[str, Any]) -> Manifest | None:
-    """The merge patch that turns `live` into `desired`; None when nothing differs."""
-    previous = _last_applied(live)
-    if previous == desired and _contains(live, desired):
-        return None
-    return _merge_patch(previous, _annotated(desired), ())
+def drifted(desired: Manifest, live: Mapping[str, Any]) -> bool:
+    """Whether `live` lost or changed a field the operator renders (server defaults aside)."""
+    return not _contains(live, desired)
 
 
 def owned_by(obj: Mapping[str, Any], uid: str) -> bool:
@@ -75,22 +61,41 @@ def owned_by(obj: Mapping[str, Any], uid: str) -> bool:
     return any(ref.get("uid") == uid for ref in refs)
 
 
-def _annotated(desired: Manifest) -> Manifest:
-    meta = desired["metadata"]
-    annotations = {
-        **meta.get("annotations", {}),
-        LAST_APPLIED_ANNOTATION: json.dumps(desired, sort_keys=True, separators=(",", ":")),
+async def _hand_over_replicas(api: KubeApi, path: str, logger: kopf.Logger) -> None:
+    """Keep the replica count when the operator stops applying it (an autoscaler now owns it).
+
+    Dropping an applied field deletes it, and a Deployment without replicas has one: scaling a
+    busy provider to one pod. As Kubernetes documents for handing replicas to an HPA, another
+    manager applies the current count first, so the field stays when the operator lets go.
+    A Deployment at zero (a disabled provider) is left to reset to one: an HPA never scales
+    a Deployment up from zero.
+    """
+    live = await api.get(path)
+    replicas = ((live or {}).get("spec") or {}).get("replicas")
+    if not live or not replicas or not _applies(live, FIELD_MANAGER, ("spec", "replicas")):
+        return
+    logger.info(f"Handing the replica count ({replicas}) of {path.rsplit('/', 1)[1]} over.")
+    meta = live["metadata"]
+    keep = {
+        "apiVersion": live["apiVersion"],
+        "kind": live["kind"],
+        "metadata": {"name": meta["name"], "namespace": meta["namespace"]},
+        "spec": {"replicas": replicas},
     }
-    return {**desired, "metadata": {**meta, "annotations": annotations}}
+    await api.apply(path, keep, field_manager=HANDOVER_MANAGER, force=True)
 
 
-def _last_applied(live: Mapping[str, Any]) -> Manifest:
-    text = ((live.get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED_ANNOTATION)
-    try:
-        previous = json.loads(text) if text else {}
-    except ValueError:
-        return {}
-    return previous if isinstance(previous, dict) else {}
+def _applies(live: Mapping[str, Any], manager: str, path: tuple[str, ...]) -> bool:
+    """Whether `manager` owns the field at `path` by an Apply (metadata.managedFields)."""
+    for entry in (live.get("metadata") or {}).get("managedFields") or []:
+        if entry.get("manager") != manager or entry.get("operation") != "Apply":
+            continue
+        node: Any = entry.get("fieldsV1") or {}
+        for key in path:
+            node = node.get(f"f:{key}") if isinstance(node, dict) else None
+        if node is not None:
+            return True
+    return False
 
 
 def _contains(live: Any, want: Any) -> bool:
@@ -106,16 +111,3 @@ def _contains(live: Any, want: Any) -> bool:
             and all(_contains(a, b) for a, b in zip(live, want, strict=True))
         )
     return bool(live == want)
-
-
-def _merge_patch(previous: Any, desired: Manifest, path: tuple[str, ...]) -> Manifest:
-    """Everything desired, plus null for what was applied before and is no longer rendered."""
-    patch: Manifest = {}
-    old = previous if isinstance(previous, dict) else {}
-    for key in old.keys() - desired.keys():
-        if (*path, key) not in _HANDED_OVER:
-            patch[key] = None
-    for key, value in desired.items():
-        nested = isinstance(value, dict) and isinstance(old.get(key), dict)
-        patch[key] = _merge_patch(old[key], value, (*path, key)) if nested else value
-    return patch

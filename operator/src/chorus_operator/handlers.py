@@ -21,8 +21,8 @@ from typing import Any
 
 import kopf
 
-from chorus_operator.ensure import ensure_children, owned_by
-from chorus_operator.kube import KubeApi, find_connection, object_path
+from chorus_operator.ensure import drifted, ensure_children, owned_by
+from chorus_operator.kube import Body, KubeApi, find_connection, object_path
 from chorus_operator.naming import (
     API_VERSION,
     GROUP,
@@ -95,7 +95,7 @@ async def reconcile(
             patch, status, invalid_status(str(exc), generation, previous=status, now=_now())
         )
         raise kopf.PermanentError(f"invalid TTSProvider: {exc}") from None
-    children = render(provider, context.settings.otel_env)
+    children = render(provider, context.settings.otel_env, context.settings.images)
     deployment = await ensure_children(context.api, provider, children, logger)
     url = service_url(provider.name, provider.namespace, context.settings.cluster_domain)
     fresh = applied_status(url, generation)
@@ -105,36 +105,88 @@ async def reconcile(
     _update_status(patch, status, fresh)
 
 
-@kopf.on.event(
-    "apps", "v1", "deployments", labels={MANAGED_BY_LABEL: OPERATOR, PROVIDER_LABEL: kopf.PRESENT}
-)
+# Every child carries these labels (render.py); the selector keeps other objects' events out.
+CHILD_LABELS: dict[str, Any] = {
+    MANAGED_BY_LABEL: OPERATOR,
+    PROVIDER_LABEL: kopf.PRESENT,
+}
+
+
+@kopf.on.event("apps", "v1", "deployments", labels=CHILD_LABELS)
 async def deployment_changed(
     event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **_: Any
 ) -> None:
-    """Derive the owner's Ready/Available/Progressing from what its Deployment reports."""
+    """Correct drift, then derive the owner's Ready/Available/Progressing from the Deployment."""
     context = _context(memo)
-    name = body.metadata.labels[PROVIDER_LABEL]
-    path = object_path(API_VERSION, KIND, str(body.metadata.namespace), name)
-    owner = await context.api.get(path)
-    if owner is None or not _owns(owner, body):
-        return  # going away (Kubernetes collects its children), or not this Deployment's owner
-    try:
-        provider = ProviderResource.from_body(owner)
-    except InvalidProvider:
-        return  # reconcile reports it
-    previous: Mapping[str, Any] = owner.get("status") or {}
+    owner = await _owner(context, body)
+    if owner is None:
+        return
+    provider, path, previous = owner
     deployment: Mapping[str, Any] = body
-    if event["type"] == "DELETED":
-        # Deleted by hand while its owner stays: the children are made again.
-        logger.info(f"The Deployment of {KIND} {name} was deleted; creating it again.")
-        children = render(provider, context.settings.otel_env)
-        deployment = await ensure_children(context.api, provider, children, logger)
+    corrected = await _correct_drift(context, provider, event, body, logger)
+    if corrected is not None:
+        deployment = corrected
     fresh = observed_status(
         provider.spec, provider.generation, deployment, previous=previous, now=_now()
     )
     if _differs(previous, fresh):
-        logger.info(f"{KIND} {name} is now {fresh['phase']}.")
+        logger.info(f"{KIND} {provider.name} is now {fresh['phase']}.")
         await context.api.merge_patch(f"{path}/status", {"status": fresh})
+
+
+@kopf.on.event("", "v1", "services", labels=CHILD_LABELS)
+@kopf.on.event("autoscaling", "v2", "horizontalpodautoscalers", labels=CHILD_LABELS)
+@kopf.on.event("policy", "v1", "poddisruptionbudgets", labels=CHILD_LABELS)
+async def child_changed(
+    event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **_: Any
+) -> None:
+    """A Service, autoscaler or budget edited or deleted by hand is put back as rendered."""
+    context = _context(memo)
+    owner = await _owner(context, body)
+    if owner is not None:
+        await _correct_drift(context, owner[0], event, body, logger)
+
+
+async def _owner(
+    context: OperatorContext, child: kopf.Body
+) -> tuple[ProviderResource, str, Mapping[str, Any]] | None:
+    """The valid TTSProvider that owns `child`, its path and its status; None otherwise."""
+    name = child.metadata.labels[PROVIDER_LABEL]
+    path = object_path(API_VERSION, KIND, str(child.metadata.namespace), name)
+    owner = await context.api.get(path)
+    if owner is None or not _owns(owner, child):
+        return None  # going away (Kubernetes collects its children), or not this child's owner
+    try:
+        provider = ProviderResource.from_body(owner)
+    except InvalidProvider:
+        return None  # reconcile reports it
+    return provider, path, owner.get("status") or {}
+
+
+async def _correct_drift(
+    context: OperatorContext,
+    provider: ProviderResource,
+    event: kopf.RawEvent,
+    child: kopf.Body,
+    logger: kopf.Logger,
+) -> Body | None:
+    """Re-apply the children when `child` was deleted or no longer holds what is rendered.
+
+    Returns the live Deployment when it re-applied. Only rendered fields count: an
+    autoscaler's replica count is not rendered, so scaling under an HPA is not drift.
+    """
+    children = render(provider, context.settings.otel_env, context.settings.images)
+    # Watch events carry the object's kind (as a GET does).
+    desired = children.by_kind(str(child.get("kind", "")))
+    if event["type"] == "DELETED":
+        if desired is None:
+            return None  # an optional child that is no longer asked for
+        logger.info(f"The {desired['kind']} of {KIND} {provider.name} was deleted; applying again.")
+    elif desired is None or not drifted(desired, child):
+        return None
+    else:
+        logger.info(f"The {desired['kind']} of {KIND} {provider.name} drifted; applying it again.")
+    return await ensure_children(context.api, provider, children, logger)
 
 
 def _owns(owner: Mapping[str, Any], child: Mapping[str, Any]) -> bool:

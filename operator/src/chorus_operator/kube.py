@@ -1,4 +1,4 @@
-"""The few Kubernetes API calls the operator makes itself: get, create, patch, delete children.
+"""The few Kubernetes API calls the operator makes itself: get, apply, patch, delete children.
 
 kopf watches and patches the TTSProviders; children are plain JSON over one httpx client that
 logs in the same way kopf does (service account in the cluster, else a kubeconfig).
@@ -6,6 +6,7 @@ logs in the same way kopf does (service account in the cluster, else a kubeconfi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,9 @@ from chorus_operator.naming import KIND, PLURAL
 
 Body = dict[str, Any]
 Connect = Callable[[], kopf.ConnectionInfo]
+
+APPLY_PATCH = "application/apply-patch+yaml"
+MERGE_PATCH = "application/merge-patch+json"
 
 PLURALS = {
     "Deployment": "deployments",
@@ -28,10 +32,6 @@ PLURALS = {
 
 class KubeApiError(Exception):
     """The API server refused a call; kopf retries the handler that made it."""
-
-
-class AlreadyExists(KubeApiError):
-    """409 on create: someone else made the object first."""
 
 
 def find_connection(settings: kopf.OperatorSettings) -> kopf.ConnectionInfo | None:
@@ -61,14 +61,13 @@ class KubeApi:
         response = await self._request("GET", path)
         return None if response.status_code == 404 else _json(response)
 
-    async def create(self, path: str, body: Body) -> Body:
-        response = await self._request("POST", path, body)
-        if response.status_code == 409:
-            raise AlreadyExists(f"409: {_message(response)}")
-        return _json(response)
+    async def apply(self, path: str, body: Body, *, field_manager: str, force: bool) -> Body:
+        """Server-side apply of `body` as `field_manager` (creates the object when missing)."""
+        params = {"fieldManager": field_manager, "force": "true" if force else "false"}
+        return _json(await self._request("PATCH", path, body, APPLY_PATCH, params))
 
     async def merge_patch(self, path: str, patch: Body) -> Body:
-        return _json(await self._request("PATCH", path, patch))
+        return _json(await self._request("PATCH", path, patch, MERGE_PATCH))
 
     async def delete(self, path: str) -> None:
         response = await self._request("DELETE", path)
@@ -89,13 +88,26 @@ class KubeApi:
             timeout=httpx.Timeout(30.0, connect=5.0),
         )
 
-    async def _request(self, method: str, path: str, body: Body | None = None) -> httpx.Response:
-        headers = {"Content-Type": "application/merge-patch+json"} if method == "PATCH" else {}
-        response = await self._client.request(method, path, json=body, headers=headers)
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        body: Body | None = None,
+        content_type: str | None = None,
+        params: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        headers = {"Content-Type": content_type} if content_type else {}
+        # JSON is YAML: an apply patch may be sent as JSON under the YAML content type.
+        content = None if body is None else json.dumps(body).encode()
+        response = await self._client.request(
+            method, path, content=content, headers=headers, params=params
+        )
         if response.status_code == 401:
             await self._client.aclose()
             self._client = self._new_client()
-            response = await self._client.request(method, path, json=body, headers=headers)
+            response = await self._client.request(
+                method, path, content=content, headers=headers, params=params
+            )
         return response
 
 

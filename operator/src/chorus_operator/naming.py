@@ -24,8 +24,6 @@ MAX_PROVIDER_NAME = 63 - len(CHILD_PREFIX)
 PROVIDER_LABEL = f"{GROUP}/provider"
 KIND_LABEL = f"{GROUP}/kind"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
-# Where the operator keeps the last spec it applied to a child, to remove fields later dropped.
-LAST_APPLIED_ANNOTATION = f"{GROUP}/last-applied"
 
 
 def child_name(provider: str) -> str:

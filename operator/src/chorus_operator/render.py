@@ -1,7 +1,7 @@
 """The children of a TTSProvider, rendered as plain dicts by one pure function.
 
-Rendering the same resource twice gives the same objects, so reconciling is idempotent: the
-operator only writes when what is in the cluster differs from what is rendered here.
+Rendering the same resource twice gives the same objects, so reconciling is idempotent: applying
+them again changes nothing in the cluster unless it drifted from what is rendered here.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chorus_operator.images import ImageDefaults
 from chorus_operator.naming import (
     API_VERSION,
     CONTAINER_NAME,
@@ -24,6 +25,7 @@ from chorus_operator.provider import ProviderResource
 from chorus_operator.spec import Autoscaling, DisruptionBudget
 
 Manifest = dict[str, Any]
+AS_WRITTEN = ImageDefaults()
 
 # Providers run as this unprivileged user; images must not need root or a writable root fs.
 RUN_AS_USER = 10001
@@ -47,15 +49,25 @@ class Children:
         """The children that exist only when asked for, by (apiVersion, kind)."""
         return [(AUTOSCALER, self.autoscaler), (DISRUPTION_BUDGET, self.disruption_budget)]
 
+    def by_kind(self, kind: str) -> Manifest | None:
+        """The child of that kind (Deployment, Service, ...); None when it must not exist."""
+        every = [(DEPLOYMENT, self.deployment), (SERVICE, self.service), *self.optional()]
+        return next((child for (_, k), child in every if k == kind), None)
 
-def render(provider: ProviderResource, otel_env: Mapping[str, str]) -> Children:
-    """Everything the provider needs in the cluster; `otel_env` is the operator's OTEL_* set."""
+
+def render(
+    provider: ProviderResource,
+    otel_env: Mapping[str, str],
+    images: ImageDefaults = AS_WRITTEN,
+) -> Children:
+    """Everything the provider needs in the cluster; `otel_env` is the operator's OTEL_* set,
+    `images` completes an image reference that names no registry or tag."""
     spec = provider.spec
     # A disabled provider keeps only its scaled-down Deployment and its Service.
     scaling = spec.autoscaling if spec.enabled else None
     budget = spec.disruption_budget if spec.enabled else None
     return Children(
-        deployment=_deployment(provider, otel_env),
+        deployment=_deployment(provider, otel_env, images.resolve(spec.image)),
         service=_service(provider),
         autoscaler=None if scaling is None else _autoscaler(provider, scaling),
         disruption_budget=None if budget is None else _disruption_budget(provider, budget),
@@ -81,7 +93,7 @@ def _metadata(provider: ProviderResource) -> Manifest:
     }
 
 
-def _deployment(provider: ProviderResource, otel_env: Mapping[str, str]) -> Manifest:
+def _deployment(provider: ProviderResource, otel_env: Mapping[str, str], image: str) -> Manifest:
     spec = provider.spec
     gpu = spec.kind == "gpu"
     replicas = spec.desired_replicas()
@@ -102,7 +114,7 @@ def _deployment(provider: ProviderResource, otel_env: Mapping[str, str]) -> Mani
         },
         "template": {
             "metadata": {"labels": child_labels(provider.name, spec.kind)},
-            "spec": _pod_spec(provider, otel_env),
+            "spec": _pod_spec(provider, otel_env, image),
         },
     }
     return {
@@ -113,7 +125,7 @@ def _deployment(provider: ProviderResource, otel_env: Mapping[str, str]) -> Mani
     }
 
 
-def _pod_spec(provider: ProviderResource, otel_env: Mapping[str, str]) -> Manifest:
+def _pod_spec(provider: ProviderResource, otel_env: Mapping[str, str], image: str) -> Manifest:
     spec = provider.spec
     pod: Manifest = {
         # Providers never talk to the Kubernetes API.
@@ -126,12 +138,11 @@ def _pod_spec(provider: ProviderResource, otel_env: Mapping[str, str]) -> Manife
             "fsGroup": RUN_AS_USER,
             "seccompProfile": {"type": "RuntimeDefault"},
         },
-        "containers": [_container(provider, otel_env)],
+        "containers": [_container(provider, otel_env, image)],
         "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}],
     }
-    node_selector = spec.pod_node_selector()
-    if node_selector is not None:
-        pod["nodeSelector"] = node_selector
+    if spec.node_selector is not None:
+        pod["nodeSelector"] = spec.node_selector
     tolerations = spec.pod_tolerations()
     if tolerations:
         pod["tolerations"] = [t.model_dump(by_alias=True, exclude_none=True) for t in tolerations]
@@ -142,11 +153,11 @@ def _pod_spec(provider: ProviderResource, otel_env: Mapping[str, str]) -> Manife
     return pod
 
 
-def _container(provider: ProviderResource, otel_env: Mapping[str, str]) -> Manifest:
+def _container(provider: ProviderResource, otel_env: Mapping[str, str], image: str) -> Manifest:
     spec = provider.spec
     container: Manifest = {
         "name": CONTAINER_NAME,
-        "image": spec.image,
+        "image": image,
         "imagePullPolicy": spec.image_pull_policy,
         "ports": [{"name": PORT_NAME, "containerPort": PROVIDER_PORT, "protocol": "TCP"}],
         "env": _env(provider, otel_env),

@@ -8,6 +8,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from chorus_contracts import ServiceSettings
+from chorus_operator.images import ImageDefaults
 from chorus_operator.spec import DNS_SUBDOMAIN
 
 
@@ -18,6 +19,9 @@ class OperatorSettings(ServiceSettings):
 
     # The Service URL published in status.url is fully qualified with this domain.
     cluster_domain: str = Field(default="cluster.local", max_length=253, pattern=DNS_SUBDOMAIN)
+    # Completes `image:` references without a registry or a tag (the chart passes its own).
+    image_registry: str = Field(default="", max_length=255)
+    image_tag: str = Field(default="", max_length=128, pattern=r"^([\w][\w.-]*)?$")
     # OTEL_* variables given to every provider, so they export traces where the operator does.
     otel_env: dict[str, str] = Field(default_factory=dict)
 
@@ -30,3 +34,7 @@ class OperatorSettings(ServiceSettings):
             if name.startswith("OTEL_") and name != "OTEL_SERVICE_NAME"
         }
         return cls.load(otel_env=otel)
+
+    @property
+    def images(self) -> ImageDefaults:
+        return ImageDefaults(self.image_registry, self.image_tag)

@@ -1,7 +1,7 @@
 """The TTSProvider spec as one typed model.
 
 The CRD's schema is generated from these classes, and every default lives here, including
-those that depend on the provider's kind (GPU limit, toleration and node selector), so the
+those that depend on the provider's kind (GPU limit and toleration), so the
 cluster and the operator can never disagree about what an omitted field means.
 """
 
@@ -24,9 +24,9 @@ QUANTITY = (
     r"(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
 )
 
+# GPU pods are placed by this limit alone, as NVIDIA's device plugin intends: no node label is
+# assumed, since only clusters running GPU Feature Discovery publish one.
 GPU_RESOURCE = "nvidia.com/gpu"
-# Label published by NVIDIA's GPU feature discovery (and the GPU operator) on GPU nodes.
-GPU_NODE_SELECTOR = {"nvidia.com/gpu.present": "true"}
 # Requests used when spec.resources is omitted, so the scheduler (and an HPA) has numbers to use.
 DEFAULT_REQUESTS: dict[str, dict[str, str]] = {
     "cloud": {"cpu": "100m", "memory": "128Mi"},
@@ -182,7 +182,7 @@ class TTSProviderSpec(_SpecModel):
     node_selector: dict[str, Annotated[str, Field(max_length=63)]] | None = Field(
         default=None,
         max_length=32,
-        description="kind gpu defaults to nvidia.com/gpu.present=true when this is omitted.",
+        description="Used as given; kind gpu is placed by its nvidia.com/gpu limit without one.",
     )
     tolerations: list[Toleration] = Field(
         default_factory=list,
@@ -190,7 +190,12 @@ class TTSProviderSpec(_SpecModel):
         description="kind gpu always tolerates the nvidia.com/gpu taint in addition.",
     )
     affinity: dict[str, Any] | None = Field(default=None, description="A pod affinity, as is.")
-    runtime_class_name: str | None = Field(default=None, max_length=253, pattern=DNS_SUBDOMAIN)
+    runtime_class_name: str | None = Field(
+        default=None,
+        max_length=253,
+        pattern=DNS_SUBDOMAIN,
+        description="e.g. nvidia where GPUs need NVIDIA's container runtime (k3s, GPU operator).",
+    )
     env: list[EnvVar] = Field(default_factory=list, max_length=128)
 
     @model_validator(mode="after")
@@ -231,9 +236,3 @@ class TTSProviderSpec(_SpecModel):
         if self.kind == "gpu" and not any(t.key == GPU_RESOURCE for t in tolerations):
             tolerations.append(Toleration(key=GPU_RESOURCE, operator="Exists", effect="NoSchedule"))
         return tolerations
-
-    def pod_node_selector(self) -> dict[str, str] | None:
-        """The user's node selector, or GPU nodes for kind gpu when the user gave none."""
-        if self.node_selector is None and self.kind == "gpu":
-            return dict(GPU_NODE_SELECTOR)
-        return self.node_selector

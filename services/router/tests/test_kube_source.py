@@ -13,6 +13,7 @@ import pytest
 
 from chorus_router.kube_source import KubernetesRegistrySource
 from chorus_router.registry import ProviderEntry, RegistryError
+from support.processes import free_port
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -186,10 +187,35 @@ async def test_an_expired_watch_lists_again(api: kmock.KubernetesEmulator) -> No
             await task
 
 
-async def test_start_up_fails_clearly_without_an_api() -> None:
-    source = KubernetesRegistrySource(NAMESPACE, api_url="http://127.0.0.1:9", token="t")
-    with pytest.raises(RegistryError, match="cannot list TTSProviders in namespace voices"):
-        await asyncio.to_thread(source.initial)
+async def test_without_an_api_it_starts_empty_and_fills_in_once_the_api_answers() -> None:
+    port = free_port()
+    source = KubernetesRegistrySource(
+        NAMESPACE,
+        api_url=f"http://127.0.0.1:{port}",
+        token="t",
+        backoff_initial_s=0.05,
+        backoff_max_s=0.2,
+    )
+    assert await asyncio.to_thread(source.initial) == []
+    status = source.status()
+    assert not status.synced
+    assert status.error is not None
+    assert "cannot list TTSProviders in voices" in status.error
+
+    published = Published()
+    task = asyncio.create_task(source.watch(published))
+    await asyncio.sleep(0.2)  # a few failed lists while the API is down
+    async with kmock.KubernetesEmulator() as api, kmock.Server(api, port=port):
+        api.resources[PROVIDERS] = kmock.ResourceInfo(kind="TTSProvider", namespaced=True)
+        await _send(api, "POST", COLLECTION, _provider("kokoro"))
+        try:
+            await _eventually(lambda: published.names() == ["kokoro"])
+            assert source.status().synced
+            assert source.status().error is None
+        finally:  # before the server stops: it waits for open watches
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
 
 
 async def test_the_pods_service_account_is_used_by_default(

@@ -63,7 +63,13 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
         await asyncio.to_thread(migrate, database)
         library = VoiceLibrary.over(database, settings.voices)
         app.state.services = RouterServices(
-            settings, client, pool, SpeechRouter(pool, client, limits, metrics), metrics, library
+            settings,
+            client,
+            pool,
+            SpeechRouter(pool, client, limits, metrics),
+            metrics,
+            library,
+            source,
         )
         background = [
             asyncio.create_task(pool.poll_forever(), name="provider-poll"),

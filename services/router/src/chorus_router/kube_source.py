@@ -2,7 +2,9 @@
 
 Only providers that are enabled, Ready and have a `status.url` are published; the rest (still
 starting, disabled, deleted, malformed) are left out. A watch that breaks is resumed with a
-fresh list after a backoff; the last good list stays in force meanwhile.
+fresh list after a backoff; the last good list stays in force meanwhile. An API server that
+cannot be reached at start-up (a control-plane blip, a rollout of the API server) does not stop
+the router: it starts with no providers, says so in /readyz, and fills in once the list comes.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chorus_contracts import RoutingPolicy
-from chorus_router.registry import ProviderEntry, Publish, RegistryError
+from chorus_router.registry import ProviderEntry, Publish, RegistryError, SourceStatus
 
 log = logging.getLogger("chorus.router.kube_source")
 
@@ -140,18 +142,25 @@ class KubernetesRegistrySource:
         self._entries: dict[str, ProviderEntry | None] = {}
         self._resource_version: str | None = None
         self._published: list[ProviderEntry] | None = None
+        self._error: str | None = None
 
     def initial(self) -> list[ProviderEntry]:
-        """The providers to route to at start-up; an unreachable API stops the start."""
+        """The providers to route to at start-up: none yet when the API cannot be reached."""
         try:
             with httpx.Client(**self._client_options()) as client:
                 self._replace(_checked(client.get(self._path)))
         except (httpx.HTTPError, _ApiError, ValueError) as exc:
-            raise RegistryError(
-                f"cannot list TTSProviders in namespace {self.namespace} at {self._api_url}: {exc}"
-            ) from None
+            self._failed(exc)
+            log.warning(
+                "starting with no providers: %s; listing again in the background", self._error
+            )
+            return []
         self._published = self.entries()
+        self._error = None
         return self._published
+
+    def status(self) -> SourceStatus:
+        return SourceStatus("kubernetes", synced=self._published is not None, error=self._error)
 
     async def watch(self, publish: Publish) -> None:
         """Publish the whole list whenever it changes; runs until cancelled."""
@@ -161,6 +170,7 @@ class KubernetesRegistrySource:
                 try:
                     if self._resource_version is None:
                         self._replace(_checked(await client.get(self._path)))
+                        self._error = None
                         self._publish_if_changed(publish)
                     await self._follow(client, publish)
                     backoff = self._backoff_initial_s
@@ -168,17 +178,22 @@ class KubernetesRegistrySource:
                     log.info("TTSProvider watch expired; listing again")
                     self._resource_version = None
                 except (httpx.HTTPError, _ApiError, ValueError) as exc:
+                    self._failed(exc)
                     delay = backoff * random.uniform(0.5, 1.0)
                     log.warning(
                         "TTSProvider watch broke (%s); keeping the last %d providers, "
                         "listing again in %.1fs",
-                        str(exc) or type(exc).__name__,
+                        self._error,
                         len(self._published or []),
                         delay,
                     )
                     self._resource_version = None
                     await asyncio.sleep(delay)
                     backoff = min(backoff * 2, self._backoff_max_s)
+
+    def _failed(self, exc: Exception) -> None:
+        reason = str(exc) or type(exc).__name__
+        self._error = f"cannot list TTSProviders in {self.namespace} at {self._api_url}: {reason}"
 
     def entries(self) -> list[ProviderEntry]:
         return [entry for _, entry in sorted(self._entries.items()) if entry is not None]

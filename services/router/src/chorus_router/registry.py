@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -75,12 +76,23 @@ def read_registry_file(path: Path) -> list[ProviderEntry]:
 Publish = Callable[[list[ProviderEntry]], None]
 
 
+@dataclass(frozen=True)
+class SourceStatus:
+    """Whether the source has delivered its list yet (readiness says so while it has not)."""
+
+    source: Literal["file", "kubernetes"]
+    synced: bool
+    error: str | None = None
+
+
 class RegistrySource(Protocol):
     """Where the providers come from: the file here, TTSProvider resources in a cluster."""
 
     def initial(self) -> list[ProviderEntry]: ...
 
     async def watch(self, publish: Publish) -> None: ...
+
+    def status(self) -> SourceStatus: ...
 
 
 class FileRegistrySource:
@@ -98,6 +110,10 @@ class FileRegistrySource:
         entries = read_registry_file(self._path)
         self._seen = self._stamp()
         return entries
+
+    def status(self) -> SourceStatus:
+        # A file that cannot be read stops start-up, so a running router has read it.
+        return SourceStatus("file", synced=True)
 
     async def watch(self, publish: Publish) -> None:
         while True:

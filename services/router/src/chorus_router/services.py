@@ -9,6 +9,7 @@ from fastapi import Request
 
 from chorus_router.metrics import RouterMetrics
 from chorus_router.pool import ProviderPool
+from chorus_router.registry import RegistrySource
 from chorus_router.routing import SpeechRouter
 from chorus_router.settings import RouterSettings
 from chorus_router.voices.library import VoiceLibrary
@@ -22,6 +23,7 @@ class RouterServices:
     router: SpeechRouter
     metrics: RouterMetrics
     voices: VoiceLibrary
+    registry: RegistrySource
 
 
 def get_services(request: Request) -> RouterServices:

@@ -54,12 +54,20 @@ async def healthz() -> JSONResponse:
 
 @router.get("/readyz")
 async def readyz(services: Services) -> JSONResponse:
-    """Ready while at least one enabled provider is ready and its breaker lets requests in."""
+    """Ready while the provider list has arrived and at least one enabled provider can serve."""
     handles = services.pool.enabled()
     ready = [h.name for h in handles if can_serve(h)]
     not_ready = {h.name: h.last_error or "circuit open" for h in handles if not can_serve(h)}
-    body = {"status": "ready" if ready else "not ready", "ready": ready, "not_ready": not_ready}
-    return JSONResponse(body, status_code=200 if ready else 503)
+    source = services.registry.status()
+    ok = bool(ready) and source.synced
+    body = {
+        "status": "ready" if ok else "not ready",
+        "ready": ready,
+        "not_ready": not_ready,
+        # Say why the list is empty when the API server has not answered yet.
+        "registry": {"source": source.source, "synced": source.synced, "error": source.error},
+    }
+    return JSONResponse(body, status_code=200 if ok else 503)
 
 
 @router.get("/api/v1/audio/health", dependencies=[Depends(require(Scope.ADMIN))])
