@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test lint fmt bench clean bootstrap
+.PHONY: run test lint fmt bench clean bootstrap images
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -33,6 +33,10 @@ fmt: bootstrap
 ## Side-by-side speed figures (router vs direct, service vs raw library), printed as tables.
 bench: bootstrap
 	@PYTHONPATH=tests $(VENV)/python -m bench
+
+## Build every CPU image (GPU ones too with GPU_IMAGES=1): Docker, else podman. Not in `make test`.
+images:
+	@scripts/images.sh
 
 clean:
 	rm -rf .run .pytest_cache .ruff_cache .mypy_cache
