@@ -25,6 +25,7 @@ import yaml
 
 from support.kube_api import APPLY_PATCH, ApplyingEmulator
 from support.processes import free_port
+from support.rbac import granted, requested
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(60)]
 
@@ -471,3 +472,29 @@ async def test_an_invalid_resource_is_reported_not_rendered(
     assert (condition["status"], condition["reason"]) == ("False", "InvalidSpec")
     assert "credentials" in condition["message"]
     assert cluster.get(DEPLOYMENTS, "chorus-provider-cloud-e") is None
+
+
+async def test_the_operator_role_grants_exactly_what_the_operator_asks_for(
+    cluster: Cluster, operator_process: Path
+) -> None:
+    """Replays every request the operator made in this module against the chart's Role.
+
+    This test drives the calls of its own (create with an autoscaler and a budget, status,
+    removal of both), so it holds when run alone; run after the others it covers theirs too.
+    """
+    await cluster.apply(_example("kokoro.yaml", "local-r"), uid="uid-local-r")
+    child = "chorus-provider-local-r"
+    await eventually(lambda: cluster.get(BUDGETS, child))
+    await cluster.patch(DEPLOYMENTS, child, {"status": AVAILABLE}, "/status")
+    await eventually(lambda: (_ready(cluster, "local-r") or {}).get("status") == "True")
+    await cluster.patch(
+        PROVIDERS, "local-r", {"metadata": {"generation": 2}, "spec": {"enabled": False}}
+    )
+    await eventually(lambda: cluster.get(BUDGETS, child) is None, what="the budget removed")
+
+    asked = requested(cluster.api, TOKEN, cluster.api.created_by_apply)
+    role = granted("chorus-operator")
+    assert asked - role == set(), "requests the chart's Role would refuse"
+    # Not a request: the API server checks it when a child's ownerReference sets
+    # blockOwnerDeletion (the OwnerReferencesPermissionEnforcement admission plugin).
+    assert role - asked == {("chorus.dev", "ttsproviders/finalizers", "update")}

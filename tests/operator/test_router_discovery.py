@@ -15,6 +15,7 @@ import pytest
 from openai import AsyncOpenAI
 
 from support.processes import ServiceProcess, free_port
+from support.rbac import granted, requested
 from support.tone_stack import start_tone_provider
 
 pytestmark = pytest.mark.timeout(90)
@@ -139,6 +140,8 @@ async def test_router_follows_ttsproviders_readiness_and_enablement(
     await _eventually(fallback_serves, "the disabled primary to be left")
     models = await client.models.list()
     assert [m.id for m in models.data] == ["tts-1"]
+    # What the router asked the API for is exactly what the chart's Role grants it.
+    assert requested(kmock, "router-token") == granted("chorus-router")
 
 
 async def test_router_starts_while_the_api_server_is_down_and_fills_in_when_it_answers(

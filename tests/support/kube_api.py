@@ -49,6 +49,8 @@ class ApplyingEmulator(kmock.KubernetesEmulator):
 
     # (resource, namespace, name) -> manager -> fields taken by plain (non-apply) writes.
     _updaters: dict[Any, dict[str, set[Path]]] = attrs.field(factory=dict, init=False)
+    # Ids of the apply requests that created their object (authorized as create and patch).
+    created_by_apply: set[int] = attrs.field(factory=set, init=False)
 
     async def _handle(self, request: Any) -> aiohttp.web.StreamResponse:
         if request.method == "PATCH" and _is_apply(request.headers):
@@ -102,6 +104,8 @@ class ApplyingEmulator(kmock.KubernetesEmulator):
             if live is not None and result == live:
                 return aiohttp.web.json_response(live)
             event = "MODIFIED" if live is not None else "ADDED"
+            if live is None:
+                self.created_by_apply.add(request.id)
             if key in self._objects and not self._objects[key].deleted:
                 self._objects[key].history.append(result)
             elif key in self._objects:
