@@ -81,6 +81,7 @@ class ToneEngine(Engine):
             sample_rate=RATE,
             max_text_length=self._settings.max_text_length,
             streaming=True,
+            model_id=f"tone:{self._settings.seconds_per_word}",
         )
 
     async def synthesize(self, request: SynthesisRequest) -> AsyncIterator[bytes]:

@@ -38,7 +38,7 @@ def _voice(consent: str, original: bytes = b"original-audio" * 10) -> NewVoice:
 
 def test_migrations_apply_once(tmp_path: Path) -> None:
     engine = open_engine(database_url(None, tmp_path))
-    assert migrate(engine) == [1, 2]
+    assert migrate(engine) == [1, 2, 3]
     assert migrate(engine) == []
 
 

@@ -2,7 +2,13 @@
 
 from chorus_audio.cadence import CADENCE_S, slices
 from chorus_audio.decode import DecodedAudio, UndecodableAudio, decode_audio
-from chorus_audio.encoders import StreamEncoder, finalize_wav, open_encoder, wav_header
+from chorus_audio.encoders import (
+    StreamEncoder,
+    finalize_wav,
+    finalize_wav_head,
+    open_encoder,
+    wav_header,
+)
 from chorus_audio.formats import OUTPUT_SAMPLE_RATE, AudioFormat, content_type
 from chorus_audio.resample import Resampler
 
@@ -17,6 +23,7 @@ __all__ = [
     "content_type",
     "decode_audio",
     "finalize_wav",
+    "finalize_wav_head",
     "open_encoder",
     "slices",
     "wav_header",

@@ -78,16 +78,21 @@ def wav_header(data_size: int = _STREAMING_SIZE) -> bytes:
 
 def finalize_wav(data: bytes) -> bytes:
     """Rewrite a streamed wav's RIFF and data sizes for a complete, seekable file."""
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+    return finalize_wav_head(data, len(data))
+
+
+def finalize_wav_head(head: bytes, total_size: int) -> bytes:
+    """`head` (the start of a streamed wav, through its data chunk's header) with the sizes
+    of a complete file of `total_size` bytes: for files patched in place."""
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
         raise ValueError("not a RIFF/WAVE file")
     offset = 12
-    while offset + 8 <= len(data):
-        chunk_id, size = struct.unpack_from("<4sI", data, offset)
+    while offset + 8 <= len(head):
+        chunk_id, size = struct.unpack_from("<4sI", head, offset)
         if chunk_id == b"data":
-            payload = len(data) - offset - 8
-            out = bytearray(data)
-            struct.pack_into("<I", out, 4, len(data) - 8)
-            struct.pack_into("<I", out, offset + 4, payload)
+            out = bytearray(head)
+            struct.pack_into("<I", out, 4, total_size - 8)
+            struct.pack_into("<I", out, offset + 4, total_size - offset - 8)
             return bytes(out)
         offset += 8 + size + size % 2  # RIFF chunks are padded to even sizes.
     raise ValueError("wav has no data chunk")

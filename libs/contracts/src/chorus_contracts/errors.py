@@ -132,6 +132,37 @@ class QuotaExceeded(ClientError):
     code = "quota_exceeded"
 
 
+class UnknownFile(ClientError):
+    """No stored file by that name for this caller: never made, expired, deleted, or not
+    theirs (the same answer for all, so ids never leak)."""
+
+    status = 404
+    code = "file_not_found"
+
+
+class RangeNotSatisfiable(ClientError):
+    """A `Range` that starts past the end of the file."""
+
+    status = 416
+    code = "range_not_satisfiable"
+
+    def __init__(self, message: str, *, size: int) -> None:
+        super().__init__(message, param="range")
+        self.size = size
+
+    def headers(self) -> dict[str, str]:
+        return {**super().headers(), "Content-Range": f"bytes */{self.size}"}
+
+
+class StorageQuotaExceeded(ClientError):
+    """The caller's stored download files use up their byte quota; they free up as links
+    expire or are deleted."""
+
+    status = 429
+    type = "insufficient_quota"
+    code = "storage_quota_exceeded"
+
+
 class VoiceCloningUnsupported(ClientError):
     """A custom voice or voice reference was asked of a model none of whose providers clone."""
 
@@ -211,6 +242,8 @@ _BY_CODE: dict[str, type[ChorusError]] = {
         UnknownConsent,
         Conflict,
         QuotaExceeded,
+        UnknownFile,
+        StorageQuotaExceeded,
         VoiceCloningUnsupported,
         ProviderBusy,
         RateLimited,

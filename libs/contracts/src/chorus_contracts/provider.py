@@ -52,6 +52,10 @@ class Capabilities(BaseModel):
     normalizes_text: bool = False
     # How the provider splits text; None: the whole text is synthesized as one piece.
     chunking: TextChunking | None = None
+    # What makes the audio: a hash of the model files, a vendor's model id. It changes when
+    # they change, so the router's response cache never serves audio made by an older
+    # model; a provider that cannot tell leaves it unset and is never cached.
+    model_id: str | None = Field(default=None, max_length=200)
     contract_version: int = CONTRACT_VERSION
 
 

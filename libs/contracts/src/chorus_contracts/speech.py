@@ -58,6 +58,10 @@ class SpeechRequest(BaseModel):
     extra_params: dict[str, Any] = Field(default_factory=dict, max_length=32)
     stream_errors_as_audio: bool | None = None
     normalization_options: NormalizationOptions = Field(default_factory=NormalizationOptions)
+    # Also store the audio and name it in an X-Download-Path header, for this many seconds
+    # (the router's default lifetime when unset, never past its maximum).
+    return_download_link: bool = False
+    download_expires_in: int | None = Field(default=None, ge=1, le=30 * 86_400)
     # A reference sample to clone, base64 audio (wav/mp3/flac/ogg/m4a/webm); only providers
     # that clone voices take it. Bounded here; the router's body limit usually bounds it first.
     voice_reference: str | None = Field(

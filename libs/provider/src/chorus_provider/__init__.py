@@ -3,6 +3,7 @@
 from chorus_provider.admission import Admission
 from chorus_provider.app import create_provider_app
 from chorus_provider.engine import Engine, SentenceEngine
+from chorus_provider.fingerprint import model_fingerprint
 from chorus_provider.serve import serve_provider
 from chorus_provider.settings import ProviderSettings
 from chorus_text import split_sentences
@@ -13,6 +14,7 @@ __all__ = [
     "ProviderSettings",
     "SentenceEngine",
     "create_provider_app",
+    "model_fingerprint",
     "serve_provider",
     "split_sentences",
 ]

@@ -10,6 +10,8 @@ import httpx
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 
+from chorus_router.artifacts import handlers as files
+from chorus_router.artifacts import open_stored_audio, sweep_forever
 from chorus_router.body_limit import BodyLimit
 from chorus_router.errors import document_errors, install_error_handlers
 from chorus_router.handlers import catalog, health, models, speech, text
@@ -62,6 +64,10 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
         # A database that cannot be reached fails start-up.
         await asyncio.to_thread(migrate, database)
         library = VoiceLibrary.over(database, settings.voices)
+        # A store that cannot be reached (an S3 bucket) fails start-up too.
+        stored = await asyncio.to_thread(
+            open_stored_audio, settings.artifacts, settings.data_dir, database, metrics
+        )
         app.state.services = RouterServices(
             settings,
             client,
@@ -70,10 +76,14 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
             metrics,
             library,
             source,
+            stored,
         )
         background = [
             asyncio.create_task(pool.poll_forever(), name="provider-poll"),
             asyncio.create_task(source.watch(pool.update), name="registry-watch"),
+            asyncio.create_task(
+                sweep_forever(stored, settings.artifacts.sweep_interval_s), name="artifact-sweep"
+            ),
         ]
         try:
             yield
@@ -97,7 +107,7 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
     instrument_app(app, tracing)
     install_error_handlers(app)
     document_errors(app)
-    for module in (speech, text, models, catalog, health, voices):
+    for module in (speech, text, models, catalog, health, voices, files):
         app.include_router(module.router)
     app.add_middleware(
         BodyLimit,

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 
 from chorus_audio import AudioFormat, StreamEncoder, open_encoder, slices
 from chorus_contracts import ChorusError
+from chorus_router.artifacts.capture import Capture
 from chorus_router.metrics import RouterMetrics
 from chorus_router.routing import speak_error
 from chorus_router.services import RouterServices
@@ -37,6 +38,7 @@ class Delivery:
         spoken_errors: bool,
         started: float,
         text_fields: dict[str, object],
+        capture: Capture | None = None,
     ) -> None:
         self._services = services
         self._stream = stream
@@ -49,6 +51,8 @@ class Delivery:
         self._pcm_bytes = 0
         self._first_byte_at: float | None = None
         self._text_fields = text_fields
+        # Keeps what is sent, to store it (download link, cache) if the response completes.
+        self._capture = capture
 
     @property
     def _metrics(self) -> RouterMetrics:
@@ -74,8 +78,12 @@ class Delivery:
                 yield self._sent(tail)
             if status == "cancelled":
                 status = "200"
+                if self._capture is not None:
+                    await self._capture.commit(self._stream.provider, self._audio_seconds())
         finally:
             encoder.close()
+            if self._capture is not None:
+                self._capture.discard()
             self._record(status)
 
     async def sse(self) -> AsyncIterator[bytes]:
@@ -114,12 +122,17 @@ class Delivery:
                 self._first_byte_at - self._started
             )
         self._sent_bytes += len(data)
+        if self._capture is not None:
+            self._capture.write(data)
         return data
+
+    def _audio_seconds(self) -> float:
+        return self._pcm_bytes / (2 * self._stream.sample_rate)
 
     def _record(self, status: str) -> None:
         provider = self._stream.provider
         duration = time.perf_counter() - self._started
-        audio_seconds = self._pcm_bytes / (2 * self._stream.sample_rate)
+        audio_seconds = self._audio_seconds()
         self._metrics.requests.labels(self._model_label, provider, self._fmt, status).inc()
         self._metrics.request_duration.labels(provider).observe(duration)
         self._metrics.audio_size.labels(self._fmt).observe(self._sent_bytes)

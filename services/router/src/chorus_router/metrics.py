@@ -107,4 +107,19 @@ class RouterMetrics:
             ["provider", "error_type"],
             registry=r,
         )
+        self.cache_hits = Counter(
+            "tts_cache_hits",
+            "Speech requests answered from the response cache",
+            ["format"],
+            registry=r,
+        )
+        self.cache_misses = Counter(
+            "tts_cache_misses",
+            "Cacheable speech requests that had to be synthesized",
+            ["format"],
+            registry=r,
+        )
+        self.cache_bytes = Gauge(
+            "tts_cache_bytes", "Bytes the response cache holds in the store", registry=r
+        )
         r.register(_ProviderStates(providers))

@@ -84,6 +84,30 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        3,
+        "stored audio: download links and the response cache",
+        (
+            """CREATE TABLE audio_files (
+                id VARCHAR(40) PRIMARY KEY,
+                kind VARCHAR(8) NOT NULL,
+                owner VARCHAR(200) NOT NULL,
+                cache_key VARCHAR(64),
+                format VARCHAR(8) NOT NULL,
+                state VARCHAR(8) NOT NULL,
+                provider VARCHAR(63),
+                bytes BIGINT NOT NULL,
+                duration_s DOUBLE PRECISION NOT NULL,
+                created_us BIGINT NOT NULL,
+                expires_us BIGINT,
+                used_us BIGINT NOT NULL
+            )""",
+            "CREATE INDEX ix_audio_files_owner ON audio_files (kind, owner)",
+            "CREATE UNIQUE INDEX ix_audio_files_cache_key ON audio_files (cache_key)",
+            "CREATE INDEX ix_audio_files_expires ON audio_files (expires_us)",
+            "CREATE INDEX ix_audio_files_used ON audio_files (kind, used_us)",
+        ),
+    ),
 )
 
 

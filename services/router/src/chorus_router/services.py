@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import httpx
 from fastapi import Request
 
+from chorus_router.artifacts.responses import StoredAudio
 from chorus_router.metrics import RouterMetrics
 from chorus_router.pool import ProviderPool
 from chorus_router.registry import RegistrySource
@@ -24,6 +25,7 @@ class RouterServices:
     metrics: RouterMetrics
     voices: VoiceLibrary
     registry: RegistrySource
+    artifacts: StoredAudio
 
 
 def get_services(request: Request) -> RouterServices:

@@ -8,6 +8,7 @@ from pydantic_settings import SettingsConfigDict
 from sqlalchemy import Engine
 
 from chorus_contracts import ServiceSettings
+from chorus_router.artifacts.settings import ArtifactSettings
 from chorus_router.database import DatabaseUrl, database_url, open_engine
 from chorus_router.security.settings import SecuritySettings
 from chorus_router.voices.settings import VoiceSettings
@@ -55,6 +56,9 @@ class RouterSettings(ServiceSettings):
     data_dir: Path = Path("data")
     database_url: DatabaseUrl | None = None
     voices: VoiceSettings = Field(default_factory=VoiceSettings)
+    # Stored audio (download links, the response cache): files under data_dir/artifacts by
+    # default, or an S3 bucket (CHORUS_ROUTER_ARTIFACTS__STORE=s3, __S3__BUCKET, ...).
+    artifacts: ArtifactSettings = Field(default_factory=ArtifactSettings)
 
     def open_database(self) -> Engine:
         """An engine for the shared state (not yet connected: callers migrate it first)."""

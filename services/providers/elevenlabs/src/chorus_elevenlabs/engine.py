@@ -85,6 +85,7 @@ class ElevenLabsEngine(Engine):
             voice_cloning=self._settings.voice_cloning,
             speed_range=(MIN_SPEED, MAX_SPEED),
             normalizes_text=True,
+            model_id=f"elevenlabs:{self._settings.base_url}:{self._settings.default_model}",
         )
 
     async def synthesize(self, request: SynthesisRequest) -> AsyncIterator[bytes]:

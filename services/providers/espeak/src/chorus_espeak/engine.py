@@ -16,7 +16,7 @@ from chorus_contracts import (
     VoiceInfo,
 )
 from chorus_espeak.settings import EspeakSettings
-from chorus_provider import SentenceEngine
+from chorus_provider import SentenceEngine, model_fingerprint
 
 SAMPLE_RATE = 22_050
 # espeak-ng's -s accepts 80..~800 words per minute (above 450 it uses its sonic speed-up).
@@ -34,6 +34,7 @@ class EspeakEngine(SentenceEngine):
         super().__init__(workers=settings.max_concurrency, chunking=settings.text_chunking())
         self._settings = settings
         self._catalog = _Catalog({}, frozenset())
+        self._model_id: str | None = None
 
     async def load(self) -> None:
         binary = shutil.which(self._settings.binary)
@@ -43,6 +44,8 @@ class EspeakEngine(SentenceEngine):
             )
         voices_table = await _run_listing(binary, "--voices")
         variants_table = await _run_listing(binary, "--voices=variant")
+        version = await _run_listing(binary, "--version")
+        self._model_id = model_fingerprint(version, str(self._settings.base_words_per_minute))
         self._binary = binary
         self._catalog = _Catalog(_parse_voices(voices_table), _parse_variants(variants_table))
 
@@ -60,6 +63,7 @@ class EspeakEngine(SentenceEngine):
             streaming=True,
             speed_range=(round(MIN_WPM / base, 3), round(MAX_WPM / base, 3)),
             voice_variants=sorted(self._catalog.variants),
+            model_id=self._model_id,
         )
 
     def check(self, request: SynthesisRequest) -> None:

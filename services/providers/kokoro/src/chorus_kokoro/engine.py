@@ -16,7 +16,7 @@ from chorus_kokoro.blend import Style, blend_style, parse_voice
 from chorus_kokoro.languages import normalize_language, voice_gender, voice_language
 from chorus_kokoro.model_files import ModelFileError, default_model_path, default_voices_path
 from chorus_kokoro.settings import KokoroSettings
-from chorus_provider import SentenceEngine
+from chorus_provider import SentenceEngine, model_fingerprint
 from chorus_text import ends_sentence
 
 log = logging.getLogger("chorus.kokoro")
@@ -31,6 +31,7 @@ _CUDA, _CPU = "CUDAExecutionProvider", "CPUExecutionProvider"
 class _Loaded:
     kokoro: Kokoro
     styles: dict[str, Style]
+    model_id: str
 
 
 class KokoroEngine(SentenceEngine):
@@ -73,6 +74,7 @@ class KokoroEngine(SentenceEngine):
             streaming=True,
             voice_blending=True,
             speed_range=(MIN_SPEED, MAX_SPEED),
+            model_id=self._require().model_id,
         )
 
     def check(self, request: SynthesisRequest) -> None:
@@ -137,7 +139,8 @@ def _load(settings: KokoroSettings) -> _Loaded:
         session.get_providers()[0],
         settings.threads or "default",
     )
-    return _Loaded(kokoro, styles)
+    shaping = f"{settings.sentence_pause_s}/{settings.max_sentence_chars}"
+    return _Loaded(kokoro, styles, model_fingerprint(model, voices, shaping))
 
 
 def _given_file(path: Path | None, key: str) -> Path | None:

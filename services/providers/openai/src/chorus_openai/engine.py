@@ -65,6 +65,8 @@ class OpenAIEngine(Engine):
             instructions=self._settings.instructions,
             speed_range=(0.25, 4.0),
             normalizes_text=True,
+            # The vendor's models are named by the request; the server answering them here.
+            model_id=f"openai:{self._settings.base_url}:{self._settings.default_model}",
         )
 
     async def synthesize(self, request: SynthesisRequest) -> AsyncIterator[bytes]:

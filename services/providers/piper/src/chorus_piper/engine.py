@@ -10,7 +10,7 @@ from piper import PiperVoice, SynthesisConfig
 
 from chorus_contracts import Capabilities, InvalidRequest, SynthesisRequest, UnknownVoice, VoiceInfo
 from chorus_piper.settings import PiperSettings
-from chorus_provider import SentenceEngine
+from chorus_provider import SentenceEngine, model_fingerprint
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,7 @@ class _Loaded:
     voice: PiperVoice
     speakers: dict[str, int | None]
     language: str
+    model_id: str
 
 
 class PiperEngine(SentenceEngine):
@@ -36,7 +37,10 @@ class PiperEngine(SentenceEngine):
         speakers: dict[str, int | None] = (
             {speaker: sid for speaker, sid in speaker_ids.items()} if speaker_ids else {name: None}
         )
-        self._loaded = _Loaded(voice, speakers, voice.config.espeak_voice)
+        settings = self._settings
+        shaping = f"{settings.noise_scale}/{settings.noise_w_scale}/{settings.max_sentence_chars}"
+        model_id = await asyncio.to_thread(model_fingerprint, model, config, shaping)
+        self._loaded = _Loaded(voice, speakers, voice.config.espeak_voice, model_id)
 
     def _require(self) -> _Loaded:
         if self._loaded is None:
@@ -58,6 +62,7 @@ class PiperEngine(SentenceEngine):
             max_text_length=self._settings.max_text_length,
             streaming=True,
             speed_range=(0.25, 4.0),
+            model_id=loaded.model_id,
         )
 
     def check(self, request: SynthesisRequest) -> None:

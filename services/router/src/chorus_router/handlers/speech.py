@@ -10,16 +10,18 @@ from collections.abc import Callable
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Header
 from fastapi.responses import Response, StreamingResponse
 
 from chorus_audio import AudioFormat, content_type, finalize_wav
 from chorus_contracts import ChorusError, InvalidRequest, SpeechRequest
+from chorus_router.artifacts import AudioPlan
 from chorus_router.delivery import Delivery
 from chorus_router.identity import Scope
 from chorus_router.security import RouteClass, rate_limited, require
 from chorus_router.services import RouterServices, get_services
 from chorus_router.text_hygiene import clean_request
+from chorus_router.voices.caller import owner_of
 from chorus_router.voices.references import with_voice_reference
 
 router = APIRouter(
@@ -40,6 +42,8 @@ _AUDIO_RESPONSE: dict[int | str, dict[str, Any]] = {
 async def create_speech(
     body: Annotated[SpeechRequest, Depends(with_voice_reference)],
     services: Annotated[RouterServices, Depends(get_services)],
+    owner: Annotated[str, Depends(owner_of)],
+    cache_control: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     started = time.perf_counter()
     metrics = services.metrics
@@ -48,7 +52,7 @@ async def create_speech(
     metrics.text_length.observe(len(body.input))
     metrics.active.inc()
     try:
-        return await _respond(body, services, fmt, model_label, started)
+        return await _respond(body, services, fmt, model_label, started, owner, cache_control)
     except ChorusError as exc:
         metrics.requests.labels(model_label, "none", fmt, str(exc.status)).inc()
         log.info(
@@ -80,6 +84,8 @@ async def _respond(
     fmt: AudioFormat,
     model_label: str,
     started: float,
+    owner: str,
+    cache_control: str | None,
 ) -> Response:
     body = clean_request(body)
     limit = services.settings.max_input_chars
@@ -88,6 +94,13 @@ async def _respond(
             f"input is {len(body.input)} characters; the maximum is {limit}", param="input"
         )
     request_id = uuid.uuid4().hex
+    stored = await services.artifacts.prepare(body, body.input, owner, cache_control, services.pool)
+    if stored.hit is not None:
+        metrics = services.metrics
+        metrics.requests.labels(model_label, stored.hit.provider or "none", fmt, "200").inc()
+        return await services.artifacts.serve_hit(
+            stored, whole=not body.stream, headers={"X-Request-Id": request_id, **stored.headers}
+        )
     spoken_errors = (
         body.stream_errors_as_audio
         if body.stream_errors_as_audio is not None
@@ -101,12 +114,13 @@ async def _respond(
         request_id=request_id,
         started=started,
         text_fields=text_fields(body.input),
+        capture=stored.capture,
     )
     if not body.stream and body.stream_format == "audio":
-        return await _whole_file(body, services, fmt, request_id, deliver)
+        return await _whole_file(body, services, fmt, request_id, deliver, stored)
     stream = await services.router.open(body, request_id)
     delivery = deliver(stream, spoken_errors=spoken_errors)
-    headers = {"X-Request-Id": request_id, "X-Chorus-Provider": stream.provider}
+    headers = {"X-Request-Id": request_id, "X-Chorus-Provider": stream.provider, **stored.headers}
     if body.stream_format == "sse":
         return StreamingResponse(delivery.sse(), media_type="text/event-stream", headers=headers)
     return StreamingResponse(delivery.audio(), media_type=content_type(fmt), headers=headers)
@@ -118,6 +132,7 @@ async def _whole_file(
     fmt: AudioFormat,
     request_id: str,
     deliver: Callable[..., Delivery],
+    stored: AudioPlan,
 ) -> Response:
     """Nothing reaches the client until the file is complete, so a provider that breaks off
     mid-way is replaced by the next one and the file is made again from the start."""
@@ -133,5 +148,9 @@ async def _whole_file(
             continue
         if fmt is AudioFormat.WAV:
             audio = finalize_wav(audio)
-        headers = {"X-Request-Id": request_id, "X-Chorus-Provider": stream.provider}
+        headers = {
+            "X-Request-Id": request_id,
+            "X-Chorus-Provider": stream.provider,
+            **stored.headers,
+        }
         return Response(audio, media_type=content_type(fmt), headers=headers)

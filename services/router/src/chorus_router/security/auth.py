@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import parse_qs
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -19,6 +20,9 @@ from chorus_router.identity import Principal
 from chorus_router.security.keys import KeyStore
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/redoc"})
+# A signed download link is its own credential (a browser has no API key); its handler
+# verifies the signature and answers 404 to anything else, never falling back on a user.
+SIGNED_PREFIX = "/api/v1/audio/files/"
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,7 @@ class Authentication:
         self._authenticator = authenticator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS or _signed_download(scope):
             await self._app(scope, receive, send)
             return
         try:
@@ -85,3 +89,10 @@ class Authentication:
         state["principal"] = caller.principal
         state["rate_limit_key"] = caller.rate_limit_key
         await self._app(scope, receive, send)
+
+
+def _signed_download(scope: Scope) -> bool:
+    if scope["method"] not in ("GET", "HEAD") or not scope["path"].startswith(SIGNED_PREFIX):
+        return False
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    return "signature" in query

@@ -23,9 +23,14 @@ def require(scope: Scope) -> Callable[..., Awaitable[None]]:
         request: Request,
         _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> None:
-        if not current_principal(request).has(scope):
-            raise PermissionDenied(
-                f"You have insufficient permissions for this operation. Missing scope: {scope}."
-            )
+        check_scope(request, scope)
 
     return check
+
+
+def check_scope(request: Request, scope: Scope) -> None:
+    """403 unless the caller holds `scope`: for handlers whose need depends on the request."""
+    if not current_principal(request).has(scope):
+        raise PermissionDenied(
+            f"You have insufficient permissions for this operation. Missing scope: {scope}."
+        )

@@ -207,7 +207,7 @@ async def preview_voice(
 ) -> Response:
     """A short sample spoken in the voice by a cloning provider."""
     voice, sample = await asyncio.to_thread(services.voices.store.sample, owner, voice_id)
-    return await speak_preview(services, voice, sample, body or PreviewRequest())
+    return await speak_preview(services, owner, voice, sample, body or PreviewRequest())
 
 
 def _provider_hint(form: UploadForm) -> str | None:

@@ -15,7 +15,7 @@ from chorus_router.voices.views import PreviewRequest
 
 
 async def speak_preview(
-    services: RouterServices, voice: VoiceRecord, sample: bytes, body: PreviewRequest
+    services: RouterServices, owner: str, voice: VoiceRecord, sample: bytes, body: PreviewRequest
 ) -> Response:
     """The whole preview file, made as a non-streamed speech request would be."""
     model = body.model or cloning_model(services.pool, voice.provider_hint)
@@ -26,7 +26,7 @@ async def speak_preview(
         response_format=body.response_format,
         stream=False,
     ).model_copy(update={"voice_reference": base64.b64encode(sample).decode("ascii")})
-    return await create_speech(request, services)
+    return await create_speech(request, services, owner)
 
 
 def cloning_model(pool: ProviderPool, hint: str | None) -> str:

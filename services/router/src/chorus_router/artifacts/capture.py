@@ -1,0 +1,117 @@
+"""One response's audio on its way into the store: spooled as it is sent, published only if
+the response completes. A broken, abandoned or oversized response leaves nothing behind."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, BinaryIO
+
+from chorus_audio import AudioFormat, finalize_wav_head
+from chorus_router.artifacts.catalog import StoredFile, now_us
+from chorus_router.artifacts.storage import new_spool
+from chorus_router.artifacts.store import ArtifactStore
+
+if TYPE_CHECKING:
+    from chorus_router.artifacts.cache import CacheTarget, ResponseCache
+
+log = logging.getLogger("chorus.router.artifacts")
+_WAV_HEAD = 64
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    """A download link promised in the response headers, made good on completion."""
+
+    file_id: str
+    owner: str
+    expires_at: int
+
+
+class Capture:
+    """Collects what a response sends; `commit` stores it, `discard` forgets it."""
+
+    def __init__(
+        self,
+        store: ArtifactStore,
+        fmt: AudioFormat,
+        max_bytes: int,
+        link: LinkTarget | None,
+        cache: tuple[ResponseCache, CacheTarget] | None,
+    ) -> None:
+        self._store = store
+        self._fmt = fmt
+        self._max_bytes = max_bytes
+        self._link = link
+        self._cache = cache
+        self._spool: BinaryIO | None = None
+        self._size = 0
+        self._overflow = False
+
+    def write(self, data: bytes) -> None:
+        if self._overflow:
+            return
+        if self._size + len(data) > self._max_bytes:
+            # Past the bound the response goes on, but nothing is kept.
+            self.discard()
+            self._overflow = True
+            return
+        if self._spool is None:
+            self._spool = new_spool(self._store.storage.spool_directory())
+        self._spool.write(data)
+        self._size += len(data)
+
+    async def commit(self, provider: str, duration_s: float) -> None:
+        """Store the complete response: as the promised link and/or as a cache entry."""
+        spool, self._spool = self._spool, None
+        if spool is None:
+            return
+        try:
+            if self._fmt is AudioFormat.WAV:
+                _finalize_wav(spool, self._size)
+            file = StoredFile(
+                id="",
+                kind="link",
+                owner="",
+                format=str(self._fmt),
+                provider=provider,
+                bytes=self._size,
+                duration_s=duration_s,
+                created_us=now_us(),
+                expires_us=None,
+            )
+            if self._link is not None:
+                link = self._link
+                await self._store.publish(
+                    spool,
+                    replace(
+                        file,
+                        id=link.file_id,
+                        owner=link.owner,
+                        expires_us=link.expires_at * 1_000_000,
+                    ),
+                    None,
+                )
+            if self._cache is not None:
+                cache, target = self._cache
+                await cache.add(spool, target, file)
+        except Exception:
+            # The client has its audio; only the stored copy is lost, and with it the link.
+            log.exception("could not store a finished response")
+        finally:
+            spool.close()
+
+    def discard(self) -> None:
+        spool, self._spool = self._spool, None
+        self._size = 0
+        self._overflow = False
+        if spool is not None:
+            spool.close()
+
+
+def _finalize_wav(spool: BinaryIO, size: int) -> None:
+    """A stored wav is a complete file: its header gets the true sizes."""
+    spool.seek(0)
+    head = spool.read(_WAV_HEAD)
+    spool.seek(0)
+    spool.write(finalize_wav_head(head, size))

@@ -1,0 +1,133 @@
+"""What stored audio adds to one speech request: a download link promised in its headers,
+a cache look-up before any provider is asked, and the capture that stores the result."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from fastapi.responses import Response, StreamingResponse
+
+from chorus_audio import AudioFormat, content_type
+from chorus_contracts import SpeechRequest
+from chorus_router.artifacts.cache import ResponseCache
+from chorus_router.artifacts.capture import Capture, LinkTarget
+from chorus_router.artifacts.catalog import StoredFile
+from chorus_router.artifacts.links import LinkPolicy, new_file_id
+from chorus_router.artifacts.settings import ArtifactSettings
+from chorus_router.artifacts.store import ArtifactStore
+from chorus_router.pool import ProviderPool
+
+CACHE_HEADER = "X-Chorus-Cache"
+
+
+@dataclass
+class AudioPlan:
+    """For one request: headers to add, a cached file to serve, or a capture to fill."""
+
+    headers: dict[str, str] = field(default_factory=dict)
+    hit: StoredFile | None = None
+    capture: Capture | None = None
+
+
+class StoredAudio:
+    """Download links and the response cache, as the speech handler uses them."""
+
+    def __init__(
+        self,
+        settings: ArtifactSettings,
+        store: ArtifactStore,
+        links: LinkPolicy,
+        cache: ResponseCache | None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.links = links
+        self.cache = cache
+
+    async def prepare(
+        self,
+        body: SpeechRequest,
+        text: str,
+        owner: str,
+        cache_control: str | None,
+        pool: ProviderPool,
+    ) -> AudioPlan:
+        """`text` is what the provider will receive (after normalization): the cache key's."""
+        fmt = AudioFormat(body.response_format)
+        result = AudioPlan()
+        link = await self._promise_link(body, owner, fmt, result.headers)
+        directives = {d.strip().lower() for d in (cache_control or "").split(",")}
+        cache_target = None
+        # The cache holds whole audio files; SSE events are made afresh.
+        if (
+            self.cache is not None
+            and body.stream_format == "audio"
+            and "no-store" not in directives
+        ):
+            cache_target = self.cache.target(body, text, owner, pool)
+        if cache_target is not None:
+            if "no-cache" not in directives:
+                result.hit = await self.cache.lookup(cache_target, str(fmt))  # type: ignore[union-attr]
+            result.headers[CACHE_HEADER] = "miss" if result.hit is None else "hit"
+        fills_cache = cache_target is not None and result.hit is None
+        if link is not None or fills_cache:
+            result.capture = Capture(
+                self.store,
+                fmt,
+                self.settings.max_file_bytes,
+                link,
+                (self.cache, cache_target) if fills_cache else None,  # type: ignore[arg-type]
+            )
+        return result
+
+    async def _promise_link(
+        self, body: SpeechRequest, owner: str, fmt: AudioFormat, headers: dict[str, str]
+    ) -> LinkTarget | None:
+        if not body.return_download_link:
+            return None
+        lifetime = self.links.lifetime_s(body.download_expires_in)
+        quota = self.settings.links.max_bytes_per_user
+        await asyncio.to_thread(self.store.catalog.check_link_quota, owner, quota)
+        link = LinkTarget(new_file_id(), owner, int(time.time()) + lifetime)
+        headers["X-Download-Path"] = self.links.path(f"{link.file_id}.{fmt}", link.expires_at)
+        headers["X-Download-Expires-At"] = str(link.expires_at)
+        return link
+
+    async def serve_hit(self, plan: AudioPlan, whole: bool, headers: dict[str, str]) -> Response:
+        """The cached file as the response, streamed from the store unless asked whole."""
+        hit, capture = plan.hit, plan.capture
+        assert hit is not None
+        media_type = content_type(hit.format)
+        headers = {
+            **headers,
+            "X-Chorus-Provider": hit.provider or "",
+            "Content-Length": str(hit.bytes),
+        }
+        if whole:
+            audio = await self.store.read_all(hit)
+            if capture is not None:
+                capture.write(audio)
+                await capture.commit(hit.provider or "", hit.duration_s)
+            return Response(audio, media_type=media_type, headers=headers)
+        blocks = await self.store.read(hit, 0, hit.bytes)
+        return StreamingResponse(
+            _relay(blocks, hit, capture), media_type=media_type, headers=headers
+        )
+
+
+async def _relay(
+    blocks: AsyncIterator[bytes], hit: StoredFile, capture: Capture | None
+) -> AsyncIterator[bytes]:
+    try:
+        async for block in blocks:
+            if capture is not None:
+                capture.write(block)
+            yield block
+        if capture is not None:
+            await capture.commit(hit.provider or "", hit.duration_s)
+    finally:
+        if capture is not None:
+            capture.discard()

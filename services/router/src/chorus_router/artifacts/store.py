@@ -1,0 +1,64 @@
+"""The async face of stored audio: objects (storage.py) and their rows (catalog.py) together,
+with every blocking call in a worker thread."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Generator, Iterable
+from typing import BinaryIO
+
+from chorus_audio import content_type
+from chorus_router.artifacts.catalog import FileCatalog, StoredFile, unknown_file
+from chorus_router.artifacts.storage import ObjectMissing, ObjectStorage
+
+log = logging.getLogger("chorus.router.artifacts")
+
+
+class ArtifactStore:
+    def __init__(self, storage: ObjectStorage, catalog: FileCatalog) -> None:
+        self.storage = storage
+        self.catalog = catalog
+
+    async def publish(self, spool: BinaryIO, file: StoredFile, cache_key: str | None) -> bool:
+        """Publish the object, then its row; False (and no object) if the row lost a race."""
+
+        def work() -> bool:
+            self.storage.publish(file.key, spool, content_type(file.format))
+            if self.catalog.add(file, cache_key):
+                return True
+            self.storage.delete(file.key)
+            return False
+
+        return await asyncio.to_thread(work)
+
+    async def read(self, file: StoredFile, start: int, length: int) -> AsyncIterator[bytes]:
+        """The bytes of a range; the first block is fetched now, so a vanished object is a
+        404 before any response header has gone out."""
+        try:
+            blocks = await asyncio.to_thread(self.storage.read, file.key, start, length)
+            first = await asyncio.to_thread(next, blocks, b"")
+        except ObjectMissing:
+            raise unknown_file(file.id) from None
+        return _rest(first, blocks)
+
+    async def read_all(self, file: StoredFile) -> bytes:
+        return b"".join([block async for block in await self.read(file, 0, file.bytes)])
+
+    async def remove(self, files: Iterable[StoredFile]) -> None:
+        """Delete the objects of rows already removed; a failure is logged, not raised."""
+        for file in files:
+            try:
+                await asyncio.to_thread(self.storage.delete, file.key)
+            except Exception as exc:  # the sweeper must go on; the object is just left over
+                log.warning("could not delete stored file %s: %s", file.key, type(exc).__name__)
+
+
+async def _rest(first: bytes, blocks: Generator[bytes, None, None]) -> AsyncIterator[bytes]:
+    try:
+        if first:
+            yield first
+        while block := await asyncio.to_thread(next, blocks, b""):
+            yield block
+    finally:
+        blocks.close()  # an abandoned download releases its file or connection now
