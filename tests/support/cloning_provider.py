@@ -39,6 +39,8 @@ class CloningSettings(ProviderSettings):
     name: str = "cloner"
     models: list[str] = ["clone"]
     seconds_per_word: float = 0.15
+    # Unset: the router never caches this provider's audio (tests count what it receives).
+    model_id: str | None = None
 
 
 class Received(BaseModel):
@@ -71,6 +73,7 @@ class CloningEngine(Engine):
             max_text_length=self._settings.max_text_length,
             streaming=True,
             voice_cloning=True,
+            model_id=self._settings.model_id,
         )
 
     async def synthesize(self, request: SynthesisRequest) -> AsyncIterator[bytes]:

@@ -50,6 +50,8 @@ class FaultySettings(ProviderSettings):
     name: str = "faulty"
     seconds_per_word: float = 0.1
     work_per_sentence_s: float = 0.02
+    # Unset: the router never caches this provider's audio (tests count its requests).
+    model_id: str | None = None
 
 
 class Faults(BaseModel):
@@ -81,7 +83,7 @@ class ToneEngine(Engine):
             sample_rate=RATE,
             max_text_length=self._settings.max_text_length,
             streaming=True,
-            model_id=f"tone:{self._settings.seconds_per_word}",
+            model_id=self._settings.model_id,
         )
 
     async def synthesize(self, request: SynthesisRequest) -> AsyncIterator[bytes]:

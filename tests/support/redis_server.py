@@ -20,7 +20,7 @@ from support.processes import free_port, wait_until
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`redis://host:port` of a Redis that lives as long as the test session."""
-    if _docker_answers():
+    if docker_answers():
         with RedisContainer("redis:7-alpine") as container:
             host = container.get_container_host_ip()
             yield f"redis://{host}:{container.get_exposed_port(6379)}"
@@ -29,7 +29,8 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def _docker_answers() -> bool:
+def docker_answers() -> bool:
+    """Whether a Docker engine answers, so testcontainers can start throwaway servers."""
     try:
         return bool(docker.from_env(timeout=3).ping())
     except docker.errors.DockerException:

@@ -111,7 +111,9 @@ class VoiceStack:
             proc.stop()
 
 
-def start_voice_stack(root: Path, database_url: str | None) -> VoiceStack:
+def start_voice_stack(
+    root: Path, database_url: str | None, cloner_env: dict[str, str] | None = None
+) -> VoiceStack:
     """Start everything; with no URL the routers share a SQLite file under `root`."""
     logs, data_dir, tmp_dir = root / "logs", root / "data", root / "tmp"
     for folder in (logs, data_dir, tmp_dir):
@@ -121,7 +123,12 @@ def start_voice_stack(root: Path, database_url: str | None) -> VoiceStack:
         "cloner",
         "support.cloning_provider",
         port,
-        {"CHORUS_CLONING_NAME": "cloner", "CHORUS_CLONING_PORT": str(port), "PYTHONPATH": _TESTS},
+        {
+            "CHORUS_CLONING_NAME": "cloner",
+            "CHORUS_CLONING_PORT": str(port),
+            "PYTHONPATH": _TESTS,
+            **(cloner_env or {}),
+        },
         logs,
     ).start()
     plain = start_tone_provider("plain", logs)
