@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
 from openai import OpenAI
 
 from chorus_audio import decode_audio
-from support.artifact_stack import start_artifact_stack
 from support.processes import wait_until
 from support.stack import Stack
 from support.tone_stack import control
@@ -19,24 +17,6 @@ pytestmark = pytest.mark.e2e
 
 TEXT = "Download links keep the audio for later. They expire on time."
 LINK = {"return_download_link": True}
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = start_artifact_stack(tmp_path_factory.mktemp("links"))
-    yield stack
-    stack.stop()
-
-
-@pytest.fixture
-def client(stack: Stack) -> OpenAI:
-    return OpenAI(base_url=stack.base_url, api_key="local", max_retries=0, timeout=60)
-
-
-@pytest.fixture
-def http(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.router.url, timeout=30) as client:
-        yield client
 
 
 def test_a_streamed_response_names_a_file_with_the_same_audio(
@@ -158,8 +138,8 @@ def test_an_abandoned_stream_leaves_no_file(client: OpenAI, http: httpx.Client) 
     assert http.get(path).status_code == 404
 
 
-def test_a_stream_that_breaks_off_leaves_no_file(stack: Stack, http: httpx.Client) -> None:
-    control(stack.providers["tone"], break_after_chunks=2, break_count=1)
+def test_a_stream_that_breaks_off_leaves_no_file(artifact_stack: Stack, http: httpx.Client) -> None:
+    control(artifact_stack.providers["tone"], break_after_chunks=2, break_count=1)
     body = {"model": "tone", "voice": "alloy", "input": "One. Two. Three. Four.", **LINK}
     with http.stream("POST", "/v1/audio/speech", json=body) as response:
         path = response.headers["x-download-path"]

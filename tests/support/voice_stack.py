@@ -112,7 +112,10 @@ class VoiceStack:
 
 
 def start_voice_stack(
-    root: Path, database_url: str | None, cloner_env: dict[str, str] | None = None
+    root: Path,
+    database_url: str | None,
+    cloner_env: dict[str, str] | None = None,
+    extra_router_env: dict[str, str] | None = None,
 ) -> VoiceStack:
     """Start everything; with no URL the routers share a SQLite file under `root`."""
     logs, data_dir, tmp_dir = root / "logs", root / "data", root / "tmp"
@@ -140,7 +143,7 @@ def start_voice_stack(
             {"name": "plain", "url": plain.url, "models": ["tone"], "voices": {"alloy": "low"}},
         ],
     )
-    env = router_env(data_dir, tmp_dir, database_url)
+    env = {**router_env(data_dir, tmp_dir, database_url), **(extra_router_env or {})}
     routers = [start_router(registry, logs, env) for _ in range(2)]
     inspect_url = database_url or f"sqlite:///{data_dir / 'chorus.db'}"
     stack = VoiceStack(
