@@ -21,6 +21,7 @@ from chorus_router.artifacts.store import ArtifactStore
 from chorus_router.metrics import RouterMetrics
 from chorus_router.planning import plan
 from chorus_router.pool import ProviderPool
+from chorus_router.spoken_text import spoken_text
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,7 @@ class ResponseCache:
         self._settings = settings
         self._metrics = metrics
 
-    def target(
-        self, body: SpeechRequest, text: str, owner: str, pool: ProviderPool
-    ) -> CacheTarget | None:
+    def target(self, body: SpeechRequest, owner: str, pool: ProviderPool) -> CacheTarget | None:
         """The key for this request on the provider that would serve it first; None when that
         provider's model identity is unknown (then nothing is cached: it could change unseen)."""
         candidates = plan(pool, body)
@@ -50,11 +49,14 @@ class ResponseCache:
         if first is None or first.capabilities is None or first.capabilities.model_id is None:
             return None
         custom = body.voice_reference is not None
+        voice = candidates[0].voice
         identity = ResponseIdentity(
             provider=first.name,
             model_id=first.capabilities.model_id,
-            voice=candidates[0].voice,
-            text=text,
+            model=body.model,
+            voice=voice,
+            # What the provider receives: normalized as it needs, so equal text, equal audio.
+            text=spoken_text(body, first.capabilities, voice),
             speed=body.speed,
             response_format=body.response_format,
             language=body.lang_code,

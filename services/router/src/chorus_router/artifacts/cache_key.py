@@ -2,9 +2,9 @@
 
 It names everything that changes the audio: the provider that makes it and the identity
 of its model files (from its capabilities, so new files never meet old entries), the
-provider's own voice (and, for a custom voice, its sample's hash and its owner, so tenants
-never share), the text exactly as the provider receives it (after normalization), speed,
-language, instructions, extra parameters, and the output format.
+requested model, the provider's own voice (and, for a custom voice, its sample's hash and
+its owner, so tenants never share), the text exactly as the provider receives it (after
+normalization), speed, language, instructions, extra parameters, and the output format.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ _VERSION = 1  # bump when the encoding of the audio changes for the same inputs
 class ResponseIdentity:
     provider: str
     model_id: str
+    # The requested model: a provider serving several may pick its vendor model by it.
+    model: str
     voice: str
     text: str
     speed: float

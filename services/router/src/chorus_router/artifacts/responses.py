@@ -50,12 +50,11 @@ class StoredAudio:
     async def prepare(
         self,
         body: SpeechRequest,
-        text: str,
         owner: str,
         cache_control: str | None,
         pool: ProviderPool,
     ) -> AudioPlan:
-        """`text` is what the provider will receive (after normalization): the cache key's."""
+        """Promise a link, look the request up in the cache, and say what to capture."""
         fmt = AudioFormat(body.response_format)
         result = AudioPlan()
         link = await self._promise_link(body, owner, fmt, result.headers)
@@ -67,7 +66,7 @@ class StoredAudio:
             and body.stream_format == "audio"
             and "no-store" not in directives
         ):
-            cache_target = self.cache.target(body, text, owner, pool)
+            cache_target = self.cache.target(body, owner, pool)
         if cache_target is not None:
             if "no-cache" not in directives:
                 result.hit = await self.cache.lookup(cache_target, str(fmt))  # type: ignore[union-attr]

@@ -94,7 +94,7 @@ async def _respond(
             f"input is {len(body.input)} characters; the maximum is {limit}", param="input"
         )
     request_id = uuid.uuid4().hex
-    stored = await services.artifacts.prepare(body, body.input, owner, cache_control, services.pool)
+    stored = await services.artifacts.prepare(body, owner, cache_control, services.pool)
     if stored.hit is not None:
         metrics = services.metrics
         metrics.requests.labels(model_label, stored.hit.provider or "none", fmt, "200").inc()
