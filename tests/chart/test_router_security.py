@@ -3,7 +3,6 @@ and secrets reach the router only by reference."""
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any
 
@@ -12,10 +11,9 @@ import pytest
 from pydantic import BaseModel
 
 from chart.rendering import Rendering, chart, pod_spec, render, render_ci, value_sets
+from chart.router_env import PREFIX, load_router_settings, router_container, router_env
 from chorus_router.security.settings import SecuritySettings
-from chorus_router.settings import RouterSettings
 
-PREFIX = "CHORUS_ROUTER_"
 HS256 = {
     "router": {
         "security": {
@@ -41,22 +39,7 @@ JWKS_URL = {
         }
     }
 }
-# What a Secret would hold, by the env name it is referenced from.
-SECRET_STANDINS = {
-    f"{PREFIX}DATABASE_URL": "postgresql://chorus:pw@db:5432/chorus",
-    f"{PREFIX}SECURITY__JWT__SECRET": "s" * 32,
-    f"{PREFIX}SECURITY__RATE_LIMITS__STORAGE_URL": "redis://:pw@redis:6379/0",
-}
 CREDENTIALS_IN_URL = re.compile(r"://[^/@\s]*:[^/@\s]*@")
-
-
-def _router(rendering: Rendering) -> dict[str, Any]:
-    (container,) = pod_spec(rendering.named("Deployment", "chorus-router"))["containers"]
-    return container  # type: ignore[no-any-return]
-
-
-def _env(rendering: Rendering) -> dict[str, dict[str, Any]]:
-    return {e["name"]: e for e in _router(rendering)["env"]}
 
 
 def _renderings() -> list[tuple[str, Rendering]]:
@@ -80,30 +63,15 @@ def _env_names(model: type[BaseModel], prefix: str) -> set[str]:
 SECURITY_ENV = _env_names(SecuritySettings, f"{PREFIX}SECURITY__")
 
 
-def _load(rendering: Rendering, monkeypatch: pytest.MonkeyPatch) -> RouterSettings:
-    """RouterSettings as the router pod would load them, Secrets standing in by reference."""
-    for name in [n for n in os.environ if n.startswith(PREFIX)]:
-        monkeypatch.delenv(name)
-    for name, entry in _env(rendering).items():
-        if not name.startswith(PREFIX):
-            continue
-        if "valueFrom" in entry:
-            assert "secretKeyRef" in entry["valueFrom"], name
-            monkeypatch.setenv(name, SECRET_STANDINS[name])
-        else:
-            monkeypatch.setenv(name, entry["value"])
-    return RouterSettings.load()
-
-
 @pytest.mark.parametrize(
     ("name", "rendering"), _renderings(), ids=lambda v: v if isinstance(v, str) else ""
 )
 def test_rendered_security_env_is_what_the_router_reads(
     name: str, rendering: Rendering, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rendered = {n for n in _env(rendering) if n.startswith(f"{PREFIX}SECURITY__")}
+    rendered = {n for n in router_env(rendering) if n.startswith(f"{PREFIX}SECURITY__")}
     assert rendered - SECURITY_ENV == set(), name
-    settings = _load(rendering, monkeypatch)
+    settings = load_router_settings(rendering, monkeypatch)
     values = chart().merge_values(rendering.values)["router"]["security"]
     security = settings.security
     assert security.mode.value == values["mode"]
@@ -126,9 +94,11 @@ def test_rendered_security_env_is_what_the_router_reads(
 
 
 def test_the_value_sets_cover_api_key_and_jwt(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert _load(render_ci("default"), monkeypatch).security.mode == "none"
-    assert _load(render_ci("hardened-minimal"), monkeypatch).security.mode == "api_key"
-    secure = _load(render_ci("secure"), monkeypatch).security
+    assert load_router_settings(render_ci("default"), monkeypatch).security.mode == "none"
+    assert (
+        load_router_settings(render_ci("hardened-minimal"), monkeypatch).security.mode == "api_key"
+    )
+    secure = load_router_settings(render_ci("secure"), monkeypatch).security
     assert (secure.mode, secure.jwt.algorithm) == ("jwt", "RS256")
 
 
@@ -137,7 +107,7 @@ def test_the_value_sets_cover_api_key_and_jwt(monkeypatch: pytest.MonkeyPatch) -
 )
 def test_secrets_are_never_plain_values(name: str, rendering: Rendering) -> None:
     assert rendering.of_kind("Secret") == []
-    env = _env(rendering)
+    env = router_env(rendering)
     jwt_secret = env.get(f"{PREFIX}SECURITY__JWT__SECRET")
     if jwt_secret is not None:
         assert "value" not in jwt_secret
@@ -148,19 +118,19 @@ def test_secrets_are_never_plain_values(name: str, rendering: Rendering) -> None
 
 
 def test_redis_url_from_a_secret() -> None:
-    entry = _env(render_ci("hardened-minimal"))[f"{PREFIX}SECURITY__RATE_LIMITS__STORAGE_URL"]
+    entry = router_env(render_ci("hardened-minimal"))[f"{PREFIX}SECURITY__RATE_LIMITS__STORAGE_URL"]
     assert entry == {
         "name": f"{PREFIX}SECURITY__RATE_LIMITS__STORAGE_URL",
         "valueFrom": {"secretKeyRef": {"name": "chorus-redis", "key": "url"}},
     }
-    assert f"{PREFIX}SECURITY__RATE_LIMITS__STORAGE_URL" not in _env(render_ci("default"))
+    assert f"{PREFIX}SECURITY__RATE_LIMITS__STORAGE_URL" not in router_env(render_ci("default"))
 
 
 def test_jwks_file_is_mounted_read_only() -> None:
     rendering = render_ci("secure")
-    env = _env(rendering)
+    env = router_env(rendering)
     path = env[f"{PREFIX}SECURITY__JWT__JWKS_FILE"]["value"]
-    mounts = {m["name"]: m for m in _router(rendering)["volumeMounts"]}
+    mounts = {m["name"]: m for m in router_container(rendering)["volumeMounts"]}
     assert mounts["jwks"]["readOnly"] is True
     assert path == f"{mounts['jwks']['mountPath']}/jwks.json"
     volumes = {
@@ -172,7 +142,7 @@ def test_jwks_file_is_mounted_read_only() -> None:
         assert "jwks" not in {
             v["name"] for v in pod_spec(other.named("Deployment", "chorus-router"))["volumes"]
         }
-        assert f"{PREFIX}SECURITY__JWT__JWKS_FILE" not in _env(other)
+        assert f"{PREFIX}SECURITY__JWT__JWKS_FILE" not in router_env(other)
 
 
 def _security(**block: Any) -> dict[str, Any]:

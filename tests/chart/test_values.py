@@ -104,7 +104,11 @@ def test_several_routers_need_a_shared_database() -> None:
         render({"router": {"replicaCount": 2}})
     with pytest.raises(helm.HelmRenderError, match=r"router\.database"):
         render({"router": {"autoscaling": {"enabled": True}}})
-    scaled = render({"router": {"replicaCount": 3, "database": {"url": "postgresql://db/chorus"}}})
+    shared = {
+        "database": {"url": "postgresql://db/chorus"},
+        "artifacts": {"store": "s3", "s3": {"bucket": "chorus-audio", "region": "eu-west-1"}},
+    }
+    scaled = render({"router": {"replicaCount": 3, **shared}})
     assert scaled.named("Deployment", "chorus-router")["spec"]["replicas"] == 3
 
 

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
 
 from chorus_audio import content_type
-from chorus_contracts import RangeNotSatisfiable
 from chorus_router.artifacts.catalog import StoredFile, unknown_file
 from chorus_router.artifacts.links import FILES_PATH, parse_name
+from chorus_router.artifacts.ranges import byte_range
 from chorus_router.artifacts.responses import StoredAudio
 from chorus_router.identity import Scope, current_principal
 from chorus_router.security.scopes import check_scope, require
@@ -26,7 +25,6 @@ from chorus_router.services import RouterServices, get_services
 from chorus_router.voices.caller import owner_of
 
 router = APIRouter()
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 
 def _stored(services: Annotated[RouterServices, Depends(get_services)]) -> StoredAudio:
@@ -43,7 +41,7 @@ async def download(
 ) -> Response:
     """The file a download link names; a `Range` of bytes is answered with 206."""
     file = await _find(request, stored, name, expires, signature)
-    start, length = _range(request.headers.get("range"), file.bytes)
+    start, length = byte_range(request.headers.get("range"), file.bytes)
     partial = length != file.bytes
     headers = {
         "Accept-Ranges": "bytes",
@@ -101,24 +99,3 @@ async def _find(
     if file.format != fmt:
         raise unknown_file(file_id)
     return file
-
-
-def _range(header: str | None, size: int) -> tuple[int, int]:
-    """`(start, length)` of a single `bytes=` range; the whole file for none, a malformed
-    one or several (RFC 9110 lets a server ignore those)."""
-    match = _RANGE.fullmatch((header or "").strip())
-    if match is None or match.group(1) == match.group(2) == "":
-        return 0, size
-    first, last = match.group(1), match.group(2)
-    if first == "":
-        length = min(int(last), size)
-        if length == 0:
-            raise RangeNotSatisfiable("the range asks for no bytes", size=size)
-        return size - length, length
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
-    if start >= size:
-        raise RangeNotSatisfiable(f"the range starts past the file's {size} bytes", size=size)
-    if end < start:
-        return 0, size
-    return start, end - start + 1

@@ -1,0 +1,91 @@
+"""What a response leaves in the store: its whole audio when it completed, else nothing."""
+
+from __future__ import annotations
+
+import struct
+import time
+from pathlib import Path
+
+import pytest
+
+from chorus_audio import AudioFormat, wav_header
+from chorus_contracts import UnknownFile
+from chorus_router.artifacts.cache import CacheTarget, ResponseCache
+from chorus_router.artifacts.capture import Capture, LinkTarget
+from chorus_router.artifacts.catalog import FileCatalog
+from chorus_router.artifacts.settings import CacheSettings
+from chorus_router.artifacts.storage import FilesystemStorage
+from chorus_router.artifacts.store import ArtifactStore
+from chorus_router.database import database_url, open_engine
+from chorus_router.metrics import RouterMetrics
+from chorus_router.migrations import migrate
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ArtifactStore:
+    engine = open_engine(database_url(None, tmp_path))
+    migrate(engine)
+    return ArtifactStore(FilesystemStorage(tmp_path / "artifacts"), FileCatalog(engine))
+
+
+def _link(owner: str = "alice") -> LinkTarget:
+    return LinkTarget("file_" + "a" * 32, owner, int(time.time()) + 60)
+
+
+def _stored_objects(tmp_path: Path) -> list[str]:
+    return sorted(p.name for p in (tmp_path / "artifacts").iterdir() if p.is_file())
+
+
+async def test_a_completed_response_is_stored_whole(store: ArtifactStore) -> None:
+    capture = Capture(store, AudioFormat.MP3, 1 << 20, _link(), None)
+    for part in (b"ID3", b"-frames-", b"-end"):
+        capture.write(part)
+    await capture.commit("piper", 1.25)
+    file = store.catalog.link("file_" + "a" * 32, "alice")
+    assert (file.bytes, file.duration_s, file.provider) == (len(b"ID3-frames--end"), 1.25, "piper")
+    assert await store.read_all(file) == b"ID3-frames--end"
+
+
+async def test_a_stored_wav_has_the_sizes_of_a_complete_file(store: ArtifactStore) -> None:
+    capture = Capture(store, AudioFormat.WAV, 1 << 20, _link(), None)
+    samples = b"\x01\x00" * 500
+    capture.write(wav_header())  # streamed wav: sizes unknown
+    capture.write(samples)
+    await capture.commit("piper", 500 / 24_000)
+    data = await store.read_all(store.catalog.link("file_" + "a" * 32, "alice"))
+    assert struct.unpack_from("<I", data, 4)[0] == len(data) - 8
+    assert struct.unpack_from("<I", data, 40)[0] == len(samples)
+
+
+async def test_a_discarded_or_oversized_response_leaves_nothing(
+    store: ArtifactStore, tmp_path: Path
+) -> None:
+    abandoned = Capture(store, AudioFormat.MP3, 1 << 20, _link(), None)
+    abandoned.write(b"half a file")
+    abandoned.discard()
+    await abandoned.commit("piper", 1.0)  # a late commit after a discard stores nothing
+    oversized = Capture(store, AudioFormat.MP3, 10, _link(), None)
+    oversized.write(b"0123456789")
+    oversized.write(b"!")
+    await oversized.commit("piper", 1.0)
+    with pytest.raises(UnknownFile):
+        store.catalog.link("file_" + "a" * 32, "alice")
+    assert _stored_objects(tmp_path) == []
+
+
+async def test_the_cache_keeps_only_what_its_keyed_provider_made(
+    store: ArtifactStore, tmp_path: Path
+) -> None:
+    cache = ResponseCache(store, CacheSettings(), RouterMetrics(list))
+    target = CacheTarget("k" * 64, provider="piper", tenant="")
+    by_fallback = Capture(store, AudioFormat.MP3, 1 << 20, None, (cache, target))
+    by_fallback.write(b"espeak audio")
+    await by_fallback.commit("espeak", 1.0)
+    assert await cache.lookup(target, "mp3") is None
+    by_primary = Capture(store, AudioFormat.MP3, 1 << 20, None, (cache, target))
+    by_primary.write(b"piper audio")
+    await by_primary.commit("piper", 1.0)
+    hit = await cache.lookup(target, "mp3")
+    assert hit is not None
+    assert await store.read_all(hit) == b"piper audio"
+    assert len(_stored_objects(tmp_path)) == 1
