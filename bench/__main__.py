@@ -9,7 +9,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from bench import raw_engines
+from bench import cache, raw_engines
 from bench.measure import Run, median, percentile, stream_post, timed
 from bench.texts import LONG, MEDIUM, SHORT, words
 from support.stack import Stack, entry, start_provider, start_router
@@ -28,7 +28,9 @@ def _start_stack(logs: Path) -> Stack:
             entry("kokoro", providers["kokoro"], ["kokoro"]),
         ],
     )
-    stack = Stack(start_router(registry, logs), providers, registry)
+    # The cache off: the other benchmarks repeat requests and must synthesize each one.
+    no_cache = {"CHORUS_ROUTER_ARTIFACTS__CACHE__ENABLED": "false"}
+    stack = Stack(start_router(registry, logs, no_cache), providers, registry)
     for proc in providers.values():
         proc.wait_ready()
     stack.router.wait_ready("/healthz")
@@ -128,6 +130,19 @@ def router_overhead(stack: Stack, count: int = 60) -> None:
     )
 
 
+def response_cache(stack: Stack, logs: Path) -> None:
+    """A second router, cache on (the default), in front of the same providers."""
+    cached = start_router(stack.registry_file, logs)
+    try:
+        cached.wait_ready("/healthz")
+        Stack(cached, stack.providers, stack.registry_file).wait_for_states(
+            {name: True for name in stack.providers}
+        )
+        cache.cold_vs_warm(f"{cached.url}/v1")
+    finally:
+        cached.stop()
+
+
 def tracing_overhead(logs: Path, count: int = 40) -> None:
     """Two tone stacks, one exporting spans to a local OTLP receiver, one not; interleaved."""
     from support.otlp_receiver import OtlpReceiver
@@ -202,6 +217,7 @@ def main() -> None:
             engine_rtf(stack)
             first_audio(stack)
             router_overhead(stack)
+            response_cache(stack, Path(logs))
         finally:
             stack.stop()
         tracing_overhead(Path(logs))

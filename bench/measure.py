@@ -15,6 +15,8 @@ class Run:
     seconds: float
     audio_seconds: float
     first_byte_s: float
+    # The router's X-Chorus-Cache answer (hit or miss), where it gave one.
+    cache: str | None = None
 
     @property
     def rtf(self) -> float:
@@ -29,13 +31,14 @@ def stream_post(url: str, body: dict[str, object], bytes_per_second: float) -> R
     size = 0
     with httpx.stream("POST", url, json=body, timeout=600) as response:
         response.raise_for_status()
+        cache = response.headers.get("x-chorus-cache")
         rate = response.headers.get("x-sample-rate")
         per_second = 2 * int(rate) if rate else bytes_per_second
         for chunk in response.iter_bytes():
             if not first:
                 first = time.perf_counter() - started
             size += len(chunk)
-    return Run(time.perf_counter() - started, size / per_second, first)
+    return Run(time.perf_counter() - started, size / per_second, first, cache)
 
 
 def timed(produce: Callable[[], tuple[float, float]]) -> Run:

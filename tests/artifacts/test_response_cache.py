@@ -44,19 +44,15 @@ def test_a_repeated_whole_file_is_a_hit_with_the_same_bytes(
 ) -> None:
     text = _text()
     hits_before = _hits(http, "flac")
-    first = client.audio.speech.with_raw_response.create(
-        model="piper",
-        voice="alloy",
-        input=text,
-        response_format="flac",
-        extra_body={"stream": False},
-    )
-    second = client.audio.speech.with_raw_response.create(
-        model="piper",
-        voice="alloy",
-        input=text,
-        response_format="flac",
-        extra_body={"stream": False},
+    first, second = (
+        client.audio.speech.with_raw_response.create(
+            model="piper",
+            voice="alloy",
+            input=text,
+            response_format="flac",
+            extra_body={"stream": False},
+        )
+        for _ in range(2)
     )
     assert first.headers["x-chorus-cache"] == "miss"
     assert second.headers["x-chorus-cache"] == "hit"

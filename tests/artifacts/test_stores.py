@@ -52,6 +52,14 @@ def test_a_published_object_reads_back_whole_and_by_range(storage: ObjectStorage
     assert _read(storage, "file_1.mp3", len(AUDIO) - 5, 5) == AUDIO[-5:]
 
 
+def test_one_spool_publishes_under_two_keys(storage: ObjectStorage) -> None:
+    # A response stored both as a download link and as a cache entry.
+    spool = io.BytesIO(AUDIO)
+    storage.publish("file_4.mp3", spool, "audio/mpeg")
+    storage.publish("file_5.mp3", spool, "audio/mpeg")
+    assert _read(storage, "file_5.mp3", 0, len(AUDIO)) == AUDIO
+
+
 def test_missing_and_deleted_objects_are_missing(storage: ObjectStorage) -> None:
     with pytest.raises(ObjectMissing):
         _read(storage, "file_2.wav", 0, 10)

@@ -12,7 +12,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from chorus_audio import AudioFormat, content_type
 from chorus_contracts import SpeechRequest
-from chorus_router.artifacts.cache import ResponseCache
+from chorus_router.artifacts.cache import CacheTarget, ResponseCache
 from chorus_router.artifacts.capture import Capture, LinkTarget
 from chorus_router.artifacts.catalog import StoredFile
 from chorus_router.artifacts.links import LinkPolicy, new_file_id
@@ -58,29 +58,32 @@ class StoredAudio:
         fmt = AudioFormat(body.response_format)
         result = AudioPlan()
         link = await self._promise_link(body, owner, fmt, result.headers)
-        directives = {d.strip().lower() for d in (cache_control or "").split(",")}
-        cache_target = None
-        # The cache holds whole audio files; SSE events are made afresh.
-        if (
-            self.cache is not None
-            and body.stream_format == "audio"
-            and "no-store" not in directives
-        ):
-            cache_target = self.cache.target(body, owner, pool)
-        if cache_target is not None:
-            if "no-cache" not in directives:
-                result.hit = await self.cache.lookup(cache_target, str(fmt))  # type: ignore[union-attr]
+        fills: tuple[ResponseCache, CacheTarget] | None = None
+        use = self._cache_for(body, owner, cache_control, pool)
+        if use is not None:
+            cache, target, look_up = use
+            if look_up:
+                result.hit = await cache.lookup(target, str(fmt))
             result.headers[CACHE_HEADER] = "miss" if result.hit is None else "hit"
-        fills_cache = cache_target is not None and result.hit is None
-        if link is not None or fills_cache:
-            result.capture = Capture(
-                self.store,
-                fmt,
-                self.settings.max_file_bytes,
-                link,
-                (self.cache, cache_target) if fills_cache else None,  # type: ignore[arg-type]
-            )
+            if result.hit is None:
+                fills = (cache, target)
+        if link is not None or fills is not None:
+            result.capture = Capture(self.store, fmt, self.settings.max_file_bytes, link, fills)
         return result
+
+    def _cache_for(
+        self, body: SpeechRequest, owner: str, cache_control: str | None, pool: ProviderPool
+    ) -> tuple[ResponseCache, CacheTarget, bool] | None:
+        """The cache and this request's key in it, and whether to look it up (`no-cache`
+        says make it anew); None when the request does not use the cache at all."""
+        directives = {d.strip().lower() for d in (cache_control or "").split(",")}
+        # The cache holds whole audio files; SSE events are made afresh.
+        if self.cache is None or body.stream_format != "audio" or "no-store" in directives:
+            return None
+        target = self.cache.target(body, owner, pool)
+        if target is None:
+            return None
+        return self.cache, target, "no-cache" not in directives
 
     async def _promise_link(
         self, body: SpeechRequest, owner: str, fmt: AudioFormat, headers: dict[str, str]

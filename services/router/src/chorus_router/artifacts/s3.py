@@ -59,9 +59,12 @@ class S3Storage:
         self._client.head_bucket(Bucket=self._bucket)
 
     def publish(self, key: str, spool: BinaryIO, content_type: str) -> None:
+        # One PutObject: atomic (readers see the whole object or none), and unlike
+        # upload_fileobj it leaves the spool open for the next key. Files are bounded by
+        # artifacts.max_file_bytes, far below a single PUT's 5 GB.
         spool.seek(0)
-        self._client.upload_fileobj(
-            spool, self._bucket, self._key(key), ExtraArgs={"ContentType": content_type}
+        self._client.put_object(
+            Bucket=self._bucket, Key=self._key(key), Body=spool, ContentType=content_type
         )
 
     def read(self, key: str, start: int, length: int) -> Generator[bytes, None, None]:

@@ -50,6 +50,14 @@ def install_cors(app: FastAPI, settings: CorsSettings) -> None:
         allow_methods=settings.allow_methods,
         allow_headers=settings.allow_headers,
         allow_credentials=settings.allow_credentials,
-        expose_headers=["Retry-After", "X-Request-Id", "X-Chorus-Provider"],
+        expose_headers=[
+            "Retry-After",
+            "X-Request-Id",
+            "X-Chorus-Provider",
+            "X-Chorus-Cache",
+            "X-Download-Path",
+            "X-Download-Expires-At",
+            "Content-Range",
+        ],
         max_age=settings.max_age_s,
     )
