@@ -85,7 +85,9 @@ def test_ranges_heads_and_deletion(client: OpenAI, http: httpx.Client) -> None:
     assert http.delete(path).status_code == 404
 
 
-def test_links_expire(client: OpenAI, http: httpx.Client) -> None:
+def test_links_expire_and_the_sweeper_removes_their_files(
+    artifact_stack: Stack, client: OpenAI, http: httpx.Client
+) -> None:
     response = client.audio.speech.create(
         model="tone",
         voice="alloy",
@@ -94,8 +96,14 @@ def test_links_expire(client: OpenAI, http: httpx.Client) -> None:
         extra_body={**LINK, "download_expires_in": 2},
     )
     path = response.response.headers["x-download-path"]
+    router = artifact_stack.router
+    stored = (
+        router.log_path.parent / f"router-data-{router.port}" / "artifacts" / path.rsplit("/")[-1]
+    )
     assert http.get(path).status_code == 200
+    assert stored.is_file()
     assert wait_until(lambda: http.get(path).status_code == 404, timeout_s=10, interval_s=0.2)
+    assert wait_until(lambda: not stored.exists(), timeout_s=5, interval_s=0.1)
     too_long = http.post(
         "/v1/audio/speech",
         json={
