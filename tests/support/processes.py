@@ -77,10 +77,15 @@ class ServiceProcess:
         self._proc.send_signal(signal.SIGCONT)
         self._proc.terminate()
         try:
-            self._proc.wait(timeout=10)
+            self._proc.wait(timeout=3)
         except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait(timeout=10)
+            # Providers drain on the first signal; a teardown does not wait for their streams.
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(timeout=10)
 
     def log(self) -> str:
         try:

@@ -26,6 +26,7 @@ from chorus_contracts import (
     pcm_content_type,
 )
 from chorus_provider.admission import Admission
+from chorus_provider.drain import Drain, DrainMiddleware
 from chorus_provider.engine import Engine, SentenceEngine
 from chorus_provider.metrics import ProviderMetrics
 from chorus_provider.settings import ProviderSettings
@@ -78,6 +79,8 @@ def create_provider_app(
 
     app = FastAPI(title=f"Chorus provider: {settings.name}", lifespan=lifespan)
     instrument_app(app, tracing)
+    app.state.drain = Drain(settings.drain_timeout_s)
+    app.add_middleware(DrainMiddleware, drain=app.state.drain)
 
     def require_ready() -> None:
         if not state.ready:

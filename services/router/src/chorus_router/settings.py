@@ -37,6 +37,9 @@ class RouterSettings(ServiceSettings):
     # Bounds on one request's search for a provider (before the first audio byte).
     fallback_max_attempts: int = Field(default=4, ge=1, le=50)
     request_deadline_s: float = Field(default=30.0, gt=0, le=600)
+    # On SIGTERM, responses still streaming get this long to finish (the chart's
+    # terminationGracePeriodSeconds leaves room for it after the preStop sleep).
+    shutdown_timeout_s: float = Field(default=120.0, gt=0, le=3600)
     # After audio has started, a provider failure ends the stream; with this on, a short
     # spoken notice in the same voice ends it instead (requests may override it).
     stream_errors_as_audio: bool = False
