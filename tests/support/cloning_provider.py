@@ -22,7 +22,13 @@ from pydantic import BaseModel
 from pydantic_settings import SettingsConfigDict
 
 from chorus_contracts import Capabilities, InvalidRequest, SynthesisRequest, VoiceInfo
-from chorus_provider import Engine, ProviderSettings, create_provider_app, split_sentences
+from chorus_provider import (
+    CancelSignal,
+    Engine,
+    ProviderSettings,
+    create_provider_app,
+    split_sentences,
+)
 from chorus_provider.serve import config_path_from_args
 
 RATE = 16_000
@@ -73,7 +79,9 @@ class CloningEngine(Engine):
             voice_cloning=True,
         )
 
-    async def synthesize(self, request: SynthesisRequest) -> AsyncIterator[bytes]:
+    async def synthesize(
+        self, request: SynthesisRequest, cancel: CancelSignal
+    ) -> AsyncIterator[bytes]:
         if request.voice_reference is None:
             raise InvalidRequest("this provider speaks only cloned voices", param="voice_reference")
         wav = base64.b64decode(request.voice_reference, validate=True)

@@ -29,7 +29,13 @@ from chorus_contracts import (
     UpstreamTimeout,
     VoiceInfo,
 )
-from chorus_provider import Engine, ProviderSettings, create_provider_app, split_sentences
+from chorus_provider import (
+    CancelSignal,
+    Engine,
+    ProviderSettings,
+    create_provider_app,
+    split_sentences,
+)
 from chorus_provider.drain import serve_draining
 from chorus_provider.serve import config_path_from_args
 from chorus_telemetry import configure_logging, setup_tracing
@@ -84,7 +90,9 @@ class ToneEngine(Engine):
             streaming=True,
         )
 
-    async def synthesize(self, request: SynthesisRequest) -> AsyncIterator[bytes]:
+    async def synthesize(
+        self, request: SynthesisRequest, cancel: CancelSignal
+    ) -> AsyncIterator[bytes]:
         faults = self.faults
         if faults.fail_count and faults.fail_status:
             faults.fail_count -= 1
