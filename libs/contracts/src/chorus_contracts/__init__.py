@@ -1,5 +1,6 @@
 """Contracts shared by every Chorus service."""
 
+from chorus_contracts.disconnect import run_while_connected, until_disconnect
 from chorus_contracts.errors import (
     AuthenticationFailed,
     ChorusError,
@@ -93,4 +94,6 @@ __all__ = [
     "error_from_response",
     "pcm_content_type",
     "retry_after_seconds",
+    "run_while_connected",
+    "until_disconnect",
 ]

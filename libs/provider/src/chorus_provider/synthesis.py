@@ -24,6 +24,7 @@ from chorus_contracts import (
     InternalError,
     SynthesisRequest,
     pcm_content_type,
+    run_while_connected,
 )
 from chorus_provider.admission import Admission
 from chorus_provider.cancel import Cancelled, CancelSignal
@@ -53,27 +54,9 @@ class SynthesisResponse(Response):
         self._synthesis = _Synthesis(engine, request, admission, metrics, sample_rate)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        work = asyncio.create_task(self._synthesis.run(self.raw_headers, send, self.cancel))
-        gone = asyncio.create_task(_until_disconnect(receive))
-        try:
-            await asyncio.wait({work, gone}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            if not work.done():
-                # The client left (or this call itself was cancelled): stop the engine.
-                self.cancel.set()
-                work.cancel()
-            gone.cancel()
-            await asyncio.wait([work])
-        error = None if work.cancelled() else work.exception()
-        if error is not None:
-            raise error
-
-
-async def _until_disconnect(receive: Receive) -> None:
-    # The body has been read already, so the next message is the disconnect (or, once
-    # the response is complete, a disconnect the server reports at once).
-    while (await receive())["type"] != "http.disconnect":
-        pass
+        await run_while_connected(
+            self._synthesis.run(self.raw_headers, send, self.cancel), receive, self.cancel.set
+        )
 
 
 class _Synthesis:
