@@ -65,6 +65,13 @@ class ProviderMetrics:
             "Seconds of audio produced",
             registry=self.registry,
         )
+        self.cancel_to_idle_seconds = Histogram(
+            "chorus_provider_cancel_to_idle_seconds",
+            "Time from a synthesis being cancelled (its client left) to its engine slot "
+            "being free again: work done for nobody",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+            registry=self.registry,
+        )
         self.text_chars = Histogram(
             "chorus_provider_text_chars",
             "Characters of text per synthesis request",

@@ -95,10 +95,16 @@ class _Synthesis:
                 await slot.__aenter__()
             admitted = True
             self._metrics.queue_wait_seconds.observe(time.perf_counter() - self._started)
+            cancelled_at: list[float] = []
+            cancel.on_cancel(lambda: cancelled_at.append(time.perf_counter()))
             try:
                 outcome = await self._stream(headers, send, cancel)
             finally:
                 await slot.__aexit__(None, None, None)
+                if cancelled_at:
+                    self._metrics.cancel_to_idle_seconds.observe(
+                        time.perf_counter() - cancelled_at[0]
+                    )
         except ChorusError as exc:
             outcome = exc.code
             raise
