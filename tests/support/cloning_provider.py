@@ -56,6 +56,7 @@ class Received(BaseModel):
     sample_width: int
     duration_s: float
     voice: str
+    voice_reference_text: str | None
 
 
 class CloningEngine(Engine):
@@ -95,6 +96,7 @@ class CloningEngine(Engine):
                     sample_width=reader.getsampwidth(),
                     duration_s=reader.getnframes() / reader.getframerate(),
                     voice=request.voice,
+                    voice_reference_text=request.voice_reference_text,
                 )
             )
         for sentence in split_sentences(request.text):

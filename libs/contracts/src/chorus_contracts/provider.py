@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 CONTRACT_VERSION = 1
 SAMPLE_RATE_HEADER = "X-Sample-Rate"
+MAX_REFERENCE_TEXT_CHARS = 2000
 
 
 def pcm_content_type(sample_rate: int) -> str:
@@ -52,6 +53,8 @@ class Capabilities(BaseModel):
     normalizes_text: bool = False
     # How the provider splits text; None: the whole text is synthesized as one piece.
     chunking: TextChunking | None = None
+    # The watermark the engine embeds in all its audio (e.g. "perth-implicit"), if any.
+    audio_watermark: str | None = None
     contract_version: int = CONTRACT_VERSION
 
 
@@ -65,5 +68,7 @@ class SynthesisRequest(BaseModel):
     language: str | None = None
     instructions: str | None = None
     voice_reference: str | None = None
+    # What `voice_reference` says, for models that clone from a sample and its transcript.
+    voice_reference_text: str | None = Field(default=None, max_length=MAX_REFERENCE_TEXT_CHARS)
     extra: dict[str, Any] = Field(default_factory=dict)
     request_id: str | None = None
