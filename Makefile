@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test lint fmt bench clean bootstrap images
+.PHONY: run test lint fmt bench clean bootstrap images test-images
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -37,6 +37,11 @@ bench: bootstrap
 ## Build every CPU image (GPU ones too with GPU_IMAGES=1): Docker, else podman. Not in `make test`.
 images:
 	@scripts/images.sh
+
+## Run the built images as the chart runs them and send OpenAI SDK requests through them.
+test-images:
+	@scripts/bootstrap.sh --test
+	@$(VENV)/python scripts/test_images.py
 
 clean:
 	rm -rf .run .pytest_cache .ruff_cache .mypy_cache
