@@ -158,11 +158,16 @@ class RootfsRuntime:
         env = dict(item.split("=", 1) for item in config.get("Env") or [])
         env |= spec.env
         command = spec.command or [*(config.get("Entrypoint") or []), *(config.get("Cmd") or [])]
+        # buildah records WORKDIR without creating it (runtimes create it at start; this
+        # read-only root cannot), and no Chorus service reads its working directory.
+        workdir = config.get("WorkingDir") or "/"
+        if not (Path(root.strip()) / workdir.lstrip("/")).is_dir():
+            workdir = "/"
         inside = [
             "/usr/bin/env",
             "-i",
             "-C",
-            config.get("WorkingDir") or "/",
+            workdir,
             *(f"{k}={v}" for k, v in env.items()),
             *command,
         ]
