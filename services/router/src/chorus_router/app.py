@@ -10,9 +10,12 @@ import httpx
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 
+from chorus_router.audit import AuditStore, AuditTrail
+from chorus_router.audit import handlers as audit
+from chorus_router.audit.retention import sweep_forever
 from chorus_router.body_limit import BodyLimit
 from chorus_router.errors import document_errors, install_error_handlers
-from chorus_router.handlers import catalog, health, models, speech, text
+from chorus_router.handlers import catalog, health, keys, models, speech, text
 from chorus_router.kube_source import KubernetesRegistrySource
 from chorus_router.metrics import RouterMetrics
 from chorus_router.migrations import migrate
@@ -20,6 +23,7 @@ from chorus_router.pool import ProviderPool
 from chorus_router.registry import FileRegistrySource, RegistrySource
 from chorus_router.routing import Limits, SpeechRouter
 from chorus_router.security import install_security
+from chorus_router.security.keys import KeyStore
 from chorus_router.services import RouterServices
 from chorus_router.settings import RouterSettings
 from chorus_router.voices import handlers as voices
@@ -62,18 +66,22 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
         # A database that cannot be reached fails start-up.
         await asyncio.to_thread(migrate, database)
         library = VoiceLibrary.over(database, settings.voices)
+        audit_store = AuditStore(database)
         app.state.services = RouterServices(
-            settings,
-            client,
-            pool,
-            SpeechRouter(pool, client, limits, metrics),
-            metrics,
-            library,
-            source,
+            settings=settings,
+            client=client,
+            pool=pool,
+            router=SpeechRouter(pool, client, limits, metrics),
+            metrics=metrics,
+            voices=library,
+            registry=source,
+            audit=AuditTrail(audit_store),
+            keys=KeyStore(database),
         )
         background = [
             asyncio.create_task(pool.poll_forever(), name="provider-poll"),
             asyncio.create_task(source.watch(pool.update), name="registry-watch"),
+            asyncio.create_task(sweep_forever(audit_store, settings.audit), name="audit-sweep"),
         ]
         try:
             yield
@@ -97,7 +105,7 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
     instrument_app(app, tracing)
     install_error_handlers(app)
     document_errors(app)
-    for module in (speech, text, models, catalog, health, voices):
+    for module in (speech, text, models, catalog, health, keys, voices, audit):
         app.include_router(module.router)
     app.add_middleware(
         BodyLimit,

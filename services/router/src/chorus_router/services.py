@@ -7,10 +7,12 @@ from dataclasses import dataclass
 import httpx
 from fastapi import Request
 
+from chorus_router.audit import AuditTrail
 from chorus_router.metrics import RouterMetrics
 from chorus_router.pool import ProviderPool
 from chorus_router.registry import RegistrySource
 from chorus_router.routing import SpeechRouter
+from chorus_router.security.keys import KeyStore
 from chorus_router.settings import RouterSettings
 from chorus_router.voices.library import VoiceLibrary
 
@@ -24,6 +26,8 @@ class RouterServices:
     metrics: RouterMetrics
     voices: VoiceLibrary
     registry: RegistrySource
+    audit: AuditTrail
+    keys: KeyStore
 
 
 def get_services(request: Request) -> RouterServices:

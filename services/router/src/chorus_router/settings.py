@@ -8,6 +8,7 @@ from pydantic_settings import SettingsConfigDict
 from sqlalchemy import Engine
 
 from chorus_contracts import ServiceSettings
+from chorus_router.audit.settings import AuditSettings
 from chorus_router.database import DatabaseUrl, database_url, open_engine
 from chorus_router.security.settings import SecuritySettings
 from chorus_router.voices.settings import VoiceSettings
@@ -58,6 +59,8 @@ class RouterSettings(ServiceSettings):
     data_dir: Path = Path("data")
     database_url: DatabaseUrl | None = None
     voices: VoiceSettings = Field(default_factory=VoiceSettings)
+    # The audit log of voice, key and admin operations (CHORUS_ROUTER_AUDIT__RETENTION_DAYS).
+    audit: AuditSettings = Field(default_factory=AuditSettings)
 
     def open_database(self) -> Engine:
         """An engine for the shared state (not yet connected: callers migrate it first)."""
