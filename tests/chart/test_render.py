@@ -23,7 +23,7 @@ from chart.rendering import (
 )
 
 # Kinds whose schemas come from their CRDs, not from Kubernetes itself.
-CUSTOM_KINDS = {"TTSProvider", "ServiceMonitor"}
+CUSTOM_KINDS = {"TTSProvider", "ServiceMonitor", "PrometheusRule"}
 
 
 def _kube_versions() -> list[str]:

@@ -38,7 +38,7 @@ from chorus_contracts.provider import (
     pcm_content_type,
 )
 from chorus_contracts.retry_after import retry_after_seconds
-from chorus_contracts.routing import BreakerPolicy, RetryPolicy, RoutingPolicy
+from chorus_contracts.routing import BreakerPolicy, ProviderKind, RetryPolicy, RoutingPolicy
 from chorus_contracts.settings import ConfigurationError, ServiceSettings
 from chorus_contracts.speech import (
     MAX_SPEED,
@@ -77,6 +77,7 @@ __all__ = [
     "RateLimited",
     "ResponseFormat",
     "RetryPolicy",
+    "ProviderKind",
     "RoutingPolicy",
     "ServiceSettings",
     "ServiceUnavailable",

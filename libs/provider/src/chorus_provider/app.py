@@ -49,6 +49,8 @@ def create_provider_app(
     admission = Admission(settings.max_concurrency, settings.max_queue, settings.queue_timeout_s)
     if isinstance(engine, SentenceEngine):
         engine.on_piece = metrics.piece_chars.observe
+    metrics.concurrency_limit.set(settings.max_concurrency)
+    metrics.queue_limit.set(settings.max_queue)
 
     async def load_engine() -> None:
         started = time.perf_counter()

@@ -30,6 +30,17 @@ class ProviderMetrics:
             "Requests waiting for an engine slot",
             registry=self.registry,
         )
+        # The bounds, so alerts can say "near its bound" without knowing each provider's config.
+        self.concurrency_limit = Gauge(
+            "chorus_provider_concurrency_limit",
+            "Syntheses that may hold an engine slot at once (max_concurrency)",
+            registry=self.registry,
+        )
+        self.queue_limit = Gauge(
+            "chorus_provider_queue_limit",
+            "Requests that may wait for a slot before the provider answers 429 (max_queue)",
+            registry=self.registry,
+        )
         self.ready = Gauge(
             "chorus_provider_ready", "1 once the engine is loaded", registry=self.registry
         )
