@@ -58,7 +58,8 @@ def test_every_alert_has_a_severity_and_a_runbook_section() -> None:
         assert set(alert["labels"]) == {"severity"}, alert["alert"]
         url = alert["annotations"]["runbook_url"]
         assert url.split("#")[1] in anchors, f"{alert['alert']}: no runbook section for {url}"
-        assert alert["annotations"]["summary"] and alert["annotations"]["description"]
+        assert alert["annotations"]["summary"]
+        assert alert["annotations"]["description"]
 
 
 def test_alerts_group_only_by_bounded_labels() -> None:

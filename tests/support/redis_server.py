@@ -9,31 +9,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import docker
 import pytest
 import redis
 from testcontainers.community.redis import RedisContainer
 
+from support.docker_engine import docker_answers
 from support.processes import free_port, wait_until
 
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`redis://host:port` of a Redis that lives as long as the test session."""
-    if _docker_answers():
+    if docker_answers():
         with RedisContainer("redis:7-alpine") as container:
             host = container.get_container_host_ip()
             yield f"redis://{host}:{container.get_exposed_port(6379)}"
         return
     with _redis_server(tmp_path_factory.mktemp("redis")) as url:
         yield url
-
-
-def _docker_answers() -> bool:
-    try:
-        return bool(docker.from_env(timeout=3).ping())
-    except docker.errors.DockerException:
-        return False
 
 
 @contextmanager
