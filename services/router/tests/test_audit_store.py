@@ -41,7 +41,7 @@ def test_pages_are_newest_first_and_filtered(store: AuditStore) -> None:
     assert [e.id for e in rest.events] == [made[1].id]
     assert not rest.has_more
     window = store.page(AuditQuery(since=1001.0, until=1003.0))
-    assert [e.at for e in window.events] == [1002.0, 1001.0]
+    assert [e.created_at for e in window.events] == [1002.0, 1001.0]
 
 
 def test_the_sweep_removes_only_what_is_past_retention(store: AuditStore) -> None:

@@ -57,7 +57,7 @@ class AuditEvent:
     """One recorded operation."""
 
     id: str
-    at: float  # Unix seconds
+    created_at: float  # Unix seconds
     actor: str
     action: AuditAction
     resource_id: str | None

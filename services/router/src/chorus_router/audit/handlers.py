@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from chorus_router.audit.events import AuditAction, AuditEvent, Outcome
+from chorus_router.audit.events import AuditAction, AuditEvent
 from chorus_router.audit.recording import AuditEntry, audited
 from chorus_router.audit.store import AuditQuery
 from chorus_router.identity import Scope
@@ -18,35 +18,9 @@ from chorus_router.services import RouterServices, get_services
 router = APIRouter()
 
 
-class AuditEventView(BaseModel):
-    id: str
-    created_at: float
-    actor: str
-    action: AuditAction
-    resource_id: str | None
-    outcome: Outcome
-    status: int
-    request_id: str
-    trace_id: str | None
-
-    @classmethod
-    def of(cls, event: AuditEvent) -> AuditEventView:
-        return cls(
-            id=event.id,
-            created_at=event.at,
-            actor=event.actor,
-            action=event.action,
-            resource_id=event.resource_id,
-            outcome=event.outcome,
-            status=event.status,
-            request_id=event.request_id,
-            trace_id=event.trace_id,
-        )
-
-
 class AuditList(BaseModel):
     object: str = "list"
-    data: list[AuditEventView]
+    data: list[AuditEvent]
     first_id: str | None
     last_id: str | None
     has_more: bool
@@ -73,7 +47,7 @@ async def list_audit_events(
         limit=limit,
     )
     page = await asyncio.to_thread(services.audit.store.page, query)
-    data = [AuditEventView.of(e) for e in page.events]
+    data = page.events
     return AuditList(
         data=data,
         first_id=data[0].id if data else None,

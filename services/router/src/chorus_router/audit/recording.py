@@ -30,7 +30,7 @@ class AuditTrail:
     def __init__(self, store: AuditStore) -> None:
         self.store = store
 
-    async def record(
+    def record(
         self,
         actor: str,
         action: AuditAction,
@@ -39,27 +39,14 @@ class AuditTrail:
         request_id: str,
         error: BaseException | None = None,
     ) -> AuditEvent:
-        """`record_now` in a worker thread (the trace context goes along)."""
-        return await asyncio.to_thread(
-            self.record_now, actor, action, resource_id, request_id=request_id, error=error
-        )
-
-    def record_now(
-        self,
-        actor: str,
-        action: AuditAction,
-        resource_id: str | None,
-        *,
-        request_id: str,
-        error: BaseException | None = None,
-    ) -> AuditEvent:
-        """Store the event and log it; blocks on the database."""
+        """Store the event and log it; blocks on the database (async callers use a thread,
+        which carries the trace context along)."""
         outcome, status = outcome_of(error)
         context = trace.get_current_span().get_span_context()
         at = time.time()
         event = AuditEvent(
             id=new_event_id(at),
-            at=at,
+            created_at=at,
             actor=actor,
             action=action,
             resource_id=resource_id,
@@ -120,10 +107,21 @@ def audited(
                 check_scope(principal, scope)
             yield entry
         except Exception as exc:
-            await trail.record(
-                principal.user_id, action, entry.resource_id, request_id=request_id, error=exc
-            )
+            await _record(trail, principal.user_id, action, entry, request_id, exc)
             raise
-        await trail.record(principal.user_id, action, entry.resource_id, request_id=request_id)
+        await _record(trail, principal.user_id, action, entry, request_id, None)
 
     return Depends(record_around, scope="function")
+
+
+async def _record(
+    trail: AuditTrail,
+    actor: str,
+    action: AuditAction,
+    entry: AuditEntry,
+    request_id: str,
+    error: BaseException | None,
+) -> None:
+    await asyncio.to_thread(
+        trail.record, actor, action, entry.resource_id, request_id=request_id, error=error
+    )

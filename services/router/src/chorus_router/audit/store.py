@@ -77,7 +77,7 @@ class AuditStore:
             conn.execute(
                 insert(audit_events).values(
                     id=event.id,
-                    at_us=round(event.at * 1e6),
+                    at_us=round(event.created_at * 1e6),
                     actor=event.actor,
                     action=str(event.action),
                     resource_id=event.resource_id,
@@ -117,7 +117,7 @@ class AuditStore:
 def _event(row: _Row) -> AuditEvent:
     return AuditEvent(
         id=row.id,
-        at=row.at_us / 1e6,
+        created_at=row.at_us / 1e6,
         actor=row.actor,
         action=AuditAction(row.action),
         resource_id=row.resource_id,

@@ -41,7 +41,7 @@ def _run(args: argparse.Namespace, store: KeyStore, audit: AuditTrail) -> None:
     request_id = uuid.uuid4().hex
     if args.command == "create":
         key, record = store.create(args.user, frozenset(args.scope or [Scope.SPEECH]), args.name)
-        audit.record_now(actor, AuditAction.KEY_CREATE, record.key_id, request_id=request_id)
+        audit.record(actor, AuditAction.KEY_CREATE, record.key_id, request_id=request_id)
         # Only the key goes to stdout, so `KEY=$(chorus-router-keys create ...)` works.
         print(
             f"created key {record.key_id} for {record.user_id} ({_scopes(record)})", file=sys.stderr
@@ -59,12 +59,12 @@ def _run(args: argparse.Namespace, store: KeyStore, audit: AuditTrail) -> None:
             )
     elif not store.revoke(args.key_id):
         missing = UnknownApiKey(f"no active key with id {args.key_id}")
-        audit.record_now(
+        audit.record(
             actor, AuditAction.KEY_REVOKE, args.key_id, request_id=request_id, error=missing
         )
         raise SystemExit(missing.message)
     else:
-        audit.record_now(actor, AuditAction.KEY_REVOKE, args.key_id, request_id=request_id)
+        audit.record(actor, AuditAction.KEY_REVOKE, args.key_id, request_id=request_id)
         print(f"revoked key {args.key_id}", file=sys.stderr)
 
 

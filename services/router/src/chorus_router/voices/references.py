@@ -7,7 +7,7 @@ the request only to providers that advertise `voice_cloning`.
 
 from __future__ import annotations
 
-from functools import partial
+import asyncio
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -35,13 +35,17 @@ async def with_voice_reference(
             param="voice_reference",
         )
     if custom:
-        record = partial(
-            services.audit.record,
-            owner,
-            AuditAction.VOICE_USE,
-            body.voice_name,
-            request_id=request_id_of(request),
-        )
+
+        async def record(error: UnknownVoice | None = None) -> None:
+            await asyncio.to_thread(
+                services.audit.record,
+                owner,
+                AuditAction.VOICE_USE,
+                body.voice_name,
+                request_id=request_id_of(request),
+                error=error,
+            )
+
         try:
             reference = await services.voices.stored_reference(owner, body.voice_name)
         except UnknownVoice as exc:
