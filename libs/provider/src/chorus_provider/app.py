@@ -106,7 +106,8 @@ def create_provider_app(
         if not state.ready:
             reason = state.failure or "engine is loading"
             return JSONResponse({"status": "not ready", "reason": reason}, status_code=503)
-        return JSONResponse({"status": "ready"})
+        detail = engine.readiness()
+        return JSONResponse({"status": "ready"} | ({"detail": detail} if detail else {}))
 
     @app.get("/metrics")
     async def prometheus() -> Response:

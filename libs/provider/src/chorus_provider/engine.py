@@ -38,6 +38,10 @@ class Engine(ABC):
         """How this engine splits text (its capabilities say so); None: it does not."""
         return None
 
+    def readiness(self) -> str | None:
+        """A note for `/readyz` once loaded (e.g. weights unloaded while idle), or None."""
+        return None
+
     async def close(self) -> None:  # noqa: B027 - optional hook, most engines hold nothing
         """Release what `load()` took; the default has nothing to release."""
 
