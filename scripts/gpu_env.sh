@@ -17,7 +17,23 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 PYTHON=${GPU_ENV_PYTHON:-python3.11}
 TEST_REQS=scripts/gpu-test-requirements.txt
-LIBS=(libs/contracts libs/telemetry libs/provider libs/audio libs/torch-engine)
+
+uv() { if command -v uv >/dev/null 2>&1; then command uv "$@"; else "$PYTHON" -m uv "$@"; fi; }
+
+# Our libs, installed editable into every environment, and their third-party pins from
+# uv.lock, so they run with the versions the main environment tests.
+lib_dirs() {
+  local dir
+  for dir in libs/*/; do
+    dir=${dir%/}
+    [[ -f $dir/pyproject.toml && $dir != libs/torch-engine ]] && echo "$dir"
+  done
+  echo libs/torch-engine
+}
+lib_pins() {
+  uv export --quiet --frozen --no-hashes --no-emit-workspace --no-default-groups \
+    --package chorus-provider --package chorus-audio
+}
 
 packages() {
   "$PYTHON" - <<'PY'
@@ -59,27 +75,32 @@ torch_source() {
 env_for() {
   local pkg=$1 reqs=$1/requirements.txt
   [[ -f $reqs ]] || { echo "gpu_env: $reqs is missing" >&2; return 1; }
-  local key env
-  key=$(cat <(requirements "$reqs") "$TEST_REQS" | sha256sum | cut -c1-12)
+  local key env pins
+  pins=$(lib_pins)
+  key=$(cat <(echo "$pins") <(requirements "$reqs") "$TEST_REQS" | sha256sum | cut -c1-12)
   env=$ROOT/.venv-gpu/$key
   if [[ ! -f $env/.requirements-installed ]]; then
     echo "gpu_env: creating $env for $pkg" >&2
     rm -rf "$env"
     "$PYTHON" -m venv "$env"
-    "$env/bin/pip" install --quiet --disable-pip-version-check $(torch_source) -r "$reqs" -r "$TEST_REQS" 2> >(grep -v "^WARNING: Location" >&2)
+    echo "$pins" >"$env/lib-requirements.txt"
+    "$env/bin/pip" install --quiet --disable-pip-version-check $(torch_source) \
+      -r "$env/lib-requirements.txt" -r "$reqs" -r "$TEST_REQS" \
+      2> >(grep -v "^WARNING: Location" >&2)
     if ! "$env/bin/python" -c 'import sys, torch; sys.exit(torch.version.cuda is not None)'; then
       echo "gpu_env: $env got a CUDA build of torch; expected the CPU wheel" >&2
       return 1
     fi
     touch "$env/.requirements-installed"
   fi
-  local -a editable=()
-  for dir in "${LIBS[@]}" "$pkg"; do
+  local -a editable=() dirs
+  mapfile -t dirs < <(lib_dirs)
+  for dir in "${dirs[@]}" "$pkg"; do
     grep -qxF "$dir" "$env/.editable" 2>/dev/null || editable+=(-e "$dir")
   done
   if ((${#editable[@]})); then
     "$env/bin/pip" install --quiet --disable-pip-version-check --no-deps "${editable[@]}" >&2 2> >(grep -v "^WARNING: Location" >&2)
-    printf '%s\n' "${LIBS[@]}" "$pkg" >>"$env/.editable"
+    printf '%s\n' "${dirs[@]}" "$pkg" >>"$env/.editable"
   fi
   echo "$env"
 }

@@ -28,11 +28,11 @@ def model_dir(root: Path) -> Path:
     return root
 
 
-def test_a_weight_source_is_required_and_only_one(tmp_path: Path) -> None:
+def test_a_weight_source_is_required_and_a_local_directory_wins(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="model_path"):
         TorchSettings.load()
-    with pytest.raises(ConfigurationError, match="not both"):
-        TorchSettings.load(model_path=tmp_path, model_repo="nari-labs/Dia-1.6B-0626")
+    both = TorchSettings.load(model_path=model_dir(tmp_path), model_repo="acme/not-cached")
+    assert resolve_weights(both, "CHORUS_TORCH_") == tmp_path
 
 
 def test_cpu_runs_float32_and_cuda_is_refused_without_a_gpu(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from chorus_torch.residency import Residency
 from chorus_torch.settings import TorchSettings
 from chorus_torch.stopping import CancelCriteria
 from chorus_torch.streaming import stream_generation
-from chorus_torch.weights import WeightsNotFound, resolve_weights, weight_bytes
+from chorus_torch.weights import WeightsNotFound, find_snapshot, resolve_weights, weight_bytes
 
 __all__ = [
     "CancelCriteria",
@@ -26,6 +26,7 @@ __all__ = [
     "Window",
     "check_gpu_memory",
     "choose_placement",
+    "find_snapshot",
     "resolve_weights",
     "stream_generation",
     "to_pcm16",

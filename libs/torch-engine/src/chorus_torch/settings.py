@@ -15,7 +15,7 @@ class TorchSettings(ProviderSettings):
     """Where the weights are, which device and dtype run them, and when to let them go.
 
     Weights come from `model_path` (a directory in Hugging Face layout, e.g. a mounted PVC)
-    or from the Hugging Face cache by `model_repo` at `model_revision`; nothing is
+    or else from the Hugging Face cache by `model_repo` at `model_revision`; nothing is
     downloaded unless `allow_download` is true.
     """
 
@@ -44,9 +44,7 @@ class TorchSettings(ProviderSettings):
     seed: int | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
-    def _one_weight_source(self) -> TorchSettings:
+    def _a_weight_source(self) -> TorchSettings:
         if self.model_path is None and self.model_repo is None:
             raise ValueError("set model_path (a local model directory) or model_repo")
-        if self.model_path is not None and self.model_repo is not None:
-            raise ValueError("set model_path or model_repo, not both")
         return self

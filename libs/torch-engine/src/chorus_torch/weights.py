@@ -18,26 +18,37 @@ class WeightsNotFound(RuntimeError):
 
 
 def resolve_weights(settings: TorchSettings, env_prefix: str) -> Path:
-    """The directory holding the model in Hugging Face layout (config.json and weights)."""
+    """The directory holding the model in Hugging Face layout (config.json and weights).
+
+    `model_path` wins over `model_repo` (an image may default the repo and a PVC override it).
+    """
     if settings.model_path is not None:
         return _checked_dir(settings.model_path, f"{env_prefix}MODEL_PATH")
     assert settings.model_repo is not None  # the settings insist on one source
+    found = find_snapshot(settings, settings.model_repo, settings.model_revision, env_prefix)
+    return _checked_dir(found, f"{env_prefix}MODEL_REPO")
+
+
+def find_snapshot(
+    settings: TorchSettings, repo: str, revision: str | None, env_prefix: str
+) -> Path:
+    """`repo` at `revision` from the Hugging Face cache; fetched only with ALLOW_DOWNLOAD."""
     try:
         found = snapshot_download(
-            settings.model_repo,
-            revision=settings.model_revision,
+            repo,
+            revision=revision,
             cache_dir=settings.hf_cache_dir,
             local_files_only=not settings.allow_download,
         )
     except LocalEntryNotFoundError:
         raise WeightsNotFound(
-            f"{settings.model_repo}@{settings.model_revision or 'main'} is not in the Hugging "
-            f"Face cache and {env_prefix}ALLOW_DOWNLOAD is false; mount the weights "
-            f"({env_prefix}MODEL_PATH) or pre-fill the cache (HF_HOME)"
+            f"{repo}@{revision or 'main'} is not in the Hugging Face cache and "
+            f"{env_prefix}ALLOW_DOWNLOAD is false; mount the weights "
+            f"({env_prefix}MODEL_PATH) or pre-fill the cache ({env_prefix}HF_CACHE_DIR)"
         ) from None
     except HfHubHTTPError as exc:
-        raise WeightsNotFound(f"downloading {settings.model_repo} failed: {exc}") from None
-    return _checked_dir(Path(found), f"{env_prefix}MODEL_REPO")
+        raise WeightsNotFound(f"downloading {repo} failed: {exc}") from None
+    return Path(found)
 
 
 def _checked_dir(path: Path, key: str) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -25,7 +25,8 @@ class ContractTarget:
     `long_text` must keep the engine busy for more than one chunk, so that a client leaving
     after the first chunk leaves in the middle. `unknown_voice` is None for providers that
     pass any voice through. `reference_wav` is required when the provider declares
-    `voice_cloning`: a sample it must accept as `voice_reference`.
+    `voice_cloning`: a sample it must accept as `voice_reference`. `extra` goes with every
+    request, `long_extra` with the long ones (e.g. generation lengths of a tiny model).
     """
 
     url: str
@@ -34,11 +35,19 @@ class ContractTarget:
     long_text: str = "One short sentence. Then a second one. And a third to end on."
     unknown_voice: str | None = "no-such-voice-0"
     reference_wav: bytes | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    long_extra: dict[str, Any] = field(default_factory=dict)
     timeout_s: float = 60.0
+
+    def body(self, **fields: Any) -> dict[str, Any]:
+        return {"text": self.text, "voice": self.voice, "extra": self.extra, **fields}
+
+    def long_body(self) -> dict[str, Any]:
+        return self.body(text=self.long_text, extra={**self.extra, **self.long_extra})
 
 
 def _speak(target: ContractTarget, **fields: Any) -> httpx.Response:
-    body = {"text": target.text, "voice": target.voice, **fields}
+    body = target.body(**fields)
     return httpx.post(f"{target.url}/v1/synthesize", json=body, timeout=target.timeout_s)
 
 
@@ -116,7 +125,7 @@ class ProviderContract:
     ) -> None:
         if not capabilities.streaming:
             pytest.skip("the provider declares no streaming")
-        body = {"text": contract.long_text, "voice": contract.voice}
+        body = contract.long_body()
         chunks = 0
         with httpx.stream(
             "POST", f"{contract.url}/v1/synthesize", json=body, timeout=contract.timeout_s
@@ -166,7 +175,7 @@ class ProviderContract:
         assert body.error.retryable is False
 
     def test_a_client_leaving_mid_stream_frees_the_engine(self, contract: ContractTarget) -> None:
-        body = {"text": contract.long_text, "voice": contract.voice}
+        body = contract.long_body()
         with httpx.stream(
             "POST", f"{contract.url}/v1/synthesize", json=body, timeout=contract.timeout_s
         ) as response:
