@@ -5,6 +5,7 @@ from chorus_torch.engine import TorchEngine
 from chorus_torch.frames import FrameSink, FrameWindows, StepStreamer, Window
 from chorus_torch.memory import InsufficientGpuMemory, check_gpu_memory
 from chorus_torch.pcm import to_pcm16
+from chorus_torch.reference import reference_audio
 from chorus_torch.residency import Residency
 from chorus_torch.settings import TorchSettings
 from chorus_torch.stopping import CancelCriteria
@@ -27,6 +28,7 @@ __all__ = [
     "check_gpu_memory",
     "choose_placement",
     "find_snapshot",
+    "reference_audio",
     "resolve_weights",
     "stream_generation",
     "to_pcm16",

@@ -11,12 +11,14 @@ import numpy.typing as npt
 import torch
 from transformers import (
     DacModel,
+    DiaDecoderConfig,
     DiaFeatureExtractor,
     DiaForConditionalGeneration,
     DiaProcessor,
     DiaTokenizer,
     StoppingCriteriaList,
 )
+from transformers.models.dia.processing_dia import DiaAudioKwargs
 
 from chorus_contracts import (
     Capabilities,
@@ -26,7 +28,6 @@ from chorus_contracts import (
     VoiceInfo,
 )
 from chorus_dia.frames import StaggeredFrames
-from chorus_dia.reference import decode_reference
 from chorus_dia.script import SPEAKERS, DiaOptions, dialogue_script
 from chorus_dia.settings import DiaSettings
 from chorus_torch import (
@@ -36,7 +37,45 @@ from chorus_torch import (
     TorchEngine,
     WeightsNotFound,
     find_snapshot,
+    reference_audio,
 )
+
+
+@dataclass(frozen=True)
+class DiaLayout:
+    """The checkpoint's codebook layout and special tokens, read once from its config."""
+
+    delay_pattern: list[int]
+    bos_id: int
+    eos_id: int
+    pad_id: int
+    max_positions: int
+    codebook_size: int
+
+    @classmethod
+    def of(cls, model: DiaForConditionalGeneration, codec: DacModel) -> DiaLayout:
+        decoder = model.config.decoder_config
+        assert isinstance(decoder, DiaDecoderConfig)
+        assert decoder.bos_token_id is not None
+        assert decoder.pad_token_id is not None
+        assert isinstance(decoder.eos_token_id, int)
+        return cls(
+            delay_pattern=list(model.config.delay_pattern or []),
+            bos_id=decoder.bos_token_id,
+            eos_id=decoder.eos_token_id,
+            pad_id=decoder.pad_token_id,
+            max_positions=decoder.max_position_embeddings,
+            codebook_size=int(codec.config.codebook_size),
+        )
+
+    def audio_kwargs(self) -> DiaAudioKwargs:
+        """What the processor must know of this checkpoint (its defaults are Dia-1.6B's)."""
+        return {
+            "delay_pattern": self.delay_pattern,
+            "bos_token_id": self.bos_id,
+            "eos_token_id": self.eos_id,
+            "pad_token_id": self.pad_id,
+        }
 
 
 @dataclass(frozen=True)
@@ -44,11 +83,8 @@ class LoadedDia:
     model: DiaForConditionalGeneration
     processor: DiaProcessor
     codec: DacModel
+    layout: DiaLayout
     placement: Placement
-
-    @property
-    def delay_pattern(self) -> list[int]:
-        return list(self.model.config.delay_pattern)
 
 
 class DiaEngine(TorchEngine[LoadedDia]):
@@ -64,18 +100,18 @@ class DiaEngine(TorchEngine[LoadedDia]):
         model = DiaForConditionalGeneration.from_pretrained(model_dir, dtype=placement.dtype)
         # DAC stays in float32: it is small, and its decoder is sensitive to half precision.
         codec = DacModel.from_pretrained(codec_dir, dtype=torch.float32)
-        processor = DiaProcessor(
+        # transformers leaves the processor's constructor untyped.
+        processor = DiaProcessor(  # type: ignore[no-untyped-call]
             DiaFeatureExtractor.from_pretrained(model_dir),
             DiaTokenizer.from_pretrained(model_dir),
             codec,
         )
         self._sample_rate = int(codec.config.sampling_rate)
-        return LoadedDia(
-            model.to(placement.device).eval(),
-            processor,
-            codec.to(placement.device).eval(),
-            placement,
-        )
+        # from_pretrained leaves both in eval mode. nn.Module.to itself: transformers'
+        # decorated `to` confuses type checkers.
+        torch.nn.Module.to(model, placement.device)
+        torch.nn.Module.to(codec, placement.device)
+        return LoadedDia(model, processor, codec, DiaLayout.of(model, codec), placement)
 
     def _codec_dir(self, model_dir: Path) -> Path:
         if self._dia.codec_path is not None:
@@ -132,41 +168,29 @@ class DiaEngine(TorchEngine[LoadedDia]):
         script = dialogue_script(request.text, speaker, options.reference_transcript)
         audio = None
         if request.voice_reference is not None:
-            audio = decode_reference(
+            audio = reference_audio(
                 request.voice_reference, self._sample_rate or 44_100, self._dia.max_reference_s
             )
-        config = model.model.config.decoder_config
-        token_ids = {
-            "delay_pattern": model.delay_pattern,
-            "bos_token_id": config.bos_token_id,
-            "eos_token_id": config.eos_token_id,
-            "pad_token_id": config.pad_token_id,
-        }
+        layout = model.layout
         inputs = model.processor(
             text=[script],
             audio=[audio] if audio is not None else None,
             padding=True,
             return_tensors="pt",
-            audio_kwargs=token_ids,
+            audio_kwargs=layout.audio_kwargs(),
         ).to(model.placement.device)
         prompt = inputs["decoder_input_ids"]
+        attention = inputs["decoder_attention_mask"]
         prompt_frames = (
-            model.processor.get_audio_prompt_len(
-                inputs["decoder_attention_mask"], audio_kwargs=token_ids
-            )
-            - 1
+            model.processor.get_audio_prompt_len(attention, audio_kwargs=layout.audio_kwargs()) - 1
         )
-        room = config.max_position_embeddings - prompt.shape[1]
+        room = layout.max_positions - prompt.shape[1]
         if room <= 0:
             raise InvalidRequest(
                 "voice_reference leaves Dia no room to speak", param="voice_reference"
             )
         frames = StaggeredFrames(
-            prompt[0].cpu(),
-            prompt_frames,
-            model.delay_pattern,
-            config.pad_token_id,
-            config.eos_token_id,
+            prompt[0].cpu(), prompt_frames, layout.delay_pattern, layout.pad_id, layout.eos_id
         )
         streamer = StepStreamer(lambda tokens: sink.put(frames.step(tokens.reshape(-1).cpu())))
         wanted = options.max_new_tokens or self._dia.max_new_tokens
@@ -179,7 +203,7 @@ class DiaEngine(TorchEngine[LoadedDia]):
         )
 
     def decode(self, model: LoadedDia, frames: torch.Tensor) -> npt.NDArray[np.floating]:
-        codes = frames.clamp(0, model.codec.config.codebook_size - 1)
+        codes = frames.clamp(0, model.layout.codebook_size - 1)
         codes = codes.T.unsqueeze(0).to(model.placement.device)  # (1, codebooks, frames)
         audio = model.codec.decode(audio_codes=codes).audio_values
         return np.asarray(audio.float().reshape(-1).cpu().numpy())
