@@ -97,10 +97,9 @@ class TorchEngine(Engine, Generic[M]):
         return self._residency.describe() if self._residency is not None else None
 
     async def synthesize(
-        self, request: SynthesisRequest, cancel: CancelSignal | None = None
+        self, request: SynthesisRequest, cancel: CancelSignal
     ) -> AsyncIterator[bytes]:
         assert self._residency is not None, "load() first"
-        cancel = cancel if cancel is not None else CancelSignal()
         self.check(request)
         stop = StoppingCriteriaList([CancelCriteria(cancel)])
         windows = FrameWindows(
