@@ -113,9 +113,11 @@ run_tests() {
     echo "test-gpu: no torch packages listed in [tool.uv.workspace] exclude" >&2
     return 1
   fi
+  local -a used=()
   for pkg in "${pkgs[@]}"; do
     name=$(basename "$pkg")
     env=$(env_for "$pkg") || { echo "$name: FAILED (environment)"; failed=1; continue; }
+    used+=("$env")
     set +e
     out=$("$env/bin/python" -m pytest -c "$pkg/pyproject.toml" --rootdir "$pkg" "$pkg/tests" \
       -q -p no:cacheprovider ${PYTEST_ARGS:-} 2>&1)
@@ -129,6 +131,11 @@ run_tests() {
       ((rc == 5)) && echo "$name: FAILED (no tests collected)" || echo "$name: FAILED (pytest exit $rc)"
       failed=1
     fi
+  done
+  # Environments no package uses any more (their pins changed) only take disk space.
+  for env in "$ROOT"/.venv-gpu/*/; do
+    env=${env%/}
+    [[ " ${used[*]} " == *" $env "* ]] || rm -rf "$env"
   done
   return $failed
 }

@@ -19,6 +19,7 @@ def contract(dia: ServiceProcess) -> ContractTarget:
         voice="S1",
         text="[S1] Hello there. [S2] Hi!",
         reference_wav=reference_wav(seconds=1.0),
+        reference_text="[S1] A short sample.",
         # 12 steps make 10 frames (3 windows); 3000 steps run for minutes unless cancelled.
         extra={"max_new_tokens": 12},
         long_extra={"max_new_tokens": 3000},

@@ -25,7 +25,8 @@ class ContractTarget:
     `long_text` must keep the engine busy for more than one chunk, so that a client leaving
     after the first chunk leaves in the middle. `unknown_voice` is None for providers that
     pass any voice through. `reference_wav` is required when the provider declares
-    `voice_cloning`: a sample it must accept as `voice_reference`. `extra` goes with every
+    `voice_cloning`: a sample it must accept as `voice_reference` (with `reference_text`,
+    what it says, as `voice_reference_text` when given). `extra` goes with every
     request, `long_extra` with the long ones (e.g. generation lengths of a tiny model).
     """
 
@@ -35,6 +36,7 @@ class ContractTarget:
     long_text: str = "One short sentence. Then a second one. And a third to end on."
     unknown_voice: str | None = "no-such-voice-0"
     reference_wav: bytes | None = None
+    reference_text: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     long_extra: dict[str, Any] = field(default_factory=dict)
     timeout_s: float = 60.0
@@ -194,7 +196,9 @@ class ProviderContract:
             pytest.skip("the provider declares no voice cloning")
         assert contract.reference_wav is not None
         encoded = base64.b64encode(contract.reference_wav).decode("ascii")
-        response = _speak(contract, voice_reference=encoded)
+        response = _speak(
+            contract, voice_reference=encoded, voice_reference_text=contract.reference_text
+        )
         assert response.status_code == 200, response.text[:300]
         assert np.abs(np.frombuffer(response.content, dtype="<i2")).max() > 0
         for bad in ("not base64 at all!", base64.b64encode(b"not a wav file").decode("ascii")):

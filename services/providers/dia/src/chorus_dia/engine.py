@@ -165,12 +165,13 @@ class DiaEngine(TorchEngine[LoadedDia]):
     ) -> None:
         options = DiaOptions.of(request.extra)
         speaker = request.voice if request.voice in SPEAKERS else SPEAKERS[0]
-        script = dialogue_script(request.text, speaker, options.reference_transcript)
-        audio = None
+        audio, transcript = None, None
         if request.voice_reference is not None:
+            transcript = request.voice_reference_text
             audio = reference_audio(
                 request.voice_reference, self._sample_rate or 44_100, self._dia.max_reference_s
             )
+        script = dialogue_script(request.text, speaker, transcript)
         layout = model.layout
         inputs = model.processor(
             text=[script],

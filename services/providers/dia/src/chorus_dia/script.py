@@ -14,15 +14,10 @@ _TAG = re.compile(r"\[S[12]\]")
 
 
 class DiaOptions(BaseModel):
-    """`extra` fields Dia's own inference code exposes; unset ones follow the model's config.
-
-    `reference_transcript` is what is said in `voice_reference`: Dia clones best when the
-    prompt's words come before the new text, as its own examples do.
-    """
+    """`extra` fields Dia's own inference code exposes; unset ones follow the model's config."""
 
     model_config = ConfigDict(extra="forbid")
 
-    reference_transcript: str | None = Field(default=None, min_length=1, max_length=2000)
     max_new_tokens: int | None = Field(default=None, ge=1, le=3072)
     temperature: float | None = Field(default=None, gt=0, le=3)
     top_p: float | None = Field(default=None, gt=0, le=1)
@@ -50,7 +45,11 @@ def tagged(text: str, speaker: str) -> str:
 
 
 def dialogue_script(text: str, speaker: str, transcript: str | None) -> str:
-    """The prompt's transcript (when known) followed by the text to speak, as Dia expects."""
+    """The prompt's transcript (when known) followed by the text to speak.
+
+    Dia continues its audio prompt: it clones best when the prompt's words come first, as
+    its own examples do. Without them the sample still sets the voice, less faithfully.
+    """
     if transcript is None:
         return tagged(text, speaker)
     return f"{tagged(transcript, speaker)} {tagged(text, speaker)}"
