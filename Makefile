@@ -1,9 +1,12 @@
 # The entry points a person types. `make run` and `make test` work on a fresh machine.
 SHELL := /bin/bash
 VENV := .venv/bin
+# The torch packages (libs/torch-engine, GPU providers) live in their own environments.
+GPU_PKGS := $(shell scripts/gpu_env.sh packages 2>/dev/null)
+MYPY_PATHS := $(filter-out $(addsuffix /src,$(GPU_PKGS)),$(wildcard libs/*/src services/providers/*/src))
 PYTEST_ARGS ?=
 
-.PHONY: run test lint fmt bench clean bootstrap images
+.PHONY: run test test-gpu lint lint-gpu fmt bench clean bootstrap images test-images
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -20,11 +23,21 @@ test:
 	@$(VENV)/pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$rc
+	@scripts/gpu_env.sh test
+
+## The torch packages' tests on CPU, each in its environment: one "NAME: N passed" line each.
+test-gpu:
+	@scripts/gpu_env.sh test
 
 lint: bootstrap
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
-	$(VENV)/mypy libs/*/src services/router/src services/providers/*/src operator/src
+	$(VENV)/mypy $(MYPY_PATHS) services/router/src operator/src
+
+## mypy --strict on the torch packages, in their environments.
+lint-gpu:
+	@for pkg in $(GPU_PKGS); do env=$$(scripts/gpu_env.sh env $$pkg) && \
+	  $$env/bin/mypy $$pkg/src || exit 1; done
 
 fmt: bootstrap
 	$(VENV)/ruff format .
@@ -37,6 +50,11 @@ bench: bootstrap
 ## Build every CPU image (GPU ones too with GPU_IMAGES=1): Docker, else podman. Not in `make test`.
 images:
 	@scripts/images.sh
+
+## Run the built images as the chart runs them and send OpenAI SDK requests through them.
+test-images:
+	@scripts/bootstrap.sh --test
+	@$(VENV)/python scripts/test_images.py
 
 clean:
 	rm -rf .run .pytest_cache .ruff_cache .mypy_cache

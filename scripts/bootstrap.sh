@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 
 apt_packages=(espeak-ng)
 if [[ "${1:-}" == "--test" ]]; then
-  # Real backing services for the tests that need them (started by the tests' fixtures).
-  apt_packages+=(postgresql redis-server)
+  # Real backing services for the tests that need them (started by the tests' fixtures);
+  # prometheus also brings promtool for the alert-rule tests.
+  apt_packages+=(postgresql redis-server prometheus)
 fi
 
 missing=()

@@ -214,3 +214,14 @@ def test_rendering_is_pure() -> None:
     first, second = render(provider, OTEL), render(provider, dict(OTEL))
     assert json.dumps(first.__dict__, sort_keys=True) == json.dumps(second.__dict__, sort_keys=True)
     assert provider.spec.model_dump() == before
+
+
+def test_pods_drain_for_the_longest_stream_the_router_waits_for() -> None:
+    provider = _example("openai.yaml")  # routing.requestTimeoutS: 60
+    pod = _pod(provider)
+    container = pod["containers"][0]
+    assert container["lifecycle"]["preStop"] == {"exec": {"command": ["sleep", "5"]}}
+    env = {var["name"]: var.get("value") for var in container["env"]}
+    assert env["CHORUS_DRAIN_TIMEOUT_S"] == "60"
+    # preStop sleep, then the drain, then a margin to exit, before the kubelet kills it.
+    assert pod["terminationGracePeriodSeconds"] == 5 + 60 + 5

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chart.rendering import CHART, render_ci
+import yaml
+
+from chart.rendering import CHART, ci_values, render, render_ci
 from chorus_operator import naming
 
+DEFAULT_RUNBOOK = "https://chorus.example.com/docs/runbook.md"
 ROUTER_METRICS = (
     "tts_requests_total",
     "tts_time_to_first_byte_seconds",
@@ -78,3 +81,26 @@ def test_dashboard_charts_the_router_metrics() -> None:
     assert len(ids) == len(set(ids))
     # Queries go to the data source picked on the dashboard, not to a hard-coded one.
     assert {panel["datasource"]["uid"] for panel in dashboard["panels"]} == {"${datasource}"}
+
+
+def test_alert_rules_come_with_the_monitors() -> None:
+    assert not render_ci("default").of_kind("PrometheusRule")
+    rule = render_ci("monitoring-on").named("PrometheusRule", "chorus-alerts")
+    assert rule["apiVersion"] == "monitoring.coreos.com/v1"
+    assert rule["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    # Off on request even with the monitors on; on on request without them.
+    off = {"metrics": {"serviceMonitor": {"enabled": True}, "prometheusRule": {"enabled": False}}}
+    assert not render(off).of_kind("PrometheusRule")
+    assert render({"metrics": {"prometheusRule": {"enabled": True}}}).of_kind("PrometheusRule")
+
+
+def test_the_rule_is_the_plain_rules_file_with_the_runbook_base_replaced() -> None:
+    rule = render_ci("monitoring-on").named("PrometheusRule", "chorus-alerts")
+    plain = (CHART / "rules" / "chorus.rules.yaml").read_text()
+    base = ci_values("monitoring-on")["metrics"]["prometheusRule"]["runbookBaseUrl"]
+    expected = yaml.safe_load(plain.replace(DEFAULT_RUNBOOK, base))["groups"]
+    assert rule["spec"]["groups"] == expected
+    alerts = [r for g in rule["spec"]["groups"] for r in g["rules"] if "alert" in r]
+    assert alerts
+    for alert in alerts:
+        assert alert["annotations"]["runbook_url"].startswith(f"{base}#"), alert["alert"]

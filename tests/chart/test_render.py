@@ -11,10 +11,19 @@ import yaml
 from kubernetes_validate.utils import latest_version
 
 from chart.crd_schema import resource_errors
-from chart.rendering import CHART, NAMESPACE, Rendering, ci_values, crd, render, value_sets
+from chart.rendering import (
+    CHART,
+    NAMESPACE,
+    Rendering,
+    ci_values,
+    crd,
+    pod_spec,
+    render,
+    value_sets,
+)
 
 # Kinds whose schemas come from their CRDs, not from Kubernetes itself.
-CUSTOM_KINDS = {"TTSProvider", "ServiceMonitor"}
+CUSTOM_KINDS = {"TTSProvider", "ServiceMonitor", "PrometheusRule"}
 
 
 def _kube_versions() -> list[str]:
@@ -135,3 +144,13 @@ def test_optional_kinds_follow_values_not_cluster_capabilities() -> None:
             text = template.read_text()
             assert ".Capabilities" not in text, template
             assert "lookup" not in text, template
+
+
+def test_the_router_lets_streams_finish_on_rollouts() -> None:
+    rendering = render({"router": {"terminationGracePeriodSeconds": 300}})
+    pod = pod_spec(rendering.named("Deployment", "chorus-router"))
+    (container,) = pod["containers"]
+    assert pod["terminationGracePeriodSeconds"] == 300
+    assert container["lifecycle"]["preStop"] == {"exec": {"command": ["sleep", "5"]}}
+    env = {var["name"]: var.get("value") for var in container["env"]}
+    assert env["CHORUS_ROUTER_SHUTDOWN_TIMEOUT_S"] == "290"

@@ -172,3 +172,12 @@ def test_persistence_uses_a_kept_claim() -> None:
         v["name"]: v for v in pod_spec(rendering.named("Deployment", "chorus-router"))["volumes"]
     }
     assert volumes["data"]["persistentVolumeClaim"]["claimName"] == "chorus-router"
+
+
+def test_api_keys_need_storage_that_outlives_the_pod() -> None:
+    api_keys = {"security": {"mode": "api_key"}}
+    with pytest.raises(helm.HelmRenderError, match=r"api_key.*router\.persistence\.enabled"):
+        render({"router": api_keys})
+    # Kept on a volume, or in PostgreSQL: accepted.
+    render({"router": {**api_keys, "persistence": {"enabled": True}}})
+    render({"router": {**api_keys, "database": {"existingSecret": "chorus-database"}}})

@@ -41,10 +41,29 @@ class Service:
         return self.package.upper().replace("-", "_") + "_"
 
 
+def _torch_packages() -> set[Path]:
+    """The GPU providers (and libs/torch-engine): outside the uv workspace, own pins."""
+    workspace = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["uv"]["workspace"]
+    return {REPO / entry for entry in workspace.get("exclude", [])}
+
+
 def services() -> list[Service]:
-    """Every folder that holds a service: services/router, services/providers/*, operator."""
+    """Every workspace folder that holds a service: the router, CPU providers, the operator."""
     folders = [REPO / "services" / "router", REPO / "operator"]
-    folders += sorted(p for p in (REPO / "services" / "providers").iterdir() if p.is_dir())
+    folders += sorted(
+        p
+        for p in (REPO / "services" / "providers").iterdir()
+        if p.is_dir() and p not in _torch_packages()
+    )
+    return _read_services(folders)
+
+
+def gpu_services() -> list[Service]:
+    """The GPU providers: their images hold the CUDA build of torch, pinned by requirements.txt."""
+    return _read_services(sorted(p for p in _torch_packages() if p.parent.name == "providers"))
+
+
+def _read_services(folders: list[Path]) -> list[Service]:
     found = []
     for folder in folders:
         pyproject = folder / "pyproject.toml"

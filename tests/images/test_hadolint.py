@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from images.dockerfiles import Service, services
+from images.dockerfiles import Service, gpu_services, services
 
 FAILURE_THRESHOLD = "style"
 HADOLINT = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
 
 
-@pytest.mark.parametrize("service", services(), ids=lambda s: s.package)
+@pytest.mark.parametrize("service", services() + gpu_services(), ids=lambda s: s.package)
 def test_hadolint_finds_nothing(service: Service, tmp_path: Path) -> None:
     dockerfile = service.dockerfile
     config = tmp_path / "hadolint.yaml"

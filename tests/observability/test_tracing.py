@@ -9,10 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from support.otlp_receiver import OtlpReceiver, ReceivedSpan
+from support.otlp_receiver import OtlpGrpcReceiver, OtlpReceiver, ReceivedSpan
 from support.processes import ServiceProcess, free_port, wait_until
 from support.stack import Stack, start_router
-from support.tone_stack import control, tone_entries
+from support.tone_stack import control, start_tone_provider, tone_entries
 
 TRACE_ENV = {"OTEL_BSP_SCHEDULE_DELAY": "100"}
 
@@ -149,3 +149,23 @@ def test_a_collector_that_is_down_never_blocks_requests(
         assert _speak(stack).status_code == 200
     # Spans are still made (logs carry their ids); only their export fails, in the background.
     assert httpx.get(f"{stack.router.url}/readyz", timeout=5).status_code == 200
+
+
+def test_spans_reach_a_collector_over_otlp_grpc(tmp_path: Path) -> None:
+    """otel.protocol: grpc (port 4317) exports as well as OTLP/HTTP does."""
+    with OtlpGrpcReceiver() as receiver:
+        env = {
+            **TRACE_ENV,
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+        }
+        provider = start_tone_provider("grpc-tone", tmp_path, env=env)
+        try:
+            provider.wait_ready()
+            body = {"text": "One two.", "voice": "low", "model": "tone", "request_id": "grpc-1"}
+            assert httpx.post(f"{provider.url}/v1/synthesize", json=body).status_code == 200
+            assert wait_until(
+                lambda: any(s.service == "chorus-grpc-tone" for s in receiver.snapshot()), 20
+            ), "no span arrived over gRPC"
+        finally:
+            provider.stop()

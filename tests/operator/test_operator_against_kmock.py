@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ import pytest_asyncio
 import yaml
 
 from support.kube_api import APPLY_PATCH, ApplyingEmulator
+from support.otlp_receiver import OtlpReceiver
 from support.processes import free_port
 from support.rbac import granted, requested
 
@@ -31,7 +32,6 @@ pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(60)]
 
 NAMESPACE = "voices"
 TOKEN = "operator-test-token"
-OTEL_ENDPOINT = "http://otel-collector.observability:4317"
 REGISTRY = "registry.example/chorus"
 PROVIDERS = "chorus.dev/v1alpha1/ttsproviders"
 DEPLOYMENTS = "apps/v1/deployments"
@@ -152,9 +152,16 @@ async def cluster() -> AsyncIterator[Cluster]:
         yield Cluster(api)
 
 
+@pytest.fixture(scope="module")
+def collector() -> Iterator[OtlpReceiver]:
+    """Where the operator exports its spans (and tells its providers to)."""
+    with OtlpReceiver() as receiver:
+        yield receiver
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def operator_process(
-    cluster: Cluster, tmp_path_factory: pytest.TempPathFactory
+    cluster: Cluster, collector: OtlpReceiver, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Path]:
     """`kopf run --standalone` as the chart runs it, logged in through a kubeconfig."""
     workdir = tmp_path_factory.mktemp("operator")
@@ -169,7 +176,8 @@ async def operator_process(
     }
     env |= {
         "KUBECONFIG": str(kubeconfig),
-        "OTEL_EXPORTER_OTLP_ENDPOINT": OTEL_ENDPOINT,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint,
+        "OTEL_BSP_SCHEDULE_DELAY": "100",
         "OTEL_SERVICE_NAME": "chorus-operator",
         "CHORUS_OPERATOR_IMAGE_REGISTRY": REGISTRY,
         "CHORUS_OPERATOR_IMAGE_TAG": "0.1.0",
@@ -261,7 +269,7 @@ def _ready(cluster: Cluster, name: str) -> dict[str, Any] | None:
 
 
 async def test_a_gpu_provider_gets_an_owned_deployment_on_gpus_and_a_service(
-    cluster: Cluster, operator_process: Path
+    cluster: Cluster, collector: OtlpReceiver, operator_process: Path
 ) -> None:
     await cluster.apply(_example("kokoro-gpu.yaml", "gpu-a"), uid="uid-gpu-a")
     child = "chorus-provider-gpu-a"
@@ -279,7 +287,7 @@ async def test_a_gpu_provider_gets_an_owned_deployment_on_gpus_and_a_service(
     assert "nodeSelector" not in pod
     assert pod["runtimeClassName"] == "nvidia"
     env = {var["name"]: var.get("value") for var in pod["containers"][0]["env"]}
-    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == OTEL_ENDPOINT
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == collector.endpoint
     assert env["OTEL_SERVICE_NAME"] == "chorus-provider-gpu-a"
     for manifest in (deployment, service):
         (owner,) = manifest["metadata"]["ownerReferences"]
@@ -498,3 +506,28 @@ async def test_the_operator_role_grants_exactly_what_the_operator_asks_for(
     # Not a request: the API server checks it when a child's ownerReference sets
     # blockOwnerDeletion (the OwnerReferencesPermissionEnforcement admission plugin).
     assert role - asked == {("chorus.dev", "ttsproviders/finalizers", "update")}
+
+
+async def test_the_operator_exports_a_trace_per_reconcile(
+    cluster: Cluster, collector: OtlpReceiver, operator_process: Path
+) -> None:
+    await cluster.apply(_example("openai.yaml", "cloud-t"), uid="uid-cloud-t")
+
+    def reconciled() -> list[Any]:
+        return [
+            s
+            for s in collector.snapshot()
+            if s.service == "chorus-operator"
+            and s.name == "reconcile"
+            and s.attributes.get("chorus.provider") == "cloud-t"
+        ]
+
+    (span, *_) = await eventually(reconciled, what="a reconcile span at the collector")
+    # Its API calls (the applies) are spans of the same trace.
+    calls = [
+        s for s in collector.snapshot() if s.trace_id == span.trace_id and s.name != "reconcile"
+    ]
+    assert any(
+        s.attributes.get("http.request.method", s.attributes.get("http.method")) == "PATCH"
+        for s in calls
+    )

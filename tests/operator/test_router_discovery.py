@@ -18,7 +18,8 @@ from support.processes import ServiceProcess, free_port
 from support.rbac import granted, requested
 from support.tone_stack import start_tone_provider
 
-pytestmark = pytest.mark.timeout(90)
+# Generous: three Python services start per test, on a CI machine shared with other jobs.
+pytestmark = pytest.mark.timeout(180)
 
 NAMESPACE = "voices"
 PROVIDERS = "chorus.dev/v1alpha1/ttsproviders"
@@ -109,7 +110,7 @@ async def test_router_follows_ttsproviders_readiness_and_enablement(
         assert router.alive(), router.log()
         return await _answers(f"{router.url}/readyz")
 
-    await _eventually(router_ready, "the router to be ready")
+    await _eventually(router_ready, "the router to be ready", timeout_s=90)
     client = AsyncOpenAI(base_url=f"{router.url}/v1", api_key="local", max_retries=0)
 
     async def served_by() -> str:
@@ -157,7 +158,7 @@ async def test_router_starts_while_the_api_server_is_down_and_fills_in_when_it_a
         assert router.alive(), router.log()
         return await _answers(f"{router.url}/healthz")
 
-    await _eventually(alive, "the router to start without an API server")
+    await _eventually(alive, "the router to start without an API server", timeout_s=90)
     async with httpx.AsyncClient(timeout=2) as http:
         waiting = await http.get(f"{router.url}/readyz")
     assert waiting.status_code == 503

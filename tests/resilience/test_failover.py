@@ -9,6 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from support.idleness import counter, provider_idle
 from support.processes import wait_until
 from support.stack import Stack
 from support.tone_stack import control, health, requests_seen, speak, tone_entries
@@ -55,6 +56,18 @@ def test_a_frozen_primary_is_left_after_the_first_byte_timeout(tone_stack: Stack
         assert health(stack)["a"]["last_error"]["code"] == "upstream_timeout"
     finally:
         stack.providers["a"].signal(signal.SIGCONT)
+
+
+def test_a_first_byte_timeout_cancels_the_slow_synthesis(tone_stack: StackFactory) -> None:
+    stack = tone_stack(retry={"attempts": 1})
+    a = stack.providers["a"]
+    control(a, stall_s=30)
+    response = speak(stack)
+    assert response.headers["x-chorus-provider"] == "b"
+    # The router closed its call to `a` after the 1.5 s first-byte timeout, so `a` stopped
+    # instead of stalling on for 30 s for a request nobody would take from it.
+    assert wait_until(lambda: provider_idle(a.url), timeout_s=2.0)
+    assert counter(a.url, "chorus_provider_requests_total", outcome="cancelled") == 1
 
 
 def test_the_breaker_opens_after_fail_max_failures_then_probes(tone_stack: StackFactory) -> None:

@@ -22,7 +22,13 @@ from pydantic import BaseModel
 from pydantic_settings import SettingsConfigDict
 
 from chorus_contracts import Capabilities, InvalidRequest, SynthesisRequest, VoiceInfo
-from chorus_provider import Engine, ProviderSettings, create_provider_app, split_sentences
+from chorus_provider import (
+    CancelSignal,
+    Engine,
+    ProviderSettings,
+    create_provider_app,
+    split_sentences,
+)
 from chorus_provider.serve import config_path_from_args
 
 RATE = 16_000
@@ -52,6 +58,7 @@ class Received(BaseModel):
     sample_width: int
     duration_s: float
     voice: str
+    voice_reference_text: str | None
 
 
 class CloningEngine(Engine):
@@ -76,7 +83,9 @@ class CloningEngine(Engine):
             model_id=self._settings.model_id,
         )
 
-    async def synthesize(self, request: SynthesisRequest) -> AsyncIterator[bytes]:
+    async def synthesize(
+        self, request: SynthesisRequest, cancel: CancelSignal
+    ) -> AsyncIterator[bytes]:
         if request.voice_reference is None:
             raise InvalidRequest("this provider speaks only cloned voices", param="voice_reference")
         wav = base64.b64decode(request.voice_reference, validate=True)
@@ -90,6 +99,7 @@ class CloningEngine(Engine):
                     sample_width=reader.getsampwidth(),
                     duration_s=reader.getnframes() / reader.getframerate(),
                     voice=request.voice,
+                    voice_reference_text=request.voice_reference_text,
                 )
             )
         for sentence in split_sentences(request.text):

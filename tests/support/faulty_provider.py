@@ -29,7 +29,14 @@ from chorus_contracts import (
     UpstreamTimeout,
     VoiceInfo,
 )
-from chorus_provider import Engine, ProviderSettings, create_provider_app, split_sentences
+from chorus_provider import (
+    CancelSignal,
+    Engine,
+    ProviderSettings,
+    create_provider_app,
+    split_sentences,
+)
+from chorus_provider.drain import serve_draining
 from chorus_provider.serve import config_path_from_args
 from chorus_telemetry import configure_logging, setup_tracing
 
@@ -86,7 +93,9 @@ class ToneEngine(Engine):
             model_id=self._settings.model_id,
         )
 
-    async def synthesize(self, request: SynthesisRequest) -> AsyncIterator[bytes]:
+    async def synthesize(
+        self, request: SynthesisRequest, cancel: CancelSignal
+    ) -> AsyncIterator[bytes]:
         faults = self.faults
         if faults.fail_count and faults.fail_status:
             faults.fail_count -= 1
@@ -130,12 +139,18 @@ def build_app(settings: FaultySettings) -> FastAPI:
 
 
 def main() -> None:
-    import uvicorn
-
     settings = FaultySettings.load(config_path_from_args("Chorus fault-injection provider"))
     configure_logging(settings.name, "warning")
     app = build_app(settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, log_level="warning")
+    # Served as every provider is: SIGTERM drains.
+    serve_draining(
+        app,
+        app.state.drain,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        log_level="warning",
+    )
 
 
 if __name__ == "__main__":

@@ -1,14 +1,19 @@
-"""A local OTLP/HTTP trace receiver: decodes the protobuf exports services send it."""
+"""A local OTLP trace receiver, over HTTP (`/v1/traces`) or gRPC (TraceService/Export), that
+decodes the protobuf exports services send it."""
 
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import grpc
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
 )
 
 
@@ -58,7 +63,9 @@ class OtlpReceiver:
             return list(self.spans)
 
     def _ingest(self, body: bytes) -> None:
-        request = ExportTraceServiceRequest.FromString(body)
+        self._ingest_request(ExportTraceServiceRequest.FromString(body))
+
+    def _ingest_request(self, request: ExportTraceServiceRequest) -> None:
         received = []
         for resource_spans in request.resource_spans:
             service = next(
@@ -88,3 +95,31 @@ class OtlpReceiver:
 def _value(value: Any) -> Any:
     kind = value.WhichOneof("value")
     return getattr(value, kind) if kind else None
+
+
+class OtlpGrpcReceiver(OtlpReceiver):
+    """The same receiver behind OTLP/gRPC (what collectors listen for on 4317)."""
+
+    def __init__(self) -> None:
+        self.spans = []
+        self._lock = threading.Lock()
+        receiver = self
+
+        class TraceService(trace_service_pb2_grpc.TraceServiceServicer):
+            def Export(  # noqa: N802 (the gRPC method's name)
+                self, request: ExportTraceServiceRequest, context: grpc.ServicerContext
+            ) -> ExportTraceServiceResponse:
+                receiver._ingest_request(request)
+                return ExportTraceServiceResponse()
+
+        self._grpc = grpc.server(ThreadPoolExecutor(max_workers=2))
+        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(TraceService(), self._grpc)
+        port = self._grpc.add_insecure_port("127.0.0.1:0")
+        self.endpoint = f"http://127.0.0.1:{port}"
+
+    def __enter__(self) -> OtlpGrpcReceiver:
+        self._grpc.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._grpc.stop(grace=None)

@@ -20,6 +20,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from support.docker_engine import docker_answers
 from support.processes import free_port
 
 _USER = "chorus"
@@ -46,22 +47,12 @@ class PostgresServer:
 @contextlib.contextmanager
 def postgres_server() -> Iterator[PostgresServer]:
     """Start a server, yield it, and remove it with all its data afterwards."""
-    if _docker_reachable():
+    if docker_answers():
         with _container() as server:
             yield server
     else:
         with _local_cluster() as server:
             yield server
-
-
-def _docker_reachable() -> bool:
-    try:
-        import docker
-
-        docker.from_env(timeout=3).ping()
-    except Exception:  # no client library, no socket, no daemon: all mean "use the binaries"
-        return False
-    return True
 
 
 @contextlib.contextmanager

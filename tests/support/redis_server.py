@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import docker
 import pytest
 import redis
 from testcontainers.community.redis import RedisContainer
 
+from support.docker_engine import docker_answers
 from support.processes import free_port, wait_until
 
 
@@ -27,14 +27,6 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     with _redis_server(tmp_path_factory.mktemp("redis")) as url:
         yield url
-
-
-def docker_answers() -> bool:
-    """Whether a Docker engine answers, so testcontainers can start throwaway servers."""
-    try:
-        return bool(docker.from_env(timeout=3).ping())
-    except docker.errors.DockerException:
-        return False
 
 
 @contextmanager

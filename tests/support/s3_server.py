@@ -13,8 +13,8 @@ from pathlib import Path
 import boto3
 import pytest
 
+from support.docker_engine import docker_answers
 from support.processes import ServiceProcess, free_port
-from support.redis_server import docker_answers
 
 REGION = "us-east-1"
 

@@ -27,11 +27,13 @@ def test_inline_voice_reference_is_validated_processed_and_sent(
             "input": "Say it like them.",
             "response_format": "pcm",
             "voice_reference": encoded,
+            "voice_reference_text": "What the sample says.",
         },
     )
     assert response.status_code == 200, response.text
     got = sqlite_stack.received()[before:]
     assert [(r["channels"], r["sample_rate"]) for r in got] == [(1, 24_000)]
+    assert got[0]["voice_reference_text"] == "What the sample says."
     assert got[0]["duration_s"] == pytest.approx(3.5, abs=0.05)
     assert dominant_frequencies(response.content) == {pitch_of(got[0]["sha256"])}
     logged = "".join(p.log_path.read_text() for p in [*sqlite_stack.routers, sqlite_stack.cloner])

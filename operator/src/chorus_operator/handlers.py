@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import kopf
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
 
 from chorus_operator.ensure import drifted, ensure_children, owned_by
 from chorus_operator.kube import Body, KubeApi, find_connection, object_path
@@ -38,6 +40,9 @@ from chorus_operator.provider import InvalidProvider, ProviderResource
 from chorus_operator.render import render
 from chorus_operator.settings import OperatorSettings
 from chorus_operator.status import applied_status, invalid_status, is_invalid, observed_status
+from chorus_telemetry import setup_tracing, shutdown_tracing
+
+tracer = trace.get_tracer("chorus.operator")
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,7 @@ class OperatorContext:
 
     settings: OperatorSettings
     api: KubeApi
+    tracing: TracerProvider | None
 
 
 @kopf.on.startup()
@@ -59,8 +65,12 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     settings.scanning.disabled = True
     # One line per API call is noise; the handlers log what they change.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # OTEL_* as every Chorus service reads them: spans per reconcile, with its API calls.
+    tracing = setup_tracing(OPERATOR)
     memo["context"] = OperatorContext(
-        OperatorSettings.from_environment(os.environ), KubeApi(lambda: _connection(settings))
+        OperatorSettings.from_environment(os.environ),
+        KubeApi(lambda: _connection(settings), tracing),
+        tracing,
     )
 
 
@@ -71,7 +81,9 @@ def login(settings: kopf.OperatorSettings, **_: Any) -> kopf.ConnectionInfo | No
 
 @kopf.on.cleanup()
 async def close(memo: kopf.Memo, **_: Any) -> None:
-    await _context(memo).api.aclose()
+    context = _context(memo)
+    await context.api.aclose()
+    shutdown_tracing(context.tracing)
 
 
 @kopf.on.resume(GROUP, VERSION, PLURAL)
@@ -86,7 +98,17 @@ async def reconcile(
     **_: Any,
 ) -> None:
     """Render the children, make the cluster hold exactly them, and publish the URL."""
-    context = _context(memo)
+    with tracer.start_as_current_span("reconcile", attributes=_span_attributes(body)):
+        await _reconcile(body, status, patch, _context(memo), logger)
+
+
+async def _reconcile(
+    body: kopf.Body,
+    status: kopf.Status,
+    patch: kopf.Patch,
+    context: OperatorContext,
+    logger: kopf.Logger,
+) -> None:
     generation = body.meta.get("generation")
     try:
         provider = ProviderResource.from_body(body)
@@ -187,6 +209,13 @@ async def _correct_drift(
     else:
         logger.info(f"The {desired['kind']} of {KIND} {provider.name} drifted; applying it again.")
     return await ensure_children(context.api, provider, children, logger)
+
+
+def _span_attributes(body: kopf.Body) -> dict[str, str]:
+    return {
+        "chorus.provider": str(body.metadata.name),
+        "k8s.namespace.name": str(body.metadata.namespace),
+    }
 
 
 def _owns(owner: Mapping[str, Any], child: Mapping[str, Any]) -> bool:

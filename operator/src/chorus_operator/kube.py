@@ -12,8 +12,10 @@ from typing import Any
 
 import httpx
 import kopf
+from opentelemetry.sdk.trace import TracerProvider
 
 from chorus_operator.naming import KIND, PLURAL
+from chorus_telemetry import instrument_client
 
 Body = dict[str, Any]
 Connect = Callable[[], kopf.ConnectionInfo]
@@ -53,8 +55,9 @@ def object_path(api_version: str, kind: str, namespace: str, name: str) -> str:
 class KubeApi:
     """JSON in, JSON out; a 401 reconnects once, because service-account tokens rotate."""
 
-    def __init__(self, connect: Connect) -> None:
+    def __init__(self, connect: Connect, tracing: TracerProvider | None = None) -> None:
         self._connect = connect
+        self._tracing = tracing
         self._client = self._new_client()
 
     async def get(self, path: str) -> Body | None:
@@ -79,7 +82,7 @@ class KubeApi:
 
     def _new_client(self) -> httpx.AsyncClient:
         info = self._connect()
-        return httpx.AsyncClient(
+        client = httpx.AsyncClient(
             base_url=info.server,
             verify=info.as_ssl_context(),
             headers=info.as_http_headers(),
@@ -87,6 +90,9 @@ class KubeApi:
             trust_env=info.trust_env,
             timeout=httpx.Timeout(30.0, connect=5.0),
         )
+        # Each API call is a client span under the handler's span.
+        instrument_client(client, self._tracing)
+        return client
 
     async def _request(
         self,

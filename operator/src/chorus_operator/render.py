@@ -6,6 +6,7 @@ them again changes nothing in the cluster unless it drifted from what is rendere
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,12 @@ AS_WRITTEN = ImageDefaults()
 
 # Providers run as this unprivileged user; images must not need root or a writable root fs.
 RUN_AS_USER = 10001
+# A terminating pod leaves its Service's endpoints asynchronously: it keeps serving this long
+# before SIGTERM. Then it drains (new work 503) for up to the provider's routing
+# requestTimeoutS, the longest stream the router waits for; the grace period covers both.
+PRESTOP_SLEEP_S = 5
+EXIT_MARGIN_S = 5
+DRAIN_TIMEOUT_ENV = "CHORUS_DRAIN_TIMEOUT_S"
 # Deployment and Service first; optional children are the ones removed when no longer asked for.
 DEPLOYMENT = ("apps/v1", "Deployment")
 SERVICE = ("v1", "Service")
@@ -138,6 +145,7 @@ def _pod_spec(provider: ProviderResource, otel_env: Mapping[str, str], image: st
             "fsGroup": RUN_AS_USER,
             "seccompProfile": {"type": "RuntimeDefault"},
         },
+        "terminationGracePeriodSeconds": PRESTOP_SLEEP_S + _drain_s(provider) + EXIT_MARGIN_S,
         "containers": [_container(provider, otel_env, image)],
         "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}],
     }
@@ -161,6 +169,7 @@ def _container(provider: ProviderResource, otel_env: Mapping[str, str], image: s
         "imagePullPolicy": spec.image_pull_policy,
         "ports": [{"name": PORT_NAME, "containerPort": PROVIDER_PORT, "protocol": "TCP"}],
         "env": _env(provider, otel_env),
+        "lifecycle": {"preStop": {"exec": {"command": ["sleep", str(PRESTOP_SLEEP_S)]}}},
     }
     resources = spec.pod_resources()
     if resources:
@@ -182,6 +191,10 @@ def _container(provider: ProviderResource, otel_env: Mapping[str, str], image: s
     return container
 
 
+def _drain_s(provider: ProviderResource) -> int:
+    return math.ceil(provider.spec.routing.request_timeout_s)
+
+
 def _probe(path: str, *, period_s: int, failures: int) -> Manifest:
     return {
         "httpGet": {"path": path, "port": PORT_NAME},
@@ -199,6 +212,7 @@ def _env(provider: ProviderResource, otel_env: Mapping[str, str]) -> list[Manife
     }
     # Each provider is its own service in traces, whatever the operator itself is called.
     by_name["OTEL_SERVICE_NAME"] = {"name": "OTEL_SERVICE_NAME", "value": child_name(provider.name)}
+    by_name[DRAIN_TIMEOUT_ENV] = {"name": DRAIN_TIMEOUT_ENV, "value": str(_drain_s(provider))}
     for var in spec.env:
         by_name[var.name] = var.model_dump(by_alias=True, exclude_none=True)
     if spec.credentials is not None:

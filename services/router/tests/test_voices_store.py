@@ -15,7 +15,7 @@ from chorus_contracts import (
     UnknownVoice,
 )
 from chorus_router.database import SQLITE_FILE, database_url, open_engine
-from chorus_router.migrations import migrate
+from chorus_router.migrations import MIGRATIONS, migrate
 from chorus_router.settings import RouterSettings
 from chorus_router.voices.processing import ProcessedSample
 from chorus_router.voices.records import NewVoice, Quotas
@@ -38,7 +38,7 @@ def _voice(consent: str, original: bytes = b"original-audio" * 10) -> NewVoice:
 
 def test_migrations_apply_once(tmp_path: Path) -> None:
     engine = open_engine(database_url(None, tmp_path))
-    assert migrate(engine) == [1, 2, 3]
+    assert migrate(engine) == [m.version for m in MIGRATIONS]
     assert migrate(engine) == []
 
 

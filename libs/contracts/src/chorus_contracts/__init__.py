@@ -1,5 +1,6 @@
 """Contracts shared by every Chorus service."""
 
+from chorus_contracts.disconnect import run_while_connected, until_disconnect
 from chorus_contracts.errors import (
     AuthenticationFailed,
     ChorusError,
@@ -20,6 +21,7 @@ from chorus_contracts.errors import (
     RateLimited,
     ServiceUnavailable,
     StorageQuotaExceeded,
+    UnknownApiKey,
     UnknownConsent,
     UnknownFile,
     UnknownModel,
@@ -39,7 +41,7 @@ from chorus_contracts.provider import (
     pcm_content_type,
 )
 from chorus_contracts.retry_after import retry_after_seconds
-from chorus_contracts.routing import BreakerPolicy, RetryPolicy, RoutingPolicy
+from chorus_contracts.routing import BreakerPolicy, ProviderKind, RetryPolicy, RoutingPolicy
 from chorus_contracts.settings import ConfigurationError, ServiceSettings
 from chorus_contracts.speech import (
     MAX_SPEED,
@@ -72,6 +74,7 @@ __all__ = [
     "PayloadTooLarge",
     "PermissionDenied",
     "ProviderBusy",
+    "ProviderKind",
     "ProviderMisconfigured",
     "ProviderUnreachable",
     "QuotaExceeded",
@@ -87,6 +90,7 @@ __all__ = [
     "StreamFormat",
     "SynthesisRequest",
     "TextChunking",
+    "UnknownApiKey",
     "UnknownConsent",
     "UnknownFile",
     "UnknownModel",
@@ -99,4 +103,6 @@ __all__ = [
     "error_from_response",
     "pcm_content_type",
     "retry_after_seconds",
+    "run_while_connected",
+    "until_disconnect",
 ]

@@ -117,6 +117,11 @@ class UnknownConsent(ClientError):
     code = "consent_not_found"
 
 
+class UnknownApiKey(ClientError):
+    status = 404
+    code = "api_key_not_found"
+
+
 class Conflict(ClientError):
     """The request contradicts stored state (e.g. deleting a consent that voices rely on)."""
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 CONTRACT_VERSION = 1
 SAMPLE_RATE_HEADER = "X-Sample-Rate"
+MAX_REFERENCE_TEXT_CHARS = 2000
 
 
 def pcm_content_type(sample_rate: int) -> str:
@@ -56,6 +57,8 @@ class Capabilities(BaseModel):
     # they change, so the router's response cache never serves audio made by an older
     # model; a provider that cannot tell leaves it unset and is never cached.
     model_id: str | None = Field(default=None, max_length=200)
+    # The watermark the engine embeds in all its audio (e.g. "perth-implicit"), if any.
+    audio_watermark: str | None = None
     contract_version: int = CONTRACT_VERSION
 
 
@@ -69,5 +72,7 @@ class SynthesisRequest(BaseModel):
     language: str | None = None
     instructions: str | None = None
     voice_reference: str | None = None
+    # What `voice_reference` says, for models that clone from a sample and its transcript.
+    voice_reference_text: str | None = Field(default=None, max_length=MAX_REFERENCE_TEXT_CHARS)
     extra: dict[str, Any] = Field(default_factory=dict)
     request_id: str | None = None

@@ -3,8 +3,14 @@ TTSProvider's `spec.routing`, so the file and the cluster say the same things.""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+# What runs a provider: a cloud API, a CPU engine, or a GPU model. Operators schedule by it;
+# the router labels SLO metrics with it (objectives differ per class).
+ProviderKind = Literal["cloud", "local", "gpu"]
 
 
 class _Policy(BaseModel):

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
+from chorus_contracts.provider import MAX_REFERENCE_TEXT_CHARS
+
 ResponseFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]
 StreamFormat = Literal["audio", "sse"]
 
@@ -66,6 +68,10 @@ class SpeechRequest(BaseModel):
     # that clone voices take it. Bounded here; the router's body limit usually bounds it first.
     voice_reference: str | None = Field(
         default=None, min_length=1, max_length=MAX_VOICE_REFERENCE_CHARS
+    )
+    # The words spoken in voice_reference; models such as NeuTTS clone from sample + text.
+    voice_reference_text: str | None = Field(
+        default=None, min_length=1, max_length=MAX_REFERENCE_TEXT_CHARS
     )
 
     @field_validator("input")

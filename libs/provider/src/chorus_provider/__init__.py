@@ -2,6 +2,7 @@
 
 from chorus_provider.admission import Admission
 from chorus_provider.app import create_provider_app
+from chorus_provider.cancel import Cancelled, CancelSignal
 from chorus_provider.engine import Engine, SentenceEngine
 from chorus_provider.fingerprint import model_fingerprint
 from chorus_provider.serve import serve_provider
@@ -10,6 +11,8 @@ from chorus_text import split_sentences
 
 __all__ = [
     "Admission",
+    "CancelSignal",
+    "Cancelled",
     "Engine",
     "ProviderSettings",
     "SentenceEngine",

@@ -10,29 +10,26 @@ from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response, StreamingResponse
-from opentelemetry import trace
+from fastapi.responses import JSONResponse, Response
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from chorus_contracts import (
-    SAMPLE_RATE_HEADER,
     Capabilities,
     ChorusError,
-    InternalError,
     InvalidRequest,
     ServiceUnavailable,
     SynthesisRequest,
-    pcm_content_type,
 )
 from chorus_provider.admission import Admission
+from chorus_provider.drain import Drain, DrainMiddleware
 from chorus_provider.engine import Engine, SentenceEngine
 from chorus_provider.metrics import ProviderMetrics
 from chorus_provider.settings import ProviderSettings
+from chorus_provider.synthesis import SynthesisResponse
 from chorus_telemetry import instrument_app, shutdown_tracing
 
 log = logging.getLogger("chorus.provider")
-tracer = trace.get_tracer("chorus.provider")
 
 
 class _EngineState:
@@ -52,6 +49,8 @@ def create_provider_app(
     admission = Admission(settings.max_concurrency, settings.max_queue, settings.queue_timeout_s)
     if isinstance(engine, SentenceEngine):
         engine.on_piece = metrics.piece_chars.observe
+    metrics.concurrency_limit.set(settings.max_concurrency)
+    metrics.queue_limit.set(settings.max_queue)
 
     async def load_engine() -> None:
         started = time.perf_counter()
@@ -78,6 +77,8 @@ def create_provider_app(
 
     app = FastAPI(title=f"Chorus provider: {settings.name}", lifespan=lifespan)
     instrument_app(app, tracing)
+    app.state.drain = Drain(settings.drain_timeout_s)
+    app.add_middleware(DrainMiddleware, drain=app.state.drain)
 
     def require_ready() -> None:
         if not state.ready:
@@ -105,7 +106,8 @@ def create_provider_app(
         if not state.ready:
             reason = state.failure or "engine is loading"
             return JSONResponse({"status": "not ready", "reason": reason}, status_code=503)
-        return JSONResponse({"status": "ready"})
+        detail = engine.readiness()
+        return JSONResponse({"status": "ready"} | ({"detail": detail} if detail else {}))
 
     @app.get("/metrics")
     async def prometheus() -> Response:
@@ -119,7 +121,7 @@ def create_provider_app(
         return engine.capabilities().model_copy(update={"chunking": engine.chunking})
 
     @app.post("/v1/synthesize")
-    async def synthesize(body: SynthesisRequest) -> StreamingResponse:
+    async def synthesize(body: SynthesisRequest) -> SynthesisResponse:
         require_ready()
         caps = engine.capabilities()
         if len(body.text) > caps.max_text_length:
@@ -129,103 +131,6 @@ def create_provider_app(
                 param="text",
             )
         metrics.text_chars.observe(len(body.text))
-        stream = _SynthesisStream(engine, body, admission, metrics, caps.sample_rate)
-        first = await stream.start()
-        return StreamingResponse(
-            stream.rest(first),
-            media_type=pcm_content_type(caps.sample_rate),
-            headers={SAMPLE_RATE_HEADER: str(caps.sample_rate)},
-        )
+        return SynthesisResponse(engine, body, admission, metrics, caps.sample_rate)
 
     return app
-
-
-class _SynthesisStream:
-    """One synthesis: holds an engine slot from admission until the last chunk or a cancel."""
-
-    def __init__(
-        self,
-        engine: Engine,
-        request: SynthesisRequest,
-        admission: Admission,
-        metrics: ProviderMetrics,
-        sample_rate: int,
-    ) -> None:
-        self._engine = engine
-        self._request = request
-        self._admission = admission
-        self._metrics = metrics
-        self._bytes_per_second = 2 * sample_rate
-        self._slot = admission.slot()
-        self._chunks: AsyncIterator[bytes] | None = None
-        self._started = time.perf_counter()
-        self._produced = 0
-        self._span = tracer.start_span(
-            "tts.synthesize",
-            attributes={"tts.text_length": len(request.text), "tts.voice": request.voice},
-        )
-
-    async def start(self) -> bytes:
-        """Admit the request and produce the first chunk, so early errors get a status."""
-        try:
-            inside = trace.set_span_in_context(self._span)
-            with tracer.start_as_current_span("tts.queue", context=inside):
-                await self._slot.__aenter__()
-        except ChorusError as exc:
-            self._metrics.outcome(exc.code)
-            self._end_span(exc.code)
-            raise
-        self._metrics.queue_wait_seconds.observe(time.perf_counter() - self._started)
-        try:
-            self._chunks = aiter(self._engine.synthesize(self._request))
-            first = await anext(self._chunks)
-        except BaseException as exc:
-            await self._finish("error" if not isinstance(exc, ChorusError) else exc.code)
-            if isinstance(exc, StopAsyncIteration):
-                raise InternalError("engine produced no audio") from None
-            if isinstance(exc, ChorusError | asyncio.CancelledError):
-                raise
-            log.exception("engine failed before the first chunk")
-            raise InternalError("engine failed before producing audio") from None
-        first_chunk_s = time.perf_counter() - self._started
-        self._metrics.first_chunk_seconds.observe(first_chunk_s)
-        self._span.set_attribute("tts.first_chunk_s", first_chunk_s)
-        return first
-
-    async def rest(self, first: bytes) -> AsyncIterator[bytes]:
-        assert self._chunks is not None
-        outcome = "cancelled"
-        self._produced = len(first)
-        try:
-            yield first
-            async for chunk in self._chunks:
-                self._produced += len(chunk)
-                yield chunk
-            outcome = "ok"
-        except Exception:
-            outcome = "aborted"
-            log.exception("engine failed mid-stream; aborting the response")
-            raise
-        finally:
-            await self._finish(outcome)
-
-    async def _finish(self, outcome: str) -> None:
-        if self._chunks is not None and hasattr(self._chunks, "aclose"):
-            with suppress(Exception):
-                await self._chunks.aclose()
-        elapsed = time.perf_counter() - self._started
-        audio_s = self._produced / self._bytes_per_second
-        self._metrics.synthesis_seconds.observe(elapsed)
-        self._metrics.audio_seconds.inc(audio_s)
-        if outcome == "ok" and audio_s > 0:
-            self._metrics.real_time_factor.observe(elapsed / audio_s)
-        self._metrics.outcome(outcome)
-        self._span.set_attribute("tts.audio_seconds", audio_s)
-        self._end_span(outcome)
-        await self._slot.__aexit__(None, None, None)
-
-    def _end_span(self, outcome: str) -> None:
-        self._span.set_attribute("tts.outcome", outcome)
-        if outcome not in ("ok", "cancelled"):
-            self._span.set_status(trace.StatusCode.ERROR, outcome)
-        self._span.end()

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from chorus_contracts import Capabilities, InvalidRequest, SynthesisRequest, TextChunking
+from chorus_provider.cancel import Cancelled, CancelSignal
 from chorus_text import speech_pieces
 
 
@@ -16,7 +17,9 @@ class Engine(ABC):
 
     `load()` runs once at start-up (the service is not ready until it returns);
     `synthesize()` yields s16le mono PCM at `capabilities().sample_rate`. Errors raised
-    before the first chunk become typed HTTP errors; later ones abort the stream.
+    before the first chunk become typed HTTP errors; later ones abort the stream. When
+    `cancel` is set nobody waits for the audio any more: stop as soon as possible (the app
+    also cancels the task iterating the stream, which interrupts plain awaits).
     """
 
     @abstractmethod
@@ -26,11 +29,17 @@ class Engine(ABC):
     def capabilities(self) -> Capabilities: ...
 
     @abstractmethod
-    def synthesize(self, request: SynthesisRequest) -> AsyncIterator[bytes]: ...
+    def synthesize(
+        self, request: SynthesisRequest, cancel: CancelSignal
+    ) -> AsyncIterator[bytes]: ...
 
     @property
     def chunking(self) -> TextChunking | None:
         """How this engine splits text (its capabilities say so); None: it does not."""
+        return None
+
+    def readiness(self) -> str | None:
+        """A note for `/readyz` once loaded (e.g. weights unloaded while idle), or None."""
         return None
 
     async def close(self) -> None:  # noqa: B027 - optional hook, most engines hold nothing
@@ -41,8 +50,10 @@ class SentenceEngine(Engine):
     """A local engine whose CPU-bound work runs piece by piece in worker threads.
 
     Pieces are sentences (the first one maybe shorter, see `chorus_text.sentences`). Audio
-    leaves after each piece, and a cancelled request stops at the next piece boundary
-    instead of synthesizing the rest of the text for nobody.
+    leaves after each piece. `render` gets the request's cancel signal and should abort
+    inside the piece where its library can; a cancelled request never starts another
+    piece. The slot stays held until the worker thread has returned, so "in flight" means
+    the engine is really computing.
     """
 
     def __init__(self, *, workers: int, chunking: TextChunking) -> None:
@@ -60,10 +71,15 @@ class SentenceEngine(Engine):
         """Refuse what this engine cannot do (unknown voice, bad extra) before any audio."""
 
     @abstractmethod
-    def render(self, piece: str, request: SynthesisRequest) -> bytes:
-        """Synthesize one piece to PCM; blocking, called in a worker thread."""
+    def render(self, piece: str, request: SynthesisRequest, cancel: CancelSignal) -> bytes:
+        """Synthesize one piece to PCM; blocking, called in a worker thread.
 
-    async def synthesize(self, request: SynthesisRequest) -> AsyncIterator[bytes]:
+        Once `cancel` is set, stop and raise: any error is then taken as `Cancelled`.
+        """
+
+    async def synthesize(
+        self, request: SynthesisRequest, cancel: CancelSignal
+    ) -> AsyncIterator[bytes]:
         self.check(request)
         pieces = speech_pieces(request.text, self._chunking)
         if not pieces:
@@ -71,7 +87,23 @@ class SentenceEngine(Engine):
         loop = asyncio.get_running_loop()
         for piece in pieces:
             self.on_piece(len(piece))
-            pcm = await loop.run_in_executor(self._executor, self.render, piece, request)
+            cancel.raise_if_set()
+            work = loop.run_in_executor(self._executor, self.render, piece, request, cancel)
+            try:
+                pcm = await asyncio.shield(work)
+            except asyncio.CancelledError:
+                # The caller stopped waiting: abort the piece and keep the slot until the
+                # worker thread is really free again.
+                cancel.set()
+                await asyncio.wait([work])
+                if not work.cancelled():
+                    work.exception()  # retrieved: an aborted piece's error means nothing now
+                raise
+            except Exception:
+                if cancel.is_set:
+                    # The library's abort surfaces as its own error type.
+                    raise Cancelled("the synthesis was cancelled") from None
+                raise
             if pcm:
                 yield pcm
 

@@ -30,6 +30,17 @@ class ProviderMetrics:
             "Requests waiting for an engine slot",
             registry=self.registry,
         )
+        # The bounds, so alerts can say "near its bound" without knowing each provider's config.
+        self.concurrency_limit = Gauge(
+            "chorus_provider_concurrency_limit",
+            "Syntheses that may hold an engine slot at once (max_concurrency)",
+            registry=self.registry,
+        )
+        self.queue_limit = Gauge(
+            "chorus_provider_queue_limit",
+            "Requests that may wait for a slot before the provider answers 429 (max_queue)",
+            registry=self.registry,
+        )
         self.ready = Gauge(
             "chorus_provider_ready", "1 once the engine is loaded", registry=self.registry
         )
@@ -63,6 +74,13 @@ class ProviderMetrics:
         self.audio_seconds = Counter(
             "chorus_provider_audio_seconds",
             "Seconds of audio produced",
+            registry=self.registry,
+        )
+        self.cancel_to_idle_seconds = Histogram(
+            "chorus_provider_cancel_to_idle_seconds",
+            "Time from a synthesis being cancelled (its client left) to its engine slot "
+            "being free again: work done for nobody",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
             registry=self.registry,
         )
         self.text_chars = Histogram(

@@ -8,9 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-import uvicorn
-
 from chorus_provider.app import create_provider_app
+from chorus_provider.drain import serve_draining
 from chorus_provider.engine import Engine
 from chorus_provider.settings import ProviderSettings
 from chorus_telemetry import configure_logging, setup_tracing
@@ -33,11 +32,11 @@ def serve_provider(
     configure_logging(settings.name, settings.log_level)
     tracing = setup_tracing(f"chorus-{settings.name}")
     app = create_provider_app(make_engine(settings), settings, tracing)
-    uvicorn.run(
+    serve_draining(
         app,
+        app.state.drain,
         host=settings.host,
         port=settings.port,
         log_config=None,
         log_level=settings.log_level,
-        timeout_graceful_shutdown=5,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
 from chorus_contracts import ServiceSettings, TextChunking
@@ -23,6 +23,15 @@ class ProviderSettings(ServiceSettings):
     # (0: the whole first sentence), so first audio comes sooner.
     first_piece_max_words: int = Field(default=10, ge=0, le=100)
     log_level: str = Field(default="info", pattern=r"^(critical|error|warning|info|debug)$")
+    # On SIGTERM, streams in flight get this long to finish (new work gets 503). One name for
+    # every provider, CHORUS_DRAIN_TIMEOUT_S, so that the operator can set it from the
+    # TTSProvider's routing.requestTimeoutS (the longest stream the router waits for).
+    drain_timeout_s: float = Field(
+        default=120.0,
+        gt=0,
+        le=3600,
+        validation_alias=AliasChoices("drain_timeout_s", "CHORUS_DRAIN_TIMEOUT_S"),
+    )
 
     def text_chunking(self) -> TextChunking:
         """How a sentence-by-sentence engine of this service splits text."""

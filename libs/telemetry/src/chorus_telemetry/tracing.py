@@ -2,8 +2,10 @@
 
 Spans are always made, so every log line carries a trace id and an incoming `traceparent`
 is continued; they are exported only when an OTLP endpoint is set
-(OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), through a batch
-processor on a thread of its own, so a collector that is down never slows a request.
+(OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), over OTLP/HTTP or
+OTLP/gRPC as OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL says (`http/protobuf`, the default, or
+`grpc`), through a batch processor on a thread of its own, so a collector that is down never
+slows a request.
 OTEL_SDK_DISABLED=true turns tracing off entirely. W3C trace context crosses every hop
 through the FastAPI and httpx instrumentations.
 """
@@ -15,14 +17,20 @@ import os
 import httpx
 from fastapi import FastAPI
 from opentelemetry import trace
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
+    OTLPSpanExporter as GrpcSpanExporter,
+)
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+    OTLPSpanExporter as HttpSpanExporter,
+)
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 _ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
+_PROTOCOL_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
 _EXCLUDED_URLS = "healthz,readyz,metrics"
 
 
@@ -40,9 +48,26 @@ def setup_tracing(default_service_name: str) -> TracerProvider | None:
     name = os.environ.get("OTEL_SERVICE_NAME") or default_service_name
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
     if exporting_enabled():
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(timeout=5)))
+        provider.add_span_processor(BatchSpanProcessor(_exporter()))
     trace.set_tracer_provider(provider)
     return provider
+
+
+class UnsupportedProtocol(SystemExit):
+    """OTEL_EXPORTER_OTLP_PROTOCOL names one this SDK cannot export (http/json): start-up stops."""
+
+
+def _exporter() -> SpanExporter:
+    """The OTLP exporter for the configured protocol; an unknown one stops start-up."""
+    name = next((v for v in _PROTOCOL_VARIABLES if os.environ.get(v)), None)
+    protocol = os.environ[name] if name else "http/protobuf"
+    if protocol == "grpc":
+        return GrpcSpanExporter(timeout=5)
+    if protocol == "http/protobuf":
+        return HttpSpanExporter(timeout=5)
+    raise SystemExit(
+        f"{name}={protocol!r}: the OTLP protocols supported are grpc and http/protobuf"
+    )
 
 
 def instrument_app(app: FastAPI, provider: TracerProvider | None) -> None:

@@ -28,6 +28,7 @@ from chorus_contracts import (
 from chorus_elevenlabs.cloning import Reference
 from chorus_elevenlabs.engine import ElevenLabsEngine
 from chorus_elevenlabs.settings import ElevenLabsSettings
+from chorus_provider import CancelSignal
 from fakes.process import FakeVendor
 
 ADD = "/v1/voices/add"
@@ -59,7 +60,7 @@ async def speak(engine: ElevenLabsEngine, sample: bytes, voice: str = "voice_abc
     request = SynthesisRequest(
         text="Say it like them.", voice=voice, voice_reference=base64.b64encode(sample).decode()
     )
-    return b"".join([chunk async for chunk in engine.synthesize(request)])
+    return b"".join([chunk async for chunk in engine.synthesize(request, CancelSignal())])
 
 
 def calls(fake: FakeVendor, method: str, path: str | None = None) -> list[dict[str, Any]]:
@@ -220,7 +221,7 @@ async def test_a_bad_reference_is_refused_before_any_call(
     assert caught.value.param == "voice_reference"
     request = SynthesisRequest(text="Hi.", voice="voice_x", voice_reference=reference)
     with pytest.raises(InvalidRequest):
-        await anext(aiter(engine.synthesize(request)))
+        await anext(aiter(engine.synthesize(request, CancelSignal())))
     assert calls(fake, "POST") == []
 
 

@@ -20,6 +20,7 @@ from chorus_contracts import (
 )
 from chorus_elevenlabs.engine import ElevenLabsEngine
 from chorus_elevenlabs.settings import ElevenLabsSettings
+from chorus_provider import CancelSignal
 from fakes.process import FakeVendor
 
 RACHEL = "21m00Tcm4TlvDq8ikWAM"
@@ -31,7 +32,7 @@ SettingsFor = Callable[..., ElevenLabsSettings]
 
 async def collect(engine: ElevenLabsEngine, **fields: Any) -> bytes:
     request = SynthesisRequest(**{"text": TEXT, "voice": RACHEL, **fields})
-    chunks = [chunk async for chunk in engine.synthesize(request)]
+    chunks = [chunk async for chunk in engine.synthesize(request, CancelSignal())]
     assert all(len(chunk) % 2 == 0 for chunk in chunks), "a 16-bit sample was split"
     return b"".join(chunks)
 

@@ -5,6 +5,7 @@ import pytest
 from chorus_contracts import InvalidRequest, SynthesisRequest, UnknownVoice, UpstreamError
 from chorus_espeak.engine import EspeakEngine, _wav_payload
 from chorus_espeak.settings import EspeakSettings
+from chorus_provider import CancelSignal
 
 
 @pytest.fixture
@@ -35,13 +36,17 @@ async def test_unknown_voices_variants_and_languages_are_refused(engine: EspeakE
 
 async def test_speed_maps_onto_words_per_minute(engine: EspeakEngine) -> None:
     text = "The quick brown fox jumps over the lazy dog."
-    slow = engine.render(text, SynthesisRequest(text=text, voice="en-us", speed=0.75))
-    fast = engine.render(text, SynthesisRequest(text=text, voice="en-us", speed=2.0))
+    slow = engine.render(
+        text, SynthesisRequest(text=text, voice="en-us", speed=0.75), CancelSignal()
+    )
+    fast = engine.render(
+        text, SynthesisRequest(text=text, voice="en-us", speed=2.0), CancelSignal()
+    )
     assert len(fast) < len(slow) * 0.6
 
 
 async def test_text_that_looks_like_an_option_is_spoken(engine: EspeakEngine) -> None:
-    pcm = engine.render("--help", SynthesisRequest(text="--help", voice="en-us"))
+    pcm = engine.render("--help", SynthesisRequest(text="--help", voice="en-us"), CancelSignal())
     assert len(pcm) > 2 * 22_050 * 0.2
 
 

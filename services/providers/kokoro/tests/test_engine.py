@@ -13,6 +13,7 @@ from chorus_contracts import InvalidRequest, SynthesisRequest, UnknownVoice
 from chorus_kokoro.engine import SAMPLE_RATE, KokoroEngine
 from chorus_kokoro.model_files import ModelFileError
 from chorus_kokoro.settings import KokoroSettings
+from chorus_provider import CancelSignal
 
 SENTENCE = "Hello there."
 
@@ -30,7 +31,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KokoroEngine]:
 def speak(engine: KokoroEngine, **fields: object) -> np.ndarray:
     request = SynthesisRequest.model_validate({"text": SENTENCE, "voice": "jf_alpha", **fields})
     engine.check(request)
-    return np.frombuffer(engine.render(SENTENCE, request), dtype="<i2")
+    return np.frombuffer(engine.render(SENTENCE, request, CancelSignal()), dtype="<i2")
 
 
 def test_capabilities_list_the_shipped_voices_honestly(engine: KokoroEngine) -> None:
@@ -63,7 +64,7 @@ def test_speed_and_language_are_checked_before_any_audio(engine: KokoroEngine) -
 
 async def test_audio_leaves_sentence_by_sentence(engine: KokoroEngine) -> None:
     request = SynthesisRequest(text="One sentence. And another one.", voice="jm_kumo")
-    chunks = [chunk async for chunk in engine.synthesize(request)]
+    chunks = [chunk async for chunk in engine.synthesize(request, CancelSignal())]
     assert len(chunks) == 2
 
 

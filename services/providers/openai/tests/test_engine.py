@@ -18,6 +18,7 @@ from chorus_contracts import (
 )
 from chorus_openai.engine import OpenAIEngine
 from chorus_openai.settings import OpenAISettings
+from chorus_provider import CancelSignal
 from fakes.process import FakeVendor
 from support.processes import wait_until
 
@@ -44,7 +45,7 @@ async def engine(fake: FakeVendor) -> AsyncIterator[OpenAIEngine]:
 
 async def collect(engine: OpenAIEngine, **fields: Any) -> list[bytes]:
     request = SynthesisRequest(**{"text": TEXT, "voice": "coral", **fields})
-    return [chunk async for chunk in engine.synthesize(request)]
+    return [chunk async for chunk in engine.synthesize(request, CancelSignal())]
 
 
 async def test_streams_the_vendors_pcm_and_passes_every_field(
@@ -147,7 +148,7 @@ async def test_leaving_the_stream_closes_the_upstream_response(
     engine: OpenAIEngine, fake: FakeVendor
 ) -> None:
     fake.slow_next(0.3)
-    chunks = engine.synthesize(SynthesisRequest(text=TEXT, voice="nova"))
+    chunks = engine.synthesize(SynthesisRequest(text=TEXT, voice="nova"), CancelSignal())
     assert await anext(chunks)
     assert fake.open_streams() == 1
     await chunks.aclose()  # type: ignore[attr-defined]

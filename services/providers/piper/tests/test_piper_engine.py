@@ -8,6 +8,7 @@ import pytest
 from chorus_contracts import InvalidRequest, SynthesisRequest, UnknownVoice
 from chorus_piper.engine import PiperEngine, _voice_name
 from chorus_piper.settings import PiperSettings
+from chorus_provider import CancelSignal
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,7 @@ async def test_refuses_other_voices_and_languages(engine: PiperEngine) -> None:
 
 async def test_streams_one_chunk_per_sentence(engine: PiperEngine) -> None:
     request = SynthesisRequest(text="First sentence here. And a second one.", voice="joe")
-    chunks = [chunk async for chunk in engine.synthesize(request)]
+    chunks = [chunk async for chunk in engine.synthesize(request, CancelSignal())]
     assert len(chunks) == 2
     assert all(len(c) > 2 * 22_050 * 0.5 for c in chunks)
 

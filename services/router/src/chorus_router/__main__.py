@@ -27,7 +27,7 @@ def main() -> None:
         port=settings.port,
         log_config=None,
         log_level=settings.log_level,
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=round(settings.shutdown_timeout_s),
     )
 
 

@@ -11,10 +11,14 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 
 from chorus_router.artifacts import handlers as files
-from chorus_router.artifacts import open_stored_audio, sweep_forever
+from chorus_router.artifacts import open_stored_audio
+from chorus_router.artifacts import sweep_forever as sweep_stored_audio
+from chorus_router.audit import AuditStore, AuditTrail
+from chorus_router.audit import handlers as audit
+from chorus_router.audit.retention import sweep_forever
 from chorus_router.body_limit import BodyLimit
 from chorus_router.errors import document_errors, install_error_handlers
-from chorus_router.handlers import catalog, health, models, speech, text
+from chorus_router.handlers import catalog, health, keys, models, speech, text
 from chorus_router.kube_source import KubernetesRegistrySource
 from chorus_router.metrics import RouterMetrics
 from chorus_router.migrations import migrate
@@ -22,6 +26,7 @@ from chorus_router.pool import ProviderPool
 from chorus_router.registry import FileRegistrySource, RegistrySource
 from chorus_router.routing import Limits, SpeechRouter
 from chorus_router.security import install_security
+from chorus_router.security.keys import KeyStore
 from chorus_router.services import RouterServices
 from chorus_router.settings import RouterSettings
 from chorus_router.voices import handlers as voices
@@ -68,22 +73,27 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
         stored = await asyncio.to_thread(
             open_stored_audio, settings.artifacts, settings.data_dir, database, metrics
         )
+        audit_store = AuditStore(database)
         app.state.services = RouterServices(
-            settings,
-            client,
-            pool,
-            SpeechRouter(pool, client, limits, metrics),
-            metrics,
-            library,
-            source,
-            stored,
+            settings=settings,
+            client=client,
+            pool=pool,
+            router=SpeechRouter(pool, client, limits, metrics),
+            metrics=metrics,
+            voices=library,
+            registry=source,
+            audit=AuditTrail(audit_store),
+            keys=KeyStore(database),
+            artifacts=stored,
         )
         background = [
             asyncio.create_task(pool.poll_forever(), name="provider-poll"),
             asyncio.create_task(source.watch(pool.update), name="registry-watch"),
             asyncio.create_task(
-                sweep_forever(stored, settings.artifacts.sweep_interval_s), name="artifact-sweep"
+                sweep_stored_audio(stored, settings.artifacts.sweep_interval_s),
+                name="artifact-sweep",
             ),
+            asyncio.create_task(sweep_forever(audit_store, settings.audit), name="audit-sweep"),
         ]
         try:
             yield
@@ -107,7 +117,7 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
     instrument_app(app, tracing)
     install_error_handlers(app)
     document_errors(app)
-    for module in (speech, text, models, catalog, health, voices, files):
+    for module in (speech, text, models, catalog, health, keys, voices, audit, files):
         app.include_router(module.router)
     app.add_middleware(
         BodyLimit,

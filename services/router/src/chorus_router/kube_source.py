@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from chorus_contracts import RoutingPolicy
+from chorus_contracts import ProviderKind, RoutingPolicy
 from chorus_router.registry import ProviderEntry, Publish, RegistryError, SourceStatus
 
 log = logging.getLogger("chorus.router.kube_source")
@@ -41,6 +41,7 @@ class _Metadata(_Lenient):
 
 
 class _Spec(_Lenient):
+    kind: ProviderKind = "local"
     enabled: bool = True
     models: list[str] = Field(default_factory=list)
     voices: dict[str, str] = Field(default_factory=dict)
@@ -80,6 +81,7 @@ def provider_entry(resource: dict[str, Any]) -> ProviderEntry | None:
             models=provider.spec.models,
             voices=provider.spec.voices,
             routing=provider.spec.routing,
+            kind=provider.spec.kind,
         )
     except ValidationError as exc:
         log.warning("ignoring TTSProvider %s: %s", name, exc)

@@ -37,11 +37,18 @@ class _ProviderStates(Collector):
             "1 when the provider's last readiness check passed",
             labels=["provider"],
         )
+        info = GaugeMetricFamily(
+            "tts_provider_info",
+            "Always 1; labels a provider with its class (cloud, local, gpu) for SLO queries",
+            labels=["provider", "kind"],
+        )
         for handle in self._providers():
             breaker.add_metric([handle.name], int(handle.breaker.state))
             ready.add_metric([handle.name], 1 if handle.ready else 0)
+            info.add_metric([handle.name, handle.entry.kind], 1)
         yield breaker
         yield ready
+        yield info
 
 
 class RouterMetrics:

@@ -86,6 +86,26 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         3,
+        "audit log",
+        (
+            """CREATE TABLE audit_events (
+                id VARCHAR(40) PRIMARY KEY,
+                at_us BIGINT NOT NULL,
+                actor VARCHAR(200) NOT NULL,
+                action VARCHAR(40) NOT NULL,
+                resource_id VARCHAR(64),
+                outcome VARCHAR(16) NOT NULL,
+                status INTEGER NOT NULL,
+                request_id VARCHAR(64) NOT NULL,
+                trace_id VARCHAR(32)
+            )""",
+            "CREATE INDEX ix_audit_events_at ON audit_events (at_us)",
+            "CREATE INDEX ix_audit_events_actor ON audit_events (actor, id)",
+            "CREATE INDEX ix_audit_events_action ON audit_events (action, id)",
+        ),
+    ),
+    Migration(
+        4,
         "stored audio: download links and the response cache",
         (
             """CREATE TABLE audio_files (
@@ -94,7 +114,6 @@ MIGRATIONS: tuple[Migration, ...] = (
                 owner VARCHAR(200) NOT NULL,
                 cache_key VARCHAR(64),
                 format VARCHAR(8) NOT NULL,
-                state VARCHAR(8) NOT NULL,
                 provider VARCHAR(63),
                 bytes BIGINT NOT NULL,
                 duration_s DOUBLE PRECISION NOT NULL,

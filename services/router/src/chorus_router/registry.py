@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from chorus_contracts import RoutingPolicy
+from chorus_contracts import ProviderKind, RoutingPolicy
 
 log = logging.getLogger("chorus.router.registry")
 
@@ -35,6 +35,8 @@ class ProviderEntry(BaseModel):
     # OpenAI voice names (alloy, nova, ...) -> this provider's voice ids.
     voices: dict[str, str] = Field(default_factory=dict)
     routing: RoutingPolicy = Field(default_factory=RoutingPolicy)
+    # The provider's class, for SLOs: metrics say which objective a provider is held to.
+    kind: ProviderKind = "local"
 
     @field_validator("url")
     @classmethod

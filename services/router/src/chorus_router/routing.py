@@ -153,6 +153,7 @@ class SpeechRouter:
             instructions=request.instructions,
             extra=request.extra_params,
             voice_reference=request.voice_reference,
+            voice_reference_text=request.voice_reference_text,
             request_id=request_id,
         )
         retry = handle.entry.routing.retry

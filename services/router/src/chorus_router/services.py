@@ -8,10 +8,12 @@ import httpx
 from fastapi import Request
 
 from chorus_router.artifacts.responses import StoredAudio
+from chorus_router.audit import AuditTrail
 from chorus_router.metrics import RouterMetrics
 from chorus_router.pool import ProviderPool
 from chorus_router.registry import RegistrySource
 from chorus_router.routing import SpeechRouter
+from chorus_router.security.keys import KeyStore
 from chorus_router.settings import RouterSettings
 from chorus_router.voices.library import VoiceLibrary
 
@@ -26,6 +28,8 @@ class RouterServices:
     voices: VoiceLibrary
     registry: RegistrySource
     artifacts: StoredAudio
+    audit: AuditTrail
+    keys: KeyStore
 
 
 def get_services(request: Request) -> RouterServices:

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from chorus_contracts import ServiceSettings
 from chorus_router.artifacts.settings import ArtifactSettings
+from chorus_router.audit.settings import AuditSettings
 from chorus_router.database import DatabaseUrl, database_url, open_engine
 from chorus_router.security.settings import SecuritySettings
 from chorus_router.voices.settings import VoiceSettings
@@ -38,6 +39,9 @@ class RouterSettings(ServiceSettings):
     # Bounds on one request's search for a provider (before the first audio byte).
     fallback_max_attempts: int = Field(default=4, ge=1, le=50)
     request_deadline_s: float = Field(default=30.0, gt=0, le=600)
+    # On SIGTERM, responses still streaming get this long to finish (the chart's
+    # terminationGracePeriodSeconds leaves room for it after the preStop sleep).
+    shutdown_timeout_s: float = Field(default=120.0, gt=0, le=3600)
     # After audio has started, a provider failure ends the stream; with this on, a short
     # spoken notice in the same voice ends it instead (requests may override it).
     stream_errors_as_audio: bool = False
@@ -59,6 +63,8 @@ class RouterSettings(ServiceSettings):
     # Stored audio (download links, the response cache): files under data_dir/artifacts by
     # default, or an S3 bucket (CHORUS_ROUTER_ARTIFACTS__STORE=s3, __S3__BUCKET, ...).
     artifacts: ArtifactSettings = Field(default_factory=ArtifactSettings)
+    # The audit log of voice, key and admin operations (CHORUS_ROUTER_AUDIT__RETENTION_DAYS).
+    audit: AuditSettings = Field(default_factory=AuditSettings)
 
     def open_database(self) -> Engine:
         """An engine for the shared state (not yet connected: callers migrate it first)."""

@@ -10,8 +10,6 @@ for another, the least recently used one is deleted to make room.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import hashlib
 import logging
 from collections import OrderedDict
@@ -22,18 +20,15 @@ from weakref import WeakValueDictionary
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from chorus_contracts import InvalidRequest, UnknownVoice, UpstreamError
+from chorus_contracts import UnknownVoice, UpstreamError
 from chorus_elevenlabs.errors import ElevenLabsErrors, VoiceLimitReached
 from chorus_elevenlabs.voices import list_voices
 from chorus_provider.vendor_http import open_stream
+from chorus_provider.voice_reference import reference_wav
 
 log = logging.getLogger("chorus.elevenlabs")
 
 CLONE_PREFIX = "chorus-"
-# The router sends at most a minute of 24 kHz mono PCM (under 3 MB); this leaves room for
-# other rates without letting one request hold an unbounded buffer.
-MAX_REFERENCE_BYTES = 16 * 1024 * 1024
-_MAX_ENCODED_CHARS = (MAX_REFERENCE_BYTES + 2) // 3 * 4
 
 
 @dataclass(frozen=True)
@@ -46,19 +41,7 @@ class Reference:
     @classmethod
     def decode(cls, encoded: str) -> Reference:
         """The WAV inside a request's `voice_reference`; anything else is the client's error."""
-        if len(encoded) > _MAX_ENCODED_CHARS:
-            raise InvalidRequest(
-                f"voice_reference is over {MAX_REFERENCE_BYTES // (1024 * 1024)} MiB",
-                param="voice_reference",
-            )
-        try:
-            wav = base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError):
-            raise InvalidRequest(
-                "voice_reference is not valid base64", param="voice_reference"
-            ) from None
-        if len(wav) <= 44 or wav[:4] != b"RIFF" or wav[8:12] != b"WAVE":
-            raise InvalidRequest("voice_reference is not a WAV file", param="voice_reference")
+        wav = reference_wav(encoded)
         return cls(wav, CLONE_PREFIX + hashlib.sha256(wav).hexdigest()[:16])
 
 

@@ -27,7 +27,7 @@ from chorus_elevenlabs.errors import ElevenLabsErrors
 from chorus_elevenlabs.options import MAX_SPEED, MIN_SPEED, ElevenLabsOptions, parse_options
 from chorus_elevenlabs.settings import ElevenLabsSettings
 from chorus_elevenlabs.voices import list_voices, merge
-from chorus_provider import Engine
+from chorus_provider import CancelSignal, Engine
 from chorus_provider.vendor_http import open_stream, pcm_chunks
 
 log = logging.getLogger("chorus.elevenlabs")
@@ -88,7 +88,9 @@ class ElevenLabsEngine(Engine):
             model_id=f"elevenlabs:{self._settings.base_url}:{self._settings.default_model}",
         )
 
-    async def synthesize(self, request: SynthesisRequest) -> AsyncIterator[bytes]:
+    async def synthesize(
+        self, request: SynthesisRequest, cancel: CancelSignal
+    ) -> AsyncIterator[bytes]:
         body = self._body(request)
         async with AsyncExitStack() as stack:
             if request.voice_reference is None:

@@ -16,7 +16,7 @@ from chorus_contracts import (
     VoiceInfo,
 )
 from chorus_espeak.settings import EspeakSettings
-from chorus_provider import SentenceEngine, model_fingerprint
+from chorus_provider import CancelSignal, SentenceEngine, model_fingerprint
 
 SAMPLE_RATE = 22_050
 # espeak-ng's -s accepts 80..~800 words per minute (above 450 it uses its sonic speed-up).
@@ -77,7 +77,7 @@ class EspeakEngine(SentenceEngine):
                 f"espeak-ng has no language '{request.language}'", param="lang_code"
             )
 
-    def render(self, sentence: str, request: SynthesisRequest) -> bytes:
+    def render(self, sentence: str, request: SynthesisRequest, cancel: CancelSignal) -> bytes:
         wpm = min(
             MAX_WPM, max(MIN_WPM, round(self._settings.base_words_per_minute * request.speed))
         )
@@ -86,16 +86,27 @@ class EspeakEngine(SentenceEngine):
             _, _, variant = voice.partition("+")
             voice = request.language.lower() + (f"+{variant}" if variant else "")
         # Text goes through stdin, never argv: it cannot be taken for an option.
-        done = subprocess.run(
+        with subprocess.Popen(
             [self._binary, "--stdout", "-b", "1", "-v", voice, "-s", str(wpm)],
-            input=sentence.encode("utf-8"),
-            capture_output=True,
-            timeout=self._settings.render_timeout_s,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise UpstreamError(f"espeak-ng exited with {done.returncode}")
-        return _wav_payload(done.stdout)
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        ) as process:
+            # Killing the process is espeak-ng's abort: a cancelled piece stops at once.
+            forget = cancel.on_cancel(process.kill)
+            try:
+                out, _ = process.communicate(
+                    sentence.encode("utf-8"), timeout=self._settings.render_timeout_s
+                )
+            except subprocess.TimeoutExpired:
+                process.kill()
+                raise UpstreamError("espeak-ng took too long") from None
+            finally:
+                forget()
+        cancel.raise_if_set()
+        if process.returncode != 0:
+            raise UpstreamError(f"espeak-ng exited with {process.returncode}")
+        return _wav_payload(out)
 
 
 async def _run_listing(binary: str, flag: str) -> str:

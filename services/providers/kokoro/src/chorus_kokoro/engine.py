@@ -16,7 +16,8 @@ from chorus_kokoro.blend import Style, blend_style, parse_voice
 from chorus_kokoro.languages import normalize_language, voice_gender, voice_language
 from chorus_kokoro.model_files import ModelFileError, default_model_path, default_voices_path
 from chorus_kokoro.settings import KokoroSettings
-from chorus_provider import SentenceEngine, model_fingerprint
+from chorus_provider import CancelSignal, SentenceEngine, model_fingerprint
+from chorus_provider.onnx_runs import CancellableSession
 from chorus_text import ends_sentence
 
 log = logging.getLogger("chorus.kokoro")
@@ -30,6 +31,7 @@ _CUDA, _CPU = "CUDAExecutionProvider", "CPUExecutionProvider"
 @dataclass(frozen=True)
 class _Loaded:
     kokoro: Kokoro
+    session: CancellableSession
     styles: dict[str, Style]
     model_id: str
 
@@ -87,19 +89,21 @@ class KokoroEngine(SentenceEngine):
                 param="speed",
             )
 
-    def render(self, sentence: str, request: SynthesisRequest) -> bytes:
-        kokoro = self._require().kokoro
+    def render(self, sentence: str, request: SynthesisRequest, cancel: CancelSignal) -> bytes:
+        loaded = self._require()
+        kokoro = loaded.kokoro
         language = self._language(request)
         phonemes = kokoro.tokenizer.phonemize(sentence, language)
         if not phonemes:
             return b""
-        audio, _ = kokoro.create(
-            phonemes,
-            voice=self._style(request.voice),
-            speed=request.speed,
-            lang=language,
-            is_phonemes=True,
-        )
+        with loaded.session.cancelled_by(cancel):
+            audio, _ = kokoro.create(
+                phonemes,
+                voice=self._style(request.voice),
+                speed=request.speed,
+                lang=language,
+                is_phonemes=True,
+            )
         pcm = np.clip(audio, -1.0, 1.0) * 32767.0
         pause = self._pause if ends_sentence(sentence) else b""
         return bytes(pcm.astype("<i2").tobytes()) + pause
@@ -131,6 +135,9 @@ def _load(settings: KokoroSettings) -> _Loaded:
         str(model), sess_options=options, providers=_execution_providers(settings)
     )
     kokoro = Kokoro.from_session(session, str(voices))
+    # kokoro-onnx runs the model itself; this session lets a cancel stop that run.
+    cancellable = CancellableSession(session)
+    kokoro.sess = cancellable
     styles = {name: np.asarray(kokoro.voices[name], dtype=np.float32) for name in kokoro.voices}
     log.info(
         "kokoro model %s with %d voices on %s (%s intra-op threads)",
@@ -139,8 +146,8 @@ def _load(settings: KokoroSettings) -> _Loaded:
         session.get_providers()[0],
         settings.threads or "default",
     )
-    shaping = f"{settings.sentence_pause_s}/{settings.max_sentence_chars}"
-    return _Loaded(kokoro, styles, model_fingerprint(model, voices, shaping))
+    shaping = f"{settings.sentence_pause_s}/{settings.text_chunking()!r}"
+    return _Loaded(kokoro, cancellable, styles, model_fingerprint(model, voices, shaping))
 
 
 def _given_file(path: Path | None, key: str) -> Path | None:

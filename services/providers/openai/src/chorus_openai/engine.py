@@ -16,7 +16,7 @@ from chorus_contracts import (
 )
 from chorus_openai.errors import OpenAIErrors
 from chorus_openai.settings import OpenAISettings
-from chorus_provider import Engine
+from chorus_provider import CancelSignal, Engine
 from chorus_provider.vendor_http import open_stream, pcm_chunks
 
 log = logging.getLogger("chorus.openai")
@@ -69,7 +69,9 @@ class OpenAIEngine(Engine):
             model_id=f"openai:{self._settings.base_url}:{self._settings.default_model}",
         )
 
-    async def synthesize(self, request: SynthesisRequest) -> AsyncIterator[bytes]:
+    async def synthesize(
+        self, request: SynthesisRequest, cancel: CancelSignal
+    ) -> AsyncIterator[bytes]:
         call = self._client.build_request("POST", "/audio/speech", json=self._body(request))
         async with open_stream(self._client, call, self._errors) as response:
             async for chunk in pcm_chunks(response):

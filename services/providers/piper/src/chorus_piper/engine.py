@@ -10,12 +10,14 @@ from piper import PiperVoice, SynthesisConfig
 
 from chorus_contracts import Capabilities, InvalidRequest, SynthesisRequest, UnknownVoice, VoiceInfo
 from chorus_piper.settings import PiperSettings
-from chorus_provider import SentenceEngine, model_fingerprint
+from chorus_provider import CancelSignal, SentenceEngine, model_fingerprint
+from chorus_provider.onnx_runs import CancellableSession
 
 
 @dataclass(frozen=True)
 class _Loaded:
     voice: PiperVoice
+    session: CancellableSession
     speakers: dict[str, int | None]
     language: str
     model_id: str
@@ -32,15 +34,18 @@ class PiperEngine(SentenceEngine):
         voice = await asyncio.to_thread(
             PiperVoice.load, model, config_path=config, use_cuda=self._settings.use_cuda
         )
+        # piper-tts runs the model itself; this session lets a cancel stop that run.
+        session = CancellableSession(voice.session)
+        voice.session = session
         name = self._settings.voice_name or _voice_name(model)
         speaker_ids = dict(voice.config.speaker_id_map)
         speakers: dict[str, int | None] = (
             {speaker: sid for speaker, sid in speaker_ids.items()} if speaker_ids else {name: None}
         )
         settings = self._settings
-        shaping = f"{settings.noise_scale}/{settings.noise_w_scale}/{settings.max_sentence_chars}"
+        shaping = f"{settings.noise_scale}/{settings.noise_w_scale}/{settings.text_chunking()!r}"
         model_id = await asyncio.to_thread(model_fingerprint, model, config, shaping)
-        self._loaded = _Loaded(voice, speakers, voice.config.espeak_voice, model_id)
+        self._loaded = _Loaded(voice, session, speakers, voice.config.espeak_voice, model_id)
 
     def _require(self) -> _Loaded:
         if self._loaded is None:
@@ -75,7 +80,7 @@ class PiperEngine(SentenceEngine):
                 param="lang_code",
             )
 
-    def render(self, sentence: str, request: SynthesisRequest) -> bytes:
+    def render(self, sentence: str, request: SynthesisRequest, cancel: CancelSignal) -> bytes:
         loaded = self._require()
         config = SynthesisConfig(
             speaker_id=loaded.speakers[request.voice],
@@ -83,9 +88,13 @@ class PiperEngine(SentenceEngine):
             noise_scale=self._settings.noise_scale,
             noise_w_scale=self._settings.noise_w_scale,
         )
-        return b"".join(
-            chunk.audio_int16_bytes for chunk in loaded.voice.synthesize(sentence, config)
-        )
+        parts = []
+        with loaded.session.cancelled_by(cancel):
+            # piper-tts yields one chunk per sentence it finds; check between them too.
+            for chunk in loaded.voice.synthesize(sentence, config):
+                cancel.raise_if_set()
+                parts.append(chunk.audio_int16_bytes)
+        return b"".join(parts)
 
 
 def _model_files(settings: PiperSettings) -> tuple[Path, Path]:

@@ -63,6 +63,7 @@ class ResponseCache:
             instructions=body.instructions,
             extra=body.extra_params,
             voice_sample_sha256=_sha256(body.voice_reference) if custom else None,
+            voice_sample_text=body.voice_reference_text,
             tenant=owner if custom else None,
         )
         return CacheTarget(cache_key(identity), first.name, owner if custom else "")

@@ -30,8 +30,10 @@ class ResponseIdentity:
     language: str | None = None
     instructions: str | None = None
     extra: dict[str, Any] | None = None
-    # A custom or inline voice: its sample's hash and the tenant it belongs to.
+    # A custom or inline voice: its sample's hash, what the sample says (some models clone
+    # from both), and the tenant it belongs to.
     voice_sample_sha256: str | None = None
+    voice_sample_text: str | None = None
     tenant: str | None = None
 
 

@@ -18,7 +18,6 @@ from chorus_contracts import StorageQuotaExceeded, UnknownFile
 from chorus_router.artifacts.schema import audio_files
 
 Kind = Literal["link", "cache"]
-_READY = "ready"
 _EVICT_BATCH = 1000
 
 
@@ -73,7 +72,6 @@ class FileCatalog:
         query = select(audio_files).where(
             audio_files.c.id == file_id,
             audio_files.c.kind == "link",
-            audio_files.c.state == _READY,
             audio_files.c.expires_us > now_us(),
         )
         if owner is not None:
@@ -108,7 +106,6 @@ class FileCatalog:
         values: dict[str, Any] = {
             **file.__dict__,
             "cache_key": cache_key,
-            "state": _READY,
             "used_us": stamp,
         }
         try:
@@ -136,7 +133,7 @@ class FileCatalog:
         with self._engine.begin() as conn:
             row = conn.execute(
                 update(audio_files)
-                .where(audio_files.c.cache_key == cache_key, audio_files.c.state == _READY)
+                .where(audio_files.c.cache_key == cache_key)
                 .values(used_us=now_us())
                 .returning(*audio_files.c)
             ).one_or_none()

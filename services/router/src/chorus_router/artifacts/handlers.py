@@ -93,7 +93,7 @@ async def _find(
             raise unknown_file(file_id)
         owner = None
     else:
-        check_scope(request, Scope.SPEECH)
+        check_scope(current_principal(request), Scope.SPEECH)
         owner = current_principal(request).user_id
     file = await asyncio.to_thread(stored.store.catalog.link, file_id, owner)
     if file.format != fmt:

@@ -2,8 +2,8 @@
 
 One row per stored file, a download link (`kind` link, owned by a user, with an expiry)
 or a cache entry (`kind` cache, keyed by the request's identity, evicted least recently
-used first). A row is `pending` while its audio streams and `ready` once the whole file
-is published; only ready rows are ever served.
+used first). A row is written only after its whole file was published, so every row can be
+served.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ audio_files = Table(
     Column("owner", String(200), nullable=False),
     Column("cache_key", String(64)),
     Column("format", String(8), nullable=False),
-    Column("state", String(8), nullable=False),
     Column("provider", String(63)),
     Column("bytes", BigInteger, nullable=False),
     Column("duration_s", Float, nullable=False),

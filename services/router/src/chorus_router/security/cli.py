@@ -9,11 +9,15 @@ key it creates is known to every replica on that database. Run it where the rout
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import sys
 import time
+import uuid
 from pathlib import Path
 
+from chorus_contracts import UnknownApiKey
+from chorus_router.audit import AuditAction, AuditStore, AuditTrail
 from chorus_router.identity import Scope
 from chorus_router.migrations import migrate
 from chorus_router.security.keys import ApiKey, KeyStore
@@ -26,14 +30,18 @@ def main(argv: list[str] | None = None) -> None:
     database = settings.open_database()
     try:
         migrate(database)
-        _run(args, KeyStore(database))
+        _run(args, KeyStore(database), AuditTrail(AuditStore(database)))
     finally:
         database.dispose()
 
 
-def _run(args: argparse.Namespace, store: KeyStore) -> None:
+def _run(args: argparse.Namespace, store: KeyStore, audit: AuditTrail) -> None:
+    # Changes made here are audited like those made over HTTP, by the CLI's own actor name.
+    actor = f"cli:{_os_user()}"
+    request_id = uuid.uuid4().hex
     if args.command == "create":
         key, record = store.create(args.user, frozenset(args.scope or [Scope.SPEECH]), args.name)
+        audit.record(actor, AuditAction.KEY_CREATE, record.key_id, request_id=request_id)
         # Only the key goes to stdout, so `KEY=$(chorus-router-keys create ...)` works.
         print(
             f"created key {record.key_id} for {record.user_id} ({_scopes(record)})", file=sys.stderr
@@ -50,8 +58,13 @@ def _run(args: argparse.Namespace, store: KeyStore) -> None:
                 f"{created:<20}  {status:<8}  {record.name}"
             )
     elif not store.revoke(args.key_id):
-        raise SystemExit(f"no active key with id {args.key_id}")
+        missing = UnknownApiKey(f"no active key with id {args.key_id}")
+        audit.record(
+            actor, AuditAction.KEY_REVOKE, args.key_id, request_id=request_id, error=missing
+        )
+        raise SystemExit(missing.message)
     else:
+        audit.record(actor, AuditAction.KEY_REVOKE, args.key_id, request_id=request_id)
         print(f"revoked key {args.key_id}", file=sys.stderr)
 
 
@@ -74,6 +87,13 @@ def _parser() -> argparse.ArgumentParser:
     revoke = commands.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("key_id")
     return parser
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a container's uid with no passwd entry
+        return "unknown"
 
 
 def _user(value: str) -> str:

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from chorus_contracts import PermissionDenied
-from chorus_router.identity import Scope, current_principal
+from chorus_router.identity import Principal, Scope, current_principal
 
 # Declares Bearer auth in the OpenAPI document (and Swagger UI's Authorize button); the
 # credential itself was already checked by the Authentication middleware.
@@ -23,14 +23,14 @@ def require(scope: Scope) -> Callable[..., Awaitable[None]]:
         request: Request,
         _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> None:
-        check_scope(request, scope)
+        check_scope(current_principal(request), scope)
 
     return check
 
 
-def check_scope(request: Request, scope: Scope) -> None:
-    """403 unless the caller holds `scope`: for handlers whose need depends on the request."""
-    if not current_principal(request).has(scope):
+def check_scope(principal: Principal, scope: Scope) -> None:
+    """403 unless `principal` holds `scope`."""
+    if not principal.has(scope):
         raise PermissionDenied(
             f"You have insufficient permissions for this operation. Missing scope: {scope}."
         )

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from chorus_contracts import InvalidRequest
+from chorus_router.audit import AuditAction, AuditEntry, audited
 from chorus_router.identity import Scope
 from chorus_router.registry import NAME_PATTERN
 from chorus_router.security import RouteClass, rate_limited, require
@@ -71,7 +72,12 @@ def _multipart(
     openapi_extra=_multipart("audio_sample", ("consent", "name"), ("type",)),
     dependencies=_UPLOAD_LIMIT,
 )
-async def create_voice(request: Request, owner: Owner, services: Services) -> VoiceObject:
+async def create_voice(
+    request: Request,
+    owner: Owner,
+    services: Services,
+    audit: Annotated[AuditEntry, audited(AuditAction.VOICE_CREATE)],
+) -> VoiceObject:
     """Multipart `audio_sample`, `consent`, `name` (and `type`, which must be audio_sample)."""
     async with services.voices.upload(request, "audio_sample") as form:
         if form.text("type") not in (None, "audio_sample"):
@@ -86,12 +92,18 @@ async def create_voice(request: Request, owner: Owner, services: Services) -> Vo
         )
         audio = form.required_file("audio_sample")
         record = await services.voices.add_voice(owner, draft, audio, "audio_sample")
+    audit.resource_id = record.id
     return VoiceObject.of(record)
 
 
 @router.delete("/v1/audio/voices/{voice_id}")
 @router.delete("/api/v1/audio/voices/{voice_id}")
-async def delete_voice(voice_id: VoicePath, owner: Owner, services: Services) -> VoiceDeleted:
+async def delete_voice(
+    voice_id: VoicePath,
+    owner: Owner,
+    services: Services,
+    _: Annotated[AuditEntry, audited(AuditAction.VOICE_DELETE, "voice_id")],
+) -> VoiceDeleted:
     """Delete the caller's voice with its audio; its consent stays."""
     await asyncio.to_thread(services.voices.store.delete_voice, owner, voice_id)
     return VoiceDeleted(id=voice_id)
@@ -105,13 +117,19 @@ async def delete_voice(voice_id: VoicePath, owner: Owner, services: Services) ->
     openapi_extra=_multipart("recording", ("name", "language")),
     dependencies=_UPLOAD_LIMIT,
 )
-async def create_consent(request: Request, owner: Owner, services: Services) -> ConsentObject:
+async def create_consent(
+    request: Request,
+    owner: Owner,
+    services: Services,
+    audit: Annotated[AuditEntry, audited(AuditAction.CONSENT_CREATE)],
+) -> ConsentObject:
     """Multipart `recording` (the speaker reading the consent statement), `name`, `language`."""
     async with services.voices.upload(request, "recording") as form:
         name = clean_name(form.required_text("name"))
         language = clean_language(form.required_text("language"))
         recording = form.required_file("recording")
         record = await services.voices.add_consent(owner, name, language, recording, "recording")
+    audit.resource_id = record.id
     return ConsentObject.of(record)
 
 
@@ -143,7 +161,11 @@ async def get_consent(consent_id: ConsentPath, owner: Owner, services: Services)
 
 @router.post("/v1/audio/voice_consents/{consent_id}")
 async def update_consent(
-    consent_id: ConsentPath, body: ConsentUpdate, owner: Owner, services: Services
+    consent_id: ConsentPath,
+    body: ConsentUpdate,
+    owner: Owner,
+    services: Services,
+    _: Annotated[AuditEntry, audited(AuditAction.CONSENT_UPDATE, "consent_id")],
 ) -> ConsentObject:
     """Rename a consent (its recording cannot change)."""
     name = clean_name(body.name)
@@ -153,7 +175,10 @@ async def update_consent(
 
 @router.delete("/v1/audio/voice_consents/{consent_id}")
 async def delete_consent(
-    consent_id: ConsentPath, owner: Owner, services: Services
+    consent_id: ConsentPath,
+    owner: Owner,
+    services: Services,
+    _: Annotated[AuditEntry, audited(AuditAction.CONSENT_DELETE, "consent_id")],
 ) -> ConsentDeleted:
     """Delete a consent and its recording; refused while voices rely on it."""
     await asyncio.to_thread(services.voices.store.delete_consent, owner, consent_id)
@@ -168,7 +193,12 @@ async def delete_consent(
     openapi_extra=_multipart("file", ("name", "consent"), ("description", "provider")),
     dependencies=_UPLOAD_LIMIT,
 )
-async def upload_voice(request: Request, owner: Owner, services: Services) -> ManagedVoice:
+async def upload_voice(
+    request: Request,
+    owner: Owner,
+    services: Services,
+    audit: Annotated[AuditEntry, audited(AuditAction.VOICE_CREATE)],
+) -> ManagedVoice:
     """Multipart `file`, `name`, `consent`, and optionally `description` and `provider`."""
     async with services.voices.upload(request, "file") as form:
         draft = VoiceDraft(
@@ -178,6 +208,7 @@ async def upload_voice(request: Request, owner: Owner, services: Services) -> Ma
             consent_id=form.required_text("consent"),
         )
         record = await services.voices.add_voice(owner, draft, form.required_file("file"), "file")
+    audit.resource_id = record.id
     return ManagedVoice.of(record)
 
 
@@ -203,6 +234,7 @@ async def preview_voice(
     voice_id: VoicePath,
     owner: Owner,
     services: Services,
+    _: Annotated[AuditEntry, audited(AuditAction.VOICE_PREVIEW, "voice_id")],
     body: Annotated[PreviewRequest | None, Body()] = None,
 ) -> Response:
     """A short sample spoken in the voice by a cloning provider."""

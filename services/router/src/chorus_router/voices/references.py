@@ -7,11 +7,14 @@ the request only to providers that advertise `voice_cloning`.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from chorus_contracts import InvalidRequest, SpeechRequest, UnknownVoice, VoiceId
+from chorus_router.audit import AuditAction
+from chorus_router.audit.recording import request_id_of
 from chorus_router.services import RouterServices, get_services
 from chorus_router.voices.caller import owner_of
 
@@ -19,6 +22,7 @@ CUSTOM_VOICE_PREFIX = "voice_"
 
 
 async def with_voice_reference(
+    request: Request,
     body: SpeechRequest,
     owner: Annotated[str, Depends(owner_of)],
     services: Annotated[RouterServices, Depends(get_services)],
@@ -31,10 +35,23 @@ async def with_voice_reference(
             param="voice_reference",
         )
     if custom:
+
+        async def record(error: UnknownVoice | None = None) -> None:
+            await asyncio.to_thread(
+                services.audit.record,
+                owner,
+                AuditAction.VOICE_USE,
+                body.voice_name,
+                request_id=request_id_of(request),
+                error=error,
+            )
+
         try:
             reference = await services.voices.stored_reference(owner, body.voice_name)
         except UnknownVoice as exc:
+            await record(error=exc)
             raise UnknownVoice(exc.message, param="voice") from None
+        await record()
     elif body.voice_reference is not None:
         reference = await services.voices.inline_reference(body.voice_reference)
     else:

@@ -1,0 +1,50 @@
+"""onnxruntime sessions whose runs a CancelSignal can stop in the middle of a model call.
+
+piper-tts and kokoro-onnx call `session.run(None, feeds)` themselves and take no
+`RunOptions`, so the engine swaps their session for a `CancellableSession`: each worker
+thread binds the current request's signal around its library call, and every run made on
+that thread passes `RunOptions` whose `terminate` flag the signal sets. onnxruntime then
+fails the run between two graph nodes, typically within milliseconds.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from chorus_provider.cancel import CancelSignal
+
+
+class CancellableSession:
+    """Wraps an `onnxruntime.InferenceSession`; everything but `run` passes through."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+        self._local = threading.local()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+    def run(self, output_names: Any, input_feed: Any, run_options: Any = None) -> Any:
+        options = run_options if run_options is not None else getattr(self._local, "options", None)
+        return self._session.run(output_names, input_feed, options)
+
+    @contextmanager
+    def cancelled_by(self, cancel: CancelSignal) -> Iterator[None]:
+        """Runs on this thread inside the block stop once `cancel` is set."""
+        import onnxruntime
+
+        options = onnxruntime.RunOptions()
+
+        def terminate() -> None:
+            options.terminate = True
+
+        forget = cancel.on_cancel(terminate)
+        self._local.options = options
+        try:
+            yield
+        finally:
+            self._local.options = None
+            forget()

@@ -1,0 +1,36 @@
+"""The torch engine base GPU providers share (device, weights, cancel, streaming, unload)."""
+
+from chorus_torch.device import DeviceUnavailable, Placement, choose_placement
+from chorus_torch.engine import TorchEngine
+from chorus_torch.frames import FrameSink, FrameWindows, StepStreamer, Window
+from chorus_torch.memory import InsufficientGpuMemory, check_gpu_memory
+from chorus_torch.pcm import to_pcm16
+from chorus_torch.reference import reference_audio
+from chorus_torch.residency import Residency
+from chorus_torch.settings import TorchSettings
+from chorus_torch.stopping import CancelCriteria
+from chorus_torch.streaming import stream_generation
+from chorus_torch.weights import WeightsNotFound, find_snapshot, resolve_weights, weight_bytes
+
+__all__ = [
+    "CancelCriteria",
+    "DeviceUnavailable",
+    "FrameSink",
+    "FrameWindows",
+    "InsufficientGpuMemory",
+    "Placement",
+    "Residency",
+    "StepStreamer",
+    "TorchEngine",
+    "TorchSettings",
+    "WeightsNotFound",
+    "Window",
+    "check_gpu_memory",
+    "choose_placement",
+    "find_snapshot",
+    "reference_audio",
+    "resolve_weights",
+    "stream_generation",
+    "to_pcm16",
+    "weight_bytes",
+]

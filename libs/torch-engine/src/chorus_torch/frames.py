@@ -1,0 +1,85 @@
+"""Codec frames, from the thread running `generate` to the event loop, in decodable windows."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from transformers.generation.streamers import BaseStreamer
+
+
+class StepStreamer(BaseStreamer):
+    """A `generate` streamer that hands each decoding step's new tokens to `on_step`.
+
+    `generate` first puts the prompt, which is skipped: only generated tokens are audio.
+    """
+
+    def __init__(self, on_step: Callable[[torch.Tensor], None]) -> None:
+        self._on_step = on_step
+        self._prompt_seen = False
+
+    def put(self, value: torch.Tensor) -> None:
+        if not self._prompt_seen:
+            self._prompt_seen = True
+            return
+        self._on_step(value)
+
+    def end(self) -> None:
+        """Nothing to flush: the generation's own completion ends the stream."""
+
+
+class FrameSink:
+    """Where a generating thread puts codec frames, each a (frames, codebooks) tensor.
+
+    Frames cross to the event loop's queue; a request produces at most the model's
+    `max_new_tokens` frames, which bounds the queue.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[torch.Tensor]) -> None:
+        self._loop = loop
+        self._queue = queue
+
+    def put(self, frames: torch.Tensor) -> None:
+        if frames.shape[0]:
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, frames.detach().cpu())
+
+
+@dataclass(frozen=True)
+class Window:
+    """Frames to decode together; the first `context` were decoded before and are dropped."""
+
+    frames: torch.Tensor
+    context: int
+
+
+class FrameWindows:
+    """Cuts a stream of frames into windows of `size`, each led by `context` earlier frames.
+
+    The earlier frames give the codec's decoder what it saw before the window's start, so
+    windows join without a click; their samples are dropped after decoding.
+    """
+
+    def __init__(self, size: int, context: int) -> None:
+        self._size = size
+        self._context = context
+        self._pending: list[torch.Tensor] = []
+        self._pending_count = 0
+        self._previous: torch.Tensor | None = None
+
+    def add(self, frames: torch.Tensor) -> None:
+        self._pending.append(frames)
+        self._pending_count += frames.shape[0]
+
+    def next(self, final: bool = False) -> Window | None:
+        """The next full window, or at the end whatever is left; None when not yet."""
+        if self._pending_count == 0 or (self._pending_count < self._size and not final):
+            return None
+        pending = torch.cat(self._pending)
+        body, rest = pending[: self._size], pending[self._size :]
+        self._pending = [rest] if rest.shape[0] else []
+        self._pending_count = rest.shape[0]
+        lead = self._previous if self._previous is not None else body[:0]
+        self._previous = body[-self._context :] if self._context else None
+        return Window(torch.cat([lead, body]), context=lead.shape[0])

@@ -1,0 +1,50 @@
+"""Settings every torch provider shares; each provider subclasses with its own env prefix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from chorus_provider import ProviderSettings
+
+
+class TorchSettings(ProviderSettings):
+    """Where the weights are, which device and dtype run them, and when to let them go.
+
+    Weights come from `model_path` (a directory in Hugging Face layout, e.g. a mounted PVC)
+    or else from the Hugging Face cache by `model_repo` at `model_revision`; nothing is
+    downloaded unless `allow_download` is true.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CHORUS_TORCH_", extra="forbid")
+
+    # One generation per GPU: a second one would only slow both and double the KV cache.
+    max_concurrency: int = Field(default=1, ge=1, le=64)
+    device: Literal["auto", "cuda", "cpu"] = "auto"
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
+    model_path: Path | None = None
+    model_repo: str | None = Field(default=None, pattern=r"^[\w.-]+/[\w.-]+$")
+    model_revision: str | None = Field(default=None, min_length=1, max_length=100)
+    # The Hugging Face cache that `model_repo` is read from; unset, the library's own
+    # (HF_HOME / HF_HUB_CACHE).
+    hf_cache_dir: Path | None = None
+    allow_download: bool = False
+    # GPU memory kept free beyond the weights: activations, KV cache, the codec.
+    gpu_memory_reserve_mb: int = Field(default=2048, ge=0, le=1_000_000)
+    # Free the weights after this many idle seconds and load them again on the next
+    # request; 0 keeps them loaded.
+    idle_unload_s: float = Field(default=0, ge=0, le=7 * 24 * 3600)
+    # Streaming: codec frames per decoded window, and earlier frames decoded with it so
+    # window edges join smoothly (their samples are dropped).
+    stream_window_frames: int = Field(default=24, ge=1, le=4096)
+    stream_context_frames: int = Field(default=8, ge=0, le=1024)
+    seed: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _a_weight_source(self) -> TorchSettings:
+        if self.model_path is None and self.model_repo is None:
+            raise ValueError("set model_path (a local model directory) or model_repo")
+        return self

@@ -1,0 +1,66 @@
+"""Running one generation in a worker thread and streaming its audio as windows decode."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Executor
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from chorus_provider.cancel import Cancelled, CancelSignal
+from chorus_torch.frames import FrameSink, FrameWindows, Window
+from chorus_torch.pcm import to_pcm16
+
+Generate = Callable[[FrameSink], None]
+Decode = Callable[[torch.Tensor], npt.NDArray[np.floating]]
+
+_END = torch.empty(0)
+
+
+async def stream_generation(
+    generate: Generate,
+    decode: Decode,
+    windows: FrameWindows,
+    cancel: CancelSignal,
+    executor: Executor,
+) -> AsyncIterator[bytes]:
+    """Yield PCM for each window of frames `generate` (blocking) puts into its sink.
+
+    Decoding runs on its own thread while generation goes on. When the consumer leaves
+    early, the cancel signal is set and this waits for `generate` to return, so the engine
+    is free again when the caller's slot is released.
+    """
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[torch.Tensor] = asyncio.Queue()
+    generation = loop.run_in_executor(executor, generate, FrameSink(loop, queue))
+    generation.add_done_callback(lambda _: loop.call_soon_threadsafe(queue.put_nowait, _END))
+    finished = False
+    try:
+        while (frames := await queue.get()) is not _END:
+            windows.add(frames)
+            while (window := windows.next()) is not None:
+                yield await _decoded(loop, executor, decode, window)
+        await generation  # raises what generate raised
+        cancel.raise_if_set()
+        if (window := windows.next(final=True)) is not None:
+            yield await _decoded(loop, executor, decode, window)
+        finished = True
+    finally:
+        if not finished:
+            cancel.set()
+            await asyncio.wait([generation])
+
+
+async def _decoded(
+    loop: asyncio.AbstractEventLoop, executor: Executor, decode: Decode, window: Window
+) -> bytes:
+    wave = await loop.run_in_executor(executor, decode, window.frames)
+    flat = np.asarray(wave).reshape(-1)
+    drop = round(len(flat) * window.context / window.frames.shape[0]) if window.context else 0
+    return to_pcm16(flat[drop:])
+
+
+__all__ = ["Cancelled", "Decode", "Generate", "stream_generation"]

@@ -1,0 +1,52 @@
+"""Windows of codec frames: every frame decoded once, each window led by earlier context."""
+
+from __future__ import annotations
+
+import torch
+
+from chorus_torch import FrameWindows, StepStreamer
+
+
+def frames(start: int, count: int) -> torch.Tensor:
+    return torch.arange(start, start + count).repeat(2, 1).T  # (count, 2 codebooks)
+
+
+def test_windows_cover_every_frame_once_with_context_in_front() -> None:
+    windows = FrameWindows(size=4, context=2)
+    for start in range(0, 9, 3):
+        windows.add(frames(start, 3))
+    windows.add(frames(9, 2))  # 11 frames, 0..10
+    first = windows.next()
+    second = windows.next()
+    assert windows.next() is None  # 3 frames left wait for more, or for the end
+    last = windows.next(final=True)
+    assert first is not None
+    assert second is not None
+    assert last is not None
+    assert first.context == 0
+    assert first.frames[:, 0].tolist() == [0, 1, 2, 3]
+    assert second.context == 2
+    assert second.frames[:, 0].tolist() == [2, 3, 4, 5, 6, 7]
+    assert last.context == 2
+    assert last.frames[:, 0].tolist() == [6, 7, 8, 9, 10]
+    assert windows.next(final=True) is None
+
+
+def test_a_short_stream_is_one_final_window() -> None:
+    windows = FrameWindows(size=8, context=4)
+    windows.add(frames(0, 3))
+    assert windows.next() is None
+    last = windows.next(final=True)
+    assert last is not None
+    assert last.context == 0
+    assert last.frames.shape == (3, 2)
+
+
+def test_the_streamer_skips_the_prompt_and_passes_each_step_on() -> None:
+    steps: list[list[int]] = []
+    streamer = StepStreamer(lambda tokens: steps.append(tokens.tolist()))
+    streamer.put(torch.tensor([[9, 9, 9]]))
+    streamer.put(torch.tensor([1, 2]))
+    streamer.put(torch.tensor([3, 4]))
+    streamer.end()
+    assert steps == [[1, 2], [3, 4]]

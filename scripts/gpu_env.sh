@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Environments for the torch packages (libs/torch-engine and the GPU providers), which stay
+# out of the uv workspace so the main .venv never gets torch.
+#
+#   scripts/gpu_env.sh packages      list the torch packages
+#   scripts/gpu_env.sh env PKG_DIR   create (or reuse) PKG_DIR's environment; prints its path
+#   scripts/gpu_env.sh test          run every torch package's tests on CPU, one line each:
+#                                    "NAME: N passed"; exits non-zero on a failure or no tests
+#
+# The packages are the `[tool.uv.workspace] exclude` entries of pyproject.toml that exist.
+# Each has a requirements.txt pinning all it needs; packages whose pins agree (`-r` includes
+# expanded) share one environment under .venv-gpu/. torch is the CPU build: the wheel pip
+# finds in PIP_FIND_LINKS (/opt/wheels) when there is one, else PyTorch's CPU index.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROOT=$PWD
+PYTHON=${GPU_ENV_PYTHON:-python3.11}
+TEST_REQS=scripts/gpu-test-requirements.txt
+
+uv() { if command -v uv >/dev/null 2>&1; then command uv "$@"; else "$PYTHON" -m uv "$@"; fi; }
+
+# Our libs, installed editable into every environment, and their third-party pins from
+# uv.lock, so they run with the versions the main environment tests.
+lib_dirs() {
+  local dir
+  for dir in libs/*/; do
+    dir=${dir%/}
+    [[ -f $dir/pyproject.toml && $dir != libs/torch-engine ]] && echo "$dir"
+  done
+  echo libs/torch-engine
+}
+lib_pins() {
+  uv export --quiet --frozen --no-hashes --no-emit-workspace --no-default-groups \
+    --package chorus-provider --package chorus-audio
+}
+
+packages() {
+  "$PYTHON" - <<'PY'
+import glob, tomllib
+with open("pyproject.toml", "rb") as f:
+    excluded = tomllib.load(f)["tool"]["uv"]["workspace"].get("exclude", [])
+for pattern in excluded:
+    for path in sorted(glob.glob(pattern)):
+        print(path)
+PY
+}
+
+# A requirements file with its `-r` includes expanded: what the environment will hold.
+requirements() {
+  "$PYTHON" - "$1" <<'PY'
+import pathlib, sys
+def expand(path):
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line.startswith("-r "):
+            yield from expand((path.parent / line[3:].strip()).resolve())
+        elif line:
+            yield line
+print("\n".join(sorted(set(expand(pathlib.Path(sys.argv[1]).resolve())))))
+PY
+}
+
+torch_source() {
+  local links=${PIP_FIND_LINKS:-/opt/wheels}
+  if compgen -G "$links/torch-*+cpu-*.whl" >/dev/null; then
+    echo "--find-links=$links"
+  else
+    echo "--extra-index-url=https://download.pytorch.org/whl/cpu"
+  fi
+}
+
+# The environment of one package: created from its requirements.txt, then our packages
+# installed editable on top without dependencies (the requirements pin all of those).
+env_for() {
+  local pkg=$1 reqs=$1/requirements.txt
+  [[ -f $reqs ]] || { echo "gpu_env: $reqs is missing" >&2; return 1; }
+  local key env pins
+  pins=$(lib_pins)
+  key=$(cat <(echo "$pins") <(requirements "$reqs") "$TEST_REQS" | sha256sum | cut -c1-12)
+  env=$ROOT/.venv-gpu/$key
+  if [[ ! -f $env/.requirements-installed ]]; then
+    echo "gpu_env: creating $env for $pkg" >&2
+    rm -rf "$env"
+    "$PYTHON" -m venv "$env"
+    echo "$pins" >"$env/lib-requirements.txt"
+    "$env/bin/pip" install --quiet --disable-pip-version-check $(torch_source) \
+      -r "$env/lib-requirements.txt" -r "$reqs" -r "$TEST_REQS" \
+      2> >(grep -v "^WARNING: Location" >&2)
+    if ! "$env/bin/python" -c 'import sys, torch; sys.exit(torch.version.cuda is not None)'; then
+      echo "gpu_env: $env got a CUDA build of torch; expected the CPU wheel" >&2
+      return 1
+    fi
+    touch "$env/.requirements-installed"
+  fi
+  local -a editable=() dirs
+  mapfile -t dirs < <(lib_dirs)
+  for dir in "${dirs[@]}" "$pkg"; do
+    grep -qxF "$dir" "$env/.editable" 2>/dev/null || editable+=(-e "$dir")
+  done
+  if ((${#editable[@]})); then
+    "$env/bin/pip" install --quiet --disable-pip-version-check --no-deps "${editable[@]}" >&2 2> >(grep -v "^WARNING: Location" >&2)
+    printf '%s\n' "${dirs[@]}" "$pkg" >>"$env/.editable"
+  fi
+  echo "$env"
+}
+
+run_tests() {
+  local failed=0 pkg env name out rc passed
+  local -a pkgs
+  mapfile -t pkgs < <(packages)
+  if ((${#pkgs[@]} == 0)); then
+    echo "test-gpu: no torch packages listed in [tool.uv.workspace] exclude" >&2
+    return 1
+  fi
+  local -a used=()
+  for pkg in "${pkgs[@]}"; do
+    name=$(basename "$pkg")
+    env=$(env_for "$pkg") || { echo "$name: FAILED (environment)"; failed=1; continue; }
+    used+=("$env")
+    set +e
+    out=$("$env/bin/python" -m pytest -c "$pkg/pyproject.toml" --rootdir "$pkg" "$pkg/tests" \
+      -q -p no:cacheprovider ${PYTEST_ARGS:-} 2>&1)
+    rc=$?
+    set -e
+    passed=$(grep -Eo '[0-9]+ passed' <<<"$out" | tail -1 | cut -d' ' -f1)
+    if ((rc == 0)) && [[ -n $passed ]]; then
+      echo "$name: $passed passed"
+    else
+      echo "$out" | tail -40
+      ((rc == 5)) && echo "$name: FAILED (no tests collected)" || echo "$name: FAILED (pytest exit $rc)"
+      failed=1
+    fi
+  done
+  # Environments no package uses any more (their pins changed) only take disk space.
+  for env in "$ROOT"/.venv-gpu/*/; do
+    env=${env%/}
+    [[ " ${used[*]} " == *" $env "* ]] || rm -rf "$env"
+  done
+  return $failed
+}
+
+case ${1:-} in
+  packages) packages ;;
+  env) env_for "${2:?usage: gpu_env.sh env PKG_DIR}" ;;
+  test) run_tests ;;
+  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+esac

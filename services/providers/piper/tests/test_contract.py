@@ -1,0 +1,22 @@
+"""The provider contract kit against a real Piper provider process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from chorus_provider.testing import ContractTarget, ProviderContract, start_provider
+
+
+@pytest.fixture(scope="module")
+def contract(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ContractTarget]:
+    logs = tmp_path_factory.mktemp("piper")
+    env = {"CHORUS_PIPER_MAX_CONCURRENCY": "1"}
+    process = start_provider("chorus_piper", "CHORUS_PIPER_", logs, env)
+    yield ContractTarget(url=process.url, voice="joe")
+    process.stop()
+
+
+class TestPiperContract(ProviderContract):
+    """Everything the router relies on, over HTTP."""
