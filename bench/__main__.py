@@ -6,6 +6,7 @@ slows both sides alike; the ratios are what to read.
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 
@@ -210,18 +211,27 @@ def fault_run_report(logs: Path) -> None:
 
 
 def main() -> None:
+    """All benchmarks; `python -m bench cache` (say) runs only the ones named."""
+    only = set(sys.argv[1:])
     print(f"Texts: short = {words(SHORT)} words, long = {words(LONG)} words")
     with tempfile.TemporaryDirectory(prefix="chorus-bench-") as logs:
         stack = _start_stack(Path(logs))
         try:
-            engine_rtf(stack)
-            first_audio(stack)
-            router_overhead(stack)
-            response_cache(stack, Path(logs))
+            for name, bench in (
+                ("rtf", engine_rtf),
+                ("first-audio", first_audio),
+                ("overhead", router_overhead),
+            ):
+                if not only or name in only:
+                    bench(stack)
+            if not only or "cache" in only:
+                response_cache(stack, Path(logs))
         finally:
             stack.stop()
-        tracing_overhead(Path(logs))
-        fault_run_report(Path(logs))
+        if not only or "tracing" in only:
+            tracing_overhead(Path(logs))
+        if not only or "faults" in only:
+            fault_run_report(Path(logs))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,9 @@ def s3_stack(
     tmp_path_factory: pytest.TempPathFactory, s3_server: S3Server
 ) -> Iterator[tuple[Stack, str]]:
     bucket = s3_server.create_bucket()
-    stack = start_artifact_stack(tmp_path_factory.mktemp("s3-router"), s3_server.router_env(bucket))
+    # At debug level, so that a logged credential would show.
+    env = {**s3_server.router_env(bucket), "CHORUS_ROUTER_LOG_LEVEL": "debug"}
+    stack = start_artifact_stack(tmp_path_factory.mktemp("s3-router"), env)
     yield stack, bucket
     stack.stop()
 
@@ -59,6 +61,9 @@ def test_links_and_cache_hits_are_served_from_the_bucket(
         assert http.delete(path).status_code == 204
         assert http.get(path).status_code == 404
     assert f"chorus/{name}" not in _objects(s3_server, bucket)
+    logs = stack.router.log_path.read_text()
+    assert s3_server.secret_key not in logs
+    assert s3_server.access_key not in logs
 
 
 def test_an_abandoned_stream_puts_nothing_in_the_bucket(

@@ -81,6 +81,6 @@ def _moto_server(logs: Path) -> Iterator[S3Server]:
     try:
         proc.wait_ready("/moto-api/", timeout_s=60)
         # moto accepts any credentials; fixed ones keep the two paths alike.
-        yield S3Server(proc.url, "chorus-test", "chorus-test-secret")
+        yield S3Server(proc.url, "AKIACHORUSTESTKEY01", "chorus-test-secret-access-key")
     finally:
         proc.stop()

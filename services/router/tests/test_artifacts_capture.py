@@ -12,7 +12,7 @@ from chorus_audio import AudioFormat, wav_header
 from chorus_contracts import UnknownFile
 from chorus_router.artifacts.cache import CacheTarget, ResponseCache
 from chorus_router.artifacts.capture import Capture, LinkTarget
-from chorus_router.artifacts.catalog import FileCatalog
+from chorus_router.artifacts.catalog import FileCatalog, StoredFile
 from chorus_router.artifacts.settings import CacheSettings
 from chorus_router.artifacts.storage import FilesystemStorage
 from chorus_router.artifacts.store import ArtifactStore
@@ -26,6 +26,24 @@ def store(tmp_path: Path) -> ArtifactStore:
     engine = open_engine(database_url(None, tmp_path))
     migrate(engine)
     return ArtifactStore(FilesystemStorage(tmp_path / "artifacts"), FileCatalog(engine))
+
+
+async def _read_all(store: ArtifactStore, file: StoredFile) -> bytes:
+    return b"".join([block async for block in await store.read(file, 0, file.bytes)])
+
+
+async def test_a_cache_entry_whose_file_is_gone_is_a_miss_not_an_error(
+    store: ArtifactStore, tmp_path: Path
+) -> None:
+    # As on a replica that has the shared database but not the other's disk.
+    cache = ResponseCache(store, CacheSettings(), RouterMetrics(list))
+    target = CacheTarget("k" * 64, provider="piper", tenant="")
+    made = Capture(store, AudioFormat.MP3, 1 << 20, None, (cache, target))
+    made.write(b"piper audio")
+    await made.commit("piper", 1.0)
+    for name in _stored_objects(tmp_path):
+        (tmp_path / "artifacts" / name).unlink()
+    assert await cache.lookup(target, "mp3") is None
 
 
 def _link(owner: str = "alice") -> LinkTarget:
@@ -43,7 +61,7 @@ async def test_a_completed_response_is_stored_whole(store: ArtifactStore) -> Non
     await capture.commit("piper", 1.25)
     file = store.catalog.link("file_" + "a" * 32, "alice")
     assert (file.bytes, file.duration_s, file.provider) == (len(b"ID3-frames--end"), 1.25, "piper")
-    assert await store.read_all(file) == b"ID3-frames--end"
+    assert await _read_all(store, file) == b"ID3-frames--end"
 
 
 async def test_a_stored_wav_has_the_sizes_of_a_complete_file(store: ArtifactStore) -> None:
@@ -52,7 +70,7 @@ async def test_a_stored_wav_has_the_sizes_of_a_complete_file(store: ArtifactStor
     capture.write(wav_header())  # streamed wav: sizes unknown
     capture.write(samples)
     await capture.commit("piper", 500 / 24_000)
-    data = await store.read_all(store.catalog.link("file_" + "a" * 32, "alice"))
+    data = await _read_all(store, store.catalog.link("file_" + "a" * 32, "alice"))
     assert struct.unpack_from("<I", data, 4)[0] == len(data) - 8
     assert struct.unpack_from("<I", data, 40)[0] == len(samples)
 
@@ -87,5 +105,5 @@ async def test_the_cache_keeps_only_what_its_keyed_provider_made(
     await by_primary.commit("piper", 1.0)
     hit = await cache.lookup(target, "mp3")
     assert hit is not None
-    assert await store.read_all(hit) == b"piper audio"
+    assert b"".join([block async for block in hit.blocks]) == b"piper audio"
     assert len(_stored_objects(tmp_path)) == 1

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import BinaryIO
 
-from chorus_contracts import SpeechRequest
+from chorus_contracts import SpeechRequest, UnknownFile
 from chorus_router.artifacts.cache_key import ResponseIdentity, cache_key
 from chorus_router.artifacts.catalog import StoredFile
 from chorus_router.artifacts.links import new_file_id
@@ -22,6 +24,16 @@ from chorus_router.metrics import RouterMetrics
 from chorus_router.planning import plan
 from chorus_router.pool import ProviderPool
 from chorus_router.spoken_text import spoken_text
+
+log = logging.getLogger("chorus.router.artifacts")
+
+
+@dataclass(frozen=True)
+class CachedAudio:
+    """A hit: the entry and its bytes, already coming from the store."""
+
+    file: StoredFile
+    blocks: AsyncIterator[bytes]
 
 
 @dataclass(frozen=True)
@@ -68,13 +80,22 @@ class ResponseCache:
         )
         return CacheTarget(cache_key(identity), first.name, owner if custom else "")
 
-    async def lookup(self, target: CacheTarget, fmt: str) -> StoredFile | None:
+    async def lookup(self, target: CacheTarget, fmt: str) -> CachedAudio | None:
+        """The entry's file, opened; None on a miss. An entry whose object cannot be read
+        (another replica's disk, a store that lost it) is a miss too: a request is never
+        failed by the cache, only made again."""
         found = await asyncio.to_thread(self._store.catalog.cached, target.key)
-        if found is None:
+        blocks = None
+        if found is not None:
+            try:
+                blocks = await self._store.read(found, 0, found.bytes)
+            except UnknownFile:
+                log.warning("cache entry %s has no readable file; synthesizing", found.id)
+        if found is None or blocks is None:
             self._metrics.cache_misses.labels(fmt).inc()
             return None
         self._metrics.cache_hits.labels(fmt).inc()
-        return found
+        return CachedAudio(found, blocks)
 
     async def add(self, spool: BinaryIO, target: CacheTarget, file: StoredFile) -> None:
         """Store a finished response made by the provider its key names, then evict."""

@@ -12,7 +12,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from chorus_audio import AudioFormat, content_type
 from chorus_contracts import SpeechRequest
-from chorus_router.artifacts.cache import CacheTarget, ResponseCache
+from chorus_router.artifacts.cache import CachedAudio, CacheTarget, ResponseCache
 from chorus_router.artifacts.capture import Capture, LinkTarget
 from chorus_router.artifacts.catalog import StoredFile
 from chorus_router.artifacts.links import LinkPolicy, new_file_id
@@ -28,7 +28,7 @@ class AudioPlan:
     """For one request: headers to add, a cached file to serve, or a capture to fill."""
 
     headers: dict[str, str] = field(default_factory=dict)
-    hit: StoredFile | None = None
+    hit: CachedAudio | None = None
     capture: Capture | None = None
 
 
@@ -100,8 +100,8 @@ class StoredAudio:
 
     async def serve_hit(self, plan: AudioPlan, whole: bool, headers: dict[str, str]) -> Response:
         """The cached file as the response, streamed from the store unless asked whole."""
-        hit, capture = plan.hit, plan.capture
-        assert hit is not None
+        assert plan.hit is not None
+        hit, blocks, capture = plan.hit.file, plan.hit.blocks, plan.capture
         media_type = content_type(hit.format)
         headers = {
             **headers,
@@ -109,12 +109,11 @@ class StoredAudio:
             "Content-Length": str(hit.bytes),
         }
         if whole:
-            audio = await self.store.read_all(hit)
+            audio = b"".join([block async for block in blocks])
             if capture is not None:
                 capture.write(audio)
                 await capture.commit(hit.provider or "", hit.duration_s)
             return Response(audio, media_type=media_type, headers=headers)
-        blocks = await self.store.read(hit, 0, hit.bytes)
         return StreamingResponse(
             _relay(blocks, hit, capture), media_type=media_type, headers=headers
         )

@@ -9,6 +9,7 @@ particular botocore versions for no gain at the request rates a TTS router sees.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 _MISSING = {"NoSuchKey", "404", "NotFound"}
+# At debug level these would log signed request headers, which name the access key.
+_QUIET = ("boto3", "botocore", "s3transfer", "urllib3")
 
 
 class S3Storage:
@@ -35,6 +38,8 @@ class S3Storage:
             raise ValueError("artifacts.s3.bucket is required")
         self._bucket = settings.bucket
         self._prefix = settings.prefix
+        for name in _QUIET:
+            logging.getLogger(name).setLevel(logging.WARNING)
         key_id, secret = settings.access_key_id, settings.secret_access_key
         self._client: S3Client = boto3.client(
             "s3",

@@ -42,9 +42,6 @@ class ArtifactStore:
             raise unknown_file(file.id) from None
         return _rest(first, blocks)
 
-    async def read_all(self, file: StoredFile) -> bytes:
-        return b"".join([block async for block in await self.read(file, 0, file.bytes)])
-
     async def remove(self, files: Iterable[StoredFile]) -> None:
         """Delete the objects of rows already removed; a failure is logged, not raised."""
         for file in files:

@@ -97,7 +97,7 @@ async def _respond(
     stored = await services.artifacts.prepare(body, owner, cache_control, services.pool)
     if stored.hit is not None:
         metrics = services.metrics
-        metrics.requests.labels(model_label, stored.hit.provider or "none", fmt, "200").inc()
+        metrics.requests.labels(model_label, stored.hit.file.provider or "none", fmt, "200").inc()
         return await services.artifacts.serve_hit(
             stored, whole=not body.stream, headers={"X-Request-Id": request_id, **stored.headers}
         )
