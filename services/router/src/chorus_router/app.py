@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
@@ -10,16 +11,19 @@ import httpx
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 
+from chorus_contracts.responses import install_error_handlers
 from chorus_router.audit import AuditStore, AuditTrail
 from chorus_router.audit import handlers as audit
 from chorus_router.audit.retention import sweep_forever
 from chorus_router.body_limit import BodyLimit
-from chorus_router.errors import document_errors, install_error_handlers
+from chorus_router.errors import document_errors
 from chorus_router.handlers import catalog, health, keys, models, speech, text
+from chorus_router.health_sync import RedisHealthSync
 from chorus_router.kube_source import KubernetesRegistrySource
 from chorus_router.metrics import RouterMetrics
 from chorus_router.migrations import migrate
 from chorus_router.pool import ProviderPool
+from chorus_router.readiness import Readiness
 from chorus_router.registry import FileRegistrySource, RegistrySource
 from chorus_router.routing import Limits, SpeechRouter
 from chorus_router.security import install_security
@@ -42,6 +46,14 @@ def registry_source(settings: RouterSettings) -> RegistrySource:
     return FileRegistrySource(settings.registry_file, settings.registry_reload_interval_s)
 
 
+def _health_sync(settings: RouterSettings) -> RedisHealthSync | None:
+    """With a Redis for rate limits, breakers and cool-downs are shared through it too."""
+    url = settings.security.rate_limits.storage_url.get_secret_value()
+    if not url.startswith(("redis://", "rediss://")):
+        return None
+    return RedisHealthSync.connect(url, time.time, settings.health_sync_interval_s)
+
+
 def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) -> FastAPI:
     source = registry_source(settings)
     initial = source.initial()
@@ -57,8 +69,12 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
         instrument_client(client, tracing)
         # Readiness polls get a client of their own: a trace every poll would bury real ones.
         poll_client = httpx.AsyncClient(timeout=settings.provider_check_timeout_s)
+        peers = _health_sync(settings)
         pool = ProviderPool(
-            poll_client, settings.provider_poll_interval_s, settings.provider_check_timeout_s
+            poll_client,
+            settings.provider_poll_interval_s,
+            settings.provider_check_timeout_s,
+            peers=peers,
         )
         pool.update(initial)
         metrics = RouterMetrics(pool.all)
@@ -67,6 +83,15 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
         await asyncio.to_thread(migrate, database)
         library = VoiceLibrary.over(database, settings.voices)
         audit_store = AuditStore(database)
+        registry_watch = asyncio.create_task(source.watch(pool.update), name="registry-watch")
+        background = [
+            asyncio.create_task(pool.poll_forever(), name="provider-poll"),
+            registry_watch,
+            asyncio.create_task(sweep_forever(audit_store, settings.audit), name="audit-sweep"),
+        ]
+        if peers is not None:
+            peers.follow(pool.healths)
+            background.append(asyncio.create_task(peers.run_forever(), name="health-sync"))
         app.state.services = RouterServices(
             settings=settings,
             client=client,
@@ -77,12 +102,8 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
             registry=source,
             audit=AuditTrail(audit_store),
             keys=KeyStore(database),
+            readiness=Readiness(database, source, registry_watch),
         )
-        background = [
-            asyncio.create_task(pool.poll_forever(), name="provider-poll"),
-            asyncio.create_task(source.watch(pool.update), name="registry-watch"),
-            asyncio.create_task(sweep_forever(audit_store, settings.audit), name="audit-sweep"),
-        ]
         try:
             yield
         finally:
@@ -93,6 +114,8 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
                     await task
             await client.aclose()
             await poll_client.aclose()
+            if peers is not None:
+                await peers.close()
             await asyncio.to_thread(database.dispose)
             shutdown_tracing(tracing)
 
@@ -103,7 +126,7 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
         lifespan=lifespan,
     )
     instrument_app(app, tracing)
-    install_error_handlers(app)
+    install_error_handlers(app, "router")
     document_errors(app)
     for module in (speech, text, models, catalog, health, keys, voices, audit):
         app.include_router(module.router)

@@ -10,6 +10,7 @@ from fastapi import Request
 from chorus_router.audit import AuditTrail
 from chorus_router.metrics import RouterMetrics
 from chorus_router.pool import ProviderPool
+from chorus_router.readiness import Readiness
 from chorus_router.registry import RegistrySource
 from chorus_router.routing import SpeechRouter
 from chorus_router.security.keys import KeyStore
@@ -28,6 +29,7 @@ class RouterServices:
     registry: RegistrySource
     audit: AuditTrail
     keys: KeyStore
+    readiness: Readiness
 
 
 def get_services(request: Request) -> RouterServices:
