@@ -1,8 +1,9 @@
 """A provider process built by the real app factory around an engine a test can break.
 
 The engine speaks a pure tone per sentence (its voice `low` is 220 Hz, `high` 440 Hz) and
-obeys `POST /control`: answer the next N requests with an error status, break the stream
-after some chunks, or stall before the first chunk. Run it with `python -m
+obeys `POST /control`: answer the next N requests with an error status (or with a 404 that is
+not in the contract's shape), break the stream after some chunks, or stall before the first
+chunk. Run it with `python -m
 support.faulty_provider` (env prefix CHORUS_FAULTY_).
 """
 
@@ -11,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import math
 import struct
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
 
@@ -40,6 +42,7 @@ from chorus_provider.drain import serve_draining
 from chorus_provider.serve import config_path_from_args
 from chorus_telemetry import configure_logging, setup_tracing
 
+CallNext = Callable[[Request], Awaitable[Response]]
 RATE = 16_000
 FREQUENCIES = {"low": 220.0, "high": 440.0}
 _ERRORS: dict[int, type[ChorusError]] = {
@@ -68,6 +71,8 @@ class Faults(BaseModel):
     break_after_chunks: int | None = None
     break_count: int = Field(default=0, ge=0)
     stall_s: float = 0.0
+    # Answer synthesis with what a wrong path behind an ingress gives: FastAPI's own 404.
+    foreign_404_count: int = Field(default=0, ge=0)
 
 
 class ToneEngine(Engine):
@@ -131,6 +136,14 @@ def build_app(settings: FaultySettings) -> FastAPI:
     async def control(faults: Faults) -> Faults:
         engine.faults = faults
         return faults
+
+    @app.middleware("http")
+    async def foreign_answers(request: Request, call_next: CallNext) -> Response:
+        faults = engine.faults
+        if request.url.path == "/v1/synthesize" and faults.foreign_404_count:
+            faults.foreign_404_count -= 1
+            return JSONResponse({"detail": "Not Found"}, status_code=404)
+        return await call_next(request)
 
     return app
 
