@@ -2,9 +2,9 @@
 
 The primary is the highest-priority provider of the model that has the voice; then its
 explicit fallbacks, then the model's other providers by priority, ready ones first. A
-custom voice goes only to providers that clone; language (the request's `lang_code`, else
-the language of the voice it names), speed and text length must fit a provider's
-capabilities.
+custom voice goes only to providers that clone; the request's `lang_code`, speed and text
+length must fit a provider's capabilities. (A voice named directly needs no language check:
+only providers that offer that voice are candidates at all.)
 """
 
 from __future__ import annotations
@@ -54,8 +54,8 @@ def plan(pool: ProviderPool, request: SpeechRequest) -> list[Candidate]:
             f"'{request.model}'. See /api/v1/audio/voices/catalog for its voices.",
             param="voice",
         )
-    language = request.lang_code or _named_voice_language(candidates, request.voice_name)
-    if language is not None:
+    if request.lang_code is not None:
+        language = request.lang_code
         candidates = _narrow(
             candidates,
             lambda h: h.speaks(language),
@@ -79,17 +79,6 @@ def plan(pool: ProviderPool, request: SpeechRequest) -> list[Candidate]:
     )
     # Providers known to be down go last: still tried, since readiness can be stale.
     return sorted(candidates, key=lambda c: not c.handle.ready)
-
-
-def _named_voice_language(candidates: list[Candidate], voice: str) -> str | None:
-    """The language of a provider voice named directly (not an OpenAI alias), so that the
-    fallbacks asked to speak it are ones that speak its language."""
-    for candidate in candidates:
-        if voice not in candidate.handle.entry.voices:
-            language = candidate.handle.voice_language(voice)
-            if language is not None:
-                return language
-    return None
 
 
 def _languages_of(caps: Capabilities) -> str:

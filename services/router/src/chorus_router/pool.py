@@ -50,13 +50,6 @@ class ProviderHandle:
         """Unknown until capabilities arrive; an empty language list means any language."""
         return self.capabilities is None or speaks(self.capabilities.languages, language)
 
-    def voice_language(self, voice: str) -> str | None:
-        """The language of one of this provider's own voices, when its catalog says."""
-        if self.capabilities is None:
-            return None
-        base = voice.partition("+")[0]
-        return next((v.language for v in self.capabilities.voices if v.id == base), None)
-
     def offers_voice(self, voice: str) -> bool:
         """Unknown until capabilities arrive; then the provider's own voice list decides."""
         if self.capabilities is None or voice in self.voice_ids:
