@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from bench import raw_engines
+from bench.compatible import chunked_first_audio
 from bench.measure import Run, median, percentile, stream_post, timed
 from bench.texts import LONG, MEDIUM, SHORT, words
 from support.stack import Stack, entry, start_provider, start_router
@@ -206,6 +207,7 @@ def main() -> None:
             stack.stop()
         tracing_overhead(Path(logs))
         fault_run_report(Path(logs))
+        chunked_first_audio(Path(logs))
 
 
 if __name__ == "__main__":
