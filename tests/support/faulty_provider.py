@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import math
 import struct
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chorus_contracts import (
     Capabilities,
@@ -42,7 +43,6 @@ from chorus_provider.drain import serve_draining
 from chorus_provider.serve import config_path_from_args
 from chorus_telemetry import configure_logging, setup_tracing
 
-CallNext = Callable[[Request], Awaitable[Response]]
 RATE = 16_000
 FREQUENCIES = {"low": 220.0, "high": 440.0}
 _ERRORS: dict[int, type[ChorusError]] = {
@@ -128,6 +128,26 @@ def _tone(frequency: float, seconds: float) -> bytes:
     )
 
 
+class _ForeignAnswers:
+    """Answers synthesis like a wrong path behind an ingress, while the fault lasts.
+
+    Plain ASGI: Starlette's BaseHTTPMiddleware would complete a stream the engine broke.
+    """
+
+    def __init__(self, app: ASGIApp, engine: ToneEngine) -> None:
+        self._app = app
+        self._engine = engine
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        faults = self._engine.faults
+        synthesis = scope["type"] == "http" and scope["path"] == "/v1/synthesize"
+        if synthesis and faults.foreign_404_count:
+            faults.foreign_404_count -= 1
+            await JSONResponse({"detail": "Not Found"}, status_code=404)(scope, receive, send)
+            return
+        await self._app(scope, receive, send)
+
+
 def build_app(settings: FaultySettings) -> FastAPI:
     engine = ToneEngine(settings)
     app = create_provider_app(engine, settings, setup_tracing(f"chorus-{settings.name}"))
@@ -137,13 +157,7 @@ def build_app(settings: FaultySettings) -> FastAPI:
         engine.faults = faults
         return faults
 
-    @app.middleware("http")
-    async def foreign_answers(request: Request, call_next: CallNext) -> Response:
-        faults = engine.faults
-        if request.url.path == "/v1/synthesize" and faults.foreign_404_count:
-            faults.foreign_404_count -= 1
-            return JSONResponse({"detail": "Not Found"}, status_code=404)
-        return await call_next(request)
+    app.add_middleware(_ForeignAnswers, engine=engine)
 
     return app
 

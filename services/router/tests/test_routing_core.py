@@ -32,7 +32,7 @@ from chorus_contracts import (
     UpstreamError,
     VoiceInfo,
 )
-from chorus_provider import Engine, ProviderSettings, create_provider_app
+from chorus_provider import CancelSignal, Engine, ProviderSettings, create_provider_app
 from chorus_router.breakers import BreakerState
 from chorus_router.metrics import RouterMetrics
 from chorus_router.planning import plan
@@ -80,7 +80,9 @@ class ScriptedEngine(Engine):
             streaming=True,
         )
 
-    async def synthesize(self, request: SynthesisRequest) -> AsyncIterator[bytes]:
+    async def synthesize(
+        self, request: SynthesisRequest, cancel: CancelSignal
+    ) -> AsyncIterator[bytes]:
         self.calls += 1
         if self.script:
             raise self.script.pop(0)
