@@ -36,7 +36,7 @@ lib_pins() {
 }
 
 packages() {
-  "$PYTHON" - <<'PY'
+  python3 - <<'PY'
 import glob, tomllib
 with open("pyproject.toml", "rb") as f:
     excluded = tomllib.load(f)["tool"]["uv"]["workspace"].get("exclude", [])
