@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from bench import cache, raw_engines
+from bench.compatible import chunked_first_audio
 from bench.measure import Run, median, percentile, stream_post, timed
 from bench.texts import LONG, MEDIUM, SHORT, words
 from support.stack import Stack, entry, start_provider, start_router
@@ -232,6 +233,8 @@ def main() -> None:
             tracing_overhead(Path(logs))
         if not only or "faults" in only:
             fault_run_report(Path(logs))
+        if not only or "chunked" in only:
+            chunked_first_audio(Path(logs))
 
 
 if __name__ == "__main__":

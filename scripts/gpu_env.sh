@@ -9,8 +9,8 @@
 #
 # The packages are the `[tool.uv.workspace] exclude` entries of pyproject.toml that exist.
 # Each has a requirements.txt pinning all it needs; packages whose pins agree (`-r` includes
-# expanded) share one environment under .venv-gpu/. torch is the CPU build: the wheel pip
-# finds in PIP_FIND_LINKS (/opt/wheels) when there is one, else PyTorch's CPU index.
+# expanded) share one environment under .venv-gpu/, made by uv. torch is the CPU build: the wheel
+# in PIP_FIND_LINKS (/opt/wheels) when there is one, else from PyTorch's CPU index.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,7 +36,7 @@ lib_pins() {
 }
 
 packages() {
-  "$PYTHON" - <<'PY'
+  python3 - <<'PY'
 import glob, tomllib
 with open("pyproject.toml", "rb") as f:
     excluded = tomllib.load(f)["tool"]["uv"]["workspace"].get("exclude", [])
@@ -61,17 +61,18 @@ print("\n".join(sorted(set(expand(pathlib.Path(sys.argv[1]).resolve())))))
 PY
 }
 
-torch_source() {
-  local links=${PIP_FIND_LINKS:-/opt/wheels}
-  if compgen -G "$links/torch-*+cpu-*.whl" >/dev/null; then
-    echo "--find-links=$links"
+# torch alone first: the CPU wheel of the pinned version, from PIP_FIND_LINKS when it has one
+# (as /opt/wheels here), else from PyTorch's CPU index. The rest then finds it installed.
+install_torch() {
+  local python=$1 version=$2 links=${PIP_FIND_LINKS:-/opt/wheels}
+  if compgen -G "$links/torch-$version+cpu-*.whl" >/dev/null; then
+    uv pip install --quiet --python "$python" --find-links "$links" "torch==$version" >&2
   else
-    echo "--extra-index-url=https://download.pytorch.org/whl/cpu"
+    uv pip install --quiet --python "$python" --index-url https://download.pytorch.org/whl/cpu \
+      "torch==$version" >&2
   fi
 }
 
-# The environment of one package: created from its requirements.txt, then our packages
-# installed editable on top without dependencies (the requirements pin all of those).
 env_for() {
   local pkg=$1 reqs=$1/requirements.txt
   [[ -f $reqs ]] || { echo "gpu_env: $reqs is missing" >&2; return 1; }
@@ -82,11 +83,12 @@ env_for() {
   if [[ ! -f $env/.requirements-installed ]]; then
     echo "gpu_env: creating $env for $pkg" >&2
     rm -rf "$env"
-    "$PYTHON" -m venv "$env"
+    uv venv --quiet --python "$PYTHON" "$env"
     echo "$pins" >"$env/lib-requirements.txt"
-    "$env/bin/pip" install --quiet --disable-pip-version-check $(torch_source) \
-      -r "$env/lib-requirements.txt" -r "$reqs" -r "$TEST_REQS" \
-      2> >(grep -v "^WARNING: Location" >&2)
+    requirements "$reqs" >"$env/requirements.txt"
+    install_torch "$env/bin/python" "$(sed -n 's/^torch==//p' "$env/requirements.txt")"
+    uv pip install --quiet --python "$env/bin/python" \
+      -r "$env/lib-requirements.txt" -r "$env/requirements.txt" -r "$TEST_REQS" >&2
     if ! "$env/bin/python" -c 'import sys, torch; sys.exit(torch.version.cuda is not None)'; then
       echo "gpu_env: $env got a CUDA build of torch; expected the CPU wheel" >&2
       return 1
@@ -99,7 +101,7 @@ env_for() {
     grep -qxF "$dir" "$env/.editable" 2>/dev/null || editable+=(-e "$dir")
   done
   if ((${#editable[@]})); then
-    "$env/bin/pip" install --quiet --disable-pip-version-check --no-deps "${editable[@]}" >&2 2> >(grep -v "^WARNING: Location" >&2)
+    uv pip install --quiet --python "$env/bin/python" --no-deps "${editable[@]}" >&2
     printf '%s\n' "${dirs[@]}" "$pkg" >>"$env/.editable"
   fi
   echo "$env"

@@ -34,7 +34,9 @@ TAG = re.search(
 )
 VERSION = TAG.group(1) if TAG else "0.1.0"
 ENGINES = ("espeak", "piper", "kokoro")  # behind the router in the requests phase
-CLOUD_KEYS = {"openai": "CHORUS_OPENAI_API_KEY", "elevenlabs": "CHORUS_ELEVENLABS_API_KEY"}
+# Cloud providers talk to their vendor's fake (tests/fakes), which checks key and request.
+VENDOR_KEY = "images-test-key"
+CLOUD = {"openai": "/v1", "elevenlabs": ""}  # the base URL's path on the fake
 KUBE_RESOURCES = {
     "chorus.dev/v1alpha1/ttsproviders": "TTSProvider",
     "apps/v1/deployments": "Deployment",
@@ -65,8 +67,8 @@ def main() -> int:
     containers: list[Container] = []
     healthy = 0
     try:
-        with _kube_api() as api_url:
-            specs = [_spec(name, images[name], logs, api_url) for name in sorted(images)]
+        with _kube_api() as api_url, _vendor_fakes(logs) as vendors:
+            specs = [_spec(name, images[name], logs, api_url, vendors) for name in sorted(images)]
             specs = [spec for spec in specs if spec.name != "router"]
             ports = {spec.name: spec.port for spec in specs}
             specs.append(_router_spec(images["router"], ports, logs))
@@ -99,7 +101,7 @@ def _built_images(engine: list[str]) -> dict[str, str]:
     return found
 
 
-def _spec(name: str, image: str, logs: Path, api_url: str) -> Spec:
+def _spec(name: str, image: str, logs: Path, api_url: str, vendors: dict[str, str]) -> Spec:
     port = _free_port()
     if name == "operator":
         kubeconfig = logs / "kubeconfig"
@@ -113,8 +115,8 @@ def _spec(name: str, image: str, logs: Path, api_url: str) -> Spec:
         return Spec(name, image, port, env, command, files={"kubeconfig": kubeconfig})
     prefix = f"CHORUS_{name.upper()}_"
     env = {f"{prefix}HOST": "127.0.0.1", f"{prefix}PORT": str(port)}
-    if name in CLOUD_KEYS:
-        env[CLOUD_KEYS[name]] = "test-key-not-used"
+    if name in CLOUD:
+        env |= {f"{prefix}API_KEY": VENDOR_KEY, f"{prefix}BASE_URL": vendors[name] + CLOUD[name]}
     return Spec(name, image, port, env)
 
 
@@ -146,7 +148,7 @@ def _report(container: Container, port: int) -> int:
     ready: int | str = "n/a (kopf: liveness only)"
     ok = live
     if container.name != "operator" and live:
-        wait_for(lambda: _status(f"{base}/readyz") == 200 or not container.alive(), 300)
+        wait_for(lambda: _status(f"{base}/readyz") == 200 or not container.alive(), 180)
         ready = _status(f"{base}/readyz")
         ok = ready == 200
     who = container.identity()
@@ -189,6 +191,20 @@ def _speak(port: int) -> tuple[int, int]:
             f"{time.monotonic() - started:5.1f}s {verdict}"
         )
     return ok, len(cases)
+
+
+@contextmanager
+def _vendor_fakes(logs: Path) -> Iterator[dict[str, str]]:
+    """OpenAI's and ElevenLabs' fakes as processes on the host (the vendors cannot run here)."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from fakes.process import start_fake
+
+    fakes = {vendor: start_fake(vendor, logs, VENDOR_KEY) for vendor in CLOUD}
+    try:
+        yield {vendor: fake.url for vendor, fake in fakes.items()}
+    finally:
+        for fake in fakes.values():
+            fake.stop()
 
 
 @contextmanager

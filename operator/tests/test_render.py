@@ -225,3 +225,55 @@ def test_pods_drain_for_the_longest_stream_the_router_waits_for() -> None:
     assert env["CHORUS_DRAIN_TIMEOUT_S"] == "60"
     # preStop sleep, then the drain, then a margin to exit, before the kubelet kills it.
     assert pod["terminationGracePeriodSeconds"] == 5 + 60 + 5
+
+
+def test_weights_on_a_pvc_are_mounted_read_only_where_the_provider_looks() -> None:
+    pod = _pod(render(_from_file(FIXTURES / "valid" / "gpu-model-on-a-pvc.yaml"), OTEL))
+    (container,) = pod["containers"]
+    assert {
+        "name": "model",
+        "persistentVolumeClaim": {"claimName": "tts-weights", "readOnly": True},
+    } in pod["volumes"]
+    assert {
+        "name": "model",
+        "mountPath": "/models",
+        "readOnly": True,
+        "subPath": "dia/Dia-1.6B-0626",
+    } in container["volumeMounts"]
+    env = {var["name"]: var["value"] for var in container["env"] if "value" in var}
+    assert env["CHORUS_MODEL_PATH"] == "/models"
+    assert env["HF_HUB_OFFLINE"] == "1"
+    assert "initContainers" not in pod
+
+
+def test_a_hugging_face_revision_is_fetched_first_and_served_offline() -> None:
+    pod = _pod(render(_from_file(FIXTURES / "valid" / "gpu-model-from-hugging-face.yaml"), OTEL))
+    (fetcher,) = pod["initContainers"]
+    (container,) = pod["containers"]
+    assert fetcher["image"] == container["image"]  # the provider's image has the fetcher
+    assert fetcher["command"] == [
+        "python",
+        "-m",
+        "chorus_torch.fetch",
+        "--dest",
+        "/models",
+        "nari-labs/Dia-1.6B-0626@0123456789abcdef0123456789abcdef01234567",
+        "descript/dac_44khz@main:codec",
+    ]
+    assert fetcher["securityContext"] == container["securityContext"]
+    token = {"secretKeyRef": {"name": "hf-token", "key": "token"}}
+    assert {"name": "HF_TOKEN", "valueFrom": token} in fetcher["env"]
+    assert {"name": "model", "emptyDir": {"sizeLimit": "40Gi"}} in pod["volumes"]
+    assert {"name": "model", "mountPath": "/models"} in fetcher["volumeMounts"]
+    # The serving container reads the weights, offline, and never sees the token.
+    assert {"name": "model", "mountPath": "/models", "readOnly": True} in container["volumeMounts"]
+    env = {var["name"]: var.get("value") for var in container["env"]}
+    assert (env["CHORUS_MODEL_PATH"], env["HF_HUB_OFFLINE"]) == ("/models", "1")
+    assert "HF_TOKEN" not in env
+
+
+def test_weights_inside_the_image_add_nothing_to_the_pod() -> None:
+    pod = _pod(_example("kokoro-gpu.yaml"))
+    assert [volume["name"] for volume in pod["volumes"]] == ["tmp"]
+    assert "initContainers" not in pod
+    assert "CHORUS_MODEL_PATH" not in {var["name"] for var in pod["containers"][0]["env"]}

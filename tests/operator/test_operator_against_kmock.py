@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import kmock
+import kubernetes_validate
 import pytest
 import pytest_asyncio
 import yaml
@@ -302,6 +303,24 @@ async def test_a_gpu_provider_gets_an_owned_deployment_on_gpus_and_a_service(
         ("chorus-operator", "true")
     }
     assert {r.headers.get("Authorization") for r in applies} == {f"Bearer {TOKEN}"}
+
+
+async def test_a_gpu_provider_fetches_its_weights_first_and_serves_them_offline(
+    cluster: Cluster, operator_process: Path
+) -> None:
+    await cluster.apply(_example("dia.yaml", "dia-a"), uid="uid-dia-a")
+    deployment = await eventually(lambda: cluster.get(DEPLOYMENTS, "chorus-provider-dia-a"))
+    kubernetes_validate.validate(deployment, kubernetes_validate.latest_version(), strict=True)
+    pod = deployment["spec"]["template"]["spec"]
+    (fetcher,) = pod["initContainers"]
+    (container,) = pod["containers"]
+    assert fetcher["image"] == container["image"] == f"{REGISTRY}/chorus-dia:0.1.0"
+    assert fetcher["command"][:5] == ["python", "-m", "chorus_torch.fetch", "--dest", "/models"]
+    assert "nari-labs/Dia-1.6B-0626@main" in fetcher["command"]
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    env = {var["name"]: var.get("value") for var in container["env"]}
+    assert (env["CHORUS_MODEL_PATH"], env["HF_HUB_OFFLINE"]) == ("/models", "1")
+    assert {"name": "model", "mountPath": "/models", "readOnly": True} in container["volumeMounts"]
 
 
 async def test_an_available_deployment_turns_the_provider_ready_with_its_url(

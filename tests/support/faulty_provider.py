@@ -1,8 +1,9 @@
 """A provider process built by the real app factory around an engine a test can break.
 
 The engine speaks a pure tone per sentence (its voice `low` is 220 Hz, `high` 440 Hz) and
-obeys `POST /control`: answer the next N requests with an error status, break the stream
-after some chunks, or stall before the first chunk. Run it with `python -m
+obeys `POST /control`: answer the next N requests with an error status (or with a 404 that is
+not in the contract's shape), break the stream after some chunks, or stall before the first
+chunk. Run it with `python -m
 support.faulty_provider` (env prefix CHORUS_FAULTY_).
 """
 
@@ -14,8 +15,10 @@ import struct
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chorus_contracts import (
     Capabilities,
@@ -70,6 +73,8 @@ class Faults(BaseModel):
     break_after_chunks: int | None = None
     break_count: int = Field(default=0, ge=0)
     stall_s: float = 0.0
+    # Answer synthesis with what a wrong path behind an ingress gives: FastAPI's own 404.
+    foreign_404_count: int = Field(default=0, ge=0)
 
 
 class ToneEngine(Engine):
@@ -126,6 +131,26 @@ def _tone(frequency: float, seconds: float) -> bytes:
     )
 
 
+class _ForeignAnswers:
+    """Answers synthesis like a wrong path behind an ingress, while the fault lasts.
+
+    Plain ASGI: Starlette's BaseHTTPMiddleware would complete a stream the engine broke.
+    """
+
+    def __init__(self, app: ASGIApp, engine: ToneEngine) -> None:
+        self._app = app
+        self._engine = engine
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        faults = self._engine.faults
+        synthesis = scope["type"] == "http" and scope["path"] == "/v1/synthesize"
+        if synthesis and faults.foreign_404_count:
+            faults.foreign_404_count -= 1
+            await JSONResponse({"detail": "Not Found"}, status_code=404)(scope, receive, send)
+            return
+        await self._app(scope, receive, send)
+
+
 def build_app(settings: FaultySettings) -> FastAPI:
     engine = ToneEngine(settings)
     app = create_provider_app(engine, settings, setup_tracing(f"chorus-{settings.name}"))
@@ -134,6 +159,8 @@ def build_app(settings: FaultySettings) -> FastAPI:
     async def control(faults: Faults) -> Faults:
         engine.faults = faults
         return faults
+
+    app.add_middleware(_ForeignAnswers, engine=engine)
 
     return app
 

@@ -3,9 +3,12 @@ from __future__ import annotations
 import pytest
 
 from chorus_contracts import (
-    ClientError,
+    ChorusError,
     InvalidRequest,
     ProviderBusy,
+    ProviderCannotServe,
+    ProviderMisconfigured,
+    ServiceUnavailable,
     UnknownVoice,
     UpstreamError,
     UpstreamTimeout,
@@ -15,7 +18,7 @@ from chorus_contracts import (
 
 def test_errors_round_trip_through_the_provider_body() -> None:
     sent = UnknownVoice("no voice 'x'", param="voice")
-    received = error_from_response(404, sent.body().model_dump())
+    received = error_from_response(404, sent.body().model_dump_json().encode())
     assert type(received) is UnknownVoice
     assert (received.message, received.param, received.retryable) == (
         "no voice 'x'",
@@ -25,19 +28,39 @@ def test_errors_round_trip_through_the_provider_body() -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "expected"),
+    ("status", "body", "expected"),
     [
-        (400, InvalidRequest),
-        (422, InvalidRequest),
-        (429, ProviderBusy),
-        (502, UpstreamError),
-        (504, UpstreamTimeout),
-        (418, ClientError),
-        (599, UpstreamError),
+        (404, b'{"detail": "Not Found"}', ProviderMisconfigured),
+        (401, b"<html><h1>401 Authorization Required</h1></html>", ProviderMisconfigured),
+        (400, b"", ProviderMisconfigured),
+        # Contract-shaped but with a code outside the taxonomy: not to be trusted either.
+        (
+            404,
+            b'{"error": {"message": "x", "type": "y", "code": "not_found"}}',
+            ProviderMisconfigured,
+        ),
+        (429, b"slow down", ProviderBusy),
+        (502, b"<html>Bad Gateway</html>", UpstreamError),
+        (503, b"", ServiceUnavailable),
+        (504, b"gateway timeout", UpstreamTimeout),
+        (599, b"?", UpstreamError),
     ],
 )
-def test_bodies_we_do_not_know_fall_back_on_status(status: int, expected: type) -> None:
-    assert type(error_from_response(status, "<html>oops</html>")) is expected
+def test_bodies_outside_the_contract_are_the_providers_failure(
+    status: int, body: bytes, expected: type[ChorusError]
+) -> None:
+    error = error_from_response(status, body, source="provider piper")
+    assert type(error) is expected
+    assert not isinstance(error, InvalidRequest | UnknownVoice)
+    assert error.message.startswith(f"provider piper answered HTTP {status} outside the contract")
+    assert body[:40].decode() in error.message or "an empty body" in error.message
+
+
+def test_a_refusal_by_one_provider_keeps_its_type_and_is_a_client_error() -> None:
+    sent = ProviderCannotServe("this Piper model speaks en-us, not fr", param="lang_code")
+    received = error_from_response(400, sent.body().model_dump_json().encode())
+    assert type(received) is ProviderCannotServe
+    assert (received.status, received.param) == (400, "lang_code")
 
 
 def test_only_server_side_failures_are_retryable() -> None:

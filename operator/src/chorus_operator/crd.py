@@ -26,9 +26,11 @@ from chorus_operator.openapi import Schema, structural_schema
 from chorus_operator.provider import NAME_RULE
 from chorus_operator.spec import (
     CLOUD_NEEDS_CREDENTIALS,
+    GPU_NEEDS_MODEL,
     GPU_ONLY_FOR_GPU_KIND,
     MIN_ABOVE_MAX,
     ONE_BUDGET_BOUND,
+    ONE_MODEL_SOURCE,
     REPLICAS_OR_AUTOSCALING,
     TTSProviderSpec,
 )
@@ -53,6 +55,13 @@ SPEC_RULES = [
         "message": GPU_ONLY_FOR_GPU_KIND,
     },
     {"rule": "!(has(self.replicas) && has(self.autoscaling))", "message": REPLICAS_OR_AUTOSCALING},
+    {"rule": "self.kind != 'gpu' || has(self.model)", "message": GPU_NEEDS_MODEL},
+]
+MODEL_RULES = [
+    {
+        "rule": "[has(self.pvc), has(self.huggingFace), has(self.inImage)].exists_one(s, s)",
+        "message": ONE_MODEL_SOURCE,
+    }
 ]
 AUTOSCALING_RULES = [
     {
@@ -92,6 +101,7 @@ def spec_schema() -> Schema:
     schema["x-kubernetes-validations"] = SPEC_RULES
     schema["properties"]["autoscaling"]["x-kubernetes-validations"] = AUTOSCALING_RULES
     schema["properties"]["disruptionBudget"]["x-kubernetes-validations"] = DISRUPTION_BUDGET_RULES
+    schema["properties"]["model"]["x-kubernetes-validations"] = MODEL_RULES
     return schema
 
 

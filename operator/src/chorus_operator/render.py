@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chorus_operator.images import ImageDefaults
+from chorus_operator.model_volume import ModelParts, model_parts
 from chorus_operator.naming import (
     API_VERSION,
     CONTAINER_NAME,
@@ -134,6 +135,8 @@ def _deployment(provider: ProviderResource, otel_env: Mapping[str, str], image: 
 
 def _pod_spec(provider: ProviderResource, otel_env: Mapping[str, str], image: str) -> Manifest:
     spec = provider.spec
+    model = model_parts(spec.model)
+    container = _container(provider, otel_env, image, model)
     pod: Manifest = {
         # Providers never talk to the Kubernetes API.
         "automountServiceAccountToken": False,
@@ -146,9 +149,19 @@ def _pod_spec(provider: ProviderResource, otel_env: Mapping[str, str], image: st
             "seccompProfile": {"type": "RuntimeDefault"},
         },
         "terminationGracePeriodSeconds": PRESTOP_SLEEP_S + _drain_s(provider) + EXIT_MARGIN_S,
-        "containers": [_container(provider, otel_env, image)],
-        "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}],
+        "containers": [container],
+        "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}, *model.volumes],
     }
+    if model.fetcher is not None:
+        # The fetcher runs the provider's image, as the same unprivileged user.
+        pod["initContainers"] = [
+            {
+                "image": image,
+                "imagePullPolicy": spec.image_pull_policy,
+                **model.fetcher,
+                "securityContext": container["securityContext"],
+            }
+        ]
     if spec.node_selector is not None:
         pod["nodeSelector"] = spec.node_selector
     tolerations = spec.pod_tolerations()
@@ -161,14 +174,16 @@ def _pod_spec(provider: ProviderResource, otel_env: Mapping[str, str], image: st
     return pod
 
 
-def _container(provider: ProviderResource, otel_env: Mapping[str, str], image: str) -> Manifest:
+def _container(
+    provider: ProviderResource, otel_env: Mapping[str, str], image: str, model: ModelParts
+) -> Manifest:
     spec = provider.spec
     container: Manifest = {
         "name": CONTAINER_NAME,
         "image": image,
         "imagePullPolicy": spec.image_pull_policy,
         "ports": [{"name": PORT_NAME, "containerPort": PROVIDER_PORT, "protocol": "TCP"}],
-        "env": _env(provider, otel_env),
+        "env": _env(provider, otel_env, model.env),
         "lifecycle": {"preStop": {"exec": {"command": ["sleep", str(PRESTOP_SLEEP_S)]}}},
     }
     resources = spec.pod_resources()
@@ -186,7 +201,7 @@ def _container(provider: ProviderResource, otel_env: Mapping[str, str], image: s
             "runAsNonRoot": True,
             "capabilities": {"drop": ["ALL"]},
         },
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}, *model.mounts],
     }
     return container
 
@@ -204,8 +219,10 @@ def _probe(path: str, *, period_s: int, failures: int) -> Manifest:
     }
 
 
-def _env(provider: ProviderResource, otel_env: Mapping[str, str]) -> list[Manifest]:
-    """OTEL_* from the operator, then spec.env, then the API key: later names win."""
+def _env(
+    provider: ProviderResource, otel_env: Mapping[str, str], model_env: list[Manifest]
+) -> list[Manifest]:
+    """OTEL_* from the operator, where the weights are, spec.env, the API key: later names win."""
     spec = provider.spec
     by_name: dict[str, Manifest] = {
         name: {"name": name, "value": value} for name, value in sorted(otel_env.items())
@@ -213,6 +230,7 @@ def _env(provider: ProviderResource, otel_env: Mapping[str, str]) -> list[Manife
     # Each provider is its own service in traces, whatever the operator itself is called.
     by_name["OTEL_SERVICE_NAME"] = {"name": "OTEL_SERVICE_NAME", "value": child_name(provider.name)}
     by_name[DRAIN_TIMEOUT_ENV] = {"name": DRAIN_TIMEOUT_ENV, "value": str(_drain_s(provider))}
+    by_name |= {var["name"]: var for var in model_env}
     for var in spec.env:
         by_name[var.name] = var.model_dump(by_alias=True, exclude_none=True)
     if spec.credentials is not None:

@@ -38,6 +38,11 @@ GPU_ONLY_FOR_GPU_KIND = "GPU resources are only allowed with kind: gpu"
 REPLICAS_OR_AUTOSCALING = "set spec.replicas or spec.autoscaling, not both"
 MIN_ABOVE_MAX = "minReplicas must not exceed maxReplicas"
 ONE_BUDGET_BOUND = "set exactly one of minAvailable and maxUnavailable"
+GPU_NEEDS_MODEL = "a gpu provider needs spec.model (pvc, huggingFace, or inImage)"
+ONE_MODEL_SOURCE = "set exactly one of pvc, huggingFace and inImage"
+# A relative path whose segments never start with a dot: no "..", no hidden escapes.
+RELATIVE_PATH = r"^([A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*)?$"
+HF_REPO = r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$"
 
 
 def _quantity_text(value: object) -> object:
@@ -135,6 +140,72 @@ class EnvVar(_SpecModel):
     value_from: dict[str, Any] | None = None
 
 
+class PvcModel(_SpecModel):
+    """Weights already on a PersistentVolumeClaim, mounted read-only."""
+
+    claim_name: str = Field(max_length=253, pattern=DNS_SUBDOMAIN)
+    path: str = Field(
+        default="",
+        max_length=1024,
+        pattern=RELATIVE_PATH,
+        description="The model directory inside the claim (Hugging Face layout); empty: its root.",
+    )
+
+
+class SecretKey(_SpecModel):
+    name: str = Field(max_length=253, pattern=DNS_SUBDOMAIN)
+    key: str = Field(default="token", max_length=253, pattern=r"^[-._a-zA-Z0-9]+$")
+
+
+class HuggingFaceRepo(_SpecModel):
+    repo: str = Field(max_length=200, pattern=HF_REPO, description="e.g. nari-labs/Dia-1.6B-0626")
+    revision: str = Field(
+        min_length=1,
+        max_length=255,
+        pattern=r"^[A-Za-z0-9._/-]+$",
+        description="The revision to fetch; a commit hash pins it for good.",
+    )
+
+
+class AdditionalRepo(HuggingFaceRepo):
+    path: str = Field(
+        min_length=1,
+        max_length=255,
+        pattern=RELATIVE_PATH,
+        description="Where it goes inside the model directory, e.g. codec for Dia's DAC.",
+    )
+
+
+class HuggingFaceModel(HuggingFaceRepo):
+    """Fetched by an init container into a cache volume; the provider itself starts offline."""
+
+    token_secret: SecretKey | None = Field(
+        default=None, description="A Secret key holding a Hugging Face token (gated repos)."
+    )
+    additional_repos: list[AdditionalRepo] = Field(default_factory=list, max_length=8)
+    cache_size: Quantity = Field(
+        default="40Gi", description="The size limit of the volume the weights are fetched into."
+    )
+
+
+class InImage(_SpecModel):
+    """The image carries its weights (e.g. chorus-kokoro-gpu): nothing to mount or fetch."""
+
+
+class ModelSource(_SpecModel):
+    """Where a provider's weights come from; exactly one source."""
+
+    pvc: PvcModel | None = None
+    hugging_face: HuggingFaceModel | None = None
+    in_image: InImage | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ModelSource:
+        if [self.pvc, self.hugging_face, self.in_image].count(None) != 2:
+            raise ValueError(ONE_MODEL_SOURCE)
+        return self
+
+
 class TTSProviderSpec(_SpecModel):
     """What a provider is (kind, image, models, voices), how it is routed, and how it runs."""
 
@@ -195,11 +266,18 @@ class TTSProviderSpec(_SpecModel):
         description="e.g. nvidia where GPUs need NVIDIA's container runtime (k3s, GPU operator).",
     )
     env: list[EnvVar] = Field(default_factory=list, max_length=128)
+    model: ModelSource | None = Field(
+        default=None,
+        description="The weights: a PVC, a pinned Hugging Face revision, or the image's own; "
+        "required for kind gpu.",
+    )
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> TTSProviderSpec:
         if self.kind == "cloud" and self.credentials is None:
             raise ValueError(CLOUD_NEEDS_CREDENTIALS)
+        if self.kind == "gpu" and self.model is None:
+            raise ValueError(GPU_NEEDS_MODEL)
         if self.kind != "gpu" and self.resources is not None:
             named = [*self.resources.limits, *self.resources.requests]
             if any(_is_gpu_resource(name) for name in named):

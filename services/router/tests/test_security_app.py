@@ -12,8 +12,8 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
+from chorus_contracts.responses import install_error_handlers
 from chorus_router.database import database_url, open_engine
-from chorus_router.errors import install_error_handlers
 from chorus_router.identity import Principal, Scope, current_principal
 from chorus_router.migrations import migrate
 from chorus_router.security import (
@@ -30,7 +30,7 @@ from chorus_router.security.settings import CorsSettings, RateLimitSettings
 
 def _app(settings: SecuritySettings, database: Engine) -> FastAPI:
     app = FastAPI()
-    install_error_handlers(app)
+    install_error_handlers(app, "router")
 
     @app.post(
         "/speak",

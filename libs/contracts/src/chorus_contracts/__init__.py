@@ -14,6 +14,7 @@ from chorus_contracts.errors import (
     PayloadTooLarge,
     PermissionDenied,
     ProviderBusy,
+    ProviderCannotServe,
     ProviderMisconfigured,
     ProviderUnreachable,
     QuotaExceeded,
@@ -31,6 +32,7 @@ from chorus_contracts.errors import (
     VoiceCloningUnsupported,
     error_from_response,
 )
+from chorus_contracts.languages import language_matches, normalize_language, speaks
 from chorus_contracts.provider import (
     CONTRACT_VERSION,
     SAMPLE_RATE_HEADER,
@@ -74,6 +76,7 @@ __all__ = [
     "PayloadTooLarge",
     "PermissionDenied",
     "ProviderBusy",
+    "ProviderCannotServe",
     "ProviderKind",
     "ProviderMisconfigured",
     "ProviderUnreachable",
@@ -101,8 +104,11 @@ __all__ = [
     "VoiceId",
     "VoiceInfo",
     "error_from_response",
+    "language_matches",
+    "normalize_language",
     "pcm_content_type",
     "retry_after_seconds",
     "run_while_connected",
+    "speaks",
     "until_disconnect",
 ]

@@ -7,7 +7,7 @@ responses in exactly one place; the router rebuilds them from a provider's error
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import BaseModel
 
@@ -174,6 +174,16 @@ class VoiceCloningUnsupported(ClientError):
     code = "voice_cloning_unsupported"
 
 
+class ProviderCannotServe(ClientError):
+    """This provider cannot serve the request (its language, voice, length), another may.
+
+    The router moves on to the next candidate; only when every candidate says so does the
+    client get it, with what each one said.
+    """
+
+    code = "provider_cannot_serve"
+
+
 class ProviderBusy(ChorusError):
     """The provider is at its concurrency limit: try elsewhere, honour Retry-After."""
 
@@ -250,6 +260,7 @@ _BY_CODE: dict[str, type[ChorusError]] = {
         UnknownFile,
         StorageQuotaExceeded,
         VoiceCloningUnsupported,
+        ProviderCannotServe,
         ProviderBusy,
         RateLimited,
         UpstreamError,
@@ -261,32 +272,36 @@ _BY_CODE: dict[str, type[ChorusError]] = {
     )
 }
 
-_BY_STATUS: dict[int, type[ChorusError]] = {
-    400: InvalidRequest,
-    404: UnknownVoice,
-    413: PayloadTooLarge,
-    422: InvalidRequest,
+# What a status means when the body is not the contract's (a proxy, a wrong URL, a crash):
+# never the client's fault, always something that counts against the provider.
+_OUTSIDE_CONTRACT: dict[int, type[ChorusError]] = {
     429: ProviderBusy,
-    502: UpstreamError,
     503: ServiceUnavailable,
     504: UpstreamTimeout,
 }
+_MAX_QUOTED = 200
 
 
-def error_from_response(status: int, payload: Any, retry_after: float | None = None) -> ChorusError:
-    """Rebuild the typed error a provider answered with; unknown bodies fall back on status."""
-    message = f"provider answered HTTP {status}"
-    param: str | None = None
-    cls: type[ChorusError] | None = None
+def error_from_response(
+    status: int, body: bytes, retry_after: float | None = None, *, source: str = "provider"
+) -> ChorusError:
+    """Rebuild the typed error a provider answered with.
+
+    Only a body in the contract's shape with a code of this taxonomy is trusted; anything
+    else (other JSON, an HTML page, nothing) is the provider's failure or misconfiguration,
+    and the message quotes what came back.
+    """
     try:
-        detail = ErrorBody.model_validate(payload).error
+        detail: ErrorDetail | None = ErrorBody.model_validate_json(body).error
     except ValueError:
         detail = None
-    if detail is not None:
-        message, param = detail.message, detail.param
-        cls = _BY_CODE.get(detail.code or "")
-    if cls is None:
-        cls = _BY_STATUS.get(status)
-    if cls is None:
-        cls = ClientError if 400 <= status < 500 else UpstreamError
-    return cls(message, param=param, retry_after=retry_after)
+    cls = _BY_CODE.get(detail.code or "") if detail is not None else None
+    if detail is not None and cls is not None:
+        return cls(detail.message, param=detail.param, retry_after=retry_after)
+    quoted = body[:_MAX_QUOTED].decode("utf-8", errors="replace").strip() or "an empty body"
+    message = f"{source} answered HTTP {status} outside the contract: {quoted}"
+    if status in _OUTSIDE_CONTRACT:
+        return _OUTSIDE_CONTRACT[status](message, retry_after=retry_after)
+    if 400 <= status < 500:
+        return ProviderMisconfigured(message)
+    return UpstreamError(message)

@@ -6,14 +6,16 @@ stops start-up with a message naming the key.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsError
 
 S = TypeVar("S", bound="ServiceSettings")
+_FIELD = re.compile(r'field "([^"]+)"')
 
 
 class ConfigurationError(SystemExit):
@@ -47,6 +49,12 @@ class ServiceSettings(BaseSettings):
             prefix = cls.model_config.get("env_prefix", "")
             problems = "; ".join(_describe(err["loc"], err["msg"], prefix) for err in exc.errors())
             raise ConfigurationError(f"invalid configuration: {problems}") from None
+        except SettingsError as exc:
+            # A structured value (a JSON object or list) in the environment that is not JSON.
+            prefix = cls.model_config.get("env_prefix", "")
+            field = _FIELD.search(str(exc))
+            name = f"{prefix}{field.group(1).upper()}" if field else "a variable"
+            raise ConfigurationError(f"invalid configuration: env {name} is not JSON") from None
 
 
 def _describe(loc: tuple[int | str, ...], message: str, prefix: str) -> str:

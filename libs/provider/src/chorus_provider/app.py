@@ -8,19 +8,18 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from chorus_contracts import (
     Capabilities,
-    ChorusError,
-    InvalidRequest,
+    ProviderCannotServe,
     ServiceUnavailable,
     SynthesisRequest,
 )
+from chorus_contracts.responses import install_error_handlers
 from chorus_provider.admission import Admission
 from chorus_provider.drain import Drain, DrainMiddleware
 from chorus_provider.engine import Engine, SentenceEngine
@@ -79,21 +78,11 @@ def create_provider_app(
     instrument_app(app, tracing)
     app.state.drain = Drain(settings.drain_timeout_s)
     app.add_middleware(DrainMiddleware, drain=app.state.drain)
+    install_error_handlers(app, f"provider {settings.name}")
 
     def require_ready() -> None:
         if not state.ready:
             raise ServiceUnavailable(state.failure or "engine is loading", retry_after=2)
-
-    @app.exception_handler(ChorusError)
-    async def _typed_error(_: Request, exc: ChorusError) -> JSONResponse:
-        return JSONResponse(exc.body().model_dump(), status_code=exc.status, headers=exc.headers())
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid_body(_: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-        param = ".".join(str(p) for p in first["loc"] if p != "body") or None
-        err = InvalidRequest(f"{param or 'body'}: {first['msg']}", param=param)
-        return JSONResponse(err.body().model_dump(), status_code=422)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
@@ -125,7 +114,7 @@ def create_provider_app(
         require_ready()
         caps = engine.capabilities()
         if len(body.text) > caps.max_text_length:
-            raise InvalidRequest(
+            raise ProviderCannotServe(
                 f"text is {len(body.text)} characters; this provider takes at most "
                 f"{caps.max_text_length}",
                 param="text",

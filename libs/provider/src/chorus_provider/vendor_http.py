@@ -14,7 +14,8 @@ from contextlib import asynccontextmanager
 
 import httpx
 
-from chorus_contracts import ChorusError, UpstreamError, UpstreamTimeout, retry_after_seconds
+from chorus_contracts import ChorusError, retry_after_seconds
+from chorus_contracts.transport import transport_error
 
 _MAX_ERROR_BODY = 16 * 1024
 
@@ -29,7 +30,7 @@ async def open_stream(
     try:
         response = await client.send(request, stream=True)
     except httpx.HTTPError as exc:
-        raise _transport_error(exc) from None
+        raise transport_error(exc, "the vendor") from None
     try:
         if not response.is_success:
             body = await _bounded_body(response)
@@ -51,13 +52,7 @@ async def pcm_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
             if cut:
                 yield data[:cut]
     except httpx.HTTPError as exc:
-        raise _transport_error(exc) from None
-
-
-def _transport_error(exc: httpx.HTTPError) -> ChorusError:
-    if isinstance(exc, httpx.TimeoutException):
-        return UpstreamTimeout(f"the vendor did not answer in time ({type(exc).__name__})")
-    return UpstreamError(f"the vendor connection failed ({type(exc).__name__})")
+        raise transport_error(exc, "the vendor") from None
 
 
 async def _bounded_body(response: httpx.Response) -> bytes:

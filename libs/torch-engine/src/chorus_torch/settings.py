@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
-from pydantic_settings import SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from chorus_provider import ProviderSettings
+
+# Where the operator mounts or fetches the weights (spec.model), one name for every provider.
+OPERATOR_MODEL_PATH_ENV = "CHORUS_MODEL_PATH"
+
+
+class _OperatorModelPath(PydanticBaseSettingsSource):
+    """`model_path` from CHORUS_MODEL_PATH, below the provider's own prefixed variable."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get(OPERATOR_MODEL_PATH_ENV)
+        return {"model_path": path} if path else {}
 
 
 class TorchSettings(ProviderSettings):
@@ -42,6 +58,21 @@ class TorchSettings(ProviderSettings):
     stream_window_frames: int = Field(default=24, ge=1, le=4096)
     stream_context_frames: int = Field(default=8, ge=0, le=1024)
     seed: int | None = Field(default=None, ge=0)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        ours = super().settings_customise_sources(
+            settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+        )
+        # Environment first, then the operator's mount, then the YAML file and the rest.
+        return (ours[0], _OperatorModelPath(settings_cls), *ours[1:])
 
     @model_validator(mode="after")
     def _a_weight_source(self) -> TorchSettings:

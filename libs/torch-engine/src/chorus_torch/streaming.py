@@ -52,6 +52,8 @@ async def stream_generation(
         if not finished:
             cancel.set()
             await asyncio.wait([generation])
+            if not generation.cancelled():
+                generation.exception()  # the consumer left: what generate raised is moot
 
 
 async def _decoded(

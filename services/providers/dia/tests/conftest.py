@@ -17,6 +17,8 @@ PROVIDER_ENV = {
     "CHORUS_DIA_STREAM_CONTEXT_FRAMES": "2",
     "CHORUS_DIA_MAX_QUEUE": "4",
     "CHORUS_DIA_SEED": "7",
+    # Idle unload on, briefly: the suite also reloads the model between requests.
+    "CHORUS_DIA_IDLE_UNLOAD_S": "1.5",
 }
 
 

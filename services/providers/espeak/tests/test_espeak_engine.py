@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from chorus_contracts import InvalidRequest, SynthesisRequest, UnknownVoice, UpstreamError
+from chorus_contracts import ProviderCannotServe, SynthesisRequest, UnknownVoice, UpstreamError
 from chorus_espeak.engine import EspeakEngine, _wav_payload
 from chorus_espeak.settings import EspeakSettings
 from chorus_provider import CancelSignal
@@ -30,8 +30,19 @@ async def test_unknown_voices_variants_and_languages_are_refused(engine: EspeakE
         engine.check(SynthesisRequest(text="Hi.", voice="xx-nowhere"))
     with pytest.raises(UnknownVoice):
         engine.check(SynthesisRequest(text="Hi.", voice="en-us+nobody"))
-    with pytest.raises(InvalidRequest):
+    with pytest.raises(ProviderCannotServe):
         engine.check(SynthesisRequest(text="Hi.", voice="en-us", language="klingon"))
+
+
+async def test_a_bare_language_is_spoken_by_espeaks_preferred_voice_for_it(
+    engine: EspeakEngine,
+) -> None:
+    request = SynthesisRequest(text="Bonjour.", voice="en-us+f3", language="fr")
+    engine.check(request)
+    french = engine.render("Bonjour.", request, CancelSignal())
+    for language, same in (("fr-FR", True), (None, False)):
+        other = request.model_copy(update={"language": language})
+        assert (engine.render("Bonjour.", other, CancelSignal()) == french) is same
 
 
 async def test_speed_maps_onto_words_per_minute(engine: EspeakEngine) -> None:

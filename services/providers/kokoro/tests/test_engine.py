@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chorus_contracts import InvalidRequest, SynthesisRequest, UnknownVoice
+from chorus_contracts import ProviderCannotServe, SynthesisRequest, UnknownVoice
 from chorus_kokoro.engine import SAMPLE_RATE, KokoroEngine
 from chorus_kokoro.model_files import ModelFileError
 from chorus_kokoro.settings import KokoroSettings
@@ -54,7 +54,7 @@ def test_speed_and_language_are_checked_before_any_audio(engine: KokoroEngine) -
     fast = speak(engine, speed=2.0)
     assert len(fast) < len(speak(engine)) * 0.8
     for fields, param in [({"speed": 3.0}, "speed"), ({"language": "de"}, "lang_code")]:
-        with pytest.raises(InvalidRequest) as caught:
+        with pytest.raises(ProviderCannotServe) as caught:
             speak(engine, **fields)
         assert caught.value.param == param
     with pytest.raises(UnknownVoice):

@@ -22,3 +22,17 @@ def openai_fake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeVendor
 def fake(openai_fake: FakeVendor) -> FakeVendor:
     openai_fake.reset()
     return openai_fake
+
+
+@pytest.fixture(scope="session")
+def compatible_fake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeVendor]:
+    """A self-hosted OpenAI-compatible server: one model, whole clips, FastAPI errors."""
+    fake = start_fake("compatible", tmp_path_factory.mktemp("compatible-fake"), "unused")
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def compatible(compatible_fake: FakeVendor) -> FakeVendor:
+    compatible_fake.reset()
+    return compatible_fake

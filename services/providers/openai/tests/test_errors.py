@@ -61,9 +61,31 @@ def test_rate_limits_carry_retry_after_and_bad_values_their_param() -> None:
     errors = OpenAIErrors(None)
     assert errors(429, body("slow down"), 7.0).retry_after == 7.0
     bad = errors(400, body("Invalid value for 'speed'", param="speed"), None)
-    assert (bad.param, bad.message) == ("speed", "Invalid value for 'speed'")
+    assert (bad.param, bad.message) == ("speed", "openai: Invalid value for 'speed'")
 
 
 def test_the_key_is_scrubbed_from_forwarded_messages() -> None:
     error = OpenAIErrors(KEY)(400, body(f"bad header {KEY}"), None)
-    assert error.message == "bad header ***"
+    assert error.message == "openai: bad header ***"
+
+
+@pytest.mark.parametrize(
+    ("status", "payload", "expected", "message", "param"),
+    [
+        (400, b'{"detail": "Unsupported model \'x\'. Use \'kokoro\'."}', InvalidRequest,
+         "kokoro-fastapi: Unsupported model 'x'. Use 'kokoro'.", None),
+        (422, json.dumps({"detail": [{"loc": ["body", "speed"], "msg": "too fast"}]}).encode(),
+         InvalidRequest, "kokoro-fastapi: speed: too fast", "speed"),
+        (400, b'{"detail": {"error": "validation_error", "message": "Voice not found"}}',
+         InvalidRequest, "kokoro-fastapi: Voice not found", None),
+        (500, b"Traceback (most recent call last): boom" + b"x" * 400, UpstreamError,
+         "kokoro-fastapi: Traceback (most recent call last): boom" + "x" * 161, None),
+        (502, b"", UpstreamError, "kokoro-fastapi: HTTP 502 with an empty body", None),
+    ],
+)  # fmt: skip
+def test_a_compatible_servers_own_words_reach_the_client_under_the_providers_name(
+    status: int, payload: bytes, expected: type[ChorusError], message: str, param: str | None
+) -> None:
+    error = OpenAIErrors(None, "kokoro-fastapi")(status, payload, None)
+    assert type(error) is expected
+    assert (error.message, error.param) == (message, param)

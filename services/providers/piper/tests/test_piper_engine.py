@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from chorus_contracts import InvalidRequest, SynthesisRequest, UnknownVoice
+from chorus_contracts import ProviderCannotServe, SynthesisRequest, UnknownVoice
 from chorus_piper.engine import PiperEngine, _voice_name
 from chorus_piper.settings import PiperSettings
 from chorus_provider import CancelSignal
@@ -33,7 +33,7 @@ async def test_default_model_is_joe(engine: PiperEngine) -> None:
 async def test_refuses_other_voices_and_languages(engine: PiperEngine) -> None:
     with pytest.raises(UnknownVoice):
         engine.check(SynthesisRequest(text="Hi.", voice="amy"))
-    with pytest.raises(InvalidRequest):
+    with pytest.raises(ProviderCannotServe):
         engine.check(SynthesisRequest(text="Hi.", voice="joe", language="fr"))
     engine.check(SynthesisRequest(text="Hi.", voice="joe", language="en"))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
@@ -10,6 +11,7 @@ import httpx
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 
+from chorus_contracts.responses import install_error_handlers
 from chorus_router.artifacts import handlers as files
 from chorus_router.artifacts import open_stored_audio
 from chorus_router.artifacts import sweep_forever as sweep_stored_audio
@@ -17,12 +19,14 @@ from chorus_router.audit import AuditStore, AuditTrail
 from chorus_router.audit import handlers as audit
 from chorus_router.audit.retention import sweep_forever
 from chorus_router.body_limit import BodyLimit
-from chorus_router.errors import document_errors, install_error_handlers
+from chorus_router.errors import document_errors
 from chorus_router.handlers import catalog, health, keys, models, speech, text
+from chorus_router.health_sync import RedisHealthSync
 from chorus_router.kube_source import KubernetesRegistrySource
 from chorus_router.metrics import RouterMetrics
 from chorus_router.migrations import migrate
 from chorus_router.pool import ProviderPool
+from chorus_router.readiness import Readiness
 from chorus_router.registry import FileRegistrySource, RegistrySource
 from chorus_router.routing import Limits, SpeechRouter
 from chorus_router.security import install_security
@@ -45,6 +49,14 @@ def registry_source(settings: RouterSettings) -> RegistrySource:
     return FileRegistrySource(settings.registry_file, settings.registry_reload_interval_s)
 
 
+def _health_sync(settings: RouterSettings) -> RedisHealthSync | None:
+    """With a Redis for rate limits, breakers and cool-downs are shared through it too."""
+    url = settings.security.rate_limits.storage_url.get_secret_value()
+    if not url.startswith(("redis://", "rediss://")):
+        return None
+    return RedisHealthSync.connect(url, time.time, settings.health_sync_interval_s)
+
+
 def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) -> FastAPI:
     source = registry_source(settings)
     initial = source.initial()
@@ -60,8 +72,12 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
         instrument_client(client, tracing)
         # Readiness polls get a client of their own: a trace every poll would bury real ones.
         poll_client = httpx.AsyncClient(timeout=settings.provider_check_timeout_s)
+        peers = _health_sync(settings)
         pool = ProviderPool(
-            poll_client, settings.provider_poll_interval_s, settings.provider_check_timeout_s
+            poll_client,
+            settings.provider_poll_interval_s,
+            settings.provider_check_timeout_s,
+            peers=peers,
         )
         pool.update(initial)
         metrics = RouterMetrics(pool.all)
@@ -74,6 +90,19 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
             open_stored_audio, settings.artifacts, settings.data_dir, database, metrics
         )
         audit_store = AuditStore(database)
+        registry_watch = asyncio.create_task(source.watch(pool.update), name="registry-watch")
+        background = [
+            asyncio.create_task(pool.poll_forever(), name="provider-poll"),
+            registry_watch,
+            asyncio.create_task(sweep_forever(audit_store, settings.audit), name="audit-sweep"),
+            asyncio.create_task(
+                sweep_stored_audio(stored, settings.artifacts.sweep_interval_s),
+                name="artifact-sweep",
+            ),
+        ]
+        if peers is not None:
+            peers.follow(pool.healths)
+            background.append(asyncio.create_task(peers.run_forever(), name="health-sync"))
         app.state.services = RouterServices(
             settings=settings,
             client=client,
@@ -85,16 +114,8 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
             audit=AuditTrail(audit_store),
             keys=KeyStore(database),
             artifacts=stored,
+            readiness=Readiness(database, source, registry_watch),
         )
-        background = [
-            asyncio.create_task(pool.poll_forever(), name="provider-poll"),
-            asyncio.create_task(source.watch(pool.update), name="registry-watch"),
-            asyncio.create_task(
-                sweep_stored_audio(stored, settings.artifacts.sweep_interval_s),
-                name="artifact-sweep",
-            ),
-            asyncio.create_task(sweep_forever(audit_store, settings.audit), name="audit-sweep"),
-        ]
         try:
             yield
         finally:
@@ -105,6 +126,8 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
                     await task
             await client.aclose()
             await poll_client.aclose()
+            if peers is not None:
+                await peers.close()
             await asyncio.to_thread(database.dispose)
             shutdown_tracing(tracing)
 
@@ -115,7 +138,7 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
         lifespan=lifespan,
     )
     instrument_app(app, tracing)
-    install_error_handlers(app)
+    install_error_handlers(app, "router")
     document_errors(app)
     for module in (speech, text, models, catalog, health, keys, voices, audit, files):
         app.include_router(module.router)

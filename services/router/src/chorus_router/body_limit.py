@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chorus_contracts import PayloadTooLarge
-from chorus_router.errors import error_response
+from chorus_contracts.responses import error_response
 
 
 class BodyLimit:

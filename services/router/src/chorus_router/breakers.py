@@ -1,13 +1,12 @@
 """One circuit breaker per provider: pybreaker's state machine, driven by async attempts.
 
 pybreaker guards synchronous calls, so each finished attempt is replayed into it as a call
-that returns or raises; what it adds here is a permit that lets exactly one trial request
-through while half-open.
+that returns or raises (its public API only); what it adds here is a permit that lets exactly
+one trial request through while half-open, and an injected clock for the reset timeout.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -52,13 +51,38 @@ def _fail() -> None:
     raise _Failed
 
 
+class _OpenedAt(pybreaker.CircuitBreakerListener):
+    """Notes when pybreaker opens the circuit, by the breaker's own clock."""
+
+    def __init__(self, breaker: ProviderBreaker) -> None:
+        self._breaker = breaker
+
+    def state_change(
+        self,
+        cb: pybreaker.CircuitBreaker,
+        old_state: pybreaker.CircuitBreakerState | None,
+        new_state: pybreaker.CircuitBreakerState,
+    ) -> None:
+        if new_state.name == pybreaker.STATE_OPEN:
+            self._breaker.opened_at = self._breaker.clock()
+
+
 class ProviderBreaker:
-    def __init__(self, name: str, policy: BreakerPolicy) -> None:
+    """pybreaker counts failures and moves between states; the reset timeout runs on `clock`.
+
+    Outcomes are never replayed into an open circuit, so pybreaker's own wall-clock check
+    never decides anything and tests can move time by hand.
+    """
+
+    def __init__(self, name: str, policy: BreakerPolicy, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self.opened_at: float | None = None
         self._cb = pybreaker.CircuitBreaker(
             fail_max=policy.fail_max,
             reset_timeout=policy.reset_timeout_s,
             name=name,
             throw_new_error_on_trip=False,
+            listeners=[_OpenedAt(self)],
         )
         self._probe_out = False
 
@@ -81,13 +105,10 @@ class ProviderBreaker:
 
     def open_until(self) -> float | None:
         """When an open breaker lets a probe through (epoch seconds); None unless waiting."""
-        if self._cb.current_state != pybreaker.STATE_OPEN:
+        if self._cb.current_state != pybreaker.STATE_OPEN or self.opened_at is None:
             return None
-        opened_at = self._cb._state_storage.opened_at
-        if opened_at is None:
-            return None
-        until = opened_at.timestamp() + self._cb.reset_timeout
-        return until if until > time.time() else None
+        until = self.opened_at + self._cb.reset_timeout
+        return until if until > self.clock() else None
 
     def permit(self) -> Permit | None:
         """A permit to call, or None: open and waiting, or a probe already out."""
@@ -117,7 +138,17 @@ class ProviderBreaker:
         """The attempt ended with no verdict on the provider (a client error, a cancel)."""
         self._release(permit)
 
+    def open_until_peer_says(self, until: float) -> None:
+        """Open because another replica's breaker opened; probe when its timeout ends."""
+        self._cb.open()
+        self.opened_at = until - self._cb.reset_timeout
+
+    def close(self) -> None:
+        self._cb.close()
+
     def _record(self, outcome: Callable[[], None]) -> None:
+        if self._cb.current_state == pybreaker.STATE_OPEN:
+            return
         with suppress(_Failed, pybreaker.CircuitBreakerError):
             self._cb.call(outcome)
 

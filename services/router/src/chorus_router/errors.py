@@ -1,46 +1,14 @@
-"""The one place where errors become OpenAI-shaped responses."""
+"""What the router's OpenAPI document says about its error answers (chorus_contracts.responses
+makes them)."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from chorus_contracts import ChorusError, ErrorBody, InternalError, InvalidRequest
-
-log = logging.getLogger("chorus.router")
-
-
-def error_response(exc: ChorusError) -> JSONResponse:
-    return JSONResponse(exc.body().model_dump(), status_code=exc.status, headers=exc.headers())
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ChorusError)
-    async def _typed(_: Request, exc: ChorusError) -> JSONResponse:
-        return error_response(exc)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(_describe_validation(exc))
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        err = InvalidRequest(str(exc.detail))
-        body = err.body()
-        body.error.code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code)
-        return JSONResponse(body.model_dump(), status_code=exc.status_code)
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error")
-        return error_response(InternalError("internal error; the router's log has details"))
-
+from chorus_contracts import ErrorBody
 
 _ERROR_STATUSES = {
     "400": "Invalid request (OpenAI's error shape; FastAPI's 422 is never sent)",
@@ -82,30 +50,3 @@ def document_errors(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-def _describe_validation(exc: RequestValidationError) -> InvalidRequest:
-    errors = exc.errors()
-    if not errors:
-        return InvalidRequest("invalid request body")
-    first = errors[0]
-    if first.get("type") == "json_invalid":
-        return InvalidRequest("request body is not valid JSON")
-    loc = [str(p) for p in first.get("loc", ()) if p != "body"]
-    # Pydantic reports union members as extra path parts ("voice.str"); name the field, and
-    # a nested object's field by its path ("normalization_options.url_normalization").
-    param = ".".join(p for p in loc if not _union_member(p)) or None
-    message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
-    if first.get("type") == "extra_forbidden":
-        message = f"Unrecognized request argument supplied: {param}"
-    elif first.get("type") == "missing":
-        message = f"Missing required parameter: '{param}'."
-    elif param:
-        message = f"Invalid value for '{param}': {message}"
-    return InvalidRequest(message, param=param)
-
-
-def _union_member(part: str) -> bool:
-    """Whether a location part names a union's member type rather than a field; fields
-    are snake_case, member types are class names or builtins."""
-    return part[:1].isupper() or part in ("str", "int", "float", "bool", "dict", "list")

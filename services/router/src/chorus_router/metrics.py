@@ -43,7 +43,7 @@ class _ProviderStates(Collector):
             labels=["provider", "kind"],
         )
         for handle in self._providers():
-            breaker.add_metric([handle.name], int(handle.breaker.state))
+            breaker.add_metric([handle.name], int(handle.health.state))
             ready.add_metric([handle.name], 1 if handle.ready else 0)
             info.add_metric([handle.name, handle.entry.kind], 1)
         yield breaker

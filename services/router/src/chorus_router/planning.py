@@ -2,8 +2,9 @@
 
 The primary is the highest-priority provider of the model that has the voice; then its
 explicit fallbacks, then the model's other providers by priority, ready ones first. A
-custom voice goes only to providers that clone; speed and text length must fit a
-provider's capabilities.
+custom voice goes only to providers that clone; the request's `lang_code`, speed and text
+length must fit a provider's capabilities. (A voice named directly needs no language check:
+only providers that offer that voice are candidates at all.)
 """
 
 from __future__ import annotations
@@ -53,6 +54,15 @@ def plan(pool: ProviderPool, request: SpeechRequest) -> list[Candidate]:
             f"'{request.model}'. See /api/v1/audio/voices/catalog for its voices.",
             param="voice",
         )
+    if request.lang_code is not None:
+        language = request.lang_code
+        candidates = _narrow(
+            candidates,
+            lambda h: h.speaks(language),
+            _languages_of,
+            f"no provider of model '{request.model}' speaks '{language}'",
+            "lang_code",
+        )
     candidates = _narrow(
         candidates,
         lambda h: h.takes_speed(request.speed),
@@ -69,6 +79,11 @@ def plan(pool: ProviderPool, request: SpeechRequest) -> list[Candidate]:
     )
     # Providers known to be down go last: still tried, since readiness can be stale.
     return sorted(candidates, key=lambda c: not c.handle.ready)
+
+
+def _languages_of(caps: Capabilities) -> str:
+    shown = ", ".join(caps.languages[:8]) + (", ..." if len(caps.languages) > 8 else "")
+    return f"{caps.provider} speaks {shown}"
 
 
 def _cloners(

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import httpx
 from pydantic import ValidationError
 
-from chorus_contracts import Capabilities, ChorusError
-from chorus_router.breakers import ProviderBreaker
+from chorus_contracts import Capabilities, speaks
+from chorus_router.provider_health import Clock, Peers, ProviderHealth
 from chorus_router.registry import ProviderEntry
 
 log = logging.getLogger("chorus.router.pool")
@@ -30,44 +30,25 @@ def _map_blend(blend: str, aliases: dict[str, str]) -> str:
     return _BLEND_NAME.sub(lambda m: aliases.get(m.group(0), m.group(0)), blend)
 
 
-@dataclass(frozen=True)
-class Failure:
-    """The last thing that went wrong with a provider, for the health view."""
-
-    code: str
-    message: str
-    at: float
-
-
 @dataclass(eq=False)
 class ProviderHandle:
     """A provider entry plus its live state; kept across registry updates by name."""
 
     entry: ProviderEntry
+    health: ProviderHealth
     capabilities: Capabilities | None = None
     ready: bool = False
     last_error: str | None = None
     checked_at: float | None = None
     voice_ids: frozenset[str] = field(default_factory=frozenset)
-    last_failure: Failure | None = None
-    cooldown_until: float = 0.0
-    breaker: ProviderBreaker = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.breaker = ProviderBreaker(self.entry.name, self.entry.routing.breaker)
 
     @property
     def name(self) -> str:
         return self.entry.name
 
-    def note_failure(self, error: ChorusError) -> None:
-        self.last_failure = Failure(error.code, error.message, time.time())
-        if error.retry_after and error.status in (429, 503):
-            # Honour Retry-After: other requests skip this provider until then (capped).
-            self.cooldown_until = max(self.cooldown_until, time.time() + min(error.retry_after, 60))
-
-    def cooling_down(self) -> bool:
-        return time.time() < self.cooldown_until
+    def speaks(self, language: str) -> bool:
+        """Unknown until capabilities arrive; an empty language list means any language."""
+        return self.capabilities is None or speaks(self.capabilities.languages, language)
 
     def offers_voice(self, voice: str) -> bool:
         """Unknown until capabilities arrive; then the provider's own voice list decides."""
@@ -103,9 +84,16 @@ class ProviderPool:
     """Holds one handle per registered provider and polls each one's readiness."""
 
     def __init__(
-        self, client: httpx.AsyncClient, poll_interval_s: float, check_timeout_s: float
+        self,
+        client: httpx.AsyncClient,
+        poll_interval_s: float,
+        check_timeout_s: float,
+        clock: Clock = time.time,
+        peers: Peers | None = None,
     ) -> None:
         self._client = client
+        self._clock = clock
+        self._peers = peers
         self._poll_interval_s = poll_interval_s
         self._check_timeout = httpx.Timeout(check_timeout_s)
         self._handles: dict[str, ProviderHandle] = {}
@@ -117,11 +105,15 @@ class ProviderPool:
             old = self._handles.get(entry.name)
             if old is not None and old.entry.url == entry.url:
                 old.entry = entry
-                old.breaker.apply(entry.routing.breaker)
+                old.health.apply(entry.routing.breaker)
                 fresh[entry.name] = old
             else:
-                fresh[entry.name] = ProviderHandle(entry)
+                health = ProviderHealth(entry.name, entry.routing.breaker, self._clock, self._peers)
+                fresh[entry.name] = ProviderHandle(entry, health)
         self._handles = fresh
+
+    def healths(self) -> list[ProviderHealth]:
+        return [h.health for h in self._handles.values()]
 
     def all(self) -> list[ProviderHandle]:
         return list(self._handles.values())

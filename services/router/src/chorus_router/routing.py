@@ -30,17 +30,21 @@ from tenacity import (
 from chorus_contracts import (
     ChorusError,
     ClientError,
-    ProviderBusy,
+    ProviderCannotServe,
     ProviderUnreachable,
     ServiceUnavailable,
     SpeechRequest,
     SynthesisRequest,
+    UnknownModel,
+    UnknownVoice,
     UpstreamError,
     UpstreamTimeout,
+    VoiceCloningUnsupported,
 )
 from chorus_router.metrics import RouterMetrics
 from chorus_router.planning import Candidate, plan
 from chorus_router.pool import ProviderHandle, ProviderPool
+from chorus_router.provider_health import Clock
 from chorus_router.spoken_text import checked_length, spoken_text
 from chorus_router.upstream import ProviderStream, open_stream
 
@@ -61,14 +65,15 @@ class _Skipped(Exception):
 
 
 class _Budget:
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, clock: Clock) -> None:
+        self._clock = clock
         self.attempts_left = limits.max_attempts
-        self.deadline = time.monotonic() + limits.deadline_s
+        self.deadline = clock() + limits.deadline_s
         self.attempt_number = 0
         self.retry_delay_s = 0.0
 
     def remaining_s(self) -> float:
-        return max(0.0, self.deadline - time.monotonic())
+        return max(0.0, self.deadline - self._clock())
 
     def spent(self) -> bool:
         return self.attempts_left <= 0 or self.remaining_s() <= 0
@@ -79,9 +84,19 @@ def _retry_same_provider(exc: BaseException) -> bool:
     return isinstance(exc, UpstreamError | UpstreamTimeout | ProviderUnreachable)
 
 
-def _counts_against_breaker(exc: ChorusError) -> bool:
-    """A busy provider is healthy backpressure; everything else retryable is a fault."""
-    return not isinstance(exc, ProviderBusy)
+# What one provider may refuse while another serves the same request: the search goes on.
+_REFUSALS = (ProviderCannotServe, UnknownVoice, UnknownModel, VoiceCloningUnsupported)
+
+
+def _refused(model: str, refusals: list[tuple[str, ChorusError]]) -> ChorusError:
+    """Every candidate refused: the client hears what each one said."""
+    kinds = {type(exc) for _, exc in refusals}
+    cls = kinds.pop() if len(kinds) == 1 else ProviderCannotServe
+    said = "; ".join(f"{name}: {exc.message}" for name, exc in refusals)
+    return cls(
+        f"no provider of model '{model}' can serve this request ({said})",
+        param=refusals[0][1].param,
+    )
 
 
 class SpeechRouter:
@@ -93,19 +108,22 @@ class SpeechRouter:
         client: httpx.AsyncClient,
         limits: Limits,
         metrics: RouterMetrics,
+        clock: Clock = time.time,
     ) -> None:
         self._pool = pool
         self._client = client
         self._limits = limits
         self._metrics = metrics
+        self._clock = clock
 
     async def open(
         self, request: SpeechRequest, request_id: str, exclude: frozenset[str] = frozenset()
     ) -> ProviderStream:
         """The first candidate's stream that yields audio, or the error that ends the search."""
         candidates = [c for c in plan(self._pool, request) if c.handle.name not in exclude]
-        budget = _Budget(self._limits)
+        budget = _Budget(self._limits, self._clock)
         failures: list[str] = []
+        refusals: list[tuple[str, ChorusError]] = []
         previous: tuple[str, str] | None = None
         for candidate in candidates:
             if budget.spent():
@@ -119,15 +137,22 @@ class SpeechRouter:
             except _Skipped as skip:
                 failures.append(f"{name}: {skip}")
                 previous = (name, "skipped")
+            except _REFUSALS as exc:
+                log.info("provider %s cannot serve: %s (%s)", name, exc.code, exc.message)
+                refusals.append((name, exc))
+                previous = (name, exc.code)
             except ClientError:
                 raise
             except ChorusError as exc:
                 log.warning("provider %s failed: %s (%s)", name, exc.code, exc.message)
                 failures.append(f"{name}: {exc.message}")
                 previous = (name, exc.code)
+        if refusals and not failures:
+            raise _refused(request.model, refusals)
+        said = [f"{name}: {exc.message}" for name, exc in refusals] + failures
         raise ServiceUnavailable(
             f"all providers for model {request.model} are unavailable "
-            f"({'; '.join(failures) or 'none could take the request'})",
+            f"({'; '.join(said) or 'none could take the request'})",
             retry_after=self._soonest_recovery(candidates),
         )
 
@@ -135,7 +160,7 @@ class SpeechRouter:
         self, candidate: Candidate, request: SpeechRequest, request_id: str, budget: _Budget
     ) -> ProviderStream:
         handle = candidate.handle
-        if handle.cooling_down():
+        if handle.health.cooling_down():
             with tracer.start_as_current_span(
                 "tts.attempt",
                 attributes={"tts.provider": handle.name, "tts.outcome": "skipped_retry_after"},
@@ -180,7 +205,7 @@ class SpeechRouter:
         attributes: dict[str, AttributeValue] = {
             "tts.provider": handle.name,
             "tts.attempt": budget.attempt_number,
-            "tts.breaker_state": handle.breaker.state.name.lower(),
+            "tts.breaker_state": handle.health.state.name.lower(),
             "tts.retry_delay_s": budget.retry_delay_s,
         }
         budget.retry_delay_s = 0.0
@@ -190,7 +215,8 @@ class SpeechRouter:
             record_exception=False,
             set_status_on_exception=False,
         ) as span:
-            permit = handle.breaker.permit()
+            health = handle.health
+            permit = health.permit()
             if permit is None:
                 span.set_attribute("tts.outcome", "skipped_circuit_open")
                 raise _Skipped("circuit open")
@@ -199,24 +225,20 @@ class SpeechRouter:
                 stream = await open_stream(self._client, handle, synthesis)
             except ClientError as exc:
                 span.set_attribute("tts.outcome", exc.code)
-                handle.breaker.released(permit)
+                health.released(permit)
                 raise
             except ChorusError as exc:
                 span.set_attribute("tts.outcome", exc.code)
                 span.set_status(StatusCode.ERROR, exc.message)
-                handle.note_failure(exc)
                 self._metrics.provider_errors.labels(handle.name, exc.code).inc()
-                if _counts_against_breaker(exc):
-                    handle.breaker.failed(permit)
-                else:
-                    handle.breaker.released(permit)
+                health.failed(exc, permit)
                 raise
             except BaseException:
                 span.set_attribute("tts.outcome", "cancelled")
-                handle.breaker.released(permit)
+                health.released(permit)
                 raise
             span.set_attribute("tts.outcome", "ok")
-            handle.breaker.succeeded(permit)
+            health.succeeded(permit)
             return stream
 
     def _count_retry(self, provider: str, budget: _Budget) -> Callable[[RetryCallState], None]:
@@ -228,16 +250,10 @@ class SpeechRouter:
 
         return before_sleep
 
-    @staticmethod
-    def _soonest_recovery(candidates: list[Candidate]) -> float:
-        now = time.time()
-        waits = []
-        for c in candidates:
-            until = c.handle.breaker.open_until()
-            if until is not None:
-                waits.append(until - now)
-            if c.handle.cooling_down():
-                waits.append(c.handle.cooldown_until - now)
+    def _soonest_recovery(self, candidates: list[Candidate]) -> float:
+        """Seconds until the first refused candidate may be tried again (at least 1)."""
+        now = self._clock()
+        waits = [t - now for c in candidates if (t := c.handle.health.recovers_at()) is not None]
         return max(1.0, min(waits)) if waits else 1.0
 
 

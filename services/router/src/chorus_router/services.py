@@ -11,6 +11,7 @@ from chorus_router.artifacts.responses import StoredAudio
 from chorus_router.audit import AuditTrail
 from chorus_router.metrics import RouterMetrics
 from chorus_router.pool import ProviderPool
+from chorus_router.readiness import Readiness
 from chorus_router.registry import RegistrySource
 from chorus_router.routing import SpeechRouter
 from chorus_router.security.keys import KeyStore
@@ -30,6 +31,7 @@ class RouterServices:
     artifacts: StoredAudio
     audit: AuditTrail
     keys: KeyStore
+    readiness: Readiness
 
 
 def get_services(request: Request) -> RouterServices:

@@ -42,6 +42,9 @@ class RouterSettings(ServiceSettings):
     # On SIGTERM, responses still streaming get this long to finish (the chart's
     # terminationGracePeriodSeconds leaves room for it after the preStop sleep).
     shutdown_timeout_s: float = Field(default=120.0, gt=0, le=3600)
+    # With a Redis for rate limits, how often open breakers and cool-downs are exchanged
+    # with the other replicas through it (a change shows everywhere within two intervals).
+    health_sync_interval_s: float = Field(default=0.25, gt=0, le=10)
     # After audio has started, a provider failure ends the stream; with this on, a short
     # spoken notice in the same voice ends it instead (requests may override it).
     stream_errors_as_audio: bool = False

@@ -7,7 +7,7 @@ written; local engines get it normalized in the language they will speak.
 
 from __future__ import annotations
 
-from chorus_contracts import Capabilities, InvalidRequest, SpeechRequest
+from chorus_contracts import Capabilities, ProviderCannotServe, SpeechRequest
 from chorus_text import normalize_text, speech_pieces
 
 
@@ -37,9 +37,10 @@ def spoken_language(
 
 
 def checked_length(request: SpeechRequest, text: str, capabilities: Capabilities | None) -> str:
-    """`text`, or a 400 naming both lengths when normalization took it past the limit."""
+    """`text`, or a refusal naming both lengths when normalization took it past this
+    provider's limit (another provider may take more)."""
     if capabilities is not None and len(text) > capabilities.max_text_length:
-        raise InvalidRequest(
+        raise ProviderCannotServe(
             f"input is {len(request.input)} characters, {len(text)} after normalization; "
             f"provider {capabilities.provider} takes at most {capabilities.max_text_length} "
             "(shorten the input, or send normalization_options.normalize=false)",

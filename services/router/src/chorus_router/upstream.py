@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,13 +12,13 @@ import httpx
 from chorus_contracts import (
     SAMPLE_RATE_HEADER,
     ChorusError,
-    ProviderUnreachable,
     SynthesisRequest,
     UpstreamError,
     UpstreamTimeout,
     error_from_response,
     retry_after_seconds,
 )
+from chorus_contracts.transport import transport_error
 from chorus_router.pool import ProviderHandle
 
 _MAX_ERROR_BODY = 64 * 1024
@@ -61,12 +60,9 @@ class ProviderStream:
             error = (
                 exc
                 if isinstance(exc, ChorusError)
-                else UpstreamError(
-                    f"provider {self.provider} broke off the audio: {type(exc).__name__}"
-                )
+                else transport_error(exc, f"provider {self.provider}")
             )
-            self.handle.note_failure(error)
-            self.handle.breaker.failed(None)
+            self.handle.health.failed(error, None)
             raise error from exc
         finally:
             await self.close()
@@ -96,7 +92,7 @@ async def open_stream(
             response = await client.send(http_request, stream=True)
             try:
                 if response.status_code != 200:
-                    raise await _error_of(response)
+                    raise await _error_of(response, handle.name)
                 chunks = response.aiter_bytes()
                 first = await anext(chunks, b"")
                 if not first:
@@ -111,27 +107,24 @@ async def open_stream(
         raise UpstreamTimeout(
             f"provider {handle.name} sent no audio within {routing.first_byte_timeout_s:g}s"
         ) from None
-    except httpx.TimeoutException:
-        raise UpstreamTimeout(f"provider {handle.name} timed out") from None
-    except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
-        raise ProviderUnreachable(f"provider {handle.name} is unreachable: {exc}") from None
-    except (httpx.HTTPError, KeyError, ValueError) as exc:
-        raise UpstreamError(f"provider {handle.name} answered badly: {exc}") from None
+    except httpx.HTTPError as exc:
+        raise transport_error(exc, f"provider {handle.name}") from None
+    except (KeyError, ValueError) as exc:
+        raise UpstreamError(f"provider {handle.name} answered badly: {exc!r}") from None
     return ProviderStream(
         handle, request.voice, request.voice_reference, rate, first, deadline, response, chunks
     )
 
 
-async def _error_of(response: httpx.Response) -> ChorusError:
+async def _error_of(response: httpx.Response, provider: str) -> ChorusError:
     body = b""
     async for part in response.aiter_bytes():
         body += part
         if len(body) > _MAX_ERROR_BODY:
             break
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        payload = None
     return error_from_response(
-        response.status_code, payload, retry_after_seconds(response.headers.get("Retry-After"))
+        response.status_code,
+        body,
+        retry_after_seconds(response.headers.get("Retry-After")),
+        source=f"provider {provider}",
     )

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
 
 from chorus_contracts import (
     Capabilities,
-    InvalidRequest,
+    ProviderCannotServe,
     SynthesisRequest,
     UnknownVoice,
     UpstreamError,
     VoiceInfo,
+    normalize_language,
 )
 from chorus_espeak.settings import EspeakSettings
 from chorus_provider import CancelSignal, SentenceEngine, model_fingerprint
@@ -21,19 +23,27 @@ from chorus_provider import CancelSignal, SentenceEngine, model_fingerprint
 SAMPLE_RATE = 22_050
 # espeak-ng's -s accepts 80..~800 words per minute (above 450 it uses its sonic speed-up).
 MIN_WPM, MAX_WPM = 80, 700
+_ALIAS = re.compile(r"\(([a-z0-9-]+) (\d+)\)")
 
 
 @dataclass(frozen=True)
 class _Catalog:
     voices: dict[str, VoiceInfo]
     variants: frozenset[str]
+    # espeak-ng's "Other Languages" column: `fr` -> `fr-fr`, its preferred voice for it.
+    aliases: dict[str, str]
+
+    def language(self, code: str) -> str | None:
+        """The voice that speaks `code` (`fr`, `FR_fr`, `en-US`), if any."""
+        norm = normalize_language(code)
+        return norm if norm in self.voices else self.aliases.get(norm)
 
 
 class EspeakEngine(SentenceEngine):
     def __init__(self, settings: EspeakSettings) -> None:
         super().__init__(workers=settings.max_concurrency, chunking=settings.text_chunking())
         self._settings = settings
-        self._catalog = _Catalog({}, frozenset())
+        self._catalog = _Catalog({}, frozenset(), {})
         self._model_id: str | None = None
 
     async def load(self) -> None:
@@ -47,7 +57,11 @@ class EspeakEngine(SentenceEngine):
         version = await _run_listing(binary, "--version")
         self._model_id = model_fingerprint(version, str(self._settings.base_words_per_minute))
         self._binary = binary
-        self._catalog = _Catalog(_parse_voices(voices_table), _parse_variants(variants_table))
+        self._catalog = _Catalog(
+            _parse_voices(voices_table),
+            _parse_variants(variants_table),
+            _parse_aliases(voices_table),
+        )
 
     def capabilities(self) -> Capabilities:
         voices = list(self._catalog.voices.values())
@@ -72,8 +86,8 @@ class EspeakEngine(SentenceEngine):
             raise UnknownVoice(f"espeak-ng has no voice '{base}'", param="voice")
         if variant and variant not in self._catalog.variants:
             raise UnknownVoice(f"espeak-ng has no voice variant '{variant}'", param="voice")
-        if request.language and request.language.lower() not in self._catalog.voices:
-            raise InvalidRequest(
+        if request.language and self._catalog.language(request.language) is None:
+            raise ProviderCannotServe(
                 f"espeak-ng has no language '{request.language}'", param="lang_code"
             )
 
@@ -82,9 +96,10 @@ class EspeakEngine(SentenceEngine):
             MAX_WPM, max(MIN_WPM, round(self._settings.base_words_per_minute * request.speed))
         )
         voice = request.voice
-        if request.language:
+        language = self._catalog.language(request.language) if request.language else None
+        if language:
             _, _, variant = voice.partition("+")
-            voice = request.language.lower() + (f"+{variant}" if variant else "")
+            voice = language + (f"+{variant}" if variant else "")
         # Text goes through stdin, never argv: it cannot be taken for an option.
         with subprocess.Popen(
             [self._binary, "--stdout", "-b", "1", "-v", voice, "-s", str(wpm)],
@@ -133,6 +148,19 @@ def _parse_voices(table: str) -> dict[str, VoiceInfo]:
             id=language, name=name.replace("_", " "), language=language, gender=gender
         )
     return voices
+
+
+def _parse_aliases(table: str) -> dict[str, str]:
+    """`(fr 5)` after fr-fr's row: `fr` is spoken by fr-fr at priority 5 (lower wins)."""
+    best: dict[str, tuple[int, str]] = {}
+    for line in table.splitlines()[1:]:
+        cols = line.split()
+        if len(cols) < 5 or cols[4].startswith("mb/"):
+            continue
+        for alias, priority in _ALIAS.findall(line):
+            if alias not in best or int(priority) < best[alias][0]:
+                best[alias] = (int(priority), cols[1])
+    return {alias: language for alias, (_, language) in best.items()}
 
 
 def _parse_variants(table: str) -> frozenset[str]:

@@ -11,7 +11,7 @@ import numpy as np
 import onnxruntime as ort
 from kokoro_onnx import Kokoro
 
-from chorus_contracts import Capabilities, InvalidRequest, SynthesisRequest, VoiceInfo
+from chorus_contracts import Capabilities, ProviderCannotServe, SynthesisRequest, VoiceInfo
 from chorus_kokoro.blend import Style, blend_style, parse_voice
 from chorus_kokoro.languages import normalize_language, voice_gender, voice_language
 from chorus_kokoro.model_files import ModelFileError, default_model_path, default_voices_path
@@ -83,7 +83,7 @@ class KokoroEngine(SentenceEngine):
         self._style(request.voice)
         self._language(request)
         if not MIN_SPEED <= request.speed <= MAX_SPEED:
-            raise InvalidRequest(
+            raise ProviderCannotServe(
                 f"Kokoro speaks at speeds from {MIN_SPEED:g} to {MAX_SPEED:g}, "
                 f"not {request.speed:g}",
                 param="speed",
@@ -116,7 +116,7 @@ class KokoroEngine(SentenceEngine):
         if request.language:
             language = normalize_language(request.language)
             if language not in self._languages:
-                raise InvalidRequest(
+                raise ProviderCannotServe(
                     f"Kokoro here speaks {', '.join(self._languages)}; not '{request.language}'",
                     param="lang_code",
                 )

@@ -7,17 +7,8 @@ character (`af_heart` is American English, `jf_alpha` Japanese).
 
 from __future__ import annotations
 
-LETTER_CODES = {
-    "a": "en-us",
-    "b": "en-gb",
-    "e": "es",
-    "f": "fr-fr",
-    "h": "hi",
-    "i": "it",
-    "j": "ja",
-    "p": "pt-br",
-    "z": "cmn",
-}
+from chorus_contracts.languages import LETTER_CODES
+
 # A bare language picks the variant Kokoro was trained on.
 _BARE = {"en": "en-us", "fr": "fr-fr", "pt": "pt-br", "zh": "cmn", "ja": "ja"}
 _GENDERS = {"f": "female", "m": "male"}

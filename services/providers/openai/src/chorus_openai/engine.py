@@ -1,23 +1,33 @@
-"""OpenAI's `POST /audio/speech` (or a compatible server's) streamed as 24 kHz PCM."""
+"""OpenAI's `POST /audio/speech` (or a compatible server's) streamed as 24 kHz PCM.
+
+With `chunking: sentence` the text goes upstream one piece at a time (pipelined, see
+pipeline.py), for servers that make a whole clip before sending any of it.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
 import httpx
 
 from chorus_contracts import (
     Capabilities,
+    InvalidRequest,
     SynthesisRequest,
+    TextChunking,
     UnknownVoice,
     VoiceInfo,
 )
 from chorus_openai.errors import OpenAIErrors
-from chorus_openai.settings import OpenAISettings
+from chorus_openai.pipeline import pipelined
+from chorus_openai.settings import OPENAI_VOICES, OpenAISettings
+from chorus_openai.voices import upstream_voices
 from chorus_provider import CancelSignal, Engine
 from chorus_provider.vendor_http import open_stream, pcm_chunks
+from chorus_text import speech_pieces
 
 log = logging.getLogger("chorus.openai")
 
@@ -31,7 +41,9 @@ class OpenAIEngine(Engine):
     def __init__(self, settings: OpenAISettings) -> None:
         self._settings = settings
         key = settings.api_key.get_secret_value() if settings.api_key else None
-        self._errors = OpenAIErrors(key)
+        self._errors = OpenAIErrors(key, settings.name)
+        self._voices = list(settings.voices or OPENAI_VOICES)
+        self._chunking = settings.text_chunking() if settings.chunking == "sentence" else None
         self._client = httpx.AsyncClient(
             base_url=settings.base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {key}"} if key else {},
@@ -39,9 +51,17 @@ class OpenAIEngine(Engine):
         )
 
     async def load(self) -> None:
-        """Check the key once, so a refused one shows as not-ready with the reason."""
-        if not self._settings.verify_key:
-            return
+        """Check the key, so a refused one shows as not-ready with the reason; then take the
+        upstream's own voice list unless VOICES is set."""
+        if self._settings.verify_key:
+            await self._check_key()
+        if self._settings.voices is None:
+            listed = await upstream_voices(self._client)
+            if listed:
+                log.info("the upstream lists %d voices", len(listed))
+                self._voices = listed
+
+    async def _check_key(self) -> None:
         try:
             response = await self._client.get("/models")
         except httpx.HTTPError as exc:
@@ -56,8 +76,8 @@ class OpenAIEngine(Engine):
         return Capabilities(
             provider=self._settings.name,
             engine="openai",
-            models=self._settings.models,
-            voices=[VoiceInfo(id=v, name=v.title()) for v in self._settings.voices],
+            models=list(dict.fromkeys([*self._settings.models, *self._settings.model_map])),
+            voices=[VoiceInfo(id=v, name=v.title()) for v in self._voices],
             languages=[],
             sample_rate=self._settings.sample_rate,
             max_text_length=self._settings.max_text_length,
@@ -69,24 +89,57 @@ class OpenAIEngine(Engine):
             model_id=f"openai:{self._settings.base_url}:{self._settings.default_model}",
         )
 
+    @property
+    def chunking(self) -> TextChunking | None:
+        return self._chunking
+
     async def synthesize(
         self, request: SynthesisRequest, cancel: CancelSignal
     ) -> AsyncIterator[bytes]:
-        call = self._client.build_request("POST", "/audio/speech", json=self._body(request))
+        if request.voice not in self._voices:
+            raise UnknownVoice(f"the upstream has no voice '{request.voice}'", param="voice")
+        pieces = speech_pieces(request.text, self._chunking)
+        if not pieces:
+            raise InvalidRequest("text contains nothing to speak", param="text")
+        stream: AsyncGenerator[bytes, None]
+        if len(pieces) == 1:
+            stream = self._fetch(request, pieces[0], cancel)
+        else:
+            stream = pipelined(
+                pieces,
+                lambda piece: self._fetch(request, piece, cancel),
+                self._settings.chunk_lookahead,
+            )
+        # Closed with this generator: a client that leaves closes the upstream calls at once.
+        async with aclosing(stream):
+            async for chunk in stream:
+                yield chunk
+
+    async def _fetch(
+        self, request: SynthesisRequest, text: str, cancel: CancelSignal
+    ) -> AsyncGenerator[bytes, None]:
+        # A cancelled request starts no further piece (those in flight are cancelled too).
+        cancel.raise_if_set()
+        call = self._client.build_request("POST", "/audio/speech", json=self._body(request, text))
         async with open_stream(self._client, call, self._errors) as response:
             async for chunk in pcm_chunks(response):
                 yield chunk
 
-    def _body(self, request: SynthesisRequest) -> dict[str, Any]:
-        if request.voice not in self._settings.voices:
-            raise UnknownVoice(f"the upstream has no voice '{request.voice}'", param="voice")
-        model = request.model if request.model in self._settings.models else None
-        body: dict[str, Any] = {}
+    def _model(self, requested: str | None) -> str:
+        """MODEL_MAP first, then a model the upstream is known to have, else the default."""
+        if requested is None:
+            return self._settings.default_model
+        if requested in self._settings.model_map:
+            return self._settings.model_map[requested]
+        return requested if requested in self._settings.models else self._settings.default_model
+
+    def _body(self, request: SynthesisRequest, text: str) -> dict[str, Any]:
+        body: dict[str, Any] = dict(self._settings.extra_body)
         if self._settings.forward_extra:
             body.update({k: v for k, v in request.extra.items() if k not in _OWN_FIELDS})
         body.update(
-            model=model or self._settings.default_model,
-            input=request.text,
+            model=self._model(request.model),
+            input=text,
             voice=request.voice,
             response_format="pcm",
             speed=request.speed,

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from chorus_provider import ProviderSettings
@@ -14,8 +16,8 @@ OPENAI_VOICES = [
 class OpenAISettings(ProviderSettings):
     """OpenAI's speech API by default; any OpenAI-compatible server by `base_url`.
 
-    A request's model is sent as is when listed in `models`, else `default_model` is sent
-    (the registry may route aliases such as `openai` here).
+    A request's model goes upstream as `model_map` says, else as is when listed in `models`,
+    else as `default_model` (the registry may route aliases such as `openai` here).
     """
 
     model_config = SettingsConfigDict(env_prefix="CHORUS_OPENAI_", extra="forbid")
@@ -28,10 +30,28 @@ class OpenAISettings(ProviderSettings):
         default_factory=lambda: ["tts-1", "tts-1-hd", "gpt-4o-mini-tts"], min_length=1
     )
     default_model: str = Field(default="gpt-4o-mini-tts", min_length=1)
-    voices: list[str] = Field(default_factory=lambda: list(OPENAI_VOICES), min_length=1)
+    # Router model id -> upstream model id, e.g. {"tts-1": "kokoro"} (JSON in the environment).
+    model_map: dict[str, str] = Field(default_factory=dict, max_length=100)
+    # Unset: the upstream's own list (GET /audio/voices or /voices) when it offers one,
+    # else OpenAI's voices.
+    voices: list[str] | None = Field(default=None, min_length=1, max_length=1000)
+    # Merged into every upstream request body, e.g. {"stream": true} for servers that stream
+    # only when asked; the fields this provider sets itself win.
+    extra_body: dict[str, Any] = Field(default_factory=dict, max_length=32)
+    # "sentence": one upstream request per sentence, `chunk_lookahead` of them in flight, so a
+    # server that makes whole clips still gives first audio after one sentence.
+    chunking: Literal["none", "sentence"] = "none"
+    chunk_lookahead: int = Field(default=2, ge=1, le=8)
     instructions: bool = True
     sample_rate: int = Field(default=24_000, ge=8_000, le=192_000)
     connect_timeout_s: float = Field(default=5.0, gt=0, le=120)
     read_timeout_s: float = Field(default=30.0, gt=0, le=600)
     verify_key: bool = True
     forward_extra: bool = False
+
+    @field_validator("model_map")
+    @classmethod
+    def _named_models(cls, value: dict[str, str]) -> dict[str, str]:
+        if any(not k or not v for k, v in value.items()):
+            raise ValueError("model_map entries need a router model id and an upstream model id")
+        return value

@@ -8,7 +8,14 @@ from pathlib import Path
 
 from piper import PiperVoice, SynthesisConfig
 
-from chorus_contracts import Capabilities, InvalidRequest, SynthesisRequest, UnknownVoice, VoiceInfo
+from chorus_contracts import (
+    Capabilities,
+    ProviderCannotServe,
+    SynthesisRequest,
+    UnknownVoice,
+    VoiceInfo,
+    language_matches,
+)
 from chorus_piper.settings import PiperSettings
 from chorus_provider import CancelSignal, SentenceEngine, model_fingerprint
 from chorus_provider.onnx_runs import CancellableSession
@@ -74,8 +81,8 @@ class PiperEngine(SentenceEngine):
         loaded = self._require()
         if request.voice not in loaded.speakers:
             raise UnknownVoice(f"this Piper model has no voice '{request.voice}'", param="voice")
-        if request.language and not _same_language(request.language, loaded.language):
-            raise InvalidRequest(
+        if request.language and not language_matches(loaded.language, request.language):
+            raise ProviderCannotServe(
                 f"this Piper model speaks {loaded.language}, not {request.language}",
                 param="lang_code",
             )
@@ -113,8 +120,3 @@ def _voice_name(model: Path) -> str:
     """`en_US-joe-medium.onnx` -> `joe`: the speaker part of Piper's naming scheme."""
     parts = model.name.removesuffix(".onnx").split("-")
     return parts[1] if len(parts) == 3 else model.name.removesuffix(".onnx")
-
-
-def _same_language(requested: str, spoken: str) -> bool:
-    norm = requested.lower().replace("_", "-")
-    return norm == spoken.lower() or norm == spoken.lower().split("-")[0]

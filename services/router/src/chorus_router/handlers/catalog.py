@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from chorus_contracts import Capabilities
+from chorus_contracts import Capabilities, language_matches
 from chorus_router.identity import Scope
 from chorus_router.security import require
 from chorus_router.services import RouterServices, get_services
@@ -83,7 +83,7 @@ async def voice_catalog(
         for alias, target in handle.entry.voices.items():
             aliases.setdefault(target, []).append(alias)
         for voice in handle.capabilities.voices:
-            if lang and not _language_matches(voice.language, lang):
+            if lang and not (voice.language and language_matches(voice.language, lang)):
                 continue
             voices.append(
                 CatalogVoice(
@@ -97,10 +97,3 @@ async def voice_catalog(
                 )
             )
     return VoiceCatalog(voices=voices)
-
-
-def _language_matches(language: str | None, wanted: str) -> bool:
-    if language is None:
-        return False
-    lang, want = language.lower().replace("_", "-"), wanted.lower().replace("_", "-")
-    return lang == want or lang.startswith(want + "-")

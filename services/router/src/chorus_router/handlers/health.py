@@ -26,7 +26,7 @@ class LastError(BaseModel):
     at: float
 
 
-class ProviderHealth(BaseModel):
+class ProviderHealthView(BaseModel):
     name: str
     enabled: bool
     ready: bool
@@ -40,11 +40,11 @@ class ProviderHealth(BaseModel):
 
 class HealthReport(BaseModel):
     status: Literal["ok", "degraded", "unavailable"]
-    providers: list[ProviderHealth]
+    providers: list[ProviderHealthView]
 
 
 def can_serve(handle: ProviderHandle) -> bool:
-    return handle.entry.enabled and handle.ready and handle.breaker.state != BreakerState.OPEN
+    return handle.entry.enabled and handle.ready and handle.health.state != BreakerState.OPEN
 
 
 @router.get("/healthz")
@@ -54,16 +54,17 @@ async def healthz() -> JSONResponse:
 
 @router.get("/readyz")
 async def readyz(services: Services) -> JSONResponse:
-    """Ready while the provider list has arrived and at least one enabled provider can serve."""
-    handles = services.pool.enabled()
-    ready = [h.name for h in handles if can_serve(h)]
-    not_ready = {h.name: h.last_error or "circuit open" for h in handles if not can_serve(h)}
+    """Ready while the router's own dependencies are; which providers can serve is reported
+    alongside but never makes the router unready (see readiness.py)."""
+    checks = await services.readiness.problems()
     source = services.registry.status()
-    ok = bool(ready) and source.synced
+    ok = all(state == "ok" for state in checks.values())
+    handles = services.pool.enabled()
     body = {
         "status": "ready" if ok else "not ready",
-        "ready": ready,
-        "not_ready": not_ready,
+        "checks": checks,
+        "ready": [h.name for h in handles if can_serve(h)],
+        "not_ready": {h.name: h.last_error or "circuit open" for h in handles if not can_serve(h)},
         # Say why the list is empty when the API server has not answered yet.
         "registry": {"source": source.source, "synced": source.synced, "error": source.error},
     }
@@ -80,23 +81,23 @@ async def provider_health(services: Services) -> HealthReport:
     return HealthReport(status=status, providers=[_health(h) for h in handles])
 
 
-def _health(handle: ProviderHandle) -> ProviderHealth:
-    failure = handle.last_failure
-    breaker = handle.breaker
+def _health(handle: ProviderHandle) -> ProviderHealthView:
+    health = handle.health
+    failure = health.last_failure
     names = {
         BreakerState.CLOSED: "closed",
         BreakerState.HALF_OPEN: "half-open",
         BreakerState.OPEN: "open",
     }
-    return ProviderHealth(
+    return ProviderHealthView(
         name=handle.name,
         enabled=handle.entry.enabled,
         ready=handle.ready,
         readiness_error=handle.last_error,
-        breaker=names[breaker.state],
-        consecutive_failures=breaker.failures,
-        open_until=breaker.open_until(),
-        retry_after_until=handle.cooldown_until if handle.cooling_down() else None,
+        breaker=names[health.state],
+        consecutive_failures=health.failures,
+        open_until=health.open_until(),
+        retry_after_until=health.cooldown_until if health.cooling_down() else None,
         last_error=LastError(code=failure.code, message=failure.message, at=failure.at)
         if failure
         else None,

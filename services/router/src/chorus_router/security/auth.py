@@ -15,7 +15,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chorus_contracts import AuthenticationFailed, ChorusError
-from chorus_router.errors import error_response
+from chorus_contracts.responses import error_response
 from chorus_router.identity import Principal
 from chorus_router.security.keys import KeyStore
 
