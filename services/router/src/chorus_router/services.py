@@ -8,6 +8,7 @@ import httpx
 from fastapi import Request
 
 from chorus_router.audit import AuditTrail
+from chorus_router.encoding import EncodingPool
 from chorus_router.metrics import RouterMetrics
 from chorus_router.pool import ProviderPool
 from chorus_router.readiness import Readiness
@@ -30,6 +31,7 @@ class RouterServices:
     audit: AuditTrail
     keys: KeyStore
     readiness: Readiness
+    encoding: EncodingPool
 
 
 def get_services(request: Request) -> RouterServices:
