@@ -9,32 +9,14 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from bench import raw_engines
+from bench import leaving, raw_engines
 from bench.compatible import chunked_first_audio
+from bench.local_stack import start_bench_stack
 from bench.measure import Run, median, percentile, stream_post, timed
 from bench.texts import LONG, MEDIUM, SHORT, words
-from support.stack import Stack, entry, start_provider, start_router
+from support.stack import Stack, start_router
 
 REPEATS = 3
-
-
-def _start_stack(logs: Path) -> Stack:
-    providers = {kind: start_provider(kind, logs) for kind in ("espeak", "piper", "kokoro")}
-    registry = logs / "providers.yaml"
-    Stack.write_registry_file(
-        registry,
-        [
-            entry("piper", providers["piper"], ["piper"], voices={"alloy": "joe"}),
-            entry("espeak", providers["espeak"], ["espeak"]),
-            entry("kokoro", providers["kokoro"], ["kokoro"]),
-        ],
-    )
-    stack = Stack(start_router(registry, logs), providers, registry)
-    for proc in providers.values():
-        proc.wait_ready()
-    stack.router.wait_ready("/healthz")
-    stack.wait_for_states({name: True for name in providers})
-    return stack
 
 
 def engine_rtf(stack: Stack) -> None:
@@ -198,11 +180,13 @@ def fault_run_report(logs: Path) -> None:
 def main() -> None:
     print(f"Texts: short = {words(SHORT)} words, long = {words(LONG)} words")
     with tempfile.TemporaryDirectory(prefix="chorus-bench-") as logs:
-        stack = _start_stack(Path(logs))
+        stack = start_bench_stack(Path(logs))
         try:
             engine_rtf(stack)
             first_audio(stack)
             router_overhead(stack)
+            leaving.leaving_to_idle(stack)
+            leaving.ttfa_under_encoding_load(stack, Path(logs))
         finally:
             stack.stop()
         tracing_overhead(Path(logs))

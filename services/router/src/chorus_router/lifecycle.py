@@ -72,10 +72,14 @@ class OwnedResponse(Response):
         self._lifecycle.client_left = True
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = await self._produce()
-        if isinstance(response, StreamingResponse):
-            # The watch above already listens for the disconnect; Starlette's own listener
-            # would read `receive` a second time.
-            await response.stream_response(send)
-        else:
-            await response(scope, receive, send)
+        try:
+            response = await self._produce()
+            if isinstance(response, StreamingResponse):
+                # The watch above already listens for the disconnect; Starlette's own
+                # listener would read `receive` a second time.
+                await response.stream_response(send)
+            else:
+                await response(scope, receive, send)
+        finally:
+            # Right after the last byte, so that a client reading /metrics next sees it.
+            await self._lifecycle.release()
