@@ -6,7 +6,7 @@ GPU_PKGS := $(shell scripts/gpu_env.sh packages 2>/dev/null)
 MYPY_PATHS := $(filter-out $(addsuffix /src,$(GPU_PKGS)),$(wildcard libs/*/src services/providers/*/src))
 PYTEST_ARGS ?=
 
-.PHONY: run test test-gpu lint lint-gpu fmt bench clean bootstrap images test-images
+.PHONY: run test test-gpu lint lint-gpu fmt bench soak clean bootstrap images test-images
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -55,6 +55,10 @@ images:
 test-images:
 	@scripts/bootstrap.sh --test
 	@$(VENV)/python scripts/test_images.py
+
+## Mixed clients at ~80% of measured capacity, providers killed every 2 min (SOAK_SECONDS=600).
+soak: bootstrap
+	@PYTHONPATH=tests $(VENV)/python -m bench.soak
 
 clean:
 	rm -rf .run .pytest_cache .ruff_cache .mypy_cache

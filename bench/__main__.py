@@ -10,34 +10,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import cache, raw_engines
+from bench import cache, leaving, raw_engines
 from bench.compatible import chunked_first_audio
+from bench.local_stack import start_bench_stack
 from bench.measure import Run, median, percentile, stream_post, timed
 from bench.texts import LONG, MEDIUM, SHORT, words
-from support.stack import Stack, entry, start_provider, start_router
+from support.stack import Stack, start_router
 
 REPEATS = 3
-
-
-def _start_stack(logs: Path) -> Stack:
-    providers = {kind: start_provider(kind, logs) for kind in ("espeak", "piper", "kokoro")}
-    registry = logs / "providers.yaml"
-    Stack.write_registry_file(
-        registry,
-        [
-            entry("piper", providers["piper"], ["piper"], voices={"alloy": "joe"}),
-            entry("espeak", providers["espeak"], ["espeak"]),
-            entry("kokoro", providers["kokoro"], ["kokoro"]),
-        ],
-    )
-    # The cache off: the other benchmarks repeat requests and must synthesize each one.
-    no_cache = {"CHORUS_ROUTER_ARTIFACTS__CACHE__ENABLED": "false"}
-    stack = Stack(start_router(registry, logs, no_cache), providers, registry)
-    for proc in providers.values():
-        proc.wait_ready()
-    stack.router.wait_ready("/healthz")
-    stack.wait_for_states({name: True for name in providers})
-    return stack
 
 
 def engine_rtf(stack: Stack) -> None:
@@ -216,15 +196,18 @@ def main() -> None:
     only = set(sys.argv[1:])
     print(f"Texts: short = {words(SHORT)} words, long = {words(LONG)} words")
     with tempfile.TemporaryDirectory(prefix="chorus-bench-") as logs:
-        stack = _start_stack(Path(logs))
+        stack = start_bench_stack(Path(logs))
         try:
             for name, bench in (
                 ("rtf", engine_rtf),
                 ("first-audio", first_audio),
                 ("overhead", router_overhead),
+                ("leaving", leaving.leaving_to_idle),
             ):
                 if not only or name in only:
                     bench(stack)
+            if not only or "leaving" in only:
+                leaving.ttfa_under_encoding_load(stack, Path(logs))
             if not only or "cache" in only:
                 response_cache(stack, Path(logs))
         finally:

@@ -21,12 +21,13 @@ def gauge(url: str, name: str) -> float:
 
 
 def counter(url: str, name: str, **labels: str) -> float:
-    """The sum of a counter's series whose labels include `labels`."""
+    """The sum of a counter's (or a histogram's `_sum`/`_count`) series with `labels`."""
     total = 0.0
     wanted = [f'{key}="{value}"' for key, value in labels.items()]
     for line in httpx.get(f"{url}/metrics", timeout=5).text.splitlines():
-        if line.startswith(f"{name}{{") and all(w in line for w in wanted):
-            total += float(line.rsplit(" ", 1)[1])
+        series, _, value = line.rpartition(" ")
+        if series.partition("{")[0] == name and all(w in series for w in wanted):
+            total += float(value)
     return total
 
 

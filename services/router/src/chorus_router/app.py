@@ -19,6 +19,7 @@ from chorus_router.audit import AuditStore, AuditTrail
 from chorus_router.audit import handlers as audit
 from chorus_router.audit.retention import sweep_forever
 from chorus_router.body_limit import BodyLimit
+from chorus_router.encoding import EncodingPool
 from chorus_router.errors import document_errors
 from chorus_router.handlers import catalog, health, keys, models, speech, text
 from chorus_router.health_sync import RedisHealthSync
@@ -103,6 +104,7 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
         if peers is not None:
             peers.follow(pool.healths)
             background.append(asyncio.create_task(peers.run_forever(), name="health-sync"))
+        encoding = EncodingPool(settings.encode_workers)
         app.state.services = RouterServices(
             settings=settings,
             client=client,
@@ -115,6 +117,7 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
             keys=KeyStore(database),
             artifacts=stored,
             readiness=Readiness(database, source, registry_watch),
+            encoding=encoding,
         )
         try:
             yield
@@ -128,6 +131,7 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
             await poll_client.aclose()
             if peers is not None:
                 await peers.close()
+            encoding.close()
             await asyncio.to_thread(database.dispose)
             shutdown_tracing(tracing)
 

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from chorus_audio import AudioFormat, StreamEncoder, open_encoder, slices
 from chorus_contracts import ChorusError
 from chorus_router.artifacts.capture import Capture
+from chorus_router.encoding import EncodingPool
 from chorus_router.metrics import RouterMetrics
 from chorus_router.routing import speak_error
 from chorus_router.services import RouterServices
@@ -51,6 +52,7 @@ class Delivery:
         self._pcm_bytes = 0
         self._first_byte_at: float | None = None
         self._text_fields = text_fields
+        self._recorded = False
         # Keeps what is sent, to store it (download link, cache) if the response completes.
         self._capture = capture
 
@@ -58,8 +60,20 @@ class Delivery:
     def _metrics(self) -> RouterMetrics:
         return self._services.metrics
 
+    @property
+    def _encoding(self) -> EncodingPool:
+        return self._services.encoding
+
+    async def close(self) -> None:
+        """End the request however far it got: the provider connection closes (the
+        provider stops synthesizing) and a response never started counts as client_gone."""
+        if not self._recorded:
+            self._record("client_gone")
+        await self._stream.close()
+
     async def audio(self) -> AsyncIterator[bytes]:
-        status = "cancelled"
+        # Unless it runs to its end or fails, iteration stops because the client left.
+        status = "client_gone"
         encoder = open_encoder(self._fmt, self._stream.sample_rate)
         try:
             try:
@@ -73,10 +87,10 @@ class Delivery:
                     raise
                 async for data in self._encode(notice, encoder):
                     yield data
-            tail = encoder.finish()
+            tail = await self._encoding.run(encoder.finish)
             if tail:
                 yield self._sent(tail)
-            if status == "cancelled":
+            if status == "client_gone":
                 status = "200"
                 if self._capture is not None:
                     await self._capture.commit(self._stream.provider, self._audio_seconds())
@@ -107,7 +121,7 @@ class Delivery:
         async for pcm in stream.chunks():
             self._pcm_bytes += len(pcm)
             for piece in slices(pcm, stream.sample_rate):
-                data = encoder.encode(piece)
+                data = await self._encoding.run(encoder.encode, piece)
                 if data:
                     yield self._sent(data)
 
@@ -130,6 +144,7 @@ class Delivery:
         return self._pcm_bytes / (2 * self._stream.sample_rate)
 
     def _record(self, status: str) -> None:
+        self._recorded = True
         provider = self._stream.provider
         duration = time.perf_counter() - self._started
         audio_seconds = self._audio_seconds()

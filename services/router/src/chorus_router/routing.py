@@ -64,7 +64,9 @@ class _Skipped(Exception):
     """A candidate passed over without a network call (breaker open, cooling down)."""
 
 
-class _Budget:
+class Budget:
+    """What one request has left of its `Limits`, shared by every pass that serves it."""
+
     def __init__(self, limits: Limits, clock: Clock) -> None:
         self._clock = clock
         self.attempts_left = limits.max_attempts
@@ -116,12 +118,24 @@ class SpeechRouter:
         self._metrics = metrics
         self._clock = clock
 
+    def budget(self) -> Budget:
+        """A fresh budget: pass it to each `open` that serves the same request."""
+        return Budget(self._limits, self._clock)
+
     async def open(
-        self, request: SpeechRequest, request_id: str, exclude: frozenset[str] = frozenset()
+        self,
+        request: SpeechRequest,
+        request_id: str,
+        exclude: frozenset[str] = frozenset(),
+        budget: Budget | None = None,
     ) -> ProviderStream:
-        """The first candidate's stream that yields audio, or the error that ends the search."""
+        """The first candidate's stream that yields audio, or the error that ends the search.
+
+        A request served in several passes (a whole file made again elsewhere) passes the
+        same `budget` to each, so its deadline and attempt limit hold across all of them.
+        """
         candidates = [c for c in plan(self._pool, request) if c.handle.name not in exclude]
-        budget = _Budget(self._limits, self._clock)
+        budget = budget or self.budget()
         failures: list[str] = []
         refusals: list[tuple[str, ChorusError]] = []
         previous: tuple[str, str] | None = None
@@ -157,7 +171,7 @@ class SpeechRouter:
         )
 
     async def _attempts(
-        self, candidate: Candidate, request: SpeechRequest, request_id: str, budget: _Budget
+        self, candidate: Candidate, request: SpeechRequest, request_id: str, budget: Budget
     ) -> ProviderStream:
         handle = candidate.handle
         if handle.health.cooling_down():
@@ -199,7 +213,7 @@ class SpeechRouter:
         raise AssertionError("tenacity ended without a result")  # pragma: no cover
 
     async def _attempt(
-        self, handle: ProviderHandle, synthesis: SynthesisRequest, budget: _Budget
+        self, handle: ProviderHandle, synthesis: SynthesisRequest, budget: Budget
     ) -> ProviderStream:
         budget.attempt_number += 1
         attributes: dict[str, AttributeValue] = {
@@ -241,7 +255,7 @@ class SpeechRouter:
             health.succeeded(permit)
             return stream
 
-    def _count_retry(self, provider: str, budget: _Budget) -> Callable[[RetryCallState], None]:
+    def _count_retry(self, provider: str, budget: Budget) -> Callable[[RetryCallState], None]:
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
             reason = exc.code if isinstance(exc, ChorusError) else "error"

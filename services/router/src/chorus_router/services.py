@@ -9,6 +9,7 @@ from fastapi import Request
 
 from chorus_router.artifacts.responses import StoredAudio
 from chorus_router.audit import AuditTrail
+from chorus_router.encoding import EncodingPool
 from chorus_router.metrics import RouterMetrics
 from chorus_router.pool import ProviderPool
 from chorus_router.readiness import Readiness
@@ -32,6 +33,7 @@ class RouterServices:
     audit: AuditTrail
     keys: KeyStore
     readiness: Readiness
+    encoding: EncodingPool
 
 
 def get_services(request: Request) -> RouterServices:

@@ -53,6 +53,9 @@ class RouterSettings(ServiceSettings):
         min_length=1,
         max_length=500,
     )
+    # Threads that encode and resample (mp3/opus/aac/flac, and any rate change) off the
+    # event loop; 0 encodes on the loop itself, which only a benchmark should want.
+    encode_workers: int = Field(default=2, ge=0, le=64)
     max_input_chars: int = Field(default=4096, ge=1, le=100_000)
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
     log_level: str = Field(default="info", pattern=r"^(critical|error|warning|info|debug)$")

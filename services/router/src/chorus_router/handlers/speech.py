@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
@@ -18,6 +19,7 @@ from chorus_contracts import ChorusError, InvalidRequest, SpeechRequest
 from chorus_router.artifacts import AudioPlan
 from chorus_router.delivery import Delivery
 from chorus_router.identity import Scope
+from chorus_router.lifecycle import Lifecycle, OwnedResponse
 from chorus_router.security import RouteClass, rate_limited, require
 from chorus_router.services import RouterServices, get_services
 from chorus_router.text_hygiene import clean_request
@@ -46,28 +48,51 @@ async def create_speech(
     cache_control: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     started = time.perf_counter()
-    metrics = services.metrics
     fmt = AudioFormat(body.response_format)
     model_label = body.model if body.model in services.pool.models() else "unknown"
-    metrics.text_length.observe(len(body.input))
-    metrics.active.inc()
-    try:
-        return await _respond(body, services, fmt, model_label, started, owner, cache_control)
-    except ChorusError as exc:
-        metrics.requests.labels(model_label, "none", fmt, str(exc.status)).inc()
-        log.info(
-            "speech request refused",
-            extra={
-                "model": model_label,
-                "format": str(fmt),
-                "outcome": str(exc.status),
-                "error_code": exc.code,
-                **text_fields(body.input),
-            },
-        )
-        raise
-    finally:
-        metrics.active.dec()
+    services.metrics.text_length.observe(len(body.input))
+    # From here on the response owns the request: routing and delivery run inside it,
+    # and the client leaving at any point cancels them and releases what they hold.
+    lifecycle = Lifecycle(services.metrics)
+    ended = partial(_ended_without_audio, services, body, fmt, model_label)
+
+    async def produce() -> Response:
+        try:
+            return await _respond(
+                body, services, fmt, model_label, started, lifecycle, owner, cache_control
+            )
+        except ChorusError as exc:
+            ended("speech request refused", str(exc.status), exc.code)
+            raise
+        except asyncio.CancelledError:
+            if not lifecycle.holds_anything:
+                ended("speech request abandoned", "client_gone", None)
+            raise
+
+    return OwnedResponse(produce, lifecycle)
+
+
+def _ended_without_audio(
+    services: RouterServices,
+    body: SpeechRequest,
+    fmt: AudioFormat,
+    model_label: str,
+    message: str,
+    outcome: str,
+    error_code: str | None,
+) -> None:
+    """Account a request that no provider stream served: refused, or left while routing."""
+    services.metrics.requests.labels(model_label, "none", fmt, outcome).inc()
+    log.info(
+        message,
+        extra={
+            "model": model_label,
+            "format": str(fmt),
+            "outcome": outcome,
+            "error_code": error_code,
+            **text_fields(body.input),
+        },
+    )
 
 
 def text_fields(text: str) -> dict[str, object]:
@@ -84,6 +109,7 @@ async def _respond(
     fmt: AudioFormat,
     model_label: str,
     started: float,
+    lifecycle: Lifecycle,
     owner: str,
     cache_control: str | None,
 ) -> Response:
@@ -96,8 +122,8 @@ async def _respond(
     request_id = uuid.uuid4().hex
     stored = await services.artifacts.prepare(body, owner, cache_control, services.pool)
     if stored.hit is not None:
-        metrics = services.metrics
-        metrics.requests.labels(model_label, stored.hit.file.provider or "none", fmt, "200").inc()
+        hit = stored.hit.file
+        services.metrics.requests.labels(model_label, hit.provider or "none", fmt, "200").inc()
         return await services.artifacts.serve_hit(
             stored, whole=not body.stream, headers={"X-Request-Id": request_id, **stored.headers}
         )
@@ -117,9 +143,10 @@ async def _respond(
         capture=stored.capture,
     )
     if not body.stream and body.stream_format == "audio":
-        return await _whole_file(body, services, fmt, request_id, deliver, stored)
+        return await _whole_file(body, services, fmt, request_id, deliver, lifecycle, stored)
     stream = await services.router.open(body, request_id)
     delivery = deliver(stream, spoken_errors=spoken_errors)
+    lifecycle.hold(delivery.close)
     headers = {"X-Request-Id": request_id, "X-Chorus-Provider": stream.provider, **stored.headers}
     if body.stream_format == "sse":
         return StreamingResponse(delivery.sse(), media_type="text/event-stream", headers=headers)
@@ -132,15 +159,21 @@ async def _whole_file(
     fmt: AudioFormat,
     request_id: str,
     deliver: Callable[..., Delivery],
+    lifecycle: Lifecycle,
     stored: AudioPlan,
 ) -> Response:
     """Nothing reaches the client until the file is complete, so a provider that breaks off
-    mid-way is replaced by the next one and the file is made again from the start."""
+    mid-way is replaced by the next one and the file is made again from the start, within
+    the one budget (deadline, attempts) the request has."""
     broken: set[str] = set()
+    budget = services.router.budget()
     while True:
-        stream = await services.router.open(body, request_id, exclude=frozenset(broken))
+        stream = await services.router.open(
+            body, request_id, exclude=frozenset(broken), budget=budget
+        )
         # Spoken error notices are for streams; a whole file is made again elsewhere.
         delivery = deliver(stream, spoken_errors=False)
+        lifecycle.hold(delivery.close)
         try:
             audio = b"".join([chunk async for chunk in delivery.audio()])
         except ChorusError:

@@ -1,0 +1,36 @@
+"""The stack the benchmarks measure: the three local engines behind one router."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from support.processes import ServiceProcess
+from support.stack import Stack, entry, start_provider, start_router
+
+Registry = Callable[[dict[str, ServiceProcess]], list[dict[str, Any]]]
+
+
+def engine_models(providers: dict[str, ServiceProcess]) -> list[dict[str, Any]]:
+    """Each engine serves a model named after it."""
+    return [
+        entry("piper", providers["piper"], ["piper"], voices={"alloy": "joe"}),
+        entry("espeak", providers["espeak"], ["espeak"]),
+        entry("kokoro", providers["kokoro"], ["kokoro"]),
+    ]
+
+
+def start_bench_stack(logs: Path, registry: Registry = engine_models) -> Stack:
+    """espeak-ng, Piper and Kokoro behind a router whose registry `registry` writes."""
+    providers = {kind: start_provider(kind, logs) for kind in ("espeak", "piper", "kokoro")}
+    registry_file = logs / "providers.yaml"
+    Stack.write_registry_file(registry_file, registry(providers))
+    # The cache off: benchmarks repeat requests, and each must be synthesized.
+    no_cache = {"CHORUS_ROUTER_ARTIFACTS__CACHE__ENABLED": "false"}
+    stack = Stack(start_router(registry_file, logs, no_cache), providers, registry_file)
+    for proc in providers.values():
+        proc.wait_ready()
+    stack.router.wait_ready("/healthz")
+    stack.wait_for_states({name: True for name in providers})
+    return stack
