@@ -17,6 +17,7 @@ import sys
 import tempfile
 import threading
 import time
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,8 +58,9 @@ MAGIC = {
 def main() -> int:
     engine = engine_command()
     images = _built_images(engine)
-    if not images:
-        print(f"test-images: no chorus-*:{VERSION} image found; run `make images` first")
+    missing = sorted(_cpu_services() - set(images))
+    if "router" not in images:
+        print(f"test-images: no chorus-router:{VERSION} image; run `make images` first")
         return 1
     runtime = runtime_for(engine, images["router"])
     print(f"test-images: {len(images)} images with {' '.join(engine[:1])}; {runtime.description}")
@@ -81,10 +83,24 @@ def main() -> int:
         for container in containers:
             container.stop()
         runtime.close()
-    print(f"{healthy}/{len(containers)} images healthy")
+    for name in missing:
+        print(f"  {name:<11} NOT BUILT (make images)")
+    print(f"{healthy}/{len(containers) + len(missing)} images healthy")
     print(f"{requests_ok}/{total} requests ok")
     print(f"test-images: {time.monotonic() - started:.0f}s (logs in {logs})")
-    return 0 if healthy == len(containers) and requests_ok == total else 1
+    return 0 if healthy == len(containers) and not missing and requests_ok == total else 1
+
+
+def _cpu_services() -> set[str]:
+    """What `make images` builds without GPU_IMAGES: the router, the operator and every
+    provider of the uv workspace (GPU providers keep their own lock)."""
+    locked = {p["name"] for p in tomllib.loads((REPO / "uv.lock").read_text())["package"]}
+    providers = {
+        path.parent.name
+        for path in (REPO / "services/providers").glob("*/Dockerfile")
+        if f"chorus-{path.parent.name}" in locked
+    }
+    return {"router", "operator", *providers}
 
 
 def _built_images(engine: list[str]) -> dict[str, str]:

@@ -297,3 +297,21 @@ async def test_with_nothing_left_the_answer_is_503_with_the_soonest_recovery(
     with pytest.raises(ServiceUnavailable) as again:
         await routed.speak()
     assert again.value.retry_after == pytest.approx(1)
+
+
+async def test_passes_that_share_a_budget_share_its_deadline_and_attempts(
+    routed: Routed,
+) -> None:
+    # A whole file made again elsewhere is a second pass with the first pass's budget.
+    budget = routed.router.budget()
+    first = await routed.router.open(_request(), "req", budget=budget)
+    await first.close()
+    assert budget.attempts_left == 7
+    routed.clock.advance(31.0)  # past the 30 s deadline
+    with pytest.raises(ServiceUnavailable) as spent:
+        await routed.router.open(_request(), "req", exclude=frozenset({"primary"}), budget=budget)
+    assert "deadline or attempt limit" in spent.value.message
+    assert routed.engines["fallback"].calls == 0
+    fresh = await routed.router.open(_request(), "req", exclude=frozenset({"primary"}))
+    await fresh.close()
+    assert fresh.provider == "fallback"
