@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 from chorus_audio import AudioFormat, wav_header
-from chorus_contracts import UnknownFile
+from chorus_contracts import ServiceUnavailable, UnknownFile
 from chorus_router.artifacts.cache import CacheTarget, ResponseCache
 from chorus_router.artifacts.capture import Capture, LinkTarget
 from chorus_router.artifacts.catalog import FileCatalog, StoredFile
-from chorus_router.artifacts.settings import CacheSettings
+from chorus_router.artifacts.s3 import S3Storage
+from chorus_router.artifacts.settings import CacheSettings, S3Settings
 from chorus_router.artifacts.storage import FilesystemStorage
 from chorus_router.artifacts.store import ArtifactStore
 from chorus_router.database import database_url, open_engine
@@ -107,3 +108,22 @@ async def test_the_cache_keeps_only_what_its_keyed_provider_made(
     assert hit is not None
     assert b"".join([block async for block in hit.blocks]) == b"piper audio"
     assert len(_stored_objects(tmp_path)) == 1
+
+
+async def test_a_store_that_is_down_is_a_503_for_files_and_a_miss_for_the_cache(
+    tmp_path: Path,
+) -> None:
+    engine = open_engine(database_url(None, tmp_path))
+    migrate(engine)
+    catalog = FileCatalog(engine)
+    # A real S3 client pointed at a port where nothing listens.
+    down = S3Storage(
+        S3Settings(bucket="chorus-audio", endpoint_url="http://127.0.0.1:9", region="us-east-1")
+    )
+    store = ArtifactStore(down, catalog)
+    entry = StoredFile("file_" + "c" * 32, "cache", "", "mp3", "piper", 10, 1.0, 0, None)
+    catalog.add(entry, cache_key="k" * 64)
+    with pytest.raises(ServiceUnavailable):
+        await store.read(entry, 0, entry.bytes)
+    cache = ResponseCache(store, CacheSettings(), RouterMetrics(list))
+    assert await cache.lookup(CacheTarget("k" * 64, "piper", ""), "mp3") is None

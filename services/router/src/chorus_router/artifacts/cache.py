@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import BinaryIO
 
-from chorus_contracts import SpeechRequest, UnknownFile
+from chorus_contracts import ServiceUnavailable, SpeechRequest, UnknownFile
 from chorus_router.artifacts.cache_key import ResponseIdentity, cache_key
 from chorus_router.artifacts.catalog import StoredFile
 from chorus_router.artifacts.links import new_file_id
@@ -82,14 +82,14 @@ class ResponseCache:
 
     async def lookup(self, target: CacheTarget, fmt: str) -> CachedAudio | None:
         """The entry's file, opened; None on a miss. An entry whose object cannot be read
-        (another replica's disk, a store that lost it) is a miss too: a request is never
-        failed by the cache, only made again."""
+        (another replica's disk, a store that lost it or is down) is a miss too: a request
+        is never failed by the cache, only made again."""
         found = await asyncio.to_thread(self._store.catalog.cached, target.key)
         blocks = None
         if found is not None:
             try:
                 blocks = await self._store.read(found, 0, found.bytes)
-            except UnknownFile:
+            except (UnknownFile, ServiceUnavailable):
                 log.warning("cache entry %s has no readable file; synthesizing", found.id)
         if found is None or blocks is None:
             self._metrics.cache_misses.labels(fmt).inc()

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Generator, Iterable
 from typing import BinaryIO
 
 from chorus_audio import content_type
+from chorus_contracts import ServiceUnavailable
 from chorus_router.artifacts.catalog import FileCatalog, StoredFile, unknown_file
 from chorus_router.artifacts.storage import ObjectMissing, ObjectStorage
 
@@ -34,12 +35,15 @@ class ArtifactStore:
 
     async def read(self, file: StoredFile, start: int, length: int) -> AsyncIterator[bytes]:
         """The bytes of a range; the first block is fetched now, so a vanished object is a
-        404 before any response header has gone out."""
+        404 (an unreachable store a 503) before any response header has gone out."""
         try:
             blocks = await asyncio.to_thread(self.storage.read, file.key, start, length)
             first = await asyncio.to_thread(next, blocks, b"")
         except ObjectMissing:
             raise unknown_file(file.id) from None
+        except Exception as exc:  # the store is down or refuses us: say so, as a 503
+            log.warning("stored file %s unreadable: %s", file.key, type(exc).__name__)
+            raise ServiceUnavailable("the file store is unavailable", retry_after=5) from None
         return _rest(first, blocks)
 
     async def remove(self, files: Iterable[StoredFile]) -> None:
