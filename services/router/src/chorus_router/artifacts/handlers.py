@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
@@ -31,7 +31,19 @@ def _stored(services: Annotated[RouterServices, Depends(get_services)]) -> Store
     return services.artifacts
 
 
-@router.api_route(f"{FILES_PATH}/{{name}}", methods=["GET", "HEAD"], response_class=Response)
+_FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The whole file", "content": {"audio/mpeg": {}}},
+    206: {"description": "The bytes of the requested range", "content": {"audio/mpeg": {}}},
+    416: {"description": "The range starts past the end of the file"},
+}
+
+
+@router.api_route(
+    f"{FILES_PATH}/{{name}}",
+    methods=["GET", "HEAD"],
+    response_class=Response,
+    responses=_FILE_RESPONSES,
+)
 async def download(
     name: str,
     request: Request,
