@@ -39,39 +39,36 @@ def router(dia: ServiceProcess, tmp_path_factory: pytest.TempPathFactory) -> Ite
             "run scripts/bootstrap.sh --test first (make test does)"
         )
     logs = tmp_path_factory.mktemp("router")
-    port = free_port()
-    espeak = ServiceProcess(
-        "espeak",
-        "chorus_espeak",
-        port,
-        {"CHORUS_ESPEAK_PORT": str(port), "CHORUS_ESPEAK_NAME": "espeak"},
-        logs,
-        python=str(MAIN_PYTHON),
-    ).start()
+    espeak_port, router_port = free_port(), free_port()
     registry = logs / "providers.yaml"
     # JSON is YAML, and this environment has no YAML writer.
     entries = [
         {"name": "dia", "url": dia.url, "models": ["dia"]},
-        {"name": "espeak", "url": espeak.url, "models": ["espeak"]},
+        {"name": "espeak", "url": f"http://127.0.0.1:{espeak_port}", "models": ["espeak"]},
     ]
     registry.write_text(json.dumps({"providers": entries}))
-    port = free_port()
     env = {
-        "CHORUS_ROUTER_PORT": str(port),
+        "CHORUS_ROUTER_PORT": str(router_port),
         "CHORUS_ROUTER_REGISTRY_FILE": str(registry),
         "CHORUS_ROUTER_PROVIDER_POLL_INTERVAL_S": "0.25",
         "CHORUS_ROUTER_DATA_DIR": str(logs / "data"),
         "CHORUS_ROUTER_SECURITY__RATE_LIMITS__UPLOADS_PER_HOUR": "10000",
         "OTEL_SDK_DISABLED": "true",
     }
-    process = ServiceProcess("router", "chorus_router", port, env, logs, python=str(MAIN_PYTHON))
+    python = str(MAIN_PYTHON)
+    espeak_env = {"CHORUS_ESPEAK_PORT": str(espeak_port), "CHORUS_ESPEAK_NAME": "espeak"}
+    espeak = ServiceProcess("espeak", "chorus_espeak", espeak_port, espeak_env, logs, python=python)
+    router = ServiceProcess("router", "chorus_router", router_port, env, logs, python=python)
     try:
+        # Started together: each spends most of its start importing, and the router polls.
+        espeak.start()
+        router.start()
         espeak.wait_ready()
-        process.start().wait_ready("/healthz")
-        _wait_for_providers(process.url, {"dia", "espeak"})
-        yield process.url
+        router.wait_ready("/healthz")
+        _wait_for_providers(router.url, {"dia", "espeak"})
+        yield router.url
     finally:
-        process.stop()
+        router.stop()
         espeak.stop()
 
 
