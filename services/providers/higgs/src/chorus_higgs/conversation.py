@@ -1,7 +1,7 @@
 """A synthesis request as the chat Higgs Audio v2 was trained on (system, scene, turns).
 
 Cloning follows the model's own two forms: with the reference's transcript
-(`extra.reference_text`) the reference is an earlier assistant turn answering that text;
+(`voice_reference_text`) the reference is an earlier assistant turn answering that text;
 without one it is SPEAKER0's voice in the scene description, and the text is said by
 SPEAKER0, as in Higgs' multi-speaker cloning.
 """
@@ -30,15 +30,14 @@ def build_conversation(
     request: SynthesisRequest,
     settings: HiggsSettings,
     reference: npt.NDArray[np.float32] | None,
-    reference_text: str | None,
 ) -> list[Message]:
     """The messages for `processor.apply_chat_template(..., add_generation_prompt=True)`."""
     scene: list[dict[str, Any]] = [_text(scene_description(request, settings))]
     text = request.text.strip()
     turns: list[Message] = []
-    if reference is not None and reference_text:
+    if reference is not None and request.voice_reference_text:
         turns += [
-            {"role": "user", "content": [_text(reference_text)]},
+            {"role": "user", "content": [_text(request.voice_reference_text)]},
             {"role": "assistant", "content": [{"type": "audio", "audio": reference}]},
         ]
     elif reference is not None:

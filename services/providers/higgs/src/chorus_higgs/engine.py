@@ -42,8 +42,6 @@ class HiggsExtra(BaseModel):
     # Keys for other providers of a fallback chain are not this one's to refuse.
     model_config = ConfigDict(extra="ignore")
 
-    # The transcript of `voice_reference`: cloning then uses Higgs' zero-shot form.
-    reference_text: str | None = Field(default=None, min_length=1, max_length=2000)
     temperature: float | None = Field(default=None, gt=0, le=2)
     top_p: float | None = Field(default=None, gt=0, le=1)
     top_k: int | None = Field(default=None, ge=1, le=1024)
@@ -137,12 +135,11 @@ class HiggsEngine(TorchEngine[_Loaded]):
                 param="lang_code",
             )
         scene_description(request, self._higgs)
-        extra = parse_extra_params(HiggsExtra, request.extra)
-        if extra.reference_text and request.voice_reference is None:
+        parse_extra_params(HiggsExtra, request.extra)
+        if request.voice_reference_text and request.voice_reference is None:
             raise InvalidRequest(
-                "extra_params.reference_text is the transcript of voice_reference; "
-                "send the reference too",
-                param="extra_params",
+                "voice_reference_text is what voice_reference says; send the reference too",
+                param="voice_reference_text",
             )
 
     def generate(
@@ -151,13 +148,11 @@ class HiggsEngine(TorchEngine[_Loaded]):
         codec = self._known_codec()
         extra = parse_extra_params(HiggsExtra, request.extra)
         reference = (
-            reference_audio(
-                request.voice_reference, codec.sample_rate, self._higgs.max_reference_s
-            )
+            reference_audio(request.voice_reference, codec.sample_rate, self._higgs.max_reference_s)
             if request.voice_reference is not None
             else None
         )
-        conversation = build_conversation(request, self._higgs, reference, extra.reference_text)
+        conversation = build_conversation(request, self._higgs, reference)
         inputs = model.processor.apply_chat_template(
             conversation,
             add_generation_prompt=True,
