@@ -73,12 +73,16 @@ install_torch() {
   fi
 }
 
+# The environment of one package: created from its requirements.txt (then its
+# gpu-env-setup.sh, if it has one, for what pip cannot express), then our packages
+# installed editable on top without dependencies (the requirements pin all of those).
 env_for() {
-  local pkg=$1 reqs=$1/requirements.txt
+  local pkg=$1 reqs=$1/requirements.txt setup=$1/gpu-env-setup.sh
   [[ -f $reqs ]] || { echo "gpu_env: $reqs is missing" >&2; return 1; }
   local key env pins
   pins=$(lib_pins)
-  key=$(cat <(echo "$pins") <(requirements "$reqs") "$TEST_REQS" | sha256sum | cut -c1-12)
+  key=$(cat <(echo "$pins") <(requirements "$reqs") "$TEST_REQS" \
+    <([[ -f $setup ]] && cat "$setup") | sha256sum | cut -c1-12)
   env=$ROOT/.venv-gpu/$key
   if [[ ! -f $env/.requirements-installed ]]; then
     echo "gpu_env: creating $env for $pkg" >&2
@@ -93,6 +97,7 @@ env_for() {
       echo "gpu_env: $env got a CUDA build of torch; expected the CPU wheel" >&2
       return 1
     fi
+    if [[ -f $setup ]]; then "$setup" "$env" >&2; fi
     touch "$env/.requirements-installed"
   fi
   local -a editable=() dirs

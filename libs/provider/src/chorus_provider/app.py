@@ -120,6 +120,8 @@ def create_provider_app(
                 param="text",
             )
         metrics.text_chars.observe(len(body.text))
+        if body.voice_reference is not None:
+            metrics.voice_references.inc()
         return SynthesisResponse(engine, body, admission, metrics, caps.sample_rate)
 
     return app

@@ -83,6 +83,11 @@ class ProviderMetrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
             registry=self.registry,
         )
+        self.voice_references = Counter(
+            "chorus_provider_voice_reference_requests",
+            "Synthesis requests that brought a voice reference (a cloned voice)",
+            registry=self.registry,
+        )
         self.text_chars = Histogram(
             "chorus_provider_text_chars",
             "Characters of text per synthesis request",

@@ -6,7 +6,7 @@ the whole contract (capabilities, streamed PCM, error shapes, bad input, cancel,
 references when cloning is declared) against that process over HTTP.
 """
 
-from chorus_provider.testing.contract import ContractTarget, ProviderContract
+from chorus_provider.testing.contract import ContractTarget, ProviderContract, wait_until_idle
 from chorus_provider.testing.process import ServiceProcess, free_port, start_provider
 from chorus_provider.testing.samples import reference_wav
 
@@ -17,4 +17,5 @@ __all__ = [
     "free_port",
     "reference_wav",
     "start_provider",
+    "wait_until_idle",
 ]

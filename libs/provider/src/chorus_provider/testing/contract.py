@@ -61,10 +61,18 @@ def _assert_error(response: httpx.Response, statuses: tuple[int, ...]) -> ErrorB
     return body
 
 
-def _in_flight(target: ContractTarget) -> float:
-    found = _IN_FLIGHT.search(httpx.get(f"{target.url}/metrics", timeout=5).text)
+def _in_flight(url: str) -> float:
+    found = _IN_FLIGHT.search(httpx.get(f"{url}/metrics", timeout=5).text)
     assert found, "the provider's /metrics lacks chorus_provider_in_flight_requests"
     return float(found.group(1))
+
+
+def wait_until_idle(url: str, timeout_s: float) -> None:
+    """Wait until the provider at `url` has no synthesis in flight; fail after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while _in_flight(url) > 0:
+        assert time.monotonic() < deadline, "the engine slot stayed taken after the client left"
+        time.sleep(0.05)
 
 
 _BAD_BODIES: dict[str, Any] = {
@@ -183,10 +191,7 @@ class ProviderContract:
         ) as response:
             assert response.status_code == 200
             assert next(response.iter_raw())
-        deadline = time.monotonic() + contract.timeout_s
-        while _in_flight(contract) > 0:
-            assert time.monotonic() < deadline, "the engine slot stayed taken after the client left"
-            time.sleep(0.05)
+        wait_until_idle(contract.url, contract.timeout_s)
         assert _speak(contract).status_code == 200
 
     def test_a_voice_reference_is_used_when_cloning_is_declared(

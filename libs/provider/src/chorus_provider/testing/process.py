@@ -22,7 +22,11 @@ def free_port() -> int:
 
 
 class ServiceProcess:
-    """A `python -m module` child with its output in a log file (shown when a wait fails)."""
+    """A `python -m module` child with its output in a log file (shown when a wait fails).
+
+    `python` is this interpreter unless given: a torch package's tests start the router from
+    the main environment's interpreter, since the two environments never share packages.
+    """
 
     def __init__(
         self,
@@ -32,12 +36,13 @@ class ServiceProcess:
         env: Mapping[str, str],
         log_dir: Path,
         args: tuple[str, ...] = (),
+        python: str = sys.executable,
     ) -> None:
         self.name = name
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = log_dir / f"{name}-{port}.log"
-        self._cmd = [sys.executable, "-m", module, *args]
+        self._cmd = [python, "-m", module, *args]
         self._env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
         self._proc: subprocess.Popen[bytes] | None = None
 

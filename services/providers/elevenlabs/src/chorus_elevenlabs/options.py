@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from chorus_contracts import InvalidRequest
+from chorus_provider.extra_params import parse_extra_params
 
 MIN_SPEED, MAX_SPEED = 0.7, 1.2
 
@@ -37,11 +37,4 @@ class ElevenLabsOptions(BaseModel):
 
 
 def parse_options(extra: dict[str, Any]) -> ElevenLabsOptions:
-    try:
-        return ElevenLabsOptions.model_validate(extra)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise InvalidRequest(
-            f"extra_params.{where}: {first['msg']}", param="extra_params"
-        ) from None
+    return parse_extra_params(ElevenLabsOptions, extra)

@@ -1,0 +1,1 @@
+"""Chorus provider service for Higgs Audio v2 (HiggsAudioV2ForConditionalGeneration)."""

@@ -1,0 +1,1 @@
+"""Chorus provider service for VibeVoice (transformers' VibeVoiceForConditionalGeneration)."""
