@@ -25,7 +25,9 @@ from chorus_router.migrations import migrate
 def store(tmp_path: Path) -> ArtifactStore:
     engine = open_engine(database_url(None, tmp_path))
     migrate(engine)
-    return ArtifactStore(FilesystemStorage(tmp_path / "artifacts"), FileCatalog(engine))
+    return ArtifactStore(
+        FilesystemStorage(tmp_path / "artifacts"), FileCatalog(engine), lambda _: None
+    )
 
 
 async def _read_all(store: ArtifactStore, file: StoredFile) -> bytes:

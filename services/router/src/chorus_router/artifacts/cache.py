@@ -90,6 +90,7 @@ class ResponseCache:
             try:
                 blocks = await self._store.read(found, 0, found.bytes)
             except UnknownFile:
+                self._store.failed("read")
                 log.warning("cache entry %s has no readable file; synthesizing", found.id)
         if found is None or blocks is None:
             self._metrics.cache_misses.labels(fmt).inc()
