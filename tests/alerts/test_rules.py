@@ -18,7 +18,7 @@ RULES = REPO / "charts" / "chorus" / "rules" / "chorus.rules.yaml"
 RULE_TESTS = Path(__file__).with_name("chorus.rules.test.yaml")
 RUNBOOK = REPO / "docs" / "runbook.md"
 # What an alert's series may be grouped by: registry names and classes, never request data.
-BOUNDED_LABELS = {"provider", "kind", "from"}
+BOUNDED_LABELS = {"provider", "kind", "from", "operation"}
 
 
 def promtool() -> str:

@@ -140,3 +140,27 @@ def test_a_registry_change_of_voice_is_never_served_stale(
     finally:
         registry[1]["voices"] = {"alloy": "low"}
         artifact_stack.write_registry(registry)
+
+
+def test_a_lost_cached_file_is_a_miss_counted_as_a_store_error(
+    artifact_stack: Stack, http: httpx.Client
+) -> None:
+    text = _text()
+    assert _speak(http, input=text).headers["x-chorus-cache"] == "miss"
+    port = artifact_stack.router.port
+    files = artifact_stack.registry_file.parent / f"router-data-{port}" / "artifacts"
+    lost = [path for path in files.rglob("*") if path.is_file()]
+    assert lost
+    for path in lost:
+        path.unlink()
+    before = _store_errors(http, "read")
+    again = _speak(http, input=text)
+    assert again.headers["x-chorus-cache"] == "miss"
+    assert _store_errors(http, "read") == before + 1
+
+
+def _store_errors(http: httpx.Client, operation: str) -> float:
+    for line in http.get("/metrics").text.splitlines():
+        if line.startswith(f'tts_artifact_store_errors_total{{operation="{operation}"}}'):
+            return float(line.split()[1])
+    return 0.0

@@ -26,7 +26,9 @@ from chorus_router.migrations import migrate
 def store(tmp_path: Path) -> ArtifactStore:
     engine = open_engine(database_url(None, tmp_path))
     migrate(engine)
-    return ArtifactStore(FilesystemStorage(tmp_path / "artifacts"), FileCatalog(engine))
+    return ArtifactStore(
+        FilesystemStorage(tmp_path / "artifacts"), FileCatalog(engine), lambda _: None
+    )
 
 
 async def _read_all(store: ArtifactStore, file: StoredFile) -> bytes:
@@ -120,10 +122,12 @@ async def test_a_store_that_is_down_is_a_503_for_files_and_a_miss_for_the_cache(
     down = S3Storage(
         S3Settings(bucket="chorus-audio", endpoint_url="http://127.0.0.1:9", region="us-east-1")
     )
-    store = ArtifactStore(down, catalog)
+    failures: list[str] = []
+    store = ArtifactStore(down, catalog, failures.append)
     entry = StoredFile("file_" + "c" * 32, "cache", "", "mp3", "piper", 10, 1.0, 0, None)
     catalog.add(entry, cache_key="k" * 64)
     with pytest.raises(ServiceUnavailable):
         await store.read(entry, 0, entry.bytes)
     cache = ResponseCache(store, CacheSettings(), RouterMetrics(list))
     assert await cache.lookup(CacheTarget("k" * 64, "piper", ""), "mp3") is None
+    assert failures == ["read", "read"]  # counted, so a broken store is seen

@@ -126,6 +126,12 @@ class RouterMetrics:
             ["format"],
             registry=r,
         )
+        self.store_errors = Counter(
+            "tts_artifact_store_errors",
+            "Failed operations on the store of download links and cached audio",
+            ["operation"],
+            registry=r,
+        )
         self.cache_bytes = Gauge(
             "tts_cache_bytes", "Bytes the response cache holds in the store", registry=r
         )

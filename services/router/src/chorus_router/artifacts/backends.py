@@ -32,7 +32,11 @@ def open_stored_audio(
     settings: ArtifactSettings, data_dir: Path, database: Engine, metrics: RouterMetrics
 ) -> StoredAudio:
     """Blocking (it may reach the store): call from a worker thread."""
-    store = ArtifactStore(open_storage(settings, data_dir), FileCatalog(database))
+    store = ArtifactStore(
+        open_storage(settings, data_dir),
+        FileCatalog(database),
+        lambda operation: metrics.store_errors.labels(operation).inc(),
+    )
     cache = ResponseCache(store, settings.cache, metrics) if settings.cache.enabled else None
     if cache is not None:
         metrics.cache_bytes.set(store.catalog.cache_bytes())

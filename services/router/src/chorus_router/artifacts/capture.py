@@ -97,6 +97,7 @@ class Capture:
                 await cache.add(spool, target, file)
         except Exception:
             # The client has its audio; only the stored copy is lost, and with it the link.
+            self._store.failed("store")
             log.exception("could not store a finished response")
         finally:
             spool.close()

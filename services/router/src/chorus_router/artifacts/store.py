@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Generator, Iterable
+from collections.abc import AsyncIterator, Callable, Generator, Iterable
 from typing import BinaryIO
 
 from chorus_audio import content_type
@@ -17,9 +17,14 @@ log = logging.getLogger("chorus.router.artifacts")
 
 
 class ArtifactStore:
-    def __init__(self, storage: ObjectStorage, catalog: FileCatalog) -> None:
+    def __init__(
+        self, storage: ObjectStorage, catalog: FileCatalog, failed: Callable[[str], None]
+    ) -> None:
         self.storage = storage
         self.catalog = catalog
+        # Counts a failed operation ("store", "read", "delete", "sweep"): none of them fails a
+        # request, so without the count a broken store would go unseen.
+        self.failed = failed
 
     async def publish(self, spool: BinaryIO, file: StoredFile, cache_key: str | None) -> bool:
         """Publish the object, then its row; False (and no object) if the row lost a race."""
@@ -40,8 +45,10 @@ class ArtifactStore:
             blocks = await asyncio.to_thread(self.storage.read, file.key, start, length)
             first = await asyncio.to_thread(next, blocks, b"")
         except ObjectMissing:
+            self.failed("read")  # its row says it is there
             raise unknown_file(file.id) from None
         except Exception as exc:  # the store is down or refuses us: say so, as a 503
+            self.failed("read")
             log.warning("stored file %s unreadable: %s", file.key, type(exc).__name__)
             raise ServiceUnavailable("the file store is unavailable", retry_after=5) from None
         return _rest(first, blocks)
@@ -52,6 +59,7 @@ class ArtifactStore:
             try:
                 await asyncio.to_thread(self.storage.delete, file.key)
             except Exception as exc:  # the sweeper must go on; the object is just left over
+                self.failed("delete")
                 log.warning("could not delete stored file %s: %s", file.key, type(exc).__name__)
 
 

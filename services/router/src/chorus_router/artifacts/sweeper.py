@@ -33,5 +33,6 @@ async def sweep_forever(stored: StoredAudio, interval_s: float) -> None:
             if removed:
                 log.info("removed %d expired stored files", removed)
         except Exception as exc:  # a store that is down for a while must not end the loop
+            stored.store.failed("sweep")
             log.warning("sweeping stored files failed: %s", type(exc).__name__)
         await asyncio.sleep(interval_s)
