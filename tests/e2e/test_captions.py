@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 from typing import Any
 
 import httpx
 import pytest
+from openai import OpenAI
 
 from chorus_audio import decode_audio
-from support.sse import sse_events
 from support.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -19,12 +20,16 @@ TEXT = "Well, the quick brown fox jumps over the lazy dog. Then it sleeps until 
 WORDS = [w.strip(",.") for w in TEXT.split()]
 
 
-def _captioned(stack: Stack, **body: Any) -> httpx.Response:
-    return httpx.post(
-        f"{stack.router.url}/api/v1/audio/captioned_speech",
-        json={"voice": "alloy", "input": TEXT, **body},
-        timeout=120,
+def _captioned(client: OpenAI, **body: Any) -> dict[str, Any]:
+    """Through the OpenAI SDK's own request path, as a client of Kokoro-FastAPI does."""
+    response = client.post(
+        "/audio/captioned_speech",
+        body={"voice": "alloy", "input": TEXT, **body},
+        cast_to=httpx.Response,
     )
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
 
 
 def _check_timeline(stamps: list[dict[str, Any]], seconds: float) -> None:
@@ -39,35 +44,35 @@ def _check_timeline(stamps: list[dict[str, Any]], seconds: float) -> None:
 
 
 @pytest.mark.parametrize("model", ["kokoro", "espeak"])
-def test_captioned_speech_times_every_word_inside_the_audio(local_stack: Stack, model: str) -> None:
-    response = _captioned(local_stack, model=model, response_format="mp3")
-    assert response.status_code == 200, response.text
-    body = response.json()
+def test_captioned_speech_times_every_word_inside_the_audio(client: OpenAI, model: str) -> None:
+    body = _captioned(client, model=model, response_format="mp3")
     assert body["audio_format"] == body["format"] == "mp3"
     audio = decode_audio(base64.b64decode(body["audio"]))
     _check_timeline(body["timestamps"], audio.duration_s)
 
 
-def test_captions_come_as_webvtt_and_srt(local_stack: Stack) -> None:
-    vtt = _captioned(local_stack, model="espeak", caption_format="vtt").json()["captions"]
+def test_captions_come_as_webvtt_and_srt(client: OpenAI) -> None:
+    vtt = _captioned(client, model="espeak", caption_format="vtt")["captions"]
     assert vtt.startswith("WEBVTT\n\n")
     cues = re.findall(r"(\d\d:\d\d:\d\d\.\d{3}) --> (\d\d:\d\d:\d\d\.\d{3})\n(.+)\n", vtt)
     assert cues
     assert " ".join(text for _, _, text in cues).split() == WORDS
-    srt = _captioned(local_stack, model="espeak", caption_format="srt").json()["captions"]
+    srt = _captioned(client, model="espeak", caption_format="srt")["captions"]
     numbered = re.findall(r"(\d+)\n\d\d:\d\d:\d\d,\d{3} --> \d\d:\d\d:\d\d,\d{3}\n", srt)
     assert numbered == [str(n) for n in range(1, len(cues) + 1)]
 
 
-def test_sse_streams_carry_timestamp_events_between_the_deltas(local_stack: Stack) -> None:
-    body = {
-        "model": "espeak",
-        "voice": "alloy",
-        "input": TEXT,
-        "response_format": "pcm",
-        "timestamps": "word",
-    }
-    events = sse_events(f"{local_stack.base_url}/audio/speech", body)
+def test_sse_streams_carry_timestamp_events_between_the_deltas(client: OpenAI) -> None:
+    with client.audio.speech.with_streaming_response.create(
+        model="espeak",
+        voice="alloy",
+        input=TEXT,
+        response_format="pcm",
+        stream_format="sse",
+        extra_body={"timestamps": "word"},
+    ) as response:
+        lines = [line for line in response.iter_lines() if line.startswith("data: ")]
+    events = [json.loads(line.removeprefix("data: ")) for line in lines]
     kinds = [e["type"] for e in events]
     assert kinds[-1] == "speech.audio.done"
     assert kinds.count("speech.audio.timestamps") >= 2, "one per piece of text"

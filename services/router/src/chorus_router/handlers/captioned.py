@@ -47,6 +47,7 @@ class CaptionedSpeech(BaseModel):
     captions: str | None = None
 
 
+@router.post("/v1/audio/captioned_speech", response_model=CaptionedSpeech)
 @router.post("/api/v1/audio/captioned_speech", response_model=CaptionedSpeech)
 async def captioned_speech(
     request: Request,
