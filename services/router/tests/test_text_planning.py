@@ -7,7 +7,14 @@ from typing import Any
 import httpx
 import pytest
 
-from chorus_contracts import Capabilities, InvalidRequest, SpeechRequest, TextChunking, VoiceInfo
+from chorus_contracts import (
+    Capabilities,
+    InvalidRequest,
+    ProviderCannotServe,
+    SpeechRequest,
+    TextChunking,
+    VoiceInfo,
+)
 from chorus_router.planning import plan
 from chorus_router.pool import ProviderPool
 from chorus_router.registry import ProviderEntry
@@ -71,7 +78,7 @@ def test_the_voices_language_picks_the_number_words() -> None:
 def test_normalization_past_the_limit_names_both_lengths() -> None:
     request = _request(input="$1,000,000.01 " * 6)
     text = spoken_text(request, _caps("local"), "v")
-    with pytest.raises(InvalidRequest) as refused:
+    with pytest.raises(ProviderCannotServe) as refused:
         checked_length(request, text, _caps("local"))
     assert f"input is {len(request.input)} characters, {len(text)} after" in refused.value.message
     assert "at most 100" in refused.value.message
