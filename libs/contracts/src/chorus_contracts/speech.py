@@ -64,6 +64,8 @@ class SpeechRequest(BaseModel):
     # (the router's default lifetime when unset, never past its maximum).
     return_download_link: bool = False
     download_expires_in: int | None = Field(default=None, ge=1, le=30 * 86_400)
+    # "word": SSE streams carry `speech.audio.timestamps` events (providers that time words).
+    timestamps: Literal["word", "none"] = "none"
     # A reference sample to clone, base64 audio (wav/mp3/flac/ogg/m4a/webm); only providers
     # that clone voices take it. Bounded here; the router's body limit usually bounds it first.
     voice_reference: str | None = Field(

@@ -3,7 +3,7 @@
 from chorus_provider.admission import Admission
 from chorus_provider.app import create_provider_app
 from chorus_provider.cancel import Cancelled, CancelSignal
-from chorus_provider.engine import Engine, SentenceEngine
+from chorus_provider.engine import Engine, Rendering, SentenceEngine, Words
 from chorus_provider.fingerprint import model_fingerprint
 from chorus_provider.serve import serve_provider
 from chorus_provider.settings import ProviderSettings
@@ -15,7 +15,9 @@ __all__ = [
     "Cancelled",
     "Engine",
     "ProviderSettings",
+    "Rendering",
     "SentenceEngine",
+    "Words",
     "create_provider_app",
     "model_fingerprint",
     "serve_provider",

@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from chorus_contracts import (
     Capabilities,
+    InvalidRequest,
     ProviderCannotServe,
     ServiceUnavailable,
     SynthesisRequest,
@@ -122,6 +123,10 @@ def create_provider_app(
         metrics.text_chars.observe(len(body.text))
         if body.voice_reference is not None:
             metrics.voice_references.inc()
+        if body.timestamps and caps.timestamps != "word":
+            raise InvalidRequest(
+                f"provider {caps.provider} has no word timestamps", param="timestamps"
+            )
         return SynthesisResponse(engine, body, admission, metrics, caps.sample_rate)
 
     return app

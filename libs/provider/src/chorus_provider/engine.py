@@ -6,20 +6,44 @@ import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
-from chorus_contracts import Capabilities, InvalidRequest, SynthesisRequest, TextChunking
+from chorus_contracts import (
+    Capabilities,
+    InvalidRequest,
+    SynthesisRequest,
+    TextChunking,
+    WordTimestamp,
+)
 from chorus_provider.cancel import Cancelled, CancelSignal
 from chorus_text import speech_pieces
+
+
+@dataclass(frozen=True)
+class Words:
+    """Word timings of the audio an engine yields next, in seconds from that audio's start."""
+
+    words: list[WordTimestamp]
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """One piece's audio with its word timings (from the piece's first sample)."""
+
+    pcm: bytes
+    words: list[WordTimestamp] = field(default_factory=list)
 
 
 class Engine(ABC):
     """A TTS engine behind the provider contract.
 
     `load()` runs once at start-up (the service is not ready until it returns);
-    `synthesize()` yields s16le mono PCM at `capabilities().sample_rate`. Errors raised
-    before the first chunk become typed HTTP errors; later ones abort the stream. When
-    `cancel` is set nobody waits for the audio any more: stop as soon as possible (the app
-    also cancels the task iterating the stream, which interrupts plain awaits).
+    `synthesize()` yields s16le mono PCM at `capabilities().sample_rate`, and, when its
+    capabilities say `timestamps: "word"` and the request asks, `Words` before the audio
+    they time. Errors raised before the first chunk become typed HTTP errors; later ones
+    abort the stream. When `cancel` is set nobody waits for the audio any more: stop as
+    soon as possible (the app also cancels the task iterating the stream, which interrupts
+    plain awaits).
     """
 
     @abstractmethod
@@ -31,7 +55,7 @@ class Engine(ABC):
     @abstractmethod
     def synthesize(
         self, request: SynthesisRequest, cancel: CancelSignal
-    ) -> AsyncIterator[bytes]: ...
+    ) -> AsyncIterator[bytes | Words]: ...
 
     @property
     def chunking(self) -> TextChunking | None:
@@ -71,15 +95,18 @@ class SentenceEngine(Engine):
         """Refuse what this engine cannot do (unknown voice, bad extra) before any audio."""
 
     @abstractmethod
-    def render(self, piece: str, request: SynthesisRequest, cancel: CancelSignal) -> bytes:
-        """Synthesize one piece to PCM; blocking, called in a worker thread.
+    def render(
+        self, piece: str, request: SynthesisRequest, cancel: CancelSignal
+    ) -> bytes | Rendering:
+        """Synthesize one piece to PCM, timed when asked and able; blocking, called in a
+        worker thread.
 
         Once `cancel` is set, stop and raise: any error is then taken as `Cancelled`.
         """
 
     async def synthesize(
         self, request: SynthesisRequest, cancel: CancelSignal
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncIterator[bytes | Words]:
         self.check(request)
         pieces = speech_pieces(request.text, self._chunking)
         if not pieces:
@@ -90,7 +117,7 @@ class SentenceEngine(Engine):
             cancel.raise_if_set()
             work = loop.run_in_executor(self._executor, self.render, piece, request, cancel)
             try:
-                pcm = await asyncio.shield(work)
+                made = await asyncio.shield(work)
             except asyncio.CancelledError:
                 # The caller stopped waiting: abort the piece and keep the slot until the
                 # worker thread is really free again.
@@ -104,8 +131,12 @@ class SentenceEngine(Engine):
                     # The library's abort surfaces as its own error type.
                     raise Cancelled("the synthesis was cancelled") from None
                 raise
-            if pcm:
-                yield pcm
+            if isinstance(made, Rendering):
+                if made.words:
+                    yield Words(made.words)
+                made = made.pcm
+            if made:
+                yield made
 
     async def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

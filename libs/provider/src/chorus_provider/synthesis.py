@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator
 from contextlib import suppress
 
 from opentelemetry import trace
@@ -20,6 +21,7 @@ from starlette.types import Receive, Scope, Send
 
 from chorus_contracts import (
     SAMPLE_RATE_HEADER,
+    TIMED_AUDIO_CONTENT_TYPE,
     ChorusError,
     InternalError,
     SynthesisRequest,
@@ -27,8 +29,9 @@ from chorus_contracts import (
     run_while_connected,
 )
 from chorus_provider.admission import Admission
+from chorus_provider.body import BodyWriter
 from chorus_provider.cancel import Cancelled, CancelSignal
-from chorus_provider.engine import Engine
+from chorus_provider.engine import Engine, Words
 from chorus_provider.metrics import ProviderMetrics
 
 log = logging.getLogger("chorus.provider")
@@ -36,7 +39,8 @@ tracer = trace.get_tracer("chorus.provider")
 
 
 class SynthesisResponse(Response):
-    """The streamed PCM of one synthesis; the client leaving cancels the synthesis."""
+    """The streamed PCM of one synthesis (timed-audio frames when word timings are asked);
+    the client leaving cancels the synthesis."""
 
     def __init__(
         self,
@@ -47,7 +51,9 @@ class SynthesisResponse(Response):
         sample_rate: int,
     ) -> None:
         self.status_code = 200
-        self.media_type = pcm_content_type(sample_rate)
+        self.media_type = (
+            TIMED_AUDIO_CONTENT_TYPE if request.timestamps else pcm_content_type(sample_rate)
+        )
         self.background = None
         self.init_headers({SAMPLE_RATE_HEADER: str(sample_rate)})
         self.cancel = CancelSignal()
@@ -75,8 +81,8 @@ class _Synthesis:
         self._admission = admission
         self._metrics = metrics
         self._bytes_per_second = 2 * sample_rate
+        self._writer = BodyWriter(timed=request.timestamps, sample_rate=sample_rate)
         self._started = time.perf_counter()
-        self._produced = 0
         self._span = tracer.start_span(
             "tts.synthesize",
             attributes={"tts.text_length": len(request.text), "tts.voice": request.voice},
@@ -130,7 +136,7 @@ class _Synthesis:
     ) -> str:
         chunks = aiter(self._engine.synthesize(self._request, cancel))
         try:
-            first = await anext(chunks, b"")
+            first = await self._first_audio(chunks)
             if not first:
                 cancel.raise_if_set()
                 raise InternalError("engine produced no audio")
@@ -141,7 +147,7 @@ class _Synthesis:
             await self._send(send, first)
             try:
                 async for chunk in chunks:
-                    await self._send(send, chunk)
+                    await self._send(send, self._writer.write(chunk))
             except (Cancelled, asyncio.CancelledError, OSError):
                 raise
             except Exception as exc:
@@ -153,15 +159,25 @@ class _Synthesis:
             with suppress(Exception):
                 await chunks.aclose()  # type: ignore[attr-defined]
 
-    async def _send(self, send: Send, chunk: bytes) -> None:
-        self._produced += len(chunk)
-        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    async def _first_audio(self, chunks: AsyncIterator[bytes | Words]) -> bytes:
+        """The body up to and including the first audio (timings may come before it); b""
+        if the engine made none."""
+        body = b""
+        async for item in chunks:
+            body += self._writer.write(item)
+            if not isinstance(item, Words):
+                return body
+        return b""
+
+    async def _send(self, send: Send, data: bytes) -> None:
+        if data:
+            await send({"type": "http.response.body", "body": data, "more_body": True})
 
     def _account(self, outcome: str, admitted: bool) -> None:
         self._metrics.outcome(outcome)
         if admitted:
             elapsed = time.perf_counter() - self._started
-            audio_s = self._produced / self._bytes_per_second
+            audio_s = self._writer.audio_bytes / self._bytes_per_second
             self._metrics.synthesis_seconds.observe(elapsed)
             self._metrics.audio_seconds.inc(audio_s)
             if outcome == "ok" and audio_s > 0:

@@ -5,7 +5,7 @@ import pytest
 from chorus_contracts import ProviderCannotServe, SynthesisRequest, UnknownVoice, UpstreamError
 from chorus_espeak.engine import EspeakEngine, _wav_payload
 from chorus_espeak.settings import EspeakSettings
-from chorus_provider import CancelSignal
+from chorus_provider import CancelSignal, Rendering
 
 
 @pytest.fixture
@@ -66,3 +66,21 @@ def test_wav_payload_strips_the_header_and_refuses_garbage() -> None:
     assert _wav_payload(header + b"\x01\x02\x03") == b"\x01\x02"
     with pytest.raises(UpstreamError):
         _wav_payload(b"not audio")
+
+
+async def test_words_are_timed_by_espeaks_word_events(engine: EspeakEngine) -> None:
+    assert engine.capabilities().timestamps == "word"
+    piece = "Hello there, this is Chorus speaking at three o'clock."
+    made = engine.render(
+        piece, SynthesisRequest(text=piece, voice="en-us+f3", timestamps=True), CancelSignal()
+    )
+    assert isinstance(made, Rendering)
+    seconds = len(made.pcm) / 2 / 22_050
+    assert [w.word for w in made.words] == [w.strip(",.") for w in piece.split()]
+    starts = [w.start_time for w in made.words]
+    assert starts == sorted(starts)
+    assert all(0 <= w.start_time < w.end_time <= seconds for w in made.words)
+    # The library speaks as the command does (which adds the final pause of ~0.3 s).
+    untimed = engine.render(piece, SynthesisRequest(text=piece, voice="en-us+f3"), CancelSignal())
+    assert isinstance(untimed, bytes)
+    assert 0 <= (len(untimed) - len(made.pcm)) / 2 / 22_050 < 0.5

@@ -13,7 +13,7 @@ from chorus_contracts import ProviderCannotServe, SynthesisRequest, UnknownVoice
 from chorus_kokoro.engine import SAMPLE_RATE, KokoroEngine
 from chorus_kokoro.model_files import ModelFileError
 from chorus_kokoro.settings import KokoroSettings
-from chorus_provider import CancelSignal
+from chorus_provider import CancelSignal, Rendering
 
 SENTENCE = "Hello there."
 
@@ -72,3 +72,28 @@ def test_missing_user_model_files_name_the_setting(tmp_path: Path) -> None:
     engine = KokoroEngine(KokoroSettings(model_path=tmp_path / "nope.onnx"))
     with pytest.raises(ModelFileError, match="CHORUS_KOKORO_MODEL_PATH"):
         asyncio.run(engine.load())
+
+
+def test_words_are_timed_from_the_models_own_durations(engine: KokoroEngine) -> None:
+    assert engine.capabilities().timestamps == "word"
+    piece = "Well, forty-two people came at three o'clock today."
+    request = SynthesisRequest(text=piece, voice="jf_alpha", timestamps=True)
+    made = engine.render(piece, request, CancelSignal())
+    assert isinstance(made, Rendering)
+    seconds = len(made.pcm) / 2 / SAMPLE_RATE
+    assert [w.word for w in made.words] == [
+        "Well",
+        "forty-two",
+        "people",
+        "came",
+        "at",
+        "three",
+        "o'clock",
+        "today",
+    ]
+    starts = [w.start_time for w in made.words]
+    assert starts == sorted(starts)
+    assert all(0 <= w.start_time < w.end_time <= seconds for w in made.words)
+    # Words follow the speech, not an even spread: "forty-two" outlasts "at".
+    length = {w.word: w.end_time - w.start_time for w in made.words}
+    assert length["forty-two"] > length["at"]

@@ -8,7 +8,7 @@ import pytest
 from chorus_contracts import ProviderCannotServe, SynthesisRequest, UnknownVoice
 from chorus_piper.engine import PiperEngine, _voice_name
 from chorus_piper.settings import PiperSettings
-from chorus_provider import CancelSignal
+from chorus_provider import CancelSignal, Rendering
 
 
 @pytest.fixture(scope="module")
@@ -49,3 +49,19 @@ async def test_missing_model_file_fails_load_with_its_path(tmp_path: Path) -> No
     settings = PiperSettings(model_path=tmp_path / "nope.onnx")
     with pytest.raises(FileNotFoundError, match=r"nope\.onnx"):
         await PiperEngine(settings).load()
+
+
+def test_words_are_timed_by_pipers_phoneme_alignments(engine: PiperEngine) -> None:
+    assert engine.capabilities().timestamps == "word"
+    piece = "Hello there, this is Chorus speaking at three o'clock."
+    made = engine.render(
+        piece, SynthesisRequest(text=piece, voice="joe", timestamps=True), CancelSignal()
+    )
+    assert isinstance(made, Rendering)
+    seconds = len(made.pcm) / 2 / 22_050
+    assert [w.word for w in made.words] == [w.strip(",.") for w in piece.split()]
+    starts = [w.start_time for w in made.words]
+    assert starts == sorted(starts)
+    assert all(0 <= w.start_time < w.end_time <= seconds + 1e-6 for w in made.words)
+    untimed = engine.render(piece, SynthesisRequest(text=piece, voice="joe"), CancelSignal())
+    assert isinstance(untimed, bytes)

@@ -21,7 +21,7 @@ from chorus_router.audit.retention import sweep_forever
 from chorus_router.body_limit import BodyLimit
 from chorus_router.encoding import EncodingPool
 from chorus_router.errors import document_errors
-from chorus_router.handlers import catalog, health, keys, models, speech, text
+from chorus_router.handlers import captioned, catalog, health, keys, models, speech, text
 from chorus_router.health_sync import RedisHealthSync
 from chorus_router.kube_source import KubernetesRegistrySource
 from chorus_router.metrics import RouterMetrics
@@ -144,7 +144,7 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
     instrument_app(app, tracing)
     install_error_handlers(app, "router")
     document_errors(app)
-    for module in (speech, text, models, catalog, health, keys, voices, audit, files):
+    for module in (speech, captioned, text, models, catalog, health, keys, voices, audit, files):
         app.include_router(module.router)
     app.add_middleware(
         BodyLimit,

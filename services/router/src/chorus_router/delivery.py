@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator
 
 from chorus_audio import AudioFormat, StreamEncoder, open_encoder, slices
-from chorus_contracts import ChorusError
+from chorus_contracts import ChorusError, WordTimestamp
 from chorus_router.artifacts.capture import Capture
 from chorus_router.encoding import EncodingPool
 from chorus_router.metrics import RouterMetrics
@@ -101,9 +101,18 @@ class Delivery:
             self._record(status)
 
     async def sse(self) -> AsyncIterator[bytes]:
-        """OpenAI's `speech.audio.delta` events, `speech.audio.done`; an error event on failure."""
+        """OpenAI's `speech.audio.delta` events, `speech.audio.done`; an error event on failure.
+
+        With word timestamps asked, `speech.audio.timestamps` events come between the deltas,
+        each before the first delta of the audio it times.
+        """
+        timed = 0
         try:
             async for data in self.audio():
+                words = self._stream.timestamps
+                if len(words) > timed:
+                    yield _timestamps_event(words[timed:])
+                    timed = len(words)
                 yield _event(
                     {"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()}
                 )
@@ -167,6 +176,12 @@ class Delivery:
                 **self._text_fields,
             },
         )
+
+
+def _timestamps_event(words: list[WordTimestamp]) -> bytes:
+    return _event(
+        {"type": "speech.audio.timestamps", "timestamps": [w.model_dump() for w in words]}
+    )
 
 
 def _event(payload: dict[str, object]) -> bytes:

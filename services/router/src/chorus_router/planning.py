@@ -77,6 +77,8 @@ def plan(pool: ProviderPool, request: SpeechRequest) -> list[Candidate]:
         f"input is {len(request.input)} characters, more than this model's providers take",
         "input",
     )
+    if request.timestamps == "word":
+        candidates = _timing(pool, request.model, candidates)
     # Providers known to be down go last: still tried, since readiness can be stale.
     return sorted(candidates, key=lambda c: not c.handle.ready)
 
@@ -84,6 +86,30 @@ def plan(pool: ProviderPool, request: SpeechRequest) -> list[Candidate]:
 def _languages_of(caps: Capabilities) -> str:
     shown = ", ".join(caps.languages[:8]) + (", ..." if len(caps.languages) > 8 else "")
     return f"{caps.provider} speaks {shown}"
+
+
+def _times_words(handle: ProviderHandle) -> bool:
+    return handle.capabilities is None or handle.capabilities.timestamps == "word"
+
+
+def _timing(pool: ProviderPool, model: str, candidates: list[Candidate]) -> list[Candidate]:
+    """Word timestamps come only from providers that time words; a 400 naming them if the
+    model has none."""
+    kept = [c for c in candidates if _times_words(c.handle)]
+    if kept:
+        return kept
+    able = [
+        h
+        for h in pool.enabled()
+        if h.capabilities is not None and h.capabilities.timestamps == "word"
+    ]
+    models = sorted({m for h in able for m in h.entry.models})
+    raise InvalidRequest(
+        f"The model '{model}' has no provider with word timestamps. Providers that have "
+        f"them: {', '.join(sorted(h.name for h in able)) or 'none'} "
+        f"(models: {', '.join(models) or 'none'}).",
+        param="timestamps",
+    )
 
 
 def _cloners(

@@ -194,6 +194,7 @@ class SpeechRouter:
             voice_reference=request.voice_reference,
             voice_reference_text=request.voice_reference_text,
             request_id=request_id,
+            timestamps=request.timestamps == "word",
         )
         retry = handle.entry.routing.retry
         retrying = AsyncRetrying(

@@ -5,16 +5,20 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
 from chorus_contracts import (
     SAMPLE_RATE_HEADER,
+    TIMED_AUDIO_CONTENT_TYPE,
     ChorusError,
+    FrameError,
+    FrameReader,
     SynthesisRequest,
     UpstreamError,
     UpstreamTimeout,
+    WordTimestamp,
     error_from_response,
     retry_after_seconds,
 )
@@ -37,6 +41,9 @@ class ProviderStream:
     deadline: float
     _response: httpx.Response
     _chunks: AsyncIterator[bytes]
+    # Word timings so far (from the start of the audio), when they were asked for; each
+    # arrives before the audio it times.
+    timestamps: list[WordTimestamp] = field(default_factory=list)
 
     @property
     def provider(self) -> str:
@@ -93,7 +100,10 @@ async def open_stream(
             try:
                 if response.status_code != 200:
                     raise await _error_of(response, handle.name)
+                timestamps: list[WordTimestamp] = []
                 chunks = response.aiter_bytes()
+                if response.headers.get("content-type", "").startswith(TIMED_AUDIO_CONTENT_TYPE):
+                    chunks = _timed_audio(chunks, timestamps)
                 first = await anext(chunks, b"")
                 if not first:
                     raise UpstreamError(f"provider {handle.name} returned no audio")
@@ -112,8 +122,33 @@ async def open_stream(
     except (KeyError, ValueError) as exc:
         raise UpstreamError(f"provider {handle.name} answered badly: {exc!r}") from None
     return ProviderStream(
-        handle, request.voice, request.voice_reference, rate, first, deadline, response, chunks
+        handle,
+        request.voice,
+        request.voice_reference,
+        rate,
+        first,
+        deadline,
+        response,
+        chunks,
+        timestamps,
     )
+
+
+async def _timed_audio(
+    body: AsyncIterator[bytes], timestamps: list[WordTimestamp]
+) -> AsyncIterator[bytes]:
+    """The PCM of a timed-audio body; its word timings go into `timestamps` as they come."""
+    reader = FrameReader()
+    try:
+        async for data in body:
+            for frame in reader.feed(data):
+                if frame.kind == "words":
+                    timestamps.extend(frame.words)
+                elif frame.audio:
+                    yield frame.audio
+        reader.finish()
+    except FrameError as exc:
+        raise httpx.DecodingError(f"bad timed-audio body: {exc}") from exc
 
 
 async def _error_of(response: httpx.Response, provider: str) -> ChorusError:

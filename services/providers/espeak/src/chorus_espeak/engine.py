@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import shutil
 import subprocess
@@ -17,8 +18,11 @@ from chorus_contracts import (
     VoiceInfo,
     normalize_language,
 )
+from chorus_espeak.library import EspeakLibrary, shared_library
 from chorus_espeak.settings import EspeakSettings
-from chorus_provider import CancelSignal, SentenceEngine, model_fingerprint
+from chorus_provider import CancelSignal, Rendering, SentenceEngine, model_fingerprint
+
+log = logging.getLogger("chorus.espeak")
 
 SAMPLE_RATE = 22_050
 # espeak-ng's -s accepts 80..~800 words per minute (above 450 it uses its sonic speed-up).
@@ -45,6 +49,7 @@ class EspeakEngine(SentenceEngine):
         self._settings = settings
         self._catalog = _Catalog({}, frozenset(), {})
         self._model_id: str | None = None
+        self._library: EspeakLibrary | None = None
 
     async def load(self) -> None:
         binary = shutil.which(self._settings.binary)
@@ -62,6 +67,10 @@ class EspeakEngine(SentenceEngine):
             _parse_variants(variants_table),
             _parse_aliases(voices_table),
         )
+        try:
+            self._library = await asyncio.to_thread(shared_library)
+        except (OSError, RuntimeError) as exc:
+            log.warning("libespeak-ng unavailable, so no word timestamps: %s", exc)
 
     def capabilities(self) -> Capabilities:
         voices = list(self._catalog.voices.values())
@@ -78,6 +87,7 @@ class EspeakEngine(SentenceEngine):
             speed_range=(round(MIN_WPM / base, 3), round(MAX_WPM / base, 3)),
             voice_variants=sorted(self._catalog.variants),
             model_id=self._model_id,
+            timestamps="word" if self._library is not None else "none",
         )
 
     def check(self, request: SynthesisRequest) -> None:
@@ -91,7 +101,9 @@ class EspeakEngine(SentenceEngine):
                 f"espeak-ng has no language '{request.language}'", param="lang_code"
             )
 
-    def render(self, sentence: str, request: SynthesisRequest, cancel: CancelSignal) -> bytes:
+    def render(
+        self, piece: str, request: SynthesisRequest, cancel: CancelSignal
+    ) -> bytes | Rendering:
         wpm = min(
             MAX_WPM, max(MIN_WPM, round(self._settings.base_words_per_minute * request.speed))
         )
@@ -100,6 +112,11 @@ class EspeakEngine(SentenceEngine):
         if language:
             _, _, variant = voice.partition("+")
             voice = language + (f"+{variant}" if variant else "")
+        if request.timestamps and self._library is not None:
+            # Word events come only from the library; the same synthesizer as the command.
+            pcm, words = self._library.speak(piece, voice, wpm, stop=lambda: cancel.is_set)
+            cancel.raise_if_set()
+            return Rendering(pcm, words)
         # Text goes through stdin, never argv: it cannot be taken for an option.
         with subprocess.Popen(
             [self._binary, "--stdout", "-b", "1", "-v", voice, "-s", str(wpm)],
@@ -111,7 +128,7 @@ class EspeakEngine(SentenceEngine):
             forget = cancel.on_cancel(process.kill)
             try:
                 out, _ = process.communicate(
-                    sentence.encode("utf-8"), timeout=self._settings.render_timeout_s
+                    piece.encode("utf-8"), timeout=self._settings.render_timeout_s
                 )
             except subprocess.TimeoutExpired:
                 process.kill()

@@ -16,8 +16,10 @@ from chorus_kokoro.blend import Style, blend_style, parse_voice
 from chorus_kokoro.languages import normalize_language, voice_gender, voice_language
 from chorus_kokoro.model_files import ModelFileError, default_model_path, default_voices_path
 from chorus_kokoro.settings import KokoroSettings
-from chorus_provider import CancelSignal, SentenceEngine, model_fingerprint
+from chorus_kokoro.timed_model import with_durations
+from chorus_provider import CancelSignal, Rendering, SentenceEngine, model_fingerprint
 from chorus_provider.onnx_runs import CancellableSession
+from chorus_provider.timings import PhonemeSpan, pair_words, phoneme_words, spoken_words
 from chorus_text import ends_sentence
 
 log = logging.getLogger("chorus.kokoro")
@@ -34,6 +36,8 @@ class _Loaded:
     session: CancellableSession
     styles: dict[str, Style]
     model_id: str
+    # The model reports token durations, so words can be timed.
+    timed: bool
 
 
 class KokoroEngine(SentenceEngine):
@@ -77,6 +81,7 @@ class KokoroEngine(SentenceEngine):
             voice_blending=True,
             speed_range=(MIN_SPEED, MAX_SPEED),
             model_id=self._require().model_id,
+            timestamps="word" if self._require().timed else "none",
         )
 
     def check(self, request: SynthesisRequest) -> None:
@@ -89,15 +94,16 @@ class KokoroEngine(SentenceEngine):
                 param="speed",
             )
 
-    def render(self, sentence: str, request: SynthesisRequest, cancel: CancelSignal) -> bytes:
+    def render(
+        self, piece: str, request: SynthesisRequest, cancel: CancelSignal
+    ) -> bytes | Rendering:
         loaded = self._require()
-        kokoro = loaded.kokoro
         language = self._language(request)
-        phonemes = kokoro.tokenizer.phonemize(sentence, language)
+        phonemes = _phonemes(loaded, piece, language, timed=request.timestamps)
         if not phonemes:
             return b""
         with loaded.session.cancelled_by(cancel):
-            audio, _ = kokoro.create(
+            audio, _, spoken = loaded.kokoro.create_timed(
                 phonemes,
                 voice=self._style(request.voice),
                 speed=request.speed,
@@ -105,8 +111,12 @@ class KokoroEngine(SentenceEngine):
                 is_phonemes=True,
             )
         pcm = np.clip(audio, -1.0, 1.0) * 32767.0
-        pause = self._pause if ends_sentence(sentence) else b""
-        return bytes(pcm.astype("<i2").tobytes()) + pause
+        pause = self._pause if ends_sentence(piece) else b""
+        audio_bytes = bytes(pcm.astype("<i2").tobytes()) + pause
+        if not request.timestamps:
+            return audio_bytes
+        spans = [PhonemeSpan(t.phoneme, t.start, t.end) for t in spoken]
+        return Rendering(audio_bytes, pair_words(piece, spans) or [])
 
     def _style(self, voice: str) -> Style:
         return blend_style(self._require().styles, parse_voice(voice))
@@ -125,15 +135,31 @@ class KokoroEngine(SentenceEngine):
         return own if own in self._languages else self._default_language
 
 
+def _phonemes(loaded: _Loaded, piece: str, language: str, *, timed: bool) -> str:
+    """The piece's phonemes; word by word when timed and espeak-ng joined or split words
+    over the whole piece, so each phoneme word is one of the piece's words."""
+    tokenizer = loaded.kokoro.tokenizer
+    whole: str = tokenizer.phonemize(piece, language)
+    if not timed or phoneme_words(whole) == len(spoken_words(piece)):
+        return whole
+    return " ".join(tokenizer.phonemize(word, language) for word in piece.split())
+
+
 def _load(settings: KokoroSettings) -> _Loaded:
     model = _given_file(settings.model_path, "model_path") or default_model_path(settings.data_dir)
     voices = _given_file(settings.voices_path, "voices_path") or default_voices_path()
     options = ort.SessionOptions()
     if settings.threads:
         options.intra_op_num_threads = settings.threads
+    timed = with_durations(model)
     session = ort.InferenceSession(
-        str(model), sess_options=options, providers=_execution_providers(settings)
+        timed if timed is not None else str(model),
+        sess_options=options,
+        providers=_execution_providers(settings),
     )
+    if timed is not None:
+        # kokoro-onnx checks that the session's model file exists; this one came from bytes.
+        session._model_path = str(model)
     kokoro = Kokoro.from_session(session, str(voices))
     # kokoro-onnx runs the model itself; this session lets a cancel stop that run.
     cancellable = CancellableSession(session)
@@ -147,7 +173,8 @@ def _load(settings: KokoroSettings) -> _Loaded:
         settings.threads or "default",
     )
     shaping = f"{settings.sentence_pause_s}/{settings.text_chunking()!r}"
-    return _Loaded(kokoro, cancellable, styles, model_fingerprint(model, voices, shaping))
+    fingerprint = model_fingerprint(model, voices, shaping)
+    return _Loaded(kokoro, cancellable, styles, fingerprint, timed=bool(kokoro.has_timings))
 
 
 def _given_file(path: Path | None, key: str) -> Path | None:

@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
-from piper import PiperVoice, SynthesisConfig
+from piper import AudioChunk, PiperVoice, SynthesisConfig
 
 from chorus_contracts import (
     Capabilities,
@@ -14,11 +14,13 @@ from chorus_contracts import (
     SynthesisRequest,
     UnknownVoice,
     VoiceInfo,
+    WordTimestamp,
     language_matches,
 )
 from chorus_piper.settings import PiperSettings
-from chorus_provider import CancelSignal, SentenceEngine, model_fingerprint
+from chorus_provider import CancelSignal, Rendering, SentenceEngine, model_fingerprint
 from chorus_provider.onnx_runs import CancellableSession
+from chorus_provider.timings import PhonemeSpan, pair_words, spans_from_samples
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class _Loaded:
     speakers: dict[str, int | None]
     language: str
     model_id: str
+    # The model reports how many samples each phoneme lasts, so words can be timed.
+    aligned: bool
 
 
 class PiperEngine(SentenceEngine):
@@ -39,7 +43,11 @@ class PiperEngine(SentenceEngine):
     async def load(self) -> None:
         model, config = _model_files(self._settings)
         voice = await asyncio.to_thread(
-            PiperVoice.load, model, config_path=config, use_cuda=self._settings.use_cuda
+            PiperVoice.load,
+            model,
+            config_path=config,
+            use_cuda=self._settings.use_cuda,
+            include_alignments=True,
         )
         # piper-tts runs the model itself; this session lets a cancel stop that run.
         session = CancellableSession(voice.session)
@@ -49,10 +57,14 @@ class PiperEngine(SentenceEngine):
         speakers: dict[str, int | None] = (
             {speaker: sid for speaker, sid in speaker_ids.items()} if speaker_ids else {name: None}
         )
+        # piper-tts adds the alignment output where it can find the durations in the graph.
+        aligned = len(voice.session.get_outputs()) > 1
         settings = self._settings
         shaping = f"{settings.noise_scale}/{settings.noise_w_scale}/{settings.text_chunking()!r}"
         model_id = await asyncio.to_thread(model_fingerprint, model, config, shaping)
-        self._loaded = _Loaded(voice, session, speakers, voice.config.espeak_voice, model_id)
+        self._loaded = _Loaded(
+            voice, session, speakers, voice.config.espeak_voice, model_id, aligned
+        )
 
     def _require(self) -> _Loaded:
         if self._loaded is None:
@@ -75,6 +87,7 @@ class PiperEngine(SentenceEngine):
             streaming=True,
             speed_range=(0.25, 4.0),
             model_id=loaded.model_id,
+            timestamps="word" if loaded.aligned else "none",
         )
 
     def check(self, request: SynthesisRequest) -> None:
@@ -87,7 +100,9 @@ class PiperEngine(SentenceEngine):
                 param="lang_code",
             )
 
-    def render(self, sentence: str, request: SynthesisRequest, cancel: CancelSignal) -> bytes:
+    def render(
+        self, piece: str, request: SynthesisRequest, cancel: CancelSignal
+    ) -> bytes | Rendering:
         loaded = self._require()
         config = SynthesisConfig(
             speaker_id=loaded.speakers[request.voice],
@@ -95,13 +110,36 @@ class PiperEngine(SentenceEngine):
             noise_scale=self._settings.noise_scale,
             noise_w_scale=self._settings.noise_w_scale,
         )
-        parts = []
+        timed = request.timestamps and loaded.aligned
+        chunks = []
         with loaded.session.cancelled_by(cancel):
             # piper-tts yields one chunk per sentence it finds; check between them too.
-            for chunk in loaded.voice.synthesize(sentence, config):
+            for chunk in loaded.voice.synthesize(piece, config, include_alignments=timed):
                 cancel.raise_if_set()
-                parts.append(chunk.audio_int16_bytes)
-        return b"".join(parts)
+                chunks.append(chunk)
+        pcm = b"".join(chunk.audio_int16_bytes for chunk in chunks)
+        if not timed:
+            return pcm
+        return Rendering(pcm, _word_timings(piece, chunks, loaded.voice.config.sample_rate))
+
+
+def _word_timings(piece: str, chunks: list[AudioChunk], sample_rate: int) -> list[WordTimestamp]:
+    """Words timed by Piper's phoneme alignments; none when they do not pair with the words
+    (Piper has no way to phonemize word by word here)."""
+    spans: list[PhonemeSpan] = []
+    offset = 0.0
+    for chunk in chunks:
+        alignments = chunk.phoneme_alignments or []
+        spans += spans_from_samples(
+            [a.phoneme for a in alignments],
+            [a.num_samples for a in alignments],
+            sample_rate,
+            offset,
+        )
+        # Piper's sentences meet at a word boundary.
+        spans.append(PhonemeSpan(" ", offset, offset))
+        offset += len(chunk.audio_int16_bytes) / 2 / sample_rate
+    return pair_words(piece, spans) or []
 
 
 def _model_files(settings: PiperSettings) -> tuple[Path, Path]:

@@ -16,13 +16,13 @@ from fastapi.responses import Response, StreamingResponse
 
 from chorus_audio import AudioFormat, content_type, finalize_wav
 from chorus_contracts import ChorusError, InvalidRequest, SpeechRequest
-from chorus_router.artifacts import AudioPlan
 from chorus_router.delivery import Delivery
 from chorus_router.identity import Scope
 from chorus_router.lifecycle import Lifecycle, OwnedResponse
 from chorus_router.security import RouteClass, rate_limited, require
 from chorus_router.services import RouterServices, get_services
 from chorus_router.text_hygiene import clean_request
+from chorus_router.upstream import ProviderStream
 from chorus_router.voices.caller import owner_of
 from chorus_router.voices.references import with_voice_reference
 
@@ -113,11 +113,12 @@ async def _respond(
     owner: str,
     cache_control: str | None,
 ) -> Response:
-    body = clean_request(body)
-    limit = services.settings.max_input_chars
-    if len(body.input) > limit:
+    body = checked(body, services)
+    if body.timestamps == "word" and body.stream_format != "sse":
         raise InvalidRequest(
-            f"input is {len(body.input)} characters; the maximum is {limit}", param="input"
+            "word timestamps come in SSE streams (stream_format: sse) or from "
+            "/api/v1/audio/captioned_speech",
+            param="timestamps",
         )
     request_id = uuid.uuid4().hex
     stored = await services.artifacts.prepare(body, owner, cache_control, services.pool)
@@ -143,7 +144,13 @@ async def _respond(
         capture=stored.capture,
     )
     if not body.stream and body.stream_format == "audio":
-        return await _whole_file(body, services, fmt, request_id, deliver, lifecycle, stored)
+        audio, stream = await whole_file(body, services, request_id, deliver, lifecycle)
+        headers = {
+            "X-Request-Id": request_id,
+            "X-Chorus-Provider": stream.provider,
+            **stored.headers,
+        }
+        return Response(audio, media_type=content_type(fmt), headers=headers)
     stream = await services.router.open(body, request_id)
     delivery = deliver(stream, spoken_errors=spoken_errors)
     lifecycle.hold(delivery.close)
@@ -153,15 +160,24 @@ async def _respond(
     return StreamingResponse(delivery.audio(), media_type=content_type(fmt), headers=headers)
 
 
-async def _whole_file(
+def checked(body: SpeechRequest, services: RouterServices) -> SpeechRequest:
+    """The request's text cleaned, and refused past the router's input limit."""
+    body = clean_request(body)
+    limit = services.settings.max_input_chars
+    if len(body.input) > limit:
+        raise InvalidRequest(
+            f"input is {len(body.input)} characters; the maximum is {limit}", param="input"
+        )
+    return body
+
+
+async def whole_file(
     body: SpeechRequest,
     services: RouterServices,
-    fmt: AudioFormat,
     request_id: str,
     deliver: Callable[..., Delivery],
     lifecycle: Lifecycle,
-    stored: AudioPlan,
-) -> Response:
+) -> tuple[bytes, ProviderStream]:
     """Nothing reaches the client until the file is complete, so a provider that breaks off
     mid-way is replaced by the next one and the file is made again from the start, within
     the one budget (deadline, attempts) the request has."""
@@ -179,11 +195,6 @@ async def _whole_file(
         except ChorusError:
             broken.add(stream.provider)
             continue
-        if fmt is AudioFormat.WAV:
+        if AudioFormat(body.response_format) is AudioFormat.WAV:
             audio = finalize_wav(audio)
-        headers = {
-            "X-Request-Id": request_id,
-            "X-Chorus-Provider": stream.provider,
-            **stored.headers,
-        }
-        return Response(audio, media_type=content_type(fmt), headers=headers)
+        return audio, stream

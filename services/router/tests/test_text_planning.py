@@ -1,0 +1,116 @@
+"""What the router sends each provider: normalized text or not, timestamps or a 400."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from chorus_contracts import (
+    Capabilities,
+    InvalidRequest,
+    ProviderCannotServe,
+    SpeechRequest,
+    TextChunking,
+    VoiceInfo,
+)
+from chorus_router.planning import plan
+from chorus_router.pool import ProviderPool
+from chorus_router.registry import ProviderEntry
+from chorus_router.spoken_text import checked_length, pieces_for, spoken_text
+
+
+def _caps(name: str, **fields: Any) -> Capabilities:
+    defaults: dict[str, Any] = {
+        "provider": name,
+        "engine": name,
+        "models": ["m"],
+        "voices": [VoiceInfo(id="v", name="v", language="en-us")],
+        "languages": ["en-us"],
+        "sample_rate": 24_000,
+        "max_text_length": 100,
+        "streaming": True,
+    }
+    return Capabilities(**(defaults | fields))
+
+
+def _pool(**capabilities: Capabilities) -> ProviderPool:
+    pool = ProviderPool(httpx.AsyncClient(), 1.0, 1.0)
+    pool.update(
+        [
+            ProviderEntry(name=name, url=f"http://{name}", models=caps.models)
+            for name, caps in capabilities.items()
+        ]
+    )
+    for name, caps in capabilities.items():
+        handle = pool.get(name)
+        assert handle is not None
+        handle.capabilities, handle.ready = caps, True
+        handle.voice_ids = frozenset(v.id for v in caps.voices)
+    return pool
+
+
+def _request(**fields: Any) -> SpeechRequest:
+    return SpeechRequest.model_validate({"model": "m", "voice": "v", "input": "$5"} | fields)
+
+
+def test_local_engines_get_normalized_text_and_cloud_vendors_the_text_as_written() -> None:
+    request = _request(input="It is $5 at 3:30 pm.")
+    assert spoken_text(request, _caps("local"), "v") == "It is five dollars at three thirty p m."
+    cloud = _caps("cloud", normalizes_text=True)
+    assert spoken_text(request, cloud, "v") == "It is $5 at 3:30 pm."
+    off = _request(input="It is $5.", normalization_options={"normalize": False})
+    assert spoken_text(off, _caps("local"), "v") == "It is $5."
+
+
+def test_the_voices_language_picks_the_number_words() -> None:
+    caps = _caps(
+        "multi",
+        voices=[VoiceInfo(id="fr", name="fr", language="fr-fr")],
+        languages=["en-us", "fr-fr"],
+    )
+    assert spoken_text(_request(input="J'ai 42 ans."), caps, "fr") == "J'ai quarante-deux ans."
+    asked = _request(input="42", lang_code="de")
+    assert spoken_text(asked, caps, "fr") == "zweiundvierzig"
+
+
+def test_normalization_past_the_limit_names_both_lengths() -> None:
+    request = _request(input="$1,000,000.01 " * 6)
+    text = spoken_text(request, _caps("local"), "v")
+    with pytest.raises(ProviderCannotServe) as refused:
+        checked_length(request, text, _caps("local"))
+    assert f"input is {len(request.input)} characters, {len(text)} after" in refused.value.message
+    assert "at most 100" in refused.value.message
+
+
+def test_pieces_follow_each_providers_chunking() -> None:
+    text = "Well, after a very long night, the committee finally agreed on it. It was late."
+    chunked = _caps("local", chunking=TextChunking(max_chars=300, first_piece_max_words=10))
+    assert pieces_for(text, chunked) == [
+        "Well, after a very long night,",
+        "the committee finally agreed on it.",
+        "It was late.",
+    ]
+    assert pieces_for(text, _caps("cloud")) == [text]
+
+
+def test_timestamps_go_only_to_providers_that_time_words() -> None:
+    pool = _pool(
+        plain=_caps("plain", models=["m"]),
+        timed=_caps("timed", models=["m", "t"], timestamps="word"),
+    )
+    names = [c.handle.name for c in plan(pool, _request(timestamps="word"))]
+    assert names == ["timed"]
+    assert {c.handle.name for c in plan(pool, _request())} == {"plain", "timed"}
+
+
+def test_timestamps_from_a_model_without_them_name_the_providers_that_have_them() -> None:
+    pool = _pool(
+        plain=_caps("plain", models=["m"]),
+        timed=_caps("timed", models=["t"], timestamps="word"),
+    )
+    with pytest.raises(InvalidRequest) as refused:
+        plan(pool, _request(timestamps="word"))
+    assert refused.value.param == "timestamps"
+    assert "Providers that have them: timed (models: t)" in refused.value.message
