@@ -8,8 +8,9 @@
 #                                    "NAME: N passed"; exits non-zero on a failure or no tests
 #
 # The packages are the `[tool.uv.workspace] exclude` entries of pyproject.toml that exist.
-# Each has a requirements.txt pinning all it needs; packages whose pins agree (`-r` includes
-# expanded) share one environment under .venv-gpu/, made by uv. torch is the CPU build: the wheel
+# Each has a requirements.txt pinning all it needs (or a requirements.lock: install_lock);
+# packages whose pins agree (`-r` includes expanded) share one environment under .venv-gpu/,
+# made by uv. torch is the CPU build: the wheel
 # in PIP_FIND_LINKS (/opt/wheels) when there is one, else from PyTorch's CPU index.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -73,26 +74,47 @@ install_torch() {
   fi
 }
 
+# A package whose own pins cannot be met beside our torch (chatterbox-tts pins torch==2.6.0)
+# has instead a requirements.lock naming every distribution, those pins overridden
+# (scripts/gpu_lock.sh): installed without dependency resolution, then the test tools.
+# torchaudio is used for its Python parts only; its compiled extension, built against
+# another torch, fails to load, and once removed torchaudio takes it as absent.
+install_lock() {
+  local python=$1/bin/python lock=$2
+  install_torch "$python" "$(sed -n 's/^torch==//p' "$lock")"
+  uv pip install --quiet --python "$python" --no-deps -r "$lock" >&2
+  uv pip install --quiet --python "$python" -r "$TEST_REQS" >&2
+  rm -f "$1"/lib/python3*/site-packages/torchaudio/lib/*.so
+}
+
 # The environment of one package: created from its requirements.txt (then its
-# gpu-env-setup.sh, if it has one, for what pip cannot express), then our packages
-# installed editable on top without dependencies (the requirements pin all of those).
+# gpu-env-setup.sh, if it has one, for what pip cannot express) or its requirements.lock,
+# then our packages installed editable on top without dependencies (those pin all of them).
 env_for() {
-  local pkg=$1 reqs=$1/requirements.txt setup=$1/gpu-env-setup.sh
-  [[ -f $reqs ]] || { echo "gpu_env: $reqs is missing" >&2; return 1; }
+  local pkg=$1 reqs=$1/requirements.txt setup=$1/gpu-env-setup.sh lock=$1/requirements.lock
   local key env pins
-  pins=$(lib_pins)
-  key=$(cat <(echo "$pins") <(requirements "$reqs") "$TEST_REQS" \
-    <([[ -f $setup ]] && cat "$setup") | sha256sum | cut -c1-12)
+  if [[ -f $lock ]]; then
+    key=$(cat "$lock" "$TEST_REQS" | sha256sum | cut -c1-12)
+  else
+    [[ -f $reqs ]] || { echo "gpu_env: $reqs is missing" >&2; return 1; }
+    pins=$(lib_pins)
+    key=$(cat <(echo "$pins") <(requirements "$reqs") "$TEST_REQS" \
+      <([[ -f $setup ]] && cat "$setup") | sha256sum | cut -c1-12)
+  fi
   env=$ROOT/.venv-gpu/$key
   if [[ ! -f $env/.requirements-installed ]]; then
     echo "gpu_env: creating $env for $pkg" >&2
     rm -rf "$env"
     uv venv --quiet --python "$PYTHON" "$env"
-    echo "$pins" >"$env/lib-requirements.txt"
-    requirements "$reqs" >"$env/requirements.txt"
-    install_torch "$env/bin/python" "$(sed -n 's/^torch==//p' "$env/requirements.txt")"
-    uv pip install --quiet --python "$env/bin/python" \
-      -r "$env/lib-requirements.txt" -r "$env/requirements.txt" -r "$TEST_REQS" >&2
+    if [[ -f $lock ]]; then
+      install_lock "$env" "$lock"
+    else
+      echo "$pins" >"$env/lib-requirements.txt"
+      requirements "$reqs" >"$env/requirements.txt"
+      install_torch "$env/bin/python" "$(sed -n 's/^torch==//p' "$env/requirements.txt")"
+      uv pip install --quiet --python "$env/bin/python" \
+        -r "$env/lib-requirements.txt" -r "$env/requirements.txt" -r "$TEST_REQS" >&2
+    fi
     if ! "$env/bin/python" -c 'import sys, torch; sys.exit(torch.version.cuda is not None)'; then
       echo "gpu_env: $env got a CUDA build of torch; expected the CPU wheel" >&2
       return 1

@@ -35,6 +35,7 @@ from chorus_contracts.errors import (
 from chorus_contracts.languages import language_matches, normalize_language, speaks
 from chorus_contracts.provider import (
     CONTRACT_VERSION,
+    MAX_REFERENCE_TEXT_CHARS,
     SAMPLE_RATE_HEADER,
     Capabilities,
     SynthesisRequest,
@@ -65,6 +66,7 @@ from chorus_contracts.timed_audio import (
 
 __all__ = [
     "CONTRACT_VERSION",
+    "MAX_REFERENCE_TEXT_CHARS",
     "MAX_SPEED",
     "MIN_SPEED",
     "SAMPLE_RATE_HEADER",

@@ -7,6 +7,7 @@ from chorus_torch.memory import InsufficientGpuMemory, check_gpu_memory
 from chorus_torch.pcm import to_pcm16
 from chorus_torch.reference import reference_audio
 from chorus_torch.residency import Residency
+from chorus_torch.sentences import TorchSentenceEngine
 from chorus_torch.settings import TorchSettings
 from chorus_torch.stopping import CancelCriteria
 from chorus_torch.streaming import stream_generation
@@ -22,6 +23,7 @@ __all__ = [
     "Residency",
     "StepStreamer",
     "TorchEngine",
+    "TorchSentenceEngine",
     "TorchSettings",
     "WeightsNotFound",
     "Window",

@@ -1,0 +1,1 @@
+"""Chorus provider service for Resemble AI's Chatterbox (`chatterbox-tts`)."""

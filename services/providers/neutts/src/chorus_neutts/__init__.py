@@ -1,0 +1,1 @@
+"""Chorus provider service for Neuphonic's NeuTTS (backbone LM + NeuCodec)."""
