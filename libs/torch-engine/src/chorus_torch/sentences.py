@@ -17,6 +17,7 @@ import torch
 from chorus_contracts import SynthesisRequest
 from chorus_provider import SentenceEngine
 from chorus_provider.cancel import CancelSignal
+from chorus_provider.engine import Words
 from chorus_torch.device import Placement, choose_placement
 from chorus_torch.residency import Residency
 from chorus_torch.settings import TorchSettings
@@ -68,13 +69,13 @@ class TorchSentenceEngine(SentenceEngine, Generic[M]):
 
     async def synthesize(
         self, request: SynthesisRequest, cancel: CancelSignal
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncIterator[bytes | Words]:
         assert self._residency is not None, "load() first"
         async with self._residency.use() as model:
             self._model = model
             try:
-                async for pcm in super().synthesize(request, cancel):
-                    yield pcm
+                async for made in super().synthesize(request, cancel):
+                    yield made
             finally:
                 self._model = None  # the residency alone holds it, so idle unload frees it
 
