@@ -36,6 +36,8 @@ def test_parts_are_joined_in_order_and_leave_no_temporary_file(
     assert assemble(parts, SHA, target) == target
     assert target.read_bytes() == b"first-second-third"
     assert os.listdir(target.parent) == ["model.onnx"]
+    # Readable by any user: images assemble it as root and run the service as uid 10001.
+    assert target.stat().st_mode & 0o777 == 0o644
 
 
 def test_a_good_file_is_kept_and_a_corrupt_one_rebuilt(parts: list[Path], tmp_path: Path) -> None:

