@@ -26,10 +26,14 @@ def test_gpu_image_policy(service: Service) -> None:
     final = built[-1]
     assert re.match(r"^nvidia/cuda:12\.[\d.]+-", final.base)
     installs = "\n".join(s.run_text() for s in built)
-    # torch from PyTorch's CUDA index at exactly the version the tests ran on CPU.
+    # torch from PyTorch's CUDA index at exactly the version the tests ran on CPU: the shared
+    # torch base's pin, or the provider's own lock where its package pins differ.
+    own = f"services/providers/{service.directory.name}"
+    locked = (service.directory / "requirements.lock").exists()
+    pins = f"{own}/requirements.lock" if locked else "libs/torch-engine/requirements.txt"
     assert re.search(r'--index-url "\$\{TORCH_INDEX\}"', installs)
-    assert "sed -n 's/^torch==//p' libs/torch-engine/requirements.txt" in installs
-    assert f"services/providers/{service.directory.name}/requirements.txt" in installs
+    assert f"sed -n 's/^torch==//p' {pins}" in installs
+    assert f"{own}/requirements.{'lock' if locked else 'txt'}" in installs
     # No weights in the image, and none fetched at run time.
     assert "snapshot_download" not in installs
     assert "huggingface-cli" not in installs
