@@ -16,7 +16,7 @@ from chorus_contracts import (
     WordTimestamp,
 )
 from chorus_provider.cancel import Cancelled, CancelSignal
-from chorus_text import speech_pieces
+from chorus_text import ends_sentence, speech_pieces
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,9 @@ class Rendering:
 
     pcm: bytes
     words: list[WordTimestamp] = field(default_factory=list)
+
+
+CLAUSE_PAUSE_S = 0.12
 
 
 class Engine(ABC):
@@ -136,7 +139,12 @@ class SentenceEngine(Engine):
                     yield Words(made.words)
                 made = made.pcm
             if made:
-                yield made
+                # A piece that stops inside its sentence (the short first one) ends on a
+                # clause pause, as a speaker breathes at a comma, so the join is heard as one.
+                yield made if ends_sentence(piece) else made + self._clause_pause()
+
+    def _clause_pause(self) -> bytes:
+        return bytes(2 * round(CLAUSE_PAUSE_S * self.capabilities().sample_rate))
 
     async def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
