@@ -82,7 +82,8 @@ async def _serve(engine: _SlowEngine) -> AsyncIterator[str]:
     settings = ProviderSettings(name="slow", port=_free_port(), max_concurrency=1)
     app = create_provider_app(engine, settings)
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_level="warning")
+        # log_config=None: uvicorn must not reconfigure the process's loggers for later tests.
+        uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_config=None)
     )
     task = asyncio.create_task(server.serve())
     url = f"http://127.0.0.1:{settings.port}"
