@@ -78,6 +78,9 @@ def main() -> int:
                 containers.append(runtime.start(spec, logs))
             for spec, container in zip(specs, containers, strict=True):
                 healthy += _report(container, spec.port)
+            # The router is ready with one provider; routing is shown once it sees them all.
+            health = f"http://127.0.0.1:{specs[-1].port}/api/v1/audio/health"
+            wait_for(lambda: _all_ready(health), 60)
             requests_ok, total = _speak(specs[-1].port)
     finally:
         for container in containers:
@@ -258,6 +261,14 @@ def _kubeconfig(server: str) -> dict[str, Any]:
         "contexts": [{"name": "kmock", "context": {"cluster": "kmock", "user": "operator"}}],
         "current-context": "kmock",
     }
+
+
+def _all_ready(url: str) -> bool:
+    try:
+        providers = httpx.get(url, timeout=3).json()["providers"]
+    except (httpx.HTTPError, ValueError, KeyError):
+        return False
+    return bool(providers) and all(p["ready"] for p in providers)
 
 
 def _status(url: str) -> int:
