@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 from typing import Any
 
 import httpx
@@ -12,6 +13,8 @@ import pytest
 from openai import OpenAI
 
 from chorus_audio import decode_audio
+from support.idleness import gauge, wait_idle
+from support.processes import wait_until
 from support.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -96,3 +99,86 @@ def test_timestamps_need_a_stream_that_can_carry_them(local_stack: Stack) -> Non
     )
     assert response.status_code == 400
     assert response.json()["error"]["param"] == "timestamps"
+
+
+def _streamed_lines(local_stack: Stack, **body: Any) -> tuple[httpx.Response, list[dict[str, Any]]]:
+    with httpx.stream(
+        "POST",
+        f"{local_stack.base_url}/audio/captioned_speech",
+        json={"voice": "alloy", "input": TEXT, "stream": True, **body},
+        timeout=60,
+    ) as response:
+        assert response.status_code == 200, response.read()
+        assert response.headers["content-type"] == "application/x-ndjson"
+        lines = [json.loads(line) for line in response.iter_lines() if line]
+    return response, lines
+
+
+@pytest.mark.parametrize(
+    ("model", "fmt"),
+    [
+        ("espeak", "mp3"),
+        ("espeak", "opus"),
+        ("espeak", "flac"),
+        ("espeak", "wav"),
+        ("kokoro", "aac"),
+        ("piper", "pcm"),
+    ],
+)
+def test_a_streamed_captioned_speech_is_one_json_object_per_line(
+    local_stack: Stack, model: str, fmt: str
+) -> None:
+    _, lines = _streamed_lines(local_stack, model=model, response_format=fmt)
+    assert len(lines) > 2, "the audio comes in pieces, not as one file"
+    assert all(set(line) == {"audio", "audio_format", "format", "timestamps"} for line in lines)
+    assert {line["format"] for line in lines} == {fmt}
+    pieces = [base64.b64decode(line["audio"]) for line in lines]
+    audio = b"".join(pieces)
+    seconds = len(audio) / 2 / 24_000 if fmt == "pcm" else decode_audio(audio).duration_s
+    _check_timeline([s for line in lines for s in line["timestamps"]], seconds)
+    if fmt == "pcm":
+        # Timings are from the start of the stream, and each word comes no later than the
+        # line whose audio reaches it: never after that audio has been delivered.
+        heard = 0.0
+        for line, piece in zip(lines, pieces, strict=True):
+            for stamp in line["timestamps"]:
+                assert stamp["start_time"] >= heard - 0.25, (stamp, heard)
+            heard += len(piece) / 2 / 24_000
+
+
+def test_leaving_a_captioned_stream_cancels_it_and_stores_nothing(local_stack: Stack) -> None:
+    text = " ".join(f"Sentence {n} is here to make the stream long." for n in range(40))
+    piper = local_stack.providers["piper"]
+    body = {
+        "model": "piper",
+        "voice": "alloy",
+        "input": text,
+        "stream": True,
+        "return_download_link": True,
+        "caption_format": "srt",
+    }
+    url = f"{local_stack.base_url}/audio/captioned_speech"
+    with httpx.stream("POST", url, json=body, timeout=60) as response:
+        paths = [response.headers["x-download-path"], response.headers["x-captions-path"]]
+        lines = response.iter_lines()  # kept: a dropped iterator closes the response
+        assert json.loads(next(lines))["audio"]
+        assert gauge(piper.url, "chorus_provider_in_flight_requests") == 1, "nothing to cancel"
+    wait_idle(piper.url, piper.pid, bound_s=5.0)
+    assert wait_until(lambda: gauge(local_stack.router.url, "tts_active_requests") == 0, 5.0)
+    # Long enough for the rest to have been made and stored, had the router kept going.
+    time.sleep(1.0)
+    for path in paths:
+        assert httpx.get(f"{local_stack.router.url}{path}", timeout=10).status_code == 404
+
+
+def test_a_finished_captioned_stream_stores_its_audio_and_captions(local_stack: Stack) -> None:
+    response, lines = _streamed_lines(
+        local_stack, model="espeak", response_format="mp3", return_download_link=True
+    )
+    router = local_stack.router.url
+    audio = httpx.get(f"{router}{response.headers['x-download-path']}", timeout=10)
+    captions = httpx.get(f"{router}{response.headers['x-captions-path']}", timeout=10)
+    assert audio.content == b"".join(base64.b64decode(line["audio"]) for line in lines)
+    assert captions.headers["content-type"] == "text/vtt; charset=utf-8"
+    cues = re.findall(r"\d\d:\d\d:\d\d\.\d{3} --> \d\d:\d\d:\d\d\.\d{3}\n(.+)\n", captions.text)
+    assert " ".join(cues).split() == WORDS

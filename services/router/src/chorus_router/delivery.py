@@ -100,19 +100,26 @@ class Delivery:
                 self._capture.discard()
             self._record(status)
 
+    async def timed(self) -> AsyncIterator[tuple[bytes, list[WordTimestamp]]]:
+        """The encoded audio, each piece with the word timings that arrived since the last
+        (in seconds from the start of the stream). A provider times a piece of text before
+        its audio, so words come with or before the first audio they time, never after."""
+        told = 0
+        async for data in self.audio():
+            words = self._stream.timestamps[told:]
+            told += len(words)
+            yield data, words
+
     async def sse(self) -> AsyncIterator[bytes]:
         """OpenAI's `speech.audio.delta` events, `speech.audio.done`; an error event on failure.
 
         With word timestamps asked, `speech.audio.timestamps` events come between the deltas,
         each before the first delta of the audio it times.
         """
-        timed = 0
         try:
-            async for data in self.audio():
-                words = self._stream.timestamps
-                if len(words) > timed:
-                    yield _timestamps_event(words[timed:])
-                    timed = len(words)
+            async for data, words in self.timed():
+                if words:
+                    yield _timestamps_event(words)
                 yield _event(
                     {"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()}
                 )

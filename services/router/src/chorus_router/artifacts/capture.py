@@ -27,6 +27,30 @@ class LinkTarget:
     owner: str
     expires_at: int
 
+    def file(self, fmt: str, provider: str, size: int, duration_s: float) -> StoredFile:
+        """The row of the file this link names, once its `size` bytes are stored."""
+        return replace(
+            finished_file(fmt, provider, size, duration_s),
+            id=self.file_id,
+            owner=self.owner,
+            expires_us=self.expires_at * 1_000_000,
+        )
+
+
+def finished_file(fmt: str, provider: str, size: int, duration_s: float) -> StoredFile:
+    """A stored file's row before it is anyone's link or cache entry."""
+    return StoredFile(
+        id="",
+        kind="link",
+        owner="",
+        format=fmt,
+        provider=provider,
+        bytes=size,
+        duration_s=duration_s,
+        created_us=now_us(),
+        expires_us=None,
+    )
+
 
 class Capture:
     """Collects what a response sends; `commit` stores it, `discard` forgets it."""
@@ -69,32 +93,13 @@ class Capture:
         try:
             if self._fmt is AudioFormat.WAV:
                 _finalize_wav(spool, self._size)
-            file = StoredFile(
-                id="",
-                kind="link",
-                owner="",
-                format=str(self._fmt),
-                provider=provider,
-                bytes=self._size,
-                duration_s=duration_s,
-                created_us=now_us(),
-                expires_us=None,
-            )
+            fmt = str(self._fmt)
             if self._link is not None:
-                link = self._link
-                await self._store.publish(
-                    spool,
-                    replace(
-                        file,
-                        id=link.file_id,
-                        owner=link.owner,
-                        expires_us=link.expires_at * 1_000_000,
-                    ),
-                    None,
-                )
+                file = self._link.file(fmt, provider, self._size, duration_s)
+                await self._store.publish(spool, file, None)
             if self._cache is not None:
                 cache, target = self._cache
-                await cache.add(spool, target, file)
+                await cache.add(spool, target, finished_file(fmt, provider, self._size, duration_s))
         except Exception:
             # The client has its audio; only the stored copy is lost, and with it the link.
             self._store.failed("store")
@@ -116,3 +121,20 @@ def _finalize_wav(spool: BinaryIO, size: int) -> None:
     head = spool.read(_WAV_HEAD)
     spool.seek(0)
     spool.write(finalize_wav_head(head, size))
+
+
+async def publish_text(
+    store: ArtifactStore, link: LinkTarget, fmt: str, text: str, provider: str, duration_s: float
+) -> None:
+    """Store a small finished text (a response's captions) under its promised link; as for
+    audio, a store that fails loses only the link, never the response."""
+    data = text.encode("utf-8")
+    spool = new_spool(store.storage.spool_directory())
+    try:
+        spool.write(data)
+        await store.publish(spool, link.file(fmt, provider, len(data), duration_s), None)
+    except Exception:
+        store.failed("store")
+        log.exception("could not store a response's captions")
+    finally:
+        spool.close()

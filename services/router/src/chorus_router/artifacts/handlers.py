@@ -1,4 +1,5 @@
-"""`/api/v1/audio/files/{id}.{ext}`: a download link's file, with Range, HEAD and DELETE.
+"""`/api/v1/audio/files/{id}.{ext}`: a download link's file (audio, or a captioned speech
+response's WebVTT/SRT captions), with Range, HEAD and DELETE.
 
 Every way a file can be unavailable (never made, still streaming, broken off, expired,
 deleted, another tenant's, a malformed or traversing name, a bad signature) is the same
@@ -14,9 +15,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
 
-from chorus_audio import content_type
 from chorus_router.artifacts.catalog import StoredFile, unknown_file
-from chorus_router.artifacts.links import FILES_PATH, parse_name
+from chorus_router.artifacts.links import FILES_PATH, media_type, parse_name
 from chorus_router.artifacts.ranges import byte_range
 from chorus_router.artifacts.responses import StoredAudio
 from chorus_router.identity import Scope, current_principal
@@ -32,7 +32,10 @@ def _stored(services: Annotated[RouterServices, Depends(get_services)]) -> Store
 
 
 _FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The whole file", "content": {"audio/mpeg": {}}},
+    200: {
+        "description": "The whole file",
+        "content": {"audio/mpeg": {}, "text/vtt": {}, "application/x-subrip": {}},
+    },
     206: {"description": "The bytes of the requested range", "content": {"audio/mpeg": {}}},
     416: {"description": "The range starts past the end of the file"},
 }
@@ -68,11 +71,11 @@ async def download(
     if partial:
         headers["Content-Range"] = f"bytes {start}-{start + length - 1}/{file.bytes}"
     status = 206 if partial else 200
-    media_type = content_type(file.format)
+    file_type = media_type(file.format)
     if request.method == "HEAD":
-        return Response(status_code=status, media_type=media_type, headers=headers)
+        return Response(status_code=status, media_type=file_type, headers=headers)
     blocks = await stored.store.read(file, start, length)
-    return StreamingResponse(blocks, status_code=status, media_type=media_type, headers=headers)
+    return StreamingResponse(blocks, status_code=status, media_type=file_type, headers=headers)
 
 
 @router.delete(

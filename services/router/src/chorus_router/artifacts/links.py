@@ -1,5 +1,6 @@
 """Download links: their path, lifetime, and (when links are signed) an HMAC that lets a
-browser fetch one without an API key until it expires."""
+browser fetch one without an API key until it expires. A link names stored audio or the
+captions (WebVTT, SRT) of a captioned speech response."""
 
 from __future__ import annotations
 
@@ -10,20 +11,27 @@ import secrets
 import time
 from urllib.parse import urlencode
 
+from chorus_audio import content_type
 from chorus_contracts import InvalidRequest
 from chorus_router.artifacts.settings import LinkSettings
 
 FILES_PATH = "/api/v1/audio/files"
-_NAME = re.compile(r"(file_[0-9a-f]{32})\.(mp3|opus|aac|flac|wav|pcm)")
+_NAME = re.compile(r"(file_[0-9a-f]{32})\.(mp3|opus|aac|flac|wav|pcm|vtt|srt)")
+CAPTION_TYPES = {"vtt": "text/vtt; charset=utf-8", "srt": "application/x-subrip"}
 
 
 def new_file_id() -> str:
     return f"file_{secrets.token_hex(16)}"
 
 
+def media_type(fmt: str) -> str:
+    """The Content-Type of a stored file in `fmt`: an audio format or a caption format."""
+    return CAPTION_TYPES.get(fmt) or content_type(fmt)
+
+
 def parse_name(name: str) -> tuple[str, str] | None:
-    """`(id, format)` of a download name such as `file_ab12....mp3`; None for anything else
-    (a traversal attempt, a foreign id), which the handler answers with 404."""
+    """`(id, format)` of a download name such as `file_ab12....mp3` or `file_ab12....vtt`;
+    None for anything else (a traversal attempt, a foreign id), answered with 404."""
     match = _NAME.fullmatch(name)
     return None if match is None else (match.group(1), match.group(2))
 

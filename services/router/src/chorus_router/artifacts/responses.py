@@ -21,6 +21,8 @@ from chorus_router.artifacts.store import ArtifactStore
 from chorus_router.pool import ProviderPool
 
 CACHE_HEADER = "X-Chorus-Cache"
+DOWNLOAD_PATH_HEADER = "X-Download-Path"
+EXPIRES_HEADER = "X-Download-Expires-At"
 
 
 @dataclass
@@ -90,13 +92,26 @@ class StoredAudio:
     ) -> LinkTarget | None:
         if not body.return_download_link:
             return None
+        link = await self.promise_link(body, owner)
+        headers[DOWNLOAD_PATH_HEADER] = self.link_path(link, str(fmt))
+        headers[EXPIRES_HEADER] = str(link.expires_at)
+        return link
+
+    async def promise_link(self, body: SpeechRequest, owner: str) -> LinkTarget:
+        """A new link for `owner`, lasting what the request asks within the bounds; 429 while
+        the owner's links fill their quota."""
         lifetime = self.links.lifetime_s(body.download_expires_in)
         quota = self.settings.links.max_bytes_per_user
         await asyncio.to_thread(self.store.catalog.check_link_quota, owner, quota)
-        link = LinkTarget(new_file_id(), owner, int(time.time()) + lifetime)
-        headers["X-Download-Path"] = self.links.path(f"{link.file_id}.{fmt}", link.expires_at)
-        headers["X-Download-Expires-At"] = str(link.expires_at)
-        return link
+        return LinkTarget(new_file_id(), owner, int(time.time()) + lifetime)
+
+    def link_path(self, link: LinkTarget, fmt: str) -> str:
+        """The path (signed when links are) where the link's file in `fmt` will be."""
+        return self.links.path(f"{link.file_id}.{fmt}", link.expires_at)
+
+    def link_capture(self, fmt: AudioFormat, link: LinkTarget) -> Capture:
+        """What stores a response's audio under `link` once it is complete."""
+        return Capture(self.store, fmt, self.settings.max_file_bytes, link, None)
 
     async def serve_hit(self, plan: AudioPlan, whole: bool, headers: dict[str, str]) -> Response:
         """The cached file as the response, streamed from the store unless asked whole."""

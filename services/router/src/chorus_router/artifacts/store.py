@@ -8,9 +8,9 @@ import logging
 from collections.abc import AsyncIterator, Callable, Generator, Iterable
 from typing import BinaryIO
 
-from chorus_audio import content_type
 from chorus_contracts import ServiceUnavailable
 from chorus_router.artifacts.catalog import FileCatalog, StoredFile, unknown_file
+from chorus_router.artifacts.links import media_type
 from chorus_router.artifacts.storage import ObjectMissing, ObjectStorage
 
 log = logging.getLogger("chorus.router.artifacts")
@@ -30,7 +30,7 @@ class ArtifactStore:
         """Publish the object, then its row; False (and no object) if the row lost a race."""
 
         def work() -> bool:
-            self.storage.publish(file.key, spool, content_type(file.format))
+            self.storage.publish(file.key, spool, media_type(file.format))
             if self.catalog.add(file, cache_key):
                 return True
             self.storage.delete(file.key)
