@@ -182,3 +182,23 @@ def test_a_finished_captioned_stream_stores_its_audio_and_captions(local_stack: 
     assert captions.headers["content-type"] == "text/vtt; charset=utf-8"
     cues = re.findall(r"\d\d:\d\d:\d\d\.\d{3} --> \d\d:\d\d:\d\d\.\d{3}\n(.+)\n", captions.text)
     assert " ".join(cues).split() == WORDS
+
+
+def test_piper_times_numbers_and_abbreviations_espeak_reads_as_several_words(
+    client: OpenAI,
+) -> None:
+    # Left as written, so Piper's espeak-ng reads "$1,250" as four words and joins "in the".
+    text = "At 3:30 pm, Dr. Smith paid $1,250 for a well-known car... in the U.S.A."
+    body = _captioned(
+        client,
+        model="piper",
+        input=text,
+        response_format="wav",
+        normalization_options={"normalize": False},
+    )
+    stamps = body["timestamps"]
+    assert [s["word"] for s in stamps] == [w.strip(",.") for w in text.split()]
+    seconds = decode_audio(base64.b64decode(body["audio"])).duration_s
+    for stamp, following in zip(stamps, [*stamps[1:], None], strict=True):
+        assert 0 <= stamp["start_time"] < stamp["end_time"] <= seconds + 0.05
+        assert following is None or stamp["end_time"] <= following["start_time"]

@@ -50,18 +50,26 @@ def pair_words(piece: str, spans: Sequence[PhonemeSpan]) -> list[WordTimestamp] 
     for span in spans:
         if span.symbol.isspace():
             groups.append([])
-        elif span.symbol not in _MARKS:
-            groups[-1].append(span)
-    sounded = [g for g in groups if g]
+        else:
+            groups[-1] += sounded([span])
+    heard = [g for g in groups if g]
     words = spoken_words(piece)
-    if len(sounded) != len(words):
+    if len(heard) != len(words):
         return None
-    return [
-        WordTimestamp(
-            word=word.strip(".,;:!?\"'()«»“”‘’"), start_time=g[0].start, end_time=g[-1].end
-        )
-        for word, g in zip(words, sounded, strict=True)
-    ]
+    return [word_timing(word, g) for word, g in zip(words, heard, strict=True)]
+
+
+def word_timing(word: str, spans: Sequence[PhonemeSpan]) -> WordTimestamp:
+    """A word heard from the first of its sounded phonemes to the last (`spans`, never empty,
+    holds no space or punctuation mark)."""
+    return WordTimestamp(
+        word=word.strip(".,;:!?\"'()«»“”‘’"), start_time=spans[0].start, end_time=spans[-1].end
+    )
+
+
+def sounded(spans: Sequence[PhonemeSpan]) -> list[PhonemeSpan]:
+    """The spans that make a sound of their own: no spaces, no punctuation marks."""
+    return [s for s in spans if not s.symbol.isspace() and s.symbol not in _MARKS]
 
 
 def phoneme_words(phonemes: str) -> int:

