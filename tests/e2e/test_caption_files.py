@@ -102,9 +102,13 @@ def test_caption_files_are_fetched_by_their_owners_link(router: ServiceProcess, 
         assert head.headers["content-length"] == str(len(stored.content))
         part = alice.get(path, headers={"Range": "bytes=0-5"})
         assert (part.status_code, part.content) == (206, stored.content[:6])
+        assert bob.delete(path).status_code == 404
     with httpx.Client(base_url=router.url, timeout=30) as browser:
         assert browser.get(signed).text == stored.text  # a signed URL needs no key
         assert browser.get(path).status_code == 401
+    with _user(router, "alice") as alice:
+        assert alice.delete(path).status_code == 204
+        assert alice.get(path).status_code == 404
     if fmt == "vtt":
         assert stored.text.startswith("WEBVTT\n\n")
     cues = _cues(stored.text, fmt)

@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr
 
 from chorus_contracts import InvalidRequest, RangeNotSatisfiable
-from chorus_router.artifacts.links import LinkPolicy, new_file_id, parse_name
+from chorus_router.artifacts.links import LinkPolicy, media_type, new_file_id, parse_name
 from chorus_router.artifacts.ranges import byte_range
 from chorus_router.artifacts.settings import LinkSettings
 
@@ -18,8 +18,16 @@ KEY = SecretStr("k" * 40)
 def test_names_are_ids_with_a_format_and_nothing_else() -> None:
     file_id = new_file_id()
     assert parse_name(f"{file_id}.mp3") == (file_id, "mp3")
+    assert parse_name(f"{file_id}.vtt") == (file_id, "vtt")  # a captioned response's captions
+    assert parse_name(f"{file_id}.srt") == (file_id, "srt")
     for bad in (f"{file_id}.exe", f"../{file_id}.mp3", f"{file_id}.mp3/..", "file_x.mp3", ""):
         assert parse_name(bad) is None
+
+
+def test_stored_files_are_served_as_their_format() -> None:
+    assert media_type("vtt") == "text/vtt; charset=utf-8"
+    assert media_type("srt") == "application/x-subrip"
+    assert media_type("mp3") == "audio/mpeg"
 
 
 def test_lifetimes_default_and_stop_at_the_maximum() -> None:

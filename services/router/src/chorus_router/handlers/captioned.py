@@ -17,7 +17,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
-from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -31,7 +30,7 @@ from chorus_router.artifacts.links import new_file_id
 from chorus_router.artifacts.responses import DOWNLOAD_PATH_HEADER, EXPIRES_HEADER
 from chorus_router.captions import srt, webvtt
 from chorus_router.delivery import Delivery
-from chorus_router.handlers.speech import checked, text_fields, whole_file
+from chorus_router.handlers.speech import checked, deliveries, whole_file
 from chorus_router.identity import Scope
 from chorus_router.lifecycle import Lifecycle, OwnedResponse
 from chorus_router.security import RouteClass, rate_limited, require
@@ -122,15 +121,9 @@ async def captioned_speech(
 
     async def produce() -> Response:
         links = await _promise_links(services, speech, owner, fmt, stored_captions)
-        deliver = partial(
-            Delivery,
-            services,
-            fmt=fmt,
-            model_label=model_label,
-            request_id=request_id,
-            started=time.perf_counter(),
-            text_fields=text_fields(speech.input),
-            capture=links.audio_capture,
+        started = time.perf_counter()
+        deliver = deliveries(
+            services, speech, model_label, request_id, started, links.audio_capture
         )
         if streamed:
             stream = await services.router.open(speech, request_id)

@@ -16,6 +16,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from chorus_audio import AudioFormat, content_type, finalize_wav
 from chorus_contracts import ChorusError, InvalidRequest, SpeechRequest
+from chorus_router.artifacts.capture import Capture
 from chorus_router.delivery import Delivery
 from chorus_router.identity import Scope
 from chorus_router.lifecycle import Lifecycle, OwnedResponse
@@ -133,16 +134,7 @@ async def _respond(
         if body.stream_errors_as_audio is not None
         else services.settings.stream_errors_as_audio
     )
-    deliver = partial(
-        Delivery,
-        services,
-        fmt=fmt,
-        model_label=model_label,
-        request_id=request_id,
-        started=started,
-        text_fields=text_fields(body.input),
-        capture=stored.capture,
-    )
+    deliver = deliveries(services, body, model_label, request_id, started, stored.capture)
     if not body.stream and body.stream_format == "audio":
         audio, stream = await whole_file(body, services, request_id, deliver, lifecycle)
         headers = {
@@ -158,6 +150,27 @@ async def _respond(
     if body.stream_format == "sse":
         return StreamingResponse(delivery.sse(), media_type="text/event-stream", headers=headers)
     return StreamingResponse(delivery.audio(), media_type=content_type(fmt), headers=headers)
+
+
+def deliveries(
+    services: RouterServices,
+    body: SpeechRequest,
+    model_label: str,
+    request_id: str,
+    started: float,
+    capture: Capture | None,
+) -> Callable[..., Delivery]:
+    """What delivers this request's provider streams (a whole file may take several)."""
+    return partial(
+        Delivery,
+        services,
+        fmt=AudioFormat(body.response_format),
+        model_label=model_label,
+        request_id=request_id,
+        started=started,
+        text_fields=text_fields(body.input),
+        capture=capture,
+    )
 
 
 def checked(body: SpeechRequest, services: RouterServices) -> SpeechRequest:
