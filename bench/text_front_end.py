@@ -37,6 +37,16 @@ CAPTION_TEXTS = [
     "Please call me tomorrow morning at nine, or send a short message before lunch.",
 ]
 
+# Left unnormalized, these read as more or fewer words in espeak-ng's phonemes than they have
+# ("3:30", "$1,250", "in the", "Dr."), so Piper speaks them word by word to time them.
+SPLIT_TEXTS = [
+    "At 3:30 pm, Dr. Smith paid $1,250 for a well-known car in the city.",
+    "Hello world... this is it, said the co-pilot of flight 2049 to the tower.",
+    "We met at 10 in the morning, and the meeting ran until half past 12.",
+    "The twenty-five boxes weigh 340 kg in total, more or less, said Mr. Jones.",
+]
+_RAW: dict[str, object] = {"normalization_options": {"normalize": False}}
+
 
 def start_stack(logs: Path) -> Stack:
     """Each engine twice: as shipped (short first piece) and with whole first sentences."""
@@ -137,14 +147,21 @@ def streamed_wer(stack: Stack, listener: Listener) -> None:
 
 def caption_alignment(stack: Stack, listener: Listener) -> None:
     print("\n## Caption alignment: captioned_speech word starts vs Whisper base's word timestamps")
-    print(f"{'engine':8} {'words matched':>14} {'median |dstart| s':>18} {'p90 |dstart| s':>15}")
-    for model, voice in (("kokoro", "jf_alpha"), ("espeak", "en-us"), ("piper", "joe")):
+    print(f"{'engine':26} {'words matched':>14} {'median |dstart| s':>18} {'p90 |dstart| s':>15}")
+    runs: list[tuple[str, str, str, list[str], dict[str, object]]] = [
+        ("kokoro", "kokoro", "jf_alpha", CAPTION_TEXTS, {}),
+        ("espeak", "espeak", "en-us", CAPTION_TEXTS, {}),
+        ("piper", "piper", "joe", CAPTION_TEXTS, {}),
+        ("piper, split/joined words", "piper", "joe", SPLIT_TEXTS, _RAW),
+    ]
+    for label, model, voice, texts, options in runs:
         deltas: list[float] = []
         matched = total = 0
-        for text in CAPTION_TEXTS:
+        for text in texts:
+            request = {"model": model, "voice": voice, "input": text, "response_format": "pcm"}
             body = httpx.post(
                 f"{stack.router.url}/api/v1/audio/captioned_speech",
-                json={"model": model, "voice": voice, "input": text, "response_format": "pcm"},
+                json=request | options,
                 timeout=600,
             ).json()
             ours = body["timestamps"]
@@ -159,7 +176,8 @@ def caption_alignment(stack: Stack, listener: Listener) -> None:
             total += len(ours)
         ordered = sorted(deltas)
         p90 = ordered[int(0.9 * (len(ordered) - 1))]
-        print(f"{model:8} {f'{matched}/{total}':>14} {statistics.median(deltas):18.3f} {p90:15.3f}")
+        median = statistics.median(deltas)
+        print(f"{label:26} {f'{matched}/{total}':>14} {median:18.3f} {p90:15.3f}")
 
 
 def run(logs: Path) -> None:
