@@ -32,6 +32,7 @@ from chorus_contracts import (
     UpstreamTimeout,
     VoiceInfo,
 )
+from chorus_contracts.drain import serve_draining
 from chorus_provider import (
     CancelSignal,
     Engine,
@@ -39,7 +40,6 @@ from chorus_provider import (
     create_provider_app,
     split_sentences,
 )
-from chorus_provider.drain import serve_draining
 from chorus_provider.serve import config_path_from_args
 from chorus_telemetry import configure_logging, setup_tracing
 
@@ -172,7 +172,6 @@ def main() -> None:
     # Served as every provider is: SIGTERM drains.
     serve_draining(
         app,
-        app.state.drain,
         host=settings.host,
         port=settings.port,
         log_config=None,

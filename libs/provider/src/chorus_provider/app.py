@@ -20,9 +20,9 @@ from chorus_contracts import (
     ServiceUnavailable,
     SynthesisRequest,
 )
+from chorus_contracts.drain import install_drain
 from chorus_contracts.responses import install_error_handlers
 from chorus_provider.admission import Admission
-from chorus_provider.drain import Drain, DrainMiddleware
 from chorus_provider.engine import Engine, SentenceEngine
 from chorus_provider.metrics import ProviderMetrics
 from chorus_provider.settings import ProviderSettings
@@ -77,8 +77,7 @@ def create_provider_app(
 
     app = FastAPI(title=f"Chorus provider: {settings.name}", lifespan=lifespan)
     instrument_app(app, tracing)
-    app.state.drain = Drain(settings.drain_timeout_s)
-    app.add_middleware(DrainMiddleware, drain=app.state.drain)
+    install_drain(app, f"provider {settings.name}", settings.drain_timeout_s)
     install_error_handlers(app, f"provider {settings.name}")
 
     def require_ready() -> None:

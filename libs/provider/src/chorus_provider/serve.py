@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from chorus_contracts.drain import serve_draining
 from chorus_provider.app import create_provider_app
-from chorus_provider.drain import serve_draining
 from chorus_provider.engine import Engine
 from chorus_provider.settings import ProviderSettings
 from chorus_telemetry import configure_logging, setup_tracing
@@ -34,7 +34,6 @@ def serve_provider(
     app = create_provider_app(make_engine(settings), settings, tracing)
     serve_draining(
         app,
-        app.state.drain,
         host=settings.host,
         port=settings.port,
         log_config=None,

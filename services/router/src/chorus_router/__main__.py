@@ -4,8 +4,7 @@ import argparse
 import os
 from pathlib import Path
 
-import uvicorn
-
+from chorus_contracts.drain import serve_draining
 from chorus_router.app import create_app
 from chorus_router.registry import RegistryError
 from chorus_router.settings import RouterSettings
@@ -21,13 +20,13 @@ def main() -> None:
         app = create_app(settings, setup_tracing("chorus-router"))
     except RegistryError as exc:
         raise SystemExit(str(exc)) from None
-    uvicorn.run(
+    # SIGTERM: new requests get 503, those in flight finish (see chorus_contracts.drain).
+    serve_draining(
         app,
         host=settings.host,
         port=settings.port,
         log_config=None,
         log_level=settings.log_level,
-        timeout_graceful_shutdown=round(settings.shutdown_timeout_s),
     )
 
 

@@ -11,6 +11,7 @@ import httpx
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 
+from chorus_contracts.drain import install_drain
 from chorus_contracts.responses import install_error_handlers
 from chorus_router.artifacts import handlers as files
 from chorus_router.artifacts import open_stored_audio
@@ -151,5 +152,7 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
         max_bytes=settings.max_body_bytes,
         path_limits=voices.upload_body_limits(settings.voices),
     )
+    # Inside the security middleware, so that refusals get its headers too.
+    install_drain(app, "router", settings.shutdown_timeout_s)
     install_security(app, settings.security, database)
     return app

@@ -39,8 +39,9 @@ class RouterSettings(ServiceSettings):
     # Bounds on one request's search for a provider (before the first audio byte).
     fallback_max_attempts: int = Field(default=4, ge=1, le=50)
     request_deadline_s: float = Field(default=30.0, gt=0, le=600)
-    # On SIGTERM, responses still streaming get this long to finish (the chart's
-    # terminationGracePeriodSeconds leaves room for it after the preStop sleep).
+    # On SIGTERM, new requests get 503 and those in flight (streams, files, downloads) get
+    # this long to finish (the chart's terminationGracePeriodSeconds is the preStop sleep,
+    # this, and 5 s to exit, as the operator sizes a provider's).
     shutdown_timeout_s: float = Field(default=120.0, gt=0, le=3600)
     # With a Redis for rate limits, how often open breakers and cool-downs are exchanged
     # with the other replicas through it (a change shows everywhere within two intervals).

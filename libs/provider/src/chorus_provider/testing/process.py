@@ -72,6 +72,15 @@ class ServiceProcess:
             time.sleep(0.1)
         raise TimeoutError(f"{self.name} not ready at {path} in {timeout_s}s:\n{self.log()}")
 
+    def wait_exit(self, timeout_s: float) -> int | None:
+        """The exit status once the process ends by itself; None if it still runs after
+        `timeout_s`."""
+        assert self._proc is not None
+        try:
+            return self._proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            return None
+
     def signal(self, sig: signal.Signals) -> None:
         assert self._proc is not None
         self._proc.send_signal(sig)

@@ -1,0 +1,138 @@
+"""Graceful drain: on SIGTERM a service refuses new requests with 503 and lets those in flight end.
+
+Kubernetes sends SIGTERM after the pod's preStop sleep, while endpoints drop the pod; clients
+that already hold a connection (the router, an ingress, a load balancer) may still bring
+requests. Those get a 503 in the error taxonomy's shape with `Retry-After`, so they move on
+at once, and `/readyz` turns not-ready; requests already in flight (streams, whole files,
+downloads) run to their last byte, for at most `timeout_s` (the pod's grace period is sized
+to match). Then the process exits 0. A second signal stops without waiting.
+The router and every provider are served this way. Needs the `http` extra.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from chorus_contracts.errors import ServiceUnavailable
+from chorus_contracts.responses import error_response
+
+log = logging.getLogger("chorus.drain")
+
+# Answered while draining: the kubelet's liveness probe and the last Prometheus scrapes.
+_STILL_SERVED = frozenset({"/healthz", "/metrics"})
+_READINESS = "/readyz"
+# Probes and scrapes are not work a drain waits for.
+_NOT_WORK = _STILL_SERVED | {_READINESS}
+# Once drained, uvicorn only has idle keep-alive connections left to close.
+_CLOSE_CONNECTIONS_S = 5
+
+
+class Drain:
+    """Counts requests in flight; once begun, says when the last one ended or time ran out."""
+
+    def __init__(
+        self, service: str, timeout_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.service = service
+        self.timeout_s = timeout_s
+        self.in_flight = 0
+        self._clock = clock
+        self._deadline: float | None = None
+
+    @property
+    def draining(self) -> bool:
+        return self._deadline is not None
+
+    def begin(self) -> None:
+        if self._deadline is None:
+            self._deadline = self._clock() + self.timeout_s
+            log.info(
+                "draining: refusing new requests, %d in flight, at most %.0fs",
+                self.in_flight,
+                self.timeout_s,
+            )
+
+    def done(self) -> bool:
+        if self._deadline is None:
+            return False
+        if self.in_flight and self._clock() >= self._deadline:
+            log.warning("drain timed out with %d requests in flight", self.in_flight)
+            return True
+        return self.in_flight == 0
+
+    def refusal(self, path: str) -> Response:
+        """What a request to `path` gets while draining."""
+        reason = f"{self.service} is shutting down"
+        if path == _READINESS:
+            return JSONResponse({"status": "not ready", "reason": reason}, status_code=503)
+        return error_response(ServiceUnavailable(reason, retry_after=1))
+
+
+class DrainMiddleware:
+    """Refuses requests with 503 while draining; counts the others until their body ends."""
+
+    def __init__(self, app: ASGIApp, drain: Drain) -> None:
+        self._app = app
+        self._drain = drain
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        path = scope["path"]
+        if self._drain.draining and path not in _STILL_SERVED:
+            await self._drain.refusal(path)(scope, receive, send)
+            return
+        if path in _NOT_WORK:
+            await self._app(scope, receive, send)
+            return
+        # A streaming response's call returns after its last chunk: the whole request.
+        self._drain.in_flight += 1
+        try:
+            await self._app(scope, receive, send)
+        finally:
+            self._drain.in_flight -= 1
+
+
+def install_drain(app: Starlette, service: str, timeout_s: float) -> Drain:
+    """Add the drain's middleware to `app` and keep the drain on `app.state` for
+    `serve_draining`; call after the middleware that must also see refused requests."""
+    drain = Drain(service, timeout_s)
+    app.state.drain = drain
+    app.add_middleware(DrainMiddleware, drain=drain)
+    return drain
+
+
+class DrainingServer(uvicorn.Server):
+    """uvicorn, except that the first SIGTERM/SIGINT drains before the server stops."""
+
+    def __init__(self, config: uvicorn.Config, drain: Drain) -> None:
+        super().__init__(config)
+        self._drain = drain
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self._drain.draining:
+            # uvicorn re-raises the signals it handled once stopped: a second one exits by it.
+            super().handle_exit(sig, frame)
+            return
+        self._drain.begin()
+
+    async def on_tick(self, counter: int) -> bool:
+        if self._drain.done():
+            self.should_exit = True
+        return await super().on_tick(counter)
+
+
+def serve_draining(app: Starlette, **config: Any) -> None:
+    """Run `app`, its drain installed, under uvicorn: what `uvicorn.run` does, plus the drain."""
+    server_config = uvicorn.Config(app, timeout_graceful_shutdown=_CLOSE_CONNECTIONS_S, **config)
+    DrainingServer(server_config, app.state.drain).run()
