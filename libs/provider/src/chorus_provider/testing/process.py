@@ -93,7 +93,7 @@ class ServiceProcess:
         try:
             self._proc.wait(timeout=3)
         except subprocess.TimeoutExpired:
-            # Providers drain on the first signal; a teardown does not wait for their streams.
+            # Services drain on the first signal; a teardown does not wait for their streams.
             self._proc.terminate()
             try:
                 self._proc.wait(timeout=10)
