@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 
 import httpx
@@ -154,3 +155,18 @@ def test_a_stream_that_breaks_off_leaves_no_file(artifact_stack: Stack, http: ht
         with pytest.raises(httpx.RemoteProtocolError):  # the chunked body never completes
             response.read()
     assert http.get(path).status_code == 404
+
+
+def test_captions_need_a_provider_that_times_words(http: httpx.Client) -> None:
+    body = {"model": "tone", "voice": "alloy", "input": TEXT, "return_download_link": True}
+    refused = http.post("/api/v1/audio/captioned_speech", json={**body, "caption_format": "vtt"})
+    assert refused.status_code == 400
+    error = refused.json()["error"]
+    assert error["param"] == "timestamps"
+    assert "piper" in error["message"], "it names the providers that time words"
+    # Without timings asked, the audio alone is stored and linked.
+    untimed = http.post("/api/v1/audio/captioned_speech", json={**body, "return_timestamps": False})
+    answer = untimed.json()
+    assert (answer["timestamps"], answer["captions_path"]) == (None, None)
+    assert "x-captions-path" not in untimed.headers
+    assert http.get(answer["download_path"]).content == base64.b64decode(answer["audio"])
