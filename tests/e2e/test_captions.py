@@ -202,3 +202,25 @@ def test_piper_times_numbers_and_abbreviations_espeak_reads_as_several_words(
     for stamp, following in zip(stamps, [*stamps[1:], None], strict=True):
         assert 0 <= stamp["start_time"] < stamp["end_time"] <= seconds + 0.05
         assert following is None or stamp["end_time"] <= following["start_time"]
+
+
+def test_leaving_before_a_whole_captioned_answer_cancels_it_and_stores_nothing(
+    local_stack: Stack,
+) -> None:
+    text = " ".join(f"Sentence {n} is here to make the answer long." for n in range(40))
+    piper, router = local_stack.providers["piper"], local_stack.router
+    stored = router.log_path.parent / f"router-data-{router.port}" / "artifacts"
+    before = set(stored.iterdir())
+    body = {
+        "model": "piper",
+        "voice": "alloy",
+        "input": text,
+        "return_download_link": True,
+        "caption_format": "vtt",
+    }
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(f"{local_stack.base_url}/audio/captioned_speech", json=body, timeout=1.0)
+    wait_idle(piper.url, piper.pid, bound_s=5.0)
+    assert wait_until(lambda: gauge(router.url, "tts_active_requests") == 0, 5.0)
+    time.sleep(1.0)
+    assert set(stored.iterdir()) == before, "a file of an abandoned answer"

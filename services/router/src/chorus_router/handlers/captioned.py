@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -94,8 +94,16 @@ class _Links:
         return {name: value for name, value in named.items() if value is not None}
 
 
-@router.post("/v1/audio/captioned_speech", response_model=CaptionedSpeech)
-@router.post("/api/v1/audio/captioned_speech", response_model=CaptionedSpeech)
+_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "One JSON object; with `stream: true`, one per line",
+        "content": {"application/json": {}, _LINES_TYPE: {}},
+    }
+}
+
+
+@router.post("/v1/audio/captioned_speech", response_model=CaptionedSpeech, responses=_ANSWERS)
+@router.post("/api/v1/audio/captioned_speech", response_model=CaptionedSpeech, responses=_ANSWERS)
 async def captioned_speech(
     request: Request,
     body: CaptionedSpeechRequest,
