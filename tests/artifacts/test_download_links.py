@@ -170,3 +170,22 @@ def test_captions_need_a_provider_that_times_words(http: httpx.Client) -> None:
     assert (answer["timestamps"], answer["captions_path"]) == (None, None)
     assert "x-captions-path" not in untimed.headers
     assert http.get(answer["download_path"]).content == base64.b64decode(answer["audio"])
+
+
+def test_a_captioned_stream_that_breaks_off_is_cut_and_stores_nothing(
+    artifact_stack: Stack, http: httpx.Client
+) -> None:
+    control(artifact_stack.providers["tone"], break_after_chunks=2, break_count=1)
+    body = {
+        "model": "tone",
+        "voice": "alloy",
+        "input": "One. Two. Three. Four.",
+        "stream": True,
+        "return_timestamps": False,
+        **LINK,
+    }
+    with http.stream("POST", "/api/v1/audio/captioned_speech", json=body) as response:
+        path = response.headers["x-download-path"]
+        with pytest.raises(httpx.RemoteProtocolError):  # the body never completes
+            response.read()
+    assert http.get(path).status_code == 404
