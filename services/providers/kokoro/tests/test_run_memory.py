@@ -1,0 +1,58 @@
+"""Kokoro's (and Piper's) onnxruntime runs give their memory back when they end.
+
+Every piece of text makes tensors of a new size; an arena that keeps its largest
+allocation makes a provider's memory step up with the longest piece it has seen. A tiny
+model whose one input sets the size of an intermediate tensor stands in for a long piece,
+run through the same `CancellableSession` the engines use.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper
+
+from chorus_provider import CancelSignal
+from chorus_provider.onnx_runs import CancellableSession
+
+BIG = 64_000_000  # floats: a 256 MB intermediate tensor
+
+
+def _sized_model() -> bytes:
+    """y = sum(ones(shape)): the ones tensor is as large as the `shape` input asks."""
+    graph = helper.make_graph(
+        [
+            helper.make_node(
+                "ConstantOfShape",
+                ["shape"],
+                ["ones"],
+                value=helper.make_tensor("one", TensorProto.FLOAT, [1], [1.0]),
+            ),
+            helper.make_node("ReduceSum", ["ones"], ["y"], keepdims=0),
+        ],
+        "sized",
+        [helper.make_tensor_value_info("shape", TensorProto.INT64, [1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4096 / 2**20
+
+
+def test_a_large_run_leaves_no_large_arena_behind() -> None:
+    session = CancellableSession(ort.InferenceSession(_sized_model()))
+    with session.cancelled_by(CancelSignal()):
+        session.run(None, {"shape": np.array([1000], dtype=np.int64)})
+        before = _rss_mb()
+        (total,) = session.run(None, {"shape": np.array([BIG], dtype=np.int64)})
+        after = _rss_mb()
+    assert total == BIG  # the large tensor was really made
+    # Kept, the arena would hold the 256 MB tensor; given back, a few MB remain.
+    assert after - before < 64, f"RSS grew {after - before:.0f} MB after one large run"
