@@ -6,6 +6,7 @@ joined once into a cache directory beside the other files.
 
 from __future__ import annotations
 
+import difflib
 import importlib.resources
 import re
 import shutil
@@ -83,3 +84,13 @@ def word_error_rate(reference: list[str], heard: list[str]) -> tuple[int, int]:
             )
         previous = current
     return previous[-1], len(reference)
+
+
+def differing_words(reference: list[str], heard: list[str]) -> list[str]:
+    """Where `heard` departs from `reference`: "said -> heard" for each differing run."""
+    pairs = difflib.SequenceMatcher(a=reference, b=heard, autojunk=False)
+    return [
+        f"{' '.join(reference[a1:a2]) or '_'} -> {' '.join(heard[b1:b2]) or '_'}"
+        for op, a1, a2, b1, b2 in pairs.get_opcodes()
+        if op != "equal"
+    ]

@@ -11,14 +11,17 @@ from pathlib import Path
 
 import httpx
 
-from bench.listener import Listener, plain_words, word_error_rate
+from bench.listener import Listener, differing_words, plain_words, word_error_rate
 from bench.raw_engines import RawKokoro, RawPiper
 from bench.texts import LONG
+from chorus_text import split_sentences
 from support.stack import Stack, entry, start_provider, start_router
 
 REPEATS = 3
 FIRST_SENTENCE = LONG.split(". ")[0] + "."
-# Two sentences each, the first longer than ten words so the short first piece matters.
+# Two sentences each, the first long (14-19 words) so that the short first piece matters,
+# of varied shapes: a clause mark early or late, a conjunction, a preposition, none at all.
+# No digits: Whisper writes "six" as "6", which would count as an error on both sides.
 WER_TEXTS = [
     "The old lighthouse keeper climbed the narrow stairs every evening before the storm "
     "arrived. He lit the lamp and watched the ships.",
@@ -30,6 +33,44 @@ WER_TEXTS = [
     "the results. Then she smiled.",
     "When the concert finally began, the orchestra played a quiet piece that nobody in the "
     "audience had heard before. It was beautiful.",
+    "My grandmother kept a small garden behind the house where she grew tomatoes, beans and "
+    "herbs. We visited her every Sunday.",
+    "During the first week of the festival, thousands of visitors crowded into the narrow "
+    "streets of the old town. The hotels were full.",
+    "The engineers spent many months testing the new bridge design in a wind tunnel near "
+    "the coast. It passed every test.",
+    "If you follow the path along the river for about an hour, you will reach a small "
+    "wooden cabin. Knock twice on the door.",
+    "Scientists believe that the ancient forest once covered most of the valley and the "
+    "surrounding hills. Only a few trees remain.",
+    "Every morning at dawn, the baker opens his shop and fills the shelves with warm bread. "
+    "People wait outside in the cold.",
+    "The museum on the corner of the main square is closed on Mondays but stays open late "
+    "on Fridays. Entry is free for children.",
+    "Although the restaurant was small and quite hard to find, it was always full of hungry "
+    "customers. The soup was famous.",
+    "A group of students from the local university built a robot that can sort plastic "
+    "bottles by color. It won a prize.",
+    "The pilot announced that the plane would land a little early because of strong winds. "
+    "Everyone cheered.",
+    "Most of the books in the library were donated by families who had lived in the town "
+    "for generations. Some are very rare.",
+    "The farmer walked slowly across the muddy field with two dogs running happily at his "
+    "side. The sun was setting.",
+    "Last summer my brother and I drove across the whole country in an old van with a "
+    "broken radio. We sang all the way.",
+    "The city council voted to build a new park with a playground, a pond and a long "
+    "walking trail. Work starts in spring.",
+    "Nobody expected the quiet young musician to win the national competition in front of "
+    "such a large crowd. She bowed and left.",
+    "The storm knocked down several trees along the coast road and left the whole village "
+    "without power. Repairs took a while.",
+    "Her new job at the hospital requires her to wake up very early and work long shifts "
+    "on weekends. She likes it anyway.",
+    "The river that runs through the center of the city freezes almost every winter for a "
+    "few weeks. Children skate on it.",
+    "When we finally arrived at the hotel late at night, the receptionist had already gone "
+    "home. We slept in the car.",
 ]
 CAPTION_TEXTS = [
     "Hello there, this is Chorus speaking. Captions should follow every word I say.",
@@ -90,7 +131,8 @@ def _first_audio_s(stack: Stack, model: str, voice: str, text: str) -> float:
 
 def first_audio(stack: Stack) -> None:
     print("\n## Short first piece: first audio of the long text, through the router (pcm)")
-    print(f"first sentence: {len(FIRST_SENTENCE.split())} words")
+    first = split_sentences(FIRST_SENTENCE, first_piece_max_words=10)[0]
+    print(f"first sentence: {len(FIRST_SENTENCE.split())} words; first piece: {first!r}")
     kokoro, piper = RawKokoro(), RawPiper()
     rows = {
         "kokoro": ("jf_alpha", kokoro, "whole"),
@@ -124,10 +166,13 @@ def _raw_first(raw: RawKokoro | RawPiper, which: str) -> float:
 
 
 def streamed_wer(stack: Stack, listener: Listener) -> None:
-    print(f"\n## Streamed WER: Whisper base on the streamed audio ({len(WER_TEXTS)} texts)")
-    print(f"{'engine':8} {'sentence-only WER %':>20} {'short first WER %':>18} {'difference':>11}")
+    words = sum(len(plain_words(t)) for t in WER_TEXTS)
+    texts = len(WER_TEXTS)
+    print(f"\n## Streamed WER: Whisper base on the streamed audio ({texts} texts, {words} words)")
+    print("words heard otherwise (said -> heard):")
+    rows: list[str] = []
     for name, voice in (("kokoro", "jf_alpha"), ("piper", "joe")):
-        totals = {"sentences": [0, 0], "short": [0, 0]}
+        edits = {"sentences": 0, "short": 0}
         for text in WER_TEXTS:
             reference = plain_words(text)
             for label, model in (("sentences", f"{name}-sentences"), ("short", name)):
@@ -137,12 +182,21 @@ def streamed_wer(stack: Stack, listener: Listener) -> None:
                     timeout=600,
                 ).content
                 heard = [w for h in listener.hear(pcm, 24_000) for w in plain_words(h.word)]
-                edits, count = word_error_rate(reference, heard)
-                totals[label][0] += edits
-                totals[label][1] += count
-        before = 100 * totals["sentences"][0] / totals["sentences"][1]
-        after = 100 * totals["short"][0] / totals["short"][1]
-        print(f"{name:8} {before:20.1f} {after:18.1f} {after - before:+11.1f}")
+                count, _ = word_error_rate(reference, heard)
+                edits[label] += count
+                if count:
+                    print(f"  {name:6} {label:9} {'; '.join(differing_words(reference, heard))}")
+        before, after = (100 * edits[k] / words for k in ("sentences", "short"))
+        rows.append(
+            f"{name:8} {edits['sentences']:>15} {before:9.2f} "
+            f"{edits['short']:>13} {after:9.2f} {after - before:+11.2f}"
+        )
+    print(
+        f"{'engine':8} {'sentence edits':>15} {'WER %':>9} {'short edits':>13} {'WER %':>9}"
+        f" {'difference':>11}"
+    )
+    print("\n".join(rows))
+    print(f"one word is {100 / words:.2f} points")
 
 
 def caption_alignment(stack: Stack, listener: Listener) -> None:

@@ -86,6 +86,79 @@ def test_first_piece_is_cut_at_the_word_limit_without_any_boundary() -> None:
     assert pieces[2] == "Then the chair stood up."
 
 
+@pytest.mark.parametrize(
+    ("sentence", "first"),
+    [
+        # a clause mark after three words or more
+        (
+            "Every morning at six, the baker opens his shop and fills the shelves.",
+            "Every morning at six,",
+        ),
+        # before a determiner, after five words or more
+        (
+            "The morning train left the station a few minutes late, and nobody seemed to mind.",
+            "The morning train left the station",
+        ),
+        # before a preposition, though a comma comes later within the limit
+        (
+            "When we finally arrived at the hotel late at night, the receptionist had gone.",
+            "When we finally arrived at the hotel late",
+        ),
+        # "of the", "in a" stay together: the phrase starts at the next opening word
+        (
+            "Our team measured the temperature of the lake at several depths that year.",
+            "Our team measured the temperature of the lake",
+        ),
+        # fewer than five words before the first opening word: the next one
+        (
+            "She opened the letter slowly because she already knew what the doctor would say.",
+            "She opened the letter slowly",
+        ),
+        # at the word limit the head gives back the words that need what follows
+        (
+            "Scientists believe that the ancient forest once covered most of the valley and hills.",
+            "Scientists believe that the ancient forest once covered",
+        ),
+        # capitalised opening words count too
+        (
+            "Yesterday my little sister finally read The Hobbit in a single night.",
+            "Yesterday my little sister finally read",
+        ),
+    ],
+)
+def test_first_piece_ends_at_the_first_clause_or_phrase_boundary(sentence: str, first: str) -> None:
+    pieces = split_sentences(sentence, first_piece_max_words=10)
+    assert pieces[0] == first
+    assert " ".join(pieces) == sentence
+
+
+# Italian: "lo so" is "I know it"; the English "so" must not open a phrase here.
+ITALIAN = "Davvero io proprio non lo so se domani potremo venire alla festa di Marco."
+
+
+@pytest.mark.parametrize(
+    ("language", "first"),
+    [
+        ("it", "Davvero io proprio non lo so se domani potremo venire"),
+        ("i", "Davvero io proprio non lo so se domani potremo venire"),
+        ("fr-FR", "Davvero io proprio non lo so se domani potremo venire"),
+        (None, "Davvero io proprio non lo"),
+        ("en-GB", "Davvero io proprio non lo"),
+        ("a", "Davvero io proprio non lo"),
+    ],
+)
+def test_english_phrase_words_apply_to_english_text_only(language: str | None, first: str) -> None:
+    assert split_sentences(ITALIAN, first_piece_max_words=10, language=language)[0] == first
+
+
+def test_other_languages_still_end_the_first_piece_at_a_clause_mark() -> None:
+    text = "Le train du matin a quitté la gare, et personne ne s'en est plaint du tout."
+    assert split_sentences(text, first_piece_max_words=10, language="fr")[:2] == [
+        "Le train du matin a quitté la gare,",
+        "et personne ne s'en est plaint du tout.",
+    ]
+
+
 def test_a_short_first_sentence_stays_whole_and_later_pieces_are_sentences() -> None:
     text = "Hello there. " + LONG_FIRST
     assert split_sentences(text, first_piece_max_words=10)[:3] == [
@@ -105,5 +178,6 @@ def test_no_first_piece_limit_keeps_whole_sentences() -> None:
 def test_speech_pieces_follow_the_providers_chunking() -> None:
     chunking = TextChunking(max_chars=300, first_piece_max_words=10)
     assert speech_pieces(LONG_FIRST, chunking) == split_sentences(LONG_FIRST, 300, 10)
+    assert speech_pieces(ITALIAN, chunking, "it") == split_sentences(ITALIAN, 300, 10, "it")
     assert speech_pieces("  One   whole text.  ", None) == ["  One   whole text.  "]
     assert speech_pieces("   ", None) == []

@@ -87,12 +87,23 @@ def test_normalization_past_the_limit_names_both_lengths() -> None:
 def test_pieces_follow_each_providers_chunking() -> None:
     text = "Well, after a very long night, the committee finally agreed on it. It was late."
     chunked = _caps("local", chunking=TextChunking(max_chars=300, first_piece_max_words=10))
-    assert pieces_for(text, chunked) == [
+    assert pieces_for(text, chunked, None) == [
         "Well, after a very long night,",
         "the committee finally agreed on it.",
         "It was late.",
     ]
-    assert pieces_for(text, _caps("cloud")) == [text]
+    assert pieces_for(text, _caps("cloud"), None) == [text]
+
+
+def test_pieces_follow_the_language_the_provider_speaks() -> None:
+    """English phrase words ("so") cut English text only; Italian "lo so" stays whole."""
+    text = "Davvero io proprio non lo so se domani potremo venire alla festa di Marco."
+    chunked = _caps("local", chunking=TextChunking(max_chars=300, first_piece_max_words=10))
+    assert (
+        pieces_for(text, chunked, "it")[0]
+        == "Davvero io proprio non lo so se domani potremo venire"
+    )
+    assert pieces_for(text, chunked, "en-us")[0] == "Davvero io proprio non lo"
 
 
 def test_timestamps_go_only_to_providers_that_time_words() -> None:

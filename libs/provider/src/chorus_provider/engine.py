@@ -97,6 +97,12 @@ class SentenceEngine(Engine):
     def check(self, request: SynthesisRequest) -> None:
         """Refuse what this engine cannot do (unknown voice, bad extra) before any audio."""
 
+    def text_language(self, request: SynthesisRequest) -> str | None:
+        """The language this engine reads `request`'s text in, for the splitter's phrase
+        rules (None: English, as the router normalizes it); engines that pick one from the
+        voice say so."""
+        return request.language
+
     @abstractmethod
     def render(
         self, piece: str, request: SynthesisRequest, cancel: CancelSignal
@@ -111,7 +117,7 @@ class SentenceEngine(Engine):
         self, request: SynthesisRequest, cancel: CancelSignal
     ) -> AsyncIterator[bytes | Words]:
         self.check(request)
-        pieces = speech_pieces(request.text, self._chunking)
+        pieces = speech_pieces(request.text, self._chunking, self.text_language(request))
         if not pieces:
             raise InvalidRequest("text contains nothing to speak", param="text")
         loop = asyncio.get_running_loop()

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 
 from chorus_contracts import TextChunking
+from chorus_contracts.languages import normalize_language
 
 _ABBREVIATIONS = frozenset(
     [
@@ -60,58 +61,58 @@ _BOUNDARY = re.compile(r"""([.!?…]+["'”’)\]]*)(\s+)|([。！？]+)|(\n\s*\
 _SENTENCE_END = re.compile(r"""[.!?…。！？]["'”’)\]]*\s*$""")
 _CLAUSE = re.compile(r"[,;:—–]\s+")
 _CLAUSE_END = re.compile(r"[,;:—–、，；：]$|^[—–]$")
-# Words a new phrase starts with, where a pause sounds natural when no punctuation comes.
-_PHRASE_STARTS = frozenset(
+# English words a new phrase starts with, where a short pause sounds natural when no
+# punctuation comes: conjunctions and relative words, prepositions, determiners. Other
+# languages get no word list: their first piece ends at a clause mark or the word limit.
+_ENGLISH_PHRASE_OPENERS = frozenset(
     [
-        "and",
-        "but",
-        "or",
-        "so",
-        "because",
-        "although",
-        "though",
-        "while",
-        "whereas",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "that",
-        "when",
-        "where",
-        "if",
-        "unless",
-        "until",
-        "since",
-        "after",
-        "before",
-        "as",
-        "than",
-        "then",
+        # conjunctions, relative and subordinating words
+        "and", "but", "or", "so", "because", "although", "though", "while", "whereas",
+        "which", "who", "whom", "whose", "that", "when", "where", "if", "unless", "until",
+        "since", "after", "before", "as", "than", "then",
+        # prepositions (not "of", which binds its phrase to the noun before it)
+        "in", "on", "at", "to", "for", "with", "from", "by", "into", "onto", "over",
+        "under", "through", "during", "about", "across", "along", "around", "between",
+        "behind", "near", "without", "within", "against", "toward", "towards", "among",
+        # determiners (not "her", as often the object before the phrase as its start)
+        "the", "a", "an", "this", "these", "those", "my", "your", "his", "its", "our",
+        "their", "every", "each", "some", "several", "most",
     ]
-)
-# The first piece has at least this many words, so it is worth a request of its own.
+)  # fmt: skip
+# Words that need the words after them: a head never ends on one.
+_ENGLISH_BOUND_FORWARD = _ENGLISH_PHRASE_OPENERS | {"of"}
+# The first piece has at least this many words, so it is worth a request of its own; one
+# that ends without a clause mark has a few more, as a bare phrase is heard less clearly.
 _FIRST_PIECE_MIN_WORDS = 3
+_FIRST_PHRASE_MIN_WORDS = 5
 
 
-def speech_pieces(text: str, chunking: TextChunking | None) -> list[str]:
-    """What a provider with this `chunking` synthesizes, in order (None: one piece)."""
+def speech_pieces(
+    text: str, chunking: TextChunking | None, language: str | None = None
+) -> list[str]:
+    """What a provider with this `chunking` synthesizes, in order (None: one piece), for
+    text in `language` (English when None, as the normalizer reads it)."""
     if chunking is None:
         return [text] if text.strip() else []
-    return split_sentences(text, chunking.max_chars, chunking.first_piece_max_words)
+    return split_sentences(text, chunking.max_chars, chunking.first_piece_max_words, language)
 
 
-def split_sentences(text: str, max_chars: int = 300, first_piece_max_words: int = 0) -> list[str]:
+def split_sentences(
+    text: str,
+    max_chars: int = 300,
+    first_piece_max_words: int = 0,
+    language: str | None = None,
+) -> list[str]:
     """Sentences of `text` in order, whitespace-normalised, none longer than `max_chars`;
     with `first_piece_max_words`, the first sentence is cut at its first boundary within
-    that many words."""
+    that many words (phrase boundaries are found in English text only)."""
     if max_chars < 20:
         raise ValueError("max_chars must be at least 20")
     pieces: list[str] = []
     for sentence in _sentences(text):
         pieces.extend(_bounded(sentence, max_chars))
     if pieces and first_piece_max_words > 0:
-        pieces[:1] = _short_first(pieces[0], first_piece_max_words)
+        pieces[:1] = _short_first(pieces[0], first_piece_max_words, _is_english(language))
     return pieces
 
 
@@ -121,26 +122,45 @@ def ends_sentence(piece: str) -> bool:
     return _SENTENCE_END.search(piece) is not None
 
 
-def _short_first(sentence: str, max_words: int) -> list[str]:
+def _is_english(language: str | None) -> bool:
+    if language is None:
+        return True
+    code = normalize_language(language)
+    return code == "en" or code.startswith("en-")
+
+
+def _short_first(sentence: str, max_words: int, english: bool) -> list[str]:
     """The sentence as a short head and the rest; whole if it is short already."""
     words = sentence.split(" ")
     if len(words) <= max_words:
         return [sentence]
-    cut = _first_boundary(words, max_words)
+    cut = _first_boundary(words, max_words, english)
     return [" ".join(words[:cut]), " ".join(words[cut:])]
 
 
-def _first_boundary(words: list[str], max_words: int) -> int:
-    """How many words the head keeps: after the first clause mark, else before the first
-    phrase-opening word, else `max_words`."""
-    window = range(_FIRST_PIECE_MIN_WORDS, max_words + 1)
-    for count in window:
+def _first_boundary(words: list[str], max_words: int, english: bool) -> int:
+    """How many words the head keeps: up to the first boundary after a few words, a clause
+    mark or (English) the start of a phrase; else `max_words`, less any words at its end
+    that open a phrase (English), so the head never stops on "the" or "in"."""
+    for count in range(_FIRST_PIECE_MIN_WORDS, max_words + 1):
         if _CLAUSE_END.search(words[count - 1]):
             return count
-    for count in window:
-        if words[count].lower() in _PHRASE_STARTS:
+        if english and count >= _FIRST_PHRASE_MIN_WORDS and _opens_phrase(words, count):
             return count
-    return max_words
+    cut = max_words
+    while english and cut > _FIRST_PIECE_MIN_WORDS and _bound_forward(words[cut - 1]):
+        cut -= 1
+    return cut
+
+
+def _opens_phrase(words: list[str], count: int) -> bool:
+    """Whether a phrase starts after the first `count` words: at an opening word that does
+    not follow one that needs it ("in the", "of a", "and so" stay together)."""
+    return words[count].lower() in _ENGLISH_PHRASE_OPENERS and not _bound_forward(words[count - 1])
+
+
+def _bound_forward(word: str) -> bool:
+    return word.lower() in _ENGLISH_BOUND_FORWARD
 
 
 def _sentences(text: str) -> Iterator[str]:

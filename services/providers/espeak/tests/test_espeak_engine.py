@@ -45,6 +45,24 @@ async def test_a_bare_language_is_spoken_by_espeaks_preferred_voice_for_it(
         assert (engine.render("Bonjour.", other, CancelSignal()) == french) is same
 
 
+async def test_text_is_split_in_the_language_it_is_spoken(engine: EspeakEngine) -> None:
+    """English phrase words cut English text only: Italian "lo so" ("I know it") stays."""
+    text = "Davvero io proprio non lo so se domani potremo venire alla festa di Marco."
+    firsts: dict[str, int] = {}
+    for voice, language in (("it", None), ("en-us", "it"), ("en-us+f3", None)):
+        request = SynthesisRequest(text=text, voice=voice, language=language)
+        lengths: list[int] = []
+        engine.on_piece = lengths.append
+        assert [chunk async for chunk in engine.synthesize(request, CancelSignal())]
+        firsts[f"{voice}/{language}"] = lengths[0]
+    assert (
+        firsts["it/None"]
+        == firsts["en-us/it"]
+        == len("Davvero io proprio non lo so se domani potremo venire")
+    )
+    assert firsts["en-us+f3/None"] == len("Davvero io proprio non lo")
+
+
 async def test_speed_maps_onto_words_per_minute(engine: EspeakEngine) -> None:
     text = "The quick brown fox jumps over the lazy dog."
     slow = engine.render(

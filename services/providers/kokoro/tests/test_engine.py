@@ -34,6 +34,13 @@ def speak(engine: KokoroEngine, **fields: object) -> np.ndarray:
     return np.frombuffer(engine.render(SENTENCE, request, CancelSignal()), dtype="<i2")
 
 
+def test_text_is_split_in_the_language_it_is_spoken(engine: KokoroEngine) -> None:
+    """The shipped voices are Japanese, which is not listed: they speak the default."""
+    assert engine.text_language(SynthesisRequest(text="Hi.", voice="jf_alpha")) == "en-us"
+    french = SynthesisRequest(text="Salut.", voice="jf_alpha", language="f")
+    assert engine.text_language(french) == "fr-fr"
+
+
 def test_capabilities_list_the_shipped_voices_honestly(engine: KokoroEngine) -> None:
     caps = engine.capabilities()
     voices = {voice.id: voice for voice in caps.voices}

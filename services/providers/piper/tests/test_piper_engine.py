@@ -30,6 +30,7 @@ async def test_default_model_is_joe(engine: PiperEngine) -> None:
     caps = engine.capabilities()
     assert [v.id for v in caps.voices] == ["joe"]
     assert caps.languages == ["en-us"]
+    assert engine.text_language(SynthesisRequest(text="Hi.", voice="joe")) == "en-us"
     assert caps.sample_rate == 22_050
 
 

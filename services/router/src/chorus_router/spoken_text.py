@@ -49,6 +49,9 @@ def checked_length(request: SpeechRequest, text: str, capabilities: Capabilities
     return text
 
 
-def pieces_for(text: str, capabilities: Capabilities | None) -> list[str]:
-    """The pieces the provider synthesizes one after another, as its capabilities say."""
-    return speech_pieces(text, capabilities.chunking if capabilities is not None else None)
+def pieces_for(text: str, capabilities: Capabilities | None, language: str | None) -> list[str]:
+    """The pieces the provider synthesizes one after another, as its capabilities say, for
+    text in `language` (from `spoken_language`)."""
+    return speech_pieces(
+        text, capabilities.chunking if capabilities is not None else None, language
+    )

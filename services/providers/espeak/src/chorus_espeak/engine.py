@@ -101,6 +101,10 @@ class EspeakEngine(SentenceEngine):
                 f"espeak-ng has no language '{request.language}'", param="lang_code"
             )
 
+    def text_language(self, request: SynthesisRequest) -> str | None:
+        # espeak-ng's voices are named by the language they speak.
+        return request.language or request.voice.partition("+")[0]
+
     def render(
         self, piece: str, request: SynthesisRequest, cancel: CancelSignal
     ) -> bytes | Rendering:

@@ -94,6 +94,9 @@ class KokoroEngine(SentenceEngine):
                 param="speed",
             )
 
+    def text_language(self, request: SynthesisRequest) -> str | None:
+        return self._language(request)
+
     def render(
         self, piece: str, request: SynthesisRequest, cancel: CancelSignal
     ) -> bytes | Rendering:

@@ -98,7 +98,7 @@ class OpenAIEngine(Engine):
     ) -> AsyncIterator[bytes]:
         if request.voice not in self._voices:
             raise UnknownVoice(f"the upstream has no voice '{request.voice}'", param="voice")
-        pieces = speech_pieces(request.text, self._chunking)
+        pieces = speech_pieces(request.text, self._chunking, request.language)
         if not pieces:
             raise InvalidRequest("text contains nothing to speak", param="text")
         stream: AsyncGenerator[bytes, None]

@@ -109,6 +109,9 @@ class PiperEngine(SentenceEngine):
                 param="lang_code",
             )
 
+    def text_language(self, request: SynthesisRequest) -> str | None:
+        return self._require().language
+
     def render(
         self, piece: str, request: SynthesisRequest, cancel: CancelSignal
     ) -> bytes | Rendering:

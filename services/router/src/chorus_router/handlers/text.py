@@ -17,7 +17,7 @@ from chorus_router.identity import Scope
 from chorus_router.planning import plan
 from chorus_router.security import require
 from chorus_router.services import RouterServices, get_services
-from chorus_router.spoken_text import checked_length, pieces_for, spoken_text
+from chorus_router.spoken_text import checked_length, pieces_for, spoken_language, spoken_text
 from chorus_router.text_hygiene import clean_request
 
 router = APIRouter(dependencies=[Depends(require(Scope.SPEECH))])
@@ -68,4 +68,5 @@ async def normalize_preview(
         handle, voice = candidate.handle, candidate.voice
     caps = handle.capabilities
     text = checked_length(speech, spoken_text(speech, caps, voice), caps)
-    return NormalizedText(text=text, pieces=pieces_for(text, caps), provider=handle.name)
+    pieces = pieces_for(text, caps, spoken_language(speech, caps, voice))
+    return NormalizedText(text=text, pieces=pieces, provider=handle.name)
