@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import difflib
+import re
 import statistics
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ from bench.listener import Listener, differing_words, plain_words, word_error_ra
 from bench.raw_engines import RawKokoro, RawPiper
 from bench.texts import LONG
 from chorus_text import split_sentences
+from support.processes import ServiceProcess
 from support.stack import Stack, entry, start_provider, start_router
 
 REPEATS = 3
@@ -120,13 +122,28 @@ def start_stack(logs: Path) -> Stack:
 
 def _first_audio_s(stack: Stack, model: str, voice: str, text: str) -> float:
     """Seconds to the first audio byte through the router; then the client leaves (the
-    rest of a long Kokoro text would take minutes here)."""
+    rest of a long Kokoro text would take minutes here) and the provider is let stop, so
+    its abandoned piece does not share the cores with the next measurement."""
     body = {"model": model, "voice": voice, "input": text, "response_format": "pcm"}
     started = time.perf_counter()
     with httpx.stream("POST", f"{stack.base_url}/audio/speech", json=body, timeout=600) as r:
         r.raise_for_status()
         next(r.iter_bytes())
-        return time.perf_counter() - started
+        seconds = time.perf_counter() - started
+    _wait_until_idle(stack.providers[model])
+    return seconds
+
+
+def _wait_until_idle(provider: ServiceProcess, timeout_s: float = 120) -> None:
+    """Until the provider holds no engine slot (its worker threads have returned)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        metrics = httpx.get(f"{provider.url}/metrics", timeout=10).text
+        busy = re.search(r"^chorus_provider_in_flight_requests (\S+)$", metrics, re.MULTILINE)
+        if busy is not None and float(busy.group(1)) == 0:
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"{provider.url} still busy after {timeout_s} s")
 
 
 def first_audio(stack: Stack) -> None:
