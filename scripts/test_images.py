@@ -155,6 +155,9 @@ def _router_spec(image: str, ports: dict[str, int], logs: Path) -> Spec:
         "CHORUS_ROUTER_PORT": str(port),
         "CHORUS_ROUTER_REGISTRY_FILE": "/tmp/providers.yaml",
         "CHORUS_ROUTER_DATA_DIR": DATA_DIR,
+        # Every request is synthesized: a whole file after the same streamed one would
+        # otherwise come from the response cache and prove nothing about the engine.
+        "CHORUS_ROUTER_ARTIFACTS__CACHE__ENABLED": "false",
     }
     return Spec("router", image, port, env, files={"providers.yaml": path}, data_dir=True)
 

@@ -13,9 +13,9 @@ through the FastAPI and httpx instrumentations.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import httpx
-from fastapi import FastAPI
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
     OTLPSpanExporter as GrpcSpanExporter,
@@ -23,11 +23,13 @@ from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
     OTLPSpanExporter as HttpSpanExporter,
 )
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 _ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 _PROTOCOL_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
@@ -73,6 +75,10 @@ def _exporter() -> SpanExporter:
 def instrument_app(app: FastAPI, provider: TracerProvider | None) -> None:
     """A server span per request (health and metrics scrapes left out)."""
     if provider is not None:
+        # Imported here: the instrumentation imports FastAPI, which the web services have
+        # and the operator (tracing its Kubernetes calls only) does not.
+        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
         # Per-chunk ASGI send/receive spans would drown a streamed response's trace.
         FastAPIInstrumentor.instrument_app(
             app,
