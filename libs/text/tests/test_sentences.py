@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from chorus_contracts import TextChunking
-from chorus_text import speech_pieces, split_sentences
+from chorus_text import ends_clause, speech_pieces, split_sentences
 
 
 def test_splits_at_sentence_ends() -> None:
@@ -181,3 +181,11 @@ def test_speech_pieces_follow_the_providers_chunking() -> None:
     assert speech_pieces(ITALIAN, chunking, "it") == split_sentences(ITALIAN, 300, 10, "it")
     assert speech_pieces("  One   whole text.  ", None) == ["  One   whole text.  "]
     assert speech_pieces("   ", None) == []
+
+
+def test_a_piece_ends_a_clause_at_a_clause_mark_only() -> None:
+    assert ends_clause("After a long and difficult winter,")
+    assert not ends_clause("It rained; then")
+    assert ends_clause("The storm came —")
+    assert not ends_clause("The old lighthouse keeper climbed")
+    assert not ends_clause("He lit the lamp.")

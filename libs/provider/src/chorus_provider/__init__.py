@@ -3,7 +3,7 @@
 from chorus_provider.admission import Admission
 from chorus_provider.app import create_provider_app
 from chorus_provider.cancel import Cancelled, CancelSignal
-from chorus_provider.engine import Engine, Rendering, SentenceEngine, Words
+from chorus_provider.engine import Engine, Join, Rendering, SentenceEngine, Words
 from chorus_provider.fingerprint import model_fingerprint
 from chorus_provider.serve import serve_provider
 from chorus_provider.settings import ProviderSettings
@@ -14,6 +14,7 @@ __all__ = [
     "CancelSignal",
     "Cancelled",
     "Engine",
+    "Join",
     "ProviderSettings",
     "Rendering",
     "SentenceEngine",

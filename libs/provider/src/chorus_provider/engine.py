@@ -34,6 +34,16 @@ class Rendering:
     words: list[WordTimestamp] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Join:
+    """Where a piece meets its neighbours inside one sentence (the short first piece and the
+    rest): the piece before it when it continues that piece's sentence, and the next
+    piece's first word when it stops inside its sentence ("" at a sentence's edge)."""
+
+    before: str = ""
+    after: str = ""
+
+
 CLAUSE_PAUSE_S = 0.12
 
 
@@ -113,6 +123,14 @@ class SentenceEngine(Engine):
         Once `cancel` is set, stop and raise: any error is then taken as `Cancelled`.
         """
 
+    def render_joined(
+        self, piece: str, join: Join, request: SynthesisRequest, cancel: CancelSignal
+    ) -> bytes | Rendering:
+        """`render` for a piece that meets another inside its sentence; engines that can
+        speak it in the context of its neighbours, so its edges keep their sentence's sound,
+        override this."""
+        return self.render(piece, request, cancel)
+
     async def synthesize(
         self, request: SynthesisRequest, cancel: CancelSignal
     ) -> AsyncIterator[bytes | Words]:
@@ -121,10 +139,12 @@ class SentenceEngine(Engine):
         if not pieces:
             raise InvalidRequest("text contains nothing to speak", param="text")
         loop = asyncio.get_running_loop()
-        for piece in pieces:
+        for piece, join in zip(pieces, _joins(pieces), strict=True):
             self.on_piece(len(piece))
             cancel.raise_if_set()
-            work = loop.run_in_executor(self._executor, self.render, piece, request, cancel)
+            work = loop.run_in_executor(
+                self._executor, self.render_joined, piece, join, request, cancel
+            )
             try:
                 made = await asyncio.shield(work)
             except asyncio.CancelledError:
@@ -154,3 +174,13 @@ class SentenceEngine(Engine):
 
     async def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _joins(pieces: list[str]) -> list[Join]:
+    """Each piece's neighbours inside its sentence."""
+    joins = []
+    for index, piece in enumerate(pieces):
+        before = pieces[index - 1] if index and not ends_sentence(pieces[index - 1]) else ""
+        following = index + 1 < len(pieces) and not ends_sentence(piece)
+        joins.append(Join(before, pieces[index + 1].split(" ")[0] if following else ""))
+    return joins

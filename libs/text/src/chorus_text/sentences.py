@@ -122,6 +122,12 @@ def ends_sentence(piece: str) -> bool:
     return _SENTENCE_END.search(piece) is not None
 
 
+def ends_clause(piece: str) -> bool:
+    """Whether a piece stops at a clause mark (a comma, a semicolon, a dash), where an engine
+    reading it pauses by itself."""
+    return _CLAUSE_END.search(piece.rsplit(" ", 1)[-1]) is not None
+
+
 def _is_english(language: str | None) -> bool:
     if language is None:
         return True

@@ -10,13 +10,21 @@ import pytest
 from chorus_contracts import ProviderCannotServe, SynthesisRequest, UnknownVoice
 from chorus_piper.engine import PiperEngine, _voice_name
 from chorus_piper.settings import PiperSettings
-from chorus_provider import CancelSignal, Rendering
+from chorus_provider import CancelSignal, Join, Rendering
 from chorus_provider.timings import phoneme_words, spoken_words
 
 
 @pytest.fixture(scope="module")
 def engine() -> PiperEngine:
     loaded = PiperEngine(PiperSettings())
+    asyncio.run(loaded.load())
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def steady() -> PiperEngine:
+    """Without noise, so one text is always the same audio and cuts can be compared."""
+    loaded = PiperEngine(PiperSettings(noise_scale=0, noise_w_scale=0))
     asyncio.run(loaded.load())
     return loaded
 
@@ -92,6 +100,63 @@ def test_words_espeak_splits_or_joins_are_timed_by_their_own_phonemes(engine: Pi
     # "dollars one thousand two hundred fifty" is heard far longer than "at": each word's own time.
     assert length["$1,250"] > 4 * length["At"]
     assert length["3:30"] > length["At"]
+
+
+HEAD = "The old lighthouse keeper climbed"
+REST = "the narrow stairs every evening before the storm arrived."
+RATE = 22_050
+
+
+def _timed(engine: PiperEngine, piece: str, join: Join | None = None) -> Rendering:
+    request = SynthesisRequest(text=piece, voice="joe", timestamps=True)
+    made = (
+        engine.render(piece, request, CancelSignal())
+        if join is None
+        else engine.render_joined(piece, join, request, CancelSignal())
+    )
+    assert isinstance(made, Rendering)
+    return made
+
+
+def test_a_piece_stopping_inside_its_sentence_is_cut_from_it_spoken_with_the_next_word(
+    steady: PiperEngine,
+) -> None:
+    head = _timed(steady, HEAD, Join(after="the"))
+    spoken = _timed(steady, f"{HEAD} the")
+    assert [w.word for w in head.words] == HEAD.split()
+    # Cut in the gap before "the", faded over its last 5 ms: the same audio up to there.
+    seconds = len(head.pcm) / 2 / RATE
+    assert spoken.words[-2].end_time <= seconds <= spoken.words[-1].start_time
+    fade = 2 * round(0.005 * RATE)
+    assert spoken.pcm.startswith(head.pcm[:-fade])
+    assert all(w.end_time <= seconds for w in head.words)
+
+
+def test_the_rest_of_a_sentence_is_cut_from_it_spoken_whole(steady: PiperEngine) -> None:
+    rest = _timed(steady, REST, Join(before=HEAD))
+    whole = _timed(steady, f"{HEAD} {REST}")
+    assert [w.word for w in rest.words] == [w.strip(".") for w in REST.split()]
+    fade = 2 * round(0.005 * RATE)
+    assert whole.pcm.endswith(rest.pcm[fade:])
+    cut = (len(whole.pcm) - len(rest.pcm)) / 2 / RATE
+    assert whole.words[4].end_time <= cut <= whole.words[5].start_time
+    # Timed from the cut: "the" is heard at once, where alone it would follow a lead-in.
+    assert rest.words[0].start_time == pytest.approx(whole.words[5].start_time - cut)
+    assert rest.words[0].start_time < 0.05
+    untimed = steady.render_joined(
+        REST, Join(before=HEAD), SynthesisRequest(text=REST, voice="joe"), CancelSignal()
+    )
+    assert isinstance(untimed, bytes) and len(untimed) == len(rest.pcm)
+
+
+def test_joins_at_a_clause_mark_are_spoken_alone(steady: PiperEngine) -> None:
+    piece = "After a long and difficult winter,"
+    request = SynthesisRequest(text=piece, voice="joe")
+    alone = steady.render(piece, request, CancelSignal())
+    assert steady.render_joined(piece, Join(after="the"), request, CancelSignal()) == alone
+    rest = "the villagers gathered."
+    after_comma = steady.render_joined(rest, Join(before=piece), request, CancelSignal())
+    assert after_comma == steady.render(rest, request, CancelSignal())
 
 
 def test_a_voice_model_without_alignments_declares_no_timestamps(tmp_path: Path) -> None:

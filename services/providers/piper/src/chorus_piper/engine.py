@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from piper import AudioChunk, PiperVoice, SynthesisConfig
 from piper.config import PhonemeType
 
@@ -19,7 +20,7 @@ from chorus_contracts import (
     language_matches,
 )
 from chorus_piper.settings import PiperSettings
-from chorus_provider import CancelSignal, Rendering, SentenceEngine, model_fingerprint
+from chorus_provider import CancelSignal, Join, Rendering, SentenceEngine, model_fingerprint
 from chorus_provider.onnx_runs import CancellableSession
 from chorus_provider.timings import (
     PhonemeSpan,
@@ -30,6 +31,10 @@ from chorus_provider.timings import (
     spoken_words,
     word_timing,
 )
+from chorus_text import ends_clause
+
+# A cut inside speech fades over this long, so it does not click.
+_CUT_FADE_S = 0.005
 
 
 @dataclass(frozen=True)
@@ -112,16 +117,44 @@ class PiperEngine(SentenceEngine):
     def text_language(self, request: SynthesisRequest) -> str | None:
         return self._require().language
 
-    def render(
-        self, piece: str, request: SynthesisRequest, cancel: CancelSignal
-    ) -> bytes | Rendering:
+    def _config(self, request: SynthesisRequest) -> SynthesisConfig:
         loaded = self._require()
-        config = SynthesisConfig(
+        return SynthesisConfig(
             speaker_id=loaded.speakers[request.voice],
             length_scale=loaded.voice.config.length_scale / request.speed,
             noise_scale=self._settings.noise_scale,
             noise_w_scale=self._settings.noise_w_scale,
         )
+
+    def render_joined(
+        self, piece: str, join: Join, request: SynthesisRequest, cancel: CancelSignal
+    ) -> bytes | Rendering:
+        """A piece that meets another where no punctuation marks the join is spoken with its
+        neighbours and cut out at their word boundaries: spoken alone, Piper ends it as an
+        utterance (its last word clipped: "climbed" heard as "climb") and starts the next one
+        afresh (a weak first syllable lost: "along" heard as "on")."""
+        loaded = self._require()
+        before = join.before if join.before and not ends_clause(join.before) else ""
+        after = join.after if join.after and not ends_clause(piece) else ""
+        if loaded.aligned and (before or after):
+            cut = _in_context(
+                loaded,
+                piece,
+                before,
+                after,
+                self._config(request),
+                cancel,
+                timed=request.timestamps,
+            )
+            if cut is not None:
+                return cut if request.timestamps else cut.pcm
+        return self.render(piece, request, cancel)
+
+    def render(
+        self, piece: str, request: SynthesisRequest, cancel: CancelSignal
+    ) -> bytes | Rendering:
+        loaded = self._require()
+        config = self._config(request)
         timed = request.timestamps and loaded.aligned
         if not timed:
             return _pcm(_synthesized(loaded, piece, config, cancel, timed=False))
@@ -148,6 +181,82 @@ def _synthesized(
             cancel.raise_if_set()
             chunks.append(chunk)
     return chunks
+
+
+def _in_context(
+    loaded: _Loaded,
+    piece: str,
+    before: str,
+    after: str,
+    config: SynthesisConfig,
+    cancel: CancelSignal,
+    *,
+    timed: bool,
+) -> Rendering | None:
+    """`piece` spoken as part of `before piece after` and cut out at the middle of the word
+    gaps around it (Piper's alignments say where they are); None where that cannot be told:
+    espeak-ng joined words across a join, or found more than one sentence."""
+    parts = [part for part in (before, piece, after) if part]
+    counted = [_word_gaps(loaded.voice, part) for part in parts]
+    gaps = [g for g in counted if g is not None]
+    text = " ".join(parts)
+    chunks = _synthesized(loaded, text, config, cancel, timed=True)
+    if len(gaps) != len(parts) or len(chunks) != 1 or not chunks[0].phoneme_alignments:
+        return None
+    middles = _gap_middles(chunks[0])
+    if len(middles) != sum(gaps) + len(parts) - 1:
+        return None
+    audio = chunks[0].audio_int16_array
+    start = middles[gaps[0]] if before else 0
+    end = middles[len(middles) - gaps[-1] - 1] if after else len(audio)
+    pcm = _faded(audio[start:end], loaded.voice.config.sample_rate, start > 0, end < len(audio))
+    if not timed:
+        return Rendering(pcm)
+    rate = loaded.voice.config.sample_rate
+    words = _paired_timings(text, chunks, rate)
+    skipped, kept = len(spoken_words(before)), len(spoken_words(piece))
+    if len(words) != skipped + kept + len(spoken_words(after)):
+        return None
+    shift, length = start / rate, (end - start) / rate
+    return Rendering(
+        pcm,
+        [
+            WordTimestamp(
+                word=w.word,
+                start_time=max(w.start_time - shift, 0.0),
+                end_time=min(w.end_time - shift, length),
+            )
+            for w in words[skipped : skipped + kept]
+        ],
+    )
+
+
+def _word_gaps(voice: PiperVoice, text: str) -> int | None:
+    """How many word gaps (space phonemes) Piper puts in `text` alone; None if it is not
+    one sentence to Piper."""
+    sentences = voice.phonemize(text)
+    return sum(p == " " for p in sentences[0]) if len(sentences) == 1 else None
+
+
+def _gap_middles(chunk: AudioChunk) -> list[int]:
+    """The sample at the middle of each word gap of a chunk, by its alignments."""
+    middles, at = [], 0
+    for alignment in chunk.phoneme_alignments or []:
+        if alignment.phoneme == " ":
+            middles.append(at + alignment.num_samples // 2)
+        at += alignment.num_samples
+    return middles
+
+
+def _faded(audio: np.ndarray, sample_rate: int, fade_in: bool, fade_out: bool) -> bytes:
+    """Audio cut inside speech, faded at the cut edges."""
+    faded = audio.astype(np.float32)
+    fade = min(round(_CUT_FADE_S * sample_rate), len(faded))
+    if fade_in:
+        faded[:fade] *= np.linspace(0.0, 1.0, fade, dtype=np.float32)
+    if fade_out:
+        faded[len(faded) - fade :] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
+    return faded.astype("<i2").tobytes()
 
 
 def _pcm(chunks: list[AudioChunk]) -> bytes:
