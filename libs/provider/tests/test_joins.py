@@ -59,4 +59,8 @@ async def test_pieces_inside_one_sentence_are_told_their_neighbours() -> None:
         ("He lit the lamp.", Join()),
     ]
     # The default speaks each piece alone; the head ends on the clause pause.
-    assert [len(c) for c in chunks] == [160 + 2 * round(0.12 * RATE), 160, 160]
+    assert [len(c) for c in chunks if isinstance(c, bytes)] == [
+        160 + 2 * round(0.12 * RATE),
+        160,
+        160,
+    ]

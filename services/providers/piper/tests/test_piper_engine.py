@@ -146,7 +146,8 @@ def test_the_rest_of_a_sentence_is_cut_from_it_spoken_whole(steady: PiperEngine)
     untimed = steady.render_joined(
         REST, Join(before=HEAD), SynthesisRequest(text=REST, voice="joe"), CancelSignal()
     )
-    assert isinstance(untimed, bytes) and len(untimed) == len(rest.pcm)
+    assert isinstance(untimed, bytes)
+    assert len(untimed) == len(rest.pcm)
 
 
 def test_joins_at_a_clause_mark_are_spoken_alone(steady: PiperEngine) -> None:
