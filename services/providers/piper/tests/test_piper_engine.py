@@ -150,6 +150,14 @@ def test_the_rest_of_a_sentence_is_cut_from_it_spoken_whole(steady: PiperEngine)
     assert len(untimed) == len(rest.pcm)
 
 
+async def test_a_streamed_sentence_is_cut_at_its_join_and_paused_there(steady: PiperEngine) -> None:
+    request = SynthesisRequest(text=f"{HEAD} {REST}", voice="joe")
+    chunks = [chunk async for chunk in steady.synthesize(request, CancelSignal())]
+    head = steady.render_joined(HEAD, Join(after="the"), request, CancelSignal())
+    rest = steady.render_joined(REST, Join(before=HEAD), request, CancelSignal())
+    assert chunks == [head + bytes(2 * round(0.12 * RATE)), rest]
+
+
 def test_joins_at_a_clause_mark_are_spoken_alone(steady: PiperEngine) -> None:
     piece = "After a long and difficult winter,"
     request = SynthesisRequest(text=piece, voice="joe")
