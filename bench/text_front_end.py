@@ -113,7 +113,9 @@ def start_stack(logs: Path) -> Stack:
     Stack.write_registry_file(
         registry, [entry(name, proc, [name]) for name, proc in providers.items()]
     )
-    stack = Stack(start_router(registry, logs), providers, registry)
+    # The response cache off: each pass must make the audio anew (Piper's noise differs).
+    router = start_router(registry, logs, {"CHORUS_ROUTER_ARTIFACTS__CACHE__ENABLED": "false"})
+    stack = Stack(router, providers, registry)
     for proc in providers.values():
         proc.wait_ready()
     stack.router.wait_ready("/healthz")
