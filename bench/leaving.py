@@ -92,6 +92,15 @@ def _long_streams(url: str, count: int, stop: threading.Event) -> list[threading
 
 def _ttfa(url: str) -> float:
     body = {"model": "espeak", "voice": "en-us", "input": SHORT, "response_format": "pcm"}
+    return _first_bytes(url, body)
+
+
+def _provider_ttfa(provider_url: str) -> float:
+    """The same short text straight to espeak-ng's provider: its share of a router probe."""
+    return _first_bytes(f"{provider_url}/v1/synthesize", {"text": SHORT, "voice": "en-us"})
+
+
+def _first_bytes(url: str, body: dict[str, object]) -> float:
     started = time.perf_counter()
     with httpx.stream("POST", url, json=body, timeout=60) as response:
         for _ in response.iter_raw():
@@ -118,6 +127,8 @@ def ttfa_under_encoding_load(stack: Stack, logs: Path, rounds: int = 4, probes: 
         time.sleep(1.0)  # the first readiness poll of the providers
         ttfa: dict[str, list[float]] = {label: [] for label in routers}
         idle: dict[str, list[float]] = {label: [] for label in routers}
+        direct: dict[str, list[float]] = {label: [] for label in routers}
+        espeak = stack.providers["espeak"].url
         for _ in range(rounds):
             for label, router in routers.items():
                 url = f"{router.url}/v1/audio/speech"
@@ -125,22 +136,42 @@ def ttfa_under_encoding_load(stack: Stack, logs: Path, rounds: int = 4, probes: 
                 stop = threading.Event()
                 threads = _long_streams(url, 4, stop)
                 time.sleep(1.0)
-                ttfa[label].extend(_ttfa(url) for _ in range(probes))
+                for _ in range(probes):
+                    ttfa[label].append(_ttfa(url))
+                    direct[label].append(_provider_ttfa(espeak))
                 stop.set()
                 for thread in threads:
                     thread.join(timeout=30)
     finally:
         for router in routers.values():
             router.stop()
-    print(f"{'encoding':9} {'idle p50 ms':>12} {'loaded p50 ms':>14} {'loaded p90 ms':>14}")
+    print(
+        f"{'encoding':9} {'idle p50 ms':>12} {'loaded p50 ms':>14} {'loaded p90 ms':>14}"
+        f" {'provider alone p50 ms':>22} {'router part ms':>15}"
+    )
     for label in routers:
         print(
             f"{label:9} {statistics.median(idle[label]) * 1000:12.1f}"
             f" {percentile(ttfa[label], 50) * 1000:14.1f}"
             f" {percentile(ttfa[label], 90) * 1000:14.1f}"
+            f" {percentile(direct[label], 50) * 1000:22.1f}"
+            f" {_router_part(ttfa[label], direct[label]) * 1000:15.1f}"
         )
+    print(
+        "provider alone: the same text straight to espeak-ng's provider under the same load, "
+        "the part of a probe's wait that no router setting changes; router part: loaded p50 "
+        "less it"
+    )
     ratio = percentile(ttfa["on loop"], 50) / percentile(ttfa["executor"], 50)
     print(f"loaded p50, on loop / executor: {ratio:.2f}")
+    part = _router_part(ttfa["on loop"], direct["on loop"]) / _router_part(
+        ttfa["executor"], direct["executor"]
+    )
+    print(f"router part, on loop / executor: {part:.2f}")
+
+
+def _router_part(through_router: list[float], direct: list[float]) -> float:
+    return percentile(through_router, 50) - percentile(direct, 50)
 
 
 def main() -> None:
