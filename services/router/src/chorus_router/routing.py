@@ -200,7 +200,7 @@ class SpeechRouter:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(retry.attempts) | stop_after_delay(budget.remaining_s()),
             wait=wait_exponential_jitter(
-                initial=retry.backoff_initial_s, max=retry.backoff_max_s, jitter=retry.jitter_s
+                multiplier=retry.backoff_initial_s, max=retry.backoff_max_s, jitter=retry.jitter_s
             ),
             retry=retry_if_exception(_retry_same_provider),
             before_sleep=self._count_retry(handle.name, budget),
