@@ -53,7 +53,9 @@ def test_a_signature_holds_for_its_name_until_its_expiry() -> None:
     assert policy.verify("file_a.mp3", expires, signature)
     assert not policy.verify("file_b.mp3", expires, signature)  # another file
     assert not policy.verify("file_a.mp3", expires + 1, signature)  # a longer life
-    assert not policy.verify("file_a.mp3", expires, signature[:-1] + "0")
+    # One character changed (a fixed "0" would leave a signature ending in 0 unchanged).
+    tampered = signature[:-1] + ("1" if signature.endswith("0") else "0")
+    assert not policy.verify("file_a.mp3", expires, tampered)
     assert not policy.verify("file_a.mp3", None, signature)
     past = int(time.time()) - 1
     assert not policy.verify("file_a.mp3", past, policy.path("file_a.mp3", past).split("=")[-1])
