@@ -16,8 +16,8 @@ from chorus_router.artifacts.catalog import FileCatalog, StoredFile, now_us
 from chorus_router.artifacts.s3 import S3Storage
 from chorus_router.artifacts.settings import S3Settings
 from chorus_router.artifacts.storage import FilesystemStorage, ObjectMissing, ObjectStorage
-from chorus_router.database import database_url, open_engine
-from chorus_router.migrations import migrate
+from chorus_router.storage.database import database_url, open_engine
+from chorus_router.storage.migrations import migrate
 from support.postgres_server import PostgresServer
 from support.s3_server import REGION, S3Server
 

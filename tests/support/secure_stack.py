@@ -51,7 +51,7 @@ class Keys:
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "CHORUS_ROUTER_DATABASE_URL": self.database_url}
         return subprocess.run(
-            [sys.executable, "-m", "chorus_router.security.cli", *args],
+            [sys.executable, "-m", "chorus_router.cli.keys", *args],
             env=env,
             capture_output=True,
             text=True,

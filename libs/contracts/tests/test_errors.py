@@ -4,6 +4,7 @@ import pytest
 
 from chorus_contracts import (
     ChorusError,
+    ClientError,
     InvalidRequest,
     ProviderBusy,
     ProviderCannotServe,
@@ -14,6 +15,7 @@ from chorus_contracts import (
     UpstreamTimeout,
     error_from_response,
 )
+from chorus_contracts.errors import taxonomy
 
 
 def test_errors_round_trip_through_the_provider_body() -> None:
@@ -73,3 +75,30 @@ def test_retry_after_header_is_whole_seconds_at_least_one() -> None:
     assert ProviderBusy("busy", retry_after=0.2).headers() == {"Retry-After": "1"}
     assert ProviderBusy("busy", retry_after=7.6).headers() == {"Retry-After": "8"}
     assert InvalidRequest("bad").headers() == {}
+
+
+@pytest.mark.parametrize("cls", taxonomy(), ids=lambda cls: cls.__name__)
+def test_every_error_type_survives_the_trip_through_its_body(cls: type[ChorusError]) -> None:
+    """What a provider answers with, the router rebuilds as the same kind of error."""
+    sent = cls("it went wrong", param="input", retry_after=3)
+    heard = error_from_response(sent.status, sent.body().model_dump_json().encode(), 3)
+    assert (heard.status, heard.code, heard.type) == (cls.status, cls.code, cls.type)
+    assert heard.retryable == cls.retryable
+    assert heard.counts_against_breaker == cls.counts_against_breaker
+    assert heard.message == "it went wrong"
+
+
+def test_every_code_names_one_error_type() -> None:
+    named: dict[str, set[str]] = {}
+    for cls in taxonomy():
+        if cls.__subclasses__() and any(sub.code == cls.code for sub in cls.__subclasses__()):
+            continue  # a base whose code a concrete subclass carries (ClientError)
+        named.setdefault(cls.code, set()).add(cls.__name__)
+    assert {code: names for code, names in named.items() if len(names) > 1} == {}
+
+
+def test_client_errors_never_count_against_a_provider_nor_retry_it() -> None:
+    for cls in taxonomy():
+        if issubclass(cls, ClientError):
+            assert not cls.counts_against_breaker, cls.__name__
+            assert not cls.retry_same_provider, cls.__name__

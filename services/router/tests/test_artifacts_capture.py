@@ -17,9 +17,9 @@ from chorus_router.artifacts.s3 import S3Storage
 from chorus_router.artifacts.settings import CacheSettings, S3Settings
 from chorus_router.artifacts.storage import FilesystemStorage
 from chorus_router.artifacts.store import ArtifactStore
-from chorus_router.database import database_url, open_engine
 from chorus_router.metrics import RouterMetrics
-from chorus_router.migrations import migrate
+from chorus_router.storage.database import database_url, open_engine
+from chorus_router.storage.migrations import migrate
 
 
 @pytest.fixture

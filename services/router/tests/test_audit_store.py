@@ -9,8 +9,8 @@ import pytest
 from chorus_contracts import PermissionDenied, RateLimited, UnknownVoice, UpstreamError
 from chorus_router.audit import AuditAction, AuditEvent, AuditQuery, AuditStore, Outcome, outcome_of
 from chorus_router.audit.store import new_event_id
-from chorus_router.database import database_url, open_engine
-from chorus_router.migrations import migrate
+from chorus_router.storage.database import database_url, open_engine
+from chorus_router.storage.migrations import migrate
 
 DAY = 86_400.0
 

@@ -9,9 +9,9 @@ import pytest
 import redis.asyncio as redis
 
 from chorus_contracts import BreakerPolicy, ProviderBusy, UpstreamError
-from chorus_router.breakers import BreakerState
-from chorus_router.health_sync import RedisHealthSync
-from chorus_router.provider_health import ProviderHealth
+from chorus_router.routing.breakers import BreakerState
+from chorus_router.routing.health_sync import RedisHealthSync
+from chorus_router.routing.provider_health import ProviderHealth
 from support.redis_server import redis_url as redis_url
 
 

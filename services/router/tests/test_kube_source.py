@@ -11,8 +11,8 @@ from typing import Any
 import kmock
 import pytest
 
-from chorus_router.kube_source import KubernetesRegistrySource
-from chorus_router.registry import ProviderEntry, RegistryError
+from chorus_router.routing.kube_source import KubernetesRegistrySource
+from chorus_router.routing.registry import ProviderEntry, RegistryError
 from support.processes import free_port
 
 pytestmark = pytest.mark.timeout(30)

@@ -33,12 +33,12 @@ from chorus_contracts import (
     VoiceInfo,
 )
 from chorus_provider import CancelSignal, Engine, ProviderSettings, create_provider_app
-from chorus_router.breakers import BreakerState
 from chorus_router.metrics import RouterMetrics
-from chorus_router.planning import plan
-from chorus_router.pool import ProviderPool
-from chorus_router.registry import ProviderEntry
-from chorus_router.routing import Limits, SpeechRouter
+from chorus_router.routing.breakers import BreakerState
+from chorus_router.routing.pool import ProviderPool
+from chorus_router.routing.registry import ProviderEntry
+from chorus_router.speech.planning import plan
+from chorus_router.speech.policy import Limits, SpeechRouter
 
 RESET_S = 10.0
 
@@ -116,7 +116,7 @@ class Routed:
         request = SpeechRequest.model_validate(
             {"model": "m", "voice": "v", "input": "Hi."} | fields
         )
-        stream = await self.router.open(request, "req")
+        stream = await self.router.policy(self.router.plan(request), "req").open()
         await stream.close()
         return stream.provider
 
@@ -179,9 +179,9 @@ def _request(**fields: object) -> SpeechRequest:
 
 
 async def test_planning_keeps_only_providers_that_speak_the_language(routed: Routed) -> None:
-    assert [c.handle.name for c in plan(routed.pool, _request())] == ["primary", "fallback"]
-    assert [c.handle.name for c in plan(routed.pool, _request(lang_code="fr"))] == ["fallback"]
-    assert [c.handle.name for c in plan(routed.pool, _request(lang_code="en"))] == [
+    assert [c.handle.name for c in plan(routed.pool, _request()).candidates] == ["primary", "fallback"]
+    assert [c.handle.name for c in plan(routed.pool, _request(lang_code="fr")).candidates] == ["fallback"]
+    assert [c.handle.name for c in plan(routed.pool, _request(lang_code="en")).candidates] == [
         "primary",
         "fallback",
     ]
@@ -299,19 +299,15 @@ async def test_with_nothing_left_the_answer_is_503_with_the_soonest_recovery(
     assert again.value.retry_after == pytest.approx(1)
 
 
-async def test_passes_that_share_a_budget_share_its_deadline_and_attempts(
-    routed: Routed,
-) -> None:
-    # A whole file made again elsewhere is a second pass with the first pass's budget.
-    budget = routed.router.budget()
-    first = await routed.router.open(_request(), "req", budget=budget)
+async def test_passes_of_one_request_share_its_deadline_and_attempts(routed: Routed) -> None:
+    # A whole file made again elsewhere is a second pass of the same policy.
+    policy = routed.router.policy(routed.router.plan(_request()), "req")
+    first = await policy.open()
     await first.close()
-    assert budget.attempts_left == 7
     routed.clock.advance(31.0)  # past the 30 s deadline
     with pytest.raises(ServiceUnavailable) as spent:
-        await routed.router.open(_request(), "req", exclude=frozenset({"primary"}), budget=budget)
+        await policy.open()
     assert "deadline or attempt limit" in spent.value.message
+    assert routed.engines["primary"].calls == 1
     assert routed.engines["fallback"].calls == 0
-    fresh = await routed.router.open(_request(), "req", exclude=frozenset({"primary"}))
-    await fresh.close()
-    assert fresh.provider == "fallback"
+    assert await routed.speak() == "primary", "another request has its own budget"

@@ -13,9 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from chorus_contracts.responses import install_error_handlers
-from chorus_router.database import database_url, open_engine
 from chorus_router.identity import Principal, Scope, current_principal
-from chorus_router.migrations import migrate
 from chorus_router.security import (
     AuthMode,
     RouteClass,
@@ -26,6 +24,8 @@ from chorus_router.security import (
 )
 from chorus_router.security.keys import KeyStore
 from chorus_router.security.settings import CorsSettings, RateLimitSettings
+from chorus_router.storage.database import database_url, open_engine
+from chorus_router.storage.migrations import migrate
 
 
 def _app(settings: SecuritySettings, database: Engine) -> FastAPI:

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, inspect
 
-from chorus_router.database import SQLITE_FILE, database_url, open_engine
 from chorus_router.identity import Scope
-from chorus_router.migrations import migrate
 from chorus_router.security.keys import KeyStore
+from chorus_router.storage.database import SQLITE_FILE, database_url, open_engine
+from chorus_router.storage.migrations import migrate
 
 
 def _database(data_dir: Path) -> Engine:
@@ -73,7 +73,7 @@ def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The CLI finds the database where the router would: by default in its data_dir."""
     env = {**os.environ, "CHORUS_ROUTER_DATA_DIR": str(data_dir)}
     return subprocess.run(
-        [sys.executable, "-m", "chorus_router.security.cli", *args],
+        [sys.executable, "-m", "chorus_router.cli.keys", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chorus_contracts import InvalidRequest, SpeechRequest
-from chorus_router.text_hygiene import clean_request, clean_text
+from chorus_router.speech.text_hygiene import clean_request, clean_text
 
 
 def test_prose_that_looks_like_code_is_kept_and_markup_is_neutralized() -> None:

@@ -15,10 +15,10 @@ from chorus_contracts import (
     TextChunking,
     VoiceInfo,
 )
-from chorus_router.planning import plan
-from chorus_router.pool import ProviderPool
-from chorus_router.registry import ProviderEntry
-from chorus_router.spoken_text import checked_length, pieces_for, spoken_text
+from chorus_router.routing.pool import ProviderPool
+from chorus_router.routing.registry import ProviderEntry
+from chorus_router.speech.planning import plan
+from chorus_router.speech.spoken_text import checked_length, pieces_for, spoken_text
 
 
 def _caps(name: str, **fields: Any) -> Capabilities:
@@ -111,9 +111,9 @@ def test_timestamps_go_only_to_providers_that_time_words() -> None:
         plain=_caps("plain", models=["m"]),
         timed=_caps("timed", models=["m", "t"], timestamps="word"),
     )
-    names = [c.handle.name for c in plan(pool, _request(timestamps="word"))]
+    names = [c.handle.name for c in plan(pool, _request(timestamps="word")).candidates]
     assert names == ["timed"]
-    assert {c.handle.name for c in plan(pool, _request())} == {"plain", "timed"}
+    assert {c.handle.name for c in plan(pool, _request()).candidates} == {"plain", "timed"}
 
 
 def test_timestamps_from_a_model_without_them_name_the_providers_that_have_them() -> None:

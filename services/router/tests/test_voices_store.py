@@ -14,9 +14,9 @@ from chorus_contracts import (
     UnknownConsent,
     UnknownVoice,
 )
-from chorus_router.database import SQLITE_FILE, database_url, open_engine
-from chorus_router.migrations import MIGRATIONS, migrate
 from chorus_router.settings import RouterSettings
+from chorus_router.storage.database import SQLITE_FILE, database_url, open_engine
+from chorus_router.storage.migrations import MIGRATIONS, migrate
 from chorus_router.voices.processing import ProcessedSample
 from chorus_router.voices.records import NewVoice, Quotas
 from chorus_router.voices.store import VoiceStore

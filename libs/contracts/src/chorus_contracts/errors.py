@@ -1,8 +1,10 @@
 """One error taxonomy for every Chorus service.
 
-Each error knows its HTTP status, its OpenAI error `type`, a stable `code`, and whether
-another attempt (on the same or another provider) could succeed. Services map these to
-responses in exactly one place; the router rebuilds them from a provider's error body.
+Each error knows its HTTP status, its OpenAI error `type`, a stable `code`, whether another
+attempt could succeed, and what routing does when a provider answers with it: retry the same
+provider, move on to the next, count it against the provider's breaker, or stop. Routing reads
+these flags and nothing else. Services map errors to responses in exactly one place; the
+router rebuilds them from a provider's error body.
 """
 
 from __future__ import annotations
@@ -29,12 +31,22 @@ class ErrorBody(BaseModel):
 
 
 class ChorusError(Exception):
-    """Base of the taxonomy; subclasses fix status, type, code and retryability."""
+    """Base of the taxonomy; subclasses fix status, type, code and what routing does."""
 
     status: ClassVar[int] = 500
     type: ClassVar[str] = "server_error"
     code: ClassVar[str] = "internal_error"
+    # Another attempt, now or after Retry-After, could succeed (sent to clients as is).
     retryable: ClassVar[bool] = False
+    # From a provider: a transient fault worth another try on the same provider, after a backoff.
+    retry_same_provider: ClassVar[bool] = False
+    # From a provider: its own fault, so its circuit breaker hears of it.
+    counts_against_breaker: ClassVar[bool] = True
+    # From a provider: it is busy or not ready, and its Retry-After is a cool-down for it.
+    backpressure: ClassVar[bool] = False
+    # From a provider: this one cannot serve the request (its voices, languages, limits), but
+    # another of the model's providers may; the client hears it only if every one says so.
+    other_provider_may_serve: ClassVar[bool] = False
 
     def __init__(
         self, message: str, *, param: str | None = None, retry_after: float | None = None
@@ -67,6 +79,7 @@ class ClientError(ChorusError):
     status = 400
     type = "invalid_request_error"
     code = "invalid_request"
+    counts_against_breaker = False
 
 
 class InvalidRequest(ClientError):
@@ -99,11 +112,13 @@ class PermissionDenied(ClientError):
 class UnknownModel(ClientError):
     status = 404
     code = "model_not_found"
+    other_provider_may_serve = True
 
 
 class UnknownVoice(ClientError):
     status = 404
     code = "voice_not_found"
+    other_provider_may_serve = True
 
 
 class InvalidAudio(InvalidRequest):
@@ -151,11 +166,20 @@ class RangeNotSatisfiable(ClientError):
     status = 416
     code = "range_not_satisfiable"
 
-    def __init__(self, message: str, *, size: int) -> None:
-        super().__init__(message, param="range")
+    def __init__(
+        self,
+        message: str,
+        *,
+        size: int | None = None,
+        param: str | None = "range",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, param=param, retry_after=retry_after)
         self.size = size
 
     def headers(self) -> dict[str, str]:
+        if self.size is None:
+            return super().headers()
         return {**super().headers(), "Content-Range": f"bytes */{self.size}"}
 
 
@@ -172,6 +196,7 @@ class VoiceCloningUnsupported(ClientError):
     """A custom voice or voice reference was asked of a model none of whose providers clone."""
 
     code = "voice_cloning_unsupported"
+    other_provider_may_serve = True
 
 
 class ProviderCannotServe(ClientError):
@@ -182,6 +207,7 @@ class ProviderCannotServe(ClientError):
     """
 
     code = "provider_cannot_serve"
+    other_provider_may_serve = True
 
 
 class ProviderBusy(ChorusError):
@@ -191,6 +217,9 @@ class ProviderBusy(ChorusError):
     type = "rate_limit_error"
     code = "provider_busy"
     retryable = True
+    # Healthy backpressure, not a fault.
+    counts_against_breaker = False
+    backpressure = True
 
 
 class RateLimited(ChorusError):
@@ -200,6 +229,7 @@ class RateLimited(ChorusError):
     type = "rate_limit_error"
     code = "rate_limit_exceeded"
     retryable = True
+    counts_against_breaker = False
 
 
 class UpstreamError(ChorusError):
@@ -208,6 +238,7 @@ class UpstreamError(ChorusError):
     status = 502
     code = "upstream_error"
     retryable = True
+    retry_same_provider = True
 
 
 class ProviderMisconfigured(ChorusError):
@@ -226,22 +257,37 @@ class ServiceUnavailable(ChorusError):
     status = 503
     code = "service_unavailable"
     retryable = True
+    backpressure = True
 
 
 class ProviderUnreachable(ServiceUnavailable):
     """No connection to the provider (refused, reset): worth another try on the same one."""
 
     code = "provider_unreachable"
+    retry_same_provider = True
+    backpressure = False
 
 
 class UpstreamTimeout(ChorusError):
     status = 504
     code = "upstream_timeout"
     retryable = True
+    retry_same_provider = True
 
 
 class InternalError(ChorusError):
     """A bug of ours; the message never carries internals."""
+
+
+def taxonomy() -> list[type[ChorusError]]:
+    """Every error type of the contract: ChorusError and its subclasses here, at any depth."""
+    found: list[type[ChorusError]] = []
+    pending: list[type[ChorusError]] = [ChorusError]
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return [cls for cls in found if cls.__module__ == __name__]
 
 
 _BY_CODE: dict[str, type[ChorusError]] = {
@@ -255,9 +301,11 @@ _BY_CODE: dict[str, type[ChorusError]] = {
         UnknownVoice,
         InvalidAudio,
         UnknownConsent,
+        UnknownApiKey,
         Conflict,
         QuotaExceeded,
         UnknownFile,
+        RangeNotSatisfiable,
         StorageQuotaExceeded,
         VoiceCloningUnsupported,
         ProviderCannotServe,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from chorus_contracts.drain import serve_draining
 from chorus_router.app import create_app
-from chorus_router.registry import RegistryError
+from chorus_router.routing.registry import RegistryError
 from chorus_router.settings import RouterSettings
 from chorus_telemetry import configure_logging, setup_tracing
 

@@ -13,29 +13,37 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from chorus_contracts.drain import install_drain
 from chorus_contracts.responses import install_error_handlers
-from chorus_router.artifacts import handlers as files
+from chorus_router.api import (
+    audit,
+    captioned,
+    catalog,
+    files,
+    health,
+    keys,
+    models,
+    speech,
+    text,
+    voices,
+)
+from chorus_router.api.body_limit import BodyLimit
+from chorus_router.api.openapi import document_errors
+from chorus_router.api.services import RouterServices
 from chorus_router.artifacts import open_stored_audio
 from chorus_router.artifacts import sweep_forever as sweep_stored_audio
 from chorus_router.audit import AuditStore, AuditTrail
-from chorus_router.audit import handlers as audit
 from chorus_router.audit.retention import sweep_forever
-from chorus_router.body_limit import BodyLimit
-from chorus_router.encoding import EncodingPool
-from chorus_router.errors import document_errors
-from chorus_router.handlers import captioned, catalog, health, keys, models, speech, text
-from chorus_router.health_sync import RedisHealthSync
-from chorus_router.kube_source import KubernetesRegistrySource
 from chorus_router.metrics import RouterMetrics
-from chorus_router.migrations import migrate
-from chorus_router.pool import ProviderPool
 from chorus_router.readiness import Readiness
-from chorus_router.registry import FileRegistrySource, RegistrySource
-from chorus_router.routing import Limits, SpeechRouter
+from chorus_router.routing.health_sync import RedisHealthSync
+from chorus_router.routing.kube_source import KubernetesRegistrySource
+from chorus_router.routing.pool import ProviderPool
+from chorus_router.routing.registry import FileRegistrySource, RegistrySource
 from chorus_router.security import install_security
 from chorus_router.security.keys import KeyStore
-from chorus_router.services import RouterServices
 from chorus_router.settings import RouterSettings
-from chorus_router.voices import handlers as voices
+from chorus_router.speech.encoding import EncodingPool
+from chorus_router.speech.policy import Limits, SpeechRouter
+from chorus_router.storage.migrations import migrate
 from chorus_router.voices.library import VoiceLibrary
 from chorus_telemetry import instrument_app, instrument_client, shutdown_tracing
 

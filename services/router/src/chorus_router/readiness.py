@@ -12,7 +12,7 @@ import asyncio
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from chorus_router.registry import RegistrySource
+from chorus_router.routing.registry import RegistrySource
 
 _DATABASE_TIMEOUT_S = 2.0
 

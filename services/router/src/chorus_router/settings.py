@@ -10,8 +10,8 @@ from sqlalchemy import Engine
 from chorus_contracts import ServiceSettings
 from chorus_router.artifacts.settings import ArtifactSettings
 from chorus_router.audit.settings import AuditSettings
-from chorus_router.database import DatabaseUrl, database_url, open_engine
 from chorus_router.security.settings import SecuritySettings
+from chorus_router.storage.database import DatabaseUrl, database_url, open_engine
 from chorus_router.voices.settings import VoiceSettings
 
 

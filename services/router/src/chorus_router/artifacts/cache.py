@@ -21,9 +21,6 @@ from chorus_router.artifacts.links import new_file_id
 from chorus_router.artifacts.settings import CacheSettings
 from chorus_router.artifacts.store import ArtifactStore
 from chorus_router.metrics import RouterMetrics
-from chorus_router.planning import plan
-from chorus_router.pool import ProviderPool
-from chorus_router.spoken_text import spoken_text
 
 log = logging.getLogger("chorus.router.artifacts")
 
@@ -34,6 +31,19 @@ class CachedAudio:
 
     file: StoredFile
     blocks: AsyncIterator[bytes]
+
+
+@dataclass(frozen=True)
+class FirstChoice:
+    """The provider a request's plan tries first, and what it would be sent: what a response
+    is keyed by (the plan is made once per request, by routing)."""
+
+    provider: str
+    # The model identity the provider reports; None while unknown.
+    model_id: str | None
+    voice: str
+    # The text as that provider receives it: normalized as it needs, so equal text, equal audio.
+    text: str
 
 
 @dataclass(frozen=True)
@@ -53,22 +63,18 @@ class ResponseCache:
         self._settings = settings
         self._metrics = metrics
 
-    def target(self, body: SpeechRequest, owner: str, pool: ProviderPool) -> CacheTarget | None:
+    def target(self, body: SpeechRequest, owner: str, first: FirstChoice) -> CacheTarget | None:
         """The key for this request on the provider that would serve it first; None when that
         provider's model identity is unknown (then nothing is cached: it could change unseen)."""
-        candidates = plan(pool, body)
-        first = candidates[0].handle if candidates else None
-        if first is None or first.capabilities is None or first.capabilities.model_id is None:
+        if first.model_id is None:
             return None
         custom = body.voice_reference is not None
-        voice = candidates[0].voice
         identity = ResponseIdentity(
-            provider=first.name,
-            model_id=first.capabilities.model_id,
+            provider=first.provider,
+            model_id=first.model_id,
             model=body.model,
-            voice=voice,
-            # What the provider receives: normalized as it needs, so equal text, equal audio.
-            text=spoken_text(body, first.capabilities, voice),
+            voice=first.voice,
+            text=first.text,
             speed=body.speed,
             response_format=body.response_format,
             language=body.lang_code,
@@ -78,7 +84,7 @@ class ResponseCache:
             voice_sample_text=body.voice_reference_text,
             tenant=owner if custom else None,
         )
-        return CacheTarget(cache_key(identity), first.name, owner if custom else "")
+        return CacheTarget(cache_key(identity), first.provider, owner if custom else "")
 
     async def lookup(self, target: CacheTarget, fmt: str) -> CachedAudio | None:
         """The entry's file, opened; None on a miss. An entry whose object cannot be read

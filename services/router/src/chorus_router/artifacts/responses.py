@@ -12,13 +12,12 @@ from fastapi.responses import Response, StreamingResponse
 
 from chorus_audio import AudioFormat, content_type
 from chorus_contracts import SpeechRequest
-from chorus_router.artifacts.cache import CachedAudio, CacheTarget, ResponseCache
+from chorus_router.artifacts.cache import CachedAudio, CacheTarget, FirstChoice, ResponseCache
 from chorus_router.artifacts.capture import Capture, LinkTarget
 from chorus_router.artifacts.catalog import StoredFile
 from chorus_router.artifacts.links import LinkPolicy, new_file_id
 from chorus_router.artifacts.settings import ArtifactSettings
 from chorus_router.artifacts.store import ArtifactStore
-from chorus_router.pool import ProviderPool
 
 CACHE_HEADER = "X-Chorus-Cache"
 DOWNLOAD_PATH_HEADER = "X-Download-Path"
@@ -54,14 +53,15 @@ class StoredAudio:
         body: SpeechRequest,
         owner: str,
         cache_control: str | None,
-        pool: ProviderPool,
+        first: FirstChoice | None,
     ) -> AudioPlan:
-        """Promise a link, look the request up in the cache, and say what to capture."""
+        """Promise a link, look the request up in the cache (keyed by the plan's `first`
+        choice), and say what to capture."""
         fmt = AudioFormat(body.response_format)
         result = AudioPlan()
         link = await self._promise_link(body, owner, fmt, result.headers)
         fills: tuple[ResponseCache, CacheTarget] | None = None
-        use = self._cache_for(body, owner, cache_control, pool)
+        use = self._cache_for(body, owner, cache_control, first)
         if use is not None:
             cache, target, look_up = use
             if look_up:
@@ -74,7 +74,7 @@ class StoredAudio:
         return result
 
     def _cache_for(
-        self, body: SpeechRequest, owner: str, cache_control: str | None, pool: ProviderPool
+        self, body: SpeechRequest, owner: str, cache_control: str | None, first: FirstChoice | None
     ) -> tuple[ResponseCache, CacheTarget, bool] | None:
         """The cache and this request's key in it, and whether to look it up (`no-cache`
         says make it anew); None when the request does not use the cache at all."""
@@ -82,7 +82,9 @@ class StoredAudio:
         # The cache holds whole audio files; SSE events are made afresh.
         if self.cache is None or body.stream_format != "audio" or "no-store" in directives:
             return None
-        target = self.cache.target(body, owner, pool)
+        if first is None:
+            return None
+        target = self.cache.target(body, owner, first)
         if target is None:
             return None
         return self.cache, target, "no-cache" not in directives

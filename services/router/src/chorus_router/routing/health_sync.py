@@ -16,7 +16,7 @@ from collections.abc import Callable
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
-from chorus_router.provider_health import Clock, ProviderHealth
+from chorus_router.routing.provider_health import Clock, ProviderHealth
 
 log = logging.getLogger("chorus.router.health_sync")
 

@@ -13,10 +13,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from chorus_contracts import InvalidRequest, SpeechRequest, UnknownVoice, VoiceId
+from chorus_router.api.caller import owner_of
+from chorus_router.api.services import RouterServices, get_services
 from chorus_router.audit import AuditAction
 from chorus_router.audit.recording import request_id_of
-from chorus_router.services import RouterServices, get_services
-from chorus_router.voices.caller import owner_of
 
 CUSTOM_VOICE_PREFIX = "voice_"
 

@@ -10,14 +10,19 @@ from fastapi.openapi.utils import get_openapi
 
 from chorus_contracts import ErrorBody
 
-_ERROR_STATUSES = {
+ERROR_STATUSES = {
     "400": "Invalid request (OpenAI's error shape; FastAPI's 422 is never sent)",
     "401": "Missing or invalid credentials (when authentication is on)",
     "403": "The credentials lack the scope this route needs",
     "404": "Unknown model, voice or resource",
+    "409": "The request contradicts stored state (e.g. a consent that voices rely on)",
     "413": "Request body too large",
-    "429": "Rate limited; see Retry-After",
+    "416": "A Range past the end of a stored file",
+    "429": "Rate limited, or a storage quota is full; see Retry-After",
+    "500": "A fault of the router's own (the message carries no internals)",
+    "502": "A provider failed or is misconfigured",
     "503": "No provider can serve; see Retry-After",
+    "504": "A provider did not answer in time",
 }
 _UNDOCUMENTED = ("/healthz", "/readyz", "/metrics")
 
@@ -44,7 +49,7 @@ def document_errors(app: FastAPI) -> None:
             for operation in operations.values():
                 responses = operation.setdefault("responses", {})
                 responses.pop("422", None)
-                for status, description in _ERROR_STATUSES.items():
+                for status, description in ERROR_STATUSES.items():
                     responses.setdefault(status, {"description": description, **reply})
         app.openapi_schema = schema
         return schema

@@ -25,19 +25,19 @@ from pydantic import BaseModel
 
 from chorus_audio import AudioFormat
 from chorus_contracts import SpeechRequest, WordTimestamp
+from chorus_router.api.caller import owner_of
+from chorus_router.api.services import RouterServices, get_services
+from chorus_router.api.speech import checked, deliveries, whole_file
+from chorus_router.api.voice_references import with_voice_reference
 from chorus_router.artifacts.capture import Capture, LinkTarget, publish_text
 from chorus_router.artifacts.links import new_file_id
 from chorus_router.artifacts.responses import DOWNLOAD_PATH_HEADER, EXPIRES_HEADER
-from chorus_router.captions import srt, webvtt
-from chorus_router.delivery import Delivery
-from chorus_router.handlers.speech import checked, deliveries, whole_file
 from chorus_router.identity import Scope
-from chorus_router.lifecycle import Lifecycle, OwnedResponse
 from chorus_router.security import RouteClass, rate_limited, require
-from chorus_router.services import RouterServices, get_services
-from chorus_router.upstream import ProviderStream
-from chorus_router.voices.caller import owner_of
-from chorus_router.voices.references import with_voice_reference
+from chorus_router.speech.captions import srt, webvtt
+from chorus_router.speech.delivery import Delivery
+from chorus_router.speech.lifecycle import Lifecycle, OwnedResponse
+from chorus_router.speech.upstream import ProviderStream
 
 router = APIRouter(
     dependencies=[Depends(require(Scope.SPEECH)), Depends(rate_limited(RouteClass.SYNTHESIS))]
@@ -128,15 +128,17 @@ async def captioned_speech(
     lifecycle = Lifecycle(services.metrics)
 
     async def produce() -> Response:
+        speech_plan = services.router.plan(speech)
         links = await _promise_links(services, speech, owner, fmt, stored_captions)
         started = time.perf_counter()
+        # No spoken error notice: it would be audio that no caption times.
+        policy = services.router.policy(speech_plan, request_id)
         deliver = deliveries(
-            services, speech, model_label, request_id, started, links.audio_capture
+            services, policy, speech, model_label, request_id, started, links.audio_capture
         )
         if streamed:
-            stream = await services.router.open(speech, request_id)
-            # A spoken error notice would be audio that no caption times.
-            delivery = deliver(stream, spoken_errors=False)
+            stream = await policy.open()
+            delivery = deliver(stream)
             lifecycle.hold(delivery.close)
             headers = {"X-Request-Id": request_id, "X-Chorus-Provider": stream.provider}
             return StreamingResponse(
@@ -144,7 +146,7 @@ async def captioned_speech(
                 media_type=_LINES_TYPE,
                 headers={**headers, **links.headers()},
             )
-        audio, stream = await whole_file(speech, services, request_id, deliver, lifecycle)
+        audio, stream = await whole_file(policy, deliver, lifecycle, fmt)
         await _store_captions(services, links, stream)
         inline = _RENDER.get(body.caption_format)
         answer = CaptionedSpeech(

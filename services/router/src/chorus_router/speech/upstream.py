@@ -23,7 +23,7 @@ from chorus_contracts import (
     retry_after_seconds,
 )
 from chorus_contracts.transport import transport_error
-from chorus_router.pool import ProviderHandle
+from chorus_router.routing.pool import ProviderHandle
 
 _MAX_ERROR_BODY = 64 * 1024
 
@@ -50,10 +50,8 @@ class ProviderStream:
         return self.handle.name
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        """All PCM, the first chunk included; a broken or overlong stream raises.
-
-        A failure here is the provider's: it counts against its breaker.
-        """
+        """All PCM, the first chunk included; a broken or overlong stream raises the typed
+        error (the request's failure policy decides what follows)."""
         try:
             yield self.first_chunk
             async for chunk in self._chunks:
@@ -63,14 +61,8 @@ class ProviderStream:
                         f"provider {self.provider} exceeded its request timeout "
                         f"({self.handle.entry.routing.request_timeout_s:g}s)"
                     )
-        except (httpx.HTTPError, UpstreamTimeout) as exc:
-            error = (
-                exc
-                if isinstance(exc, ChorusError)
-                else transport_error(exc, f"provider {self.provider}")
-            )
-            self.handle.health.failed(error, None)
-            raise error from exc
+        except httpx.HTTPError as exc:
+            raise transport_error(exc, f"provider {self.provider}") from exc
         finally:
             await self.close()
 

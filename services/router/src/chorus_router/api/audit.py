@@ -9,11 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
+from chorus_router.api.services import RouterServices, get_services
 from chorus_router.audit.events import AuditAction, AuditEvent
 from chorus_router.audit.recording import AuditEntry, audited
 from chorus_router.audit.store import AuditQuery
 from chorus_router.identity import Scope
-from chorus_router.services import RouterServices, get_services
 
 router = APIRouter()
 

@@ -12,14 +12,14 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from chorus_contracts import InvalidRequest
+from chorus_router.api.caller import owner_of
+from chorus_router.api.services import RouterServices, get_services
+from chorus_router.api.voice_preview import speak_preview
 from chorus_router.audit import AuditAction, AuditEntry, audited
 from chorus_router.identity import Scope
-from chorus_router.registry import NAME_PATTERN
+from chorus_router.routing.registry import NAME_PATTERN
 from chorus_router.security import RouteClass, rate_limited, require
-from chorus_router.services import RouterServices, get_services
-from chorus_router.voices.caller import owner_of
 from chorus_router.voices.library import VoiceDraft
-from chorus_router.voices.preview import speak_preview
 from chorus_router.voices.settings import VoiceSettings
 from chorus_router.voices.uploads import FORM_OVERHEAD_BYTES, UploadForm
 from chorus_router.voices.validation import clean_language, clean_name, clean_text

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from chorus_contracts import UnknownModel
+from chorus_router.api.services import RouterServices, get_services
 from chorus_router.identity import Scope
 from chorus_router.security import require
-from chorus_router.services import RouterServices, get_services
 
 router = APIRouter(dependencies=[Depends(require(Scope.SPEECH))])
 

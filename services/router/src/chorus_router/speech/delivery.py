@@ -1,8 +1,7 @@
 """Turning one provider stream into the client's response: encode, account, end cleanly.
 
-After the first byte has left, a provider failure either aborts the response (the chunked
-body never completes, so the client can tell) or, when asked, ends it with a short notice
-spoken by the same provider in the same voice. Two voices are never spliced together.
+What happens when the provider fails after the first byte is the request's failure policy's
+to decide (policy.py): the response ends, or ends with the notice the policy hands back.
 """
 
 from __future__ import annotations
@@ -16,11 +15,10 @@ from collections.abc import AsyncIterator
 from chorus_audio import AudioFormat, StreamEncoder, open_encoder, slices
 from chorus_contracts import ChorusError, WordTimestamp
 from chorus_router.artifacts.capture import Capture
-from chorus_router.encoding import EncodingPool
 from chorus_router.metrics import RouterMetrics
-from chorus_router.routing import speak_error
-from chorus_router.services import RouterServices
-from chorus_router.upstream import ProviderStream
+from chorus_router.speech.encoding import EncodingPool
+from chorus_router.speech.policy import FailurePolicy
+from chorus_router.speech.upstream import ProviderStream
 
 log = logging.getLogger("chorus.router.delivery")
 
@@ -30,23 +28,25 @@ class Delivery:
 
     def __init__(
         self,
-        services: RouterServices,
         stream: ProviderStream,
         *,
+        policy: FailurePolicy,
+        metrics: RouterMetrics,
+        encoding: EncodingPool,
         fmt: AudioFormat,
         model_label: str,
         request_id: str,
-        spoken_errors: bool,
         started: float,
         text_fields: dict[str, object],
         capture: Capture | None = None,
     ) -> None:
-        self._services = services
         self._stream = stream
+        self._policy = policy
+        self._metrics = metrics
+        self._encoding = encoding
         self._fmt = fmt
         self._model_label = model_label
         self._request_id = request_id
-        self._spoken_errors = spoken_errors
         self._started = started
         self._sent_bytes = 0
         self._pcm_bytes = 0
@@ -55,14 +55,6 @@ class Delivery:
         self._recorded = False
         # Keeps what is sent, to store it (download link, cache) if the response completes.
         self._capture = capture
-
-    @property
-    def _metrics(self) -> RouterMetrics:
-        return self._services.metrics
-
-    @property
-    def _encoding(self) -> EncodingPool:
-        return self._services.encoding
 
     async def close(self) -> None:
         """End the request however far it got: the provider connection closes (the
@@ -76,17 +68,19 @@ class Delivery:
         status = "client_gone"
         encoder = open_encoder(self._fmt, self._stream.sample_rate)
         try:
-            try:
-                async for data in self._encode(self._stream, encoder):
-                    yield data
-            except ChorusError as exc:
-                status = "aborted"
-                log.warning("provider %s failed mid-stream: %s", self._stream.provider, exc.message)
-                notice = await self._spoken_notice() if self._spoken_errors else None
-                if notice is None:
-                    raise
-                async for data in self._encode(notice, encoder):
-                    yield data
+            # The provider's stream, then (if it breaks off) the notice the policy gives.
+            streams: list[ProviderStream] = [self._stream]
+            while streams:
+                stream = streams.pop()
+                try:
+                    async for data in self._encode(stream, encoder):
+                        yield data
+                except ChorusError as exc:
+                    status = "aborted"
+                    notice = await self._policy.broke_off(stream, exc)
+                    if notice is None:
+                        raise
+                    streams.append(notice)
             tail = await self._encoding.run(encoder.finish)
             if tail:
                 yield self._sent(tail)
@@ -140,10 +134,6 @@ class Delivery:
                 data = await self._encoding.run(encoder.encode, piece)
                 if data:
                     yield self._sent(data)
-
-    async def _spoken_notice(self) -> ProviderStream | None:
-        text = self._services.settings.stream_error_text
-        return await speak_error(self._services.client, self._stream, text, self._request_id)
 
     def _sent(self, data: bytes) -> bytes:
         if self._first_byte_at is None:

@@ -13,12 +13,17 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from chorus_contracts import InvalidRequest, NormalizationOptions, SpeechRequest
+from chorus_router.api.services import RouterServices, get_services
 from chorus_router.identity import Scope
-from chorus_router.planning import plan
 from chorus_router.security import require
-from chorus_router.services import RouterServices, get_services
-from chorus_router.spoken_text import checked_length, pieces_for, spoken_language, spoken_text
-from chorus_router.text_hygiene import clean_request
+from chorus_router.speech.planning import plan
+from chorus_router.speech.spoken_text import (
+    checked_length,
+    pieces_for,
+    spoken_language,
+    spoken_text,
+)
+from chorus_router.speech.text_hygiene import clean_request
 
 router = APIRouter(dependencies=[Depends(require(Scope.SPEECH))])
 
@@ -64,7 +69,7 @@ async def normalize_preview(
         handle, voice = sorted(serving, key=lambda h: not h.ready)[0], ""
     else:
         # The same order a speech request tries providers in; unknown models end here.
-        candidate = plan(services.pool, speech)[0]
+        candidate = plan(services.pool, speech).candidates[0]
         handle, voice = candidate.handle, candidate.voice
     caps = handle.capabilities
     text = checked_length(speech, spoken_text(speech, caps, voice), caps)

@@ -22,7 +22,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chorus_contracts import ProviderKind, RoutingPolicy
-from chorus_router.registry import ProviderEntry, Publish, RegistryError, SourceStatus
+from chorus_router.routing.registry import ProviderEntry, Publish, RegistryError, SourceStatus
 
 log = logging.getLogger("chorus.router.kube_source")
 

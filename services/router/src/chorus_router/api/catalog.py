@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from chorus_contracts import Capabilities, language_matches
+from chorus_router.api.services import RouterServices, get_services
 from chorus_router.identity import Scope
 from chorus_router.security import require
-from chorus_router.services import RouterServices, get_services
 
 router = APIRouter(prefix="/api/v1/audio")
 

@@ -9,11 +9,11 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
-from chorus_router.breakers import BreakerState
+from chorus_router.api.services import RouterServices, get_services
 from chorus_router.identity import Scope
-from chorus_router.pool import ProviderHandle
+from chorus_router.routing.breakers import BreakerState
+from chorus_router.routing.pool import ProviderHandle
 from chorus_router.security import require
-from chorus_router.services import RouterServices, get_services
 
 router = APIRouter()
 

@@ -15,14 +15,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
 
+from chorus_router.api.caller import owner_of
+from chorus_router.api.services import RouterServices, get_services
 from chorus_router.artifacts.catalog import StoredFile, unknown_file
 from chorus_router.artifacts.links import FILES_PATH, media_type, parse_name
 from chorus_router.artifacts.ranges import byte_range
 from chorus_router.artifacts.responses import StoredAudio
 from chorus_router.identity import Scope, current_principal
 from chorus_router.security.scopes import check_scope, require
-from chorus_router.services import RouterServices, get_services
-from chorus_router.voices.caller import owner_of
 
 router = APIRouter()
 

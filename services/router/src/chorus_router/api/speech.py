@@ -16,16 +16,17 @@ from fastapi.responses import Response, StreamingResponse
 
 from chorus_audio import AudioFormat, content_type, finalize_wav
 from chorus_contracts import ChorusError, InvalidRequest, SpeechRequest
+from chorus_router.api.caller import owner_of
+from chorus_router.api.services import RouterServices, get_services
+from chorus_router.api.voice_references import with_voice_reference
 from chorus_router.artifacts.capture import Capture
-from chorus_router.delivery import Delivery
 from chorus_router.identity import Scope
-from chorus_router.lifecycle import Lifecycle, OwnedResponse
 from chorus_router.security import RouteClass, rate_limited, require
-from chorus_router.services import RouterServices, get_services
-from chorus_router.text_hygiene import clean_request
-from chorus_router.upstream import ProviderStream
-from chorus_router.voices.caller import owner_of
-from chorus_router.voices.references import with_voice_reference
+from chorus_router.speech.delivery import Delivery
+from chorus_router.speech.lifecycle import Lifecycle, OwnedResponse
+from chorus_router.speech.policy import FailurePolicy
+from chorus_router.speech.text_hygiene import clean_request
+from chorus_router.speech.upstream import ProviderStream
 
 router = APIRouter(
     dependencies=[Depends(require(Scope.SPEECH)), Depends(rate_limited(RouteClass.SYNTHESIS))]
@@ -122,7 +123,10 @@ async def _respond(
             param="timestamps",
         )
     request_id = uuid.uuid4().hex
-    stored = await services.artifacts.prepare(body, owner, cache_control, services.pool)
+    speech_plan = services.router.plan(body)
+    stored = await services.artifacts.prepare(
+        body, owner, cache_control, speech_plan.first_choice()
+    )
     if stored.hit is not None:
         hit = stored.hit.file
         services.metrics.requests.labels(model_label, hit.provider or "none", fmt, "200").inc()
@@ -134,17 +138,19 @@ async def _respond(
         if body.stream_errors_as_audio is not None
         else services.settings.stream_errors_as_audio
     )
-    deliver = deliveries(services, body, model_label, request_id, started, stored.capture)
+    notice = services.settings.stream_error_text if spoken_errors else None
+    policy = services.router.policy(speech_plan, request_id, notice)
+    deliver = deliveries(services, policy, body, model_label, request_id, started, stored.capture)
     if not body.stream and body.stream_format == "audio":
-        audio, stream = await whole_file(body, services, request_id, deliver, lifecycle)
+        audio, stream = await whole_file(policy, deliver, lifecycle, fmt)
         headers = {
             "X-Request-Id": request_id,
             "X-Chorus-Provider": stream.provider,
             **stored.headers,
         }
         return Response(audio, media_type=content_type(fmt), headers=headers)
-    stream = await services.router.open(body, request_id)
-    delivery = deliver(stream, spoken_errors=spoken_errors)
+    stream = await policy.open()
+    delivery = deliver(stream)
     lifecycle.hold(delivery.close)
     headers = {"X-Request-Id": request_id, "X-Chorus-Provider": stream.provider, **stored.headers}
     if body.stream_format == "sse":
@@ -154,16 +160,19 @@ async def _respond(
 
 def deliveries(
     services: RouterServices,
+    policy: FailurePolicy,
     body: SpeechRequest,
     model_label: str,
     request_id: str,
     started: float,
     capture: Capture | None,
-) -> Callable[..., Delivery]:
+) -> Callable[[ProviderStream], Delivery]:
     """What delivers this request's provider streams (a whole file may take several)."""
     return partial(
         Delivery,
-        services,
+        policy=policy,
+        metrics=services.metrics,
+        encoding=services.encoding,
         fmt=AudioFormat(body.response_format),
         model_label=model_label,
         request_id=request_id,
@@ -185,29 +194,18 @@ def checked(body: SpeechRequest, services: RouterServices) -> SpeechRequest:
 
 
 async def whole_file(
-    body: SpeechRequest,
-    services: RouterServices,
-    request_id: str,
-    deliver: Callable[..., Delivery],
+    policy: FailurePolicy,
+    deliver: Callable[[ProviderStream], Delivery],
     lifecycle: Lifecycle,
+    fmt: AudioFormat,
 ) -> tuple[bytes, ProviderStream]:
-    """Nothing reaches the client until the file is complete, so a provider that breaks off
-    mid-way is replaced by the next one and the file is made again from the start, within
-    the one budget (deadline, attempts) the request has."""
-    broken: set[str] = set()
-    budget = services.router.budget()
-    while True:
-        stream = await services.router.open(
-            body, request_id, exclude=frozenset(broken), budget=budget
-        )
-        # Spoken error notices are for streams; a whole file is made again elsewhere.
-        delivery = deliver(stream, spoken_errors=False)
+    """The whole file, as the request's failure policy has it made (again elsewhere, if a
+    provider breaks off mid-way); each pass's delivery is released with the request."""
+
+    async def make(stream: ProviderStream) -> bytes:
+        delivery = deliver(stream)
         lifecycle.hold(delivery.close)
-        try:
-            audio = b"".join([chunk async for chunk in delivery.audio()])
-        except ChorusError:
-            broken.add(stream.provider)
-            continue
-        if AudioFormat(body.response_format) is AudioFormat.WAV:
-            audio = finalize_wav(audio)
-        return audio, stream
+        audio = b"".join([chunk async for chunk in delivery.audio()])
+        return finalize_wav(audio) if fmt is AudioFormat.WAV else audio
+
+    return await policy.whole(make)

@@ -12,8 +12,8 @@ import httpx
 from pydantic import ValidationError
 
 from chorus_contracts import Capabilities, speaks
-from chorus_router.provider_health import Clock, Peers, ProviderHealth
-from chorus_router.registry import ProviderEntry
+from chorus_router.routing.provider_health import Clock, Peers, ProviderHealth
+from chorus_router.routing.registry import ProviderEntry
 
 log = logging.getLogger("chorus.router.pool")
 

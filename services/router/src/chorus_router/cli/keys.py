@@ -19,9 +19,9 @@ from pathlib import Path
 from chorus_contracts import UnknownApiKey
 from chorus_router.audit import AuditAction, AuditStore, AuditTrail
 from chorus_router.identity import Scope
-from chorus_router.migrations import migrate
 from chorus_router.security.keys import ApiKey, KeyStore
 from chorus_router.settings import RouterSettings
+from chorus_router.storage.migrations import migrate
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -7,9 +7,9 @@ import base64
 from fastapi.responses import Response
 
 from chorus_contracts import ServiceUnavailable, SpeechRequest, VoiceCloningUnsupported, VoiceId
-from chorus_router.handlers.speech import create_speech
-from chorus_router.pool import ProviderPool
-from chorus_router.services import RouterServices
+from chorus_router.api.services import RouterServices
+from chorus_router.api.speech import create_speech
+from chorus_router.routing.pool import ProviderPool
 from chorus_router.voices.records import VoiceRecord
 from chorus_router.voices.views import PreviewRequest
 

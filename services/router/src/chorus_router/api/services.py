@@ -9,14 +9,14 @@ from fastapi import Request
 
 from chorus_router.artifacts.responses import StoredAudio
 from chorus_router.audit import AuditTrail
-from chorus_router.encoding import EncodingPool
 from chorus_router.metrics import RouterMetrics
-from chorus_router.pool import ProviderPool
 from chorus_router.readiness import Readiness
-from chorus_router.registry import RegistrySource
-from chorus_router.routing import SpeechRouter
+from chorus_router.routing.pool import ProviderPool
+from chorus_router.routing.registry import RegistrySource
 from chorus_router.security.keys import KeyStore
 from chorus_router.settings import RouterSettings
+from chorus_router.speech.encoding import EncodingPool
+from chorus_router.speech.policy import SpeechRouter
 from chorus_router.voices.library import VoiceLibrary
 
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from chorus_contracts import BreakerPolicy, ChorusError, ProviderBusy
-from chorus_router.breakers import BreakerState, Permit, ProviderBreaker
+from chorus_contracts import BreakerPolicy, ChorusError
+from chorus_router.routing.breakers import BreakerState, Permit, ProviderBreaker
 
 Clock = Callable[[], float]
 # A provider asking for more than this is still tried again after it.
@@ -36,11 +36,6 @@ class Peers(Protocol):
     def closed(self, provider: str) -> None: ...
 
     def cooling_down(self, provider: str, until: float) -> None: ...
-
-
-def counts_against_breaker(error: ChorusError) -> bool:
-    """A busy provider is healthy backpressure; any other failure is the provider's fault."""
-    return not isinstance(error, ProviderBusy)
 
 
 class ProviderHealth:
@@ -95,16 +90,17 @@ class ProviderHealth:
         self._breaker.released(permit)
 
     def failed(self, error: ChorusError, permit: Permit | None) -> None:
-        """Record a failure before or (without a permit) after the first byte."""
+        """Record a failure before or (without a permit) after the first byte; the error's
+        type says whether it is a cool-down (backpressure) and whether the breaker hears it."""
         now = self._clock()
         self.last_failure = Failure(error.code, error.message, now)
-        if error.retry_after and error.status in (429, 503):
+        if error.retry_after and error.backpressure:
             until = now + min(error.retry_after, MAX_COOLDOWN_S)
             if until > self.cooldown_until:
                 self.cooldown_until = until
                 if self._peers is not None:
                     self._peers.cooling_down(self.name, until)
-        if not counts_against_breaker(error):
+        if not error.counts_against_breaker:
             if permit is not None:
                 self._breaker.released(permit)
             return

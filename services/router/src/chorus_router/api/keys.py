@@ -12,10 +12,10 @@ from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
 from chorus_contracts import UnknownApiKey
+from chorus_router.api.services import RouterServices, get_services
 from chorus_router.audit import AuditAction, AuditEntry, audited
 from chorus_router.identity import Scope
 from chorus_router.security.keys import ApiKey
-from chorus_router.services import RouterServices, get_services
 
 router = APIRouter()
 Services = Annotated[RouterServices, Depends(get_services)]

@@ -10,18 +10,21 @@ only providers that offer that voice are candidates at all.)
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chorus_contracts import (
     Capabilities,
     InvalidRequest,
     ServiceUnavailable,
     SpeechRequest,
+    SynthesisRequest,
     UnknownModel,
     UnknownVoice,
     VoiceCloningUnsupported,
 )
-from chorus_router.pool import ProviderHandle, ProviderPool
+from chorus_router.artifacts.cache import FirstChoice
+from chorus_router.routing.pool import ProviderHandle, ProviderPool
+from chorus_router.speech.spoken_text import checked_length, spoken_text
 
 
 @dataclass(frozen=True)
@@ -29,8 +32,65 @@ class Candidate:
     handle: ProviderHandle
     voice: str
 
+    @property
+    def provider(self) -> str:
+        return self.handle.name
 
-def plan(pool: ProviderPool, request: SpeechRequest) -> list[Candidate]:
+    @property
+    def model_id(self) -> str | None:
+        """The model identity the provider reports: what a cached response is keyed by."""
+        caps = self.handle.capabilities
+        return None if caps is None else caps.model_id
+
+
+@dataclass
+class SpeechPlan:
+    """One request's plan, made once: the candidates in order, and the text each receives.
+
+    The response cache keys by it, the failure policy tries its candidates, and each text
+    is normalized at most once, when first asked for.
+    """
+
+    request: SpeechRequest
+    candidates: list[Candidate]
+    _texts: dict[str, str] = field(default_factory=dict)
+
+    def first_choice(self) -> FirstChoice | None:
+        """The first candidate and the text it would get: what the response cache keys by."""
+        if not self.candidates:
+            return None
+        first = self.candidates[0]
+        return FirstChoice(first.provider, first.model_id, first.voice, self.text_for(first))
+
+    def text_for(self, candidate: Candidate) -> str:
+        """The request's input as `candidate`'s provider should get it (normalized as it needs)."""
+        text = self._texts.get(candidate.provider)
+        if text is None:
+            caps = candidate.handle.capabilities
+            text = spoken_text(self.request, caps, candidate.voice)
+            self._texts[candidate.provider] = text
+        return text
+
+    def synthesis(self, candidate: Candidate, request_id: str) -> SynthesisRequest:
+        """What `candidate`'s provider is asked; a refusal when normalization made the text
+        too long for it."""
+        request = self.request
+        return SynthesisRequest(
+            text=checked_length(request, self.text_for(candidate), candidate.handle.capabilities),
+            voice=candidate.voice,
+            model=request.model,
+            speed=request.speed,
+            language=request.lang_code,
+            instructions=request.instructions,
+            extra=request.extra_params,
+            voice_reference=request.voice_reference,
+            voice_reference_text=request.voice_reference_text,
+            request_id=request_id,
+            timestamps=request.timestamps == "word",
+        )
+
+
+def plan(pool: ProviderPool, request: SpeechRequest) -> SpeechPlan:
     """Providers that could serve this model and voice, in the order to try them."""
     serving = pool.serving(request.model)
     if not serving:
@@ -80,7 +140,7 @@ def plan(pool: ProviderPool, request: SpeechRequest) -> list[Candidate]:
     if request.timestamps == "word":
         candidates = _timing(pool, request.model, candidates)
     # Providers known to be down go last: still tried, since readiness can be stale.
-    return sorted(candidates, key=lambda c: not c.handle.ready)
+    return SpeechPlan(request, sorted(candidates, key=lambda c: not c.handle.ready))
 
 
 def _languages_of(caps: Capabilities) -> str:

@@ -1,0 +1,329 @@
+"""One request's failure policy: every decision about a provider that fails, in one place.
+
+The rules, as ARCHITECTURE.md's routing paragraph states them, each decided from the error
+types' own flags (chorus_contracts.errors) and nothing else:
+- candidates are tried in the plan's order: the primary, its fallbacks, the model's others;
+- each call passes the provider's circuit breaker; an open breaker or a Retry-After
+  cool-down passes the provider over without a call;
+- an error that is `retry_same_provider` is tried again on the same provider, with
+  exponential backoff and jitter (tenacity), as that provider's retry settings allow;
+- any other provider error moves on to the next candidate, and so does a refusal
+  (`other_provider_may_serve`); any other client error ends the request at once;
+- one budget (attempts, deadline) spans the whole request, every pass included;
+- after the first byte, a failure ends the stream, or, when asked, ends it with a short
+  notice spoken by the same provider in the same voice (once); never two voices spliced;
+- a whole file whose provider breaks off mid-way is made again, from the start, on the
+  next candidate;
+- the breaker hears of every failure that `counts_against_breaker`, before or after the
+  first byte, and only from here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+from opentelemetry import trace
+from opentelemetry.trace import StatusCode
+from opentelemetry.util.types import AttributeValue
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+from chorus_contracts import (
+    ChorusError,
+    ClientError,
+    ProviderCannotServe,
+    ServiceUnavailable,
+    SpeechRequest,
+    SynthesisRequest,
+)
+from chorus_router.metrics import RouterMetrics
+from chorus_router.routing.pool import ProviderPool
+from chorus_router.routing.provider_health import Clock
+from chorus_router.speech.planning import Candidate, SpeechPlan, plan
+from chorus_router.speech.upstream import ProviderStream, open_stream
+
+log = logging.getLogger("chorus.router.policy")
+tracer = trace.get_tracer("chorus.router")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on one request's whole search: attempts across the chain and total time."""
+
+    max_attempts: int
+    deadline_s: float
+
+
+class _Skipped(Exception):
+    """A candidate passed over without a network call (breaker open, cooling down)."""
+
+
+class Budget:
+    """What one request has left of its `Limits`, shared by every pass that serves it."""
+
+    def __init__(self, limits: Limits, clock: Clock) -> None:
+        self._clock = clock
+        self.attempts_left = limits.max_attempts
+        self.deadline = clock() + limits.deadline_s
+        self.attempt_number = 0
+        self.retry_delay_s = 0.0
+
+    def remaining_s(self) -> float:
+        return max(0.0, self.deadline - self._clock())
+
+    def spent(self) -> bool:
+        return self.attempts_left <= 0 or self.remaining_s() <= 0
+
+
+def _retry_same_provider(exc: BaseException) -> bool:
+    return isinstance(exc, ChorusError) and exc.retry_same_provider
+
+
+def _refused(model: str, refusals: list[tuple[str, ChorusError]]) -> ChorusError:
+    """Every candidate refused: the client hears what each one said."""
+    kinds = {type(exc) for _, exc in refusals}
+    cls = kinds.pop() if len(kinds) == 1 else ProviderCannotServe
+    said = "; ".join(f"{name}: {exc.message}" for name, exc in refusals)
+    return cls(
+        f"no provider of model '{model}' can serve this request ({said})",
+        param=refusals[0][1].param,
+    )
+
+
+class SpeechRouter:
+    """The app's routing parts: plans requests and gives each its own failure policy."""
+
+    def __init__(
+        self,
+        pool: ProviderPool,
+        client: httpx.AsyncClient,
+        limits: Limits,
+        metrics: RouterMetrics,
+        clock: Clock = time.time,
+    ) -> None:
+        self._pool = pool
+        self._client = client
+        self._limits = limits
+        self._metrics = metrics
+        self._clock = clock
+
+    def plan(self, request: SpeechRequest) -> SpeechPlan:
+        """The providers that may serve `request`, in order; a 4xx when none can."""
+        return plan(self._pool, request)
+
+    def policy(
+        self, speech_plan: SpeechPlan, request_id: str, notice: str | None = None
+    ) -> FailurePolicy:
+        """The failure policy of one request; `notice` is the text spoken when a stream
+        breaks off (None: the stream just ends)."""
+        return FailurePolicy(
+            speech_plan,
+            request_id,
+            client=self._client,
+            budget=Budget(self._limits, self._clock),
+            metrics=self._metrics,
+            clock=self._clock,
+            notice=notice,
+        )
+
+
+class FailurePolicy:
+    """Everything one request does when a provider fails, from the first attempt to the
+    last byte (see the module's rules)."""
+
+    def __init__(
+        self,
+        speech_plan: SpeechPlan,
+        request_id: str,
+        *,
+        client: httpx.AsyncClient,
+        budget: Budget,
+        metrics: RouterMetrics,
+        clock: Clock,
+        notice: str | None,
+    ) -> None:
+        self._plan = speech_plan
+        self._request_id = request_id
+        self._client = client
+        self._budget = budget
+        self._metrics = metrics
+        self._clock = clock
+        self._notice = notice
+        # Providers whose stream broke off: a whole file is made again without them.
+        self._broken: set[str] = set()
+        self._making_whole = False
+
+    async def open(self) -> ProviderStream:
+        """The first candidate's stream that yields audio, or the error that ends the search."""
+        candidates = [c for c in self._plan.candidates if c.provider not in self._broken]
+        failures: list[str] = []
+        refusals: list[tuple[str, ChorusError]] = []
+        previous: tuple[str, str] | None = None
+        for candidate in candidates:
+            if self._budget.spent():
+                failures.append("request deadline or attempt limit reached")
+                break
+            name = candidate.provider
+            if previous is not None:
+                self._metrics.fallbacks.labels(previous[0], name, previous[1]).inc()
+            try:
+                return await self._attempts(candidate)
+            except _Skipped as skip:
+                failures.append(f"{name}: {skip}")
+                previous = (name, "skipped")
+            except ChorusError as exc:
+                if isinstance(exc, ClientError) and not exc.other_provider_may_serve:
+                    raise
+                if exc.other_provider_may_serve:
+                    log.info("provider %s cannot serve: %s (%s)", name, exc.code, exc.message)
+                    refusals.append((name, exc))
+                else:
+                    log.warning("provider %s failed: %s (%s)", name, exc.code, exc.message)
+                    failures.append(f"{name}: {exc.message}")
+                previous = (name, exc.code)
+        if refusals and not failures:
+            raise _refused(self._plan.request.model, refusals)
+        said = [f"{name}: {exc.message}" for name, exc in refusals] + failures
+        raise ServiceUnavailable(
+            f"all providers for model {self._plan.request.model} are unavailable "
+            f"({'; '.join(said) or 'none could take the request'})",
+            retry_after=self._soonest_recovery(candidates),
+        )
+
+    async def whole(
+        self, make: Callable[[ProviderStream], Awaitable[bytes]]
+    ) -> tuple[bytes, ProviderStream]:
+        """A whole file, `make` reading one stream to its end. Nothing has reached the client
+        yet, so a provider that breaks off mid-way is replaced by the next candidate and the
+        file is made again from the start, within the request's one budget."""
+        self._making_whole = True
+        while True:
+            stream = await self.open()
+            try:
+                return await make(stream), stream
+            except ChorusError:
+                if stream.provider not in self._broken:
+                    raise
+
+    async def broke_off(self, stream: ProviderStream, error: ChorusError) -> ProviderStream | None:
+        """A stream failed after its first byte: the provider's breaker hears of it. Returns
+        the spoken notice to end the response with, or None when the response just ends
+        (a whole file is made again elsewhere instead; a notice is given once)."""
+        log.warning("provider %s failed mid-stream: %s", stream.provider, error.message)
+        self._broken.add(stream.provider)
+        stream.handle.health.failed(error, None)
+        if self._notice is None or self._making_whole:
+            return None
+        text, self._notice = self._notice, None
+        synthesis = SynthesisRequest(
+            text=text,
+            voice=stream.voice,
+            voice_reference=stream.voice_reference,
+            request_id=self._request_id,
+        )
+        try:
+            async with asyncio.timeout(stream.handle.entry.routing.first_byte_timeout_s):
+                return await open_stream(self._client, stream.handle, synthesis)
+        except (ChorusError, TimeoutError):
+            return None
+
+    async def _attempts(self, candidate: Candidate) -> ProviderStream:
+        """One candidate: its breaker and cool-down, then its same-provider retries."""
+        handle = candidate.handle
+        if handle.health.cooling_down():
+            with tracer.start_as_current_span(
+                "tts.attempt",
+                attributes={"tts.provider": handle.name, "tts.outcome": "skipped_retry_after"},
+                record_exception=False,
+                set_status_on_exception=False,
+            ):
+                raise _Skipped("asked to wait (Retry-After)")
+        synthesis = self._plan.synthesis(candidate, self._request_id)
+        retry = handle.entry.routing.retry
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(retry.attempts) | stop_after_delay(self._budget.remaining_s()),
+            wait=wait_exponential_jitter(
+                multiplier=retry.backoff_initial_s, max=retry.backoff_max_s, jitter=retry.jitter_s
+            ),
+            retry=retry_if_exception(_retry_same_provider),
+            before_sleep=self._count_retry(handle.name),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                if self._budget.spent():
+                    raise _Skipped("request deadline or attempt limit reached")
+                return await self._call(candidate, synthesis)
+        raise AssertionError("tenacity ended without a result")  # pragma: no cover
+
+    async def _call(self, candidate: Candidate, synthesis: SynthesisRequest) -> ProviderStream:
+        """One network call, through the breaker, up to the first audio."""
+        handle, budget = candidate.handle, self._budget
+        budget.attempt_number += 1
+        attributes: dict[str, AttributeValue] = {
+            "tts.provider": handle.name,
+            "tts.attempt": budget.attempt_number,
+            "tts.breaker_state": handle.health.state.name.lower(),
+            "tts.retry_delay_s": budget.retry_delay_s,
+        }
+        budget.retry_delay_s = 0.0
+        with tracer.start_as_current_span(
+            "tts.attempt",
+            attributes=attributes,
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            health = handle.health
+            permit = health.permit()
+            if permit is None:
+                span.set_attribute("tts.outcome", "skipped_circuit_open")
+                raise _Skipped("circuit open")
+            budget.attempts_left -= 1
+            try:
+                stream = await open_stream(self._client, handle, synthesis)
+            except ClientError as exc:
+                # The request, not the provider: no verdict on its health.
+                span.set_attribute("tts.outcome", exc.code)
+                health.released(permit)
+                raise
+            except ChorusError as exc:
+                span.set_attribute("tts.outcome", exc.code)
+                span.set_status(StatusCode.ERROR, exc.message)
+                self._metrics.provider_errors.labels(handle.name, exc.code).inc()
+                health.failed(exc, permit)
+                raise
+            except BaseException:
+                span.set_attribute("tts.outcome", "cancelled")
+                health.released(permit)
+                raise
+            span.set_attribute("tts.outcome", "ok")
+            health.succeeded(permit)
+            return stream
+
+    def _count_retry(self, provider: str) -> Callable[[RetryCallState], None]:
+        budget = self._budget
+
+        def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            reason = exc.code if isinstance(exc, ChorusError) else "error"
+            self._metrics.retries.labels(provider, reason).inc()
+            budget.retry_delay_s = state.next_action.sleep if state.next_action else 0.0
+
+        return before_sleep
+
+    def _soonest_recovery(self, candidates: list[Candidate]) -> float:
+        """Seconds until the first refused candidate may be tried again (at least 1)."""
+        now = self._clock()
+        waits = [t - now for c in candidates if (t := c.handle.health.recovers_at()) is not None]
+        return max(1.0, min(waits)) if waits else 1.0
