@@ -15,20 +15,10 @@ from chorus_router.artifacts.capture import Capture, LinkTarget
 from chorus_router.artifacts.catalog import FileCatalog, StoredFile
 from chorus_router.artifacts.s3 import S3Storage
 from chorus_router.artifacts.settings import CacheSettings, S3Settings
-from chorus_router.artifacts.storage import FilesystemStorage
 from chorus_router.artifacts.store import ArtifactStore
 from chorus_router.metrics import RouterMetrics
 from chorus_router.storage.database import database_url, open_engine
 from chorus_router.storage.migrations import migrate
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> ArtifactStore:
-    engine = open_engine(database_url(None, tmp_path))
-    migrate(engine)
-    return ArtifactStore(
-        FilesystemStorage(tmp_path / "artifacts"), FileCatalog(engine), lambda _: None
-    )
 
 
 async def _read_all(store: ArtifactStore, file: StoredFile) -> bytes:
@@ -36,12 +26,12 @@ async def _read_all(store: ArtifactStore, file: StoredFile) -> bytes:
 
 
 async def test_a_cache_entry_whose_file_is_gone_is_a_miss_not_an_error(
-    store: ArtifactStore, tmp_path: Path
+    artifact_store: ArtifactStore, tmp_path: Path
 ) -> None:
     # As on a replica that has the shared database but not the other's disk.
-    cache = ResponseCache(store, CacheSettings(), RouterMetrics(list))
+    cache = ResponseCache(artifact_store, CacheSettings(), RouterMetrics(list))
     target = CacheTarget("k" * 64, provider="piper", tenant="")
-    made = Capture(store, AudioFormat.MP3, 1 << 20, None, (cache, target))
+    made = Capture(artifact_store, AudioFormat.MP3, 1 << 20, None, (cache, target))
     made.write(b"piper audio")
     await made.commit("piper", 1.0)
     for name in _stored_objects(tmp_path):
@@ -57,53 +47,53 @@ def _stored_objects(tmp_path: Path) -> list[str]:
     return sorted(p.name for p in (tmp_path / "artifacts").iterdir() if p.is_file())
 
 
-async def test_a_completed_response_is_stored_whole(store: ArtifactStore) -> None:
-    capture = Capture(store, AudioFormat.MP3, 1 << 20, _link(), None)
+async def test_a_completed_response_is_stored_whole(artifact_store: ArtifactStore) -> None:
+    capture = Capture(artifact_store, AudioFormat.MP3, 1 << 20, _link(), None)
     for part in (b"ID3", b"-frames-", b"-end"):
         capture.write(part)
     await capture.commit("piper", 1.25)
-    file = store.catalog.link("file_" + "a" * 32, "alice")
+    file = artifact_store.catalog.link("file_" + "a" * 32, "alice")
     assert (file.bytes, file.duration_s, file.provider) == (len(b"ID3-frames--end"), 1.25, "piper")
-    assert await _read_all(store, file) == b"ID3-frames--end"
+    assert await _read_all(artifact_store, file) == b"ID3-frames--end"
 
 
-async def test_a_stored_wav_has_the_sizes_of_a_complete_file(store: ArtifactStore) -> None:
-    capture = Capture(store, AudioFormat.WAV, 1 << 20, _link(), None)
+async def test_a_stored_wav_has_the_sizes_of_a_complete_file(artifact_store: ArtifactStore) -> None:
+    capture = Capture(artifact_store, AudioFormat.WAV, 1 << 20, _link(), None)
     samples = b"\x01\x00" * 500
     capture.write(wav_header())  # streamed wav: sizes unknown
     capture.write(samples)
     await capture.commit("piper", 500 / 24_000)
-    data = await _read_all(store, store.catalog.link("file_" + "a" * 32, "alice"))
+    data = await _read_all(artifact_store, artifact_store.catalog.link("file_" + "a" * 32, "alice"))
     assert struct.unpack_from("<I", data, 4)[0] == len(data) - 8
     assert struct.unpack_from("<I", data, 40)[0] == len(samples)
 
 
 async def test_a_discarded_or_oversized_response_leaves_nothing(
-    store: ArtifactStore, tmp_path: Path
+    artifact_store: ArtifactStore, tmp_path: Path
 ) -> None:
-    abandoned = Capture(store, AudioFormat.MP3, 1 << 20, _link(), None)
+    abandoned = Capture(artifact_store, AudioFormat.MP3, 1 << 20, _link(), None)
     abandoned.write(b"half a file")
     abandoned.discard()
     await abandoned.commit("piper", 1.0)  # a late commit after a discard stores nothing
-    oversized = Capture(store, AudioFormat.MP3, 10, _link(), None)
+    oversized = Capture(artifact_store, AudioFormat.MP3, 10, _link(), None)
     oversized.write(b"0123456789")
     oversized.write(b"!")
     await oversized.commit("piper", 1.0)
     with pytest.raises(UnknownFile):
-        store.catalog.link("file_" + "a" * 32, "alice")
+        artifact_store.catalog.link("file_" + "a" * 32, "alice")
     assert _stored_objects(tmp_path) == []
 
 
 async def test_the_cache_keeps_only_what_its_keyed_provider_made(
-    store: ArtifactStore, tmp_path: Path
+    artifact_store: ArtifactStore, tmp_path: Path
 ) -> None:
-    cache = ResponseCache(store, CacheSettings(), RouterMetrics(list))
+    cache = ResponseCache(artifact_store, CacheSettings(), RouterMetrics(list))
     target = CacheTarget("k" * 64, provider="piper", tenant="")
-    by_fallback = Capture(store, AudioFormat.MP3, 1 << 20, None, (cache, target))
+    by_fallback = Capture(artifact_store, AudioFormat.MP3, 1 << 20, None, (cache, target))
     by_fallback.write(b"espeak audio")
     await by_fallback.commit("espeak", 1.0)
     assert await cache.lookup(target, "mp3") is None
-    by_primary = Capture(store, AudioFormat.MP3, 1 << 20, None, (cache, target))
+    by_primary = Capture(artifact_store, AudioFormat.MP3, 1 << 20, None, (cache, target))
     by_primary.write(b"piper audio")
     await by_primary.commit("piper", 1.0)
     hit = await cache.lookup(target, "mp3")
