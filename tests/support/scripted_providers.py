@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from collections.abc import AsyncIterator, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Response
 
 from chorus_audio import AudioFormat
 from chorus_contracts import (
@@ -48,6 +48,7 @@ CHUNK_SAMPLES = 2_400
 ANSWER_CHUNKS = 3
 
 _Message = MutableMapping[str, Any]
+ASGIApp = Callable[[_Message, Any, Any], Awaitable[None]]
 
 
 class FakeClock:
@@ -88,11 +89,8 @@ class ScriptedEngine(Engine):
         self.sample = sample
         self.script: list[Step] = []
         self.requests: list[SynthesisRequest] = []
+        self.calls = 0
         self.hanging = asyncio.Event()
-
-    @property
-    def calls(self) -> int:
-        return len(self.requests)
 
     def chunk(self) -> bytes:
         return struct.pack("<h", self.sample) * CHUNK_SAMPLES
@@ -115,6 +113,7 @@ class ScriptedEngine(Engine):
     async def synthesize(
         self, request: SynthesisRequest, cancel: CancelSignal
     ) -> AsyncIterator[bytes]:
+        self.calls += 1
         self.requests.append(request)
         step = self.script.pop(0) if self.script else None
         if isinstance(step, ChorusError):
@@ -137,7 +136,7 @@ class StreamingASGITransport(httpx.AsyncBaseTransport):
     so far and then gets httpx.RemoteProtocolError from the response stream, as here.
     """
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self._app = app
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -146,19 +145,21 @@ class StreamingASGITransport(httpx.AsyncBaseTransport):
 
         async def app(scope: _Message, receive: Any, send: Any) -> None:
             nonlocal aborted
-            started = False
+            started = ended = False
 
             async def watched(message: _Message) -> None:
-                nonlocal started
+                nonlocal started, ended
                 started = started or message["type"] == "http.response.start"
-                if message["type"] == "http.response.body" and message.get("body"):
-                    sent.append(message["body"])
+                if message["type"] == "http.response.body":
+                    if message.get("body"):
+                        sent.append(message["body"])
+                    ended = not message.get("more_body", False)
                 await send(message)
 
             try:
                 await self._app(scope, receive, watched)
             except Exception:
-                if not started:
+                if not started or ended:
                     raise
                 aborted = True
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
@@ -180,18 +181,22 @@ class _Body(httpx.AsyncByteStream):
             raise httpx.RemoteProtocolError("peer closed connection without sending complete body")
 
 
-def _with_raw_answers(app: FastAPI, engine: ScriptedEngine) -> FastAPI:
-    """What a wrong URL or an auth proxy in front of a provider answers: not the contract."""
-    app.state.raw = None
+class _RawAnswers:
+    """What a wrong URL or an auth proxy in front of a provider answers, when a test sets
+    `app.state.raw`: not the contract. Plain ASGI, so the provider's own aborts pass as is."""
 
-    @app.middleware("http")
-    async def raw(request: Request, call_next):  # type: ignore[no-untyped-def]
-        if request.url.path == "/v1/synthesize" and app.state.raw is not None:
-            engine.requests.append(SynthesisRequest.model_validate(await request.json()))
-            return app.state.raw
-        return await call_next(request)
+    def __init__(self, app: FastAPI, engine: ScriptedEngine) -> None:
+        app.state.raw = None
+        self._app = app
+        self._engine = engine
 
-    return app
+    async def __call__(self, scope: _Message, receive: Any, send: Any) -> None:
+        raw: Response | None = self._app.state.raw
+        if raw is None or scope["path"] != "/v1/synthesize":
+            await self._app(scope, receive, send)
+            return
+        self._engine.calls += 1
+        await raw(scope, receive, send)
 
 
 def speech_request(**fields: object) -> SpeechRequest:
@@ -212,7 +217,8 @@ class Routed:
 
     async def speak(self, **fields: object) -> str:
         """The provider that served the request."""
-        stream = await self.policy(**fields).open()
+        request = speech_request(**fields)
+        stream = await self.router.policy(self.router.plan(request), "req").open()
         await stream.close()
         return stream.provider
 
@@ -268,13 +274,16 @@ async def routed_providers() -> AsyncIterator[Routed]:
         "fallback": ScriptedEngine("fallback", ["en-us", "fr-fr"], sample=2),
     }
     apps = {
-        name: _with_raw_answers(create_provider_app(engine, ProviderSettings(name=name)), engine)
+        name: create_provider_app(engine, ProviderSettings(name=name))
         for name, engine in engines.items()
     }
     async with AsyncExitStack() as stack:
         for app in apps.values():
             await stack.enter_async_context(app.router.lifespan_context(app))
-        mounts = {f"http://{name}": StreamingASGITransport(app) for name, app in apps.items()}
+        mounts = {
+            f"http://{name}": StreamingASGITransport(_RawAnswers(app, engines[name]))
+            for name, app in apps.items()
+        }
         client = await stack.enter_async_context(httpx.AsyncClient(mounts=mounts))
         pool = ProviderPool(client, poll_interval_s=1.0, check_timeout_s=1.0, clock=clock)
         pool.update(
