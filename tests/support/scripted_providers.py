@@ -199,6 +199,12 @@ class _RawAnswers:
         await raw(scope, receive, send)
 
 
+async def read_into(received: list[bytes], body: AsyncIterator[bytes]) -> None:
+    """Read `body` into `received`, which keeps what came when reading breaks off."""
+    async for data in body:
+        received.append(data)
+
+
 def speech_request(**fields: object) -> SpeechRequest:
     return SpeechRequest.model_validate({"model": "m", "voice": "v", "input": "Hi."} | fields)
 

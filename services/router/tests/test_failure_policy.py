@@ -19,7 +19,7 @@ from chorus_router.routing.breakers import BreakerState
 from chorus_router.speech.lifecycle import Lifecycle
 from chorus_router.speech.policy import FailurePolicy
 from chorus_router.speech.upstream import ProviderStream
-from support.scripted_providers import ANSWER_CHUNKS, RESET_S, BreaksOff, Hangs, Routed
+from support.scripted_providers import ANSWER_CHUNKS, RESET_S, BreaksOff, Hangs, Routed, read_into
 
 NOTICE = "Sorry, the rest could not be read."
 
@@ -58,8 +58,7 @@ async def test_without_a_notice_a_broken_stream_just_ends(routed: Routed) -> Non
     delivery = routed.delivery(policy, await policy.open())
     received: list[bytes] = []
     with pytest.raises(UpstreamError):
-        async for data in delivery.audio():
-            received.append(data)
+        await read_into(received, delivery.audio())
     assert b"".join(received) == primary.chunk() * 2
     assert primary.calls == 1
     assert routed.engines["fallback"].calls == 0
@@ -74,7 +73,8 @@ async def test_a_break_after_the_first_byte_counts_against_the_providers_breaker
         await _streamed(routed, routed.policy())
     health = routed.handle("primary").health
     assert health.failures == 1
-    assert health.last_failure is not None and health.last_failure.code == "upstream_error"
+    assert health.last_failure is not None
+    assert health.last_failure.code == "upstream_error"
     # One more failure in a row (fail_max 2) opens the breaker: the retry never goes out.
     primary.script = [UpstreamError("down")]
     assert await routed.speak() == "fallback"
