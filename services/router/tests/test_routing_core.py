@@ -15,18 +15,32 @@ from chorus_contracts import (
     InvalidRequest,
     ProviderBusy,
     ProviderCannotServe,
+    RoutingPolicy,
     ServiceUnavailable,
     UnknownVoice,
     UpstreamError,
 )
 from chorus_router.routing.breakers import BreakerState
 from chorus_router.routing.pool import ProviderPool
+from chorus_router.routing.registry import ProviderEntry
 from chorus_router.speech.planning import plan
 from support.scripted_providers import RESET_S, Routed, speech_request
 
 
 def _planned(pool: ProviderPool, **fields: object) -> list[str]:
     return [c.provider for c in plan(pool, speech_request(**fields)).candidates]
+
+
+async def test_candidates_are_the_primary_its_fallbacks_then_the_models_others(
+    routed: Routed,
+) -> None:
+    # `other` outranks `fallback`, but `fallback` is the primary's own choice.
+    other = ProviderEntry(
+        name="other", url="http://other", models=["m"], routing=RoutingPolicy(priority=15)
+    )
+    routed.pool.update([h.entry for h in routed.pool.all()] + [other])
+    routed.handle("other").ready = True
+    assert _planned(routed.pool) == ["primary", "fallback", "other"]
 
 
 async def test_planning_keeps_only_providers_that_speak_the_language(routed: Routed) -> None:
