@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import kopf
+from lightkube import AsyncClient
 
-from chorus_operator.kube import Body, KubeApi, object_path
+from chorus_operator import kube
+from chorus_operator.kube import Body
 from chorus_operator.naming import OPERATOR, child_name
 from chorus_operator.provider import ProviderResource
 from chorus_operator.render import DEPLOYMENT, Children, Manifest
@@ -25,7 +27,7 @@ HANDOVER_MANAGER = f"{OPERATOR}-handover"
 
 
 async def ensure_children(
-    api: KubeApi, provider: ProviderResource, children: Children, logger: kopf.Logger
+    api: AsyncClient, provider: ProviderResource, children: Children, logger: kopf.Logger
 ) -> Body:
     """Bring every child in line with `children`; returns the live Deployment."""
     deployment = await ensure(api, children.deployment, logger)
@@ -34,21 +36,19 @@ async def ensure_children(
         if desired is not None:
             await ensure(api, desired, logger)
             continue
-        path = object_path(api_version, kind, provider.namespace, child_name(provider.name))
-        live = await api.get(path)
+        where = (api_version, kind, provider.namespace, child_name(provider.name))
+        live = await kube.get(api, *where)
         if live is not None and owned_by(live, provider.uid):
             logger.info(f"Deleting {kind} {child_name(provider.name)}: no longer asked for.")
-            await api.delete(path)
+            await kube.delete(api, *where)
     return deployment
 
 
-async def ensure(api: KubeApi, desired: Manifest, logger: kopf.Logger) -> Body:
+async def ensure(api: AsyncClient, desired: Manifest, logger: kopf.Logger) -> Body:
     """Apply `desired` (creating it when missing); returns the live object."""
-    api_version, kind, meta = desired["apiVersion"], desired["kind"], desired["metadata"]
-    path = object_path(api_version, kind, meta["namespace"], meta["name"])
-    if (api_version, kind) == DEPLOYMENT and "replicas" not in desired["spec"]:
-        await _hand_over_replicas(api, path, logger)
-    return await api.apply(path, desired, field_manager=FIELD_MANAGER, force=True)
+    if (desired["apiVersion"], desired["kind"]) == DEPLOYMENT and "replicas" not in desired["spec"]:
+        await _hand_over_replicas(api, desired["metadata"], logger)
+    return await kube.apply(api, desired, field_manager=FIELD_MANAGER)
 
 
 def drifted(desired: Manifest, live: Mapping[str, Any]) -> bool:
@@ -61,7 +61,9 @@ def owned_by(obj: Mapping[str, Any], uid: str) -> bool:
     return any(ref.get("uid") == uid for ref in refs)
 
 
-async def _hand_over_replicas(api: KubeApi, path: str, logger: kopf.Logger) -> None:
+async def _hand_over_replicas(
+    api: AsyncClient, meta: Mapping[str, Any], logger: kopf.Logger
+) -> None:
     """Keep the replica count when the operator stops applying it (an autoscaler now owns it).
 
     Dropping an applied field deletes it, and a Deployment without replicas has one: scaling a
@@ -70,19 +72,18 @@ async def _hand_over_replicas(api: KubeApi, path: str, logger: kopf.Logger) -> N
     A Deployment at zero (a disabled provider) is left to reset to one: an HPA never scales
     a Deployment up from zero.
     """
-    live = await api.get(path)
+    live = await kube.get(api, *DEPLOYMENT, meta["namespace"], meta["name"])
     replicas = ((live or {}).get("spec") or {}).get("replicas")
     if not live or not replicas or not _applies(live, FIELD_MANAGER, ("spec", "replicas")):
         return
-    logger.info(f"Handing the replica count ({replicas}) of {path.rsplit('/', 1)[1]} over.")
-    meta = live["metadata"]
+    logger.info(f"Handing the replica count ({replicas}) of {meta['name']} over.")
     keep = {
-        "apiVersion": live["apiVersion"],
-        "kind": live["kind"],
+        "apiVersion": DEPLOYMENT[0],
+        "kind": DEPLOYMENT[1],
         "metadata": {"name": meta["name"], "namespace": meta["namespace"]},
         "spec": {"replicas": replicas},
     }
-    await api.apply(path, keep, field_manager=HANDOVER_MANAGER, force=True)
+    await kube.apply(api, keep, field_manager=HANDOVER_MANAGER)
 
 
 def _applies(live: Mapping[str, Any], manager: str, path: tuple[str, ...]) -> bool:

@@ -20,11 +20,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import kopf
+from lightkube import AsyncClient
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
+from chorus_operator import kube
 from chorus_operator.ensure import drifted, ensure_children, owned_by
-from chorus_operator.kube import Body, KubeApi, find_connection, object_path
+from chorus_operator.kube import Body
 from chorus_operator.naming import (
     API_VERSION,
     GROUP,
@@ -50,7 +52,7 @@ class OperatorContext:
     """What every handler shares, kept in kopf's memo rather than in module globals."""
 
     settings: OperatorSettings
-    api: KubeApi
+    api: AsyncClient
     tracing: TracerProvider | None
 
 
@@ -64,19 +66,22 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     # Namespaced: no cluster-wide watching of CRDs and namespaces, hence no RBAC for it.
     settings.scanning.disabled = True
     # One line per API call is noise; the handlers log what they change.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpx2").setLevel(logging.WARNING)
     # OTEL_* as every Chorus service reads them: spans per reconcile, with its API calls.
     tracing = setup_tracing(OPERATOR)
     memo["context"] = OperatorContext(
         OperatorSettings.from_environment(os.environ),
-        KubeApi(lambda: _connection(settings), tracing),
+        kube.connect(tracing),
         tracing,
     )
 
 
 @kopf.on.login()
 def login(settings: kopf.OperatorSettings, **_: Any) -> kopf.ConnectionInfo | None:
-    return find_connection(settings)
+    """The pod's service account inside the cluster; a kubeconfig elsewhere (dev, tests)."""
+    return kopf.login_with_service_account(settings=settings) or kopf.login_with_kubeconfig(
+        settings=settings
+    )
 
 
 @kopf.on.cleanup()
@@ -143,7 +148,7 @@ async def deployment_changed(
     owner = await _owner(context, body)
     if owner is None:
         return
-    provider, path, previous = owner
+    provider, previous = owner
     deployment: Mapping[str, Any] = body
     corrected = await _correct_drift(context, provider, event, body, logger)
     if corrected is not None:
@@ -153,7 +158,7 @@ async def deployment_changed(
     )
     if _differs(previous, fresh):
         logger.info(f"{KIND} {provider.name} is now {fresh['phase']}.")
-        await context.api.merge_patch(f"{path}/status", {"status": fresh})
+        await kube.patch_status(context.api, provider.namespace, provider.name, fresh)
 
 
 @kopf.on.event("", "v1", "services", labels=CHILD_LABELS)
@@ -171,18 +176,17 @@ async def child_changed(
 
 async def _owner(
     context: OperatorContext, child: kopf.Body
-) -> tuple[ProviderResource, str, Mapping[str, Any]] | None:
-    """The valid TTSProvider that owns `child`, its path and its status; None otherwise."""
+) -> tuple[ProviderResource, Mapping[str, Any]] | None:
+    """The valid TTSProvider that owns `child`, and its status; None otherwise."""
     name = child.metadata.labels[PROVIDER_LABEL]
-    path = object_path(API_VERSION, KIND, str(child.metadata.namespace), name)
-    owner = await context.api.get(path)
+    owner = await kube.get(context.api, API_VERSION, KIND, str(child.metadata.namespace), name)
     if owner is None or not _owns(owner, child):
         return None  # going away (Kubernetes collects its children), or not this child's owner
     try:
         provider = ProviderResource.from_body(owner)
     except InvalidProvider:
         return None  # reconcile reports it
-    return provider, path, owner.get("status") or {}
+    return provider, owner.get("status") or {}
 
 
 async def _correct_drift(
@@ -236,13 +240,6 @@ def _differs(current: Mapping[str, Any], fresh: Mapping[str, Any]) -> bool:
 def _context(memo: kopf.Memo) -> OperatorContext:
     context: OperatorContext = memo["context"]
     return context
-
-
-def _connection(settings: kopf.OperatorSettings) -> kopf.ConnectionInfo:
-    info = find_connection(settings)
-    if info is None:
-        raise kopf.LoginError("no service account token and no kubeconfig to reach the API")
-    return info
 
 
 def _now() -> datetime:

@@ -1,131 +1,106 @@
-"""The few Kubernetes API calls the operator makes itself: get, apply, patch, delete children.
+"""The operator's own Kubernetes API calls, through lightkube's AsyncClient.
 
-kopf watches and patches the TTSProviders; children are plain JSON over one httpx client that
-logs in the same way kopf does (service account in the cluster, else a kubeconfig).
+kopf watches and patches the TTSProviders; children and the status of a provider (written from
+a Deployment's events, outside any TTSProvider handler) go through lightkube, which logs in the
+way kopf does: the pod's service account in the cluster, else a kubeconfig (dev, tests).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
-import httpx
-import kopf
+import httpx2
+from lightkube import AsyncClient, KubeConfig
+from lightkube.codecs import resource_registry
+from lightkube.core.resource import NamespacedResource
+from lightkube.generic_resource import create_namespaced_resource
+from lightkube.types import PatchType
+from opentelemetry.instrumentation.httpx import HTTPX2ClientInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 
-from chorus_operator.naming import KIND, PLURAL
-from chorus_telemetry import instrument_client
+from chorus_operator.naming import GROUP, KIND, PLURAL, VERSION
 
 Body = dict[str, Any]
-Connect = Callable[[], kopf.ConnectionInfo]
 
-APPLY_PATCH = "application/apply-patch+yaml"
-MERGE_PATCH = "application/merge-patch+json"
-
-PLURALS = {
-    "Deployment": "deployments",
-    "Service": "services",
-    "HorizontalPodAutoscaler": "horizontalpodautoscalers",
-    "PodDisruptionBudget": "poddisruptionbudgets",
-    KIND: PLURAL,
-}
+TTSProvider = create_namespaced_resource(GROUP, VERSION, KIND, PLURAL)
 
 
-class KubeApiError(Exception):
-    """The API server refused a call; kopf retries the handler that made it."""
+def connect(tracing: TracerProvider | None) -> AsyncClient:
+    """A client for the cluster the operator runs in (or the kubeconfig's current context)."""
+    if tracing is not None:
+        # Each API call is a client span under the handler's span. lightkube's httpx2 client is
+        # the only one in the operator (kopf speaks aiohttp), so the class-wide hook is its.
+        HTTPX2ClientInstrumentor().instrument(tracer_provider=tracing)
+    return AsyncClient(KubeConfig.from_env(), timeout=httpx2.Timeout(30.0, connect=5.0))
 
 
-def find_connection(settings: kopf.OperatorSettings) -> kopf.ConnectionInfo | None:
-    """The pod's service account inside the cluster; a kubeconfig elsewhere (dev, tests)."""
-    return kopf.login_with_service_account(settings=settings) or kopf.login_with_kubeconfig(
-        settings=settings
+async def get(
+    api: AsyncClient, api_version: str, kind: str, namespace: str, name: str
+) -> Body | None:
+    """The live object as JSON, or None when there is none."""
+    try:
+        live = await api.get(_resource(api_version, kind), name, namespace=namespace)
+    except httpx2.HTTPStatusError as exc:
+        if _not_found(exc):
+            return None
+        raise
+    return _as_json(live)
+
+
+async def apply(api: AsyncClient, manifest: Mapping[str, Any], *, field_manager: str) -> Body:
+    """Server-side apply of `manifest`, forced, as `field_manager`; returns the live object.
+
+    A plain dict is applied as it is: lightkube's `apply()` takes typed objects, whose required
+    fields a partial configuration (only spec.replicas, when handing them over) does not have.
+    """
+    meta = manifest["metadata"]
+    live = await api.patch(
+        _resource(manifest["apiVersion"], manifest["kind"]),
+        meta["name"],
+        dict(manifest),
+        namespace=meta["namespace"],
+        patch_type=PatchType.APPLY,
+        field_manager=field_manager,
+        force=True,
+    )
+    return _as_json(live)
+
+
+async def delete(api: AsyncClient, api_version: str, kind: str, namespace: str, name: str) -> None:
+    """Delete the object; one already gone is no error."""
+    try:
+        await api.delete(_resource(api_version, kind), name, namespace=namespace)
+    except httpx2.HTTPStatusError as exc:
+        if not _not_found(exc):
+            raise
+
+
+async def patch_status(api: AsyncClient, namespace: str, name: str, status: Body) -> None:
+    """Merge `status` into a TTSProvider's status subresource."""
+    await api.patch(
+        TTSProvider.Status,
+        name,
+        {"status": status},
+        namespace=namespace,
+        patch_type=PatchType.MERGE,
     )
 
 
-def collection_path(api_version: str, kind: str, namespace: str) -> str:
-    root = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
-    return f"{root}/namespaces/{namespace}/{PLURALS[kind]}"
+def _resource(api_version: str, kind: str) -> type[NamespacedResource]:
+    """lightkube's class for a kind, which knows its URL; every child is namespaced."""
+    resource = resource_registry.load(api_version, kind)
+    if not issubclass(resource, NamespacedResource):
+        raise TypeError(f"{kind} ({api_version}) is not a namespaced resource")
+    return resource
 
 
-def object_path(api_version: str, kind: str, namespace: str, name: str) -> str:
-    return f"{collection_path(api_version, kind, namespace)}/{name}"
+def _not_found(exc: httpx2.HTTPStatusError) -> bool:
+    # Not only lightkube's ApiError: it leaves an error whose Content-Type has parameters
+    # ("application/json; charset=utf-8", as kmock sends it) as the plain httpx2 error.
+    return exc.response.status_code == 404
 
 
-class KubeApi:
-    """JSON in, JSON out; a 401 reconnects once, because service-account tokens rotate."""
-
-    def __init__(self, connect: Connect, tracing: TracerProvider | None = None) -> None:
-        self._connect = connect
-        self._tracing = tracing
-        self._client = self._new_client()
-
-    async def get(self, path: str) -> Body | None:
-        response = await self._request("GET", path)
-        return None if response.status_code == 404 else _json(response)
-
-    async def apply(self, path: str, body: Body, *, field_manager: str, force: bool) -> Body:
-        """Server-side apply of `body` as `field_manager` (creates the object when missing)."""
-        params = {"fieldManager": field_manager, "force": "true" if force else "false"}
-        return _json(await self._request("PATCH", path, body, APPLY_PATCH, params))
-
-    async def merge_patch(self, path: str, patch: Body) -> Body:
-        return _json(await self._request("PATCH", path, patch, MERGE_PATCH))
-
-    async def delete(self, path: str) -> None:
-        response = await self._request("DELETE", path)
-        if response.status_code != 404:
-            _json(response)
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
-
-    def _new_client(self) -> httpx.AsyncClient:
-        info = self._connect()
-        client = httpx.AsyncClient(
-            base_url=info.server,
-            verify=info.as_ssl_context(),
-            headers=info.as_http_headers(),
-            proxy=info.proxy_url,
-            trust_env=info.trust_env,
-            timeout=httpx.Timeout(30.0, connect=5.0),
-        )
-        # Each API call is a client span under the handler's span.
-        instrument_client(client, self._tracing)
-        return client
-
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        body: Body | None = None,
-        content_type: str | None = None,
-        params: dict[str, str] | None = None,
-    ) -> httpx.Response:
-        headers = {"Content-Type": content_type} if content_type else {}
-        # JSON is YAML: an apply patch may be sent as JSON under the YAML content type.
-        content = None if body is None else json.dumps(body).encode()
-        response = await self._client.request(
-            method, path, content=content, headers=headers, params=params
-        )
-        if response.status_code == 401:
-            await self._client.aclose()
-            self._client = self._new_client()
-            response = await self._client.request(
-                method, path, content=content, headers=headers, params=params
-            )
-        return response
-
-
-def _json(response: httpx.Response) -> Body:
-    if response.is_error:
-        raise KubeApiError(f"{response.status_code}: {_message(response)}")
-    body: Body = response.json()
+def _as_json(obj: Any) -> Body:
+    body: Body = obj.to_dict()
     return body
-
-
-def _message(response: httpx.Response) -> str:
-    try:
-        return str(response.json().get("message", response.text))
-    except ValueError:
-        return response.text

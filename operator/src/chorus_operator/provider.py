@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import kopf
 from pydantic import ValidationError
 
-from chorus_operator.naming import MAX_PROVIDER_NAME
+from chorus_operator.naming import API_VERSION, KIND, MAX_PROVIDER_NAME
 from chorus_operator.spec import DNS_LABEL, TTSProviderSpec
 
 # A DNS label (no dots), short enough to stay one inside `chorus-provider-<name>`.
@@ -28,6 +29,16 @@ class ProviderResource:
     uid: str
     generation: int | None
     spec: TTSProviderSpec
+
+    def owner(self) -> kopf.Body:
+        """What an owner reference to this resource is built from."""
+        return kopf.Body(
+            {
+                "apiVersion": API_VERSION,
+                "kind": KIND,
+                "metadata": {"name": self.name, "uid": self.uid},
+            }
+        )
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any]) -> ProviderResource:

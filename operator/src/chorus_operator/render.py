@@ -11,12 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import kopf
+
 from chorus_operator.images import ImageDefaults
 from chorus_operator.model_volume import ModelParts, model_parts
 from chorus_operator.naming import (
-    API_VERSION,
     CONTAINER_NAME,
-    KIND,
     PORT_NAME,
     PROVIDER_PORT,
     child_labels,
@@ -62,6 +62,11 @@ class Children:
         every = [(DEPLOYMENT, self.deployment), (SERVICE, self.service), *self.optional()]
         return next((child for (_, k), child in every if k == kind), None)
 
+    def every(self) -> list[Manifest]:
+        """The children that must exist."""
+        optional = [child for _, child in self.optional() if child is not None]
+        return [self.deployment, self.service, *optional]
+
 
 def render(
     provider: ProviderResource,
@@ -74,12 +79,16 @@ def render(
     # A disabled provider keeps only its scaled-down Deployment and its Service.
     scaling = spec.autoscaling if spec.enabled else None
     budget = spec.disruption_budget if spec.enabled else None
-    return Children(
+    children = Children(
         deployment=_deployment(provider, otel_env, images.resolve(spec.image)),
         service=_service(provider),
         autoscaler=None if scaling is None else _autoscaler(provider, scaling),
         disruption_budget=None if budget is None else _disruption_budget(provider, budget),
     )
+    # Owned by the resource (as its controller), so Kubernetes deletes the children with it:
+    # no finalizer needed.
+    kopf.append_owner_reference(children.every(), owner=provider.owner())
+    return children
 
 
 def _metadata(provider: ProviderResource) -> Manifest:
@@ -87,17 +96,6 @@ def _metadata(provider: ProviderResource) -> Manifest:
         "name": child_name(provider.name),
         "namespace": provider.namespace,
         "labels": child_labels(provider.name, provider.spec.kind),
-        # Owned by the resource, so Kubernetes deletes the children with it: no finalizer needed.
-        "ownerReferences": [
-            {
-                "apiVersion": API_VERSION,
-                "kind": KIND,
-                "name": provider.name,
-                "uid": provider.uid,
-                "controller": True,
-                "blockOwnerDeletion": True,
-            }
-        ],
     }
 
 

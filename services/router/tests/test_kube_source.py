@@ -130,21 +130,23 @@ async def test_providers_appear_when_ready_and_leave_when_disabled_or_deleted(
     api: kmock.KubernetesEmulator, watching: Published
 ) -> None:
     await _send(api, "POST", COLLECTION, _provider("kokoro", ready=False))
-    await asyncio.sleep(0.2)
-    assert watching.names() == []
+    # Watch events come in order: once piper, added after it, is routed to, kokoro was seen.
+    await _send(api, "POST", COLLECTION, _provider("piper"))
+    await _eventually(lambda: watching.names() == ["piper"])
+    assert all("kokoro" not in (e.name for e in entries) for entries in watching.lists)
 
     ready = {"status": {"conditions": [{"type": "Ready", "status": "True"}]}}
     await _send(api, "PATCH", f"{COLLECTION}/kokoro/status", ready)
-    await _eventually(lambda: watching.names() == ["kokoro"])
+    await _eventually(lambda: watching.names() == ["kokoro", "piper"])
 
     await _send(api, "PATCH", f"{COLLECTION}/kokoro", {"spec": {"enabled": False}})
-    await _eventually(lambda: watching.names() == [])
+    await _eventually(lambda: watching.names() == ["piper"])
 
     await _send(api, "PATCH", f"{COLLECTION}/kokoro", {"spec": {"enabled": True}})
-    await _eventually(lambda: watching.names() == ["kokoro"])
+    await _eventually(lambda: watching.names() == ["kokoro", "piper"])
 
     await _send(api, "DELETE", f"{COLLECTION}/kokoro")
-    await _eventually(lambda: watching.names() == [])
+    await _eventually(lambda: watching.names() == ["piper"])
 
 
 async def test_a_broken_watch_is_resumed_and_the_last_list_stays_meanwhile(

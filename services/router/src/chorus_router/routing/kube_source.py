@@ -10,15 +10,16 @@ the router: it starts with no providers, says so in /readyz, and fills in once t
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
-import ssl
-from collections.abc import Generator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
+from lightkube import ApiError, AsyncClient, Client, ConfigError, KubeConfig
+from lightkube.config.models import Cluster, User
+from lightkube.generic_resource import GenericNamespacedResource, create_namespaced_resource
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chorus_contracts import ProviderKind, RoutingPolicy
@@ -28,7 +29,11 @@ log = logging.getLogger("chorus.router.kube_source")
 
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 IN_CLUSTER_API = "https://kubernetes.default.svc"
-RESOURCE = "apis/chorus.dev/v1alpha1"
+TTSProvider = create_namespaced_resource("chorus.dev", "v1alpha1", "TTSProvider", "ttsproviders")
+# What breaks a list or a watch: the API's answers, the network, a missing token file, a body
+# that is not JSON (msgspec's DecodeError is a ValueError). lightkube 1.0.1 reads the
+# Content-Type of an error answer and raises KeyError where there is none (a proxy's bare 503).
+_BROKEN = (httpx2.HTTPError, ConfigError, ValueError, KeyError)
 
 
 class _Lenient(BaseModel):
@@ -88,34 +93,11 @@ def provider_entry(resource: dict[str, Any]) -> ProviderEntry | None:
         return None
 
 
-class _Expired(Exception):
-    """410 Gone: the resource version is too old to watch from; list again."""
-
-
-class _ApiError(Exception):
-    """The API server answered with an error."""
-
-
-class _ServiceAccountToken(httpx.Auth):
-    """A fixed token, or the pod's token file read on every request (kubelet rotates it)."""
-
-    def __init__(self, token: str | None, token_file: Path) -> None:
-        self._token = token
-        self._token_file = token_file
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        token = self._token
-        if token is None and self._token_file.is_file():
-            token = self._token_file.read_text(encoding="utf-8").strip()
-        if token:
-            request.headers["Authorization"] = f"Bearer {token}"
-        yield request
-
-
 class KubernetesRegistrySource:
-    """Lists, then watches, the TTSProviders of one namespace (RBAC: get, list, watch).
+    """Lists, then watches, the TTSProviders of one namespace (RBAC: list, watch).
 
     Defaults fit a pod: the in-cluster API, the service account's token, CA and namespace.
+    A token file is read by each new client and again after a 401 (the kubelet rotates it).
     """
 
     def __init__(
@@ -133,12 +115,11 @@ class KubernetesRegistrySource:
     ) -> None:
         self.namespace = namespace or _read_namespace(service_account_dir)
         self._api_url = api_url.rstrip("/")
-        self._path = f"/{RESOURCE}/namespaces/{self.namespace}/ttsproviders"
-        self._auth = _ServiceAccountToken(token, service_account_dir / "token")
-        default_ca = service_account_dir / "ca.crt"
-        self._ca_file = ca_file or (default_ca if default_ca.is_file() else None)
+        self._config = _kubeconfig(
+            self._api_url, self.namespace, token, ca_file, service_account_dir
+        )
         self._watch_timeout_s = watch_timeout_s
-        self._request_timeout_s = request_timeout_s
+        self._timeout = httpx2.Timeout(request_timeout_s)
         self._backoff_initial_s = backoff_initial_s
         self._backoff_max_s = backoff_max_s
         self._entries: dict[str, ProviderEntry | None] = {}
@@ -149,9 +130,11 @@ class KubernetesRegistrySource:
     def initial(self) -> list[ProviderEntry]:
         """The providers to route to at start-up: none yet when the API cannot be reached."""
         try:
-            with httpx.Client(**self._client_options()) as client:
-                self._replace(_checked(client.get(self._path)))
-        except (httpx.HTTPError, _ApiError, ValueError) as exc:
+            with Client(self._config, timeout=self._timeout) as client:
+                listing = client.list(TTSProvider)
+                items = list(listing)  # the version is known once the list is read
+                self._replace(items, listing.resourceVersion)
+        except _BROKEN as exc:
             self._failed(exc)
             log.warning(
                 "starting with no providers: %s; listing again in the background", self._error
@@ -167,19 +150,22 @@ class KubernetesRegistrySource:
     async def watch(self, publish: Publish) -> None:
         """Publish the whole list whenever it changes; runs until cancelled."""
         backoff = self._backoff_initial_s
-        async with httpx.AsyncClient(**self._client_options()) as client:
+        async with AsyncClient(self._config, timeout=self._timeout) as client:
             while True:
                 try:
                     if self._resource_version is None:
-                        self._replace(_checked(await client.get(self._path)))
+                        listing = client.list(TTSProvider)
+                        items = [item async for item in listing]
+                        self._replace(items, listing.resourceVersion)
                         self._error = None
                         self._publish_if_changed(publish)
                     await self._follow(client, publish)
                     backoff = self._backoff_initial_s
-                except _Expired:
-                    log.info("TTSProvider watch expired; listing again")
-                    self._resource_version = None
-                except (httpx.HTTPError, _ApiError, ValueError) as exc:
+                except _BROKEN as exc:
+                    if _expired(exc):
+                        log.info("TTSProvider watch expired; listing again")
+                        self._resource_version = None
+                        continue
                     self._failed(exc)
                     delay = backoff * random.uniform(0.5, 1.0)
                     log.warning(
@@ -200,50 +186,41 @@ class KubernetesRegistrySource:
     def entries(self) -> list[ProviderEntry]:
         return [entry for _, entry in sorted(self._entries.items()) if entry is not None]
 
-    async def _follow(self, client: httpx.AsyncClient, publish: Publish) -> None:
-        """Apply watch events until the server ends the stream (its timeout) or it breaks."""
-        params = {
-            "watch": "true",
-            "allowWatchBookmarks": "true",
-            "resourceVersion": self._resource_version or "",
-            "timeoutSeconds": str(int(self._watch_timeout_s)),
-        }
-        # Reads wait past the server's own timeout, so only a dead connection times out here.
-        timeout = httpx.Timeout(self._request_timeout_s, read=self._watch_timeout_s + 30)
-        async with client.stream("GET", self._path, params=params, timeout=timeout) as response:
-            if response.status_code == 410:
-                raise _Expired
-            if response.is_error:
-                await response.aread()
-                _checked(response)
-            async for line in response.aiter_lines():
-                if line.strip():
-                    self._apply(json.loads(line), publish)
+    async def _follow(self, client: AsyncClient, publish: Publish) -> None:
+        """Apply watch events from the last resource version on, for one watch's time.
 
-    def _apply(self, event: dict[str, Any], publish: Publish) -> None:
-        kind = event.get("type")
-        resource = event.get("object") or {}
-        if kind == "ERROR":
-            if resource.get("code") == 410:
-                raise _Expired
-            raise _ApiError(resource.get("message") or "error event in the watch")
-        meta = resource.get("metadata") or {}
+        lightkube opens a new watch when the server ends one (its timeout); a connection that
+        died without a word (no event, no close) ends here, and the next watch resumes.
+        """
+        events = client.watch(
+            TTSProvider,
+            resource_version=self._resource_version,
+            server_timeout=int(self._watch_timeout_s),
+        )
+        try:
+            async with asyncio.timeout(self._watch_timeout_s + 30):
+                async for kind, resource in events:
+                    self._apply(kind, resource, publish)
+        except TimeoutError:
+            return
+
+    def _apply(self, kind: str, resource: GenericNamespacedResource, publish: Publish) -> None:
+        body = dict(resource)
+        meta = body.get("metadata") or {}
         if meta.get("resourceVersion"):
             self._resource_version = meta["resourceVersion"]
         if kind in ("ADDED", "MODIFIED"):
-            self._entries[meta.get("name", "")] = provider_entry(resource)
+            self._entries[meta.get("name", "")] = provider_entry(body)
         elif kind == "DELETED":
             self._entries.pop(meta.get("name", ""), None)
-        else:
-            return  # BOOKMARK: only the resource version moves
         self._publish_if_changed(publish)
 
-    def _replace(self, listing: dict[str, Any]) -> None:
-        self._entries = {
-            (item.get("metadata") or {}).get("name", ""): provider_entry(item)
-            for item in listing.get("items") or []
-        }
-        self._resource_version = (listing.get("metadata") or {}).get("resourceVersion")
+    def _replace(self, items: Iterable[GenericNamespacedResource], version: str) -> None:
+        self._entries = {}
+        for item in items:
+            body = dict(item)
+            self._entries[(body.get("metadata") or {}).get("name", "")] = provider_entry(body)
+        self._resource_version = version
 
     def _publish_if_changed(self, publish: Publish) -> None:
         entries = self.entries()
@@ -252,23 +229,28 @@ class KubernetesRegistrySource:
             log.info("providers from the cluster: %s", ", ".join(e.name for e in entries) or "none")
             publish(entries)
 
-    def _client_options(self) -> dict[str, Any]:
-        verify: ssl.SSLContext | bool = True
-        if self._ca_file is not None:
-            verify = ssl.create_default_context(cafile=str(self._ca_file))
-        return {
-            "base_url": self._api_url,
-            "auth": self._auth,
-            "verify": verify,
-            "timeout": httpx.Timeout(self._request_timeout_s),
-        }
+
+def _kubeconfig(
+    api_url: str, namespace: str, token: str | None, ca_file: Path | None, account: Path
+) -> KubeConfig:
+    """The API, its CA and the credentials: a fixed token, else the pod's token file."""
+    default_ca = account / "ca.crt"
+    ca = ca_file or (default_ca if default_ca.is_file() else None)
+    cluster = Cluster(server=api_url, certificate_auth=None if ca is None else str(ca))
+    if token is not None:
+        user = User(token=token)
+    elif (account / "token").is_file():
+        user = User(token_file=str(account / "token"))
+    else:
+        user = User()
+    return KubeConfig.from_one(cluster=cluster, user=user, namespace=namespace)
 
 
-def _checked(response: httpx.Response) -> dict[str, Any]:
-    if response.is_error:
-        raise _ApiError(f"{response.status_code} {response.text[:200]}")
-    body: dict[str, Any] = response.json()
-    return body
+def _expired(exc: Exception) -> bool:
+    """410 Gone: the resource version is too old to watch from; list again (no backoff)."""
+    if isinstance(exc, ApiError):  # an ERROR event in the watch carries no response
+        return exc.status.code == 410
+    return isinstance(exc, httpx2.HTTPStatusError) and exc.response.status_code == 410
 
 
 def _read_namespace(service_account_dir: Path) -> str:
