@@ -222,10 +222,12 @@ class Routed:
     client: httpx.AsyncClient
 
     async def speak(self, **fields: object) -> str:
-        """The provider that served the request."""
-        request = speech_request(**fields)
-        stream = await self.router.policy(self.router.plan(request), "req").open()
-        await stream.close()
+        """The provider that served the request, its stream read to the end."""
+        policy = self.policy(**fields)
+        stream = await policy.open()
+        async for _ in stream.chunks():
+            pass
+        policy.ended(stream)
         return stream.provider
 
     def policy(self, notice: str | None = None, **fields: object) -> FailurePolicy:

@@ -82,6 +82,32 @@ async def test_a_break_after_the_first_byte_counts_against_the_providers_breaker
     assert primary.calls == 2
 
 
+async def test_a_provider_that_breaks_off_every_stream_opens_its_breaker(routed: Routed) -> None:
+    """Every stream starts, so the first bytes alone would keep it looking healthy."""
+    primary = routed.engines["primary"]
+    primary.script = [BreaksOff(chunks=1), BreaksOff(chunks=1)]
+    for _ in range(2):
+        with pytest.raises(UpstreamError):
+            await _streamed(routed, routed.policy())
+    assert routed.state("primary") is BreakerState.OPEN
+    assert await routed.speak() == "fallback"
+    assert primary.calls == 2
+
+
+async def test_a_client_leaving_gives_no_verdict_and_frees_the_probe(routed: Routed) -> None:
+    primary = routed.engines["primary"]
+    primary.script = [UpstreamError("down")] * 2
+    assert await routed.speak() == "fallback"
+    routed.clock.advance(RESET_S + 0.1)
+    policy = routed.policy()
+    probe = await policy.open()
+    assert probe.provider == "primary"
+    await routed.delivery(policy, probe).close()
+    assert routed.state("primary") is BreakerState.HALF_OPEN, "no verdict"
+    assert await routed.speak() == "primary", "the next request may probe"
+    assert routed.state("primary") is BreakerState.CLOSED
+
+
 async def test_backpressure_after_the_first_byte_is_a_cool_down_not_a_fault(
     routed: Routed,
 ) -> None:

@@ -61,6 +61,7 @@ class Delivery:
         provider stops synthesizing) and a response never started counts as client_gone."""
         if not self._recorded:
             self._record("client_gone")
+        self._policy.left(self._stream)
         await self._stream.close()
 
     async def audio(self) -> AsyncIterator[bytes]:
@@ -75,6 +76,7 @@ class Delivery:
                 try:
                     async for data in self._encode(stream, encoder):
                         yield data
+                    self._policy.ended(stream)
                 except ChorusError as exc:
                     status = "aborted"
                     notice = await self._policy.broke_off(stream, exc)

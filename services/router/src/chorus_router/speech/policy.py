@@ -15,7 +15,8 @@ types' own flags (chorus_contracts.errors) and nothing else:
 - a whole file whose provider breaks off mid-way is made again, from the start, on the
   next candidate;
 - the breaker hears of every failure that `counts_against_breaker`, before or after the
-  first byte, and only from here.
+  first byte, and only from here; a call's success is its stream's end, so a provider
+  that breaks off every stream opens its breaker although each one started.
 """
 
 from __future__ import annotations
@@ -222,7 +223,8 @@ class FailurePolicy:
         (a whole file is made again elsewhere instead; a notice is given once)."""
         log.warning("provider %s failed mid-stream: %s", stream.provider, error.message)
         self._broken.add(stream.provider)
-        stream.handle.health.failed(error, None)
+        permit, stream.permit = stream.permit, None
+        stream.handle.health.failed(error, permit)
         if self._notice is None or self._making_whole:
             return None
         text, self._notice = self._notice, None
@@ -237,6 +239,18 @@ class FailurePolicy:
                 return await open_stream(self._client, stream.handle, synthesis)
         except (ChorusError, TimeoutError):
             return None
+
+    def ended(self, stream: ProviderStream) -> None:
+        """The stream ran to its end: the call succeeded (its breaker hears it now)."""
+        permit, stream.permit = stream.permit, None
+        if permit is not None:
+            stream.handle.health.succeeded(permit)
+
+    def left(self, stream: ProviderStream) -> None:
+        """Nobody reads the stream any more: no verdict on its provider."""
+        permit, stream.permit = stream.permit, None
+        if permit is not None:
+            stream.handle.health.released(permit)
 
     async def _attempts(self, candidate: Candidate) -> ProviderStream:
         """One candidate: its breaker and cool-down, then its same-provider retries."""
@@ -308,7 +322,8 @@ class FailurePolicy:
                 health.released(permit)
                 raise
             span.set_attribute("tts.outcome", "ok")
-            health.succeeded(permit)
+            # The verdict waits for the stream's end (`ended`, `broke_off`, `left`).
+            stream.permit = permit
             return stream
 
     def _count_retry(self, provider: str) -> Callable[[RetryCallState], None]:

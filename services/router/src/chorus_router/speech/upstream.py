@@ -23,6 +23,7 @@ from chorus_contracts import (
     retry_after_seconds,
 )
 from chorus_contracts.transport import transport_error
+from chorus_router.routing.breakers import Permit
 from chorus_router.routing.pool import ProviderHandle
 
 _MAX_ERROR_BODY = 64 * 1024
@@ -44,6 +45,8 @@ class ProviderStream:
     # Word timings so far (from the start of the audio), when they were asked for; each
     # arrives before the audio it times.
     timestamps: list[WordTimestamp] = field(default_factory=list)
+    # The breaker's permit this call holds until the stream's end gives its verdict.
+    permit: Permit | None = None
 
     @property
     def provider(self) -> str:
