@@ -160,7 +160,7 @@ def test_elevenlabs_provider_speaks_with_the_accounts_voices(fresh: Cloud) -> No
     assert sent["json"]["voice_settings"] == {"stability": 0.4}
 
 
-@pytest.mark.parametrize("failure", ["429", "500", "stall"])
+@pytest.mark.parametrize("failure", ["429", "500", "503", "stall"])
 def test_an_upstream_failure_moves_the_request_to_the_next_provider(
     fresh: Cloud, failure: str
 ) -> None:

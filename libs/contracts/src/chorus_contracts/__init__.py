@@ -30,6 +30,7 @@ from chorus_contracts.errors import (
     UpstreamError,
     UpstreamTimeout,
     VoiceCloningUnsupported,
+    error_for_status,
     error_from_response,
 )
 from chorus_contracts.languages import language_matches, normalize_language, speaks
@@ -118,6 +119,7 @@ __all__ = [
     "VoiceInfo",
     "WordTimestamp",
     "audio_frame",
+    "error_for_status",
     "error_from_response",
     "language_matches",
     "normalize_language",
