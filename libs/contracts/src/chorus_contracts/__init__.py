@@ -64,6 +64,7 @@ from chorus_contracts.timed_audio import (
     audio_frame,
     words_frame,
 )
+from chorus_contracts.voice_reference import decode_voice_reference
 
 __all__ = [
     "CONTRACT_VERSION",
@@ -119,6 +120,7 @@ __all__ = [
     "VoiceInfo",
     "WordTimestamp",
     "audio_frame",
+    "decode_voice_reference",
     "error_for_status",
     "error_from_response",
     "language_matches",
