@@ -10,6 +10,7 @@ import pytest
 from openai import OpenAI
 
 from chorus_audio import decode_audio
+from support.idleness import requests_left, wait_request_left
 from support.processes import wait_until
 from support.stack import Stack
 from support.tone_stack import control
@@ -135,15 +136,17 @@ def test_names_that_are_not_live_files_are_404(http: httpx.Client, path: str) ->
     assert "error" in answer.json()
 
 
-def test_an_abandoned_stream_leaves_no_file(client: OpenAI, http: httpx.Client) -> None:
+def test_an_abandoned_stream_leaves_no_file(
+    artifact_stack: Stack, client: OpenAI, http: httpx.Client
+) -> None:
     long_text = " ".join(f"Sentence {n} is here to make the stream long." for n in range(40))
+    left = requests_left(artifact_stack.router.url)
     with client.audio.speech.with_streaming_response.create(
         model="piper", voice="alloy", input=long_text, response_format="mp3", extra_body=LINK
     ) as response:
         path = response.headers["x-download-path"]
         next(response.iter_bytes())
-    # Long enough for the rest to have been made, had the router kept going.
-    time.sleep(1.0)
+    wait_request_left(artifact_stack.router.url, left)
     assert http.get(path).status_code == 404
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
-import time
+from contextlib import suppress
 from typing import Any
 
 import httpx
@@ -13,7 +14,7 @@ import pytest
 from openai import OpenAI
 
 from chorus_audio import decode_audio
-from support.idleness import gauge, wait_idle
+from support.idleness import counter, gauge, requests_left, wait_idle, wait_request_left
 from support.processes import wait_until
 from support.stack import Stack
 
@@ -158,6 +159,7 @@ def test_leaving_a_captioned_stream_cancels_it_and_stores_nothing(local_stack: S
         "caption_format": "srt",
     }
     url = f"{local_stack.base_url}/audio/captioned_speech"
+    left = requests_left(local_stack.router.url)
     with httpx.stream("POST", url, json=body, timeout=60) as response:
         paths = [response.headers["x-download-path"], response.headers["x-captions-path"]]
         lines = response.iter_lines()  # kept: a dropped iterator closes the response
@@ -165,8 +167,7 @@ def test_leaving_a_captioned_stream_cancels_it_and_stores_nothing(local_stack: S
         assert gauge(piper.url, "chorus_provider_in_flight_requests") == 1, "nothing to cancel"
     wait_idle(piper.url, piper.pid, bound_s=5.0)
     assert wait_until(lambda: gauge(local_stack.router.url, "tts_active_requests") == 0, 5.0)
-    # Long enough for the rest to have been made and stored, had the router kept going.
-    time.sleep(1.0)
+    wait_request_left(local_stack.router.url, left)
     for path in paths:
         assert httpx.get(f"{local_stack.router.url}{path}", timeout=10).status_code == 404
 
@@ -204,7 +205,7 @@ def test_piper_times_numbers_and_abbreviations_espeak_reads_as_several_words(
         assert following is None or stamp["end_time"] <= following["start_time"]
 
 
-def test_leaving_before_a_whole_captioned_answer_cancels_it_and_stores_nothing(
+async def test_leaving_before_a_whole_captioned_answer_cancels_it_and_stores_nothing(
     local_stack: Stack,
 ) -> None:
     text = " ".join(f"Sentence {n} is here to make the answer long." for n in range(40))
@@ -218,9 +219,21 @@ def test_leaving_before_a_whole_captioned_answer_cancels_it_and_stores_nothing(
         "return_download_link": True,
         "caption_format": "vtt",
     }
-    with pytest.raises(httpx.ReadTimeout):
-        httpx.post(f"{local_stack.base_url}/audio/captioned_speech", json=body, timeout=1.0)
-    wait_idle(piper.url, piper.pid, bound_s=5.0)
-    assert wait_until(lambda: gauge(router.url, "tts_active_requests") == 0, 5.0)
-    time.sleep(1.0)
+
+    def made() -> float:
+        """Responses whose audio the router has begun to encode: the file is being made."""
+        return counter(router.url, "tts_time_to_first_byte_seconds_count", provider="piper")
+
+    started, left = made(), requests_left(router.url)
+    async with httpx.AsyncClient(timeout=60) as client:
+        answer = asyncio.create_task(
+            client.post(f"{local_stack.base_url}/audio/captioned_speech", json=body)
+        )
+        # Leave while the file is being made, not before the router has begun it.
+        assert await asyncio.to_thread(wait_until, lambda: made() > started, 30.0)
+        answer.cancel()
+        with suppress(asyncio.CancelledError):
+            await answer
+    await asyncio.to_thread(wait_idle, piper.url, piper.pid, 5.0)
+    await asyncio.to_thread(wait_request_left, router.url, left)
     assert set(stored.iterdir()) == before, "a file of an abandoned answer"

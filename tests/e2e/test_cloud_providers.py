@@ -160,9 +160,17 @@ def test_elevenlabs_provider_speaks_with_the_accounts_voices(fresh: Cloud) -> No
     assert sent["json"]["voice_settings"] == {"stability": 0.4}
 
 
-@pytest.mark.parametrize("failure", ["429", "500", "stall"])
+@pytest.mark.parametrize(
+    ("failure", "read_as"),
+    [
+        ("429", "provider_busy"),
+        ("500", "upstream_error"),
+        ("503", "service_unavailable"),
+        ("stall", "upstream_timeout"),
+    ],
+)
 def test_an_upstream_failure_moves_the_request_to_the_next_provider(
-    fresh: Cloud, failure: str
+    fresh: Cloud, failure: str, read_as: str
 ) -> None:
     if failure == "stall":
         fresh.openai.stall_next(4.0, count=3)
@@ -174,6 +182,8 @@ def test_an_upstream_failure_moves_the_request_to_the_next_provider(
     assert response.read()
     assert response.response.headers["x-chorus-provider"] == "espeak"
     assert len(fresh.openai.requests()) == 1, "the failing vendor was called again"
+    # The vendor's status means what it means from any provider (a 503: not ready, wait).
+    assert fresh.health("openai")["last_error"]["code"] == read_as
     # The router honours Retry-After by skipping the provider meanwhile; let that pass.
     assert wait_until(lambda: fresh.health("openai")["retry_after_until"] is None, 5)
 

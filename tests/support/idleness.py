@@ -64,3 +64,20 @@ def wait_idle(url: str, pid: int, bound_s: float, window_s: float = 0.5) -> floa
         assert time.monotonic() - started < bound_s + window_s, (
             f"{url} is still computing {bound_s}s after the client left"
         )
+
+
+def requests_left(router_url: str) -> float:
+    """Speech requests the router has ended because their client left (`client_gone`)."""
+    return counter(router_url, "tts_requests_total", status="client_gone")
+
+
+def wait_request_left(router_url: str, before: float, bound_s: float = 30.0) -> None:
+    """Until the router has ended one more request as `client_gone`.
+
+    The router accounts a request once, when it stops working for it, and a request it went
+    on with for nobody would end as "200" instead, after storing its audio: so after this,
+    whether anything was stored is settled. Raises AssertionError past `bound_s`.
+    """
+    assert wait_until(lambda: requests_left(router_url) > before, timeout_s=bound_s), (
+        f"the router ended no request as client_gone within {bound_s}s of the client leaving"
+    )

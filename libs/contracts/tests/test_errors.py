@@ -45,6 +45,7 @@ def test_errors_round_trip_through_the_provider_body() -> None:
         (502, b"<html>Bad Gateway</html>", UpstreamError),
         (503, b"", ServiceUnavailable),
         (504, b"gateway timeout", UpstreamTimeout),
+        (408, b"request timeout", UpstreamTimeout),
         (599, b"?", UpstreamError),
     ],
 )

@@ -30,6 +30,7 @@ from chorus_contracts.errors import (
     UpstreamError,
     UpstreamTimeout,
     VoiceCloningUnsupported,
+    error_for_status,
     error_from_response,
 )
 from chorus_contracts.languages import language_matches, normalize_language, speaks
@@ -63,6 +64,7 @@ from chorus_contracts.timed_audio import (
     audio_frame,
     words_frame,
 )
+from chorus_contracts.voice_reference import decode_voice_reference
 
 __all__ = [
     "CONTRACT_VERSION",
@@ -118,6 +120,8 @@ __all__ = [
     "VoiceInfo",
     "WordTimestamp",
     "audio_frame",
+    "decode_voice_reference",
+    "error_for_status",
     "error_from_response",
     "language_matches",
     "normalize_language",

@@ -320,14 +320,26 @@ _BY_CODE: dict[str, type[ChorusError]] = {
     )
 }
 
-# What a status means when the body is not the contract's (a proxy, a wrong URL, a crash):
-# never the client's fault, always something that counts against the provider.
-_OUTSIDE_CONTRACT: dict[int, type[ChorusError]] = {
+# What a bare status means when its body says nothing to trust (a proxy, a wrong URL, a crash,
+# a vendor's 5xx): never the client's fault, always something that counts against the
+# provider. Read by the router for providers and by cloud providers for their vendors.
+_BY_STATUS: dict[int, type[ChorusError]] = {
+    408: UpstreamTimeout,
     429: ProviderBusy,
     503: ServiceUnavailable,
     504: UpstreamTimeout,
 }
 _MAX_QUOTED = 200
+
+
+def error_for_status(status: int, message: str, retry_after: float | None = None) -> ChorusError:
+    """The error a status alone says: busy, not ready and timeouts by name; any other 4xx a
+    misconfiguration (the caller's own request was refused), any other status a failure."""
+    if status in _BY_STATUS:
+        return _BY_STATUS[status](message, retry_after=retry_after)
+    if 400 <= status < 500:
+        return ProviderMisconfigured(message)
+    return UpstreamError(message)
 
 
 def error_from_response(
@@ -347,9 +359,6 @@ def error_from_response(
     if detail is not None and cls is not None:
         return cls(detail.message, param=detail.param, retry_after=retry_after)
     quoted = body[:_MAX_QUOTED].decode("utf-8", errors="replace").strip() or "an empty body"
-    message = f"{source} answered HTTP {status} outside the contract: {quoted}"
-    if status in _OUTSIDE_CONTRACT:
-        return _OUTSIDE_CONTRACT[status](message, retry_after=retry_after)
-    if 400 <= status < 500:
-        return ProviderMisconfigured(message)
-    return UpstreamError(message)
+    return error_for_status(
+        status, f"{source} answered HTTP {status} outside the contract: {quoted}", retry_after
+    )

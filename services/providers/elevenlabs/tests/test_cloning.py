@@ -208,9 +208,9 @@ async def test_clone_failures_map_to_typed_errors(
 @pytest.mark.parametrize(
     ("reference", "message"),
     [
-        ("not base64!", "not valid base64"),
+        ("not base64!", "audio file.s bytes in base64"),
         (base64.b64encode(b"ID3" + bytes(500)).decode(), "not a WAV"),
-        ("A" * 22_400_000, "over 16 MiB"),
+        ("A" * 16_800_000, "over 12 MiB"),
     ],
 )
 async def test_a_bad_reference_is_refused_before_any_call(

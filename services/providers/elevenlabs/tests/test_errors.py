@@ -11,9 +11,11 @@ from chorus_contracts import (
     InvalidRequest,
     ProviderBusy,
     ProviderMisconfigured,
+    ServiceUnavailable,
     UnknownModel,
     UnknownVoice,
     UpstreamError,
+    UpstreamTimeout,
 )
 from chorus_elevenlabs.errors import ElevenLabsErrors, VoiceLimitReached
 
@@ -40,6 +42,9 @@ def detail(status: str, message: str) -> bytes:
         (400, detail("max_character_limit_exceeded", "Too long"), InvalidRequest, False),
         (404, b"Not Found", ProviderMisconfigured, False),
         (500, detail("internal_server_error", "oops"), UpstreamError, True),
+        (503, detail("service_unavailable", "down"), ServiceUnavailable, True),
+        (504, b"", UpstreamTimeout, True),
+        (408, b"", UpstreamTimeout, True),
     ],
 )  # fmt: skip
 def test_status_and_body_choose_the_error(
@@ -54,7 +59,10 @@ def test_validation_errors_name_the_field_the_client_set() -> None:
     payload = {"detail": [{"loc": ["body", "voice_settings", "stability"], "msg": "too big"}]}
     error = ElevenLabsErrors(None)(422, json.dumps(payload).encode(), None)
     assert isinstance(error, InvalidRequest)
-    assert (error.param, error.message) == ("extra_params", "voice_settings.stability: too big")
+    assert (error.param, error.message) == (
+        "extra_params",
+        "elevenlabs: voice_settings.stability: too big",
+    )
     text = {"detail": [{"loc": ["body", "text"], "msg": "too short"}]}
     assert ElevenLabsErrors(None)(422, json.dumps(text).encode(), None).param == "input"
     files = {"detail": [{"loc": ["body", "files"], "msg": "Field required"}]}

@@ -11,6 +11,7 @@ from chorus_contracts import (
     InvalidRequest,
     ProviderBusy,
     ProviderMisconfigured,
+    ServiceUnavailable,
     UnknownModel,
     UpstreamError,
     UpstreamTimeout,
@@ -37,8 +38,9 @@ def body(message: str, code: str | None = None, param: str | None = None) -> byt
         (404, body("The model `x` does not exist", "model_not_found"), UnknownModel, False),
         (404, b"<html>Not Found</html>", ProviderMisconfigured, False),
         (500, body("The server had an error"), UpstreamError, True),
-        (503, b"", UpstreamError, True),
+        (503, b"", ServiceUnavailable, True),
         (504, b"", UpstreamTimeout, True),
+        (408, b"", UpstreamTimeout, True),
     ],
 )  # fmt: skip
 def test_status_and_body_choose_the_error(

@@ -39,7 +39,7 @@ class ElevenLabsEngine(Engine):
     def __init__(self, settings: ElevenLabsSettings) -> None:
         self._settings = settings
         key = settings.api_key.get_secret_value() if settings.api_key else None
-        self._errors = ElevenLabsErrors(key)
+        self._errors = ElevenLabsErrors(key, settings.name)
         self._client = httpx.AsyncClient(
             base_url=settings.base_url.rstrip("/"),
             headers={"xi-api-key": key} if key else {},

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from fastapi import Request
 from sqlalchemy import Engine
 
-from chorus_contracts import InvalidRequest
+from chorus_contracts import decode_voice_reference
 from chorus_router.voices.processing import process
 from chorus_router.voices.records import ConsentRecord, NewVoice, Quotas, VoiceRecord
 from chorus_router.voices.settings import VoiceSettings
@@ -79,12 +78,7 @@ class VoiceLibrary:
     async def inline_reference(self, encoded: str) -> str:
         """A `voice_reference` sent with a speech request, validated and processed the same
         way as an upload, base64 again."""
-        try:
-            audio = base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError):
-            raise InvalidRequest(
-                "voice_reference must be base64-encoded audio", param="voice_reference"
-            ) from None
+        audio = decode_voice_reference(encoded)
         return await asyncio.to_thread(self._processed_reference, audio)
 
     def _prepare(self, draft: VoiceDraft, audio: bytes, param: str) -> NewVoice:
