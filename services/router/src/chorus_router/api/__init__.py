@@ -1,1 +1,1 @@
-"""api"""
+"""HTTP routers: the only layer that sees the wiring object (services.py)."""
