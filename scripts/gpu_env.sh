@@ -85,14 +85,20 @@ env_for() {
     fi
     touch "$env/.requirements-installed"
   fi
-  local -a editable=() dirs
+  # Each installed with the pyproject.toml it had then: its entry points (the provider's
+  # command and engine) are read from that, so a changed file installs the package again.
+  local -a editable=() stamps=() dirs
+  local stamp
   mapfile -t dirs < <(lib_dirs)
   for dir in "${dirs[@]}" "$pkg"; do
-    grep -qxF "$dir" "$env/.editable" 2>/dev/null || editable+=(-e "$dir")
+    stamp="$dir $(sha256sum <"$dir/pyproject.toml" | cut -c1-12)"
+    grep -qxF "$stamp" "$env/.editable" 2>/dev/null && continue
+    editable+=(-e "$dir")
+    stamps+=("$stamp")
   done
   if ((${#editable[@]})); then
     uv pip install --quiet --python "$env/bin/python" --no-deps "${editable[@]}" >&2
-    printf '%s\n' "${dirs[@]}" "$pkg" >>"$env/.editable"
+    printf '%s\n' "${stamps[@]}" >>"$env/.editable"
   fi
   echo "$env"
 }
