@@ -1,5 +1,6 @@
 """The one command every provider service runs: `chorus-<name> [--config FILE]` (each provider
-package's console script) or `python -m chorus_provider <name> [--config FILE]`.
+package's console script), `chorus-provider` (images: the one provider installed) or
+`python -m chorus_provider <name> [--config FILE]`.
 
 A provider package names its engine in the `chorus.providers` entry-point group
 (`piper = "chorus_piper.engine:PiperEngine"`); the engine names its settings class
@@ -24,6 +25,8 @@ from chorus_telemetry import configure_logging, setup_tracing
 
 ENTRY_POINT_GROUP = "chorus.providers"
 COMMAND_PREFIX = "chorus-"
+# `chorus-provider`: the command of provider images (one provider each).
+GENERIC_COMMAND = "provider"
 
 S = TypeVar("S", bound=ProviderSettings)
 
@@ -55,13 +58,18 @@ def serve_provider(
     )
 
 
+def installed_providers() -> list[str]:
+    """The providers installed beside this package, by name."""
+    return sorted(e.name for e in entry_points(group=ENTRY_POINT_GROUP))
+
+
 def installed_engine(name: str) -> Any:
     """The Engine class the installed package declares as provider `name`; exits naming the
     installed providers when none does."""
     found = entry_points(group=ENTRY_POINT_GROUP, name=name)
     if not found:
-        installed = ", ".join(sorted(e.name for e in entry_points(group=ENTRY_POINT_GROUP)))
-        sys.exit(f"chorus: no provider {name!r} is installed (installed: {installed or 'none'})")
+        installed = ", ".join(installed_providers()) or "none"
+        sys.exit(f"chorus: no provider {name!r} is installed (installed: {installed})")
     return found[name].load()
 
 
@@ -72,6 +80,16 @@ def serve(name: str, args: Sequence[str] | None = None) -> None:
 
 
 def main() -> None:
-    """Every provider package's console script: the command's name says which provider
-    (`chorus-piper` serves piper)."""
-    serve(Path(sys.argv[0]).name.removeprefix(COMMAND_PREFIX))
+    """The console script of every provider package: the command's name says which provider
+    (`chorus-piper` serves piper). `chorus-provider`, the images' entry point, serves the one
+    provider installed beside it."""
+    name = Path(sys.argv[0]).name.removeprefix(COMMAND_PREFIX)
+    if name == GENERIC_COMMAND:
+        installed = installed_providers()
+        if len(installed) != 1:
+            sys.exit(
+                f"chorus-provider serves the one provider installed, and here are "
+                f"{len(installed)} ({', '.join(installed)}): run chorus-<name> instead"
+            )
+        (name,) = installed
+    serve(name)
