@@ -48,4 +48,5 @@ def test_gpu_image_policy(service: Service) -> None:
     (entrypoint,) = final.values("ENTRYPOINT")
     assert exec_form(entrypoint) == ["chorus-provider"]
     assert service.package in service.scripts
-    assert final.values("LABEL")[0].startswith(f'org.opencontainers.image.title="{service.package}"')
+    title = f'org.opencontainers.image.title="{service.package}"'
+    assert final.values("LABEL")[0].startswith(title)
