@@ -8,10 +8,10 @@
 #                                    "NAME: N passed"; exits non-zero on a failure or no tests
 #
 # The packages are the `[tool.uv.workspace] exclude` entries of pyproject.toml that exist.
-# Each has a requirements.txt pinning all it needs (or a requirements.lock: install_lock);
-# packages whose pins agree (`-r` includes expanded) share one environment under .venv-gpu/,
-# made by uv. torch is the CPU build: the wheel
-# in PIP_FIND_LINKS (/opt/wheels) when there is one, else from PyTorch's CPU index.
+# Each has a requirements.lock naming every distribution it needs (scripts/gpu_lock.sh);
+# packages with the same lock share one environment under .venv-gpu/, made by uv. torch is
+# the CPU build: the wheel in PIP_FIND_LINKS (/opt/wheels) when there is one, else from
+# PyTorch's CPU index.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,8 +21,7 @@ TEST_REQS=scripts/gpu-test-requirements.txt
 
 uv() { if command -v uv >/dev/null 2>&1; then command uv "$@"; else "$PYTHON" -m uv "$@"; fi; }
 
-# Our libs, installed editable into every environment, and their third-party pins from
-# uv.lock, so they run with the versions the main environment tests.
+# Our libs, installed editable into every environment.
 lib_dirs() {
   local dir
   for dir in libs/*/; do
@@ -30,10 +29,6 @@ lib_dirs() {
     [[ -f $dir/pyproject.toml && $dir != libs/torch-engine ]] && echo "$dir"
   done
   echo libs/torch-engine
-}
-lib_pins() {
-  uv export --quiet --frozen --no-hashes --no-emit-workspace --no-default-groups \
-    --package chorus-provider --package chorus-audio
 }
 
 packages() {
@@ -44,21 +39,6 @@ with open("pyproject.toml", "rb") as f:
 for pattern in excluded:
     for path in sorted(glob.glob(pattern)):
         print(path)
-PY
-}
-
-# A requirements file with its `-r` includes expanded: what the environment will hold.
-requirements() {
-  "$PYTHON" - "$1" <<'PY'
-import pathlib, sys
-def expand(path):
-    for line in path.read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line.startswith("-r "):
-            yield from expand((path.parent / line[3:].strip()).resolve())
-        elif line:
-            yield line
-print("\n".join(sorted(set(expand(pathlib.Path(sys.argv[1]).resolve())))))
 PY
 }
 
@@ -74,9 +54,8 @@ install_torch() {
   fi
 }
 
-# A package whose own pins cannot be met beside our torch (chatterbox-tts pins torch==2.6.0)
-# has instead a requirements.lock naming every distribution, those pins overridden
-# (scripts/gpu_lock.sh): installed without dependency resolution, then the test tools.
+# A package's requirements.lock (scripts/gpu_lock.sh) names every distribution: torch first
+# (the CPU build), then the lock without dependency resolution, then the test tools.
 # torchaudio is used for its Python parts only; its compiled extension, built against
 # another torch, fails to load, and once removed torchaudio takes it as absent.
 install_lock() {
@@ -87,49 +66,39 @@ install_lock() {
   rm -f "$1"/lib/python3*/site-packages/torchaudio/lib/*.so
 }
 
-# The environment of one package: created from its requirements.txt (then its
-# gpu-env-setup.sh, if it has one, for what pip cannot express) or its requirements.lock,
-# then our packages installed editable on top without dependencies (those pin all of them).
+# The environment of one package, made from its requirements.lock, then our packages
+# installed editable on top without dependencies (the lock pins all of theirs). Packages
+# with the same lock share one environment.
 env_for() {
-  local pkg=$1 reqs=$1/requirements.txt setup=$1/gpu-env-setup.sh lock=$1/requirements.lock
-  local key env pins
-  if [[ -f $lock ]]; then
-    key=$(cat "$lock" "$TEST_REQS" | sha256sum | cut -c1-12)
-  else
-    [[ -f $reqs ]] || { echo "gpu_env: $reqs is missing" >&2; return 1; }
-    pins=$(lib_pins)
-    key=$(cat <(echo "$pins") <(requirements "$reqs") "$TEST_REQS" \
-      <([[ -f $setup ]] && cat "$setup") | sha256sum | cut -c1-12)
-  fi
+  local pkg=$1 lock=$1/requirements.lock key env
+  [[ -f $lock ]] || { echo "gpu_env: $lock is missing (scripts/gpu_lock.sh $pkg)" >&2; return 1; }
+  key=$(cat "$lock" "$TEST_REQS" | sha256sum | cut -c1-12)
   env=$ROOT/.venv-gpu/$key
   if [[ ! -f $env/.requirements-installed ]]; then
     echo "gpu_env: creating $env for $pkg" >&2
     rm -rf "$env"
     uv venv --quiet --python "$PYTHON" "$env"
-    if [[ -f $lock ]]; then
-      install_lock "$env" "$lock"
-    else
-      echo "$pins" >"$env/lib-requirements.txt"
-      requirements "$reqs" >"$env/requirements.txt"
-      install_torch "$env/bin/python" "$(sed -n 's/^torch==//p' "$env/requirements.txt")"
-      uv pip install --quiet --python "$env/bin/python" \
-        -r "$env/lib-requirements.txt" -r "$env/requirements.txt" -r "$TEST_REQS" >&2
-    fi
+    install_lock "$env" "$lock"
     if ! "$env/bin/python" -c 'import sys, torch; sys.exit(torch.version.cuda is not None)'; then
       echo "gpu_env: $env got a CUDA build of torch; expected the CPU wheel" >&2
       return 1
     fi
-    if [[ -f $setup ]]; then "$setup" "$env" >&2; fi
     touch "$env/.requirements-installed"
   fi
-  local -a editable=() dirs
+  # Each installed with the pyproject.toml it had then: its entry points (the provider's
+  # command and engine) are read from that, so a changed file installs the package again.
+  local -a editable=() stamps=() dirs
+  local stamp
   mapfile -t dirs < <(lib_dirs)
   for dir in "${dirs[@]}" "$pkg"; do
-    grep -qxF "$dir" "$env/.editable" 2>/dev/null || editable+=(-e "$dir")
+    stamp="$dir $(sha256sum <"$dir/pyproject.toml" | cut -c1-12)"
+    grep -qxF "$stamp" "$env/.editable" 2>/dev/null && continue
+    editable+=(-e "$dir")
+    stamps+=("$stamp")
   done
   if ((${#editable[@]})); then
     uv pip install --quiet --python "$env/bin/python" --no-deps "${editable[@]}" >&2
-    printf '%s\n' "${dirs[@]}" "$pkg" >>"$env/.editable"
+    printf '%s\n' "${stamps[@]}" >>"$env/.editable"
   fi
   echo "$env"
 }

@@ -37,26 +37,44 @@ source scripts/image_standins.sh
 # The pinned bases, read from the router's Dockerfile (every Dockerfile shares them).
 pinned() { sed -n "s/^ARG $1=//p" services/router/Dockerfile; }
 
-# services as "image dockerfile target", CPU first; GPU ones only when asked.
+# services as "image dockerfile target provider"; GPU ones only when asked.
+# A provider without a Dockerfile of its own builds from the shared one for its kind
+# (services/providers/Dockerfile.cpu or .gpu), given its name ("-": not built that way).
 service_list() {
   local dir pkg
-  echo "chorus-router services/router/Dockerfile -"
-  echo "chorus-operator operator/Dockerfile -"
+  echo "chorus-router services/router/Dockerfile - -"
+  echo "chorus-operator operator/Dockerfile - -"
   for dir in services/providers/*/; do
     dir=${dir%/}
-    [[ -f $dir/Dockerfile ]] || continue
     pkg=chorus-$(basename "$dir")
+    [[ -f $dir/pyproject.toml ]] || continue
     # Workspace members are the CPU services; GPU providers keep their own lock (issue 17).
     if grep -q "^name = \"$pkg\"$" uv.lock; then
-      if grep -q "^FROM .* AS runtime$" "$dir/Dockerfile"; then echo "$pkg $dir/Dockerfile runtime"
-      else echo "$pkg $dir/Dockerfile -"; fi
-      if [[ "${GPU_IMAGES:-0}" == 1 ]] && grep -q "^FROM .* AS gpu$" "$dir/Dockerfile"; then
-        echo "$pkg-gpu $dir/Dockerfile gpu"
+      if [[ ! -f $dir/Dockerfile ]]; then echo "$pkg services/providers/Dockerfile.cpu - ${dir##*/}"
+      elif grep -q "^FROM .* AS runtime$" "$dir/Dockerfile"; then echo "$pkg $dir/Dockerfile runtime -"
+      else echo "$pkg $dir/Dockerfile - -"; fi
+      if [[ "${GPU_IMAGES:-0}" == 1 && -f $dir/Dockerfile ]] && grep -q "^FROM .* AS gpu$" "$dir/Dockerfile"; then
+        echo "$pkg-gpu $dir/Dockerfile gpu -"
       fi
     elif [[ "${GPU_IMAGES:-0}" == 1 ]]; then
-      echo "$pkg $dir/Dockerfile -"
+      echo "$pkg services/providers/Dockerfile.gpu - ${dir##*/}"
     fi
   done
+}
+
+# The shared Dockerfiles' build arguments for one provider: its name, its settings' prefix,
+# and the Debian packages its pyproject.toml lists under [tool.chorus.image] apt-packages.
+provider_build_args() {
+  local provider=$1 apt
+  apt=$(python3 - "services/providers/$provider/pyproject.toml" <<'PY'
+import sys, tomllib
+with open(sys.argv[1], "rb") as f:
+    config = tomllib.load(f)
+print(" ".join(config.get("tool", {}).get("chorus", {}).get("image", {}).get("apt-packages", [])))
+PY
+)
+  printf '%s\n' --build-arg "PROVIDER=$provider" --build-arg "ENV_PREFIX=CHORUS_${provider^^}_" \
+    --build-arg "APT_PACKAGES=$apt"
 }
 
 build_args=()
@@ -75,10 +93,11 @@ fi
 failed=0
 built=0
 start_all=$SECONDS
-while read -r image dockerfile target; do
+while read -r image dockerfile target provider; do
   if [[ -n "${ONLY:-}" && " $ONLY " != *" $image "* ]]; then continue; fi
   target_args=()
   [[ $target != - ]] && target_args=(--target "$target")
+  [[ $provider != - ]] && mapfile -t -O "${#target_args[@]}" target_args < <(provider_build_args "$provider")
   start=$SECONDS
   printf 'images: %-22s ' "$image:$tag"
   if engine_build "$log_dir/$image.log" -f "$dockerfile" "${target_args[@]}" "${build_args[@]}" \

@@ -100,7 +100,7 @@ def _cpu_services() -> set[str]:
     locked = {p["name"] for p in tomllib.loads((REPO / "uv.lock").read_text())["package"]}
     providers = {
         path.parent.name
-        for path in (REPO / "services/providers").glob("*/Dockerfile")
+        for path in (REPO / "services/providers").glob("*/pyproject.toml")
         if f"chorus-{path.parent.name}" in locked
     }
     return {"router", "operator", *providers}

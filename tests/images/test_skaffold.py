@@ -73,11 +73,12 @@ def test_every_artifact_builds_from_an_existing_dockerfile(profile: str) -> None
         assert artifact["docker"].get("target", names[-1]) in names
 
 
-def test_every_service_folder_has_an_artifact() -> None:
-    built = {a["docker"]["dockerfile"] for a in _artifacts(SKAFFOLD).values()}
+def test_every_service_is_built_from_its_dockerfile_with_its_build_arguments() -> None:
+    artifacts = _artifacts(SKAFFOLD)
     for service in services():
-        assert str(service.dockerfile.relative_to(REPO)) in built, service.package
-        assert service.image in _artifacts(SKAFFOLD)
+        docker = artifacts[service.image]["docker"]
+        assert docker["dockerfile"] == str(service.dockerfile.relative_to(REPO)), service.package
+        assert docker.get("buildArgs", {}) == service.build_args, service.package
 
 
 @pytest.mark.parametrize("profile", ["cpu-only", "gpu"])

@@ -11,14 +11,6 @@ import yaml
 
 from support.processes import ServiceProcess, free_port, wait_until
 
-PROVIDER_MODULES = {
-    "espeak": "chorus_espeak",
-    "piper": "chorus_piper",
-    "kokoro": "chorus_kokoro",
-    "openai": "chorus_openai",
-    "elevenlabs": "chorus_elevenlabs",
-}
-
 
 @dataclass
 class Stack:
@@ -62,17 +54,13 @@ def provider_env(
 
 
 def start_provider(
-    kind: str,
-    log_dir: Path,
-    name: str | None = None,
-    env: dict[str, str] | None = None,
-    module: str | None = None,
+    kind: str, log_dir: Path, name: str | None = None, env: dict[str, str] | None = None
 ) -> ServiceProcess:
+    """Provider `kind` as `chorus-<kind>` runs it, registered as `name` (default: `kind`)."""
     port = free_port()
     name = name or kind
-    return ServiceProcess(
-        name, module or PROVIDER_MODULES[kind], port, provider_env(kind, name, port, env), log_dir
-    ).start()
+    env = provider_env(kind, name, port, env)
+    return ServiceProcess(name, "chorus_provider", port, env, log_dir, (kind,)).start()
 
 
 def start_router(

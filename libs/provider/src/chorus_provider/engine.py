@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from chorus_contracts import (
     Capabilities,
@@ -16,6 +17,7 @@ from chorus_contracts import (
     WordTimestamp,
 )
 from chorus_provider.cancel import Cancelled, CancelSignal
+from chorus_provider.settings import ProviderSettings
 from chorus_text import ends_sentence, speech_pieces
 
 
@@ -58,6 +60,10 @@ class Engine(ABC):
     soon as possible (the app also cancels the task iterating the stream, which interrupts
     plain awaits).
     """
+
+    # The settings a provider service loads for this engine and builds it with
+    # (`chorus_provider.serve`); each provider's engine names its own.
+    settings_class: ClassVar[type[ProviderSettings]]
 
     @abstractmethod
     async def load(self) -> None: ...

@@ -41,6 +41,6 @@ def chatterbox(
         "CHORUS_CHATTERBOX_MAX_QUEUE": "4",
     }
     logs = tmp_path_factory.mktemp("chatterbox")
-    process = start_provider("tiny_sizes", "CHORUS_CHATTERBOX_", logs, env, 300)
+    process = start_provider("chatterbox", logs, env, 300, module="tiny_sizes")
     yield process
     process.stop()

@@ -83,7 +83,9 @@ def shrink() -> None:
 
 if __name__ == "__main__":
     # The provider process under test: the real service, on the small sizes.
-    shrink()
-    from chorus_chatterbox.__main__ import main
+    import sys
 
-    main()
+    from chorus_provider.serve import serve
+
+    shrink()
+    serve(sys.argv[1], sys.argv[2:])

@@ -30,6 +30,6 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def dia(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
     env = {**PROVIDER_ENV, "CHORUS_DIA_MODEL_PATH": str(tiny_model)}
-    process = start_provider("chorus_dia", "CHORUS_DIA_", tmp_path_factory.mktemp("dia"), env, 120)
+    process = start_provider("dia", tmp_path_factory.mktemp("dia"), env, 120)
     yield process
     process.stop()

@@ -57,7 +57,9 @@ def router(dia: ServiceProcess, tmp_path_factory: pytest.TempPathFactory) -> Ite
     }
     python = str(MAIN_PYTHON)
     espeak_env = {"CHORUS_ESPEAK_PORT": str(espeak_port), "CHORUS_ESPEAK_NAME": "espeak"}
-    espeak = ServiceProcess("espeak", "chorus_espeak", espeak_port, espeak_env, logs, python=python)
+    espeak = ServiceProcess(
+        "espeak", "chorus_provider", espeak_port, espeak_env, logs, ("espeak",), python
+    )
     router = ServiceProcess("router", "chorus_router", router_port, env, logs, python=python)
     try:
         # Started together: each spends most of its start importing, and the router polls.

@@ -20,7 +20,7 @@ def contract(
         "CHORUS_ELEVENLABS_MAX_CONCURRENCY": "1",
     }
     logs = tmp_path_factory.mktemp("elevenlabs")
-    process = start_provider("chorus_elevenlabs", "CHORUS_ELEVENLABS_", logs, env)
+    process = start_provider("elevenlabs", logs, env)
     yield ContractTarget(
         url=process.url, voice="21m00Tcm4TlvDq8ikWAM", reference_wav=reference_wav()
     )

@@ -12,9 +12,7 @@ from chorus_provider.testing import ContractTarget, ProviderContract, start_prov
 @pytest.fixture(scope="module")
 def contract(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ContractTarget]:
     env = {"CHORUS_ESPEAK_MAX_CONCURRENCY": "1"}
-    process = start_provider(
-        "chorus_espeak", "CHORUS_ESPEAK_", tmp_path_factory.mktemp("espeak"), env
-    )
+    process = start_provider("espeak", tmp_path_factory.mktemp("espeak"), env)
     yield ContractTarget(url=process.url, voice="en-us")
     process.stop()
 

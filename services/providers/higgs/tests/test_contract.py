@@ -46,7 +46,7 @@ def higgs(
         # spinning worker threads from starving each other.
         "OMP_NUM_THREADS": "1",
     }
-    process = start_provider("chorus_higgs", "CHORUS_HIGGS_", tmp_path_factory.mktemp("higgs"), env)
+    process = start_provider("higgs", tmp_path_factory.mktemp("higgs"), env)
     yield process
     process.stop()
 

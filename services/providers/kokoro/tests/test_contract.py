@@ -13,7 +13,7 @@ from chorus_provider.testing import ContractTarget, ProviderContract, start_prov
 def contract(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ContractTarget]:
     logs = tmp_path_factory.mktemp("kokoro")
     env = {"CHORUS_KOKORO_MAX_CONCURRENCY": "1"}
-    process = start_provider("chorus_kokoro", "CHORUS_KOKORO_", logs, env)
+    process = start_provider("kokoro", logs, env)
     yield ContractTarget(url=process.url, voice="jf_alpha")
     process.stop()
 

@@ -50,6 +50,6 @@ def provider_env(weights: Path, **overrides: str) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def neutts(weights: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
     logs = tmp_path_factory.mktemp("neutts")
-    process = start_provider("chorus_neutts", "CHORUS_NEUTTS_", logs, provider_env(weights), 300)
+    process = start_provider("neutts", logs, provider_env(weights), 300)
     yield process
     process.stop()

@@ -19,9 +19,7 @@ def contract(
         "CHORUS_OPENAI_API_KEY": openai_fake.api_key,
         "CHORUS_OPENAI_MAX_CONCURRENCY": "1",
     }
-    process = start_provider(
-        "chorus_openai", "CHORUS_OPENAI_", tmp_path_factory.mktemp("openai"), env
-    )
+    process = start_provider("openai", tmp_path_factory.mktemp("openai"), env)
     yield ContractTarget(url=process.url, voice="alloy")
     process.stop()
 

@@ -13,7 +13,7 @@ from chorus_provider.testing import ContractTarget, ProviderContract, start_prov
 def contract(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ContractTarget]:
     logs = tmp_path_factory.mktemp("piper")
     env = {"CHORUS_PIPER_MAX_CONCURRENCY": "1"}
-    process = start_provider("chorus_piper", "CHORUS_PIPER_", logs, env)
+    process = start_provider("piper", logs, env)
     yield ContractTarget(url=process.url, voice="joe")
     process.stop()
 

@@ -43,7 +43,7 @@ def vibevoice(
         "OMP_NUM_THREADS": "1",
     }
     logs = tmp_path_factory.mktemp("vibevoice")
-    process = start_provider("chorus_vibevoice", "CHORUS_VIBEVOICE_", logs, env)
+    process = start_provider("vibevoice", logs, env)
     yield process
     process.stop()
 

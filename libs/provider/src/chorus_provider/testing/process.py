@@ -109,17 +109,20 @@ class ServiceProcess:
 
 
 def start_provider(
-    module: str,
-    env_prefix: str,
+    provider: str,
     log_dir: Path,
     env: Mapping[str, str] | None = None,
     timeout_s: float = 60.0,
+    module: str = "chorus_provider",
 ) -> ServiceProcess:
-    """A provider service (`python -m module`) on a free port, returned once it is ready."""
+    """Provider `provider` (`python -m chorus_provider <provider>`, as `chorus-<provider>`
+    runs it; or `module`, given the name, where a test wraps the service) on a free port,
+    returned once it is ready."""
     port = free_port()
-    name = module.removeprefix("chorus_")
-    variables = {f"{env_prefix}PORT": str(port), f"{env_prefix}NAME": name, **(env or {})}
-    process = ServiceProcess(name, module, port, variables, log_dir).start()
+    prefix = f"CHORUS_{provider.upper()}_"
+    variables = {f"{prefix}PORT": str(port), f"{prefix}NAME": provider, **(env or {})}
+    process = ServiceProcess(provider, module, port, variables, log_dir, args=(provider,))
+    process.start()
     try:
         process.wait_ready(timeout_s=timeout_s)
     except BaseException:

@@ -65,6 +65,8 @@ class Chatterbox:
 
 
 class ChatterboxEngine(TorchSentenceEngine[Chatterbox]):
+    settings_class = ChatterboxSettings
+
     def __init__(self, settings: ChatterboxSettings) -> None:
         super().__init__(settings)
         self._settings = settings

@@ -90,6 +90,8 @@ class LoadedDia:
 class DiaEngine(TorchEngine[LoadedDia]):
     """Speaks `[S1]`/`[S2]` scripts; a voice reference (with its transcript) clones a voice."""
 
+    settings_class = DiaSettings
+
     def __init__(self, settings: DiaSettings) -> None:
         super().__init__(settings)
         self._dia = settings

@@ -36,6 +36,8 @@ log = logging.getLogger("chorus.elevenlabs")
 class ElevenLabsEngine(Engine):
     """Streams ElevenLabs' PCM through as it arrives, in the account's own voices or a clone."""
 
+    settings_class = ElevenLabsSettings
+
     def __init__(self, settings: ElevenLabsSettings) -> None:
         self._settings = settings
         key = settings.api_key.get_secret_value() if settings.api_key else None

@@ -44,6 +44,8 @@ class _Catalog:
 
 
 class EspeakEngine(SentenceEngine):
+    settings_class = EspeakSettings
+
     def __init__(self, settings: EspeakSettings) -> None:
         super().__init__(workers=settings.max_concurrency, chunking=settings.text_chunking())
         self._settings = settings

@@ -69,6 +69,8 @@ class _Codec:
 class HiggsEngine(TorchEngine[_Loaded]):
     """One generation per slot; frames leave as the codec decodes windows of them."""
 
+    settings_class = HiggsSettings
+
     def __init__(self, settings: HiggsSettings) -> None:
         super().__init__(settings)
         self._higgs = settings

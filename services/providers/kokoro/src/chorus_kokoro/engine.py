@@ -43,6 +43,8 @@ class _Loaded:
 class KokoroEngine(SentenceEngine):
     """Kokoro on onnxruntime (CUDA when offered); one sentence per worker-thread call."""
 
+    settings_class = KokoroSettings
+
     def __init__(self, settings: KokoroSettings) -> None:
         super().__init__(workers=settings.max_concurrency, chunking=settings.text_chunking())
         self._settings = settings

@@ -53,6 +53,8 @@ class NeuTTSModel:
 
 
 class NeuTTSEngine(TorchSentenceEngine[NeuTTSModel]):
+    settings_class = NeuTTSSettings
+
     def __init__(self, settings: NeuTTSSettings) -> None:
         super().__init__(settings)
         self._settings = settings

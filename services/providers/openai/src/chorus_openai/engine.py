@@ -38,6 +38,8 @@ _OWN_FIELDS = frozenset({"model", "input", "voice", "response_format", "speed", 
 class OpenAIEngine(Engine):
     """Streams the upstream's PCM through as it arrives; no work of its own but mapping."""
 
+    settings_class = OpenAISettings
+
     def __init__(self, settings: OpenAISettings) -> None:
         self._settings = settings
         key = settings.api_key.get_secret_value() if settings.api_key else None

@@ -49,6 +49,8 @@ class _Loaded:
 
 
 class PiperEngine(SentenceEngine):
+    settings_class = PiperSettings
+
     def __init__(self, settings: PiperSettings) -> None:
         super().__init__(workers=settings.max_concurrency, chunking=settings.text_chunking())
         self._settings = settings

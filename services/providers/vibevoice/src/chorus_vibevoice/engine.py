@@ -75,6 +75,8 @@ class _Audio:
 class VibeVoiceEngine(TorchEngine[_Loaded]):
     """One generation per slot; each diffused frame leaves as audio within a window."""
 
+    settings_class = VibeVoiceSettings
+
     def __init__(self, settings: VibeVoiceSettings) -> None:
         super().__init__(settings)
         self._vibe = settings
