@@ -45,7 +45,8 @@ fmt: bootstrap
 	$(VENV)/ruff format .
 	$(VENV)/ruff check --fix .
 
-## Side-by-side speed figures (router vs direct, service vs raw library), printed as tables.
+## Side-by-side speed figures (router vs direct, service vs raw library and local-tts-studio),
+## printed, kept in bench/results.json and rendered into docs/performance.md.
 bench:
 	@scripts/bootstrap.sh --bench
 	@PYTHONPATH=tests $(VENV)/python -m bench $(BENCH)

@@ -6,31 +6,38 @@ slows both sides alike; the ratios are what to read.
 
 from __future__ import annotations
 
+import statistics
 import sys
 import tempfile
 from pathlib import Path
 
-from bench import cache, leaving, raw_engines, text_front_end
+from bench import cache, leaving, raw_engines, text_front_end, throughput
 from bench.compatible import chunked_first_audio
 from bench.local_stack import start_bench_stack
 from bench.measure import Run, median, percentile, stream_post, timed
+from bench.report import Table, publish
 from bench.texts import LONG, MEDIUM, SHORT, words
 from support.stack import Stack, start_router
 
 REPEATS = 3
 
 
-def engine_rtf(stack: Stack) -> None:
-    print(
-        "\n## Real-time factor: provider service vs the raw library (median of 3; lower is faster)"
+VOICES = {"espeak": "en-us", "piper": "joe", "kokoro": "jf_alpha"}
+
+
+def engine_rtf(stack: Stack) -> Table:
+    table = Table(
+        "rtf",
+        f"Real-time factor: provider service vs the raw library (median of {REPEATS}; lower "
+        "is faster)",
+        "make bench BENCH=rtf",
+        ["engine", "text", "raw RTF", "service RTF", "service/raw"],
     )
-    print(f"{'engine':8} {'text':6} {'raw RTF':>9} {'service RTF':>12} {'service/raw':>12}")
     raw = {
         "espeak": raw_engines.espeak,
         "piper": raw_engines.RawPiper(),
         "kokoro": raw_engines.RawKokoro(),
     }
-    voices = {"espeak": "en-us", "piper": "joe", "kokoro": "jf_alpha"}
     for name in ("espeak", "piper", "kokoro"):
         # Kokoro runs ~0.5x real time here: its long text would take minutes per repeat.
         texts = (
@@ -44,72 +51,65 @@ def engine_rtf(stack: Stack) -> None:
             url = f"{stack.providers[name].url}/v1/synthesize"
             for _ in range(REPEATS):
                 raw_runs.append(timed(lambda text=text, name=name: raw[name](text)))
-                service_runs.append(stream_post(url, {"text": text, "voice": voices[name]}, 44_100))
+                service_runs.append(stream_post(url, {"text": text, "voice": VOICES[name]}, 44_100))
             r, s = median(raw_runs, "rtf"), median(service_runs, "rtf")
-            print(f"{name:8} {label:6} {r:9.3f} {s:12.3f} {s / r:12.2f}")
+            table.add(name, label, f"{r:.3f}", f"{s:.3f}", f"{s / r:.2f}")
+    return table
 
 
-def first_audio(stack: Stack) -> None:
-    print("\n## Time to first audio: through the router (pcm) vs direct to the provider")
-    print(
-        f"{'engine':8} {'text':6} {'direct ms':>10} {'router ms':>10} {'added ms':>9}"
-        f" {'whole text ms':>14}"
+def first_audio(stack: Stack) -> Table:
+    table = Table(
+        "first-audio",
+        f"Time to first audio: direct to the provider vs through the router (pcm), median of "
+        f"{REPEATS}",
+        "make bench BENCH=first-audio",
+        ["engine", "text", "direct ms", "router ms", "whole text ms"],
     )
-    models = {"espeak": ("espeak", "en-us"), "piper": ("piper", "joe")}
-    for name, (model, voice) in models.items():
+    for name in ("espeak", "piper"):
         for label, text in (("short", SHORT), ("long", LONG)):
             direct: list[Run] = []
             routed: list[Run] = []
             for _ in range(REPEATS):
-                direct.append(
-                    stream_post(
-                        f"{stack.providers[name].url}/v1/synthesize",
-                        {"text": text, "voice": voice},
-                        44_100,
-                    )
-                )
-                routed.append(
-                    stream_post(
-                        f"{stack.base_url}/audio/speech",
-                        {"model": model, "voice": voice, "input": text, "response_format": "pcm"},
-                        48_000,
-                    )
-                )
+                direct.append(_direct(stack, name, text))
+                routed.append(_routed(stack, name, text))
             d, r = median(direct, "first_byte_s") * 1000, median(routed, "first_byte_s") * 1000
-            whole = median(direct, "seconds") * 1000
-            print(f"{name:8} {label:6} {d:10.1f} {r:10.1f} {r - d:9.1f} {whole:14.0f}")
+            table.add(name, label, d, r, median(direct, "seconds") * 1000)
+    return table
 
 
-def router_overhead(stack: Stack, count: int = 60) -> None:
-    print(
-        f"\n## Router overhead on the happy path: {count} short espeak requests each, interleaved"
-    )
-    direct_ms: list[float] = []
-    routed_ms: list[float] = []
-    for _ in range(count):
-        direct_ms.append(
-            stream_post(
-                f"{stack.providers['espeak'].url}/v1/synthesize",
-                {"text": SHORT, "voice": "en-us"},
-                44_100,
-            ).seconds
-            * 1000
-        )
-        routed_ms.append(
-            stream_post(
-                f"{stack.base_url}/audio/speech",
-                {"model": "espeak", "voice": "en-us", "input": SHORT, "response_format": "pcm"},
-                48_000,
-            ).seconds
-            * 1000
-        )
-    print(f"{'path':8} {'p50 ms':>8} {'p95 ms':>8}")
-    for label, values in (("direct", direct_ms), ("router", routed_ms)):
-        print(f"{label:8} {percentile(values, 50):8.1f} {percentile(values, 95):8.1f}")
-    print(
-        f"{'added':8} {percentile(routed_ms, 50) - percentile(direct_ms, 50):8.1f}"
-        f" {percentile(routed_ms, 95) - percentile(direct_ms, 95):8.1f}"
-    )
+def router_overhead(stack: Stack) -> Table:
+    """First byte of the short sentence, direct and through the router, interleaved."""
+    counts = {"espeak": 60, "piper": 40, "kokoro": 15}
+    table = Table(
+        "router-overhead",
+        "Router overhead: first byte of the short sentence through the router (pcm) vs "
+        "directly from the provider, interleaved request by request",
+        "make bench BENCH=overhead",
+        ["engine", "requests", "direct p50 ms", "router p50 ms", "added p50 ms",
+         "direct p90 ms", "router p90 ms", "added p90 ms", "paired added p50 ms"],
+    )  # fmt: skip
+    for name, count in counts.items():
+        direct_ms: list[float] = []
+        routed_ms: list[float] = []
+        for _ in range(count):
+            direct_ms.append(_direct(stack, name, SHORT).first_byte_s * 1000)
+            routed_ms.append(_routed(stack, name, SHORT).first_byte_s * 1000)
+        d50, r50 = percentile(direct_ms, 50), percentile(routed_ms, 50)
+        d90, r90 = percentile(direct_ms, 90), percentile(routed_ms, 90)
+        # Each request's added time against the direct request just before it.
+        paired = statistics.median(r - d for d, r in zip(direct_ms, routed_ms, strict=True))
+        table.add(name, count, d50, r50, r50 - d50, d90, r90, r90 - d90, paired)
+    return table
+
+
+def _direct(stack: Stack, engine: str, text: str) -> Run:
+    body = {"text": text, "voice": VOICES[engine]}
+    return stream_post(f"{stack.providers[engine].url}/v1/synthesize", body, 44_100)
+
+
+def _routed(stack: Stack, engine: str, text: str) -> Run:
+    body = {"model": engine, "voice": VOICES[engine], "input": text, "response_format": "pcm"}
+    return stream_post(f"{stack.base_url}/audio/speech", body, 48_000)
 
 
 def response_cache(stack: Stack, logs: Path) -> None:
@@ -196,18 +196,21 @@ def main() -> None:
     only = set(sys.argv[1:])
     print(f"Texts: short = {words(SHORT)} words, long = {words(LONG)} words")
     with tempfile.TemporaryDirectory(prefix="chorus-bench-") as logs:
-        on_stack = {"rtf", "first-audio", "overhead", "leaving", "cache"}
+        on_stack = {"rtf", "first-audio", "overhead", "throughput", "leaving", "cache"}
         stack = start_bench_stack(Path(logs)) if not only or only & on_stack else None
+        tables: list[Table] = []
         try:
-            for name, bench in (
+            for name, measure in (
+                ("overhead", router_overhead),
                 ("rtf", engine_rtf),
                 ("first-audio", first_audio),
-                ("overhead", router_overhead),
-                ("leaving", leaving.leaving_to_idle),
             ):
                 if stack is not None and (not only or name in only):
-                    bench(stack)
+                    tables.append(measure(stack))
+            if stack is not None and (not only or "throughput" in only):
+                tables.append(throughput.two_clients(stack, Path(logs)))
             if stack is not None and (not only or "leaving" in only):
+                leaving.leaving_to_idle(stack)
                 leaving.ttfa_under_encoding_load(stack, Path(logs))
             if stack is not None and (not only or "cache" in only):
                 response_cache(stack, Path(logs))
@@ -222,6 +225,7 @@ def main() -> None:
             chunked_first_audio(Path(logs))
         if not only or "text-front-end" in only:
             text_front_end.run(Path(logs))
+    publish(tables)
 
 
 if __name__ == "__main__":

@@ -19,10 +19,10 @@ def test_pieces_inside_one_sentence_are_told_their_neighbours() -> None:
     assert _joins(pieces) == [
         Join(after="the"),
         Join(before=head),
-        Join(),
+        Join(last=True),
     ]
 
 
 def test_whole_sentences_have_no_neighbours() -> None:
-    assert _joins(["One.", "Two!", "Three"]) == [Join(), Join(), Join()]
+    assert _joins(["One.", "Two!", "Three"]) == [Join(), Join(), Join(last=True)]
     assert _joins([]) == []

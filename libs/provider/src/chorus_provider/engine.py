@@ -40,10 +40,12 @@ class Rendering:
 class Join:
     """Where a piece meets its neighbours inside one sentence (the short first piece and the
     rest): the piece before it when it continues that piece's sentence, and the next
-    piece's first word when it stops inside its sentence ("" at a sentence's edge)."""
+    piece's first word when it stops inside its sentence ("" at a sentence's edge); `last`
+    when no piece of the request follows it (what the pieces held may be let go)."""
 
     before: str = ""
     after: str = ""
+    last: bool = False
 
 
 CLAUSE_PAUSE_S = 0.12
@@ -188,5 +190,6 @@ def _joins(pieces: list[str]) -> list[Join]:
     for index, piece in enumerate(pieces):
         before = pieces[index - 1] if index and not ends_sentence(pieces[index - 1]) else ""
         following = index + 1 < len(pieces) and not ends_sentence(piece)
-        joins.append(Join(before, pieces[index + 1].split(" ")[0] if following else ""))
+        after = pieces[index + 1].split(" ")[0] if following else ""
+        joins.append(Join(before, after, last=index == len(pieces) - 1))
     return joins

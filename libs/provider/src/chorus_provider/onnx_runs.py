@@ -9,7 +9,10 @@ fails the run between two graph nodes, typically within milliseconds.
 The same options shrink onnxruntime's CPU memory arena at the end of each run. Text
 lengths make every run's tensors a new size, and the arena otherwise keeps the largest
 ever allocated (plus the plans it caches per shape): a Kokoro process grew by a fifth over
-forty pieces of varied length, and stays flat with the shrinkage (docs/benchmarks.md).
+forty pieces of varied length, and stays flat with the shrinkage (docs/performance.md).
+Giving the arena back costs the next run its allocations (Piper's whole text ran 15% slower
+with a shrink after every piece), so the pieces of one request, all about one size, may
+keep it for each other (`keeping_arena`) and only the request's last piece gives it back.
 """
 
 from __future__ import annotations
@@ -45,7 +48,8 @@ class CancellableSession:
         import onnxruntime
 
         options = onnxruntime.RunOptions()
-        options.add_run_config_entry(ARENA_SHRINKAGE, "cpu:0")
+        if not getattr(self._local, "keep_arena", False):
+            options.add_run_config_entry(ARENA_SHRINKAGE, "cpu:0")
 
         def terminate() -> None:
             options.terminate = True
@@ -57,3 +61,12 @@ class CancellableSession:
         finally:
             self._local.options = None
             forget()
+
+    @contextmanager
+    def keeping_arena(self) -> Iterator[None]:
+        """Runs on this thread inside the block keep the CPU arena for the runs after them."""
+        self._local.keep_arena = True
+        try:
+            yield
+        finally:
+            self._local.keep_arena = False

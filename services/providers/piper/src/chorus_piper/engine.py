@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,6 +137,18 @@ class PiperEngine(SentenceEngine):
         utterance (its last word clipped: "climbed" heard as "climb") and starts the next one
         afresh (a weak first syllable lost: "along" heard as "on")."""
         loaded = self._require()
+        # The request's next piece reuses the memory this one's runs took; its last frees it.
+        with nullcontext() if join.last else loaded.session.keeping_arena():
+            return self._render_joined(loaded, piece, join, request, cancel)
+
+    def _render_joined(
+        self,
+        loaded: _Loaded,
+        piece: str,
+        join: Join,
+        request: SynthesisRequest,
+        cancel: CancelSignal,
+    ) -> bytes | Rendering:
         before = join.before if join.before and not ends_clause(join.before) else ""
         after = join.after if join.after and not ends_clause(piece) else ""
         if loaded.aligned and (before or after):
