@@ -26,8 +26,9 @@ export async function loadCatalog() {
 export const providerNames = (catalog) =>
   [...new Set(catalog.models.flatMap((m) => m.providers))].sort();
 
-function fill(select, options) {
-  const kept = select.value;
+function fill(select, options, preferred = "") {
+  // Keep the choice where it still fits, else take the preferred one.
+  const kept = [select.value, preferred].find((v) => options.some(([value]) => value === v));
   select.replaceChildren(
     ...options.map(([value, label]) => {
       const option = document.createElement("option");
@@ -36,7 +37,7 @@ function fill(select, options) {
       return option;
     }),
   );
-  if (options.some(([value]) => value === kept)) select.value = kept;
+  if (kept !== undefined) select.value = kept;
 }
 
 export function fillProviders(select, catalog) {
@@ -59,6 +60,18 @@ export function fillVoices(select, catalog, model, provider) {
   fill(
     select,
     voices.map((v) => [v.id, `${v.name} (${v.language || "any language"}) · ${v.provider}`]),
+    browserLanguageVoice(voices)?.id,
+  );
+}
+
+/** The first voice in the browser's language (en-US, else any en), not the alphabet's first. */
+function browserLanguageVoice(voices) {
+  const wanted = navigator.language.toLowerCase();
+  const primary = wanted.split("-")[0];
+  const language = (v) => (v.language || "").toLowerCase();
+  return (
+    voices.find((v) => language(v) === wanted) ||
+    voices.find((v) => language(v).split("-")[0] === primary)
   );
 }
 

@@ -22,7 +22,8 @@ const when = (seconds) => (seconds ? new Date(seconds * 1000).toLocaleString() :
 /** An admin table: its rows, or one row saying why there are none. */
 async function adminTable(id, path, toRows) {
   try {
-    fillTable(id, toRows(await getJson(path)));
+    const rows = toRows(await getJson(path));
+    fillTable(id, rows.length ? rows : [["None yet."]]);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     fillTable(id, [[error.status === 403 ? "Needs an admin key." : error.describe()]]);

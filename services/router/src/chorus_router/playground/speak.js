@@ -161,6 +161,10 @@ export function setUpSpeak() {
     fillVoices($("voice"), catalog, $("model").value, $("provider").value);
     formChanged();
   });
+  for (const button of document.querySelectorAll("button.copy")) {
+    const code = document.getElementById(button.dataset.copy);
+    button.addEventListener("click", () => guarded(button, () => navigator.clipboard.writeText(code.textContent)));
+  }
   for (const id of ["voice", "text", "speed", "format", "instructions"]) {
     $(id).addEventListener("input", formChanged);
   }
