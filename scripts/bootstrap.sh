@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 apt_packages=(espeak-ng)
 if [[ "${1:-}" == "--test" ]]; then
   # Real backing services for the tests that need them (started by the tests' fixtures);
-  # prometheus also brings promtool for the alert-rule tests.
-  apt_packages+=(postgresql redis-server prometheus)
+  # prometheus also brings promtool for the alert-rule tests; chromium and its driver run the
+  # playground in a real browser.
+  apt_packages+=(postgresql redis-server prometheus chromium chromium-driver)
 fi
 
 missing=()

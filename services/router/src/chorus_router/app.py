@@ -21,6 +21,7 @@ from chorus_router.api import (
     health,
     keys,
     models,
+    playground,
     speech,
     text,
     voices,
@@ -153,7 +154,19 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
     instrument_app(app, tracing)
     install_error_handlers(app, "router")
     document_errors(app)
-    for module in (speech, captioned, text, models, catalog, health, keys, voices, audit, files):
+    for module in (
+        speech,
+        captioned,
+        text,
+        models,
+        catalog,
+        health,
+        keys,
+        voices,
+        audit,
+        files,
+        playground,
+    ):
         app.include_router(module.router)
     app.add_middleware(
         BodyLimit,

@@ -1,7 +1,8 @@
 """Authentication: who is calling, decided once per request before any handler runs.
 
-Every path but the open ones (probes, metrics, the API description) needs credentials, so a
-handler that forgets to ask for a scope is still never reachable anonymously.
+Every path but the open ones (probes, metrics, the API description, the playground's static
+files) needs credentials, so a handler that forgets to ask for a scope is still never
+reachable anonymously.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json", "/do
 # A signed download link is its own credential (a browser has no API key); its handler
 # verifies the signature and answers 404 to anything else, never falling back on a user.
 SIGNED_PREFIX = "/api/v1/audio/files/"
+# The playground's page and files are public; the API calls it makes carry the user's key.
+PAGE_PATHS = frozenset({"/", "/playground"})
+PAGE_PREFIX = "/playground/"
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ class Authentication:
         self._authenticator = authenticator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS or _signed_download(scope):
+        if scope["type"] != "http" or _public(scope):
             await self._app(scope, receive, send)
             return
         try:
@@ -89,6 +93,14 @@ class Authentication:
         state["principal"] = caller.principal
         state["rate_limit_key"] = caller.rate_limit_key
         await self._app(scope, receive, send)
+
+
+def _public(scope: Scope) -> bool:
+    path = scope["path"]
+    if path in OPEN_PATHS or _signed_download(scope):
+        return True
+    page = path in PAGE_PATHS or path.startswith(PAGE_PREFIX)
+    return page and scope["method"] in ("GET", "HEAD")
 
 
 def _signed_download(scope: Scope) -> bool:

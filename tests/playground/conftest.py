@@ -1,0 +1,77 @@
+"""The playground in Debian's chromium (driven by Selenium through /usr/bin/chromedriver, so
+Selenium Manager never downloads a browser), against real routers and providers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+from support.processes import ServiceProcess
+from support.secure_stack import Keys, api_key_env, start_secure_router
+from support.stack import Stack, start_provider, start_router
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+LOCAL = ("espeak", "piper")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """espeak-ng and Piper behind a router, as `make run` registers them."""
+    logs = tmp_path_factory.mktemp("playground")
+    providers = {kind: start_provider(kind, logs) for kind in LOCAL}
+    shipped = yaml.safe_load((REPO / "config" / "providers.yaml").read_text())["providers"]
+    registry = logs / "providers.yaml"
+    Stack.write_registry_file(
+        registry,
+        [{**e, "url": providers[e["name"]].url} for e in shipped if e["name"] in providers],
+    )
+    stack = Stack(start_router(registry, logs), providers, registry)
+    try:
+        for proc in providers.values():
+            proc.wait_ready()
+        stack.router.wait_ready("/healthz")
+        stack.wait_for_states({name: True for name in providers})
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="module")
+def secure_router(
+    stack: Stack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServiceProcess]:
+    """A router with API keys required, over the same providers."""
+    logs = tmp_path_factory.mktemp("playground-secure")
+    router = start_secure_router(
+        stack.registry_file, logs, api_key_env(Keys.sqlite(logs).database_url)
+    )
+    try:
+        yield router
+    finally:
+        router.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[webdriver.Chrome]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--autoplay-policy=no-user-gesture-required",
+        "--window-size=1280,1100",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    try:
+        yield driver
+    finally:
+        driver.quit()
