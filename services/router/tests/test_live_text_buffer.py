@@ -3,14 +3,12 @@ change it, and no sooner."""
 
 from __future__ import annotations
 
-import pytest
-
 from chorus_contracts import TextChunking
-from chorus_router.speech.live import BufferFull, TextBuffer
+from chorus_router.speech.live import TextBuffer
 
 
-def _buffer(max_chars: int = 2000) -> TextBuffer:
-    buffer = TextBuffer(max_chars)
+def _buffer() -> TextBuffer:
+    buffer = TextBuffer()
     buffer.chunking = TextChunking(max_chars=300, first_piece_max_words=10)
     return buffer
 
@@ -75,9 +73,3 @@ def test_an_abbreviation_does_not_end_a_sentence() -> None:
     assert buffer.append("Ask Dr. ") == []
     assert buffer.append("Smith today. ") == []
     assert buffer.append("T") == ["Ask Dr. Smith today."]
-
-
-def test_text_that_cannot_be_cut_is_refused_past_the_limit() -> None:
-    buffer = _buffer(max_chars=100)
-    with pytest.raises(BufferFull, match="limit is 100"):
-        buffer.append("x" * 101)

@@ -2,9 +2,9 @@
 
 from chorus_router.speech.live.config import LiveSettings, SessionConfig
 from chorus_router.speech.live.events import error_event, parse_event
-from chorus_router.speech.live.session import LiveSession, Send, SpeechParts
+from chorus_router.speech.live.session import BufferFull, LiveSession, Send, SpeechParts
 from chorus_router.speech.live.sessions import SessionSlots
-from chorus_router.speech.live.text_buffer import BufferFull, TextBuffer
+from chorus_router.speech.live.text_buffer import TextBuffer
 
 __all__ = [
     "BufferFull",

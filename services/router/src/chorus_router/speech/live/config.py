@@ -53,8 +53,9 @@ class LiveSettings(BaseModel):
 
     # Open sessions on one router replica; more are closed with 1013 (try again later).
     max_sessions: int = Field(default=200, ge=1, le=100_000)
-    # Text held while no piece can be spoken yet (1009).
-    max_buffered_chars: int = Field(default=2000, ge=100, le=100_000)
+    # Text sent and not yet spoken, held or queued (1009): an LLM writes faster than
+    # speech plays, so a long answer waits here; 8192 characters are about ten minutes.
+    max_buffered_chars: int = Field(default=8192, ge=100, le=100_000)
     # One client message (1009).
     max_message_bytes: int = Field(default=65_536, ge=1024, le=16 * 1_048_576)
     # A session's whole length, and how long it may stay silent on both sides (1008).

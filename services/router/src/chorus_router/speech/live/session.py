@@ -46,6 +46,10 @@ from chorus_router.speech.text_hygiene import clean_request
 Send = Callable[[dict[str, Any] | bytes], Awaitable[None]]
 
 
+class BufferFull(InvalidRequest):
+    """More text waits to be spoken than the session allows."""
+
+
 @dataclass(frozen=True)
 class SpeechParts:
     """The router's parts a session speaks through."""
@@ -110,9 +114,12 @@ class LiveSession:
         self._parts = parts
         self._send = send
         self.config = SessionConfig()
-        self._buffer = TextBuffer(max_buffered_chars)
+        self._buffer = TextBuffer()
+        self._max_unspoken = max_buffered_chars
         self._turn: Turn | None = None
         self._pending = 0
+        # Characters of pieces queued and not yet spoken (with the buffer's, the bound).
+        self._unspoken = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._start()
 
@@ -164,6 +171,11 @@ class LiveSession:
             self._turn = Turn(uuid.uuid4().hex[:12], self.config)
         for piece in self._buffer.append(text):
             self._queue(_Piece(self._turn, piece))
+        if self._unspoken + self._buffer.held_chars > self._max_unspoken:
+            raise BufferFull(
+                f"{self._unspoken + self._buffer.held_chars} characters wait to be spoken; "
+                f"the limit is {self._max_unspoken}"
+            )
 
     def flush(self) -> None:
         """Speak what is held; the turn ends and the next text begins another."""
@@ -202,6 +214,8 @@ class LiveSession:
 
     def _queue(self, item: _Queued) -> None:
         self._pending += 1
+        if isinstance(item, _Piece):
+            self._unspoken += len(item.text)
         self._pieces.put_nowait(item)
 
     def _start(self) -> None:
@@ -210,6 +224,7 @@ class LiveSession:
         # The stream playing and one ahead of it.
         self._ahead = asyncio.Semaphore(2)
         self._pending = 0
+        self._unspoken = 0
         self._tasks = [
             asyncio.create_task(self._open_pieces(), name="live-opener"),
             asyncio.create_task(self._play_pieces(), name="live-sender"),
@@ -278,6 +293,9 @@ class LiveSession:
                 await self._play(item)
             finally:
                 self._pending -= 1
+                piece = item.piece if isinstance(item, _Opened) else item
+                if isinstance(piece, _Piece):
+                    self._unspoken -= len(piece.text)
 
     async def _play(self, item: _Ready) -> None:
         if isinstance(item, _Opened):

@@ -9,22 +9,17 @@ decided from words followed by whitespace only; `flush` releases everything.
 
 from __future__ import annotations
 
-from chorus_contracts import InvalidRequest, TextChunking
+from chorus_contracts import TextChunking
 from chorus_text import first_piece, split_sentences
 
 # Where the turn's provider says nothing of how it chunks, pieces as local engines cut them.
 DEFAULT_CHUNKING = TextChunking(max_chars=300, first_piece_max_words=10)
 
 
-class BufferFull(InvalidRequest):
-    """More text is held than the session allows (nothing could be released)."""
-
-
 class TextBuffer:
     """The text of the turn being written, and the pieces of it ready to be spoken."""
 
-    def __init__(self, max_chars: int) -> None:
-        self._max_chars = max_chars
+    def __init__(self) -> None:
         self._text = ""
         # Whether the turn's first piece has left: later pieces are whole sentences.
         self._started = False
@@ -36,8 +31,8 @@ class TextBuffer:
         return not self._text.strip()
 
     @property
-    def started(self) -> bool:
-        return self._started
+    def held_chars(self) -> int:
+        return len(self._text)
 
     def append(self, text: str) -> list[str]:
         """Add a fragment; the pieces it made ready, in order (often none)."""
@@ -54,11 +49,6 @@ class TextBuffer:
                 ready, held = [" ".join(words[:cut])], " ".join(words[cut:])
         trailing = " " if held and self._text[-1:].isspace() else ""
         self._text = held + trailing
-        if len(self._text) > self._max_chars:
-            raise BufferFull(
-                f"{len(self._text)} characters are buffered without a piece to speak; the "
-                f"limit is {self._max_chars} (send spaces between words, or input_text.flush)"
-            )
         if ready:
             self._started = True
         return ready
