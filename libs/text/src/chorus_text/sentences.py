@@ -141,18 +141,39 @@ def _short_first(sentence: str, max_words: int, english: bool) -> list[str]:
     if len(words) <= max_words:
         return [sentence]
     cut = _first_boundary(words, max_words, english)
+    assert cut is not None, "a sentence longer than max_words always has its boundary"
     return [" ".join(words[:cut]), " ".join(words[cut:])]
 
 
-def _first_boundary(words: list[str], max_words: int, english: bool) -> int:
+def first_piece(words: list[str], max_words: int, language: str | None = None) -> int | None:
+    """How many of a sentence's first words make its short first piece, decided from the
+    words written so far (each one complete); None while more words could still change it.
+
+    For text that arrives as it is written (a voice agent's LLM): the piece leaves as soon
+    as its boundary is certain, the same boundary `split_sentences` cuts a whole text at.
+    """
+    if max_words <= 0:
+        return None
+    return _first_boundary(words, max_words, _is_english(language))
+
+
+def _first_boundary(words: list[str], max_words: int, english: bool) -> int | None:
     """How many words the head keeps: up to the first boundary after a few words, a clause
     mark or (English) the start of a phrase; else `max_words`, less any words at its end
-    that open a phrase (English), so the head never stops on "the" or "in"."""
+    that open a phrase (English), so the head never stops on "the" or "in". None when
+    `words` end before the boundary is known (never for a sentence of over `max_words`)."""
     for count in range(_FIRST_PIECE_MIN_WORDS, max_words + 1):
+        if count > len(words):
+            return None
         if _CLAUSE_END.search(words[count - 1]):
             return count
-        if english and count >= _FIRST_PHRASE_MIN_WORDS and _opens_phrase(words, count):
-            return count
+        if english and count >= _FIRST_PHRASE_MIN_WORDS:
+            if count == len(words):
+                return None
+            if _opens_phrase(words, count):
+                return count
+    if len(words) <= max_words:
+        return None
     cut = max_words
     while english and cut > _FIRST_PIECE_MIN_WORDS and _bound_forward(words[cut - 1]):
         cut -= 1

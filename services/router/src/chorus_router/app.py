@@ -20,6 +20,7 @@ from chorus_router.api import (
     files,
     health,
     keys,
+    live,
     models,
     playground,
     speech,
@@ -43,6 +44,7 @@ from chorus_router.security import install_security
 from chorus_router.security.keys import KeyStore
 from chorus_router.settings import RouterSettings
 from chorus_router.speech.encoding import EncodingPool
+from chorus_router.speech.live import SessionSlots
 from chorus_router.speech.policy import Limits, SpeechRouter
 from chorus_router.storage.migrations import migrate
 from chorus_router.voices.library import VoiceLibrary
@@ -128,6 +130,7 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
             artifacts=stored,
             readiness=Readiness(database, source, registry_watch),
             encoding=encoding,
+            live_sessions=SessionSlots(settings.live.max_sessions, metrics.live_sessions),
         )
         try:
             yield
@@ -158,6 +161,7 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
         speech,
         captioned,
         text,
+        live,
         models,
         catalog,
         health,

@@ -135,4 +135,18 @@ class RouterMetrics:
         self.cache_bytes = Gauge(
             "tts_cache_bytes", "Bytes the response cache holds in the store", registry=r
         )
+        self.live_sessions = Gauge(
+            "tts_live_sessions", "Live speech sessions open on this replica", registry=r
+        )
+        self.live_turns = Counter(
+            "tts_live_turns",
+            "Live speech turns ended, by outcome (done, failed)",
+            ["outcome"],
+            registry=r,
+        )
+        self.live_barge_ins = Counter(
+            "tts_live_barge_ins",
+            "Live speech cleared by the client (input_text.clear) while text or audio was pending",
+            registry=r,
+        )
         r.register(_ProviderStates(providers))

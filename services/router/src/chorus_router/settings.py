@@ -11,6 +11,7 @@ from chorus_contracts import ServiceSettings
 from chorus_router.artifacts.settings import ArtifactSettings
 from chorus_router.audit.settings import AuditSettings
 from chorus_router.security.settings import SecuritySettings
+from chorus_router.speech.live.config import LiveSettings
 from chorus_router.storage.database import DatabaseUrl, database_url, open_engine
 from chorus_router.voices.settings import VoiceSettings
 
@@ -72,6 +73,9 @@ class RouterSettings(ServiceSettings):
     artifacts: ArtifactSettings = Field(default_factory=ArtifactSettings)
     # The audit log of voice, key and admin operations (CHORUS_ROUTER_AUDIT__RETENTION_DAYS).
     audit: AuditSettings = Field(default_factory=AuditSettings)
+
+    # Live speech sessions (/v1/audio/speech/live): CHORUS_ROUTER_LIVE__MAX_SESSIONS, ...
+    live: LiveSettings = Field(default_factory=LiveSettings)
 
     def open_database(self) -> Engine:
         """An engine for the shared state (not yet connected: callers migrate it first)."""

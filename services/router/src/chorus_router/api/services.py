@@ -16,6 +16,7 @@ from chorus_router.routing.registry import RegistrySource
 from chorus_router.security.keys import KeyStore
 from chorus_router.settings import RouterSettings
 from chorus_router.speech.encoding import EncodingPool
+from chorus_router.speech.live import SessionSlots
 from chorus_router.speech.policy import SpeechRouter
 from chorus_router.voices.library import VoiceLibrary
 
@@ -34,6 +35,7 @@ class RouterServices:
     keys: KeyStore
     readiness: Readiness
     encoding: EncodingPool
+    live_sessions: SessionSlots
 
 
 def get_services(request: Request) -> RouterServices:

@@ -79,15 +79,16 @@ class Authentication:
         self._authenticator = authenticator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or _public(scope):
+        if scope["type"] not in ("http", "websocket") or _public(scope):
             await self._app(scope, receive, send)
             return
         try:
-            caller = await self._authenticator.authenticate(
-                Headers(scope=scope).get("authorization")
-            )
+            caller = await self._authenticator.authenticate(_authorization(scope))
         except ChorusError as exc:
-            await error_response(exc)(scope, receive, send)
+            if scope["type"] == "websocket":
+                await _refuse_websocket(exc, receive, send)
+            else:
+                await error_response(exc)(scope, receive, send)
             return
         state = scope.setdefault("state", {})
         state["principal"] = caller.principal
@@ -96,11 +97,33 @@ class Authentication:
 
 
 def _public(scope: Scope) -> bool:
+    """Paths anyone may reach: health, signed downloads, and the playground's own files."""
+    if scope["type"] != "http":
+        return False
     path = scope["path"]
     if path in OPEN_PATHS or _signed_download(scope):
         return True
     page = path in PAGE_PATHS or path.startswith(PAGE_PREFIX)
     return page and scope["method"] in ("GET", "HEAD")
+
+
+def _authorization(scope: Scope) -> str | None:
+    """The Authorization header; for a WebSocket, else `?token=` (a browser cannot set
+    headers on one: it sends a short-lived JWT or a key in the query)."""
+    header = Headers(scope=scope).get("authorization")
+    if header is not None or scope["type"] != "websocket":
+        return header
+    tokens = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
+    return f"Bearer {tokens[0]}" if tokens else None
+
+
+async def _refuse_websocket(exc: ChorusError, receive: Receive, send: Send) -> None:
+    """Accept, then close with 1008 and the reason: a refusal before the handshake reaches
+    a client as a bare HTTP 403, with no reason it could show."""
+    await receive()
+    await send({"type": "websocket.accept"})
+    reason = exc.message.encode()[:123].decode(errors="ignore")
+    await send({"type": "websocket.close", "code": 1008, "reason": reason})
 
 
 def _signed_download(scope: Scope) -> bool:

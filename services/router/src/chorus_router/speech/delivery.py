@@ -10,7 +10,7 @@ import base64
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from chorus_audio import AudioFormat, StreamEncoder, open_encoder, slices
 from chorus_contracts import ChorusError, WordTimestamp
@@ -64,6 +64,11 @@ class Delivery:
         self._policy.left(self._stream)
         await self._stream.close()
 
+    @property
+    def audio_seconds(self) -> float:
+        """Seconds of audio the provider has sent so far."""
+        return self._pcm_bytes / (2 * self._stream.sample_rate)
+
     async def audio(self) -> AsyncIterator[bytes]:
         # Unless it runs to its end or fails, iteration stops because the client left.
         status = "client_gone"
@@ -89,14 +94,14 @@ class Delivery:
             if status == "client_gone":
                 status = "200"
                 if self._capture is not None:
-                    await self._capture.commit(self._stream.provider, self._audio_seconds())
+                    await self._capture.commit(self._stream.provider, self.audio_seconds)
         finally:
             encoder.close()
             if self._capture is not None:
                 self._capture.discard()
             self._record(status)
 
-    async def timed(self) -> AsyncIterator[tuple[bytes, list[WordTimestamp]]]:
+    async def timed(self) -> AsyncGenerator[tuple[bytes, list[WordTimestamp]]]:
         """The encoded audio, each piece with the word timings that arrived since the last
         (in seconds from the start of the stream). A provider times a piece of text before
         its audio, so words come with or before the first audio they time, never after."""
@@ -148,14 +153,11 @@ class Delivery:
             self._capture.write(data)
         return data
 
-    def _audio_seconds(self) -> float:
-        return self._pcm_bytes / (2 * self._stream.sample_rate)
-
     def _record(self, status: str) -> None:
         self._recorded = True
         provider = self._stream.provider
         duration = time.perf_counter() - self._started
-        audio_seconds = self._audio_seconds()
+        audio_seconds = self.audio_seconds
         self._metrics.requests.labels(self._model_label, provider, self._fmt, status).inc()
         self._metrics.request_duration.labels(provider).observe(duration)
         self._metrics.audio_size.labels(self._fmt).observe(self._sent_bytes)

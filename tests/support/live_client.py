@@ -1,0 +1,58 @@
+"""A live speech session as a voice agent holds one: a plain `websockets` client."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+
+def live_url(router_url: str, token: str | None = None) -> str:
+    url = router_url.replace("http://", "ws://", 1) + "/v1/audio/speech/live"
+    return f"{url}?token={token}" if token else url
+
+
+@dataclass
+class Heard:
+    """What a client received: events in order, and the close code and reason."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    close_code: int | None = None
+    close_reason: str = ""
+
+    def audio(self, turn_id: str | None = None) -> bytes:
+        return b"".join(
+            base64.b64decode(e["audio"])
+            for e in self.events
+            if e["type"] == "speech.audio.delta" and turn_id in (None, e["turn_id"])
+        )
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e["type"] == kind]
+
+
+async def send(ws: ClientConnection, kind: str, **fields: Any) -> None:
+    await ws.send(json.dumps({"type": kind, **fields}))
+
+
+async def receive_until(ws: ClientConnection, heard: Heard, kind: str | None) -> dict[str, Any]:
+    """Events into `heard` up to the first of `kind` (returned); with None, up to the close."""
+    try:
+        while True:
+            event = json.loads(await ws.recv())
+            heard.events.append(event)
+            if event["type"] == kind:
+                return event
+    except ConnectionClosed as closed:
+        heard.close_code = closed.rcvd.code if closed.rcvd else None
+        heard.close_reason = closed.rcvd.reason if closed.rcvd else ""
+        if kind is not None:
+            raise
+        return {}
+
+
+__all__ = ["Heard", "connect", "live_url", "receive_until", "send"]
