@@ -7,14 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from openai import OpenAI
 
 from support.postgres_server import PostgresServer, postgres_server
-from support.stack import Stack, start_provider, start_router
+from support.stack import Stack, shipped_stack, start_router
 from support.tone_stack import start_tone_provider, tone_entries
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -27,22 +24,8 @@ def postgres() -> Iterator[PostgresServer]:
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The `make run` layout (local providers behind the router) with the shipped registry."""
-    logs = tmp_path_factory.mktemp("logs")
-    providers = {kind: start_provider(kind, logs) for kind in ("espeak", "piper", "kokoro")}
-    shipped = yaml.safe_load((REPO / "config" / "providers.yaml").read_text())["providers"]
-    registry = logs / "providers.yaml"
-    Stack.write_registry_file(
-        registry, [{**entry, "url": providers[entry["name"]].url} for entry in shipped]
-    )
-    stack = Stack(start_router(registry, logs), providers, registry)
-    try:
-        for proc in providers.values():
-            proc.wait_ready()
-        stack.router.wait_ready("/healthz")
-        stack.wait_for_states({name: True for name in providers})
+    with shipped_stack(("espeak", "piper", "kokoro"), tmp_path_factory.mktemp("logs")) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 @pytest.fixture

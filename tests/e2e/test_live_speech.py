@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import yaml
 
 from support.idleness import wait_idle
 from support.live_client import Heard, connect, live_url, receive_until, send
-from support.stack import Stack, start_provider, start_router
+from support.stack import Stack, shipped_stack
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
 ANSWER = (
     "Sure, I can help with that. The train leaves at nine in the morning, and the trip "
     "takes about two hours. Bring a coat, because it will be cold by the sea."
@@ -33,24 +30,9 @@ MAX_BUFFERED = 1500
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    logs = tmp_path_factory.mktemp("live")
-    providers = {kind: start_provider(kind, logs) for kind in ("espeak", "piper")}
-    shipped = yaml.safe_load((REPO / "config" / "providers.yaml").read_text())["providers"]
-    registry = logs / "providers.yaml"
-    Stack.write_registry_file(
-        registry,
-        [{**e, "url": providers[e["name"]].url} for e in shipped if e["name"] in providers],
-    )
     env = {"CHORUS_ROUTER_LIVE__MAX_BUFFERED_CHARS": str(MAX_BUFFERED)}
-    live = Stack(start_router(registry, logs, env), providers, registry)
-    try:
-        for proc in providers.values():
-            proc.wait_ready()
-        live.router.wait_ready("/healthz")
-        live.wait_for_states({name: True for name in providers})
-        yield live
-    finally:
-        live.stop()
+    with shipped_stack(("espeak", "piper"), tmp_path_factory.mktemp("live"), env) as stack:
+        yield stack
 
 
 async def _tokens(ws: object, text: str, size: int = 4, rate_hz: float = 20.0) -> None:

@@ -4,18 +4,15 @@ Selenium Manager never downloads a browser), against real routers and providers.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import yaml
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
 from support.processes import ServiceProcess
 from support.secure_stack import Keys, api_key_env, start_secure_router
-from support.stack import Stack, start_provider, start_router
+from support.stack import Stack, shipped_stack
 
-REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 LOCAL = ("espeak", "piper")
@@ -24,23 +21,8 @@ LOCAL = ("espeak", "piper")
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """espeak-ng and Piper behind a router, as `make run` registers them."""
-    logs = tmp_path_factory.mktemp("playground")
-    providers = {kind: start_provider(kind, logs) for kind in LOCAL}
-    shipped = yaml.safe_load((REPO / "config" / "providers.yaml").read_text())["providers"]
-    registry = logs / "providers.yaml"
-    Stack.write_registry_file(
-        registry,
-        [{**e, "url": providers[e["name"]].url} for e in shipped if e["name"] in providers],
-    )
-    stack = Stack(start_router(registry, logs), providers, registry)
-    try:
-        for proc in providers.values():
-            proc.wait_ready()
-        stack.router.wait_ready("/healthz")
-        stack.wait_for_states({name: True for name in providers})
+    with shipped_stack(LOCAL, tmp_path_factory.mktemp("playground")) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,8 @@ import httpx
 import yaml
 
 from support.processes import ServiceProcess, free_port, wait_until
+
+SHIPPED_REGISTRY = Path(__file__).resolve().parents[2] / "config" / "providers.yaml"
 
 
 @dataclass
@@ -86,3 +90,27 @@ def start_router(
 
 def entry(name: str, proc: ServiceProcess, models: list[str], **extra: Any) -> dict[str, Any]:
     return {"name": name, "url": proc.url, "models": models, **extra}
+
+
+@contextmanager
+def shipped_stack(
+    kinds: tuple[str, ...], log_dir: Path, router_env: dict[str, str] | None = None
+) -> Iterator[Stack]:
+    """The `make run` layout: providers `kinds` behind a router, registered as the shipped
+    registry (config/providers.yaml) registers them, all ready; stopped on exit."""
+    providers = {kind: start_provider(kind, log_dir) for kind in kinds}
+    shipped = yaml.safe_load(SHIPPED_REGISTRY.read_text())["providers"]
+    registry = log_dir / "providers.yaml"
+    Stack.write_registry_file(
+        registry,
+        [{**e, "url": providers[e["name"]].url} for e in shipped if e["name"] in providers],
+    )
+    stack = Stack(start_router(registry, log_dir, router_env), providers, registry)
+    try:
+        for proc in providers.values():
+            proc.wait_ready()
+        stack.router.wait_ready("/healthz")
+        stack.wait_for_states({name: True for name in providers})
+        yield stack
+    finally:
+        stack.stop()
