@@ -13,6 +13,12 @@ forty pieces of varied length, and stays flat with the shrinkage (docs/performan
 Giving the arena back costs the next run its allocations (Piper's whole text ran 15% slower
 with a shrink after every piece), so the pieces of one request, all about one size, may
 keep it for each other (`keeping_arena`) and only the request's last piece gives it back.
+
+A session may also have a second copy of the model for runs that share the cores with
+others (`crowded`): few intra-op threads that do not spin while they wait. A lone run is
+fastest with every core, spinning between nodes; two such runs on two cores fight over
+them, and their spinning threads starve each other (Piper made 22.5x realtime for two
+clients with one session, 28.8x with one thread each; docs/performance.md).
 """
 
 from __future__ import annotations
@@ -28,19 +34,49 @@ from chorus_provider.cancel import CancelSignal
 ARENA_SHRINKAGE = "memory.enable_memory_arena_shrinkage"
 
 
-class CancellableSession:
-    """Wraps an `onnxruntime.InferenceSession`; everything but `run` passes through."""
+def crowded_options(threads: int) -> Any:
+    """Session options for runs made while others run: `threads` intra-op threads that
+    sleep, rather than spin, between nodes."""
+    import onnxruntime
 
-    def __init__(self, session: Any) -> None:
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
+class CancellableSession:
+    """Wraps an `onnxruntime.InferenceSession`; everything but `run` passes through.
+
+    With `crowded` (the same model, made with `crowded_options`), a run that starts while
+    another is in flight uses that session instead.
+    """
+
+    def __init__(self, session: Any, crowded: Any = None) -> None:
         self._session = session
+        self._crowded = crowded
         self._local = threading.local()
+        self._in_flight = 0
+        self._count = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._session, name)
 
+    @property
+    def runs_in_flight(self) -> int:
+        return self._in_flight
+
     def run(self, output_names: Any, input_feed: Any, run_options: Any = None) -> Any:
         options = run_options if run_options is not None else getattr(self._local, "options", None)
-        return self._session.run(output_names, input_feed, options)
+        with self._count:
+            crowded = self._in_flight > 0 and self._crowded is not None
+            self._in_flight += 1
+        try:
+            session = self._crowded if crowded else self._session
+            return session.run(output_names, input_feed, options)
+        finally:
+            with self._count:
+                self._in_flight -= 1
 
     @contextmanager
     def cancelled_by(self, cancel: CancelSignal) -> Iterator[None]:

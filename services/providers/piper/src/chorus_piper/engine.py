@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from contextlib import nullcontext
+import logging
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import onnxruntime
 from piper import AudioChunk, PiperVoice, SynthesisConfig
 from piper.config import PhonemeType
 
@@ -22,7 +25,7 @@ from chorus_contracts import (
 )
 from chorus_piper.settings import PiperSettings
 from chorus_provider import CancelSignal, Join, Rendering, SentenceEngine, model_fingerprint
-from chorus_provider.onnx_runs import CancellableSession
+from chorus_provider.onnx_runs import CancellableSession, crowded_options
 from chorus_provider.timings import (
     PhonemeSpan,
     pair_words,
@@ -33,6 +36,8 @@ from chorus_provider.timings import (
     word_timing,
 )
 from chorus_text import ends_clause
+
+log = logging.getLogger("chorus.piper")
 
 # A cut inside speech fades over this long, so it does not click.
 _CUT_FADE_S = 0.005
@@ -66,8 +71,13 @@ class PiperEngine(SentenceEngine):
             use_cuda=self._settings.use_cuda,
             include_alignments=True,
         )
-        # piper-tts runs the model itself; this session lets a cancel stop that run.
-        session = CancellableSession(voice.session)
+        # piper-tts runs the model itself; this session lets a cancel stop that run, and
+        # gives runs made while another runs their own lighter copy of the model.
+        crowded = None
+        threads = self._settings.crowded_threads
+        if threads and not self._settings.use_cuda:
+            crowded = await asyncio.to_thread(_crowded_session, model, voice.session, threads)
+        session = CancellableSession(voice.session, crowded)
         voice.session = session
         name = self._settings.voice_name or _voice_name(model)
         speaker_ids = dict(voice.config.speaker_id_map)
@@ -355,3 +365,24 @@ def _voice_name(model: Path) -> str:
     """`en_US-joe-medium.onnx` -> `joe`: the speaker part of Piper's naming scheme."""
     parts = model.name.removesuffix(".onnx").split("-")
     return parts[1] if len(parts) == 3 else model.name.removesuffix(".onnx")
+
+
+def _crowded_session(model: Path, loaded: onnxruntime.InferenceSession, threads: int) -> Any:
+    """A second session of the voice's model for runs made while another runs, with the
+    alignment output piper-tts patched into the first; None if the two would differ."""
+    import onnx
+    from piper.patch_voice_with_alignment import add_alignment_output
+
+    proto = onnx.load(str(model))
+    with suppress(ValueError):  # already patched
+        add_alignment_output(proto)
+    crowded = onnxruntime.InferenceSession(
+        proto.SerializeToString(),
+        sess_options=crowded_options(threads),
+        providers=["CPUExecutionProvider"],
+    )
+    outputs = [o.name for o in crowded.get_outputs()]
+    if outputs != [o.name for o in loaded.get_outputs()]:
+        log.warning("the crowded session's outputs differ (%s); runs share one session", outputs)
+        return None
+    return crowded

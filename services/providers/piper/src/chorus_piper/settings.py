@@ -20,5 +20,8 @@ class PiperSettings(ProviderSettings):
     config_path: Path | None = None
     voice_name: str | None = Field(default=None, min_length=1, max_length=100)
     use_cuda: bool = False
+    # Runs made while another runs use a second copy of the model with this many threads,
+    # which sleep between nodes (0: every run shares one session). Costs the model's size.
+    crowded_threads: int = Field(default=1, ge=0, le=64)
     noise_scale: float | None = Field(default=None, ge=0, le=2)
     noise_w_scale: float | None = Field(default=None, ge=0, le=2)
