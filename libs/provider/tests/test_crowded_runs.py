@@ -6,36 +6,13 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-import onnx
 import onnxruntime as ort
 import pytest
-from onnx import TensorProto, helper
 
 from chorus_provider.onnx_runs import CancellableSession, crowded_options
+from chorus_provider.testing.tiny_onnx import sized_ones
 
 SLOW = 64_000_000  # floats: a run long enough to start another beside it
-
-
-def _scaled_ones(value: float) -> bytes:
-    """y = sum(value * ones(shape)): the `shape` input sets how long a run takes."""
-    graph = helper.make_graph(
-        [
-            helper.make_node(
-                "ConstantOfShape",
-                ["shape"],
-                ["ones"],
-                value=helper.make_tensor("v", TensorProto.FLOAT, [1], [value]),
-            ),
-            helper.make_node("ReduceSum", ["ones"], ["y"], keepdims=0),
-        ],
-        "scaled",
-        [helper.make_tensor_value_info("shape", TensorProto.INT64, [1])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [])],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model.SerializeToString()
 
 
 def _run(session: CancellableSession, size: int) -> float:
@@ -49,8 +26,8 @@ def _run_into(results: list[float], session: CancellableSession, size: int) -> N
 
 @pytest.fixture
 def session() -> CancellableSession:
-    full = ort.InferenceSession(_scaled_ones(1.0))
-    crowded = ort.InferenceSession(_scaled_ones(2.0), sess_options=crowded_options(1))
+    full = ort.InferenceSession(sized_ones(1.0))
+    crowded = ort.InferenceSession(sized_ones(2.0), sess_options=crowded_options(1))
     return CancellableSession(full, crowded)
 
 

@@ -9,36 +9,13 @@ run through the same `CancellableSession` the engines use.
 from __future__ import annotations
 
 import numpy as np
-import onnx
 import onnxruntime as ort
-from onnx import TensorProto, helper
 
 from chorus_provider import CancelSignal
 from chorus_provider.onnx_runs import CancellableSession
+from chorus_provider.testing.tiny_onnx import sized_ones
 
 BIG = 64_000_000  # floats: a 256 MB intermediate tensor
-
-
-def _sized_model() -> bytes:
-    """y = sum(ones(shape)): the ones tensor is as large as the `shape` input asks."""
-    graph = helper.make_graph(
-        [
-            helper.make_node(
-                "ConstantOfShape",
-                ["shape"],
-                ["ones"],
-                value=helper.make_tensor("one", TensorProto.FLOAT, [1], [1.0]),
-            ),
-            helper.make_node("ReduceSum", ["ones"], ["y"], keepdims=0),
-        ],
-        "sized",
-        [helper.make_tensor_value_info("shape", TensorProto.INT64, [1])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [])],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model.SerializeToString()
 
 
 def _rss_mb() -> float:
@@ -47,7 +24,7 @@ def _rss_mb() -> float:
 
 
 def test_a_large_run_leaves_no_large_arena_behind() -> None:
-    session = CancellableSession(ort.InferenceSession(_sized_model()))
+    session = CancellableSession(ort.InferenceSession(sized_ones()))
     with session.cancelled_by(CancelSignal()):
         session.run(None, {"shape": np.array([1000], dtype=np.int64)})
         before = _rss_mb()
@@ -61,7 +38,7 @@ def test_a_large_run_leaves_no_large_arena_behind() -> None:
 def test_the_last_piece_gives_back_what_earlier_pieces_kept() -> None:
     """The pieces of one request keep the arena for each other (they are about one size, and
     reallocating it made Piper 15% slower); the request's last run lets it go."""
-    session = CancellableSession(ort.InferenceSession(_sized_model()))
+    session = CancellableSession(ort.InferenceSession(sized_ones()))
     with session.cancelled_by(CancelSignal()):
         session.run(None, {"shape": np.array([1000], dtype=np.int64)})
     before = _rss_mb()
