@@ -9,7 +9,7 @@ import pytest
 
 from support.processes import ServiceProcess
 from support.redis_server import redis_url as redis_url
-from support.secure_stack import MODEL
+from support.secure_stack import MODEL, Keys, api_key_env, start_secure_router
 from support.stack import Stack, entry, start_provider
 
 
@@ -35,3 +35,17 @@ def registry(espeak: ServiceProcess, security_logs: Path) -> Path:
         path, [entry("espeak", espeak, [MODEL, "tts-1"], voices={"alloy": "en-us"})]
     )
     return path
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
+    """A key store of the module's own."""
+    return Keys.sqlite(tmp_path_factory.mktemp("keys"))
+
+
+@pytest.fixture(scope="module")
+def router(registry: Path, security_logs: Path, keys: Keys) -> Iterator[ServiceProcess]:
+    """A router in API-key mode over `keys`; a module that needs another mode defines its own."""
+    proc = start_secure_router(registry, security_logs, api_key_env(keys.database_url))
+    yield proc
+    proc.stop()

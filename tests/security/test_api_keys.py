@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
 import openai
 import pytest
@@ -13,24 +10,10 @@ from support.processes import ServiceProcess
 from support.secure_stack import (
     MODEL,
     Keys,
-    api_key_env,
     openai_client,
-    start_secure_router,
 )
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
-    return Keys.sqlite(tmp_path_factory.mktemp("keys"))
-
-
-@pytest.fixture(scope="module")
-def router(registry: Path, security_logs: Path, keys: Keys) -> Iterator[ServiceProcess]:
-    proc = start_secure_router(registry, security_logs, api_key_env(keys.database_url))
-    yield proc
-    proc.stop()
 
 
 def _speak(router: ServiceProcess, key: str, text: str = "Hello.") -> bytes:

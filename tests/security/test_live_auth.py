@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from support.live_client import Heard, connect, live_url, receive_until
 from support.processes import ServiceProcess
-from support.secure_stack import Keys, api_key_env, start_secure_router
+from support.secure_stack import Keys
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
-    return Keys.sqlite(tmp_path_factory.mktemp("live-keys"))
-
-
-@pytest.fixture(scope="module")
-def router(registry: Path, security_logs: Path, keys: Keys) -> Iterator[ServiceProcess]:
-    proc = start_secure_router(registry, security_logs, api_key_env(keys.database_url))
-    yield proc
-    proc.stop()
 
 
 def _open(url: str, headers: dict[str, str] | None = None) -> Heard:

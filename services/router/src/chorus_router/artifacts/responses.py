@@ -80,9 +80,9 @@ class StoredAudio:
         says make it anew); None when the request does not use the cache at all."""
         directives = {d.strip().lower() for d in (cache_control or "").split(",")}
         # The cache holds whole audio files; SSE events are made afresh.
-        if self.cache is None or body.stream_format != "audio" or "no-store" in directives:
+        if self.cache is None or first is None:
             return None
-        if first is None:
+        if body.stream_format != "audio" or "no-store" in directives:
             return None
         target = self.cache.target(body, owner, first)
         if target is None:
