@@ -8,6 +8,7 @@ import struct
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import ClassVar
 
 import av
 import numpy as np
@@ -24,6 +25,10 @@ _STREAMING_SIZE = 0xFFFFFFFF  # OpenAI's "unknown length" RIFF/data size for str
 
 class StreamEncoder(ABC):
     """Turns s16le mono PCM at `input_rate` into one response format, incrementally."""
+
+    # True where encoding is at most a resample (tens of microseconds a slice): handing it
+    # to a worker thread costs more than doing it, in wake-ups on busy cores.
+    light: ClassVar[bool] = False
 
     def __init__(self, fmt: AudioFormat, input_rate: int) -> None:
         self.format = fmt
@@ -57,6 +62,8 @@ class StreamEncoder(ABC):
 
 class _PcmEncoder(StreamEncoder):
     """Headerless s16le: the resampled samples themselves."""
+
+    light = True
 
     def _encode(self, pcm24k: bytes) -> bytes:
         return pcm24k
@@ -100,6 +107,8 @@ def finalize_wav_head(head: bytes, total_size: int) -> bytes:
 
 class _WavEncoder(StreamEncoder):
     """OpenAI-style streamed wav: a header with 0xFFFFFFFF sizes, then raw samples."""
+
+    light = True
 
     def __init__(self, fmt: AudioFormat, input_rate: int) -> None:
         super().__init__(fmt, input_rate)

@@ -14,6 +14,12 @@ Giving the arena back costs the next run its allocations (Piper's whole text ran
 with a shrink after every piece), so the pieces of one request, all about one size, may
 keep it for each other (`keeping_arena`) and only the request's last piece gives it back.
 
+Every session stops its threads spinning as soon as a run returns (`session_options`).
+Spinning between nodes keeps a lone run fast, but after the run that made a response's
+last piece the same threads kept spinning on both cores while the router and the client
+needed them to pass that audio on: Piper's first byte through the router waited 3 to 4 ms
+longer for it (docs/performance.md, router overhead).
+
 A session may also have a second copy of the model for runs that share the cores with
 others (`crowded`): few intra-op threads that do not spin while they wait. A lone run is
 fastest with every core, spinning between nodes; two such runs on two cores fight over
@@ -34,13 +40,21 @@ from chorus_provider.cancel import CancelSignal
 ARENA_SHRINKAGE = "memory.enable_memory_arena_shrinkage"
 
 
-def crowded_options(threads: int) -> Any:
-    """Session options for runs made while others run: `threads` intra-op threads that
-    sleep, rather than spin, between nodes."""
+def session_options(threads: int = 0) -> Any:
+    """Session options whose `threads` intra-op threads (0: one per core) stop spinning
+    when a run returns."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
+    options.add_session_config_entry("session.force_spinning_stop", "1")
+    return options
+
+
+def crowded_options(threads: int) -> Any:
+    """Session options for runs made while others run: `threads` intra-op threads that
+    sleep, rather than spin, between nodes."""
+    options = session_options(threads)
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return options
 

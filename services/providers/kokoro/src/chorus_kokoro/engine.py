@@ -18,7 +18,7 @@ from chorus_kokoro.model_files import ModelFileError, default_model_path, defaul
 from chorus_kokoro.settings import KokoroSettings
 from chorus_kokoro.timed_model import with_durations
 from chorus_provider import CancelSignal, Rendering, SentenceEngine, model_fingerprint
-from chorus_provider.onnx_runs import CancellableSession
+from chorus_provider.onnx_runs import CancellableSession, session_options
 from chorus_provider.timings import PhonemeSpan, pair_words, phoneme_words, spoken_words
 from chorus_text import ends_sentence
 
@@ -153,9 +153,7 @@ def _phonemes(loaded: _Loaded, piece: str, language: str, *, timed: bool) -> str
 def _load(settings: KokoroSettings) -> _Loaded:
     model = _given_file(settings.model_path, "model_path") or default_model_path(settings.data_dir)
     voices = _given_file(settings.voices_path, "voices_path") or default_voices_path()
-    options = ort.SessionOptions()
-    if settings.threads:
-        options.intra_op_num_threads = settings.threads
+    options = session_options(settings.threads or 0)
     timed = with_durations(model)
     session = ort.InferenceSession(
         timed if timed is not None else str(model),

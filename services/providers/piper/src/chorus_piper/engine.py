@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from chorus_contracts import (
 )
 from chorus_piper.settings import PiperSettings
 from chorus_provider import CancelSignal, Join, Rendering, SentenceEngine, model_fingerprint
-from chorus_provider.onnx_runs import CancellableSession, crowded_options
+from chorus_provider.onnx_runs import CancellableSession, crowded_options, session_options
 from chorus_provider.timings import (
     PhonemeSpan,
     pair_words,
@@ -36,8 +35,6 @@ from chorus_provider.timings import (
     word_timing,
 )
 from chorus_text import ends_clause
-
-log = logging.getLogger("chorus.piper")
 
 # A cut inside speech fades over this long, so it does not click.
 _CUT_FADE_S = 0.005
@@ -74,9 +71,10 @@ class PiperEngine(SentenceEngine):
         # piper-tts runs the model itself; this session lets a cancel stop that run, and
         # gives runs made while another runs their own lighter copy of the model.
         crowded = None
-        threads = self._settings.crowded_threads
-        if threads and not self._settings.use_cuda:
-            crowded = await asyncio.to_thread(_crowded_session, model, voice.session, threads)
+        if not self._settings.use_cuda:
+            voice.session, crowded = await asyncio.to_thread(
+                _cpu_sessions, model, self._settings.crowded_threads
+            )
         session = CancellableSession(voice.session, crowded)
         voice.session = session
         name = self._settings.voice_name or _voice_name(model)
@@ -367,22 +365,22 @@ def _voice_name(model: Path) -> str:
     return parts[1] if len(parts) == 3 else model.name.removesuffix(".onnx")
 
 
-def _crowded_session(model: Path, loaded: onnxruntime.InferenceSession, threads: int) -> Any:
-    """A second session of the voice's model for runs made while another runs, with the
-    alignment output piper-tts patched into the first; None if the two would differ."""
+def _cpu_sessions(model: Path, crowded_threads: int) -> tuple[Any, Any]:
+    """The voice's model with the alignment output piper-tts patches in, in a session whose
+    threads stop spinning when a run returns (piper-tts's own loader takes no options),
+    and with `crowded_threads` a second, lighter one for runs made while another runs."""
     import onnx
     from piper.patch_voice_with_alignment import add_alignment_output
 
     proto = onnx.load(str(model))
-    with suppress(ValueError):  # already patched
+    with suppress(ValueError):  # already patched, or no durations to expose: as piper-tts
         add_alignment_output(proto)
-    crowded = onnxruntime.InferenceSession(
-        proto.SerializeToString(),
-        sess_options=crowded_options(threads),
-        providers=["CPUExecutionProvider"],
-    )
-    outputs = [o.name for o in crowded.get_outputs()]
-    if outputs != [o.name for o in loaded.get_outputs()]:
-        log.warning("the crowded session's outputs differ (%s); runs share one session", outputs)
-        return None
-    return crowded
+    graph = proto.SerializeToString()
+
+    def session(options: Any) -> Any:
+        return onnxruntime.InferenceSession(
+            graph, sess_options=options, providers=["CPUExecutionProvider"]
+        )
+
+    crowded = session(crowded_options(crowded_threads)) if crowded_threads else None
+    return session(session_options()), crowded

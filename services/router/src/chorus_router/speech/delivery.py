@@ -88,7 +88,7 @@ class Delivery:
                     if notice is None:
                         raise
                     streams.append(notice)
-            tail = await self._encoding.run(encoder.finish)
+            tail = await self._encoding.finish(encoder)
             if tail:
                 yield self._sent(tail)
             if status == "client_gone":
@@ -138,7 +138,7 @@ class Delivery:
         async for pcm in stream.chunks():
             self._pcm_bytes += len(pcm)
             for piece in slices(pcm, stream.sample_rate):
-                data = await self._encoding.run(encoder.encode, piece)
+                data = await self._encoding.encode(encoder, piece)
                 if data:
                     yield self._sent(data)
 

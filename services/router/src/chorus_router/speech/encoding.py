@@ -4,6 +4,10 @@ An mp3 or opus encode of a long chunk takes milliseconds to tens of milliseconds
 on the event loop that time delays every other request's first byte. Each response
 submits at most one job at a time (its encoder is stateful), so the queue is bounded by
 the responses in progress and the CPU by the worker count.
+
+pcm and wav are only resampled, tens of microseconds a slice, and stay on the event loop:
+the hop to a worker and back cost their first byte more than the work, most of all while
+an engine's threads hold both cores (docs/performance.md, router overhead).
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
+
+from chorus_audio import StreamEncoder
 
 T = TypeVar("T")
 
@@ -36,6 +42,16 @@ class EncodingPool:
             # The encoder is about to be closed: let the thread finish with it first.
             await asyncio.wait([job])
             raise
+
+    async def encode(self, encoder: StreamEncoder, pcm: bytes) -> bytes:
+        if encoder.light:
+            return encoder.encode(pcm)
+        return await self.run(encoder.encode, pcm)
+
+    async def finish(self, encoder: StreamEncoder) -> bytes:
+        if encoder.light:
+            return encoder.finish()
+        return await self.run(encoder.finish)
 
     def close(self) -> None:
         if self._executor is not None:
