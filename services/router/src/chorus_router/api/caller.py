@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import Request
 
-from fastapi import Depends
-
-from chorus_router.identity import Principal, current_principal
+from chorus_router.identity import current_principal
 
 
-def owner_of(principal: Annotated[Principal, Depends(current_principal)]) -> str:
+async def owner_of(request: Request) -> str:
     """The user id that owns what this request stores or reads (`local` with auth off)."""
-    return principal.user_id
+    return current_principal(request).user_id

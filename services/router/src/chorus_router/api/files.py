@@ -27,7 +27,7 @@ from chorus_router.security.scopes import check_scope, require
 router = APIRouter()
 
 
-def _stored(services: Annotated[RouterServices, Depends(get_services)]) -> StoredAudio:
+async def _stored(services: Annotated[RouterServices, Depends(get_services)]) -> StoredAudio:
     return services.artifacts
 
 

@@ -38,6 +38,8 @@ class RouterServices:
     live_sessions: SessionSlots
 
 
-def get_services(request: Request) -> RouterServices:
+# The dependencies here and in caller.py are `async def` though they never wait: FastAPI runs
+# a plain `def` dependency on a worker thread, a hop there and back for every request.
+async def get_services(request: Request) -> RouterServices:
     services: RouterServices = request.app.state.services
     return services

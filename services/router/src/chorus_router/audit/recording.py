@@ -10,14 +10,14 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import Depends, Request
 from opentelemetry import trace
 
 from chorus_router.audit.events import AuditAction, AuditEvent, outcome_of
 from chorus_router.audit.store import AuditStore, new_event_id
-from chorus_router.identity import Principal, Scope, current_principal
+from chorus_router.identity import Scope, current_principal
 from chorus_router.security.scopes import check_scope
 
 log = logging.getLogger("chorus.router.audit")
@@ -97,9 +97,8 @@ def audited(
     `scope`, it checks the caller holds it, so refused attempts are recorded too. It exits
     before the response is sent: the event is stored by the time the caller hears back."""
 
-    async def record_around(
-        request: Request, principal: Annotated[Principal, Depends(current_principal)]
-    ) -> AsyncIterator[AuditEntry]:
+    async def record_around(request: Request) -> AsyncIterator[AuditEntry]:
+        principal = current_principal(request)
         entry = AuditEntry(request.path_params.get(resource_param) if resource_param else None)
         trail, request_id = trail_of(request), request_id_of(request)
         try:
