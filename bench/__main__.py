@@ -79,7 +79,7 @@ def first_audio(stack: Stack) -> Table:
 
 def router_overhead(stack: Stack) -> Table:
     """First byte of the short sentence, direct and through the router, interleaved."""
-    counts = {"espeak": 60, "piper": 40, "kokoro": 15}
+    counts = {"espeak": 60, "piper": 40, "kokoro": 30}
     table = Table(
         "router-overhead",
         "Router overhead: first byte of the short sentence through the router (pcm) vs "
