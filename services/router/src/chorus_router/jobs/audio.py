@@ -65,7 +65,8 @@ def encode_book(
     storage: ObjectStorage, chapters: list[ChapterAudio], title: str, gap_s: float, out: BinaryIO
 ) -> None:
     """Every chapter into one M4B in `out` (a seekable file), with `gap_s` of silence after
-    each but the last, and a chapter marker (its title) spanning each chapter's own audio."""
+    each but the last, and a chapter marker (its title) from each chapter's start to the
+    next one's (MP4 chapters are contiguous: a gap belongs to the chapter before it)."""
     container = av.open(out, "w", format="ipod")
     try:
         stream = container.add_stream("aac", rate=OUTPUT_SAMPLE_RATE)
@@ -81,9 +82,9 @@ def encode_book(
             for block in chapter.pcm(storage):
                 book.write(resampler.process(block))
             book.write(resampler.flush())
-            marks.append((start, book.samples, chapter.title))
             if number < len(chapters) - 1:
                 book.write(bytes(int(gap_s * OUTPUT_SAMPLE_RATE) * _WIDTH))
+            marks.append((start, book.samples, chapter.title))
         book.finish()
         container.metadata["title"] = title
         container.set_chapters(

@@ -155,13 +155,13 @@ class JobRenderer:
                 f"({rate} to {spoken.sample_rate} Hz)"
             )
         key = piece_key(job.id, index, piece)
-        await asyncio.to_thread(
-            self._artifacts.storage.publish, key, io.BytesIO(spoken.pcm), "audio/pcm"
-        )
         samples = len(spoken.pcm) // 2
-        if not await asyncio.to_thread(
-            self._store.checkpoint, job.id, index, piece, samples, spoken.sample_rate
-        ):
+
+        def store() -> bool:
+            self._artifacts.storage.publish(key, io.BytesIO(spoken.pcm), "audio/pcm")
+            return self._store.checkpoint(job.id, index, piece, samples, spoken.sample_rate)
+
+        if not await _uninterrupted(store):
             raise _Stopped
         self._metrics.job_pieces.labels(spoken.provider).inc()
         return spoken.provider, spoken.sample_rate, samples
@@ -228,6 +228,17 @@ class JobRenderer:
             )
             await self._artifacts.publish(out, file, None)
         return file
+
+
+async def _uninterrupted(work: Callable[[], bool]) -> bool:
+    """`work` in a thread, waited for even when the task is cancelled meanwhile: a cancelled
+    job's cleanup must not run while one of its pieces is still being written."""
+    running = asyncio.ensure_future(asyncio.to_thread(work))
+    try:
+        return await asyncio.shield(running)
+    except asyncio.CancelledError:
+        await asyncio.wait([running])
+        raise
 
 
 def _output(kind: str, file: StoredFile, **extra: object) -> dict[str, Any]:
