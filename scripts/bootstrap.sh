@@ -4,12 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(espeak-ng)
+# redis-server: the queue of long-form jobs in `make run` (supervisord starts it).
+apt_packages=(espeak-ng redis-server)
 if [[ "${1:-}" == "--test" ]]; then
   # Real backing services for the tests that need them (started by the tests' fixtures);
   # prometheus also brings promtool for the alert-rule tests; chromium and its driver run the
   # playground in a real browser.
-  apt_packages+=(postgresql redis-server prometheus chromium chromium-driver)
+  apt_packages+=(postgresql prometheus chromium chromium-driver)
 fi
 
 missing=()

@@ -160,6 +160,14 @@ class UnknownFile(ClientError):
     code = "file_not_found"
 
 
+class UnknownJob(ClientError):
+    """No long-form job by that id for this caller: never made, or not theirs (the same
+    answer for both, so ids never leak)."""
+
+    status = 404
+    code = "job_not_found"
+
+
 class RangeNotSatisfiable(ClientError):
     """A `Range` that starts past the end of the file."""
 

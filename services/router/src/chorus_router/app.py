@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager, suppress
 import httpx
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
+from sqlalchemy import Engine
 
 from chorus_contracts.drain import install_drain
 from chorus_contracts.responses import install_error_handlers
@@ -19,6 +20,7 @@ from chorus_router.api import (
     catalog,
     files,
     health,
+    jobs,
     keys,
     live,
     models,
@@ -30,10 +32,14 @@ from chorus_router.api import (
 from chorus_router.api.body_limit import BodyLimit
 from chorus_router.api.openapi import document_errors
 from chorus_router.api.services import RouterServices
-from chorus_router.artifacts import open_stored_audio
+from chorus_router.artifacts import StoredAudio, open_stored_audio
 from chorus_router.artifacts import sweep_forever as sweep_stored_audio
 from chorus_router.audit import AuditStore, AuditTrail
 from chorus_router.audit.retention import sweep_forever
+from chorus_router.jobs.queue import JobQueue
+from chorus_router.jobs.records import JobStore
+from chorus_router.jobs.rendering import JobRenderer
+from chorus_router.jobs.service import Jobs
 from chorus_router.metrics import RouterMetrics
 from chorus_router.readiness import Readiness
 from chorus_router.routing.health_sync import RedisHealthSync
@@ -68,6 +74,23 @@ def _health_sync(settings: RouterSettings) -> RedisHealthSync | None:
     if not url.startswith(("redis://", "rediss://")):
         return None
     return RedisHealthSync.connect(url, time.time, settings.health_sync_interval_s)
+
+
+def _jobs(
+    settings: RouterSettings,
+    database: Engine,
+    router: SpeechRouter,
+    stored: StoredAudio,
+    metrics: RouterMetrics,
+) -> Jobs | None:
+    """Long-form jobs, when a queue is configured for them."""
+    url = settings.jobs.queue_url
+    if url is None:
+        return None
+    store = JobStore(database)
+    renderer = JobRenderer(store, router, stored.store, settings.jobs, metrics)
+    queue = JobQueue(url.get_secret_value(), renderer.render, settings.jobs)
+    return Jobs(settings.jobs, store, queue, renderer, router)
 
 
 def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) -> FastAPI:
@@ -117,11 +140,16 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
             peers.follow(pool.healths)
             background.append(asyncio.create_task(peers.run_forever(), name="health-sync"))
         encoding = EncodingPool(settings.encode_workers)
+        speech_router = SpeechRouter(pool, client, limits, metrics)
+        job_service = _jobs(settings, database, speech_router, stored, metrics)
+        if job_service is not None:
+            # A queue that cannot be reached fails start-up, as the database does.
+            await job_service.queue.start()
         app.state.services = RouterServices(
             settings=settings,
             client=client,
             pool=pool,
-            router=SpeechRouter(pool, client, limits, metrics),
+            router=speech_router,
             metrics=metrics,
             voices=library,
             registry=source,
@@ -131,10 +159,15 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
             readiness=Readiness(database, source, registry_watch),
             encoding=encoding,
             live_sessions=SessionSlots(settings.live.max_sessions, metrics.live_sessions),
+            jobs=job_service,
         )
         try:
             yield
         finally:
+            if job_service is not None:
+                # Jobs in progress go back to the queue for another replica (or this one,
+                # restarted) to resume from their checkpoints.
+                await job_service.queue.close()
             for task in background:
                 task.cancel()
             for task in background:
@@ -167,6 +200,7 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
         health,
         keys,
         voices,
+        jobs,
         audit,
         files,
         playground,
@@ -175,7 +209,10 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,
-        path_limits=voices.upload_body_limits(settings.voices),
+        path_limits={
+            **voices.upload_body_limits(settings.voices),
+            **jobs.body_limits(settings.jobs.max_body_bytes),
+        },
     )
     # Inside the security middleware, so that refusals get its headers too.
     install_drain(app, "router", settings.shutdown_timeout_s)

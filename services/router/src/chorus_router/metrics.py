@@ -149,4 +149,16 @@ class RouterMetrics:
             "Live speech cleared by the client (input_text.clear) while text or audio was pending",
             registry=r,
         )
+        self.job_pieces = Counter(
+            "tts_job_pieces",
+            "Pieces of long-form jobs synthesized and checkpointed, by provider (rate: pieces/s)",
+            ["provider"],
+            registry=r,
+        )
+        self.jobs_finished = Counter(
+            "tts_jobs_finished",
+            "Long-form jobs ended, by status (succeeded, failed, cancelled)",
+            ["status"],
+            registry=r,
+        )
         r.register(_ProviderStates(providers))

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from chorus_contracts import ServiceSettings
 from chorus_router.artifacts.settings import ArtifactSettings
 from chorus_router.audit.settings import AuditSettings
+from chorus_router.jobs.settings import JobSettings
 from chorus_router.security.settings import SecuritySettings
 from chorus_router.speech.live.config import LiveSettings
 from chorus_router.storage.database import DatabaseUrl, database_url, open_engine
@@ -73,6 +74,9 @@ class RouterSettings(ServiceSettings):
     artifacts: ArtifactSettings = Field(default_factory=ArtifactSettings)
     # The audit log of voice, key and admin operations (CHORUS_ROUTER_AUDIT__RETENTION_DAYS).
     audit: AuditSettings = Field(default_factory=AuditSettings)
+
+    # Long-form jobs (/api/v1/audio/jobs): CHORUS_ROUTER_JOBS__QUEUE_URL=redis://..., bounds.
+    jobs: JobSettings = Field(default_factory=JobSettings)
 
     # Live speech sessions (/v1/audio/speech/live): CHORUS_ROUTER_LIVE__MAX_SESSIONS, ...
     live: LiveSettings = Field(default_factory=LiveSettings)

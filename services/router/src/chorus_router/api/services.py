@@ -9,6 +9,7 @@ from fastapi import Request
 
 from chorus_router.artifacts.responses import StoredAudio
 from chorus_router.audit import AuditTrail
+from chorus_router.jobs.service import Jobs
 from chorus_router.metrics import RouterMetrics
 from chorus_router.readiness import Readiness
 from chorus_router.routing.pool import ProviderPool
@@ -36,6 +37,8 @@ class RouterServices:
     readiness: Readiness
     encoding: EncodingPool
     live_sessions: SessionSlots
+    # None when no job queue is configured (the jobs API then answers 503).
+    jobs: Jobs | None
 
 
 # The dependencies here and in caller.py are `async def` though they never wait: FastAPI runs

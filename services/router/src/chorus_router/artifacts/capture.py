@@ -92,7 +92,7 @@ class Capture:
             return
         try:
             if self._fmt is AudioFormat.WAV:
-                _finalize_wav(spool, self._size)
+                finalize_wav_spool(spool, self._size)
             fmt = str(self._fmt)
             if self._link is not None:
                 file = self._link.file(fmt, provider, self._size, duration_s)
@@ -115,7 +115,7 @@ class Capture:
             spool.close()
 
 
-def _finalize_wav(spool: BinaryIO, size: int) -> None:
+def finalize_wav_spool(spool: BinaryIO, size: int) -> None:
     """A stored wav is a complete file: its header gets the true sizes."""
     spool.seek(0)
     head = spool.read(_WAV_HEAD)

@@ -1,6 +1,7 @@
 """Download links: their path, lifetime, and (when links are signed) an HMAC that lets a
-browser fetch one without an API key until it expires. A link names stored audio or the
-captions (WebVTT, SRT) of a captioned speech response."""
+browser fetch one without an API key until it expires. A link names stored audio, the
+captions (WebVTT, SRT) of a captioned speech response, or a long-form job's whole book (M4B)
+and manifest (JSON)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,14 @@ from chorus_contracts import InvalidRequest
 from chorus_router.artifacts.settings import LinkSettings
 
 FILES_PATH = "/api/v1/audio/files"
-_NAME = re.compile(r"(file_[0-9a-f]{32})\.(mp3|opus|aac|flac|wav|pcm|vtt|srt)")
-CAPTION_TYPES = {"vtt": "text/vtt; charset=utf-8", "srt": "application/x-subrip"}
+_NAME = re.compile(r"(file_[0-9a-f]{32})\.(mp3|opus|aac|flac|wav|pcm|vtt|srt|m4b|json)")
+# Stored files other than the speech endpoint's audio formats.
+OTHER_TYPES = {
+    "vtt": "text/vtt; charset=utf-8",
+    "srt": "application/x-subrip",
+    "m4b": "audio/mp4",
+    "json": "application/json",
+}
 
 
 def new_file_id() -> str:
@@ -25,8 +32,8 @@ def new_file_id() -> str:
 
 
 def media_type(fmt: str) -> str:
-    """The Content-Type of a stored file in `fmt`: an audio format or a caption format."""
-    return CAPTION_TYPES.get(fmt) or content_type(fmt)
+    """The Content-Type of a stored file in `fmt`: an audio format or one of `OTHER_TYPES`."""
+    return OTHER_TYPES.get(fmt) or content_type(fmt)
 
 
 def parse_name(name: str) -> tuple[str, str] | None:

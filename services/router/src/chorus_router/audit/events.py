@@ -25,6 +25,8 @@ class AuditAction(StrEnum):
     KEY_LIST = "api_key.list"
     KEY_REVOKE = "api_key.revoke"
     AUDIT_READ = "audit.read"
+    JOB_CREATE = "job.create"
+    JOB_CANCEL = "job.cancel"
 
 
 class Outcome(StrEnum):

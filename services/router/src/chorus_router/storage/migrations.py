@@ -127,6 +127,49 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX ix_audio_files_used ON audio_files (kind, used_us)",
         ),
     ),
+    Migration(
+        5,
+        "long-form jobs: jobs, their chapters and checkpointed pieces",
+        (
+            """CREATE TABLE audio_jobs (
+                id VARCHAR(40) PRIMARY KEY,
+                owner VARCHAR(200) NOT NULL,
+                title TEXT NOT NULL,
+                status VARCHAR(12) NOT NULL,
+                model VARCHAR(200) NOT NULL,
+                voice VARCHAR(200) NOT NULL,
+                response_format VARCHAR(8) NOT NULL,
+                speed DOUBLE PRECISION NOT NULL,
+                lang_code VARCHAR(32),
+                pieces_total INTEGER NOT NULL,
+                pieces_done INTEGER NOT NULL,
+                audio_s DOUBLE PRECISION NOT NULL,
+                error TEXT,
+                outputs TEXT,
+                created_us BIGINT NOT NULL,
+                updated_us BIGINT NOT NULL,
+                finished_us BIGINT
+            )""",
+            "CREATE INDEX ix_audio_jobs_owner ON audio_jobs (owner, created_us, id)",
+            """CREATE TABLE audio_job_chapters (
+                job_id VARCHAR(40) NOT NULL REFERENCES audio_jobs (id),
+                idx INTEGER NOT NULL,
+                title TEXT NOT NULL,
+                text TEXT NOT NULL,
+                pieces INTEGER NOT NULL,
+                provider VARCHAR(63),
+                sample_rate INTEGER,
+                PRIMARY KEY (job_id, idx)
+            )""",
+            """CREATE TABLE audio_job_pieces (
+                job_id VARCHAR(40) NOT NULL REFERENCES audio_jobs (id),
+                chapter INTEGER NOT NULL,
+                piece INTEGER NOT NULL,
+                samples BIGINT NOT NULL,
+                PRIMARY KEY (job_id, chapter, piece)
+            )""",
+        ),
+    ),
 )
 
 

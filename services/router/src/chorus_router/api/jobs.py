@@ -1,0 +1,241 @@
+"""`/api/v1/audio/jobs`: long-form jobs, submitted, followed (JSON or SSE), listed and
+cancelled. Every route is scoped to the caller: another user's job is a 404, exactly like
+one that does not exist."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from chorus_contracts import MAX_SPEED, MIN_SPEED, ResponseFormat, ServiceUnavailable
+from chorus_router.api.caller import owner_of
+from chorus_router.api.services import RouterServices, get_services
+from chorus_router.artifacts.links import LinkPolicy
+from chorus_router.audit import AuditAction, AuditEntry, audited
+from chorus_router.identity import Scope
+from chorus_router.jobs.records import JobRecord, JobSpec
+from chorus_router.jobs.service import Jobs
+from chorus_router.security import RouteClass, rate_limited, require
+
+JOBS_PATH = "/api/v1/audio/jobs"
+router = APIRouter(dependencies=[Depends(require(Scope.SPEECH))])
+# How often an event stream looks at its job's row (any replica may be working it).
+_EVENT_POLL_S = 0.25
+
+Owner = Annotated[str, Depends(owner_of)]
+Services = Annotated[RouterServices, Depends(get_services)]
+JobPath = Annotated[str, Path(min_length=1, max_length=40)]
+
+
+class JobRequest(BaseModel):
+    """A document to speak: plain text or Markdown, where headings start chapters."""
+
+    input: str = Field(min_length=1)
+    model: str = Field(min_length=1, max_length=200)
+    voice: str = Field(min_length=1, max_length=200)
+    response_format: ResponseFormat = "mp3"
+    speed: float = Field(default=1.0, ge=MIN_SPEED, le=MAX_SPEED)
+    lang_code: str | None = Field(default=None, max_length=32)
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class JobProgress(BaseModel):
+    pieces_done: int
+    pieces_total: int
+    audio_seconds: float
+
+
+class JobChapter(BaseModel):
+    index: int
+    title: str
+    pieces: int
+    provider: str | None
+
+
+class JobOutput(BaseModel):
+    kind: Literal["chapter", "book", "manifest"]
+    chapter: int | None = None
+    title: str | None = None
+    format: str
+    bytes: int
+    duration_s: float
+    download_path: str
+    expires_at: int
+
+
+class JobView(BaseModel):
+    id: str
+    object: Literal["audio.job"] = "audio.job"
+    status: str
+    title: str
+    model: str
+    voice: str
+    response_format: str
+    created_at: float
+    finished_at: float | None
+    progress: JobProgress
+    chapters: list[JobChapter]
+    outputs: list[JobOutput]
+    error: str | None
+
+    @classmethod
+    def of(cls, job: JobRecord, chapters: list[JobChapter], links: LinkPolicy) -> JobView:
+        return cls(
+            id=job.id,
+            status=job.status.value,
+            title=job.spec.title,
+            model=job.spec.model,
+            voice=job.spec.voice,
+            response_format=job.spec.response_format,
+            created_at=job.created_us / 1e6,
+            finished_at=None if job.finished_us is None else job.finished_us / 1e6,
+            progress=JobProgress(
+                pieces_done=job.pieces_done,
+                pieces_total=job.pieces_total,
+                audio_seconds=round(job.audio_s, 3),
+            ),
+            chapters=chapters,
+            outputs=[_output(o, links) for o in job.outputs],
+            error=job.error,
+        )
+
+
+class JobList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[JobView]
+    first_id: str | None
+    last_id: str | None
+    has_more: bool
+
+
+def _jobs(services: Services) -> Jobs:
+    if services.jobs is None:
+        raise ServiceUnavailable(
+            "long-form jobs are off in this router: set jobs.queue_url "
+            "(CHORUS_ROUTER_JOBS__QUEUE_URL) to a Redis",
+            retry_after=60,
+        )
+    return services.jobs
+
+
+JobsDep = Annotated[Jobs, Depends(_jobs)]
+
+
+@router.post(JOBS_PATH, status_code=202, dependencies=[Depends(rate_limited(RouteClass.SYNTHESIS))])
+async def create_job(
+    body: JobRequest,
+    owner: Owner,
+    services: Services,
+    jobs: JobsDep,
+    audit: Annotated[AuditEntry, audited(AuditAction.JOB_CREATE)],
+) -> JobView:
+    """Queue a document for speech; answers at once with the queued job."""
+    spec = JobSpec(
+        model=body.model,
+        voice=body.voice,
+        response_format=body.response_format,
+        speed=body.speed,
+        lang_code=body.lang_code,
+        title=body.title or "Untitled",
+    )
+    job = await jobs.submit(owner, spec, body.input)
+    audit.resource_id = job.id
+    return await _view(services, jobs, job)
+
+
+@router.get(JOBS_PATH)
+async def list_jobs(
+    owner: Owner,
+    services: Services,
+    jobs: JobsDep,
+    after: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> JobList:
+    """The caller's jobs, newest first; pass a page's `last_id` as `after` for the next."""
+    records, has_more = await asyncio.to_thread(jobs.store.page, owner, after, limit)
+    data = [await _view(services, jobs, job) for job in records]
+    return JobList(
+        data=data,
+        first_id=data[0].id if data else None,
+        last_id=data[-1].id if data else None,
+        has_more=has_more,
+    )
+
+
+@router.get(f"{JOBS_PATH}/{{job_id}}")
+async def get_job(job_id: JobPath, owner: Owner, services: Services, jobs: JobsDep) -> JobView:
+    """The job's status, progress, chapters and (once it succeeded) download links."""
+    job = await asyncio.to_thread(jobs.store.get, job_id, owner)
+    return await _view(services, jobs, job)
+
+
+@router.get(
+    f"{JOBS_PATH}/{{job_id}}/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def job_events(
+    job_id: JobPath, owner: Owner, services: Services, jobs: JobsDep
+) -> StreamingResponse:
+    """SSE: a `job.progress` event with the whole job at each change, then one event named
+    by its end (`job.succeeded`, `job.failed`, `job.cancelled`), and the stream closes."""
+    first = await asyncio.to_thread(jobs.store.get, job_id, owner)
+
+    async def events() -> AsyncIterator[bytes]:
+        job, seen = first, -1
+        while True:
+            if job.updated_us != seen:
+                seen = job.updated_us
+                view = await _view(services, jobs, job)
+                kind = "job.progress" if job.status.active else f"job.{job.status.value}"
+                yield _event({"type": kind, "job": view.model_dump()})
+            if not job.status.active:
+                return
+            await asyncio.sleep(_EVENT_POLL_S)
+            job = await asyncio.to_thread(jobs.store.get, job_id, owner)
+
+    return StreamingResponse(events(), media_type="text/event-stream")
+
+
+@router.delete(f"{JOBS_PATH}/{{job_id}}")
+async def cancel_job(
+    job_id: JobPath,
+    owner: Owner,
+    services: Services,
+    jobs: JobsDep,
+    _: Annotated[AuditEntry, audited(AuditAction.JOB_CANCEL, "job_id")],
+) -> JobView:
+    """Cancel a queued or running job: its work stops and its partial files are removed."""
+    job = await jobs.cancel(owner, job_id)
+    services.metrics.jobs_finished.labels(job.status.value).inc()
+    return await _view(services, jobs, job)
+
+
+async def _view(services: RouterServices, jobs: Jobs, job: JobRecord) -> JobView:
+    chapters = await asyncio.to_thread(jobs.store.chapters, job.id, with_text=False)
+    shown = [
+        JobChapter(index=c.index, title=c.title, pieces=c.pieces, provider=c.provider)
+        for c in chapters
+    ]
+    return JobView.of(job, shown, services.artifacts.links)
+
+
+def _output(output: dict[str, Any], links: LinkPolicy) -> JobOutput:
+    path = links.path(output["file"], output["expires_at"])
+    fields = {k: v for k, v in output.items() if k != "file"}
+    return JobOutput(download_path=path, **fields)
+
+
+def _event(payload: dict[str, Any]) -> bytes:
+    return f"data: {json.dumps(payload)}\n\n".encode()
+
+
+def body_limits(max_bytes: int) -> dict[str, int]:
+    """The request-body limit of a job submission (a whole document)."""
+    return {JOBS_PATH: max_bytes}

@@ -1,0 +1,1 @@
+"""Long-form jobs: documents split into chapters and pieces, rendered in the background."""

@@ -1,0 +1,282 @@
+"""Job rows over SQLite or PostgreSQL: a job's request, its chapters, its progress, and the
+checkpoints of finished pieces. Every state change is one conditional UPDATE, so a cancel
+and a worker's progress never overwrite each other. Calls block: callers use threads."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Engine, Row, and_, delete, func, insert, or_, select, update
+
+from chorus_contracts import Conflict, QuotaExceeded, UnknownJob
+from chorus_router.jobs.chapters import Chapter
+from chorus_router.jobs.schema import audio_job_chapters, audio_job_pieces, audio_jobs
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def active(self) -> bool:
+        return self in (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+_ACTIVE = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
+
+
+def _now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def new_job_id() -> str:
+    return f"job_{secrets.token_hex(16)}"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What the job speaks with: the speech request's fields, the same for every piece."""
+
+    model: str
+    voice: str
+    response_format: str
+    speed: float
+    lang_code: str | None
+    title: str
+
+
+@dataclass(frozen=True)
+class ChapterRecord:
+    index: int
+    title: str
+    text: str
+    pieces: int
+    provider: str | None
+    sample_rate: int | None
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    id: str
+    owner: str
+    spec: JobSpec
+    status: JobStatus
+    pieces_total: int
+    pieces_done: int
+    audio_s: float
+    error: str | None
+    created_us: int
+    updated_us: int
+    finished_us: int | None
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+
+
+class JobStore:
+    """The job tables, as the API and the worker use them."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def create(
+        self, owner: str, spec: JobSpec, chapters: list[tuple[Chapter, int]], max_active: int
+    ) -> JobRecord:
+        """A queued job with its chapters (each with its piece count); 403 while the owner
+        already has `max_active` jobs queued or running."""
+        stamp = _now_us()
+        job_id = new_job_id()
+        with self._engine.begin() as conn:
+            active = conn.execute(
+                select(func.count())
+                .select_from(audio_jobs)
+                .where(audio_jobs.c.owner == owner, audio_jobs.c.status.in_(_ACTIVE))
+            ).scalar_one()
+            if active >= max_active:
+                raise QuotaExceeded(
+                    f"{active} jobs are already queued or running (at most {max_active}); "
+                    "wait for one to finish or cancel one"
+                )
+            conn.execute(
+                insert(audio_jobs).values(
+                    id=job_id,
+                    owner=owner,
+                    status=JobStatus.QUEUED.value,
+                    pieces_total=sum(count for _, count in chapters),
+                    pieces_done=0,
+                    audio_s=0.0,
+                    created_us=stamp,
+                    updated_us=stamp,
+                    **spec.__dict__,
+                )
+            )
+            conn.execute(
+                insert(audio_job_chapters),
+                [
+                    {"job_id": job_id, "idx": i, "title": c.title, "text": c.text, "pieces": n}
+                    for i, (c, n) in enumerate(chapters)
+                ],
+            )
+        return self.get(job_id, owner)
+
+    def get(self, job_id: str, owner: str | None) -> JobRecord:
+        """The job; `owner` None for the worker, which works any owner's jobs."""
+        query = select(audio_jobs).where(audio_jobs.c.id == job_id)
+        if owner is not None:
+            query = query.where(audio_jobs.c.owner == owner)
+        with self._engine.begin() as conn:
+            row = conn.execute(query).one_or_none()
+        if row is None:
+            raise UnknownJob(f"No job found with id '{job_id}'.", param="job_id")
+        return _job(row)
+
+    def page(self, owner: str, after: str | None, limit: int) -> tuple[list[JobRecord], bool]:
+        """The owner's jobs newest first, from after the job `after`; and whether more follow."""
+        query = select(audio_jobs).where(audio_jobs.c.owner == owner)
+        if after is not None:
+            mark = select(audio_jobs.c.created_us).where(
+                audio_jobs.c.id == after, audio_jobs.c.owner == owner
+            )
+            created = mark.scalar_subquery()
+            query = query.where(
+                or_(
+                    audio_jobs.c.created_us < created,
+                    and_(audio_jobs.c.created_us == created, audio_jobs.c.id < after),
+                )
+            )
+        query = query.order_by(audio_jobs.c.created_us.desc(), audio_jobs.c.id.desc())
+        with self._engine.begin() as conn:
+            rows = conn.execute(query.limit(limit + 1)).all()
+        return [_job(r) for r in rows[:limit]], len(rows) > limit
+
+    def chapters(self, job_id: str, *, with_text: bool = True) -> list[ChapterRecord]:
+        """The job's chapters in order; without their text (empty) for an outline."""
+        columns = [c for c in audio_job_chapters.c if with_text or c.name != "text"]
+        with self._engine.begin() as conn:
+            rows = conn.execute(
+                select(*columns)
+                .where(audio_job_chapters.c.job_id == job_id)
+                .order_by(audio_job_chapters.c.idx)
+            ).all()
+        return [
+            ChapterRecord(
+                r.idx, r.title, r.text if with_text else "", r.pieces, r.provider, r.sample_rate
+            )
+            for r in rows
+        ]
+
+    def checkpoints(self, job_id: str) -> dict[tuple[int, int], int]:
+        """(chapter, piece) -> samples of every piece already made."""
+        with self._engine.begin() as conn:
+            rows = conn.execute(
+                select(audio_job_pieces).where(audio_job_pieces.c.job_id == job_id)
+            ).all()
+        return {(r.chapter, r.piece): r.samples for r in rows}
+
+    def start(self, job_id: str) -> bool:
+        """Queued (or resumed while running) to running; False when it is over already."""
+        return self._move(job_id, _ACTIVE, status=JobStatus.RUNNING.value)
+
+    def pin(self, job_id: str, chapter: int, provider: str, sample_rate: int) -> None:
+        """The provider that speaks all of `chapter`, chosen by its first piece."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(audio_job_chapters)
+                .where(audio_job_chapters.c.job_id == job_id, audio_job_chapters.c.idx == chapter)
+                .values(provider=provider, sample_rate=sample_rate)
+            )
+
+    def checkpoint(self, job_id: str, chapter: int, piece: int, samples: int, rate: int) -> bool:
+        """Record a piece whose audio is stored; False (nothing recorded) once the job is
+        no longer running, so a cancelled job gains no pieces."""
+        with self._engine.begin() as conn:
+            moved = conn.execute(
+                update(audio_jobs)
+                .where(audio_jobs.c.id == job_id, audio_jobs.c.status == JobStatus.RUNNING.value)
+                .values(
+                    pieces_done=audio_jobs.c.pieces_done + 1,
+                    audio_s=audio_jobs.c.audio_s + samples / rate,
+                    updated_us=_now_us(),
+                )
+            ).rowcount
+            if moved:
+                conn.execute(
+                    insert(audio_job_pieces).values(
+                        job_id=job_id, chapter=chapter, piece=piece, samples=samples
+                    )
+                )
+        return bool(moved)
+
+    def finish(
+        self,
+        job_id: str,
+        status: JobStatus,
+        *,
+        error: str | None = None,
+        outputs: list[dict[str, Any]] | None = None,
+    ) -> bool:
+        """A running job ends as `status`; False when it had ended already (cancelled)."""
+        return self._move(
+            job_id,
+            (JobStatus.RUNNING.value,),
+            status=status.value,
+            error=error,
+            outputs=json.dumps(outputs) if outputs is not None else None,
+            finished_us=_now_us(),
+        )
+
+    def cancel(self, job_id: str, owner: str) -> JobRecord:
+        """The owner's queued or running job, now cancelled; 409 for one that has ended."""
+        job = self.get(job_id, owner)
+        stamp = _now_us()
+        if not self._move(job_id, _ACTIVE, status=JobStatus.CANCELLED.value, finished_us=stamp):
+            raise Conflict(
+                f"job '{job_id}' has already {self.get(job_id, owner).status}; only a "
+                "queued or running job can be cancelled",
+                param="job_id",
+            )
+        return self.get(job.id, owner)
+
+    def forget_pieces(self, job_id: str) -> None:
+        """Drop the checkpoints (their audio was removed with the job's partial files)."""
+        with self._engine.begin() as conn:
+            conn.execute(delete(audio_job_pieces).where(audio_job_pieces.c.job_id == job_id))
+
+    def _move(self, job_id: str, from_states: tuple[str, ...], **values: Any) -> bool:
+        with self._engine.begin() as conn:
+            moved = conn.execute(
+                update(audio_jobs)
+                .where(audio_jobs.c.id == job_id, audio_jobs.c.status.in_(from_states))
+                .values(updated_us=_now_us(), **values)
+            ).rowcount
+        return bool(moved)
+
+
+def _job(row: Row[Any]) -> JobRecord:
+    return JobRecord(
+        id=row.id,
+        owner=row.owner,
+        spec=JobSpec(
+            model=row.model,
+            voice=row.voice,
+            response_format=row.response_format,
+            speed=row.speed,
+            lang_code=row.lang_code,
+            title=row.title,
+        ),
+        status=JobStatus(row.status),
+        pieces_total=row.pieces_total,
+        pieces_done=row.pieces_done,
+        audio_s=row.audio_s,
+        error=row.error,
+        created_us=row.created_us,
+        updated_us=row.updated_us,
+        finished_us=row.finished_us,
+        outputs=json.loads(row.outputs) if row.outputs else [],
+    )

@@ -1,0 +1,269 @@
+"""The work of one job: every piece spoken and checkpointed, then the outputs made.
+
+Pieces already checkpointed are skipped, so a job resumed after its router stopped or died
+makes only what is missing. A chapter's first piece chooses its provider; the chapter's
+other pieces then go to that provider alone, several at a time. Cancelling (the task is
+cancelled once the row says `cancelled`) and failing both remove the job's partial files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from chorus_contracts import ChorusError, UpstreamError
+from chorus_router.artifacts.catalog import StoredFile, now_us
+from chorus_router.artifacts.links import new_file_id
+from chorus_router.artifacts.store import ArtifactStore
+from chorus_router.jobs.audio import ChapterAudio, encode_book, encode_chapter, piece_key
+from chorus_router.jobs.chapters import pieces
+from chorus_router.jobs.records import ChapterRecord, JobRecord, JobStatus, JobStore
+from chorus_router.jobs.settings import JobSettings
+from chorus_router.jobs.speaking import speak_piece
+from chorus_router.metrics import RouterMetrics
+from chorus_router.speech.policy import SpeechRouter
+
+log = logging.getLogger("chorus.router.jobs")
+BOOK_FORMAT = "m4b"
+
+
+class _Stopped(Exception):
+    """The job's row left `running` (a cancel) while a piece was being made."""
+
+
+@dataclass(frozen=True)
+class _Chapter:
+    record: ChapterRecord
+    texts: list[str]
+
+
+class JobRenderer:
+    """Works jobs by id; any router replica's worker may call it for any job."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        router: SpeechRouter,
+        artifacts: ArtifactStore,
+        settings: JobSettings,
+        metrics: RouterMetrics,
+    ) -> None:
+        self._store = store
+        self._router = router
+        self._artifacts = artifacts
+        self._settings = settings
+        self._metrics = metrics
+
+    async def render(self, job_id: str) -> None:
+        """Run the job to its end; returns early for a job that has ended already."""
+        if not await asyncio.to_thread(self._store.start, job_id):
+            return
+        job = await asyncio.to_thread(self._store.get, job_id, None)
+        try:
+            chapters = await asyncio.to_thread(self._store.chapters, job_id)
+            done = await asyncio.to_thread(self._store.checkpoints, job_id)
+            audio = [await self._chapter(job, chapter, done) for chapter in chapters]
+            outputs = await self._publish(job, audio)
+        except (asyncio.CancelledError, _Stopped):
+            # A router stopping leaves its checkpoints for the resume; a cancel does not.
+            if (await asyncio.to_thread(self._store.get, job_id, None)).status.active:
+                raise
+            await self.discard(job_id)
+            return
+        except ChorusError as exc:
+            log.warning("job %s failed: %s", job_id, exc.message)
+            await asyncio.to_thread(self._store.finish, job_id, JobStatus.FAILED, error=exc.message)
+            self._metrics.jobs_finished.labels(JobStatus.FAILED.value).inc()
+            await self.discard(job_id)
+            return
+        if await asyncio.to_thread(
+            self._store.finish, job_id, JobStatus.SUCCEEDED, outputs=outputs
+        ):
+            self._metrics.jobs_finished.labels(JobStatus.SUCCEEDED.value).inc()
+        # Either way the pieces have served their purpose (a job cancelled this late loses
+        # only its checkpoints; its outputs expire with their links).
+        await self.discard(job_id)
+
+    async def discard(self, job_id: str) -> None:
+        """Remove every piece the job may have stored, and their checkpoints."""
+        chapters = await asyncio.to_thread(self._store.chapters, job_id, with_text=False)
+        keys = [piece_key(job_id, c.index, p) for c in chapters for p in range(c.pieces)]
+
+        def remove() -> None:
+            for key in keys:
+                self._artifacts.storage.delete(key)
+
+        await asyncio.to_thread(remove)
+        await asyncio.to_thread(self._store.forget_pieces, job_id)
+
+    async def _chapter(
+        self, job: JobRecord, record: ChapterRecord, done: dict[tuple[int, int], int]
+    ) -> ChapterAudio:
+        texts = pieces(record.text, self._settings.piece_chars)
+        if len(texts) != record.pieces:
+            raise UpstreamError(
+                f"chapter {record.index} now splits into {len(texts)} pieces, not "
+                f"{record.pieces}: jobs.piece_chars changed while the job was queued"
+            )
+        chapter = _Chapter(record, texts)
+        made = {p: done[(record.index, p)] for p in range(len(texts)) if (record.index, p) in done}
+        todo = [p for p in range(len(texts)) if p not in made]
+        provider, rate = record.provider, record.sample_rate
+        if provider is None and todo:
+            # The first piece made chooses the chapter's provider; the rest follow it.
+            first = todo.pop(0)
+            provider, rate, made[first] = await self._piece(job, chapter, first, None, None)
+            await asyncio.to_thread(self._store.pin, job.id, record.index, provider, rate)
+        if todo:
+            assert provider is not None
+            assert rate is not None
+            slots = asyncio.Semaphore(self._settings.pieces_in_flight)
+
+            async def one(piece: int) -> None:
+                async with slots:
+                    _, _, made[piece] = await self._piece(job, chapter, piece, provider, rate)
+
+            try:
+                async with asyncio.TaskGroup() as group:
+                    for piece in todo:
+                        group.create_task(one(piece))
+            except BaseExceptionGroup as failed:
+                # The first failure says why; the other pieces were cancelled because of it.
+                raise failed.exceptions[0] from None
+        assert rate is not None
+        keys = [(piece_key(job.id, record.index, p), made[p]) for p in range(len(texts))]
+        return ChapterAudio(record.index, record.title, rate, keys)
+
+    async def _piece(
+        self, job: JobRecord, chapter: _Chapter, piece: int, pinned: str | None, rate: int | None
+    ) -> tuple[str, int, int]:
+        """Speak, store and checkpoint one piece: (provider, sample rate, samples)."""
+        index = chapter.record.index
+        spoken = await speak_piece(
+            self._router, job.spec, chapter.texts[piece], pinned, f"{job.id}-{index}-{piece}"
+        )
+        if rate is not None and spoken.sample_rate != rate:
+            raise UpstreamError(
+                f"provider {spoken.provider} changed its sample rate mid-chapter "
+                f"({rate} to {spoken.sample_rate} Hz)"
+            )
+        key = piece_key(job.id, index, piece)
+        samples = len(spoken.pcm) // 2
+
+        def store() -> bool:
+            self._artifacts.storage.publish(key, io.BytesIO(spoken.pcm), "audio/pcm")
+            return self._store.checkpoint(job.id, index, piece, samples, spoken.sample_rate)
+
+        if not await _uninterrupted(store):
+            raise _Stopped
+        self._metrics.job_pieces.labels(spoken.provider).inc()
+        return spoken.provider, spoken.sample_rate, samples
+
+    async def _publish(self, job: JobRecord, audio: list[ChapterAudio]) -> list[dict[str, Any]]:
+        """The outputs as download-link files of the job's owner: each chapter, the book,
+        then the manifest that lists them."""
+        storage, fmt = self._artifacts.storage, job.spec.response_format
+        expires_us = (int(time.time()) + self._settings.output_ttl_s) * 1_000_000
+        outputs: list[dict[str, Any]] = []
+        for chapter in audio:
+            file = await self._store_file(
+                job,
+                fmt,
+                chapter.duration_s,
+                expires_us,
+                lambda out, c=chapter: encode_chapter(storage, c, fmt, out),  # type: ignore[misc]
+            )
+            outputs.append(_output("chapter", file, chapter=chapter.index, title=chapter.title))
+        gap = self._settings.chapter_gap_s
+        book_s = sum(c.duration_s for c in audio) + gap * max(0, len(audio) - 1)
+        book = await self._store_file(
+            job,
+            BOOK_FORMAT,
+            book_s,
+            expires_us,
+            lambda out: encode_book(storage, audio, job.spec.title, gap, out),
+        )
+        outputs.append(_output("book", file=book))
+        manifest = json.dumps(_manifest(job, audio, outputs), indent=2).encode()
+        outputs.append(
+            _output(
+                "manifest",
+                await self._store_file(
+                    job, "json", 0.0, expires_us, lambda out: out.write(manifest)
+                ),
+            )
+        )
+        return outputs
+
+    async def _store_file(
+        self,
+        job: JobRecord,
+        fmt: str,
+        duration_s: float,
+        expires_us: int,
+        write: Callable[[BinaryIO], object],
+    ) -> StoredFile:
+        spool_dir = self._artifacts.storage.spool_directory()
+        # A real file: the MP4 muxer seeks back to write its index.
+        with tempfile.TemporaryFile(dir=spool_dir) as out:
+            await asyncio.to_thread(write, out)
+            size = out.seek(0, io.SEEK_END)
+            file = StoredFile(
+                id=new_file_id(),
+                kind="link",
+                owner=job.owner,
+                format=fmt,
+                provider=None,
+                bytes=size,
+                duration_s=duration_s,
+                created_us=now_us(),
+                expires_us=expires_us,
+            )
+            await self._artifacts.publish(out, file, None)
+        return file
+
+
+async def _uninterrupted(work: Callable[[], bool]) -> bool:
+    """`work` in a thread, waited for even when the task is cancelled meanwhile: a cancelled
+    job's cleanup must not run while one of its pieces is still being written."""
+    running = asyncio.ensure_future(asyncio.to_thread(work))
+    try:
+        return await asyncio.shield(running)
+    except asyncio.CancelledError:
+        await asyncio.wait([running])
+        raise
+
+
+def _output(kind: str, file: StoredFile, **extra: object) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        **extra,
+        "file": file.key,
+        "format": file.format,
+        "bytes": file.bytes,
+        "duration_s": round(file.duration_s, 3),
+        "expires_at": (file.expires_us or 0) // 1_000_000,
+    }
+
+
+def _manifest(
+    job: JobRecord, audio: list[ChapterAudio], outputs: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {
+        "job": job.id,
+        "title": job.spec.title,
+        "model": job.spec.model,
+        "voice": job.spec.voice,
+        "chapters": [
+            {"index": c.index, "title": c.title, "duration_s": round(c.duration_s, 3)}
+            for c in audio
+        ],
+        "files": outputs,
+    }

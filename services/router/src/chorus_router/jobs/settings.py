@@ -1,0 +1,34 @@
+"""The `jobs` block of the router's settings (YAML `jobs:`, env CHORUS_ROUTER_JOBS__*)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+
+class JobSettings(BaseModel):
+    """Long-form jobs: the queue they go through, and bounds on what one may ask."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # The saq queue (redis://...; `make run` starts a local Redis for it). None: the jobs
+    # API answers 503 and no worker runs in this router.
+    queue_url: SecretStr | None = None
+    # Jobs this router works on at once (any replica takes queued jobs).
+    workers: int = Field(default=2, ge=1, le=64)
+    max_input_chars: int = Field(default=5_000_000, ge=100, le=50_000_000)
+    max_body_bytes: int = Field(default=24 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024)
+    max_chapters: int = Field(default=500, ge=1, le=10_000)
+    # Jobs one user may have queued or running at once.
+    max_active_per_user: int = Field(default=4, ge=1, le=1000)
+    # Pieces of one chapter synthesized at once (across the provider's replicas).
+    pieces_in_flight: int = Field(default=2, ge=1, le=64)
+    # Characters in one synthesis call: whole sentences packed up to this.
+    piece_chars: int = Field(default=400, ge=40, le=4096)
+    # A worker that stops touching its job this long is taken as dead; the job is resumed.
+    heartbeat_s: int = Field(default=30, ge=2, le=3600)
+    # How many times a job is resumed after its worker died or its router stopped.
+    max_resumes: int = Field(default=20, ge=0, le=1000)
+    # How long the outputs' download links last.
+    output_ttl_s: int = Field(default=7 * 86_400, ge=60, le=30 * 86_400)
+    # Audio seconds of silence between two chapters of the whole book.
+    chapter_gap_s: float = Field(default=1.0, ge=0, le=10)
