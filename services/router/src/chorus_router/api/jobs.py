@@ -114,7 +114,7 @@ class JobList(BaseModel):
     has_more: bool
 
 
-def _jobs(services: Services) -> Jobs:
+async def _jobs(services: Services) -> Jobs:
     if services.jobs is None:
         raise ServiceUnavailable(
             "long-form jobs are off in this router: set jobs.queue_url "
