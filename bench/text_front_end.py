@@ -12,12 +12,12 @@ from pathlib import Path
 
 import httpx
 
-from bench.listener import Listener, differing_words, plain_words, word_error_rate
 from bench.raw_engines import RawKokoro, RawPiper
 from bench.texts import LONG
 from chorus_text import split_sentences
 from support.processes import ServiceProcess
 from support.stack import Stack, entry, start_provider, start_router
+from support.transcribe import hear, normalized_words, transcribe, word_error_rate
 
 REPEATS = 3
 WER_PIPER_PASSES = 3
@@ -185,8 +185,8 @@ def _raw_first(raw: RawKokoro | RawPiper, which: str) -> float:
     return time.perf_counter() - started if which == "whole" else first
 
 
-def streamed_wer(stack: Stack, listener: Listener) -> None:
-    words = sum(len(plain_words(t)) for t in WER_TEXTS)
+def streamed_wer(stack: Stack) -> None:
+    words = sum(len(normalized_words(t)) for t in WER_TEXTS)
     texts = len(WER_TEXTS)
     print(f"\n## Streamed WER: Whisper base on the streamed audio ({texts} texts, {words} words)")
     print("words heard otherwise (said -> heard):")
@@ -196,18 +196,19 @@ def streamed_wer(stack: Stack, listener: Listener) -> None:
     for name, voice, passes in (("kokoro", "jf_alpha", 1), ("piper", "joe", WER_PIPER_PASSES)):
         edits = {"sentences": 0, "short": 0}
         for text in WER_TEXTS * passes:
-            reference = plain_words(text)
+            reference = normalized_words(text)
             for label, model in (("sentences", f"{name}-sentences"), ("short", name)):
                 pcm = httpx.post(
                     f"{stack.base_url}/audio/speech",
                     json={"model": model, "voice": voice, "input": text, "response_format": "pcm"},
                     timeout=600,
                 ).content
-                heard = [w for h in listener.hear(pcm, 24_000) for w in plain_words(h.word)]
-                count, _ = word_error_rate(reference, heard)
+                heard = transcribe(pcm, 24_000)
+                count = round(word_error_rate(text, heard) * len(reference))
                 edits[label] += count
                 if count:
-                    print(f"  {name:6} {label:9} {'; '.join(differing_words(reference, heard))}")
+                    changes = _differing_words(reference, normalized_words(heard))
+                    print(f"  {name:6} {label:9} {'; '.join(changes)}")
         heard_words = words * passes
         before, after = (100 * edits[k] / heard_words for k in ("sentences", "short"))
         rows.append(
@@ -222,7 +223,22 @@ def streamed_wer(stack: Stack, listener: Listener) -> None:
     print(f"one word is {100 / words:.2f} points in one pass")
 
 
-def caption_alignment(stack: Stack, listener: Listener) -> None:
+def _differing_words(reference: list[str], heard: list[str]) -> list[str]:
+    """Where `heard` departs from `reference`: "said -> heard" for each differing run."""
+    pairs = difflib.SequenceMatcher(a=reference, b=heard, autojunk=False)
+    return [
+        f"{' '.join(reference[a1:a2]) or '_'} -> {' '.join(heard[b1:b2]) or '_'}"
+        for op, a1, a2, b1, b2 in pairs.get_opcodes()
+        if op != "equal"
+    ]
+
+
+def _first_word(text: str) -> str:
+    words = normalized_words(text)
+    return words[0] if words else ""
+
+
+def caption_alignment(stack: Stack) -> None:
     print("\n## Caption alignment: captioned_speech word starts vs Whisper base's word timestamps")
     print(f"{'engine':26} {'words matched':>14} {'median |dstart| s':>18} {'p90 |dstart| s':>15}")
     runs: list[tuple[str, str, str, list[str], dict[str, object]]] = [
@@ -242,9 +258,9 @@ def caption_alignment(stack: Stack, listener: Listener) -> None:
                 timeout=600,
             ).json()
             ours = body["timestamps"]
-            heard = listener.hear(base64.b64decode(body["audio"]), 24_000)
-            mine = [plain_words(w["word"])[0] if plain_words(w["word"]) else "" for w in ours]
-            theirs = [plain_words(h.word)[0] if plain_words(h.word) else "" for h in heard]
+            heard = hear(base64.b64decode(body["audio"]), 24_000)
+            mine = [_first_word(w["word"]) for w in ours]
+            theirs = [_first_word(h.word) for h in heard]
             pairs = difflib.SequenceMatcher(a=mine, b=theirs, autojunk=False)
             for block in pairs.get_matching_blocks():
                 for k in range(block.size):
@@ -263,8 +279,7 @@ def run(logs: Path) -> None:
     stack = start_stack(folder)
     try:
         first_audio(stack)
-        listener = Listener()
-        streamed_wer(stack, listener)
-        caption_alignment(stack, listener)
+        streamed_wer(stack)
+        caption_alignment(stack)
     finally:
         stack.stop()

