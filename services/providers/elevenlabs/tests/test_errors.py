@@ -31,7 +31,8 @@ def detail(status: str, message: str) -> bytes:
     [
         (401, detail("invalid_api_key", "Invalid API key"), ProviderMisconfigured, False),
         (403, detail("missing_permissions", "no text_to_speech"), ProviderMisconfigured, False),
-        (401, detail("quota_exceeded", "This request exceeds your quota"), UpstreamError, True),
+        (401, detail("quota_exceeded", "This request exceeds your quota"),
+         ProviderMisconfigured, False),
         (429, detail("too_many_concurrent_requests", "Too many"), ProviderBusy, True),
         (429, detail("system_busy", "Busy"), ProviderBusy, True),
         (404, detail("voice_not_found", "A voice with the voice_id x was not found."),

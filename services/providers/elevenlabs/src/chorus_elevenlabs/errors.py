@@ -9,7 +9,7 @@ voices its plan allows.
 
 from __future__ import annotations
 
-from chorus_contracts import UnknownModel, UnknownVoice, UpstreamError
+from chorus_contracts import ProviderMisconfigured, UnknownModel, UnknownVoice, UpstreamError
 from chorus_provider.vendor_http import VendorErrors
 
 # ElevenLabs body fields -> the request field a Chorus client set them with; any other is
@@ -36,8 +36,9 @@ class ElevenLabsErrors(VendorErrors):
         "voice_does_not_exist": UnknownVoice,
         "voice_limit_reached": VoiceLimitReached,
         "model_not_found": UnknownModel,
-        # Out of credit: another provider can absorb it; an operator must top up.
-        "quota_exceeded": UpstreamError,
+        # Out of credit: asking again cannot help, another provider can absorb it, and an
+        # operator must top up, as with a refused key.
+        "quota_exceeded": ProviderMisconfigured,
     }
 
     def __init__(self, api_key: str | None, name: str = "elevenlabs") -> None:

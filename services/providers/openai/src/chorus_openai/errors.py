@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chorus_contracts import UnknownModel, UpstreamError
+from chorus_contracts import ProviderMisconfigured, UnknownModel
 from chorus_provider.vendor_http import VendorDetail, VendorErrors
 
 
@@ -19,8 +19,9 @@ class OpenAIErrors(VendorErrors):
     settings_prefix = "CHORUS_OPENAI"
     codes = {
         "model_not_found": UnknownModel,
-        # Out of credit: another provider can serve; an operator must top up.
-        "insufficient_quota": UpstreamError,
+        # Out of credit: asking again cannot help, another provider can serve, and an
+        # operator must top up, as with a refused key.
+        "insufficient_quota": ProviderMisconfigured,
     }
 
     def __init__(self, api_key: str | None, name: str = "openai") -> None:
