@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import httpx
 import openai
 import pytest
 from openai import OpenAI
@@ -116,3 +117,24 @@ def test_leaving_a_stream_before_its_first_byte_frees_kokoro(
     ):
         next(response.iter_bytes())
     _assert_all_freed(local_stack, client, "kokoro")
+
+
+def test_leaving_captioned_speech_before_its_first_byte_is_counted(
+    client: OpenAI, local_stack: Stack
+) -> None:
+    gone_before = counter(local_stack.router.url, "tts_requests_total", status="client_gone")
+    body = {"model": "kokoro", "voice": "jf_alpha", "input": TEXT, "stream": True}
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(
+            f"{local_stack.router.url}/v1/audio/captioned_speech",
+            json=body,
+            timeout=httpx.Timeout(10, read=0.3),
+        )
+    _assert_all_freed(local_stack, client, "kokoro")
+    assert wait_until(
+        lambda: (
+            counter(local_stack.router.url, "tts_requests_total", status="client_gone")
+            == gone_before + 1
+        ),
+        timeout_s=IDLE_BOUND_S,
+    )

@@ -27,7 +27,7 @@ from chorus_audio import AudioFormat
 from chorus_contracts import SpeechRequest, WordTimestamp
 from chorus_router.api.caller import owner_of
 from chorus_router.api.services import RouterServices, get_services
-from chorus_router.api.speech import checked, deliveries, whole_file
+from chorus_router.api.speech import accounted, checked, deliveries, whole_file
 from chorus_router.api.voice_references import with_voice_reference
 from chorus_router.artifacts.capture import Capture, LinkTarget, publish_text
 from chorus_router.artifacts.links import new_file_id
@@ -36,7 +36,7 @@ from chorus_router.identity import Scope
 from chorus_router.security import RouteClass, rate_limited, require
 from chorus_router.speech.captions import srt, webvtt
 from chorus_router.speech.delivery import Delivery
-from chorus_router.speech.lifecycle import Lifecycle, OwnedResponse
+from chorus_router.speech.lifecycle import Lifecycle
 from chorus_router.speech.upstream import ProviderStream
 
 router = APIRouter(
@@ -162,7 +162,7 @@ async def captioned_speech(
         headers = {"X-Request-Id": request_id, "X-Chorus-Provider": stream.provider}
         return JSONResponse(answer.model_dump(), headers={**headers, **links.headers()})
 
-    return OwnedResponse(produce, lifecycle)
+    return accounted(produce, lifecycle, services, speech, fmt, model_label)
 
 
 def _stored_captions(body: CaptionedSpeechRequest) -> CaptionFormat | None:

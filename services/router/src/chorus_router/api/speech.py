@@ -7,7 +7,7 @@ import hashlib
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Annotated, Any
 
@@ -56,13 +56,27 @@ async def create_speech(
     # From here on the response owns the request: routing and delivery run inside it,
     # and the client leaving at any point cancels them and releases what they hold.
     lifecycle = Lifecycle(services.metrics)
+    respond = partial(
+        _respond, body, services, fmt, model_label, started, lifecycle, owner, cache_control
+    )
+    return accounted(respond, lifecycle, services, body, fmt, model_label)
+
+
+def accounted(
+    produce: Callable[[], Awaitable[Response]],
+    lifecycle: Lifecycle,
+    services: RouterServices,
+    body: SpeechRequest,
+    fmt: AudioFormat,
+    model_label: str,
+) -> OwnedResponse:
+    """The response that owns a speech request, counting and logging the request when no
+    provider stream came to serve it: refused, or its client left while it was routed."""
     ended = partial(_ended_without_audio, services, body, fmt, model_label)
 
-    async def produce() -> Response:
+    async def produce_accounted() -> Response:
         try:
-            return await _respond(
-                body, services, fmt, model_label, started, lifecycle, owner, cache_control
-            )
+            return await produce()
         except ChorusError as exc:
             ended("speech request refused", str(exc.status), exc.code)
             raise
@@ -71,7 +85,7 @@ async def create_speech(
                 ended("speech request abandoned", "client_gone", None)
             raise
 
-    return OwnedResponse(produce, lifecycle)
+    return OwnedResponse(produce_accounted, lifecycle)
 
 
 def _ended_without_audio(
