@@ -51,6 +51,28 @@ async def test_the_notice_is_given_once(routed: Routed) -> None:
     assert routed.engines["fallback"].calls == 0
 
 
+async def test_no_notice_from_a_provider_whose_breaker_the_break_opened(routed: Routed) -> None:
+    primary = routed.engines["primary"]
+    primary.script = [BreaksOff(chunks=1)]
+    with pytest.raises(UpstreamError):
+        await _streamed(routed, routed.policy())
+    # The second break in a row opens the breaker (fail_max 2): no call goes out after it.
+    primary.script = [BreaksOff(chunks=1)]
+    with pytest.raises(UpstreamError, match="broke the connection"):
+        await _streamed(routed, routed.policy(notice=NOTICE))
+    assert primary.calls == 2, "two streams and no notice"
+    assert routed.handle("primary").health.state is BreakerState.OPEN
+
+
+async def test_a_notice_that_plays_to_its_end_counts_as_a_success(routed: Routed) -> None:
+    primary = routed.engines["primary"]
+    primary.script = [BreaksOff(chunks=1)]
+    await _streamed(routed, routed.policy(notice=NOTICE))
+    health = routed.handle("primary").health
+    assert health.failures == 0, "the notice's stream ran to its end: the provider works"
+    assert health.state is BreakerState.CLOSED
+
+
 async def test_without_a_notice_a_broken_stream_just_ends(routed: Routed) -> None:
     primary = routed.engines["primary"]
     primary.script = [BreaksOff(chunks=2)]

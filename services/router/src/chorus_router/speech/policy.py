@@ -11,7 +11,8 @@ types' own flags (chorus_contracts.errors) and nothing else:
   (`other_provider_may_serve`); any other client error ends the request at once;
 - one budget (attempts, deadline) spans the whole request, every pass included;
 - after the first byte, a failure ends the stream, or, when asked, ends it with a short
-  notice spoken by the same provider in the same voice (once); never two voices spliced;
+  notice spoken by the same provider in the same voice (once), through its breaker like any
+  call (a breaker the break opened gives no notice); never two voices spliced;
 - a whole file whose provider breaks off mid-way is made again, from the start, on the
   next candidate;
 - the breaker hears of every failure that `counts_against_breaker`, before or after the
@@ -234,10 +235,12 @@ class FailurePolicy:
             voice_reference=stream.voice_reference,
             request_id=self._request_id,
         )
+        # An attempt like any other: through the breaker (which this break may just have
+        # opened), and its stream's end gives the provider its verdict.
         try:
             async with asyncio.timeout(stream.handle.entry.routing.first_byte_timeout_s):
-                return await open_stream(self._client, stream.handle, synthesis)
-        except (ChorusError, TimeoutError):
+                return await self._call(Candidate(stream.handle, stream.voice), synthesis)
+        except (ChorusError, _Skipped, TimeoutError):
             return None
 
     def ended(self, stream: ProviderStream) -> None:
