@@ -130,7 +130,11 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
             artifacts=stored,
             readiness=Readiness(database, source, registry_watch),
             encoding=encoding,
-            live_sessions=SessionSlots(settings.live.max_sessions, metrics.live_sessions),
+            live_sessions=SessionSlots(
+                settings.live.max_sessions,
+                settings.live.max_sessions_per_key,
+                metrics.live_sessions,
+            ),
         )
         try:
             yield

@@ -2,6 +2,8 @@
 
 The session itself (speech/live) knows nothing of sockets; this module reads messages,
 enforces the limits in `settings.live`, and closes with a code and a reason past them.
+When the router drains (SIGTERM), a session finishes the turn in progress, refuses new ones
+with an `error` event, and closes with 1001 (going away).
 """
 
 from __future__ import annotations
@@ -9,20 +11,29 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import uuid
 from contextlib import suppress
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
+from starlette.types import Message
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from chorus_contracts import ChorusError
+from chorus_contracts.drain import GOING_AWAY, Drain
 from chorus_router.api.services import RouterServices
+from chorus_router.api.voice_references import CUSTOM_VOICE_PREFIX, stored_reference
 from chorus_router.identity import LOCAL_USER, Principal, Scope
+from chorus_router.security import RouteClass
+from chorus_router.security.auth import accepted_subprotocol
+from chorus_router.security.ratelimit import RateLimits
 from chorus_router.speech.live import (
+    Account,
     BufferFull,
     LiveSession,
     LiveSettings,
     Send,
+    SessionsFull,
     SpeechParts,
     error_event,
     parse_event,
@@ -39,24 +50,56 @@ Closing = tuple[int, str]
 @router.websocket("/v1/audio/speech/live")
 async def live_speech(websocket: WebSocket) -> None:
     services: RouterServices = websocket.app.state.services
-    await websocket.accept()
-    principal = websocket.scope.get("state", {}).get("principal", LOCAL_USER)
+    await websocket.accept(subprotocol=accepted_subprotocol(websocket.scope))
+    state = websocket.scope.get("state", {})
+    principal = state.get("principal", LOCAL_USER)
     if not isinstance(principal, Principal) or not principal.has(Scope.SPEECH):
         await _close(websocket, POLICY, f"missing scope: {Scope.SPEECH}")
         return
+    # The name the caller's limits are counted under; None with authentication off.
+    caller: str | None = state.get("rate_limit_key")
     slots = services.live_sessions
-    if not slots.take():
-        await _close(websocket, TRY_LATER, f"this replica has {slots.limit} live sessions open")
+    try:
+        slots.take(caller)
+    except SessionsFull as exc:
+        await _close(websocket, TRY_LATER, exc.message)
         return
     try:
-        closing = await _serve(websocket, services)
+        account = _account(services, principal, caller, websocket.app.state)
+        closing = await _serve(websocket, services, account)
     finally:
-        slots.give_back()
+        slots.give_back(caller)
     if closing is not None:
         await _close(websocket, *closing)
 
 
-async def _serve(websocket: WebSocket, services: RouterServices) -> Closing | None:
+def _account(
+    services: RouterServices, principal: Principal, caller: str | None, app_state: Any
+) -> Account:
+    """The caller's custom voices, and its rate limits counted per turn as HTTP speech counts
+    them per request."""
+    limits: RateLimits | None = getattr(app_state, "rate_limits", None)
+    session_id = uuid.uuid4().hex
+
+    async def stored_voice(voice: str) -> str | None:
+        if not voice.startswith(CUSTOM_VOICE_PREFIX):
+            return None
+        return await stored_reference(services, principal.user_id, voice, session_id)
+
+    async def charge(characters: int, new_turn: bool) -> None:
+        if limits is None or caller is None:
+            return
+        if new_turn:
+            await limits.consume(RouteClass.SYNTHESIS, caller, characters)
+        else:
+            await limits.consume_characters(caller, characters)
+
+    return Account(stored_voice, charge)
+
+
+async def _serve(
+    websocket: WebSocket, services: RouterServices, account: Account
+) -> Closing | None:
     lock = asyncio.Lock()
 
     async def send(event: dict[str, Any] | bytes) -> None:
@@ -68,51 +111,72 @@ async def _serve(websocket: WebSocket, services: RouterServices) -> Closing | No
 
     parts = SpeechParts(services.router, services.metrics, services.encoding)
     settings = services.settings.live
-    session = LiveSession(parts, send, settings.max_buffered_chars)
+    session = LiveSession(parts, account, send, settings.max_buffered_chars)
+    drain: Drain = websocket.app.state.drain
     try:
         await send({"type": "session.created", "session": session.config.model_dump()})
-        return await _converse(websocket, session, settings, send)
+        return await _converse(websocket, session, settings, send, drain)
     finally:
         # However the session ends, every provider stream it holds is closed now.
         await session.close()
 
 
 async def _converse(
-    websocket: WebSocket, session: LiveSession, settings: LiveSettings, send: Send
+    websocket: WebSocket, session: LiveSession, settings: LiveSettings, send: Send, drain: Drain
 ) -> Closing | None:
     """Messages until the session ends: a close code and reason, or None if the client left."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + settings.max_session_s
     quiet_since = loop.time()
-    while True:
-        now = loop.time()
-        if now >= deadline:
-            return POLICY, f"session reached its {settings.max_session_s:g} s limit"
-        wait = settings.flush_after_s if session.has_text else settings.idle_timeout_s
-        try:
-            message = await asyncio.wait_for(websocket.receive(), min(wait, deadline - now))
-        except TimeoutError:
-            if session.has_text:
-                session.flush()
-            elif session.speaking:
-                quiet_since = loop.time()
-            elif loop.time() - quiet_since >= settings.idle_timeout_s:
-                return POLICY, f"idle for {settings.idle_timeout_s:g} s"
-            continue
-        quiet_since = loop.time()
-        if message["type"] == "websocket.disconnect":
-            return None
-        raw = message.get("text") or message.get("bytes") or ""
-        if len(raw) > settings.max_message_bytes:
-            return TOO_BIG, f"message over {settings.max_message_bytes} bytes"
-        try:
-            if await session.handle(parse_event(raw)):
-                return NORMAL, "input ended"
-        except BufferFull:
-            return TOO_BIG, f"over {settings.max_buffered_chars} characters buffered"
-        except ChorusError as exc:
-            # A message that could not be acted on: the session goes on.
-            await send(error_event(exc))
+    receiving: asyncio.Future[Message] | None = None
+    draining = asyncio.ensure_future(drain.begun())
+    finished = asyncio.ensure_future(session.finished())
+    try:
+        while True:
+            now = loop.time()
+            if now >= deadline:
+                return POLICY, f"session reached its {settings.max_session_s:g} s limit"
+            wait = settings.flush_after_s if session.has_text else settings.idle_timeout_s
+            receiving = receiving or asyncio.ensure_future(websocket.receive())
+            wakers: set[asyncio.Future[Any]] = {receiving, finished}
+            if not session.ending:
+                wakers.add(draining)
+            done, _ = await asyncio.wait(
+                wakers, timeout=min(wait, deadline - now), return_when=asyncio.FIRST_COMPLETED
+            )
+            if finished in done:
+                # Only a drain finishes a session here (`input_text.end` returns below).
+                return GOING_AWAY, drain.reason
+            if draining in done:
+                session.drain()
+                continue
+            if receiving not in done:
+                if session.has_text:
+                    session.flush()
+                elif session.speaking:
+                    quiet_since = loop.time()
+                elif loop.time() - quiet_since >= settings.idle_timeout_s:
+                    return POLICY, f"idle for {settings.idle_timeout_s:g} s"
+                continue
+            message, receiving = receiving.result(), None
+            quiet_since = loop.time()
+            if message["type"] == "websocket.disconnect":
+                return None
+            raw = message.get("text") or message.get("bytes") or ""
+            if len(raw) > settings.max_message_bytes:
+                return TOO_BIG, f"message over {settings.max_message_bytes} bytes"
+            try:
+                if await session.handle(parse_event(raw)):
+                    return NORMAL, "input ended"
+            except BufferFull:
+                return TOO_BIG, f"over {settings.max_buffered_chars} characters buffered"
+            except ChorusError as exc:
+                # A message that could not be acted on: the session goes on.
+                await send(error_event(exc))
+    finally:
+        for waiting in (receiving, draining, finished):
+            if waiting is not None:
+                waiting.cancel()
 
 
 async def _close(websocket: WebSocket, code: int, reason: str) -> None:
