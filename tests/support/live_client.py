@@ -7,8 +7,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import connect as _connect
 from websockets.exceptions import ConnectionClosed
+
+
+def connect(url: str, **options: Any) -> _connect:
+    """A session's connection; the handshake (a key looked up, on a busy test machine) may
+    take longer than the library's 10 s default."""
+    return _connect(url, **{"open_timeout": 60, **options})
 
 
 def live_url(router_url: str, token: str | None = None) -> str:
