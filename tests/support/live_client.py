@@ -46,13 +46,16 @@ async def send(ws: ClientConnection, kind: str, **fields: Any) -> None:
     await ws.send(json.dumps({"type": kind, **fields}))
 
 
-async def receive_until(ws: ClientConnection, heard: Heard, kind: str | None) -> dict[str, Any]:
-    """Events into `heard` up to the first of `kind` (returned); with None, up to the close."""
+async def receive_until(
+    ws: ClientConnection, heard: Heard, kind: str | None, *or_kinds: str
+) -> dict[str, Any]:
+    """Events into `heard` up to the first of `kind` or `or_kinds` (returned); with None,
+    up to the close."""
     try:
         while True:
             event = json.loads(await ws.recv())
             heard.events.append(event)
-            if event["type"] == kind:
+            if event["type"] == kind or event["type"] in or_kinds:
                 return event
     except ConnectionClosed as closed:
         heard.close_code = closed.rcvd.code if closed.rcvd else None
