@@ -53,7 +53,10 @@ class Drain:
         self.in_flight = 0
         self._clock = clock
         self._deadline: float | None = None
-        self._begun = asyncio.Event()
+        # Who waits in `begun`: futures of the loop they wait on (an app may be served by
+        # one loop after another, as a test client does, and an Event binds to the first).
+        self._waiting: set[asyncio.Future[None]] = set()
+        self._announced = False
 
     @property
     def reason(self) -> str:
@@ -74,13 +77,23 @@ class Drain:
 
     async def begun(self) -> None:
         """Return once the drain has begun and the event loop has seen it."""
-        await self._begun.wait()
+        if self._announced:
+            return
+        waiting = asyncio.get_running_loop().create_future()
+        self._waiting.add(waiting)
+        try:
+            await waiting
+        finally:
+            self._waiting.discard(waiting)
 
     def announce(self) -> None:
         """On the event loop: wake whoever waits on `begun`. (`begin` runs in a signal
         handler, where waking the loop's waiters is not safe.)"""
-        if self.draining:
-            self._begun.set()
+        if self.draining and not self._announced:
+            self._announced = True
+            for waiting in self._waiting:
+                if not waiting.done():
+                    waiting.set_result(None)
 
     def done(self) -> bool:
         if self._deadline is None:
@@ -99,7 +112,8 @@ class Drain:
 
 
 class DrainMiddleware:
-    """Refuses requests with 503 while draining; counts the others until their body ends."""
+    """Refuses requests with 503 (WebSocket sessions with 1001) while draining; counts the
+    others until their body ends, or their session closes."""
 
     def __init__(self, app: ASGIApp, drain: Drain) -> None:
         self._app = app
