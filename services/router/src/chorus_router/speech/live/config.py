@@ -12,6 +12,8 @@ from chorus_contracts.speech import MAX_SPEED, MIN_SPEED
 # Formats whose pieces play back to back when their bytes are joined (a WAV or FLAC file
 # per piece would put a header in the middle of the audio).
 LiveFormat = Literal["pcm", "mp3", "aac", "opus"]
+# OpenAI's 24 kHz, or what telephony and ElevenLabs' clients ask for.
+LiveRate = Literal[8000, 16_000, 22_050, 24_000, 44_100]
 
 
 class SessionConfig(BaseModel):
@@ -23,6 +25,7 @@ class SessionConfig(BaseModel):
     model: str = Field(default="tts-1", min_length=1, max_length=200)
     voice: str = Field(default="alloy", min_length=1, max_length=200)
     response_format: LiveFormat = "pcm"
+    sample_rate: LiveRate = 24_000
     speed: float = Field(default=1.0, ge=MIN_SPEED, le=MAX_SPEED)
     lang_code: str | None = Field(default=None, max_length=32)
     instructions: str | None = Field(default=None, max_length=4096)

@@ -400,6 +400,7 @@ class LiveSession:
             request_id=request_id,
             started=started,
             text_fields={"text_chars": len(piece.text), "live_turn": turn.id},
+            sample_rate=turn.config.sample_rate,
         )
 
     async def _play_pieces(self) -> None:
