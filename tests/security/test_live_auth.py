@@ -4,12 +4,14 @@ speech, a key as a subprotocol for browsers, and a bound on each key's open sess
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, suppress
 from pathlib import Path
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from support.live_client import Heard, connect, live_url, receive_until, send
 from support.processes import ServiceProcess
@@ -146,3 +148,27 @@ def test_each_turn_counts_against_the_keys_rate_limit(router: ServiceProcess, ke
         timeout=30,
     )
     assert speech.status_code == 429
+
+
+def test_an_elevenlabs_client_sends_its_key_as_xi_api_key(
+    router: ServiceProcess, keys: Keys
+) -> None:
+    url = router.url.replace("http://", "ws://") + "/v1/text-to-speech/alloy/stream-input"
+    key = keys.create("gina", "speech")
+
+    async def session(headers: dict[str, str]) -> tuple[list[str], int | None]:
+        async with connect(f"{url}?output_format=pcm_24000", additional_headers=headers) as ws:
+            for text in (" ", "Hello.", ""):
+                await ws.send(json.dumps({"text": text}))
+            received: list[str] = []
+            with suppress(ConnectionClosed):
+                async for message in ws:
+                    received.append(str(message))
+            return received, ws.close_code
+
+    spoken, code = asyncio.run(session({"xi-api-key": key}))
+    assert code == 1000
+    assert json.loads(spoken[-1]) == {"isFinal": True}
+    assert any(json.loads(m).get("audio") for m in spoken)
+    refused, code = asyncio.run(session({}))
+    assert (refused, code) == ([], 1008)

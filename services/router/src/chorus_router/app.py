@@ -24,6 +24,7 @@ from chorus_router.api import (
     models,
     playground,
     speech,
+    stream_input,
     text,
     voices,
 )
@@ -166,6 +167,7 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
         captioned,
         text,
         live,
+        stream_input,
         models,
         catalog,
         health,

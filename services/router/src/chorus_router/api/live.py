@@ -1,7 +1,9 @@
 """`/v1/audio/speech/live`: the live speech WebSocket, its limits and its close codes.
 
 The session itself (speech/live) knows nothing of sockets; this module reads messages,
-enforces the limits in `settings.live`, and closes with a code and a reason past them.
+enforces the limits in `settings.live`, and closes with a code and a reason past them. A
+`Dialect` says how one wire protocol's messages become session events and the session's
+events become its messages: OpenAI-style events here, ElevenLabs' `stream-input` beside.
 When the router drains (SIGTERM), a session finishes the turn in progress, refuses new ones
 with an `error` event, and closes with 1001 (going away).
 """
@@ -13,7 +15,7 @@ import json
 import logging
 import uuid
 from contextlib import suppress
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import APIRouter, WebSocket
 from starlette.types import Message
@@ -30,6 +32,7 @@ from chorus_router.security.ratelimit import RateLimits
 from chorus_router.speech.live import (
     Account,
     BufferFull,
+    ClientEvent,
     LiveSession,
     LiveSettings,
     Send,
@@ -45,10 +48,54 @@ log = logging.getLogger("chorus.router.live")
 # RFC 6455 close codes.
 NORMAL, POLICY, TOO_BIG, TRY_LATER = 1000, 1008, 1009, 1013
 Closing = tuple[int, str]
+INPUT_ENDED: Closing = (NORMAL, "input ended")
+# What goes on the wire: a JSON message or a binary frame.
+Wire = dict[str, Any] | bytes
+
+
+class Dialect(Protocol):
+    """One wire protocol over a live session."""
+
+    def read(self, message: str | bytes) -> list[ClientEvent]:
+        """The session events of one client message (InvalidRequest if it has none)."""
+        ...
+
+    def write(self, event: Wire) -> Wire | None:
+        """The message for one session event, or None when the protocol has none."""
+        ...
+
+    async def open(self, session: LiveSession) -> None:
+        """Settings from the handshake, before the first message (a ChorusError refuses)."""
+        ...
+
+    def last(self) -> Wire | None:
+        """What the client is told once its input has ended, before the close."""
+        ...
+
+
+class _OpenAIEvents:
+    """`/v1/audio/speech/live`: the session's own events, named in OpenAI's style."""
+
+    def read(self, message: str | bytes) -> list[ClientEvent]:
+        return [parse_event(message)]
+
+    def write(self, event: Wire) -> Wire | None:
+        return event
+
+    async def open(self, session: LiveSession) -> None:
+        return None
+
+    def last(self) -> Wire | None:
+        return None
 
 
 @router.websocket("/v1/audio/speech/live")
 async def live_speech(websocket: WebSocket) -> None:
+    await serve_live(websocket, _OpenAIEvents())
+
+
+async def serve_live(websocket: WebSocket, dialect: Dialect) -> None:
+    """A live session in `dialect`: admission (scope, slots), the session, and its close."""
     services: RouterServices = websocket.app.state.services
     await websocket.accept(subprotocol=accepted_subprotocol(websocket.scope))
     state = websocket.scope.get("state", {})
@@ -66,7 +113,7 @@ async def live_speech(websocket: WebSocket) -> None:
         return
     try:
         account = _account(services, principal, caller, websocket.app.state)
-        closing = await _serve(websocket, services, account)
+        closing = await _serve(websocket, services, account, dialect)
     finally:
         slots.give_back(caller)
     if closing is not None:
@@ -98,16 +145,21 @@ def _account(
 
 
 async def _serve(
-    websocket: WebSocket, services: RouterServices, account: Account
+    websocket: WebSocket, services: RouterServices, account: Account, dialect: Dialect
 ) -> Closing | None:
     lock = asyncio.Lock()
 
-    async def send(event: dict[str, Any] | bytes) -> None:
+    async def put(wire: Wire | None) -> None:
+        if wire is None:
+            return
         async with lock:
-            if isinstance(event, bytes):
-                await websocket.send_bytes(event)
+            if isinstance(wire, bytes):
+                await websocket.send_bytes(wire)
             else:
-                await websocket.send_text(json.dumps(event))
+                await websocket.send_text(json.dumps(wire))
+
+    async def send(event: Wire) -> None:
+        await put(dialect.write(event))
 
     parts = SpeechParts(services.router, services.metrics, services.encoding)
     settings = services.settings.live
@@ -115,14 +167,27 @@ async def _serve(
     drain: Drain = websocket.app.state.drain
     try:
         await send({"type": "session.created", "session": session.config.model_dump()})
-        return await _converse(websocket, session, settings, send, drain)
+        try:
+            await dialect.open(session)
+        except ChorusError as exc:
+            await send(error_event(exc))
+            return POLICY, exc.message
+        closing = await _converse(websocket, session, settings, send, drain, dialect)
+        if closing == INPUT_ENDED:
+            await put(dialect.last())
+        return closing
     finally:
         # However the session ends, every provider stream it holds is closed now.
         await session.close()
 
 
 async def _converse(
-    websocket: WebSocket, session: LiveSession, settings: LiveSettings, send: Send, drain: Drain
+    websocket: WebSocket,
+    session: LiveSession,
+    settings: LiveSettings,
+    send: Send,
+    drain: Drain,
+    dialect: Dialect,
 ) -> Closing | None:
     """Messages until the session ends: a close code and reason, or None if the client left."""
     loop = asyncio.get_running_loop()
@@ -166,8 +231,9 @@ async def _converse(
             if len(raw) > settings.max_message_bytes:
                 return TOO_BIG, f"message over {settings.max_message_bytes} bytes"
             try:
-                if await session.handle(parse_event(raw)):
-                    return NORMAL, "input ended"
+                for event in dialect.read(raw):
+                    if await session.handle(event):
+                        return INPUT_ENDED
             except BufferFull:
                 return TOO_BIG, f"over {settings.max_buffered_chars} characters buffered"
             except ChorusError as exc:

@@ -111,14 +111,18 @@ def _public(scope: Scope) -> bool:
 
 
 def _authorization(scope: Scope) -> str | None:
-    """The Authorization header; for a WebSocket, else `?token=` or the key subprotocol (a
-    browser cannot set headers on one: it sends a short-lived JWT or a key)."""
+    """The Authorization header; for a WebSocket, else `?token=`, `xi-api-key` or the key
+    subprotocol (a browser cannot set headers on one: it sends a short-lived JWT or a key)."""
     header = Headers(scope=scope).get("authorization")
     if header is not None or scope["type"] != "websocket":
         return header
     tokens = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
     if tokens:
         return f"Bearer {tokens[0]}"
+    # ElevenLabs' clients (stream-input) send the key in a header of their own.
+    vendor_key = Headers(scope=scope).get("xi-api-key")
+    if vendor_key is not None:
+        return f"Bearer {vendor_key}"
     offered = scope.get("subprotocols", [])
     keys = [p.removeprefix(KEY_SUBPROTOCOL) for p in offered if p.startswith(KEY_SUBPROTOCOL)]
     return f"Bearer {keys[0]}" if keys else None

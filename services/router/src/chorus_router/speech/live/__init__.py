@@ -1,7 +1,15 @@
 """Live speech: a WebSocket session that speaks text as it is written (voice agents)."""
 
 from chorus_router.speech.live.config import LiveSettings, SessionConfig
-from chorus_router.speech.live.events import error_event, parse_event
+from chorus_router.speech.live.events import (
+    ClientEvent,
+    SessionUpdate,
+    TextAppend,
+    TextEnd,
+    TextFlush,
+    error_event,
+    parse_event,
+)
 from chorus_router.speech.live.session import (
     Account,
     BufferFull,
@@ -16,15 +24,20 @@ from chorus_router.speech.live.text_buffer import TextBuffer
 __all__ = [
     "Account",
     "BufferFull",
+    "ClientEvent",
     "LiveSession",
     "LiveSettings",
     "NoNewTurns",
     "Send",
     "SessionConfig",
     "SessionSlots",
+    "SessionUpdate",
     "SessionsFull",
     "SpeechParts",
+    "TextAppend",
     "TextBuffer",
+    "TextEnd",
+    "TextFlush",
     "error_event",
     "parse_event",
 ]
