@@ -8,8 +8,8 @@ picks its provider; its later pieces go to that provider only, and a failure end
 with an error, never with a second voice. Clearing or closing cancels both tasks and every
 stream they hold, as a client that leaves an HTTP request does.
 
-Each turn is a span (its provider attempts inside it) under the session's span, and is
-counted against the caller's rate limits as one request and its characters.
+Each turn (turns.py) is counted against the caller's rate limits as one request and its
+characters.
 """
 
 from __future__ import annotations
@@ -24,11 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry import trace
-from opentelemetry.trace import Span, Status, StatusCode
 from pydantic import ValidationError
 
 from chorus_audio import AudioFormat
-from chorus_contracts import ChorusError, InvalidRequest, ServiceUnavailable, WordTimestamp
+from chorus_contracts import ChorusError, InvalidRequest, ServiceUnavailable
 from chorus_router.metrics import RouterMetrics
 from chorus_router.speech.delivery import Delivery
 from chorus_router.speech.encoding import EncodingPool
@@ -43,14 +42,13 @@ from chorus_router.speech.live.events import (
     error_event,
 )
 from chorus_router.speech.live.text_buffer import DEFAULT_CHUNKING, TextBuffer
+from chorus_router.speech.live.turns import Turn
 from chorus_router.speech.planning import SpeechPlan
 from chorus_router.speech.policy import SpeechRouter
 from chorus_router.speech.text_hygiene import clean_request
 
 # One event to the client: a JSON event, or a binary frame of audio.
 Send = Callable[[dict[str, Any] | bytes], Awaitable[None]]
-
-tracer = trace.get_tracer("chorus.router")
 
 
 class BufferFull(InvalidRequest):
@@ -87,27 +85,6 @@ class SpeechParts:
     router: SpeechRouter
     metrics: RouterMetrics
     encoding: EncodingPool
-
-
-@dataclass(eq=False)
-class Turn:
-    """Text between two flushes, spoken by one provider in one voice."""
-
-    id: str
-    config: SessionConfig
-    # The custom voice's reference sample, for cloning providers.
-    voice_reference: str | None
-    span: Span
-    begun: float = field(default_factory=time.perf_counter)
-    flushed: float | None = None
-    provider: str | None = None
-    heard: bool = False
-    # Set by whichever task saw the failure: the turn speaks no more.
-    failed: bool = False
-    # What ended it, told to the client once.
-    error: ChorusError | None = None
-    characters: int = 0
-    audio_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -286,24 +263,14 @@ class LiveSession:
         await self._stop()
 
     def _begin_turn(self) -> Turn:
-        turn_id = uuid.uuid4().hex[:12]
-        span = tracer.start_span("tts.live_turn", attributes={"tts.live.turn_id": turn_id})
-        turn = Turn(turn_id, self.config, self._voice_reference, span)
+        turn = Turn.begin(self.config, self._voice_reference)
         self._open_turns.add(turn)
         return turn
 
-    def _end_turn(self, turn: Turn) -> None:
-        if turn not in self._open_turns:
-            return
-        self._open_turns.discard(turn)
-        turn.span.set_attribute("tts.characters", turn.characters)
-        turn.span.set_attribute("tts.audio_seconds", round(turn.audio_seconds, 3))
-        if turn.provider is not None:
-            turn.span.set_attribute("tts.provider", turn.provider)
-        if turn.error is not None:
-            turn.span.set_status(Status(StatusCode.ERROR, turn.error.message))
-            turn.span.set_attribute("tts.error_code", turn.error.code)
-        turn.span.end()
+    def _end_turn(self, turn: Turn, cancelled: bool = False) -> None:
+        if turn in self._open_turns:
+            self._open_turns.discard(turn)
+            turn.end(cancelled)
 
     def _finish_if_ending(self) -> None:
         """Once ending and no turn is being written: the session finishes after what is queued."""
@@ -340,8 +307,7 @@ class LiveSession:
         self._finished.queued = False
         # Turns dropped unspoken (a clear, the client gone) end their spans here.
         for turn in list(self._open_turns):
-            turn.span.set_attribute("tts.live.cancelled", True)
-            self._end_turn(turn)
+            self._end_turn(turn, cancelled=True)
 
     async def _open_pieces(self) -> None:
         while True:
@@ -440,9 +406,9 @@ class LiveSession:
         async with aclosing(delivery.timed()) as audio:
             async for data, words in audio:
                 if not turn.heard:
-                    self._first_audio(turn)
+                    turn.first_audio(self._parts.metrics)
                 if words and turn.config.timestamps == "word":
-                    await self._send(_timestamps(turn, words, offset))
+                    await self._send(turn.timestamps_event(words, offset))
                 if turn.config.binary:
                     await self._send(data)
                 else:
@@ -451,16 +417,6 @@ class LiveSession:
                         {"type": "speech.audio.delta", "audio": audio_b64, "turn_id": turn.id}
                     )
         turn.audio_seconds += delivery.audio_seconds
-
-    def _first_audio(self, turn: Turn) -> None:
-        turn.heard = True
-        now = time.perf_counter()
-        first_audio = self._parts.metrics.live_first_audio
-        first_audio.labels("first_text").observe(now - turn.begun)
-        if turn.flushed is not None:
-            # A turn flushed before any of it was heard: how long the client waited.
-            first_audio.labels("flush").observe(now - turn.flushed)
-        turn.span.add_event("first audio")
 
     async def _tell(self, turn: Turn, exc: ChorusError) -> None:
         turn.failed = True
@@ -472,22 +428,4 @@ class LiveSession:
         self._parts.metrics.live_turns.labels("failed" if turn.failed else "done").inc()
         if turn.failed:
             return
-        await self._send(
-            {
-                "type": "speech.audio.done",
-                "turn_id": turn.id,
-                "provider": turn.provider,
-                "usage": {
-                    "characters": turn.characters,
-                    "audio_seconds": round(turn.audio_seconds, 3),
-                },
-            }
-        )
-
-
-def _timestamps(turn: Turn, words: list[WordTimestamp], offset: float) -> dict[str, Any]:
-    shifted = [
-        {"word": w.word, "start_time": w.start_time + offset, "end_time": w.end_time + offset}
-        for w in words
-    ]
-    return {"type": "speech.audio.timestamps", "turn_id": turn.id, "timestamps": shifted}
+        await self._send(turn.done_event())
