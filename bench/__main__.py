@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import cache, leaving, raw_engines, text_front_end, throughput
+from bench import cache, leaving, live, raw_engines, text_front_end, throughput
 from bench.compatible import chunked_first_audio
 from bench.local_stack import start_bench_stack
 from bench.measure import Run, median, percentile, stream_post, timed
@@ -196,7 +196,7 @@ def main() -> None:
     only = set(sys.argv[1:])
     print(f"Texts: short = {words(SHORT)} words, long = {words(LONG)} words")
     with tempfile.TemporaryDirectory(prefix="chorus-bench-") as logs:
-        on_stack = {"rtf", "first-audio", "overhead", "throughput", "leaving", "cache"}
+        on_stack = {"rtf", "first-audio", "overhead", "throughput", "leaving", "cache", "live"}
         stack = start_bench_stack(Path(logs)) if not only or only & on_stack else None
         tables: list[Table] = []
         try:
@@ -204,6 +204,7 @@ def main() -> None:
                 ("overhead", router_overhead),
                 ("rtf", engine_rtf),
                 ("first-audio", first_audio),
+                ("live", live.flush_to_first_audio),
             ):
                 if stack is not None and (not only or name in only):
                     tables.append(measure(stack))

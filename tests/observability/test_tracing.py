@@ -3,12 +3,14 @@ provider and its engine."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from support.live_client import Heard, connect, live_url, receive_until, send
 from support.otlp_receiver import OtlpGrpcReceiver, OtlpReceiver, ReceivedSpan
 from support.processes import ServiceProcess, free_port, wait_until
 from support.stack import Stack, start_router
@@ -169,3 +171,45 @@ def test_spans_reach_a_collector_over_otlp_grpc(tmp_path: Path) -> None:
             ), "no span arrived over gRPC"
         finally:
             provider.stop()
+
+
+def test_each_live_turn_is_a_span_under_the_session_with_its_attempts(
+    traced: tuple[Stack, OtlpReceiver],
+) -> None:
+    stack, receiver = traced
+
+    async def two_turns() -> None:
+        heard = Heard()
+        async with connect(live_url(stack.router.url)) as ws:
+            await send(ws, "session.update", session={"model": "tone", "voice": "alloy"})
+            for _ in range(2):
+                # No piece is ready before the flush: first audio is timed from it.
+                await send(ws, "input_text.append", text="One two three")
+                await send(ws, "input_text.flush")
+                await receive_until(ws, heard, "speech.audio.done")
+
+    asyncio.run(two_turns())
+
+    def turns_and_session() -> list[ReceivedSpan]:
+        spans = receiver.snapshot()
+        turns = [s for s in spans if s.name == "tts.live_turn"]
+        ids = {s.span_id for s in spans}
+        return turns if len(turns) == 2 and all(t.parent_id in ids for t in turns) else []
+
+    assert wait_until(turns_and_session, timeout_s=15, interval_s=0.1)
+    spans = receiver.snapshot()
+    turns = turns_and_session()
+    session = _parent(spans, turns[0])
+    assert _parent(spans, turns[1]) is session
+    assert session.service == "chorus-router"
+    assert "/v1/audio/speech/live" in session.name
+    assert not session.parent_id
+    for turn in turns:
+        attempts = [s for s in spans if s.name == "tts.attempt" and s.parent_id == turn.span_id]
+        assert [a.attributes["tts.provider"] for a in attempts] == ["a"]
+        assert turn.attributes["tts.provider"] == "a"
+        assert turn.attributes["tts.characters"] == len("One two three")
+
+    scrape = httpx.get(f"{stack.router.url}/metrics", timeout=5).text
+    assert 'tts_live_first_audio_seconds_count{after="flush"} 2.0' in scrape
+    assert 'tts_live_first_audio_seconds_count{after="first_text"} 2.0' in scrape

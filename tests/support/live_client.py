@@ -7,8 +7,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import connect as _connect
 from websockets.exceptions import ConnectionClosed
+
+
+def connect(url: str, **options: Any) -> _connect:
+    """A session's connection; the handshake (a key looked up, on a busy test machine) may
+    take longer than the library's 10 s default."""
+    return _connect(url, **{"open_timeout": 60, **options})
 
 
 def live_url(router_url: str, token: str | None = None) -> str:
@@ -39,13 +46,16 @@ async def send(ws: ClientConnection, kind: str, **fields: Any) -> None:
     await ws.send(json.dumps({"type": kind, **fields}))
 
 
-async def receive_until(ws: ClientConnection, heard: Heard, kind: str | None) -> dict[str, Any]:
-    """Events into `heard` up to the first of `kind` (returned); with None, up to the close."""
+async def receive_until(
+    ws: ClientConnection, heard: Heard, kind: str | None, *or_kinds: str
+) -> dict[str, Any]:
+    """Events into `heard` up to the first of `kind` or `or_kinds` (returned); with None,
+    up to the close."""
     try:
         while True:
             event = json.loads(await ws.recv())
             heard.events.append(event)
-            if event["type"] == kind:
+            if event["type"] == kind or event["type"] in or_kinds:
                 return event
     except ConnectionClosed as closed:
         heard.close_code = closed.rcvd.code if closed.rcvd else None

@@ -178,3 +178,19 @@ def test_close_abandons_the_stream(fmt: AudioFormat, make_pcm: PcmFactory) -> No
 def test_unknown_format_is_an_error() -> None:
     with pytest.raises(ValueError, match="ogg"):
         open_encoder("ogg", 24000)
+
+
+@pytest.mark.parametrize("fmt", [AudioFormat.PCM, AudioFormat.WAV, AudioFormat.MP3])
+@pytest.mark.parametrize("out_rate", [8000, 16_000, 44_100])
+def test_another_output_rate(fmt: AudioFormat, out_rate: int, make_pcm: PcmFactory) -> None:
+    encoder = open_encoder(fmt, 22050, out_rate)
+    data = encoder.encode(make_pcm(22050, 1.0)) + encoder.finish()
+    if fmt is AudioFormat.PCM:
+        assert len(data) == pytest.approx(2 * out_rate, abs=4)
+        return
+    decoded = decode_audio(data)
+    assert decoded.sample_rate == out_rate
+    # mp3 keeps its priming and last-frame padding (see EXTRA_SAMPLES): under 0.25 s.
+    assert 1.0 <= decoded.duration_s < 1.25
+    spectrum = np.abs(np.fft.rfft(decoded.samples))
+    assert np.argmax(spectrum) * out_rate / len(decoded.samples) == pytest.approx(TONE_HZ, abs=4)

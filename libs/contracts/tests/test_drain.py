@@ -77,3 +77,23 @@ async def test_while_draining_requests_in_flight_finish_and_new_ones_get_503() -
         release.set()
         assert (await in_flight).text == "all of it"
         assert drain.done()
+
+
+def test_sessions_learn_of_a_drain_once_the_loop_announces_it() -> None:
+    """`begin` runs in a signal handler; waiters wake on the loop's next tick, on whichever
+    loop they wait (an app may be served by one loop after another)."""
+    drain = Drain("router", 30)
+
+    async def woken_after_announce() -> bool:
+        waiting = asyncio.create_task(drain.begun())
+        drain.announce()  # nothing to announce yet
+        await asyncio.sleep(0)
+        early = waiting.done()
+        drain.begin()
+        drain.announce()
+        await asyncio.wait_for(waiting, 5)
+        return not early
+
+    assert asyncio.run(woken_after_announce())
+    # Announced, `begun` returns at once, on another loop too.
+    asyncio.run(asyncio.wait_for(drain.begun(), 5))

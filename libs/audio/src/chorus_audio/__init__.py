@@ -11,6 +11,7 @@ from chorus_audio.encoders import (
 )
 from chorus_audio.formats import OUTPUT_SAMPLE_RATE, AudioFormat, content_type
 from chorus_audio.resample import Resampler
+from chorus_audio.ulaw import pcm_to_ulaw
 
 __all__ = [
     "CADENCE_S",
@@ -25,6 +26,7 @@ __all__ = [
     "finalize_wav",
     "finalize_wav_head",
     "open_encoder",
+    "pcm_to_ulaw",
     "slices",
     "wav_header",
 ]

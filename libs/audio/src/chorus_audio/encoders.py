@@ -1,4 +1,5 @@
-"""Streaming encoders from engine PCM to OpenAI's response formats, all 24 kHz mono.
+"""Streaming encoders from engine PCM to OpenAI's response formats, 24 kHz mono unless a
+client asks for another rate (telephony, or ElevenLabs' `pcm_16000`, `mp3_44100_128`).
 
 Bytes leave while audio is still being fed: each `encode()` returns what the codec and muxer
 have produced so far, and `finish()` returns the tail.
@@ -30,10 +31,11 @@ class StreamEncoder(ABC):
     # to a worker thread costs more than doing it, in wake-ups on busy cores.
     light: ClassVar[bool] = False
 
-    def __init__(self, fmt: AudioFormat, input_rate: int) -> None:
+    def __init__(self, fmt: AudioFormat, input_rate: int, output_rate: int) -> None:
         self.format = fmt
         self.input_rate = input_rate
-        self._resampler = Resampler(input_rate, OUTPUT_SAMPLE_RATE)
+        self.output_rate = output_rate
+        self._resampler = Resampler(input_rate, output_rate)
         self._finished = False
 
     def encode(self, pcm: bytes) -> bytes:
@@ -54,10 +56,10 @@ class StreamEncoder(ABC):
         self._finished = True
 
     @abstractmethod
-    def _encode(self, pcm24k: bytes) -> bytes: ...
+    def _encode(self, pcm: bytes) -> bytes: ...
 
     @abstractmethod
-    def _finish(self, pcm24k: bytes) -> bytes: ...
+    def _finish(self, pcm: bytes) -> bytes: ...
 
 
 class _PcmEncoder(StreamEncoder):
@@ -65,20 +67,20 @@ class _PcmEncoder(StreamEncoder):
 
     light = True
 
-    def _encode(self, pcm24k: bytes) -> bytes:
-        return pcm24k
+    def _encode(self, pcm: bytes) -> bytes:
+        return pcm
 
-    def _finish(self, pcm24k: bytes) -> bytes:
-        return pcm24k
+    def _finish(self, pcm: bytes) -> bytes:
+        return pcm
 
 
-def wav_header(data_size: int = _STREAMING_SIZE) -> bytes:
-    """A 44-byte PCM16 mono 24 kHz RIFF/WAVE header; the default sizes mean "streamed"."""
+def wav_header(data_size: int = _STREAMING_SIZE, rate: int = OUTPUT_SAMPLE_RATE) -> bytes:
+    """A 44-byte PCM16 mono RIFF/WAVE header; the default sizes mean "streamed"."""
     riff_size = _STREAMING_SIZE if data_size == _STREAMING_SIZE else 36 + data_size
-    byte_rate = OUTPUT_SAMPLE_RATE * _SAMPLE_WIDTH
+    byte_rate = rate * _SAMPLE_WIDTH
     return (
         struct.pack("<4sI4s", b"RIFF", riff_size, b"WAVE")
-        + struct.pack("<4sIHHIIHH", b"fmt ", 16, 1, 1, OUTPUT_SAMPLE_RATE, byte_rate, 2, 16)
+        + struct.pack("<4sIHHIIHH", b"fmt ", 16, 1, 1, rate, byte_rate, 2, 16)
         + struct.pack("<4sI", b"data", data_size)
     )
 
@@ -110,19 +112,19 @@ class _WavEncoder(StreamEncoder):
 
     light = True
 
-    def __init__(self, fmt: AudioFormat, input_rate: int) -> None:
-        super().__init__(fmt, input_rate)
-        self._header: bytes = wav_header()
+    def __init__(self, fmt: AudioFormat, input_rate: int, output_rate: int) -> None:
+        super().__init__(fmt, input_rate, output_rate)
+        self._header: bytes = wav_header(rate=output_rate)
 
     def _take_header(self) -> bytes:
         header, self._header = self._header, b""
         return header
 
-    def _encode(self, pcm24k: bytes) -> bytes:
-        return self._take_header() + pcm24k
+    def _encode(self, pcm: bytes) -> bytes:
+        return self._take_header() + pcm
 
-    def _finish(self, pcm24k: bytes) -> bytes:
-        return self._take_header() + pcm24k
+    def _finish(self, pcm: bytes) -> bytes:
+        return self._take_header() + pcm
 
 
 class _Sink:
@@ -163,8 +165,8 @@ _SPECS: dict[AudioFormat, _CodecSpec] = {
 class _AvEncoder(StreamEncoder):
     """A PyAV codec plus muxer writing into a non-seekable in-memory sink."""
 
-    def __init__(self, fmt: AudioFormat, input_rate: int) -> None:
-        super().__init__(fmt, input_rate)
+    def __init__(self, fmt: AudioFormat, input_rate: int, output_rate: int) -> None:
+        super().__init__(fmt, input_rate, output_rate)
         spec = _SPECS[fmt]
         self._sink = _Sink()
         # flush_packets makes the muxer hand every packet to the sink instead of buffering 32 KiB.
@@ -174,7 +176,7 @@ class _AvEncoder(StreamEncoder):
             format=spec.container,
             container_options={"flush_packets": "1", **spec.container_options},
         )
-        stream = self._container.add_stream(spec.codec, rate=OUTPUT_SAMPLE_RATE)
+        stream = self._container.add_stream(spec.codec, rate=output_rate)
         if not isinstance(stream, AudioStream):
             raise TypeError(f"{spec.codec} is not an audio codec")
         stream.layout = "mono"
@@ -190,10 +192,10 @@ class _AvEncoder(StreamEncoder):
         )
         self._pending = bytearray()  # resampled samples not yet a whole codec frame
         self._pts = 0
-        self._time_base = Fraction(1, OUTPUT_SAMPLE_RATE)
+        self._time_base = Fraction(1, output_rate)
 
-    def _encode(self, pcm24k: bytes) -> bytes:
-        self._pending += pcm24k
+    def _encode(self, pcm: bytes) -> bytes:
+        self._pending += pcm
         # Codecs with a fixed frame_size (mp3 576 at 24 kHz, aac 1024, opus 480) get exactly that.
         step = self._frame_size * _SAMPLE_WIDTH or len(self._pending)
         while step and len(self._pending) >= step:
@@ -205,8 +207,8 @@ class _AvEncoder(StreamEncoder):
         super().close()
         self._container.close()  # Idempotent; whatever the muxer still writes is discarded.
 
-    def _finish(self, pcm24k: bytes) -> bytes:
-        head = self._encode(pcm24k)
+    def _finish(self, pcm: bytes) -> bytes:
+        head = self._encode(pcm)
         if self._pending:
             tail = bytes(self._pending)
             if self._pad_last:
@@ -221,18 +223,21 @@ class _AvEncoder(StreamEncoder):
     def _encode_frame(self, pcm: bytes) -> None:
         samples = np.frombuffer(pcm, dtype="<i2").reshape(1, -1)
         frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
-        frame.sample_rate = OUTPUT_SAMPLE_RATE
+        frame.sample_rate = self.output_rate
         frame.pts = self._pts
         frame.time_base = self._time_base
         self._pts += frame.samples
         self._container.mux(self._stream.encode(frame))
 
 
-def open_encoder(fmt: AudioFormat | str, input_rate: int) -> StreamEncoder:
-    """Start a streaming encoder for `fmt` fed with s16le mono PCM at `input_rate` Hz."""
+def open_encoder(
+    fmt: AudioFormat | str, input_rate: int, output_rate: int = OUTPUT_SAMPLE_RATE
+) -> StreamEncoder:
+    """Start a streaming encoder for `fmt` fed with s16le mono PCM at `input_rate` Hz,
+    giving audio at `output_rate` Hz (OpenAI's 24 kHz unless asked)."""
     fmt = AudioFormat(fmt)
     if fmt is AudioFormat.PCM:
-        return _PcmEncoder(fmt, input_rate)
+        return _PcmEncoder(fmt, input_rate, output_rate)
     if fmt is AudioFormat.WAV:
-        return _WavEncoder(fmt, input_rate)
-    return _AvEncoder(fmt, input_rate)
+        return _WavEncoder(fmt, input_rate, output_rate)
+    return _AvEncoder(fmt, input_rate, output_rate)

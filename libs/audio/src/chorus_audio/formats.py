@@ -3,7 +3,7 @@
 from enum import StrEnum
 
 OUTPUT_SAMPLE_RATE = 24_000
-"""OpenAI's speech output is always 24 kHz mono; every encoder here emits that rate."""
+"""OpenAI's speech output is always 24 kHz mono; the encoders emit that rate unless asked."""
 
 
 class AudioFormat(StrEnum):

@@ -6,11 +6,14 @@ requests. Those get a 503 in the error taxonomy's shape with `Retry-After`, so t
 at once, and `/readyz` turns not-ready; requests already in flight (streams, whole files,
 downloads) run to their last byte, for at most `timeout_s` (the pod's grace period is sized
 to match). Then the process exits 0. A second signal stops without waiting.
+WebSocket sessions count as work too: a new one is closed with 1001 (going away), and one
+that is open learns of the drain through `Drain.begun` to end itself when it can.
 The router and every provider are served this way. Needs the `http` extra.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import time
@@ -35,6 +38,8 @@ _READINESS = "/readyz"
 _NOT_WORK = _STILL_SERVED | {_READINESS}
 # Once drained, uvicorn only has idle keep-alive connections left to close.
 _CLOSE_CONNECTIONS_S = 5
+# RFC 6455: the server is going away; a client reconnects, to another replica.
+GOING_AWAY = 1001
 
 
 class Drain:
@@ -48,6 +53,14 @@ class Drain:
         self.in_flight = 0
         self._clock = clock
         self._deadline: float | None = None
+        # Who waits in `begun`: futures of the loop they wait on (an app may be served by
+        # one loop after another, as a test client does, and an Event binds to the first).
+        self._waiting: set[asyncio.Future[None]] = set()
+        self._announced = False
+
+    @property
+    def reason(self) -> str:
+        return f"{self.service} is shutting down"
 
     @property
     def draining(self) -> bool:
@@ -62,6 +75,26 @@ class Drain:
                 self.timeout_s,
             )
 
+    async def begun(self) -> None:
+        """Return once the drain has begun and the event loop has seen it."""
+        if self._announced:
+            return
+        waiting = asyncio.get_running_loop().create_future()
+        self._waiting.add(waiting)
+        try:
+            await waiting
+        finally:
+            self._waiting.discard(waiting)
+
+    def announce(self) -> None:
+        """On the event loop: wake whoever waits on `begun`. (`begin` runs in a signal
+        handler, where waking the loop's waiters is not safe.)"""
+        if self.draining and not self._announced:
+            self._announced = True
+            for waiting in self._waiting:
+                if not waiting.done():
+                    waiting.set_result(None)
+
     def done(self) -> bool:
         if self._deadline is None:
             return False
@@ -72,21 +105,25 @@ class Drain:
 
     def refusal(self, path: str) -> Response:
         """What a request to `path` gets while draining."""
-        reason = f"{self.service} is shutting down"
+        reason = self.reason
         if path == _READINESS:
             return JSONResponse({"status": "not ready", "reason": reason}, status_code=503)
         return error_response(ServiceUnavailable(reason, retry_after=1))
 
 
 class DrainMiddleware:
-    """Refuses requests with 503 while draining; counts the others until their body ends."""
+    """Refuses requests with 503 (WebSocket sessions with 1001) while draining; counts the
+    others until their body ends, or their session closes."""
 
     def __init__(self, app: ASGIApp, drain: Drain) -> None:
         self._app = app
         self._drain = drain
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "websocket" and self._drain.draining:
+            await _going_away(self._drain.reason, receive, send)
+            return
+        if scope["type"] not in ("http", "websocket"):
             await self._app(scope, receive, send)
             return
         path = scope["path"]
@@ -96,12 +133,21 @@ class DrainMiddleware:
         if path in _NOT_WORK:
             await self._app(scope, receive, send)
             return
-        # A streaming response's call returns after its last chunk: the whole request.
+        # A streaming response's call returns after its last chunk, a WebSocket's after
+        # its close: the whole request or session.
         self._drain.in_flight += 1
         try:
             await self._app(scope, receive, send)
         finally:
             self._drain.in_flight -= 1
+
+
+async def _going_away(reason: str, receive: Receive, send: Send) -> None:
+    """Accept, then close with 1001 and the reason: a refusal before the handshake reaches
+    a client as a bare HTTP 403, with no reason it could show."""
+    await receive()
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.close", "code": GOING_AWAY, "reason": reason})
 
 
 def install_drain(app: Starlette, service: str, timeout_s: float) -> Drain:
@@ -128,6 +174,7 @@ class DrainingServer(uvicorn.Server):
         self._drain.begin()
 
     async def on_tick(self, counter: int) -> bool:
+        self._drain.announce()
         if self._drain.done():
             self.should_exit = True
         return await super().on_tick(counter)

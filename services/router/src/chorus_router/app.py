@@ -26,6 +26,7 @@ from chorus_router.api import (
     models,
     playground,
     speech,
+    stream_input,
     text,
     voices,
 )
@@ -158,7 +159,11 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
             artifacts=stored,
             readiness=Readiness(database, source, registry_watch),
             encoding=encoding,
-            live_sessions=SessionSlots(settings.live.max_sessions, metrics.live_sessions),
+            live_sessions=SessionSlots(
+                settings.live.max_sessions,
+                settings.live.max_sessions_per_key,
+                metrics.live_sessions,
+            ),
             jobs=job_service,
         )
         try:
@@ -195,6 +200,7 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
         captioned,
         text,
         live,
+        stream_input,
         models,
         catalog,
         health,

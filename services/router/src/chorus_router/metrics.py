@@ -161,4 +161,17 @@ class RouterMetrics:
             ["status"],
             registry=r,
         )
+        self.live_first_audio = Histogram(
+            "tts_live_first_audio_seconds",
+            "Live speech: time to a turn's first audio after its first fragment (first_text), "
+            "and after its flush (flush) where the flush came before any of its audio",
+            ["after"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.live_fallbacks = Counter(
+            "tts_live_fallbacks",
+            "Live speech turns served by another provider than the session's turn before",
+            registry=r,
+        )
         r.register(_ProviderStates(providers))

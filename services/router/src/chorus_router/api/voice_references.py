@@ -35,25 +35,34 @@ async def with_voice_reference(
             param="voice_reference",
         )
     if custom:
-
-        async def record(error: UnknownVoice | None = None) -> None:
-            await asyncio.to_thread(
-                services.audit.record,
-                owner,
-                AuditAction.VOICE_USE,
-                body.voice_name,
-                request_id=request_id_of(request),
-                error=error,
-            )
-
-        try:
-            reference = await services.voices.stored_reference(owner, body.voice_name)
-        except UnknownVoice as exc:
-            await record(error=exc)
-            raise UnknownVoice(exc.message, param="voice") from None
-        await record()
+        reference = await stored_reference(services, owner, body.voice_name, request_id_of(request))
     elif body.voice_reference is not None:
         reference = await services.voices.inline_reference(body.voice_reference)
     else:
         return body
     return body.model_copy(update={"voice_reference": reference})
+
+
+async def stored_reference(
+    services: RouterServices, owner: str, voice_id: str, request_id: str
+) -> str:
+    """The processed sample of `owner`'s custom voice `voice_id`; its use goes to the audit
+    log, found or not."""
+
+    async def record(error: UnknownVoice | None = None) -> None:
+        await asyncio.to_thread(
+            services.audit.record,
+            owner,
+            AuditAction.VOICE_USE,
+            voice_id,
+            request_id=request_id,
+            error=error,
+        )
+
+    try:
+        reference = await services.voices.stored_reference(owner, voice_id)
+    except UnknownVoice as exc:
+        await record(error=exc)
+        raise UnknownVoice(exc.message, param="voice") from None
+    await record()
+    return reference

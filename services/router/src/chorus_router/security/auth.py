@@ -27,6 +27,9 @@ SIGNED_PREFIX = "/api/v1/audio/files/"
 # The playground's page and files are public; the API calls it makes carry the user's key.
 PAGE_PATHS = frozenset({"/", "/playground"})
 PAGE_PREFIX = "/playground/"
+# A browser cannot set headers on a WebSocket. As with OpenAI's Realtime API, it may send the
+# key as a subprotocol: `new WebSocket(url, ["chorus-live", "openai-insecure-api-key." + key])`.
+KEY_SUBPROTOCOL = "openai-insecure-api-key."
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,7 @@ class Authentication:
             caller = await self._authenticator.authenticate(_authorization(scope))
         except ChorusError as exc:
             if scope["type"] == "websocket":
-                await _refuse_websocket(exc, receive, send)
+                await _refuse_websocket(exc, scope, receive, send)
             else:
                 await error_response(exc)(scope, receive, send)
             return
@@ -108,20 +111,36 @@ def _public(scope: Scope) -> bool:
 
 
 def _authorization(scope: Scope) -> str | None:
-    """The Authorization header; for a WebSocket, else `?token=` (a browser cannot set
-    headers on one: it sends a short-lived JWT or a key in the query)."""
+    """The Authorization header; for a WebSocket, else `?token=`, `xi-api-key` or the key
+    subprotocol (a browser cannot set headers on one: it sends a short-lived JWT or a key)."""
     header = Headers(scope=scope).get("authorization")
     if header is not None or scope["type"] != "websocket":
         return header
     tokens = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
-    return f"Bearer {tokens[0]}" if tokens else None
+    if tokens:
+        return f"Bearer {tokens[0]}"
+    # ElevenLabs' clients (stream-input) send the key in a header of their own.
+    vendor_key = Headers(scope=scope).get("xi-api-key")
+    if vendor_key is not None:
+        return f"Bearer {vendor_key}"
+    offered = scope.get("subprotocols", [])
+    keys = [p.removeprefix(KEY_SUBPROTOCOL) for p in offered if p.startswith(KEY_SUBPROTOCOL)]
+    return f"Bearer {keys[0]}" if keys else None
 
 
-async def _refuse_websocket(exc: ChorusError, receive: Receive, send: Send) -> None:
+def accepted_subprotocol(scope: Scope) -> str | None:
+    """The subprotocol a WebSocket is accepted with: the first offered that carries no key
+    (a browser that offers any fails the handshake unless one is chosen; the key is never
+    echoed back)."""
+    offered: list[str] = scope.get("subprotocols", [])
+    return next((p for p in offered if not p.startswith(KEY_SUBPROTOCOL)), None)
+
+
+async def _refuse_websocket(exc: ChorusError, scope: Scope, receive: Receive, send: Send) -> None:
     """Accept, then close with 1008 and the reason: a refusal before the handshake reaches
     a client as a bare HTTP 403, with no reason it could show."""
     await receive()
-    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.accept", "subprotocol": accepted_subprotocol(scope)})
     reason = exc.message.encode()[:123].decode(errors="ignore")
     await send({"type": "websocket.close", "code": 1008, "reason": reason})
 

@@ -56,6 +56,10 @@ class RateLimits:
     async def consume(self, route_class: RouteClass, caller: str, characters: int = 0) -> None:
         item, unit = self._requests[route_class]
         await self._hit(item, unit, route_class, caller, 1)
+        await self.consume_characters(caller, characters)
+
+    async def consume_characters(self, caller: str, characters: int) -> None:
+        """Characters to speak without a request of their own (a live turn's later pieces)."""
         if characters:
             await self._hit(self._characters, "characters per minute", "chars", caller, characters)
 

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 
-from chorus_audio import AudioFormat, StreamEncoder, open_encoder, slices
+from chorus_audio import OUTPUT_SAMPLE_RATE, AudioFormat, StreamEncoder, open_encoder, slices
 from chorus_contracts import ChorusError, WordTimestamp
 from chorus_router.artifacts.capture import Capture
 from chorus_router.metrics import RouterMetrics
@@ -39,12 +39,15 @@ class Delivery:
         started: float,
         text_fields: dict[str, object],
         capture: Capture | None = None,
+        sample_rate: int = OUTPUT_SAMPLE_RATE,
     ) -> None:
         self._stream = stream
         self._policy = policy
         self._metrics = metrics
         self._encoding = encoding
         self._fmt = fmt
+        # The client's rate (a live session may ask for one); OpenAI's 24 kHz by default.
+        self._sample_rate = sample_rate
         self._model_label = model_label
         self._request_id = request_id
         self._started = started
@@ -72,7 +75,7 @@ class Delivery:
     async def audio(self) -> AsyncIterator[bytes]:
         # Unless it runs to its end or fails, iteration stops because the client left.
         status = "client_gone"
-        encoder = open_encoder(self._fmt, self._stream.sample_rate)
+        encoder = open_encoder(self._fmt, self._stream.sample_rate, self._sample_rate)
         try:
             # The provider's stream, then (if it breaks off) the notice the policy gives.
             streams: list[ProviderStream] = [self._stream]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chorus_contracts import NormalizationOptions, SpeechRequest
 from chorus_contracts.speech import MAX_SPEED, MIN_SPEED
@@ -12,6 +12,8 @@ from chorus_contracts.speech import MAX_SPEED, MIN_SPEED
 # Formats whose pieces play back to back when their bytes are joined (a WAV or FLAC file
 # per piece would put a header in the middle of the audio).
 LiveFormat = Literal["pcm", "mp3", "aac", "opus"]
+# OpenAI's 24 kHz, or what telephony and ElevenLabs' clients ask for.
+LiveRate = Literal[8000, 16_000, 22_050, 24_000, 44_100]
 
 
 class SessionConfig(BaseModel):
@@ -23,6 +25,7 @@ class SessionConfig(BaseModel):
     model: str = Field(default="tts-1", min_length=1, max_length=200)
     voice: str = Field(default="alloy", min_length=1, max_length=200)
     response_format: LiveFormat = "pcm"
+    sample_rate: LiveRate = 24_000
     speed: float = Field(default=1.0, ge=MIN_SPEED, le=MAX_SPEED)
     lang_code: str | None = Field(default=None, max_length=32)
     instructions: str | None = Field(default=None, max_length=4096)
@@ -30,8 +33,16 @@ class SessionConfig(BaseModel):
     normalization_options: NormalizationOptions = Field(default_factory=NormalizationOptions)
     binary: bool = False
 
-    def request(self, text: str) -> SpeechRequest:
-        """The speech request of one piece of text."""
+    @field_validator("voice", mode="before")
+    @classmethod
+    def _voice_id(cls, value: object) -> object:
+        """OpenAI's custom-voice form, `{"id": "voice_..."}`, names the voice too."""
+        if isinstance(value, dict) and set(value) == {"id"}:
+            return value["id"]
+        return value
+
+    def request(self, text: str, voice_reference: str | None = None) -> SpeechRequest:
+        """The speech request of one piece of text; a custom voice's sample goes inline."""
         return SpeechRequest(
             model=self.model,
             input=text,
@@ -42,6 +53,7 @@ class SessionConfig(BaseModel):
             instructions=self.instructions,
             timestamps=self.timestamps,
             normalization_options=self.normalization_options,
+            voice_reference=voice_reference,
         )
 
 
@@ -53,6 +65,8 @@ class LiveSettings(BaseModel):
 
     # Open sessions on one router replica; more are closed with 1013 (try again later).
     max_sessions: int = Field(default=200, ge=1, le=100_000)
+    # Open sessions of one API key or token subject on one replica (1013); auth off, unused.
+    max_sessions_per_key: int = Field(default=20, ge=1, le=100_000)
     # Text sent and not yet spoken, held or queued (1009): an LLM writes faster than
     # speech plays, so a long answer waits here; 8192 characters are about ten minutes.
     max_buffered_chars: int = Field(default=8192, ge=100, le=100_000)

@@ -7,6 +7,9 @@ playing, so the next piece is synthesized while the last one plays. A turn's fir
 picks its provider; its later pieces go to that provider only, and a failure ends the turn
 with an error, never with a second voice. Clearing or closing cancels both tasks and every
 stream they hold, as a client that leaves an HTTP request does.
+
+Each turn (turns.py) is counted against the caller's rate limits as one request and its
+characters.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
+from opentelemetry import trace
 from pydantic import ValidationError
 
 from chorus_audio import AudioFormat
-from chorus_contracts import ChorusError, InvalidRequest, ServiceUnavailable, WordTimestamp
+from chorus_contracts import ChorusError, InvalidRequest, ServiceUnavailable
 from chorus_router.metrics import RouterMetrics
 from chorus_router.speech.delivery import Delivery
 from chorus_router.speech.encoding import EncodingPool
@@ -38,6 +42,7 @@ from chorus_router.speech.live.events import (
     error_event,
 )
 from chorus_router.speech.live.text_buffer import DEFAULT_CHUNKING, TextBuffer
+from chorus_router.speech.live.turns import Turn
 from chorus_router.speech.planning import SpeechPlan
 from chorus_router.speech.policy import SpeechRouter
 from chorus_router.speech.text_hygiene import clean_request
@@ -50,6 +55,29 @@ class BufferFull(InvalidRequest):
     """More text waits to be spoken than the session allows."""
 
 
+class NoNewTurns(ServiceUnavailable):
+    """The router is shutting down: the turn in progress finishes, no other begins."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the router is shutting down: this session takes no new turns; open a new "
+            "session for the next one",
+            retry_after=1,
+        )
+
+
+@dataclass(frozen=True)
+class Account:
+    """What the session's caller may use, decided by the caller's credentials."""
+
+    # The reference sample of a voice that names one of the caller's custom voices (and
+    # audits its use); None for any other voice name.
+    stored_voice: Callable[[str], Awaitable[str | None]]
+    # Counts a piece's characters against the caller's rate limits, and one request for a
+    # turn's first piece (True); raises RateLimited past them.
+    charge: Callable[[int, bool], Awaitable[None]]
+
+
 @dataclass(frozen=True)
 class SpeechParts:
     """The router's parts a session speaks through."""
@@ -57,20 +85,6 @@ class SpeechParts:
     router: SpeechRouter
     metrics: RouterMetrics
     encoding: EncodingPool
-
-
-@dataclass(eq=False)
-class Turn:
-    """Text between two flushes, spoken by one provider in one voice."""
-
-    id: str
-    config: SessionConfig
-    provider: str | None = None
-    # Set by whichever task saw the failure: the turn speaks no more.
-    failed: bool = False
-    told: bool = False
-    characters: int = 0
-    audio_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -96,11 +110,12 @@ class _TurnEnd:
     turn: Turn
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Finished:
     """After everything before it: the session may close."""
 
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    queued: bool = False
 
 
 _Queued = _Piece | _TurnEnd | _Finished
@@ -110,10 +125,20 @@ _Ready = _Opened | _Failed | _Piece | _TurnEnd | _Finished
 class LiveSession:
     """One client's session; `handle` its events, `close` when the client is gone."""
 
-    def __init__(self, parts: SpeechParts, send: Send, max_buffered_chars: int) -> None:
+    def __init__(
+        self, parts: SpeechParts, account: Account, send: Send, max_buffered_chars: int
+    ) -> None:
         self._parts = parts
+        self._account = account
         self._send = send
         self.config = SessionConfig()
+        self._voice_reference: str | None = None
+        # The provider of the last turn that began: a turn on another is a fallback.
+        self._last_provider: str | None = None
+        # Once set (input_text.end, a drain), the session ends after the turn in progress.
+        self._ending = False
+        self._finished = _Finished()
+        self._open_turns: set[Turn] = set()
         self._buffer = TextBuffer()
         self._max_unspoken = max_buffered_chars
         self._turn: Turn | None = None
@@ -132,6 +157,15 @@ class LiveSession:
     def speaking(self) -> bool:
         """Pieces are being synthesized or played."""
         return self._pending > 0
+
+    @property
+    def ending(self) -> bool:
+        """Past `input_text.end` or a drain: no new turn begins."""
+        return self._ending
+
+    async def finished(self) -> None:
+        """Return once the session has spoken its last turn (after `end` or `drain`)."""
+        await self._finished.done.wait()
 
     async def handle(self, event: ClientEvent) -> bool:
         """Act on one client event; True once the session has ended (`input_text.end`)."""
@@ -156,9 +190,14 @@ class LiveSession:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"])
             raise InvalidRequest(f"session.{where}: {first['msg']}", param=where) from None
-        plan = self._parts.router.plan(config.request("Hello."))
+        reference = self._voice_reference
+        if config.voice != self.config.voice:
+            # A custom voice is looked up (and audited) once per change, not per piece.
+            reference = await self._account.stored_voice(config.voice)
+        plan = self._parts.router.plan(config.request("Hello.", reference))
         caps = plan.candidates[0].handle.capabilities
         self.config = config
+        self._voice_reference = reference
         if caps is not None and caps.chunking is not None:
             self._buffer.chunking = caps.chunking
         else:
@@ -168,7 +207,9 @@ class LiveSession:
 
     def append(self, text: str) -> None:
         if self._turn is None:
-            self._turn = Turn(uuid.uuid4().hex[:12], self.config)
+            if self._ending:
+                raise NoNewTurns()
+            self._turn = self._begin_turn()
         for piece in self._buffer.append(text):
             self._queue(_Piece(self._turn, piece))
         if self._unspoken + self._buffer.held_chars > self._max_unspoken:
@@ -181,10 +222,18 @@ class LiveSession:
         """Speak what is held; the turn ends and the next text begins another."""
         if self._turn is None:
             return
+        self._turn.flushed = time.perf_counter()
         for piece in self._buffer.flush():
             self._queue(_Piece(self._turn, piece))
         self._queue(_TurnEnd(self._turn))
         self._turn = None
+        self._finish_if_ending()
+
+    def drain(self) -> None:
+        """The router is stopping: the turn being written is still spoken (up to its flush,
+        or the idle flush), new turns are refused, and then the session is `finished`."""
+        self._ending = True
+        self._finish_if_ending()
 
     async def clear(self) -> None:
         """Barge-in: held text, queued pieces and the audio in flight are dropped, and every
@@ -196,13 +245,14 @@ class LiveSession:
         self._turn = None
         self._start()
         await self._send({"type": "input_text.cleared"})
+        self._finish_if_ending()
 
     async def end(self) -> None:
         """Speak the last turn to its end (or until the sender stops: the client left)."""
+        self._ending = True
         self.flush()
-        finished = _Finished()
-        self._queue(finished)
-        waiting = asyncio.ensure_future(finished.done.wait())
+        self._finish_if_ending()  # when no turn was being written
+        waiting = asyncio.ensure_future(self.finished())
         try:
             await asyncio.wait([waiting, *self._tasks], return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -211,6 +261,22 @@ class LiveSession:
     async def close(self) -> None:
         """The client is gone: stop all work now."""
         await self._stop()
+
+    def _begin_turn(self) -> Turn:
+        turn = Turn.begin(self.config, self._voice_reference)
+        self._open_turns.add(turn)
+        return turn
+
+    def _end_turn(self, turn: Turn, cancelled: bool = False) -> None:
+        if turn in self._open_turns:
+            self._open_turns.discard(turn)
+            turn.end(cancelled)
+
+    def _finish_if_ending(self) -> None:
+        """Once ending and no turn is being written: the session finishes after what is queued."""
+        if self._ending and self._turn is None and not self._finished.queued:
+            self._finished.queued = True
+            self._queue(self._finished)
 
     def _queue(self, item: _Queued) -> None:
         self._pending += 1
@@ -238,6 +304,10 @@ class LiveSession:
             item = self._ready.get_nowait()
             if isinstance(item, _Opened):
                 await item.delivery.close()
+        self._finished.queued = False
+        # Turns dropped unspoken (a clear, the client gone) end their spans here.
+        for turn in list(self._open_turns):
+            self._end_turn(turn, cancelled=True)
 
     async def _open_pieces(self) -> None:
         while True:
@@ -259,7 +329,19 @@ class LiveSession:
         """The piece's provider stream: any provider for a turn's first piece, then the
         turn's own provider only."""
         turn = piece.turn
-        request = clean_request(turn.config.request(piece.text))
+        with trace.use_span(turn.span):
+            first = turn.provider is None
+            await self._account.charge(len(piece.text), first)
+            delivery = await self._open_in_turn(piece)
+        if first and turn.provider is not None:
+            if self._last_provider not in (None, turn.provider):
+                self._parts.metrics.live_fallbacks.inc()
+            self._last_provider = turn.provider
+        return delivery
+
+    async def _open_in_turn(self, piece: _Piece) -> Delivery:
+        turn = piece.turn
+        request = clean_request(turn.config.request(piece.text, turn.voice_reference))
         router = self._parts.router
         plan = router.plan(request)
         if turn.provider is not None:
@@ -284,6 +366,7 @@ class LiveSession:
             request_id=request_id,
             started=started,
             text_fields={"text_chars": len(piece.text), "live_turn": turn.id},
+            sample_rate=turn.config.sample_rate,
         )
 
     async def _play_pieces(self) -> None:
@@ -305,7 +388,6 @@ class LiveSession:
                     await self._stream(turn, item.delivery)
                     turn.characters += len(item.piece.text)
             except ChorusError as exc:
-                turn.failed = True
                 await self._tell(turn, exc)
             finally:
                 await item.delivery.close()
@@ -314,6 +396,7 @@ class LiveSession:
             await self._tell(item.turn, item.error)
         elif isinstance(item, _TurnEnd):
             await self._done(item.turn)
+            self._end_turn(item.turn)
         elif isinstance(item, _Finished):
             item.done.set()
 
@@ -322,8 +405,10 @@ class LiveSession:
         offset = turn.audio_seconds
         async with aclosing(delivery.timed()) as audio:
             async for data, words in audio:
+                if not turn.heard:
+                    turn.first_audio(self._parts.metrics)
                 if words and turn.config.timestamps == "word":
-                    await self._send(_timestamps(turn, words, offset))
+                    await self._send(turn.timestamps_event(words, offset))
                 if turn.config.binary:
                     await self._send(data)
                 else:
@@ -334,30 +419,13 @@ class LiveSession:
         turn.audio_seconds += delivery.audio_seconds
 
     async def _tell(self, turn: Turn, exc: ChorusError) -> None:
-        if not turn.told:
-            turn.told = True
+        turn.failed = True
+        if turn.error is None:
+            turn.error = exc
             await self._send(error_event(exc, turn.id))
 
     async def _done(self, turn: Turn) -> None:
         self._parts.metrics.live_turns.labels("failed" if turn.failed else "done").inc()
         if turn.failed:
             return
-        await self._send(
-            {
-                "type": "speech.audio.done",
-                "turn_id": turn.id,
-                "provider": turn.provider,
-                "usage": {
-                    "characters": turn.characters,
-                    "audio_seconds": round(turn.audio_seconds, 3),
-                },
-            }
-        )
-
-
-def _timestamps(turn: Turn, words: list[WordTimestamp], offset: float) -> dict[str, Any]:
-    shifted = [
-        {"word": w.word, "start_time": w.start_time + offset, "end_time": w.end_time + offset}
-        for w in words
-    ]
-    return {"type": "speech.audio.timestamps", "turn_id": turn.id, "timestamps": shifted}
+        await self._send(turn.done_event())
