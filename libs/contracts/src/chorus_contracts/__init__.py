@@ -36,9 +36,12 @@ from chorus_contracts.errors import (
 from chorus_contracts.languages import language_matches, normalize_language, speaks
 from chorus_contracts.provider import (
     CONTRACT_VERSION,
+    MARKUP_FEATURES,
+    MAX_PAUSE_MS,
     MAX_REFERENCE_TEXT_CHARS,
     SAMPLE_RATE_HEADER,
     Capabilities,
+    SpeechSegment,
     SynthesisRequest,
     TextChunking,
     VoiceInfo,
@@ -68,6 +71,8 @@ from chorus_contracts.voice_reference import decode_voice_reference
 
 __all__ = [
     "CONTRACT_VERSION",
+    "MARKUP_FEATURES",
+    "MAX_PAUSE_MS",
     "MAX_REFERENCE_TEXT_CHARS",
     "MAX_SPEED",
     "MIN_SPEED",
@@ -106,6 +111,7 @@ __all__ = [
     "SpeechRequest",
     "StorageQuotaExceeded",
     "StreamFormat",
+    "SpeechSegment",
     "SynthesisRequest",
     "TextChunking",
     "UnknownApiKey",
