@@ -65,8 +65,8 @@ class _TreeBuilder(ContentHandler):
         element = Element(
             name,
             dict(attrs.items()),
-            self._parser.getLineNumber(),
-            self._parser.getColumnNumber() + 1,
+            self._parser.getLineNumber() or 1,
+            (self._parser.getColumnNumber() or 0) + 1,
         )
         if self._open:
             self._open[-1].children.append(element)
@@ -102,11 +102,15 @@ def parse_document(source: str) -> Element:
         parser.parse(io.BytesIO(source.encode("utf-8")))
     except SAXParseException as exc:
         raise ssml_error(
-            f"malformed XML: {exc.getMessage()}", exc.getLineNumber(), exc.getColumnNumber() + 1
+            f"malformed XML: {exc.getMessage()}",
+            exc.getLineNumber() or 1,
+            (exc.getColumnNumber() or 0) + 1,
         ) from None
     except (DefusedXmlException, _Bounded) as exc:
         raise ssml_error(
-            f"refused: {_reason(exc)}", parser.getLineNumber(), parser.getColumnNumber() + 1
+            f"refused: {_reason(exc)}",
+            parser.getLineNumber() or 1,
+            (parser.getColumnNumber() or 0) + 1,
         ) from None
     root = builder.root
     if root is None or root.tag != "speak":
