@@ -101,6 +101,21 @@ class _Builder:
         self.marks = []
 
 
+def features_of(segment: SpeechSegment) -> set[str]:
+    """The markup features (MARKUP_FEATURES) a segment asks of an engine."""
+    asked = {
+        "break": segment.pause_ms > 0,
+        "prosody-rate": segment.rate != 1.0,
+        "prosody-pitch": segment.pitch is not None,
+        "prosody-volume": segment.volume_db != 0.0,
+        "emphasis": segment.emphasis is not None,
+        "phoneme": segment.phonemes is not None,
+        "lang": segment.language is not None,
+        "voice": segment.voice is not None,
+    }
+    return {feature for feature, used in asked.items() if used}
+
+
 def compile_ssml(source: str) -> Markup:
     """`source` (an SSML document) as segments; a 400 naming line and column for malformed
     or hostile XML, and for an attribute value that cannot be read."""
