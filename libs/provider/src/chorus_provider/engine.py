@@ -21,7 +21,7 @@ from chorus_contracts import (
 from chorus_provider.cancel import Cancelled, CancelSignal
 from chorus_provider.settings import ProviderSettings
 from chorus_provider.shaping import silence, trimmed, with_gain
-from chorus_text import ends_sentence, speech_pieces
+from chorus_text import ends_clause, ends_sentence, speech_pieces
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,9 @@ class Join:
 
 
 CLAUSE_PAUSE_S = 0.12
+# Between segments that meet without a break: after a sentence, and inside one.
+SENTENCE_PAUSE_S = 0.3
+WORD_GAP_S = 0.05
 # What every SentenceEngine does with a segment: a break is exactly that much silence, a
 # rate scales the speed, a volume the samples; a language or voice picks the engine's own.
 _HONOURED_BY_EVERY_ENGINE = ("break", "prosody-rate", "prosody-volume", "lang", "voice")
@@ -64,6 +67,29 @@ class _Span:
     segment: SpeechSegment
     request: SynthesisRequest
     pieces: list[str]
+
+
+def _shaped(
+    made: bytes | Rendering, rate: int, segment: SpeechSegment, start: bool, end: bool
+) -> tuple[bytes, list[WordTimestamp]]:
+    """A piece's PCM at its segment's volume, its edge silence cut at a segment's `start`
+    and `end`, with its word timings moved to match."""
+    pcm, words = (made.pcm, made.words) if isinstance(made, Rendering) else (made, [])
+    if start or end:
+        pcm, cut = trimmed(pcm, rate, start=start, end=end)
+        words = _shifted(words, cut, len(pcm) / 2 / rate)
+    return with_gain(pcm, segment.volume_db), words
+
+
+def _gap_after(span: _Span) -> float:
+    """Seconds of silence between a segment and the next: its break, else the pause its
+    last words end on."""
+    if span.segment.pause_ms:
+        return span.segment.pause_ms / 1000
+    last = span.pieces[-1] if span.pieces else ""
+    if ends_sentence(last):
+        return SENTENCE_PAUSE_S
+    return CLAUSE_PAUSE_S if ends_clause(last) else WORD_GAP_S
 
 
 def _shifted(words: list[WordTimestamp], by: float, length: float) -> list[WordTimestamp]:
@@ -191,53 +217,50 @@ class SentenceEngine(Engine):
         spans = self._spans(request)
         if not any(span.pieces for span in spans):
             raise InvalidRequest("text contains nothing to speak", param="text")
-        loop = asyncio.get_running_loop()
         rate = self.capabilities().sample_rate
-        after_pause = False
         for number, span in enumerate(spans):
-            final = number == len(spans) - 1
             pieces = span.pieces
+            final = number == len(spans) - 1
+            # Where segments meet, the engine's own edge silence goes: the markup says
+            # what the gap is (a break, or the pause of a sentence, clause or word).
+            meets_next = not final or span.segment.pause_ms > 0
             for index, (piece, join) in enumerate(zip(pieces, _joins(pieces, final), strict=True)):
-                self.on_piece(len(piece))
-                cancel.raise_if_set()
-                work = loop.run_in_executor(
-                    self._executor, self._render_piece, piece, join, span, cancel
-                )
-                try:
-                    made = await asyncio.shield(work)
-                except asyncio.CancelledError:
-                    # The caller stopped waiting: abort the piece and keep the slot until
-                    # the worker thread is really free again.
-                    cancel.set()
-                    await asyncio.wait([work])
-                    if not work.cancelled():
-                        work.exception()  # retrieved: an aborted piece's error means nothing now
-                    raise
-                except Exception:
-                    if cancel.is_set:
-                        # The library's abort surfaces as its own error type.
-                        raise Cancelled("the synthesis was cancelled") from None
-                    raise
-                pcm, words = (made.pcm, made.words) if isinstance(made, Rendering) else (made, [])
-                breaks_after = index == len(pieces) - 1 and span.segment.pause_ms > 0
-                if after_pause or breaks_after:
-                    pcm, cut = trimmed(pcm, rate, start=after_pause, end=breaks_after)
-                    words = _shifted(words, cut, len(pcm) / 2 / rate)
-                after_pause = False
-                pcm = with_gain(pcm, span.segment.volume_db)
+                made = await self._rendered(piece, join, span, cancel)
+                at_end = meets_next and index == len(pieces) - 1
+                pcm, words = _shaped(made, rate, span.segment, index == 0 and number > 0, at_end)
                 if words:
                     yield Words(words)
-                if not pcm:
-                    continue
-                # A piece that stops inside its sentence (the short first one) ends on a
-                # clause pause, as a speaker breathes at a comma, so the join is heard as
-                # one; a break says how long the pause is itself.
-                if not breaks_after and not ends_sentence(piece):
-                    pcm += self._clause_pause()
-                yield pcm
-            if span.segment.pause_ms:
-                after_pause = True
-                yield silence(span.segment.pause_ms / 1000, rate)
+                if pcm:
+                    # A piece that stops inside its sentence (the short first one) ends on a
+                    # clause pause, as a speaker breathes at a comma, so the join is heard
+                    # as one.
+                    yield pcm if at_end or ends_sentence(piece) else pcm + self._clause_pause()
+            if meets_next:
+                yield silence(_gap_after(span), rate)
+
+    async def _rendered(
+        self, piece: str, join: Join, span: _Span, cancel: CancelSignal
+    ) -> bytes | Rendering:
+        """One piece rendered in a worker thread, which keeps the slot until it returns."""
+        self.on_piece(len(piece))
+        cancel.raise_if_set()
+        loop = asyncio.get_running_loop()
+        work = loop.run_in_executor(self._executor, self._render_piece, piece, join, span, cancel)
+        try:
+            return await asyncio.shield(work)
+        except asyncio.CancelledError:
+            # The caller stopped waiting: abort the piece and keep the slot until the
+            # worker thread is really free again.
+            cancel.set()
+            await asyncio.wait([work])
+            if not work.cancelled():
+                work.exception()  # retrieved: an aborted piece's error means nothing now
+            raise
+        except Exception:
+            if cancel.is_set:
+                # The library's abort surfaces as its own error type.
+                raise Cancelled("the synthesis was cancelled") from None
+            raise
 
     def _spans(self, request: SynthesisRequest) -> list[_Span]:
         """The request's segments, each with the request as styled for it and its pieces; a

@@ -23,6 +23,7 @@ from chorus_contracts import InvalidRequest
 MAX_SSML_CHARS = 100_000
 MAX_DEPTH = 32
 MAX_ELEMENTS = 2_000
+_FRAGMENT_START = "<speak>"
 
 
 @dataclass
@@ -48,10 +49,18 @@ class _Bounded(Exception):
     """A bound was passed; raised from inside the parser so that it stops at once."""
 
 
+def _position(line: int | None, column: int | None, shift: int) -> tuple[int, int]:
+    """expat's position (column from 0) as the user counts in what they sent (from 1), less
+    the `shift` characters put before their first line."""
+    line = line or 1
+    return line, (column or 0) + 1 - (shift if line == 1 else 0)
+
+
 class _TreeBuilder(ContentHandler):
-    def __init__(self, parser: DefusedExpatParser) -> None:
+    def __init__(self, parser: DefusedExpatParser, shift: int) -> None:
         super().__init__()
         self._parser = parser
+        self._shift = shift
         self._open: list[Element] = []
         self._count = 0
         self.root: Element | None = None
@@ -62,12 +71,9 @@ class _TreeBuilder(ContentHandler):
             raise _Bounded(f"elements nest deeper than {MAX_DEPTH}")
         if self._count > MAX_ELEMENTS:
             raise _Bounded(f"more than {MAX_ELEMENTS} elements")
-        element = Element(
-            name,
-            dict(attrs.items()),
-            self._parser.getLineNumber() or 1,
-            (self._parser.getColumnNumber() or 0) + 1,
-        )
+        parser = self._parser
+        line, column = _position(parser.getLineNumber(), parser.getColumnNumber(), self._shift)
+        element = Element(name, dict(attrs.items()), line, column)
         if self._open:
             self._open[-1].children.append(element)
         else:
@@ -89,29 +95,27 @@ class _TreeBuilder(ContentHandler):
 
 def parse_document(source: str) -> Element:
     """The `<speak>` element of `source`; a 400 naming line and column when it is not
-    well-formed, not SSML, or past a bound."""
+    well-formed, not SSML, or past a bound. A fragment ("Wait <break/> now") is read as
+    the content of a `<speak>` element."""
     if len(source) > MAX_SSML_CHARS:
         raise InvalidRequest(
             f"SSML is {len(source)} characters; the maximum is {MAX_SSML_CHARS}", param="input"
         )
+    document = source.lstrip().startswith(("<speak", "<?xml", "<!"))
+    wrapped = source if document else f"{_FRAGMENT_START}{source}</speak>"
+    shift = 0 if document else len(_FRAGMENT_START)
     parser = DefusedExpatParser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
     parser.setFeature(feature_namespaces, False)
-    builder = _TreeBuilder(parser)
+    builder = _TreeBuilder(parser, shift)
     parser.setContentHandler(builder)
     try:
-        parser.parse(io.BytesIO(source.encode("utf-8")))
+        parser.parse(io.BytesIO(wrapped.encode("utf-8")))
     except SAXParseException as exc:
-        raise ssml_error(
-            f"malformed XML: {exc.getMessage()}",
-            exc.getLineNumber() or 1,
-            (exc.getColumnNumber() or 0) + 1,
-        ) from None
+        line, column = _position(exc.getLineNumber(), exc.getColumnNumber(), shift)
+        raise ssml_error(f"malformed XML: {exc.getMessage()}", line, column) from None
     except (DefusedXmlException, _Bounded) as exc:
-        raise ssml_error(
-            f"refused: {_reason(exc)}",
-            parser.getLineNumber() or 1,
-            (parser.getColumnNumber() or 0) + 1,
-        ) from None
+        line, column = _position(parser.getLineNumber(), parser.getColumnNumber(), shift)
+        raise ssml_error(f"refused: {_reason(exc)}", line, column) from None
     root = builder.root
     if root is None or root.tag != "speak":
         raise ssml_error("SSML must have <speak> as its root element", 1, 1)

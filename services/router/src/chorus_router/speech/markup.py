@@ -2,8 +2,9 @@
 
 The compiled segments are the one form every provider gets. For a provider, each
 segment's words are normalized as its plain text would be, a `<lang>` it does not speak
-and a `<voice>` it does not have are left out (its own language and voice speak them),
-and what its capabilities do not list among their markup is reported as approximated.
+and a `<voice>` it does not have are left out (its own language and voice speak them), as are
+a pitch, an emphasis or phonemes it does not take; neighbours that nothing then tells
+apart become one segment. What its capabilities do not list is reported as approximated.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ APPROXIMATED_HEADER = "X-Chorus-Markup-Approximated"
 # Header values name elements from the user's markup: printable ASCII, bounded.
 _UNSAFE = re.compile(r"[^A-Za-z0-9 ._:=\"-]")
 _MAX_HEADER_CHARS = 512
+# The segment field of each feature an engine may leave out without changing anything else.
+_IGNORABLE = {"prosody-pitch": "pitch", "emphasis": "emphasis", "phoneme": "phonemes"}
+_STYLE = {"rate", "pitch", "volume_db", "emphasis", "language", "voice"}
 
 
 def request_markup(request: SpeechRequest) -> Markup | None:
@@ -42,15 +46,37 @@ def provider_segments(
     """`markup`'s segments as `handle`'s provider gets them; `language` is the one it
     speaks the request's text in (spoken_text.spoken_language)."""
     caps = handle.capabilities
-    fitted = []
+    fitted: list[SpeechSegment] = []
     for segment in markup.segments:
         own = segment.language if segment.language and handle.speaks(segment.language) else None
         voice = handle.engine_voice(segment.voice) if segment.voice else None
         text = segment.text
         if not (caps is not None and caps.normalizes_text):
             text = normalize_text(text, request.normalization_options, own or language)
-        fitted.append(segment.model_copy(update={"text": text, "language": own, "voice": voice}))
+        update: dict[str, object] = {"text": text, "language": own, "voice": voice}
+        if caps is not None:
+            # A feature the engine ignores would still cut its words into utterances.
+            update |= {f: None for name, f in _IGNORABLE.items() if name not in caps.markup}
+        _append(fitted, segment.model_copy(update=update))
     return fitted
+
+
+def _append(segments: list[SpeechSegment], segment: SpeechSegment) -> None:
+    """`segment` after `segments`, joined to the last one when nothing tells them apart, so
+    the engine speaks them as one utterance."""
+    last = segments[-1] if segments else None
+    if (
+        last is not None
+        and not last.pause_ms
+        and not segment.marks
+        and last.phonemes is None
+        and segment.phonemes is None
+        and last.model_dump(include=_STYLE) == segment.model_dump(include=_STYLE)
+    ):
+        joined = f"{last.text} {segment.text}".strip()
+        segments[-1] = last.model_copy(update={"text": joined, "pause_ms": segment.pause_ms})
+    else:
+        segments.append(segment)
 
 
 def approximated(markup: Markup, sent: list[SpeechSegment], caps: Capabilities | None) -> list[str]:
