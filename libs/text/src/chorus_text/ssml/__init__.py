@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chorus_text.ssml.compiler import Markup, compile_ssml, features_of
+from chorus_text.ssml.compiler import Markup, compile_ssml, features_of, join_words
 from chorus_text.ssml.document import MAX_DEPTH, MAX_ELEMENTS, MAX_SSML_CHARS
 
 __all__ = [
@@ -12,4 +12,5 @@ __all__ = [
     "Markup",
     "compile_ssml",
     "features_of",
+    "join_words",
 ]

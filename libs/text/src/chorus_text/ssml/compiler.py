@@ -9,6 +9,7 @@ lose their tag (their words are still spoken) and are reported as dropped.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from chorus_contracts import MAX_PAUSE_MS, InvalidRequest, SpeechSegment
@@ -19,6 +20,7 @@ from chorus_text.ssml.values import BREAK_STRENGTHS_MS, break_ms, rate_factor, v
 
 PARAGRAPH_PAUSE_MS = BREAK_STRENGTHS_MS["medium"]
 _SPACES = re.compile(r"\s+")
+_CLOSES = re.compile(r"[,.;:!?)\]}…]")
 _ENDS_SENTENCE = re.compile(r"[.!?…;:]\W*$")
 _EMPHASIS_LEVELS = ("strong", "moderate", "reduced", "none")
 
@@ -33,7 +35,17 @@ class Markup:
     @property
     def text(self) -> str:
         """The words alone, in order: what an engine that takes no markup speaks."""
-        return " ".join(s.text for s in self.segments if s.text)
+        return join_words(s.text for s in self.segments)
+
+
+def join_words(parts: Iterable[str]) -> str:
+    """Segments' words as one text: a space between them, none before the punctuation
+    that a segment may start with (", and then" after a `<prosody>`)."""
+    joined = ""
+    for part in parts:
+        if part:
+            joined += part if not joined or _CLOSES.match(part) else f" {part}"
+    return joined
 
 
 @dataclass(frozen=True)

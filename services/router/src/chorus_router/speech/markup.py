@@ -16,7 +16,7 @@ from chorus_contracts import Capabilities, SpeechRequest, SpeechSegment
 from chorus_router.routing.pool import ProviderHandle
 from chorus_router.speech.text_hygiene import clean_text
 from chorus_text import normalize_text
-from chorus_text.ssml import Markup, compile_ssml, features_of
+from chorus_text.ssml import Markup, compile_ssml, features_of, join_words
 
 DROPPED_HEADER = "X-Chorus-Markup-Dropped"
 APPROXIMATED_HEADER = "X-Chorus-Markup-Approximated"
@@ -73,7 +73,7 @@ def _append(segments: list[SpeechSegment], segment: SpeechSegment) -> None:
         and segment.phonemes is None
         and last.model_dump(include=_STYLE) == segment.model_dump(include=_STYLE)
     ):
-        joined = f"{last.text} {segment.text}".strip()
+        joined = join_words([last.text, segment.text])
         segments[-1] = last.model_copy(update={"text": joined, "pause_ms": segment.pause_ms})
     else:
         segments.append(segment)

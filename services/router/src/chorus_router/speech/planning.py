@@ -33,7 +33,7 @@ from chorus_router.speech.markup import (
     request_markup,
 )
 from chorus_router.speech.spoken_text import checked_length, spoken_language, spoken_text
-from chorus_text.ssml import Markup
+from chorus_text.ssml import Markup, join_words
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class SpeechPlan:
                 caps = candidate.handle.capabilities
                 text = spoken_text(self.request, caps, candidate.voice)
             else:
-                text = " ".join(s.text for s in segments if s.text)
+                text = join_words(s.text for s in segments)
             self._texts[candidate.provider] = text
         return text
 
