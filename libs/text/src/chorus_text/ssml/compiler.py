@@ -73,15 +73,17 @@ class _Builder:
                 self.words.append(" ")
             return
         if style != self.style:
-            self.close()
+            if "".join(self.words).strip():
+                self.close()
             self.style = style
         self.words.append(text)
 
-    def close(self, pause_ms: int = 0, phonemes: str | None = None) -> None:
-        """End the segment being built, with a pause after it."""
+    def close(self, pause_ms: int = 0, phonemes: str | None = None, *, end: bool = False) -> None:
+        """End the segment being built, with a pause after it; marks with no words after
+        them yet wait for the next words, or the document's `end`."""
         text = "".join(self.words).strip()
         self.words = []
-        if not text and not pause_ms and not self.marks:
+        if not text and not pause_ms and not (end and self.marks):
             return
         if not text and self.segments and not self.marks and phonemes is None:
             # A pause after a pause (or a break right after a segment ended) adds up.
@@ -133,7 +135,7 @@ def compile_ssml(source: str) -> Markup:
     or hostile XML, and for an attribute value that cannot be read."""
     builder = _Builder()
     _children(parse_document(source), _Style(), builder)
-    builder.close()
+    builder.close(end=True)
     if not any(s.text for s in builder.segments):
         raise InvalidRequest("the SSML contains no text to speak", param="input")
     return Markup(builder.segments, list(builder.dropped))

@@ -46,7 +46,12 @@ def ssml_error(problem: str, line: int, column: int) -> InvalidRequest:
 
 
 class _Bounded(Exception):
-    """A bound was passed; raised from inside the parser so that it stops at once."""
+    """A bound was passed at (line, column); raised from inside the parser so that it stops
+    at once."""
+
+    def __init__(self, problem: str, line: int, column: int) -> None:
+        super().__init__(problem)
+        self.line, self.column = line, column
 
 
 def _position(line: int | None, column: int | None, shift: int) -> tuple[int, int]:
@@ -67,12 +72,12 @@ class _TreeBuilder(ContentHandler):
 
     def startElement(self, name: str, attrs: AttributesImpl) -> None:  # noqa: N802 - SAX API
         self._count += 1
-        if len(self._open) >= MAX_DEPTH:
-            raise _Bounded(f"elements nest deeper than {MAX_DEPTH}")
-        if self._count > MAX_ELEMENTS:
-            raise _Bounded(f"more than {MAX_ELEMENTS} elements")
         parser = self._parser
         line, column = _position(parser.getLineNumber(), parser.getColumnNumber(), self._shift)
+        if len(self._open) >= MAX_DEPTH:
+            raise _Bounded(f"elements nest deeper than {MAX_DEPTH}", line, column)
+        if self._count > MAX_ELEMENTS:
+            raise _Bounded(f"more than {MAX_ELEMENTS} elements", line, column)
         element = Element(name, dict(attrs.items()), line, column)
         if self._open:
             self._open[-1].children.append(element)
@@ -113,7 +118,9 @@ def parse_document(source: str) -> Element:
     except SAXParseException as exc:
         line, column = _position(exc.getLineNumber(), exc.getColumnNumber(), shift)
         raise ssml_error(f"malformed XML: {exc.getMessage()}", line, column) from None
-    except (DefusedXmlException, _Bounded) as exc:
+    except _Bounded as exc:
+        raise ssml_error(f"refused: {exc}", exc.line, exc.column) from None
+    except DefusedXmlException as exc:
         line, column = _position(parser.getLineNumber(), parser.getColumnNumber(), shift)
         raise ssml_error(f"refused: {_reason(exc)}", line, column) from None
     root = builder.root
@@ -122,9 +129,7 @@ def parse_document(source: str) -> Element:
     return root
 
 
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, _Bounded):
-        return str(exc)
+def _reason(exc: DefusedXmlException) -> str:
     # defusedxml's messages name the exception class and its arguments; say what it means.
     kind = type(exc).__name__
     return {
