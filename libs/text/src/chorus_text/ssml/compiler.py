@@ -20,6 +20,7 @@ from chorus_text.ssml.values import BREAK_STRENGTHS_MS, break_ms, rate_factor, v
 
 PARAGRAPH_PAUSE_MS = BREAK_STRENGTHS_MS["medium"]
 _SPACES = re.compile(r"\s+")
+_WORD = re.compile(r"\w")
 _CLOSES = re.compile(r"[,.;:!?)\]}…]")
 _ENDS_SENTENCE = re.compile(r"[.!?…;:]\W*$")
 _EMPHASIS_LEVELS = ("strong", "moderate", "reduced", "none")
@@ -85,6 +86,11 @@ class _Builder:
         self.words = []
         if not text and not pause_ms and not (end and self.marks):
             return
+        if text and not _WORD.search(text) and self.segments and phonemes is None:
+            # Punctuation alone (", " after a </prosody>) belongs to the words before it.
+            last = self.segments[-1]
+            self.segments[-1] = last.model_copy(update={"text": join_words([last.text, text])})
+            text = ""
         if not text and self.segments and not self.marks and phonemes is None:
             # A pause after a pause (or a break right after a segment ended) adds up.
             last = self.segments[-1]

@@ -21,7 +21,7 @@ from chorus_text.ssml import Markup, compile_ssml, features_of, join_words
 DROPPED_HEADER = "X-Chorus-Markup-Dropped"
 APPROXIMATED_HEADER = "X-Chorus-Markup-Approximated"
 # Header values name elements from the user's markup: printable ASCII, bounded.
-_UNSAFE = re.compile(r"[^A-Za-z0-9 ._:=\"-]")
+_UNSAFE = re.compile(r"[^A-Za-z0-9 ,._:=\"-]")
 _MAX_HEADER_CHARS = 512
 # The segment field of each feature an engine may leave out without changing anything else.
 _IGNORABLE = {"prosody-pitch": "pitch", "emphasis": "emphasis", "phoneme": "phonemes"}
