@@ -7,11 +7,13 @@ import io
 import wave
 from typing import Any
 
+import httpx
 import openai
 import pytest
 from openai import OpenAI
 
 from chorus_provider.testing.silence import inner_silences, sounding_seconds
+from support.stack import Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -112,3 +114,35 @@ def test_malformed_ssml_is_a_400_naming_line_and_column(client: OpenAI) -> None:
 )
 def test_hostile_ssml_is_refused(client: OpenAI, ssml: str, says: str) -> None:
     assert says in _refusal(client, ssml)["message"]
+
+
+def test_the_preview_shows_the_segments_each_provider_gets(local_stack: Stack) -> None:
+    ssml = (
+        '<speak>Pay <say-as interpret-as="currency">$5</say-as> <break time="1s"/>'
+        '<prosody pitch="high">now</prosody> <phoneme alphabet="ipa" ph="təˈmɑːtoʊ">tomato'
+        "</phoneme> <blink>please</blink></speak>"
+    )
+
+    def preview(model: str) -> dict[str, Any]:
+        response = httpx.post(
+            f"{local_stack.router.url}/api/v1/audio/text/normalize",
+            json={"model": model, "voice": "alloy", "input": ssml},
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text
+        shown: dict[str, Any] = response.json()
+        return shown
+
+    espeak, piper = preview("espeak"), preview("piper")
+    assert espeak["text"] == piper["text"] == "Pay five dollars now tomato please"
+    assert espeak["dropped"] == piper["dropped"] == ["blink"]
+    assert espeak["approximated"] == ["phoneme"]
+    assert piper["approximated"] == ["prosody-pitch"]
+    said = [(s["text"], s["pause_ms"], s["pitch"], s["phonemes"]) for s in piper["segments"]]
+    assert said == [
+        ("Pay five dollars", 1000, None, None),
+        ("now", 0, None, None),
+        ("tomato", 0, None, "təˈmɑːtoʊ"),
+        ("please", 0, None, None),
+    ]
+    assert [s["pitch"] for s in espeak["segments"]] == [None, "high", None]
