@@ -65,6 +65,13 @@ def test_prosody_nests_and_multiplies() -> None:
     ]
 
 
+def test_nested_prosody_stays_within_one_values_range() -> None:
+    nested = '<prosody rate="x-fast" volume="+20dB">' * 3 + "Fast" + "</prosody>" * 3
+    assert _segments(f"<speak>{nested}</speak>") == [
+        {"text": "Fast", "rate": 4.0, "volume_db": 24.0}
+    ]
+
+
 def test_emphasis_language_voice_and_marks_travel_with_their_words() -> None:
     assert _segments(
         '<speak><emphasis>Very</emphasis> <lang xml:lang="fr-FR">bonjour</lang> '
@@ -141,8 +148,14 @@ def test_malformed_ssml_names_line_and_column() -> None:
         ("<speak><sub>WHO</sub></speak>", 'needs a alias="..."'),
         ('<speak><say-as interpret-as="cardinal">many</say-as></speak>', '"many" is not a number'),
         ('<speak><say-as interpret-as="date" format="dmy">2024</say-as></speak>', "parts"),
+        ('<speak><say-as interpret-as="date" format="dmy">0/1/2024</say-as></speak>', "day"),
+        (f'<speak><say-as interpret-as="cardinal">{"9" * 400}</say-as></speak>', "less than"),
         ("<speak><break/></speak>", "no text to speak"),
         ('<?xml version="1.0"?><voice name="x">hi</voice>', "<speak> as its root"),
+        (f'<speak><lang xml:lang="{"x" * 33}">hi</lang></speak>', "longer than 32"),
+        (f'<speak><voice name="{"x" * 201}">hi</voice></speak>', "longer than 200"),
+        (f'<speak><phoneme ph="{"a" * 2001}">x</phoneme></speak>', "longer than 2000"),
+        ("<speak>" + '<mark name="m"/>' * 65 + "hi</speak>", "more than 64 marks"),
     ],
 )
 def test_unreadable_values_are_refused_naming_the_element(ssml: str, says: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -107,7 +107,7 @@ class SpeechSegment(BaseModel):
     phonemes: str | None = Field(default=None, max_length=2000)
     language: str | None = Field(default=None, max_length=32)
     voice: str | None = Field(default=None, max_length=200)
-    marks: list[str] = Field(default_factory=list, max_length=64)
+    marks: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=64)
 
 
 class SynthesisRequest(BaseModel):

@@ -16,9 +16,19 @@ from chorus_contracts import MAX_PAUSE_MS, InvalidRequest, SpeechSegment
 from chorus_contracts.provider import MAX_SEGMENTS, Emphasis
 from chorus_text.ssml.document import Element, parse_document
 from chorus_text.ssml.say_as import KINDS, say_as
-from chorus_text.ssml.values import BREAK_STRENGTHS_MS, break_ms, rate_factor, volume_db
+from chorus_text.ssml.values import (
+    BREAK_STRENGTHS_MS,
+    MAX_RATE,
+    MAX_VOLUME_DB,
+    MIN_RATE,
+    MIN_VOLUME_DB,
+    break_ms,
+    rate_factor,
+    volume_db,
+)
 
 PARAGRAPH_PAUSE_MS = BREAK_STRENGTHS_MS["medium"]
+MAX_MARKS_TOGETHER = 64
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"\w")
 _CLOSES = re.compile(r"[,.;:!?)\]}…]")
@@ -150,8 +160,8 @@ def compile_ssml(source: str) -> Markup:
 def _walk(element: Element, style: _Style, builder: _Builder) -> None:
     try:
         _element(element, style, builder)
-    except ValueError as exc:
-        raise element.refuse(str(exc)) from None
+    except (ValueError, OverflowError) as exc:  # num2words: a number too large to read
+        raise element.refuse(str(exc)[:200]) from None
 
 
 def _children(element: Element, style: _Style, builder: _Builder) -> None:
@@ -185,11 +195,14 @@ def _element(element: Element, style: _Style, builder: _Builder) -> None:
     elif tag == "phoneme":
         _phoneme(element, style, builder)
     elif tag == "lang":
-        _children(element, replace(style, language=_required(element, "xml:lang")), builder)
+        language = _required(element, "xml:lang", max_chars=32)
+        _children(element, replace(style, language=language), builder)
     elif tag == "voice":
         _children(element, replace(style, voice=_required(element, "name")), builder)
     elif tag == "mark":
         builder.close()
+        if len(builder.marks) >= MAX_MARKS_TOGETHER:
+            raise ValueError(f"is one of more than {MAX_MARKS_TOGETHER} marks in one place")
         builder.marks.append(_required(element, "name"))
     else:
         builder.dropped.setdefault(tag, None)
@@ -198,10 +211,13 @@ def _element(element: Element, style: _Style, builder: _Builder) -> None:
 
 def _prosody(element: Element, style: _Style) -> _Style:
     attrs = element.attributes
+    # Nested prosody multiplies (rates) and adds up (volumes), within what one value may say.
     if "rate" in attrs:
-        style = replace(style, rate=style.rate * rate_factor(attrs["rate"]))
+        rate = style.rate * rate_factor(attrs["rate"])
+        style = replace(style, rate=min(max(rate, MIN_RATE), MAX_RATE))
     if "volume" in attrs:
-        style = replace(style, volume_db=style.volume_db + volume_db(attrs["volume"]))
+        volume = style.volume_db + volume_db(attrs["volume"])
+        style = replace(style, volume_db=min(max(volume, MIN_VOLUME_DB), MAX_VOLUME_DB))
     if "pitch" in attrs:
         pitch = attrs["pitch"].strip()
         if not pitch or len(pitch) > 32:
@@ -228,7 +244,7 @@ def _phoneme(element: Element, style: _Style, builder: _Builder) -> None:
         builder.dropped.setdefault(f'phoneme alphabet="{alphabet}"', None)
         builder.say(text, style)
         return
-    ipa = _required(element, "ph").strip()
+    ipa = _required(element, "ph", max_chars=2000).strip()
     builder.close()
     builder.say(text or ipa, style)
     builder.close(phonemes=ipa)
@@ -241,8 +257,10 @@ def _end_sentence(builder: _Builder) -> None:
         builder.words = [text, "."]
 
 
-def _required(element: Element, name: str) -> str:
+def _required(element: Element, name: str, max_chars: int = 200) -> str:
     value = element.attributes.get(name)
     if value is None or not value.strip():
         raise ValueError(f'needs a {name}="..." attribute')
+    if len(value) > max_chars:
+        raise ValueError(f"{name} is longer than {max_chars} characters")
     return value

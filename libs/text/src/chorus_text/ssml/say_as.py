@@ -57,6 +57,8 @@ def _date(text: str, date_format: str | None) -> str:
     named = dict(zip(order, parts, strict=True))
     month = _month(named["m"]) if "m" in named else None
     day, year_digits = named.get("d"), named.get("y")
+    if day is not None and not (day.isdigit() and 1 <= int(day) <= 31):
+        raise ValueError(f'"{day}" is not a day of a month')
     if month is not None and day is not None:
         return spoken_date(month, day, year_digits)
     spoken = []

@@ -29,6 +29,7 @@ VOLUMES_DB = {
     "x-loud": 12.0,
 }
 MIN_RATE, MAX_RATE = 0.25, 4.0
+MIN_VOLUME_DB, MAX_VOLUME_DB = -96.0, 24.0
 _TIME = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*")
 _PERCENT = re.compile(r"\s*([+-]?)(\d+(?:\.\d+)?)%\s*")
 _NUMBER = re.compile(r"\s*(\d+(?:\.\d+)?)\s*")
@@ -80,6 +81,6 @@ def volume_db(volume: str) -> float:
     if match is None:
         raise ValueError(f'volume="{volume}" is not a volume such as "loud" or "-6dB"')
     value = float(match.group(1))
-    if not -96 <= value <= 24:
+    if not MIN_VOLUME_DB <= value <= MAX_VOLUME_DB:
         raise ValueError(f'volume="{volume}" is outside -96dB to +24dB')
     return value
