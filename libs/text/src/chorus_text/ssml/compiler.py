@@ -160,8 +160,10 @@ def compile_ssml(source: str) -> Markup:
 def _walk(element: Element, style: _Style, builder: _Builder) -> None:
     try:
         _element(element, style, builder)
-    except (ValueError, OverflowError) as exc:  # num2words: a number too large to read
-        raise element.refuse(str(exc)[:200]) from None
+    except ValueError as exc:
+        raise element.refuse(str(exc)) from None
+    except OverflowError:  # num2words's refusal, with the whole number in its message
+        raise element.refuse("holds a number too large to read") from None
 
 
 def _children(element: Element, style: _Style, builder: _Builder) -> None:
