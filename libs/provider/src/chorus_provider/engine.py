@@ -20,7 +20,7 @@ from chorus_contracts import (
 )
 from chorus_provider.cancel import Cancelled, CancelSignal
 from chorus_provider.settings import ProviderSettings
-from chorus_provider.shaping import silence, trimmed, with_gain
+from chorus_provider.shaping import shaped, silence
 from chorus_text import ends_clause, ends_sentence, speech_pieces
 
 
@@ -69,18 +69,6 @@ class _Span:
     pieces: list[str]
 
 
-def _shaped(
-    made: bytes | Rendering, rate: int, segment: SpeechSegment, start: bool, end: bool
-) -> tuple[bytes, list[WordTimestamp]]:
-    """A piece's PCM at its segment's volume, its edge silence cut at a segment's `start`
-    and `end`, with its word timings moved to match."""
-    pcm, words = (made.pcm, made.words) if isinstance(made, Rendering) else (made, [])
-    if start or end:
-        pcm, cut = trimmed(pcm, rate, start=start, end=end)
-        words = _shifted(words, cut, len(pcm) / 2 / rate)
-    return with_gain(pcm, segment.volume_db), words
-
-
 def _gap_after(span: _Span) -> float:
     """Seconds of silence between a segment and the next: its break, else the pause its
     last words end on."""
@@ -90,20 +78,6 @@ def _gap_after(span: _Span) -> float:
     if ends_sentence(last):
         return SENTENCE_PAUSE_S
     return CLAUSE_PAUSE_S if ends_clause(last) else WORD_GAP_S
-
-
-def _shifted(words: list[WordTimestamp], by: float, length: float) -> list[WordTimestamp]:
-    """Word timings of audio whose first `by` seconds were cut, `length` seconds long now."""
-    if not by or not words:
-        return words
-    return [
-        WordTimestamp(
-            word=w.word,
-            start_time=min(max(w.start_time - by, 0.0), length),
-            end_time=min(max(w.end_time - by, 0.0), length),
-        )
-        for w in words
-    ]
 
 
 class Engine(ABC):
@@ -227,7 +201,10 @@ class SentenceEngine(Engine):
             for index, (piece, join) in enumerate(zip(pieces, _joins(pieces, final), strict=True)):
                 made = await self._rendered(piece, join, span, cancel)
                 at_end = meets_next and index == len(pieces) - 1
-                pcm, words = _shaped(made, rate, span.segment, index == 0 and number > 0, at_end)
+                pcm, words = (made.pcm, made.words) if isinstance(made, Rendering) else (made, [])
+                pcm, words = shaped(
+                    pcm, words, rate, span.segment, start=index == 0 and number > 0, end=at_end
+                )
                 if words:
                     yield Words(words)
                 if pcm:

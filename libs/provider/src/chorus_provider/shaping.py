@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from chorus_contracts import SpeechSegment, WordTimestamp
+
 # Quieter than this (about -40 dBFS) is silence at an utterance's edge.
 _SILENT = 330
 # What is kept of an edge's silence, so a fading sound ends as it was made.
@@ -39,3 +41,34 @@ def with_gain(pcm: bytes, decibels: float) -> bytes:
         return pcm
     samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) * 10 ** (decibels / 20)
     return bytes(np.clip(samples, -32768, 32767).astype("<i2").tobytes())
+
+
+def shaped(
+    pcm: bytes,
+    words: list[WordTimestamp],
+    rate: int,
+    segment: SpeechSegment,
+    *,
+    start: bool,
+    end: bool,
+) -> tuple[bytes, list[WordTimestamp]]:
+    """A piece's PCM at its segment's volume, its edge silence cut at a segment's `start`
+    and `end`, with its word timings moved to match."""
+    if start or end:
+        pcm, cut = trimmed(pcm, rate, start=start, end=end)
+        words = _shifted(words, cut, len(pcm) / 2 / rate)
+    return with_gain(pcm, segment.volume_db), words
+
+
+def _shifted(words: list[WordTimestamp], by: float, length: float) -> list[WordTimestamp]:
+    """Word timings of audio whose first `by` seconds were cut, `length` seconds long now."""
+    if not by or not words:
+        return words
+    return [
+        WordTimestamp(
+            word=w.word,
+            start_time=min(max(w.start_time - by, 0.0), length),
+            end_time=min(max(w.end_time - by, 0.0), length),
+        )
+        for w in words
+    ]
