@@ -8,13 +8,17 @@ import difflib
 import re
 import statistics
 import time
+from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 
 import httpx
 
 from bench.raw_engines import RawKokoro, RawPiper
 from bench.texts import LONG
+from chorus_contracts import InvalidRequest
 from chorus_text import split_sentences
+from chorus_text.ssml import compile_ssml
 from support.processes import ServiceProcess
 from support.stack import Stack, entry, start_provider, start_router
 from support.transcribe import hear, normalized_words, transcribe, word_error_rate
@@ -273,7 +277,48 @@ def caption_alignment(stack: Stack) -> None:
         print(f"{label:26} {f'{matched}/{total}':>14} {median:18.3f} {p90:15.3f}")
 
 
+_SSML_SENTENCE = (
+    '<s>On <say-as interpret-as="date" format="mdy">03/15/2024</say-as> the '
+    '<sub alias="World Health Organization">WHO</sub> paid <say-as interpret-as="currency">'
+    '$1,250.50</say-as> <break time="300ms"/><prosody rate="slow" volume="loud">for a '
+    '<phoneme alphabet="ipa" ph="təˈmɑːtoʊ">tomato</phoneme></prosody>, '
+    "<emphasis>really</emphasis>.</s>"
+)
+_HOSTILE = {
+    "billion laughs": '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + "".join(f'<!ENTITY lol{i} "{"&lol;" * 10}">' for i in range(9))
+    + "]><speak>&lol8;</speak>",
+    "external entity": '<!DOCTYPE s [<!ENTITY x SYSTEM "file:///etc/passwd">]><speak>&x;</speak>',
+    "10k-deep nesting": "<speak>" + "<s>" * 10_000 + "x" + "</s>" * 10_000 + "</speak>",
+}
+
+
+def _median_ms(work: Callable[[], object], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        with suppress(InvalidRequest):
+            work()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def ssml_compile() -> None:
+    print("\n## SSML: parse and compile (chorus_text.ssml.compile_ssml, in-process, median)")
+    body = ""
+    while len(body) + len(_SSML_SENTENCE) + 15 <= 4096:
+        body += _SSML_SENTENCE
+    ssml = f"<speak>{body}</speak>"
+    segments = len(compile_ssml(ssml).segments)
+    print(f"{'input':28} {'chars':>7} {'ms':>8}")
+    rows = [(f"SSML text ({segments} segments)", ssml, 200)]
+    rows += [(f"{name} (refused)", hostile, 50) for name, hostile in _HOSTILE.items()]
+    for label, text, runs in rows:
+        print(f"{label:28} {len(text):7} {_median_ms(lambda t=text: compile_ssml(t), runs):8.2f}")
+
+
 def run(logs: Path) -> None:
+    ssml_compile()
     folder = logs / "text-front-end"
     folder.mkdir()
     stack = start_stack(folder)

@@ -89,6 +89,9 @@ def test_what_changes_the_audio_changes_the_entry(
         {"input": text, "response_format": "wav"},
         {"input": text, "instructions": "Whisper."},
         {"input": text, "extra_params": {"seed": 3}},
+        # The same words as SSML, with a pause: another compiled form, another entry.
+        {"input": f'<speak>{text} <break time="1s"/></speak>'},
+        {"input": f'<speak>{text} <break time="2s"/></speak>'},
     ]
     for variant in variants:
         assert _speak(http, **variant).headers["x-chorus-cache"] == "miss", variant

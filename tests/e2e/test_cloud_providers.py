@@ -15,6 +15,7 @@ import pytest
 from openai import OpenAI
 
 from chorus_audio import decode_audio
+from chorus_provider.testing.silence import inner_silences
 from fakes.process import FakeVendor, start_fake
 from support.processes import ServiceProcess, wait_until
 from support.stack import Stack, entry, start_provider, start_router
@@ -212,3 +213,35 @@ def test_a_key_refused_mid_life_is_a_clear_error_not_a_retry_loop(fresh: Cloud) 
     assert "refused" in failure["message"]
     for proc in (fresh.stack.providers["openai-revoked"], fresh.stack.router):
         assert WRONG_KEY not in proc.log_path.read_text()
+
+
+SSML = (
+    '<speak>Call the <sub alias="World Health Organization">WHO</sub> <break time="1s"/>'
+    '<prosody pitch="high">today</prosody>, and wait <break time="4s"/> for them.</speak>'
+)
+
+
+def test_elevenlabs_gets_ssml_pauses_as_its_own_break_tags(fresh: Cloud) -> None:
+    response = fresh.client().audio.speech.with_raw_response.create(
+        model="eleven_multilingual_v2", voice=RACHEL, input=SSML, response_format="wav"
+    )
+    audio = decode_audio(response.content)
+    sent = fresh.elevenlabs.requests()[-1]["json"]["text"]
+    assert sent == (
+        'Call the World Health Organization <break time="1s" /> today, and wait '
+        '<break time="3s" /> <break time="1s" /> for them.'
+    )
+    assert response.headers["x-chorus-markup-approximated"] == "prosody-pitch"
+    pcm = (audio.samples * 32767).astype("<i2").tobytes()
+    # The vendor speaks its breaks between its own utterances, edge silences and all.
+    silences = inner_silences(pcm, audio.sample_rate)
+    assert 4.0 <= silences[0] < 4.5
+    assert 1.0 <= silences[1] < 1.5
+
+
+def test_openai_gets_the_words_of_ssml_with_aliases_applied(fresh: Cloud) -> None:
+    fresh.client().audio.speech.create(
+        model="tts-1", voice="coral", input=SSML, response_format="pcm"
+    ).read()
+    sent = fresh.openai.requests()[-1]["json"]["input"]
+    assert sent == "Call the World Health Organization today, and wait for them."

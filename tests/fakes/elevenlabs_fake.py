@@ -13,6 +13,7 @@ Each add is recorded with the name and every file's SHA-256, never the audio.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import string
 from typing import Any, Literal
@@ -37,6 +38,7 @@ VOICES = [
     {"voice_id": "EXAVITQu4vr4xnSDxMaL", "name": "Sarah", "gender": "female", "locale": "en-US"},
 ]
 _STATUS_CODES = {429: "too_many_concurrent_requests", 500: "internal_server_error"}
+_BREAK = re.compile(r'\s*<break time="(\d+(?:\.\d+)?)s"\s*/>\s*')
 # Instant voices an account may hold on ElevenLabs' smaller plans.
 DEFAULT_VOICE_LIMIT = 10
 
@@ -70,6 +72,23 @@ class SpeechQuery(BaseModel):
     output_format: OutputFormat = "mp3_44100_128"
     optimize_streaming_latency: int | None = Field(default=None, ge=0, le=4)
     enable_logging: bool | None = None
+
+
+def spoken_with_breaks(text: str, rate: int, voice: str, speed: float, language: str) -> bytes:
+    """The text spoken, its `<break time="1.5s" />` tags as that much silence. ElevenLabs
+    takes pauses of up to 3 s and no other markup, so this fake refuses any other tag."""
+    pcm = b""
+    for index, part in enumerate(_BREAK.split(text)):
+        if index % 2:
+            seconds = float(part)
+            if seconds > 3:
+                raise ValueError(f"a break is at most 3 seconds, not {seconds:g}")
+            pcm += bytes(2 * round(seconds * rate))
+        elif "<" in part or ">" in part:
+            raise ValueError(f"markup other than <break time=...s /> in the text: {part!r}")
+        elif part.strip():
+            pcm += speak(part, rate, voice, speed, language)
+    return pcm
 
 
 def detail(status: str, message: str) -> dict[str, Any]:
@@ -225,7 +244,10 @@ def create_app(api_key: str) -> FastAPI:
             return JSONResponse(detail("invalid_output_format", "This fake streams pcm."), 400)
         speed = (body.voice_settings.speed if body.voice_settings else None) or 1.0
         language = "en-gb" if voice is not None and voice["locale"] == "en-GB" else "en-us"
-        pcm = speak(body.text, int(rate), voice_id, speed, language)
+        try:
+            pcm = spoken_with_breaks(body.text, int(rate), voice_id, speed, language)
+        except ValueError as exc:
+            return JSONResponse(detail("invalid_text", str(exc)), 400)
         return StreamingResponse(control.stream(pcm, fault), media_type="audio/pcm")
 
     return app

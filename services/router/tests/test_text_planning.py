@@ -125,3 +125,65 @@ def test_timestamps_from_a_model_without_them_name_the_providers_that_have_them(
         plan(pool, _request(timestamps="word"))
     assert refused.value.param == "timestamps"
     assert "Providers that have them: timed (models: t)" in refused.value.message
+
+
+SSML = (
+    '<speak>It costs <say-as interpret-as="currency">$5</say-as> <break time="1s"/>'
+    '<prosody pitch="high" rate="slow">at 3:30 pm</prosody>, <voice name="other">said</voice> '
+    '<lang xml:lang="fr-FR">oui</lang> <audio src="x.wav">ding</audio></speak>'
+)
+
+
+def _segments(plan_: Any, name: str) -> list[dict[str, Any]]:
+    candidate = next(c for c in plan_.candidates if c.provider == name)
+    return [s.model_dump(exclude_defaults=True) for s in plan_.segments_for(candidate)]
+
+
+def test_ssml_is_fitted_to_each_provider_from_one_compiled_form() -> None:
+    pool = _pool(
+        local=_caps(
+            "local",
+            voices=[VoiceInfo(id="v", name="v"), VoiceInfo(id="other", name="o")],
+            markup=["break", "prosody-rate", "lang", "voice"],
+        ),
+        cloud=_caps("cloud", normalizes_text=True, markup=["break"], languages=[]),
+    )
+    speech_plan = plan(pool, _request(input=SSML))
+    assert _segments(speech_plan, "local") == [
+        {"text": "It costs five dollars", "pause_ms": 1000},
+        {"text": "at three thirty p m,", "rate": 0.64},
+        {"text": "said", "voice": "other"},
+        {"text": "oui ding"},
+    ]
+    # The cloud vendor reads numbers itself, has no voice "other" and takes any language.
+    assert _segments(speech_plan, "cloud") == [
+        {"text": "It costs five dollars", "pause_ms": 1000},
+        {"text": "at 3:30 pm,", "rate": 0.64},
+        {"text": "said"},
+        {"text": "oui", "language": "fr-FR"},
+        {"text": "ding"},
+    ]
+    assert speech_plan.text_for(speech_plan.candidates[0]) == (
+        "It costs five dollars at three thirty p m, said oui ding"
+    )
+    assert speech_plan.markup_headers("local") == {
+        "X-Chorus-Markup-Dropped": "audio",
+        "X-Chorus-Markup-Approximated": "lang, prosody-pitch",
+    }
+    assert speech_plan.markup_headers("cloud")["X-Chorus-Markup-Approximated"] == (
+        "lang, prosody-pitch, prosody-rate, voice"
+    )
+
+
+def test_ssml_is_as_long_as_its_words_and_keyed_by_its_segments() -> None:
+    pool = _pool(local=_caps("local", max_text_length=30, markup=["break"]))
+    tagged = '<speak><prosody volume="loud">Twenty characters...</prosody></speak>'
+    first = plan(pool, _request(input=tagged)).first_choice()
+    assert first is not None
+    assert first.text == "Twenty characters..."
+    assert first.markup == '[{"text":"Twenty characters...","volume_db":6.0}]'
+    plain = plan(pool, _request(input="Twenty characters...")).first_choice()
+    assert plain is not None
+    assert plain.markup is None
+    with pytest.raises(InvalidRequest, match="input is 31 characters"):
+        plan(pool, _request(input=f"<speak>{'x' * 31}</speak>"))

@@ -37,9 +37,12 @@ from chorus_contracts.errors import (
 from chorus_contracts.languages import language_matches, normalize_language, speaks
 from chorus_contracts.provider import (
     CONTRACT_VERSION,
+    MARKUP_FEATURES,
+    MAX_PAUSE_MS,
     MAX_REFERENCE_TEXT_CHARS,
     SAMPLE_RATE_HEADER,
     Capabilities,
+    SpeechSegment,
     SynthesisRequest,
     TextChunking,
     VoiceInfo,
@@ -69,6 +72,8 @@ from chorus_contracts.voice_reference import decode_voice_reference
 
 __all__ = [
     "CONTRACT_VERSION",
+    "MARKUP_FEATURES",
+    "MAX_PAUSE_MS",
     "MAX_REFERENCE_TEXT_CHARS",
     "MAX_SPEED",
     "MIN_SPEED",
@@ -105,6 +110,7 @@ __all__ = [
     "ServiceSettings",
     "ServiceUnavailable",
     "SpeechRequest",
+    "SpeechSegment",
     "StorageQuotaExceeded",
     "StreamFormat",
     "SynthesisRequest",

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 CONTRACT_VERSION = 1
 SAMPLE_RATE_HEADER = "X-Sample-Rate"
 MAX_REFERENCE_TEXT_CHARS = 2000
+
+
+# What a segment may ask of an engine, as capabilities name them.
+MARKUP_FEATURES = (
+    "break",
+    "prosody-rate",
+    "prosody-pitch",
+    "prosody-volume",
+    "emphasis",
+    "phoneme",
+    "lang",
+    "voice",
+)
 
 
 def pcm_content_type(sample_rate: int) -> str:
@@ -61,7 +74,40 @@ class Capabilities(BaseModel):
     audio_watermark: str | None = None
     # "word": asked for them, it sends word timings with the audio (see timed_audio.py).
     timestamps: Literal["word", "none"] = "none"
+    # The markup features (MARKUP_FEATURES) it honours in the audio itself; the rest of
+    # the SSML a request holds is approximated (a pitch dropped, a phoneme read as its text).
+    markup: list[str] = Field(default_factory=list)
     contract_version: int = CONTRACT_VERSION
+
+
+# A pause longer than this is not speech markup but a way to hold a connection open.
+MAX_PAUSE_MS = 10_000
+MAX_SEGMENTS = 512
+
+Emphasis = Literal["strong", "moderate", "reduced", "none"]
+
+
+class SpeechSegment(BaseModel):
+    """One span of marked-up speech (compiled from SSML): words with one style, then a pause.
+
+    `text` is what is said, aliases applied and `say-as` spelled out; `phonemes`, when set,
+    is how to say it in IPA (engines that take phonemes speak those instead). `rate` and
+    `volume_db` are relative to the request; `pitch` is as the markup wrote it. `marks`
+    are the `<mark>` names that fall at the segment's start.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = ""
+    pause_ms: int = Field(default=0, ge=0, le=MAX_PAUSE_MS)
+    rate: float = Field(default=1.0, gt=0, le=10)
+    pitch: str | None = Field(default=None, max_length=32)
+    volume_db: float = Field(default=0.0, ge=-96, le=24)
+    emphasis: Emphasis | None = None
+    phonemes: str | None = Field(default=None, max_length=2000)
+    language: str | None = Field(default=None, max_length=32)
+    voice: str | None = Field(default=None, max_length=200)
+    marks: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=64)
 
 
 class SynthesisRequest(BaseModel):
@@ -80,3 +126,6 @@ class SynthesisRequest(BaseModel):
     request_id: str | None = None
     # Word timings wanted: answered with a timed-audio body (timed_audio.py).
     timestamps: bool = False
+    # Markup compiled to segments; `text` then holds their words in order, for engines that
+    # speak plain text. Providers that predate segments ignore them and speak `text`.
+    segments: list[SpeechSegment] | None = Field(default=None, max_length=MAX_SEGMENTS)

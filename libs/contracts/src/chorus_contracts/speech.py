@@ -55,6 +55,8 @@ class SpeechRequest(BaseModel):
     speed: float = Field(default=1.0, ge=MIN_SPEED, le=MAX_SPEED)
     stream_format: StreamFormat = "audio"
     # Chorus extensions.
+    # "ssml": `input` is an SSML document (an input starting with "<speak" is one anyway).
+    input_format: Literal["text", "ssml"] = "text"
     stream: bool = True
     lang_code: str | None = Field(default=None, max_length=32)
     extra_params: dict[str, Any] = Field(default_factory=dict, max_length=32)
@@ -89,6 +91,10 @@ class SpeechRequest(BaseModel):
         if isinstance(value, str) and not value.strip():
             raise ValueError("voice must not be empty")
         return value
+
+    @property
+    def is_ssml(self) -> bool:
+        return self.input_format == "ssml" or self.input.lstrip().startswith("<speak")
 
     @property
     def voice_name(self) -> str:

@@ -10,15 +10,18 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from chorus_contracts import (
+    MARKUP_FEATURES,
     Capabilities,
     InvalidRequest,
+    SpeechSegment,
     SynthesisRequest,
     TextChunking,
     WordTimestamp,
 )
 from chorus_provider.cancel import Cancelled, CancelSignal
 from chorus_provider.settings import ProviderSettings
-from chorus_text import ends_sentence, speech_pieces
+from chorus_provider.shaping import shaped, silence
+from chorus_text import ends_clause, ends_sentence, speech_pieces
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,32 @@ class Join:
 
 
 CLAUSE_PAUSE_S = 0.12
+# Between segments that meet without a break: after a sentence, and inside one.
+SENTENCE_PAUSE_S = 0.3
+WORD_GAP_S = 0.05
+# What every SentenceEngine does with a segment: a break is exactly that much silence, a
+# rate scales the speed, a volume the samples; a language or voice picks the engine's own.
+_HONOURED_BY_EVERY_ENGINE = ("break", "prosody-rate", "prosody-volume", "lang", "voice")
+
+
+@dataclass(frozen=True)
+class _Span:
+    """One segment, the request as styled for it, and the pieces it is spoken in."""
+
+    segment: SpeechSegment
+    request: SynthesisRequest
+    pieces: list[str]
+
+
+def _gap_after(span: _Span) -> float:
+    """Seconds of silence between a segment and the next: its break, else the pause its
+    last words end on."""
+    if span.segment.pause_ms:
+        return span.segment.pause_ms / 1000
+    last = span.pieces[-1] if span.pieces else ""
+    if ends_sentence(last):
+        return SENTENCE_PAUSE_S
+    return CLAUSE_PAUSE_S if ends_clause(last) else WORD_GAP_S
 
 
 class Engine(ABC):
@@ -101,6 +130,9 @@ class SentenceEngine(Engine):
     the engine is really computing.
     """
 
+    # Markup this engine honours beyond what every sentence engine does (e.g. a pitch).
+    native_markup: ClassVar[tuple[str, ...]] = ()
+
     def __init__(self, *, workers: int, chunking: TextChunking) -> None:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="engine")
         self._chunking = chunking
@@ -139,43 +171,117 @@ class SentenceEngine(Engine):
         override this."""
         return self.render(piece, request, cancel)
 
+    def render_phonemes(
+        self, phonemes: str, request: SynthesisRequest, cancel: CancelSignal
+    ) -> bytes | Rendering | None:
+        """Speak IPA `phonemes` (an SSML `<phoneme>`); None when this engine cannot, and the
+        segment's words are spoken instead. Engines that phonemize with espeak-ng override it."""
+        return None
+
+    def markup(self) -> list[str]:
+        """The markup features this engine honours in its audio, for its capabilities."""
+        speaks_ipa = type(self).render_phonemes is not SentenceEngine.render_phonemes
+        honoured = {*_HONOURED_BY_EVERY_ENGINE, *self.native_markup, *(["phoneme"] * speaks_ipa)}
+        return [feature for feature in MARKUP_FEATURES if feature in honoured]
+
     async def synthesize(
         self, request: SynthesisRequest, cancel: CancelSignal
     ) -> AsyncIterator[bytes | Words]:
         self.check(request)
-        pieces = speech_pieces(request.text, self._chunking, self.text_language(request))
-        if not pieces:
+        spans = self._spans(request)
+        if not any(span.pieces for span in spans):
             raise InvalidRequest("text contains nothing to speak", param="text")
+        rate = self.capabilities().sample_rate
+        for number, span in enumerate(spans):
+            pieces = span.pieces
+            final = number == len(spans) - 1
+            # Where segments meet, the engine's own edge silence goes: the markup says
+            # what the gap is (a break, or the pause of a sentence, clause or word).
+            meets_next = not final or span.segment.pause_ms > 0
+            for index, (piece, join) in enumerate(zip(pieces, _joins(pieces, final), strict=True)):
+                made = await self._rendered(piece, join, span, cancel)
+                at_end = meets_next and index == len(pieces) - 1
+                pcm, words = (made.pcm, made.words) if isinstance(made, Rendering) else (made, [])
+                pcm, words = shaped(
+                    pcm, words, rate, span.segment, start=index == 0 and number > 0, end=at_end
+                )
+                if words:
+                    yield Words(words)
+                if pcm:
+                    # A piece that stops inside its sentence (the short first one) ends on a
+                    # clause pause, as a speaker breathes at a comma, so the join is heard
+                    # as one.
+                    yield pcm if at_end or ends_sentence(piece) else pcm + self._clause_pause()
+            if meets_next:
+                yield silence(_gap_after(span), rate)
+
+    async def _rendered(
+        self, piece: str, join: Join, span: _Span, cancel: CancelSignal
+    ) -> bytes | Rendering:
+        """One piece rendered in a worker thread, which keeps the slot until it returns."""
+        self.on_piece(len(piece))
+        cancel.raise_if_set()
         loop = asyncio.get_running_loop()
-        for piece, join in zip(pieces, _joins(pieces), strict=True):
-            self.on_piece(len(piece))
-            cancel.raise_if_set()
-            work = loop.run_in_executor(
-                self._executor, self.render_joined, piece, join, request, cancel
+        work = loop.run_in_executor(self._executor, self._render_piece, piece, join, span, cancel)
+        try:
+            return await asyncio.shield(work)
+        except asyncio.CancelledError:
+            # The caller stopped waiting: abort the piece and keep the slot until the
+            # worker thread is really free again.
+            cancel.set()
+            await asyncio.wait([work])
+            if not work.cancelled():
+                work.exception()  # retrieved: an aborted piece's error means nothing now
+            raise
+        except Exception:
+            if cancel.is_set:
+                # The library's abort surfaces as its own error type.
+                raise Cancelled("the synthesis was cancelled") from None
+            raise
+
+    def _spans(self, request: SynthesisRequest) -> list[_Span]:
+        """The request's segments, each with the request as styled for it and its pieces; a
+        plain request is one span of its text."""
+        if request.segments is None:
+            pieces = speech_pieces(request.text, self._chunking, self.text_language(request))
+            return [_Span(SpeechSegment(text=request.text), request, pieces)]
+        low, high = self.capabilities().speed_range
+        spans: list[_Span] = []
+        for segment in request.segments:
+            styled = request.model_copy(
+                update={
+                    # What the engine cannot reach is approximated by the nearest it can.
+                    "speed": min(max(request.speed * segment.rate, low), high),
+                    "language": segment.language or request.language,
+                    "voice": segment.voice or request.voice,
+                    "segments": [segment],
+                }
             )
-            try:
-                made = await asyncio.shield(work)
-            except asyncio.CancelledError:
-                # The caller stopped waiting: abort the piece and keep the slot until the
-                # worker thread is really free again.
-                cancel.set()
-                await asyncio.wait([work])
-                if not work.cancelled():
-                    work.exception()  # retrieved: an aborted piece's error means nothing now
-                raise
-            except Exception:
-                if cancel.is_set:
-                    # The library's abort surfaces as its own error type.
-                    raise Cancelled("the synthesis was cancelled") from None
-                raise
-            if isinstance(made, Rendering):
-                if made.words:
-                    yield Words(made.words)
-                made = made.pcm
-            if made:
-                # A piece that stops inside its sentence (the short first one) ends on a
-                # clause pause, as a speaker breathes at a comma, so the join is heard as one.
-                yield made if ends_sentence(piece) else made + self._clause_pause()
+            if styled.voice != request.voice or styled.language != request.language:
+                self.check(styled)
+            # Only the request's first piece is cut short for an early first audio.
+            chunking = (
+                self._chunking.model_copy(update={"first_piece_max_words": 0})
+                if spans
+                else self._chunking
+            )
+            text = segment.text.strip()
+            pieces = (
+                ([text] if text else [])
+                if segment.phonemes
+                else speech_pieces(text, chunking, self.text_language(styled))
+            )
+            spans.append(_Span(segment, styled, pieces))
+        return spans
+
+    def _render_piece(
+        self, piece: str, join: Join, span: _Span, cancel: CancelSignal
+    ) -> bytes | Rendering:
+        if span.segment.phonemes is not None:
+            made = self.render_phonemes(span.segment.phonemes, span.request, cancel)
+            if made is not None:
+                return made
+        return self.render_joined(piece, join, span.request, cancel)
 
     def _clause_pause(self) -> bytes:
         return bytes(2 * round(CLAUSE_PAUSE_S * self.capabilities().sample_rate))
@@ -184,12 +290,12 @@ class SentenceEngine(Engine):
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _joins(pieces: list[str]) -> list[Join]:
-    """Each piece's neighbours inside its sentence."""
+def _joins(pieces: list[str], final: bool = True) -> list[Join]:
+    """Each piece's neighbours inside its sentence (`final`: no piece follows these)."""
     joins = []
     for index, piece in enumerate(pieces):
         before = pieces[index - 1] if index and not ends_sentence(pieces[index - 1]) else ""
         following = index + 1 < len(pieces) and not ends_sentence(piece)
         after = pieces[index + 1].split(" ")[0] if following else ""
-        joins.append(Join(before, after, last=index == len(pieces) - 1))
+        joins.append(Join(before, after, last=final and index == len(pieces) - 1))
     return joins

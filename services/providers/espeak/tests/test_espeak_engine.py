@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from chorus_contracts import ProviderCannotServe, SynthesisRequest, UnknownVoice, UpstreamError
-from chorus_espeak.engine import EspeakEngine, _wav_payload
+from chorus_espeak.engine import EspeakEngine, _wav_payload, espeak_pitch
 from chorus_espeak.settings import EspeakSettings
 from chorus_provider import CancelSignal, Rendering
+from chorus_provider.testing.silence import inner_silences
+from chorus_text.ssml import compile_ssml
 
 
 @pytest.fixture
@@ -102,3 +105,32 @@ async def test_words_are_timed_by_espeaks_word_events(engine: EspeakEngine) -> N
     untimed = engine.render(piece, SynthesisRequest(text=piece, voice="en-us+f3"), CancelSignal())
     assert isinstance(untimed, bytes)
     assert 0 <= (len(untimed) - len(made.pcm)) / 2 / 22_050 < 0.5
+
+
+async def _segmented(engine: EspeakEngine, ssml: str) -> bytes:
+    markup = compile_ssml(ssml)
+    request = SynthesisRequest(text=markup.text, voice="en-us", segments=markup.segments)
+    return b"".join(
+        [c async for c in engine.synthesize(request, CancelSignal()) if isinstance(c, bytes)]
+    )
+
+
+async def test_a_break_is_exactly_its_silence(engine: EspeakEngine) -> None:
+    pcm = await _segmented(engine, 'Before the pause <break time="700ms"/> and after it.')
+    assert inner_silences(pcm, 22_050)[0] == pytest.approx(0.7, abs=0.03)
+
+
+async def test_pitch_and_volume_shape_the_segment(engine: EspeakEngine) -> None:
+    assert "prosody-pitch" in engine.capabilities().markup
+    plain = await _segmented(engine, "Hello there.")
+    high = await _segmented(engine, '<prosody pitch="x-high">Hello there.</prosody>')
+    soft = await _segmented(engine, '<prosody volume="-6dB">Hello there.</prosody>')
+    assert high != plain
+    peak = np.abs(np.frombuffer(plain, dtype="<i2")).max()
+    assert np.abs(np.frombuffer(soft, dtype="<i2")).max() == pytest.approx(peak / 2, rel=0.02)
+
+
+def test_pitch_names_and_percentages_map_onto_espeaks_scale() -> None:
+    assert [espeak_pitch(p) for p in (None, "x-low", "high", "+20%", "-50%", "200Hz")] == [
+        50, 20, 65, 60, 25, 50,
+    ]  # fmt: skip

@@ -14,6 +14,7 @@ from chorus_kokoro.engine import SAMPLE_RATE, KokoroEngine
 from chorus_kokoro.model_files import ModelFileError
 from chorus_kokoro.settings import KokoroSettings
 from chorus_provider import CancelSignal, Rendering
+from chorus_text.ssml import compile_ssml
 
 SENTENCE = "Hello there."
 
@@ -104,3 +105,19 @@ def test_words_are_timed_from_the_models_own_durations(engine: KokoroEngine) -> 
     # Words follow the speech, not an even spread: "forty-two" outlasts "at".
     length = {w.word: w.end_time - w.start_time for w in made.words}
     assert length["forty-two"] > length["at"]
+
+
+async def test_ipa_phonemes_are_spoken_as_written(engine: KokoroEngine) -> None:
+    """A <phoneme> is said as its IPA, whatever its words: "tomato" written, "potato" heard."""
+    assert "phoneme" in engine.capabilities().markup
+
+    async def said(ssml: str) -> bytes:
+        markup = compile_ssml(ssml)
+        request = SynthesisRequest(text=markup.text, voice="jf_alpha", segments=markup.segments)
+        chunks = engine.synthesize(request, CancelSignal())
+        return b"".join([c async for c in chunks if isinstance(c, bytes)])
+
+    potato_ipa = engine._require().kokoro.tokenizer.phonemize("potato", "en-us")
+    heard = await said(f'<speak><phoneme alphabet="ipa" ph="{potato_ipa}">tomato</phoneme></speak>')
+    assert heard == await said("<speak>potato</speak>")
+    assert heard != await said("<speak>tomato</speak>")

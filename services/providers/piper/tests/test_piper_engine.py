@@ -12,6 +12,7 @@ from chorus_piper.engine import PiperEngine, _voice_name
 from chorus_piper.settings import PiperSettings
 from chorus_provider import CancelSignal, Join, Rendering
 from chorus_provider.timings import phoneme_words, spoken_words
+from chorus_text.ssml import compile_ssml
 
 
 @pytest.fixture(scope="module")
@@ -204,3 +205,19 @@ def _model_without_durations(path: Path) -> Path:
     )
     onnx.save(onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 13)]), path)
     return path
+
+
+async def test_ipa_phonemes_are_spoken_as_written(steady: PiperEngine) -> None:
+    """A <phoneme> is said as its IPA, whatever its words: "tomato" written, "potato" heard."""
+    assert "phoneme" in steady.capabilities().markup
+
+    async def said(ssml: str) -> bytes:
+        markup = compile_ssml(ssml)
+        request = SynthesisRequest(text=markup.text, voice="joe", segments=markup.segments)
+        chunks = steady.synthesize(request, CancelSignal())
+        return b"".join([c async for c in chunks if isinstance(c, bytes)])
+
+    potato_ipa = "".join(steady._require().voice.phonemize("potato")[0])
+    heard = await said(f'<speak><phoneme alphabet="ipa" ph="{potato_ipa}">tomato</phoneme></speak>')
+    assert heard == await said("<speak>potato</speak>")
+    assert heard != await said("<speak>tomato</speak>")

@@ -60,10 +60,16 @@ def _digits_read(part: str) -> str:
 
 
 def _spoken_phone(match: re.Match[str]) -> str:
-    country = match.group(1)
-    groups = re.findall(r"\d+", match.group(0)[len(country) :] if country else match.group(0))
-    spoken = ", ".join(" ".join(words(d) for d in group) for group in groups)
+    return spoken_phone(match.group(0))
+
+
+def spoken_phone(number: str) -> str:
+    """ "+1 (555) 123-4567" -> "plus one, five five five, one two three, four five six seven":
+    digit by digit, a pause between groups, the country code after "plus"."""
+    country = re.match(r"\s*\+(\d{1,3})[\s.-]", number)
+    rest = number[country.end() :] if country else number
+    spoken = ", ".join(" ".join(words(d) for d in group) for group in re.findall(r"\d+", rest))
     if country:
-        code = " ".join(words(d) for d in re.sub(r"\D", "", country))
+        code = " ".join(words(d) for d in country.group(1))
         spoken = f"plus {code}, {spoken}"
     return spoken

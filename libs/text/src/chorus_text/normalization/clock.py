@@ -6,7 +6,7 @@ import re
 
 from chorus_text.normalization.numbers import cardinal, words, year
 
-_MONTHS = [
+MONTHS = [
     "January",
     "February",
     "March",
@@ -20,7 +20,7 @@ _MONTHS = [
     "November",
     "December",
 ]
-_MONTH_NAMES = "|".join(_MONTHS)
+_MONTH_NAMES = "|".join(MONTHS)
 _ISO_DATE = re.compile(r"\b(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b")
 _US_DATE = re.compile(r"\b(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])/(\d{4})\b")
 _MONTH_DAY = re.compile(
@@ -37,10 +37,10 @@ _HOUR_MERIDIEM = re.compile(rf"\b(1[0-2]|0?[1-9])\s?{_MERIDIEM}")
 
 def spell_dates(text: str) -> str:
     """ "2024-03-15", "3/15/2024", "March 15, 2024" -> "March fifteenth twenty twenty-four"."""
-    text = _ISO_DATE.sub(lambda m: _date(int(m.group(2)), m.group(3), m.group(1)), text)
-    text = _US_DATE.sub(lambda m: _date(int(m.group(1)), m.group(2), m.group(3)), text)
+    text = _ISO_DATE.sub(lambda m: spoken_date(int(m.group(2)), m.group(3), m.group(1)), text)
+    text = _US_DATE.sub(lambda m: spoken_date(int(m.group(1)), m.group(2), m.group(3)), text)
     text = _MONTH_DAY.sub(
-        lambda m: _date(_MONTHS.index(m.group(1)) + 1, m.group(2), _year_in(m.group(3))), text
+        lambda m: spoken_date(MONTHS.index(m.group(1)) + 1, m.group(2), _year_in(m.group(3))), text
     )
     return _DAY_MONTH.sub(
         lambda m: (
@@ -57,8 +57,9 @@ def spell_times(text: str) -> str:
     return _HOUR_MERIDIEM.sub(lambda m: f"{cardinal(m.group(1))} {_meridiem(m.group(2))}", text)
 
 
-def _date(month: int, day: str, year_digits: str | None) -> str:
-    spoken = f"{_MONTHS[month - 1]} {words(day, to='ordinal')}"
+def spoken_date(month: int, day: str, year_digits: str | None) -> str:
+    """(3, "15", "2024") -> "March fifteenth twenty twenty-four"; the year may be left out."""
+    spoken = f"{MONTHS[month - 1]} {words(day, to='ordinal')}"
     return f"{spoken} {year(year_digits)}" if year_digits else spoken
 
 

@@ -29,8 +29,12 @@ from chorus_elevenlabs.settings import ElevenLabsSettings
 from chorus_elevenlabs.voices import list_voices, merge
 from chorus_provider import CancelSignal, Engine
 from chorus_provider.vendor_http import open_stream, pcm_chunks
+from chorus_text.ssml import join_words
 
 log = logging.getLogger("chorus.elevenlabs")
+
+# The longest pause one ElevenLabs `<break>` tag holds.
+MAX_BREAK_S = 3.0
 
 
 class ElevenLabsEngine(Engine):
@@ -87,6 +91,7 @@ class ElevenLabsEngine(Engine):
             voice_cloning=self._settings.voice_cloning,
             speed_range=(MIN_SPEED, MAX_SPEED),
             normalizes_text=True,
+            markup=["break"],
             model_id=f"elevenlabs:{self._settings.base_url}:{self._settings.default_model}",
         )
 
@@ -142,7 +147,7 @@ class ElevenLabsEngine(Engine):
         options = parse_options(request.extra)
         listed_model = request.model if request.model in self._settings.models else None
         body: dict[str, Any] = {
-            "text": request.text,
+            "text": with_breaks(request),
             "model_id": options.model_id or listed_model or self._settings.default_model,
         }
         voice_settings = _voice_settings(options, request.speed)
@@ -159,6 +164,22 @@ class ElevenLabsEngine(Engine):
 
     async def close(self) -> None:
         await self._client.aclose()
+
+
+def with_breaks(request: SynthesisRequest) -> str:
+    """The request's words with its markup's pauses as ElevenLabs' own `<break>` tags (each
+    at most 3 s, so a longer pause is several); the text alone when it has no segments."""
+    if request.segments is None:
+        return request.text
+    parts = []
+    for segment in request.segments:
+        if segment.text:
+            parts.append(segment.text)
+        pause = segment.pause_ms / 1000
+        while pause > 0:
+            parts.append(f'<break time="{min(pause, MAX_BREAK_S):g}s" />')
+            pause -= MAX_BREAK_S
+    return join_words(parts)
 
 
 def _voice_settings(options: ElevenLabsOptions, speed: float) -> dict[str, Any]:

@@ -28,6 +28,9 @@ SAMPLE_RATE = 22_050
 # espeak-ng's -s accepts 80..~800 words per minute (above 450 it uses its sonic speed-up).
 MIN_WPM, MAX_WPM = 80, 700
 _ALIAS = re.compile(r"\(([a-z0-9-]+) (\d+)\)")
+DEFAULT_PITCH = 50
+_PITCHES = {"x-low": 20, "low": 35, "medium": 50, "default": 50, "high": 65, "x-high": 80}
+_RELATIVE_PITCH = re.compile(r"([+-]\d+(?:\.\d+)?)%")
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,8 @@ class _Catalog:
 
 class EspeakEngine(SentenceEngine):
     settings_class = EspeakSettings
+    # espeak-ng's own pitch setting (-p) takes a prosody pitch.
+    native_markup = ("prosody-pitch",)
 
     def __init__(self, settings: EspeakSettings) -> None:
         super().__init__(workers=settings.max_concurrency, chunking=settings.text_chunking())
@@ -90,6 +95,7 @@ class EspeakEngine(SentenceEngine):
             voice_variants=sorted(self._catalog.variants),
             model_id=self._model_id,
             timestamps="word" if self._library is not None else "none",
+            markup=self.markup(),
         )
 
     def check(self, request: SynthesisRequest) -> None:
@@ -118,14 +124,15 @@ class EspeakEngine(SentenceEngine):
         if language:
             _, _, variant = voice.partition("+")
             voice = language + (f"+{variant}" if variant else "")
+        pitch = espeak_pitch(request.segments[0].pitch if request.segments else None)
         if request.timestamps and self._library is not None:
             # Word events come only from the library; the same synthesizer as the command.
-            pcm, words = self._library.speak(piece, voice, wpm, stop=lambda: cancel.is_set)
+            pcm, words = self._library.speak(piece, voice, wpm, pitch, stop=lambda: cancel.is_set)
             cancel.raise_if_set()
             return Rendering(pcm, words)
         # Text goes through stdin, never argv: it cannot be taken for an option.
         with subprocess.Popen(
-            [self._binary, "--stdout", "-b", "1", "-v", voice, "-s", str(wpm)],
+            [self._binary, "--stdout", "-b", "1", "-v", voice, "-s", str(wpm), "-p", str(pitch)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -145,6 +152,20 @@ class EspeakEngine(SentenceEngine):
         if process.returncode != 0:
             raise UpstreamError(f"espeak-ng exited with {process.returncode}")
         return _wav_payload(out)
+
+
+def espeak_pitch(pitch: str | None) -> int:
+    """A prosody pitch on espeak-ng's 0-99 scale (50 is the voice's own): named levels, or
+    "+10%" / "-20%" from the voice's own; what the scale cannot say (Hz, semitones) keeps
+    the voice's pitch."""
+    if pitch is None:
+        return DEFAULT_PITCH
+    if pitch in _PITCHES:
+        return _PITCHES[pitch]
+    match = _RELATIVE_PITCH.fullmatch(pitch)
+    if match is None:
+        return DEFAULT_PITCH
+    return min(99, max(0, round(DEFAULT_PITCH * (1 + float(match.group(1)) / 100))))
 
 
 async def _run_listing(binary: str, flag: str) -> str:

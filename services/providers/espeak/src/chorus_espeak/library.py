@@ -21,6 +21,7 @@ _SYNCHRONOUS = 2  # AUDIO_OUTPUT_SYNCHRONOUS: espeak_Synth returns when all audi
 _CHARS_UTF8 = 1
 _POS_CHARACTER = 1
 _RATE = 1  # espeakRATE, words per minute
+_PITCH = 3  # espeakPITCH, 0-100
 _EVENT_END_OF_LIST, _EVENT_WORD, _EVENT_SENTENCE, _EVENT_END = 0, 1, 2, 5
 _MSG_TERMINATED = 6
 
@@ -94,7 +95,7 @@ class EspeakLibrary:
         self._lib.espeak_SetSynthCallback(self._callback)
 
     def speak(
-        self, text: str, voice: str, words_per_minute: int, stop: Callable[[], bool]
+        self, text: str, voice: str, words_per_minute: int, pitch: int, stop: Callable[[], bool]
     ) -> tuple[bytes, list[WordTimestamp]]:
         """PCM at `sample_rate` and each word's time, from espeak-ng's own events; `stop`
         returning true aborts the synthesis at the next callback."""
@@ -103,6 +104,7 @@ class EspeakLibrary:
             if self._lib.espeak_SetVoiceByName(voice.encode()) != 0:
                 raise UpstreamError(f"espeak-ng library has no voice '{voice}'")
             self._lib.espeak_SetParameter(_RATE, words_per_minute, 0)
+            self._lib.espeak_SetParameter(_PITCH, pitch, 0)
             self._take = take = _Take(bytearray(), [], [], stop)
             try:
                 status = self._lib.espeak_Synth(

@@ -84,6 +84,7 @@ class KokoroEngine(SentenceEngine):
             speed_range=(MIN_SPEED, MAX_SPEED),
             model_id=self._require().model_id,
             timestamps="word" if self._require().timed else "none",
+            markup=self.markup(),
         )
 
     def check(self, request: SynthesisRequest) -> None:
@@ -103,8 +104,21 @@ class KokoroEngine(SentenceEngine):
         self, piece: str, request: SynthesisRequest, cancel: CancelSignal
     ) -> bytes | Rendering:
         loaded = self._require()
-        language = self._language(request)
-        phonemes = _phonemes(loaded, piece, language, timed=request.timestamps)
+        phonemes = _phonemes(loaded, piece, self._language(request), timed=request.timestamps)
+        return self._spoken(phonemes, piece, request, cancel)
+
+    def render_phonemes(
+        self, phonemes: str, request: SynthesisRequest, cancel: CancelSignal
+    ) -> bytes | Rendering:
+        # Kokoro's own phonemes come from espeak-ng's IPA: a <phoneme> is spoken as written.
+        words = request.segments[0].text if request.segments else ""
+        return self._spoken(phonemes, words, request, cancel)
+
+    def _spoken(
+        self, phonemes: str, piece: str, request: SynthesisRequest, cancel: CancelSignal
+    ) -> bytes | Rendering:
+        """`phonemes` spoken; word timings, when asked, pair them with `piece`'s words."""
+        loaded = self._require()
         if not phonemes:
             return b""
         with loaded.session.cancelled_by(cancel):
@@ -112,7 +126,7 @@ class KokoroEngine(SentenceEngine):
                 phonemes,
                 voice=self._style(request.voice),
                 speed=request.speed,
-                lang=language,
+                lang=self._language(request),
                 is_phonemes=True,
             )
         pcm = np.clip(audio, -1.0, 1.0) * 32767.0

@@ -113,6 +113,7 @@ class PiperEngine(SentenceEngine):
             speed_range=(0.25, 4.0),
             model_id=loaded.model_id,
             timestamps="word" if loaded.aligned else "none",
+            markup=self.markup(),
         )
 
     def check(self, request: SynthesisRequest) -> None:
@@ -192,6 +193,26 @@ class PiperEngine(SentenceEngine):
         block = " ".join(phonemes for _, phonemes in words if phonemes)
         chunks = _synthesized(loaded, f"[[ {block} ]]", config, cancel, timed=True)
         return Rendering(_pcm(chunks), _word_by_word_timings(words, chunks, rate))
+
+    def render_phonemes(
+        self, phonemes: str, request: SynthesisRequest, cancel: CancelSignal
+    ) -> bytes | None:
+        # Piper's voices are trained on espeak-ng's IPA: a <phoneme> is spoken as written.
+        loaded = self._require()
+        block = _phoneme_block(loaded.voice, phonemes)
+        if block is None:
+            return None
+        return _pcm(_synthesized(loaded, block, self._config(request), cancel, timed=False))
+
+
+def _phoneme_block(voice: PiperVoice, ipa: str) -> str | None:
+    """IPA as a raw phoneme block for this voice, keeping the phonemes its model knows; None
+    for voices whose phonemes are not espeak-ng's IPA (or when none is known)."""
+    config = voice.config
+    if config.phoneme_type != PhonemeType.ESPEAK or config.vowel_clusters:
+        return None
+    known = "".join(p for p in ipa if p in config.phoneme_id_map).strip()
+    return f"[[ {known} ]]" if known else None
 
 
 def _synthesized(

@@ -144,9 +144,12 @@ async def _respond(
     if stored.hit is not None:
         hit = stored.hit.file
         services.metrics.requests.labels(model_label, hit.provider or "none", fmt, "200").inc()
-        return await services.artifacts.serve_hit(
-            stored, whole=not body.stream, headers={"X-Request-Id": request_id, **stored.headers}
-        )
+        headers = {
+            "X-Request-Id": request_id,
+            **stored.headers,
+            **speech_plan.markup_headers(hit.provider or ""),
+        }
+        return await services.artifacts.serve_hit(stored, whole=not body.stream, headers=headers)
     spoken_errors = (
         body.stream_errors_as_audio
         if body.stream_errors_as_audio is not None
@@ -161,12 +164,18 @@ async def _respond(
             "X-Request-Id": request_id,
             "X-Chorus-Provider": stream.provider,
             **stored.headers,
+            **speech_plan.markup_headers(stream.provider),
         }
         return Response(audio, media_type=content_type(fmt), headers=headers)
     stream = await policy.open()
     delivery = deliver(stream)
     lifecycle.hold(delivery.close)
-    headers = {"X-Request-Id": request_id, "X-Chorus-Provider": stream.provider, **stored.headers}
+    headers = {
+        "X-Request-Id": request_id,
+        "X-Chorus-Provider": stream.provider,
+        **stored.headers,
+        **speech_plan.markup_headers(stream.provider),
+    }
     if body.stream_format == "sse":
         return StreamingResponse(delivery.sse(), media_type="text/event-stream", headers=headers)
     return StreamingResponse(delivery.audio(), media_type=content_type(fmt), headers=headers)

@@ -2,20 +2,23 @@
 
 So users can see why a word was read as it was: the provider that would serve the request
 first, the text it would receive (normalized or not, as that provider needs), and the pieces
-it would synthesize one after another.
+it would synthesize one after another. For SSML, also the segments compiled for that
+provider (pauses, rates, phonemes), the elements dropped and the features it approximates.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from chorus_contracts import InvalidRequest, NormalizationOptions, SpeechRequest
+from chorus_contracts import InvalidRequest, NormalizationOptions, SpeechRequest, SpeechSegment
 from chorus_router.api.services import RouterServices, get_services
 from chorus_router.identity import Scope
+from chorus_router.routing.pool import ProviderHandle
 from chorus_router.security import require
+from chorus_router.speech.markup import approximated, provider_segments, request_markup
 from chorus_router.speech.planning import plan
 from chorus_router.speech.spoken_text import (
     checked_length,
@@ -24,6 +27,7 @@ from chorus_router.speech.spoken_text import (
     spoken_text,
 )
 from chorus_router.speech.text_hygiene import clean_request
+from chorus_text.ssml import Markup, join_words
 
 router = APIRouter(dependencies=[Depends(require(Scope.SPEECH))])
 
@@ -38,12 +42,18 @@ class NormalizeRequest(BaseModel):
     voice: str | None = Field(default=None, min_length=1, max_length=200)
     lang_code: str | None = Field(default=None, max_length=32)
     normalization_options: NormalizationOptions = Field(default_factory=NormalizationOptions)
+    input_format: Literal["text", "ssml"] = "text"
 
 
 class NormalizedText(BaseModel):
     text: str
     pieces: list[str]
     provider: str
+    # SSML input only: the segments this provider would get, what was dropped from the
+    # markup, and the features (Capabilities.markup) this provider approximates.
+    segments: list[SpeechSegment] | None = None
+    dropped: list[str] = Field(default_factory=list)
+    approximated: list[str] = Field(default_factory=list)
 
 
 @router.post("/api/v1/audio/text/normalize")
@@ -62,16 +72,39 @@ async def normalize_preview(
             voice=body.voice or "default",
             lang_code=body.lang_code,
             normalization_options=body.normalization_options,
+            input_format=body.input_format,
         )
     )
     serving = services.pool.serving(body.model)
     if body.voice is None and serving:
         handle, voice = sorted(serving, key=lambda h: not h.ready)[0], ""
+        markup = request_markup(speech)
     else:
         # The same order a speech request tries providers in; unknown models end here.
-        candidate = plan(services.pool, speech).candidates[0]
-        handle, voice = candidate.handle, candidate.voice
+        speech_plan = plan(services.pool, speech)
+        candidate = speech_plan.candidates[0]
+        handle, voice, markup = candidate.handle, candidate.voice, speech_plan.markup
     caps = handle.capabilities
+    language = spoken_language(speech, caps, voice)
+    if markup is not None:
+        return _compiled(speech, markup, handle, language)
     text = checked_length(speech, spoken_text(speech, caps, voice), caps)
-    pieces = pieces_for(text, caps, spoken_language(speech, caps, voice))
-    return NormalizedText(text=text, pieces=pieces, provider=handle.name)
+    return NormalizedText(text=text, pieces=pieces_for(text, caps, language), provider=handle.name)
+
+
+def _compiled(
+    speech: SpeechRequest, markup: Markup, handle: ProviderHandle, language: str | None
+) -> NormalizedText:
+    """SSML as `handle`'s provider would get it: each segment split as the engine splits it."""
+    caps = handle.capabilities
+    segments = provider_segments(markup, speech, handle, language)
+    text = checked_length(speech, join_words(s.text for s in segments), caps)
+    pieces = [p for s in segments for p in pieces_for(s.text, caps, s.language or language)]
+    return NormalizedText(
+        text=text,
+        pieces=pieces,
+        provider=handle.name,
+        segments=segments,
+        dropped=markup.dropped,
+        approximated=approximated(markup, segments, caps),
+    )

@@ -44,6 +44,8 @@ class FirstChoice:
     voice: str
     # The text as that provider receives it: normalized as it needs, so equal text, equal audio.
     text: str
+    # SSML input: its segments as that provider receives them (canonical JSON).
+    markup: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class ResponseCache:
             model=body.model,
             voice=first.voice,
             text=first.text,
+            markup=first.markup,
             speed=body.speed,
             response_format=body.response_format,
             language=body.lang_code,

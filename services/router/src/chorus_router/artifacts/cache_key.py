@@ -4,7 +4,8 @@ It names everything that changes the audio: the provider that makes it and the i
 of its model files (from its capabilities, so new files never meet old entries), the
 requested model, the provider's own voice (and, for a custom voice, its sample's hash and
 its owner, so tenants never share), the text exactly as the provider receives it (after
-normalization), speed, language, instructions, extra parameters, and the output format.
+normalization) with its compiled SSML segments, speed, language, instructions, extra
+parameters, and the output format.
 """
 
 from __future__ import annotations
@@ -35,10 +36,14 @@ class ResponseIdentity:
     voice_sample_sha256: str | None = None
     voice_sample_text: str | None = None
     tenant: str | None = None
+    # SSML input: the segments as the provider receives them (pauses, rates, phonemes).
+    markup: str | None = None
 
 
 def cache_key(identity: ResponseIdentity) -> str:
     """A SHA-256 over a canonical JSON of the identity (hex, 64 characters)."""
     fields = {**identity.__dict__, "extra": identity.extra or {}, "v": _VERSION}
+    if identity.markup is None:
+        del fields["markup"]  # plain text keeps the keys it had before markup existed
     canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

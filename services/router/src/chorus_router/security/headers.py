@@ -72,6 +72,8 @@ def install_cors(app: FastAPI, settings: CorsSettings) -> None:
             "X-Request-Id",
             "X-Chorus-Provider",
             "X-Chorus-Cache",
+            "X-Chorus-Markup-Dropped",
+            "X-Chorus-Markup-Approximated",
             "X-Download-Path",
             "X-Download-Expires-At",
             "Content-Range",

@@ -17,6 +17,7 @@ from chorus_contracts import (
     InvalidRequest,
     ServiceUnavailable,
     SpeechRequest,
+    SpeechSegment,
     SynthesisRequest,
     UnknownModel,
     UnknownVoice,
@@ -24,7 +25,15 @@ from chorus_contracts import (
 )
 from chorus_router.artifacts.cache import FirstChoice
 from chorus_router.routing.pool import ProviderHandle, ProviderPool
-from chorus_router.speech.spoken_text import checked_length, spoken_text
+from chorus_router.speech.markup import (
+    approximated,
+    identity,
+    markup_headers,
+    provider_segments,
+    request_markup,
+)
+from chorus_router.speech.spoken_text import checked_length, spoken_language, spoken_text
+from chorus_text.ssml import Markup, join_words
 
 
 @dataclass(frozen=True)
@@ -45,7 +54,8 @@ class Candidate:
 
 @dataclass
 class SpeechPlan:
-    """One request's plan, made once: the candidates in order, and the text each receives.
+    """One request's plan, made once: the candidates in order, the text each receives, and
+    the request's SSML compiled (None for plain text).
 
     The response cache keys by it, the failure policy tries its candidates, and each text
     is normalized at most once, when first asked for.
@@ -53,23 +63,60 @@ class SpeechPlan:
 
     request: SpeechRequest
     candidates: list[Candidate]
+    markup: Markup | None = None
     _texts: dict[str, str] = field(default_factory=dict)
+    _segments: dict[str, list[SpeechSegment]] = field(default_factory=dict)
 
     def first_choice(self) -> FirstChoice | None:
         """The first candidate and the text it would get: what the response cache keys by."""
         if not self.candidates:
             return None
         first = self.candidates[0]
-        return FirstChoice(first.provider, first.model_id, first.voice, self.text_for(first))
+        segments = self.segments_for(first)
+        return FirstChoice(
+            first.provider,
+            first.model_id,
+            first.voice,
+            self.text_for(first),
+            None if segments is None else identity(segments),
+        )
 
     def text_for(self, candidate: Candidate) -> str:
-        """The request's input as `candidate`'s provider should get it (normalized as it needs)."""
+        """The request's input as `candidate`'s provider should get it (normalized as it needs);
+        for SSML, the words of its segments."""
         text = self._texts.get(candidate.provider)
         if text is None:
-            caps = candidate.handle.capabilities
-            text = spoken_text(self.request, caps, candidate.voice)
+            segments = self.segments_for(candidate)
+            if segments is None:
+                caps = candidate.handle.capabilities
+                text = spoken_text(self.request, caps, candidate.voice)
+            else:
+                text = join_words(s.text for s in segments)
             self._texts[candidate.provider] = text
         return text
+
+    def segments_for(self, candidate: Candidate) -> list[SpeechSegment] | None:
+        """The request's SSML segments as `candidate`'s provider gets them; None for text."""
+        if self.markup is None:
+            return None
+        segments = self._segments.get(candidate.provider)
+        if segments is None:
+            caps = candidate.handle.capabilities
+            language = spoken_language(self.request, caps, candidate.voice)
+            segments = provider_segments(self.markup, self.request, candidate.handle, language)
+            self._segments[candidate.provider] = segments
+        return segments
+
+    def markup_headers(self, provider: str) -> dict[str, str]:
+        """Response headers naming the SSML elements dropped, and what `provider` approximates."""
+        candidate = next((c for c in self.candidates if c.provider == provider), None)
+        if self.markup is None or candidate is None:
+            return {}
+        segments = self.segments_for(candidate) or []
+        return markup_headers(
+            self.markup.dropped,
+            approximated(self.markup, segments, candidate.handle.capabilities),
+        )
 
     def synthesis(self, candidate: Candidate, request_id: str) -> SynthesisRequest:
         """What `candidate`'s provider is asked; a refusal when normalization made the text
@@ -87,6 +134,7 @@ class SpeechPlan:
             voice_reference_text=request.voice_reference_text,
             request_id=request_id,
             timestamps=request.timestamps == "word",
+            segments=self.segments_for(candidate),
         )
 
 
@@ -99,6 +147,7 @@ def plan(pool: ProviderPool, request: SpeechRequest) -> SpeechPlan:
             f"{', '.join(pool.models()) or 'none'}.",
             param="model",
         )
+    markup = request_markup(request)
     ordered = _chain(pool, serving)
     cloning = request.voice_reference is not None
     if cloning:
@@ -130,17 +179,19 @@ def plan(pool: ProviderPool, request: SpeechRequest) -> SpeechPlan:
         f"speed {request.speed:g} is outside what this model's providers support",
         "speed",
     )
+    # SSML is as long as its words; the tags are not sent as text.
+    length = len(markup.text) if markup is not None else len(request.input)
     candidates = _narrow(
         candidates,
-        lambda h: h.takes_text(len(request.input)),
+        lambda h: h.takes_text(length),
         lambda caps: f"{caps.provider} at most {caps.max_text_length}",
-        f"input is {len(request.input)} characters, more than this model's providers take",
+        f"input is {length} characters, more than this model's providers take",
         "input",
     )
     if request.timestamps == "word":
         candidates = _timing(pool, request.model, candidates)
     # Providers known to be down go last: still tried, since readiness can be stale.
-    return SpeechPlan(request, sorted(candidates, key=lambda c: not c.handle.ready))
+    return SpeechPlan(request, sorted(candidates, key=lambda c: not c.handle.ready), markup)
 
 
 def _languages_of(caps: Capabilities) -> str:

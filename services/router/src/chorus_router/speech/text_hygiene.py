@@ -7,6 +7,9 @@ so every provider is treated as not accepting markup: `<` and `>` become the loo
 quotation marks U+2039 and U+203A. Engines speak those exactly as they speak angle brackets (not
 at all), while no SSML or HTML parser can read a tag in them. XML entities (`&lt;`) would be
 no better: plain-text engines read them aloud as "and l t".
+
+SSML input keeps its markup for the parser (speech/markup.py), which cleans each segment's
+words the same way once the tags are gone.
 """
 
 from __future__ import annotations
@@ -24,15 +27,17 @@ _UNSPEAKABLE = re.compile(
 _MARKUP = str.maketrans({"<": "\u2039", ">": "\u203a"})
 
 
-def clean_text(text: str) -> str:
-    """`text` without control characters, normalized, with markup neutralized (controls go
-    first: removing one between a letter and its accent lets NFC combine the two)."""
-    return unicodedata.normalize("NFC", _UNSPEAKABLE.sub("", text)).translate(_MARKUP)
+def clean_text(text: str, *, markup: bool = False) -> str:
+    """`text` without control characters, normalized, with markup neutralized unless it is
+    `markup` (controls go first: removing one between a letter and its accent lets NFC
+    combine the two)."""
+    cleaned = unicodedata.normalize("NFC", _UNSPEAKABLE.sub("", text))
+    return cleaned if markup else cleaned.translate(_MARKUP)
 
 
 def clean_request(body: SpeechRequest) -> SpeechRequest:
     """The request with its input and instructions cleaned; refused if no words are left."""
-    text = clean_text(body.input)
+    text = clean_text(body.input, markup=body.is_ssml)
     if not text.strip():
         raise InvalidRequest("input must contain text to speak", param="input")
     instructions = clean_text(body.instructions) if body.instructions is not None else None

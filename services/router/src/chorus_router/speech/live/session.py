@@ -345,7 +345,8 @@ class LiveSession:
         router = self._parts.router
         plan = router.plan(request)
         if turn.provider is not None:
-            plan = SpeechPlan(request, [c for c in plan.candidates if c.provider == turn.provider])
+            kept = [c for c in plan.candidates if c.provider == turn.provider]
+            plan = SpeechPlan(request, kept, plan.markup)
             if not plan.candidates:
                 raise ServiceUnavailable(
                     f"provider {turn.provider}, which began this turn, can no longer serve it "

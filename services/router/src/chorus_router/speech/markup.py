@@ -1,0 +1,112 @@
+"""SSML in a speech request: compiled once, then fitted to each provider that may speak it.
+
+The compiled segments are the one form every provider gets. For a provider, each
+segment's words are normalized as its plain text would be, a `<lang>` it does not speak
+and a `<voice>` it does not have are left out (its own language and voice speak them), as are
+a pitch, an emphasis or phonemes it does not take; neighbours that nothing then tells
+apart become one segment. What its capabilities do not list is reported as approximated.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from chorus_contracts import Capabilities, SpeechRequest, SpeechSegment
+from chorus_router.routing.pool import ProviderHandle
+from chorus_router.speech.text_hygiene import clean_text
+from chorus_text import normalize_text
+from chorus_text.ssml import Markup, compile_ssml, features_of, join_words
+
+DROPPED_HEADER = "X-Chorus-Markup-Dropped"
+APPROXIMATED_HEADER = "X-Chorus-Markup-Approximated"
+# Header values name elements from the user's markup: printable ASCII, bounded.
+_UNSAFE = re.compile(r"[^A-Za-z0-9 ,._:=\"-]")
+_MAX_HEADER_CHARS = 512
+# The segment field of each feature an engine may leave out without changing anything else.
+_IGNORABLE = {"prosody-pitch": "pitch", "emphasis": "emphasis", "phoneme": "phonemes"}
+_STYLE = {"rate", "pitch", "volume_db", "emphasis", "language", "voice"}
+
+
+def request_markup(request: SpeechRequest) -> Markup | None:
+    """The request's SSML compiled, its words cleaned as plain input is; None for text."""
+    if not request.is_ssml:
+        return None
+    markup = compile_ssml(request.input)
+    segments = [s.model_copy(update={"text": clean_text(s.text)}) for s in markup.segments]
+    return Markup(segments, markup.dropped)
+
+
+def provider_segments(
+    markup: Markup,
+    request: SpeechRequest,
+    handle: ProviderHandle,
+    language: str | None,
+) -> list[SpeechSegment]:
+    """`markup`'s segments as `handle`'s provider gets them; `language` is the one it
+    speaks the request's text in (spoken_text.spoken_language)."""
+    caps = handle.capabilities
+    fitted: list[SpeechSegment] = []
+    for segment in markup.segments:
+        own = segment.language if segment.language and handle.speaks(segment.language) else None
+        voice = handle.engine_voice(segment.voice) if segment.voice else None
+        text = segment.text
+        if not (caps is not None and caps.normalizes_text):
+            text = normalize_text(text, request.normalization_options, own or language)
+        update: dict[str, object] = {"text": text, "language": own, "voice": voice}
+        if caps is not None:
+            # A feature the engine ignores would still cut its words into utterances.
+            update |= {f: None for name, f in _IGNORABLE.items() if name not in caps.markup}
+        _append(fitted, segment.model_copy(update=update))
+    return fitted
+
+
+def _append(segments: list[SpeechSegment], segment: SpeechSegment) -> None:
+    """`segment` after `segments`, joined to the last one when nothing tells them apart, so
+    the engine speaks them as one utterance."""
+    last = segments[-1] if segments else None
+    if (
+        last is not None
+        and not last.pause_ms
+        and not segment.marks
+        and last.phonemes is None
+        and segment.phonemes is None
+        and last.model_dump(include=_STYLE) == segment.model_dump(include=_STYLE)
+    ):
+        joined = join_words([last.text, segment.text])
+        segments[-1] = last.model_copy(update={"text": joined, "pause_ms": segment.pause_ms})
+    else:
+        segments.append(segment)
+
+
+def approximated(markup: Markup, sent: list[SpeechSegment], caps: Capabilities | None) -> list[str]:
+    """The markup features the request asks for that the provider's audio will not carry
+    as written: those its capabilities do not list, and a language or voice it lacks."""
+    honoured = set(caps.markup) if caps is not None else set()
+    asked = set().union(*(features_of(s) for s in markup.segments))
+    carried = set().union(*(features_of(s) for s in sent))
+    return sorted(f for f in asked if f not in honoured or f not in carried)
+
+
+def identity(segments: list[SpeechSegment]) -> str:
+    """The segments as canonical JSON: what a cached response of marked-up input is keyed by."""
+    return json.dumps(
+        [s.model_dump(exclude_defaults=True) for s in segments],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+def markup_headers(dropped: list[str], approximations: list[str]) -> dict[str, str]:
+    """The response headers that name dropped elements and approximated features."""
+    headers = {}
+    if dropped:
+        headers[DROPPED_HEADER] = _header_value(dropped)
+    if approximations:
+        headers[APPROXIMATED_HEADER] = _header_value(approximations)
+    return headers
+
+
+def _header_value(names: list[str]) -> str:
+    return _UNSAFE.sub("?", ", ".join(names))[:_MAX_HEADER_CHARS]
