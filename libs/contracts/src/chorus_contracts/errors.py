@@ -313,6 +313,7 @@ _BY_CODE: dict[str, type[ChorusError]] = {
         Conflict,
         QuotaExceeded,
         UnknownFile,
+        UnknownJob,
         RangeNotSatisfiable,
         StorageQuotaExceeded,
         VoiceCloningUnsupported,
