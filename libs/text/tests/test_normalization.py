@@ -145,3 +145,16 @@ def test_other_languages_get_their_numbers_from_num2words(
 
 def test_a_language_num2words_lacks_is_left_alone() -> None:
     assert normalize_text("Ni 5 na 12.", DEFAULTS, "sw") == "Ni 5 na 12."
+
+
+@pytest.mark.parametrize("number", ["9" * 400, "12" * 300 + ".5", "1" * 400 + "th"])
+def test_very_long_numbers_are_spoken_never_a_failure(number: str) -> None:
+    said = normalize_text(f"Code {number} ends.", NormalizationOptions(), "en")
+    assert said.startswith("Code ")
+    assert said.endswith(" ends.")
+    assert not any(ch.isdigit() for ch in said), said
+
+
+def test_the_longest_number_is_read_digit_by_digit() -> None:
+    said = normalize_text(f"Code {'9' * 400}.", NormalizationOptions(), "en")
+    assert said == "Code " + " ".join(["nine"] * 400) + "."

@@ -111,6 +111,7 @@ def test_phonemes_are_a_segment_of_their_own() -> None:
         ('<say-as interpret-as="telephone">+1 555 123 4567</say-as>',
          "plus one, five five five, one two three, four five six seven"),
         ('<say-as interpret-as="currency">$12.50</say-as>', "twelve dollars and fifty cents"),
+        (f'<say-as interpret-as="cardinal">{"9" * 400}</say-as>', " ".join(["nine"] * 400)),
     ],
 )  # fmt: skip
 def test_say_as_and_sub_are_said_as_words(element: str, said: str) -> None:
@@ -149,7 +150,6 @@ def test_malformed_ssml_names_line_and_column() -> None:
         ('<speak><say-as interpret-as="cardinal">many</say-as></speak>', '"many" is not a number'),
         ('<speak><say-as interpret-as="date" format="dmy">2024</say-as></speak>', "parts"),
         ('<speak><say-as interpret-as="date" format="dmy">0/1/2024</say-as></speak>', "day"),
-        (f'<speak><say-as interpret-as="cardinal">{"9" * 400}</say-as></speak>', "too large"),
         ("<speak><break/></speak>", "no text to speak"),
         ('<?xml version="1.0"?><voice name="x">hi</voice>', "<speak> as its root"),
         (f'<speak><lang xml:lang="{"x" * 33}">hi</lang></speak>', "longer than 32"),

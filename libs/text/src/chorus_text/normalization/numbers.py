@@ -34,8 +34,13 @@ def language_of(code: str | None) -> str | None:
 def words(value: int | float | str, lang: str = "en", to: str = "cardinal") -> str:
     """num2words without its commas ("one thousand, two hundred"), which would read as
     clause marks to the splitter and as pauses to engines."""
-    number = float(value) if isinstance(value, str) and "." in value else int(value)
-    return str(num2words(number, lang=lang, to=to)).replace(",", "")
+    try:
+        number = float(value) if isinstance(value, str) and "." in value else int(value)
+        return str(num2words(number, lang=lang, to=to)).replace(",", "")
+    except OverflowError:
+        # Past what num2words can name (10**27 and up in English): digit by digit, as a
+        # long code is read out; it raised, and the request failed with a 500.
+        return " ".join(str(num2words(int(d), lang=lang)) for d in str(value) if d.isdigit())
 
 
 def cardinal(digits: str, lang: str = "en") -> str:

@@ -162,8 +162,6 @@ def _walk(element: Element, style: _Style, builder: _Builder) -> None:
         _element(element, style, builder)
     except ValueError as exc:
         raise element.refuse(str(exc)) from None
-    except OverflowError:  # num2words's refusal, with the whole number in its message
-        raise element.refuse("holds a number too large to read") from None
 
 
 def _children(element: Element, style: _Style, builder: _Builder) -> None:
