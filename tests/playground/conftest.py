@@ -4,14 +4,18 @@ Selenium Manager never downloads a browser), against real routers and providers.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
+from support.jobs_stack import jobs_router as jobs_router
 from support.processes import ServiceProcess
+from support.redis_server import redis_url as redis_url
 from support.secure_stack import Keys, api_key_env, start_secure_router
 from support.stack import Stack, shipped_stack
+from support.voice_samples import encode, speechlike
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -41,7 +45,19 @@ def secure_router(
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[webdriver.Chrome]:
+def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the browser saves what the page downloads."""
+    return tmp_path_factory.mktemp("downloads")
+
+
+@pytest.fixture(scope="module")
+def browser(
+    tmp_path_factory: pytest.TempPathFactory, downloads: Path
+) -> Iterator[webdriver.Chrome]:
+    # The fake microphone plays a speech-like recording, so a recorded take is a real voice
+    # sample; the fake UI grants it without a prompt (a test denies it through CDP instead).
+    microphone = tmp_path_factory.mktemp("microphone") / "speaker.wav"
+    microphone.write_bytes(encode(speechlike(3.0, 48_000), 48_000))
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in (
@@ -49,10 +65,16 @@ def browser() -> Iterator[webdriver.Chrome]:
         "--no-sandbox",
         "--autoplay-policy=no-user-gesture-required",
         "--window-size=1280,1100",
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-audio-capture={microphone}",
     ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
     try:
         yield driver
     finally:

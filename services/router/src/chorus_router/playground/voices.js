@@ -1,9 +1,19 @@
-// The Voices page: a sample and its consent recording become a custom voice through the
-// OpenAI-shaped endpoints; the caller's voices are listed, previewed and deleted.
+// The Voices page: a sample and its consent recording (uploaded, or recorded from the
+// microphone) become a custom voice through the OpenAI-shaped endpoints; the caller's voices
+// are listed, previewed and deleted.
 
 import { call, getJson, guarded } from "./api.js";
+import { Recording } from "./recorder.js";
 
 const $ = (id) => document.getElementById(`voice-${id}`);
+const recordings = {};
+
+/** The recorded take or the chosen file (whichever came last: each clears the other). */
+function chosen(kind, label) {
+  const file = recordings[kind].file(kind) || $(kind).files[0];
+  if (!file) throw new Error(`Choose a file or record the ${label}.`);
+  return file;
+}
 
 function form(fields) {
   const data = new FormData();
@@ -15,16 +25,19 @@ async function create(event) {
   event.preventDefault();
   await guarded($("create"), async () => {
     const name = $("name").value.trim();
+    const sample = chosen("sample", "voice sample");
+    const recording = chosen("consent", "consent recording");
     const consent = await call("/v1/audio/voice_consents", {
       method: "POST",
-      form: form({ recording: $("consent").files[0], name, language: $("language").value.trim() }),
+      form: form({ recording, name, language: $("language").value.trim() }),
     });
     const { id } = await consent.json();
     await call("/v1/audio/voices", {
       method: "POST",
-      form: form({ audio_sample: $("sample").files[0], consent: id, name }),
+      form: form({ audio_sample: sample, consent: id, name }),
     });
     $("form").reset();
+    for (const take of Object.values(recordings)) take.clear();
     await list();
   });
 }
@@ -74,4 +87,15 @@ export async function list() {
 
 export function setUpVoices() {
   $("form").addEventListener("submit", create);
+  for (const kind of ["sample", "consent"]) {
+    const take = new Recording($(`${kind}-record`), $(`${kind}-status`), $(`${kind}-take`));
+    recordings[kind] = take;
+    $(`${kind}-record`).addEventListener("click", () =>
+      guarded(null, async () => {
+        await take.toggle();
+        $(kind).value = "";
+      }),
+    );
+    $(kind).addEventListener("change", () => take.clear());
+  }
 }
