@@ -50,14 +50,7 @@ def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("downloads")
 
 
-@pytest.fixture(scope="module")
-def browser(
-    tmp_path_factory: pytest.TempPathFactory, downloads: Path
-) -> Iterator[webdriver.Chrome]:
-    # The fake microphone plays a speech-like recording, so a recorded take is a real voice
-    # sample; the fake UI grants it without a prompt (a test denies it through CDP instead).
-    microphone = tmp_path_factory.mktemp("microphone") / "speaker.wav"
-    microphone.write_bytes(encode(speechlike(3.0, 48_000), 48_000))
+def _chromium(*flags: str) -> webdriver.Chrome:
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in (
@@ -66,15 +59,37 @@ def browser(
         "--autoplay-policy=no-user-gesture-required",
         "--window-size=1280,1100",
         "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
-        f"--use-file-for-fake-audio-capture={microphone}",
+        *flags,
     ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    return webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+
+
+@pytest.fixture(scope="module")
+def browser(
+    tmp_path_factory: pytest.TempPathFactory, downloads: Path
+) -> Iterator[webdriver.Chrome]:
+    """Chromium whose microphone is granted without a prompt (the fake UI says yes) and plays
+    a speech-like recording, so a recorded take is a usable voice sample."""
+    microphone = tmp_path_factory.mktemp("microphone") / "speaker.wav"
+    microphone.write_bytes(encode(speechlike(3.0, 48_000), 48_000))
+    driver = _chromium(
+        "--use-fake-ui-for-media-stream", f"--use-file-for-fake-audio-capture={microphone}"
+    )
     driver.execute_cdp_cmd(
         "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
     )
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def refusing_browser() -> Iterator[webdriver.Chrome]:
+    """Chromium whose user says no when the page asks for the microphone."""
+    driver = _chromium("--use-fake-ui-for-media-stream=deny")
     try:
         yield driver
     finally:

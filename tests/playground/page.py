@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,12 @@ def tab(browser: WebDriver, name: str) -> None:
     browser.find_element(By.ID, f"tab-{name}").click()
 
 
-def console_errors(browser: WebDriver) -> list[str]:
+def console_errors(browser: WebDriver, refusals: bool = True) -> list[str]:
+    """The console's errors; with `refusals=False`, less the requests the router refused (a 4xx
+    the page expects, such as the admin-only provider list asked with a speech-only key)."""
     # Selenium leaves get_log unannotated.
     entries: list[dict[str, Any]] = browser.get_log("browser")  # type: ignore[no-untyped-call]
-    return [e["message"] for e in entries if e["level"] == "SEVERE"]
+    errors = [e["message"] for e in entries if e["level"] == "SEVERE"]
+    if refusals:
+        return errors
+    return [e for e in errors if not re.search(r"responded with a status of 4\d\d", e)]
