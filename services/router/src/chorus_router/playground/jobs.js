@@ -19,16 +19,21 @@ function cell(row, content) {
   row.append(td);
 }
 
+// The API counts chapters from 0; people count them from 1.
+const ordinal = (index) => index + 1;
+
 const slug = (title) => title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "job";
 
 function fileName(job, output) {
   const base = slug(job.title);
-  if (output.kind === "chapter") return `${base}-${String(output.chapter).padStart(2, "0")}.${output.format}`;
+  if (output.kind === "chapter") {
+    return `${base}-${String(ordinal(output.chapter)).padStart(2, "0")}.${output.format}`;
+  }
   return output.kind === "book" ? `${base}.${output.format}` : `${base}-manifest.${output.format}`;
 }
 
 function outputLabel(output) {
-  if (output.kind === "chapter") return `Chapter ${output.chapter}: ${output.title}`;
+  if (output.kind === "chapter") return `Chapter ${ordinal(output.chapter)}: ${output.title}`;
   return output.kind === "book" ? "The whole book (M4B, with chapters)" : "Manifest";
 }
 
@@ -59,9 +64,8 @@ function show(job) {
   $("chapters").querySelector("tbody").replaceChildren(
     ...job.chapters.map((chapter) => {
       const row = document.createElement("tr");
-      for (const text of [chapter.index, chapter.title, chapter.pieces, chapter.provider || "–"]) {
-        cell(row, String(text));
-      }
+      const provider = chapter.provider || "–";
+      for (const text of [ordinal(chapter.index), chapter.title, chapter.pieces, provider]) cell(row, String(text));
       return row;
     }),
   );
