@@ -14,8 +14,9 @@ from support.jobs_stack import jobs_router as jobs_router
 from support.processes import ServiceProcess
 from support.redis_server import redis_url as redis_url
 from support.secure_stack import Keys, api_key_env, start_secure_router
-from support.stack import Stack, shipped_stack
+from support.stack import Stack, shipped_stack, start_router
 from support.voice_samples import encode, speechlike
+from support.voice_stack import start_cloning_provider
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -27,6 +28,37 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """espeak-ng and Piper behind a router, as `make run` registers them."""
     with shipped_stack(LOCAL, tmp_path_factory.mktemp("playground")) as stack:
         yield stack
+
+
+CLONERS = ("cloner-a", "cloner-b")
+
+
+@pytest.fixture(scope="module")
+def cloning_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Two voice-cloning providers, each with a model of its own, behind a router."""
+    logs = tmp_path_factory.mktemp("cloners")
+    models = {name: f"{name}-model" for name in CLONERS}
+    cloners = {
+        name: start_cloning_provider(name, logs, {"CHORUS_CLONING_MODELS": f'["{model}"]'})
+        for name, model in models.items()
+    }
+    registry = logs / "providers.yaml"
+    Stack.write_registry_file(
+        registry,
+        [
+            {"name": name, "url": proc.url, "models": [models[name]]}
+            for name, proc in cloners.items()
+        ],
+    )
+    stack = Stack(start_router(registry, logs), cloners, registry)
+    try:
+        for proc in cloners.values():
+            proc.wait_ready()
+        stack.router.wait_ready("/healthz")
+        stack.wait_for_states({name: True for name in CLONERS})
+        yield stack
+    finally:
+        stack.stop()
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from support.processes import ServiceProcess
 from support.stack import Stack
 from support.voice_samples import encode, speechlike
 
+from .conftest import CLONERS
 from .page import WAIT_S, catalog_loaded, console_errors, open_page, screenshot, tab, wait
 
 pytestmark = pytest.mark.e2e
@@ -82,22 +83,49 @@ def test_two_providers_are_compared(browser: WebDriver, stack: Stack) -> None:
     screenshot(browser, "compare")
 
 
-def test_a_voice_is_created_from_an_uploaded_file_and_deleted(
-    browser: WebDriver, stack: Stack, tmp_path: Path
-) -> None:
+def _upload_voice(browser: WebDriver, router_url: str, name: str, tmp_path: Path) -> None:
+    """Creates voice `name` from uploaded files on the Voices page, and waits for it listed."""
     sample = tmp_path / "sample.wav"
     sample.write_bytes(encode(speechlike(4.0, 24_000), 24_000))
-    open_page(browser, stack.router.url)
+    open_page(browser, router_url)
     catalog_loaded(browser)
     tab(browser, "voices")
-    browser.find_element(By.ID, "voice-name").send_keys("Ada")
+    browser.find_element(By.ID, "voice-name").send_keys(name)
     browser.find_element(By.ID, "voice-sample").send_keys(str(sample))
     browser.find_element(By.ID, "voice-consent").send_keys(str(sample))
     browser.find_element(By.ID, "voice-create").click()
-    delete = (By.CSS_SELECTOR, "#voice-list button[aria-label='Delete Ada']")
+    delete = (By.CSS_SELECTOR, f"#voice-list button[aria-label='Delete {name}']")
     wait(browser, lambda b: b.find_elements(*delete))
+
+
+def test_a_voice_is_created_from_an_uploaded_file_and_deleted(
+    browser: WebDriver, stack: Stack, tmp_path: Path
+) -> None:
+    _upload_voice(browser, stack.router.url, "Ada", tmp_path)
+    delete = (By.CSS_SELECTOR, "#voice-list button[aria-label='Delete Ada']")
     browser.find_element(*delete).click()
     wait(browser, lambda b: not b.find_elements(By.CSS_SELECTOR, "#voice-list tbody tr"))
+    assert console_errors(browser) == []
+
+
+def test_a_voice_is_previewed_on_each_cloning_provider_in_turn(
+    browser: WebDriver, cloning_stack: Stack, tmp_path: Path
+) -> None:
+    _upload_voice(browser, cloning_stack.router.url, "Grace", tmp_path)
+    browser.find_element(By.CSS_SELECTOR, "#voice-list button[aria-label='Preview Grace']").click()
+    rows = "#voice-previews tbody tr"
+
+    def previews(b: WebDriver) -> list[tuple[str | None, ...]]:
+        return [
+            (
+                r.get_attribute("data-state"),
+                *(c.text for c in r.find_elements(By.TAG_NAME, "td")[:2]),
+            )
+            for r in b.find_elements(By.CSS_SELECTOR, rows)
+        ]
+
+    wait(browser, lambda b: [p[0] for p in previews(b)] == ["played", "played"])
+    assert [p[1:] for p in previews(browser)] == [(name, name) for name in CLONERS]
     assert console_errors(browser) == []
 
 

@@ -7,7 +7,7 @@ import { setUpJobs, showCatalogForJobs } from "./jobs.js";
 import { setUpLive, showCatalogForLive } from "./live.js";
 import { follow, setUpPlatform } from "./platform.js";
 import { setUpSpeak, showCatalog } from "./speak.js";
-import { list as listVoices, setUpVoices } from "./voices.js";
+import { list as listVoices, setUpVoices, showCatalogForVoices } from "./voices.js";
 
 const tabs = [...document.querySelectorAll('[role="tab"]')];
 
@@ -39,6 +39,7 @@ async function load() {
     showCatalogForCompare(catalog);
     showCatalogForLive(catalog);
     showCatalogForJobs(catalog);
+    showCatalogForVoices(catalog);
   });
 }
 
