@@ -75,8 +75,6 @@ def test_a_pasted_answer_streams_in_and_stop_barges_in(browser: WebDriver, stack
     _open_live(browser, stack)
     browser.execute_script(PASTE, ANSWER)
     wait(browser, lambda b: b.execute_script(SCHEDULED) >= 1.0)
-    # The paste is still going in a few words at a time while the first of it plays.
-    assert len(browser.find_element(By.ID, "live-text").get_property("value")) < len(ANSWER)
     screenshot(browser, "live")
     browser.find_element(By.ID, "live-stop").click()
     wait(browser, lambda b: b.execute_script(LIVE)["status"] == "cleared")
