@@ -13,9 +13,8 @@ import av
 import httpx
 import pytest
 
+from support.jobs_stack import MAX_INPUT_CHARS, JobsRouter
 from support.processes import wait_until
-
-from .conftest import MAX_INPUT_CHARS, JobsRouter
 
 pytestmark = pytest.mark.e2e
 

@@ -2,60 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from support.processes import ServiceProcess
 from support.stack import Stack
 from support.voice_samples import encode, speechlike
 
+from .conftest import CLONERS
+from .page import WAIT_S, catalog_loaded, console_errors, open_page, screenshot, tab, wait
+
 pytestmark = pytest.mark.e2e
-
-DOCS = Path(__file__).resolve().parents[2] / "docs"
-WAIT_S = 60
-
-
-def _wait(browser: WebDriver, condition: Callable[[WebDriver], Any]) -> Any:
-    return WebDriverWait(browser, WAIT_S, poll_frequency=0.1).until(condition)
-
-
-def _screenshot(browser: WebDriver, page: str) -> None:
-    """docs/playground-<page>.png, only when asked (CHORUS_SCREENSHOTS=1): CI keeps a clean tree."""
-    if os.environ.get("CHORUS_SCREENSHOTS") == "1":
-        browser.save_screenshot(str(DOCS / f"playground-{page}.png"))
-
-
-def _open(browser: WebDriver, base_url: str, key: str = "") -> None:
-    browser.get(f"{base_url}/")
-    browser.execute_script("sessionStorage.clear()")
-    browser.get(f"{base_url}/")
-    if key:
-        field = browser.find_element(By.ID, "api-key")
-        field.send_keys(key)
-        browser.execute_script("document.getElementById('api-key').blur()")
-
-
-def _catalog_loaded(browser: WebDriver) -> None:
-    _wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "#speak-voice option"))
-
-
-def _tab(browser: WebDriver, name: str) -> None:
-    browser.find_element(By.ID, f"tab-{name}").click()
-
-
-def _console_errors(browser: WebDriver) -> list[str]:
-    # Selenium leaves get_log unannotated.
-    entries: list[dict[str, Any]] = browser.get_log("browser")  # type: ignore[no-untyped-call]
-    return [e["message"] for e in entries if e["level"] == "SEVERE"]
 
 
 def test_the_page_is_public_with_a_strict_content_security_policy(
@@ -76,36 +39,36 @@ def test_the_page_is_public_with_a_strict_content_security_policy(
 
 
 def test_the_page_loads_its_catalog_with_no_console_error(browser: WebDriver, stack: Stack) -> None:
-    _open(browser, stack.router.url)
-    _catalog_loaded(browser)
+    open_page(browser, stack.router.url)
+    catalog_loaded(browser)
     providers = [o.text for o in Select(browser.find_element(By.ID, "speak-provider")).options]
     assert {"espeak", "piper"} <= set(providers)
-    _wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "#speak-pieces li"))
-    assert _console_errors(browser) == []
+    wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "#speak-pieces li"))
+    assert console_errors(browser) == []
 
 
 def test_a_sentence_streams_into_the_audio_graph(browser: WebDriver, stack: Stack) -> None:
-    _open(browser, stack.router.url)
-    _catalog_loaded(browser)
+    open_page(browser, stack.router.url)
+    catalog_loaded(browser)
     Select(browser.find_element(By.ID, "speak-provider")).select_by_value("piper")
     browser.find_element(By.ID, "speak-go").click()
     scheduled = "return window.chorusPlayground.scheduledSeconds"
-    _wait(browser, lambda b: b.execute_script(scheduled) >= 1.0)
+    wait(browser, lambda b: b.execute_script(scheduled) >= 1.0)
     first_audio = browser.find_element(By.ID, "speak-first-audio")
-    _wait(browser, lambda b: re.fullmatch(r"\d+ ms", first_audio.text))
-    _wait(browser, lambda b: b.find_element(By.ID, "speak-served-by").text == "piper")
+    wait(browser, lambda b: re.fullmatch(r"\d+ ms", first_audio.text))
+    wait(browser, lambda b: b.find_element(By.ID, "speak-served-by").text == "piper")
     assert 'model="piper"' in browser.find_element(By.ID, "speak-snippet-python").text
-    _screenshot(browser, "speak")
-    assert _console_errors(browser) == []
+    screenshot(browser, "speak")
+    assert console_errors(browser) == []
 
 
 def test_two_providers_are_compared(browser: WebDriver, stack: Stack) -> None:
-    _open(browser, stack.router.url)
-    _catalog_loaded(browser)
-    _tab(browser, "compare")
+    open_page(browser, stack.router.url)
+    catalog_loaded(browser)
+    tab(browser, "compare")
     browser.find_element(By.ID, "compare-go").click()
     rows = "#compare-results tbody tr"
-    _wait(
+    wait(
         browser,
         lambda b: (
             [r.get_attribute("data-state") for r in b.find_elements(By.CSS_SELECTOR, rows)]
@@ -117,47 +80,73 @@ def test_two_providers_are_compared(browser: WebDriver, stack: Stack) -> None:
         for r in browser.find_elements(By.CSS_SELECTOR, rows)
     }
     assert served == {"espeak", "piper"}
-    _screenshot(browser, "compare")
+    screenshot(browser, "compare")
+
+
+def _upload_voice(browser: WebDriver, router_url: str, name: str, tmp_path: Path) -> None:
+    """Creates voice `name` from uploaded files on the Voices page, and waits for it listed."""
+    sample = tmp_path / "sample.wav"
+    sample.write_bytes(encode(speechlike(4.0, 24_000), 24_000))
+    open_page(browser, router_url)
+    catalog_loaded(browser)
+    tab(browser, "voices")
+    browser.find_element(By.ID, "voice-name").send_keys(name)
+    browser.find_element(By.ID, "voice-sample").send_keys(str(sample))
+    browser.find_element(By.ID, "voice-consent").send_keys(str(sample))
+    browser.find_element(By.ID, "voice-create").click()
+    delete = (By.CSS_SELECTOR, f"#voice-list button[aria-label='Delete {name}']")
+    wait(browser, lambda b: b.find_elements(*delete))
 
 
 def test_a_voice_is_created_from_an_uploaded_file_and_deleted(
     browser: WebDriver, stack: Stack, tmp_path: Path
 ) -> None:
-    sample = tmp_path / "sample.wav"
-    sample.write_bytes(encode(speechlike(4.0, 24_000), 24_000))
-    _open(browser, stack.router.url)
-    _catalog_loaded(browser)
-    _tab(browser, "voices")
-    browser.find_element(By.ID, "voice-name").send_keys("Ada")
-    browser.find_element(By.ID, "voice-sample").send_keys(str(sample))
-    browser.find_element(By.ID, "voice-consent").send_keys(str(sample))
-    browser.find_element(By.ID, "voice-create").click()
+    _upload_voice(browser, stack.router.url, "Ada", tmp_path)
     delete = (By.CSS_SELECTOR, "#voice-list button[aria-label='Delete Ada']")
-    _wait(browser, lambda b: b.find_elements(*delete))
-    _screenshot(browser, "voices")
     browser.find_element(*delete).click()
-    _wait(browser, lambda b: not b.find_elements(By.CSS_SELECTOR, "#voice-list tbody tr"))
-    assert _console_errors(browser) == []
+    wait(browser, lambda b: not b.find_elements(By.CSS_SELECTOR, "#voice-list tbody tr"))
+    assert console_errors(browser) == []
+
+
+def test_a_voice_is_previewed_on_each_cloning_provider_in_turn(
+    browser: WebDriver, cloning_stack: Stack, tmp_path: Path
+) -> None:
+    _upload_voice(browser, cloning_stack.router.url, "Grace", tmp_path)
+    browser.find_element(By.CSS_SELECTOR, "#voice-list button[aria-label='Preview Grace']").click()
+    rows = "#voice-previews tbody tr"
+
+    def previews(b: WebDriver) -> list[tuple[str | None, ...]]:
+        return [
+            (
+                r.get_attribute("data-state"),
+                *(c.text for c in r.find_elements(By.TAG_NAME, "td")[:2]),
+            )
+            for r in b.find_elements(By.CSS_SELECTOR, rows)
+        ]
+
+    wait(browser, lambda b: [p[0] for p in previews(b)] == ["played", "played"])
+    assert [p[1:] for p in previews(browser)] == [(name, name) for name in CLONERS]
+    assert console_errors(browser) == []
 
 
 def test_the_platform_page_shows_provider_health(browser: WebDriver, stack: Stack) -> None:
-    _open(browser, stack.router.url)
-    _tab(browser, "platform")
+    open_page(browser, stack.router.url)
+    tab(browser, "platform")
     cells = "#platform-health tbody td:first-child"
-    _wait(
+    wait(
         browser,
         lambda b: {c.text for c in b.find_elements(By.CSS_SELECTOR, cells)} == {"espeak", "piper"},
     )
-    _wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "#platform-audit tbody tr"))
-    _screenshot(browser, "platform")
+    wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "#platform-audit tbody tr"))
+    screenshot(browser, "platform")
 
 
 def test_without_a_key_the_page_shows_the_401_message(
     browser: WebDriver, secure_router: ServiceProcess
 ) -> None:
-    _open(browser, secure_router.url)
+    open_page(browser, secure_router.url)
     message = browser.find_element(By.ID, "message")
-    _wait(browser, lambda b: message.is_displayed())
+    wait(browser, lambda b: message.is_displayed())
     assert message.text.startswith("401: You didn't provide an API key.")
 
 
@@ -173,13 +162,13 @@ axe.run(document).then(
 """
 
 
-@pytest.mark.parametrize("page", ["speak", "compare", "voices", "platform"])
+@pytest.mark.parametrize("page", ["speak", "compare", "live", "jobs", "voices", "platform"])
 def test_axe_finds_no_serious_accessibility_violation(
     browser: WebDriver, stack: Stack, page: str
 ) -> None:
-    _open(browser, stack.router.url)
-    _catalog_loaded(browser)
-    _tab(browser, page)
+    open_page(browser, stack.router.url)
+    catalog_loaded(browser)
+    tab(browser, page)
     # WebDriver's scripts run outside the page's CSP, as a browser extension's would.
     browser.execute_script(AXE.read_text())
     browser.set_script_timeout(WAIT_S)

@@ -111,6 +111,20 @@ class VoiceStack:
             proc.stop()
 
 
+def start_cloning_provider(
+    name: str, logs: Path, env: dict[str, str] | None = None
+) -> ServiceProcess:
+    """The tests' cloning provider (support.cloning_provider) as a process named `name`."""
+    port = free_port()
+    settings = {
+        "CHORUS_CLONING_NAME": name,
+        "CHORUS_CLONING_PORT": str(port),
+        "PYTHONPATH": _TESTS,
+        **(env or {}),
+    }
+    return ServiceProcess(name, "support.cloning_provider", port, settings, logs).start()
+
+
 def start_voice_stack(
     root: Path,
     database_url: str | None,
@@ -121,19 +135,7 @@ def start_voice_stack(
     logs, data_dir, tmp_dir = root / "logs", root / "data", root / "tmp"
     for folder in (logs, data_dir, tmp_dir):
         folder.mkdir()
-    port = free_port()
-    cloner = ServiceProcess(
-        "cloner",
-        "support.cloning_provider",
-        port,
-        {
-            "CHORUS_CLONING_NAME": "cloner",
-            "CHORUS_CLONING_PORT": str(port),
-            "PYTHONPATH": _TESTS,
-            **(cloner_env or {}),
-        },
-        logs,
-    ).start()
+    cloner = start_cloning_provider("cloner", logs, cloner_env)
     plain = start_tone_provider("plain", logs)
     registry = logs / "providers.yaml"
     Stack.write_registry_file(

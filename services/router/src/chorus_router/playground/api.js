@@ -63,7 +63,8 @@ export async function openSpeech(body, signal) {
   return { headers: response.headers, events: sseEvents(response.body) };
 }
 
-async function* sseEvents(stream) {
+/** The `data:` events of a Server-Sent Events body, parsed as JSON, as they arrive. */
+export async function* sseEvents(stream) {
   const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
   let buffered = "";
   for (;;) {
@@ -86,6 +87,16 @@ export function base64Bytes(text) {
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
+}
+
+/** Saves a blob the way a download link would, as `name`. */
+export function saveBlob(blob, name) {
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = name;
+  link.click();
+  // The download has its bytes by then; the URL only holds memory.
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
 }
 
 const messageBox = () => document.getElementById("message");

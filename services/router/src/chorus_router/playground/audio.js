@@ -57,9 +57,15 @@ export class StreamPlayer {
     return this.context ? Math.max(0, this.context.currentTime - this.startedAt) : 0;
   }
 
+  /** Seconds of audio scheduled and not yet heard. */
+  queuedSeconds() {
+    return this.context ? Math.max(0, this.next - this.context.currentTime) : 0;
+  }
+
   stop() {
     for (const source of this.sources) source.stop();
     this.sources = [];
+    if (this.context) this.next = this.context.currentTime;
   }
 }
 

@@ -2,25 +2,37 @@
 
 import { getJson } from "./api.js";
 
-/** Models (with the providers serving each), voices, and which providers time words. */
+/** Models (with the providers serving each), voices, which providers time words, which clone. */
 export async function loadCatalog() {
   const [models, voices] = await Promise.all([
     getJson("/v1/models"),
     getJson("/api/v1/audio/voices/catalog"),
   ]);
-  let timed = new Set();
-  try {
-    // An admin view: with a speech-only key, the page simply asks for no word timings.
-    const { providers } = await getJson("/api/v1/audio/providers");
-    timed = new Set(providers.filter((p) => p.capabilities?.timestamps === "word").map((p) => p.name));
-  } catch {
-    timed = new Set();
-  }
-  return {
+  const catalog = {
     models: models.data.map((m) => ({ id: m.id, providers: m.owned_by.split(",").filter(Boolean) })),
     voices: voices.voices,
-    timed,
+    timed: new Set(),
+    cloners: [],
   };
+  try {
+    // An admin view: with a speech-only key, the page asks for no word timings and lets the
+    // router pick the provider of a voice preview.
+    const { providers } = await getJson("/api/v1/audio/providers");
+    const timing = providers.filter((p) => p.capabilities?.timestamps === "word");
+    catalog.timed = new Set(timing.map((p) => p.name));
+    catalog.cloners = providers
+      .filter((p) => p.capabilities?.voice_cloning)
+      .map((p) => ({ name: p.name, model: ownModel(catalog, p) }));
+  } catch {
+    // Keeps the defaults above.
+  }
+  return catalog;
+}
+
+/** A model only `provider` serves (so a request for it goes to that provider), else its first. */
+function ownModel(catalog, provider) {
+  const alone = catalog.models.find((m) => m.providers.length === 1 && m.providers[0] === provider.name);
+  return alone?.id || provider.models[0];
 }
 
 export const providerNames = (catalog) =>

@@ -3,9 +3,11 @@
 import { apiKey, clearMessage, guarded, setApiKey } from "./api.js";
 import { loadCatalog } from "./catalog.js";
 import { setUpCompare, showCatalogForCompare } from "./compare.js";
+import { setUpJobs, showCatalogForJobs } from "./jobs.js";
+import { setUpLive, showCatalogForLive } from "./live.js";
 import { follow, setUpPlatform } from "./platform.js";
 import { setUpSpeak, showCatalog } from "./speak.js";
-import { list as listVoices, setUpVoices } from "./voices.js";
+import { list as listVoices, setUpVoices, showCatalogForVoices } from "./voices.js";
 
 const tabs = [...document.querySelectorAll('[role="tab"]')];
 
@@ -35,6 +37,9 @@ async function load() {
     const catalog = await loadCatalog();
     showCatalog(catalog);
     showCatalogForCompare(catalog);
+    showCatalogForLive(catalog);
+    showCatalogForJobs(catalog);
+    showCatalogForVoices(catalog);
   });
 }
 
@@ -50,6 +55,8 @@ for (const tab of tabs) {
 }
 setUpSpeak();
 setUpCompare();
+setUpLive();
+setUpJobs();
 setUpVoices();
 setUpPlatform();
 load();

@@ -1,7 +1,7 @@
 // The Speak page: pickers, the normalization preview, streamed playback with its figures,
 // word highlighting, download, and the same request as code.
 
-import { call, guarded, postJson, showError } from "./api.js";
+import { call, guarded, postJson, saveBlob, showError } from "./api.js";
 import { formatMs, formatRtf, StreamPlayer, streamSpeech } from "./audio.js";
 import { fillModels, fillProviders, fillVoices, timesWords } from "./catalog.js";
 
@@ -144,11 +144,7 @@ async function download() {
       method: "POST",
       json: { ...request(), response_format: fmt, stream: false },
     });
-    const link = document.createElement("a");
-    link.href = URL.createObjectURL(await response.blob());
-    link.download = `speech.${fmt}`;
-    link.click();
-    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+    saveBlob(await response.blob(), `speech.${fmt}`);
   });
 }
 
