@@ -175,7 +175,12 @@ class _Rounds:
 def _measure(stack: Stack, engine: str, rounds: int) -> _Rounds:
     tokens = llm_tokens(ANSWER)
     url = f"{stack.base_url}/audio/speech"
-    body = {"model": engine, "voice": VOICES[engine], "response_format": "pcm", "input": ANSWER}
+    body: dict[str, object] = {
+        "model": engine,
+        "voice": VOICES[engine],
+        "response_format": "pcm",
+        "input": ANSWER,
+    }
     kept = _Rounds()
     for _ in range(rounds):
         live, clause_to_audio = asyncio.run(live_answer(stack, engine, tokens))

@@ -92,7 +92,12 @@ async def _idle_rounds(
     stack: Stack, count: int, rounds: int, probes: int
 ) -> tuple[float, float, list[float], list[float]]:
     url = f"{stack.base_url}/audio/speech"
-    body = {"model": "piper", "voice": VOICES["piper"], "response_format": "pcm", "input": SHORT}
+    body: dict[str, object] = {
+        "model": "piper",
+        "voice": VOICES["piper"],
+        "response_format": "pcm",
+        "input": SHORT,
+    }
 
     async def first_audio() -> float:
         return (await asyncio.to_thread(stream_post, url, body, 48_000)).first_byte_s
