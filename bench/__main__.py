@@ -11,7 +11,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import cache, leaving, live, raw_engines, text_front_end, throughput
+from bench import (
+    cache,
+    leaving,
+    live,
+    live_agent,
+    live_sessions,
+    raw_engines,
+    text_front_end,
+    throughput,
+)
 from bench.compatible import chunked_first_audio
 from bench.local_stack import start_bench_stack
 from bench.measure import Run, median, percentile, stream_post, timed
@@ -191,6 +200,16 @@ def fault_run_report(logs: Path) -> None:
         print(f"{name} {value:g}")
 
 
+def live_section(stack: Stack) -> list[Table]:
+    """Live speech: turns against HTTP, an LLM's token stream, barge-in, idle sessions."""
+    return [
+        live.flush_to_first_audio(stack),
+        *live_agent.llm_stream(stack),
+        live_sessions.barge_in(stack),
+        live_sessions.idle_sessions(stack),
+    ]
+
+
 def main() -> None:
     """All benchmarks; `python -m bench cache` (say) runs only the ones named."""
     only = set(sys.argv[1:])
@@ -204,10 +223,11 @@ def main() -> None:
                 ("overhead", router_overhead),
                 ("rtf", engine_rtf),
                 ("first-audio", first_audio),
-                ("live", live.flush_to_first_audio),
             ):
                 if stack is not None and (not only or name in only):
                     tables.append(measure(stack))
+            if stack is not None and (not only or "live" in only):
+                tables += live_section(stack)
             if stack is not None and (not only or "throughput" in only):
                 tables.append(throughput.two_clients(stack, Path(logs)))
             if stack is not None and (not only or "leaving" in only):

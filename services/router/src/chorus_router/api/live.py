@@ -35,6 +35,7 @@ from chorus_router.speech.live import (
     ClientEvent,
     LiveSession,
     LiveSettings,
+    MessageRate,
     Send,
     SessionsFull,
     SpeechParts,
@@ -193,6 +194,7 @@ async def _converse(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + settings.max_session_s
     quiet_since = loop.time()
+    rate = MessageRate(settings.max_messages_per_s, settings.message_burst, loop.time)
     receiving: asyncio.Future[Message] | None = None
     draining = asyncio.ensure_future(drain.begun())
     finished = asyncio.ensure_future(session.finished())
@@ -230,6 +232,11 @@ async def _converse(
             raw = message.get("text") or message.get("bytes") or ""
             if len(raw) > settings.max_message_bytes:
                 return TOO_BIG, f"message over {settings.max_message_bytes} bytes"
+            if not rate.admit():
+                return POLICY, (
+                    f"over {settings.max_messages_per_s:g} messages a second "
+                    f"(after a burst of {settings.message_burst})"
+                )
             try:
                 for event in dialect.read(raw):
                     if await session.handle(event):

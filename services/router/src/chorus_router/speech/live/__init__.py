@@ -10,6 +10,7 @@ from chorus_router.speech.live.events import (
     error_event,
     parse_event,
 )
+from chorus_router.speech.live.message_rate import MessageRate
 from chorus_router.speech.live.session import (
     Account,
     BufferFull,
@@ -27,6 +28,7 @@ __all__ = [
     "ClientEvent",
     "LiveSession",
     "LiveSettings",
+    "MessageRate",
     "NoNewTurns",
     "Send",
     "SessionConfig",

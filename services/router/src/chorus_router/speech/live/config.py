@@ -72,6 +72,11 @@ class LiveSettings(BaseModel):
     max_buffered_chars: int = Field(default=8192, ge=100, le=100_000)
     # One client message (1009).
     max_message_bytes: int = Field(default=65_536, ge=1024, le=16 * 1_048_576)
+    # Messages a session may send: a burst of `message_burst` (an answer already written,
+    # a token a message), then `max_messages_per_s` (1008). An LLM writes tens to hundreds
+    # of tokens a second.
+    max_messages_per_s: float = Field(default=500.0, gt=0, le=100_000)
+    message_burst: int = Field(default=2000, ge=1, le=1_000_000)
     # A session's whole length, and how long it may stay silent on both sides (1008).
     max_session_s: float = Field(default=3600.0, gt=0, le=86_400)
     idle_timeout_s: float = Field(default=60.0, gt=0, le=3600)
