@@ -36,6 +36,7 @@ from chorus_router.artifacts import StoredAudio, open_stored_audio
 from chorus_router.artifacts import sweep_forever as sweep_stored_audio
 from chorus_router.audit import AuditStore, AuditTrail
 from chorus_router.audit.retention import sweep_forever
+from chorus_router.jobs.gauges import JobGauges
 from chorus_router.jobs.queue import JobQueue
 from chorus_router.jobs.records import JobStore
 from chorus_router.jobs.rendering import JobRenderer
@@ -88,6 +89,7 @@ def _jobs(
     if url is None:
         return None
     store = JobStore(database)
+    metrics.registry.register(JobGauges(store))
     renderer = JobRenderer(store, router, stored.store, settings.jobs, metrics)
     queue = JobQueue(url.get_secret_value(), renderer.render, settings.jobs)
     return Jobs(settings.jobs, store, queue, renderer, router)
@@ -211,7 +213,7 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
         max_bytes=settings.max_body_bytes,
         path_limits={
             **voices.upload_body_limits(settings.voices),
-            **jobs.body_limits(settings.jobs.max_body_bytes),
+            **jobs.body_limits(settings.jobs),
         },
     )
     # Inside the security middleware, so that refusals get its headers too.

@@ -30,6 +30,13 @@ class JobStatus(StrEnum):
         return self in (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
+class ProviderDown(StrEnum):
+    """What a job does when a chapter's provider stays down past `jobs.provider_down_s`."""
+
+    FALLBACK = "fallback"
+    WAIT = "wait"
+
+
 _ACTIVE = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 
 
@@ -51,6 +58,11 @@ class JobSpec:
     speed: float
     lang_code: str | None
     title: str
+    # A speaker script's voice per speaker; None for a document in the one `voice`.
+    voices: dict[str, str] | None = None
+    # When a chapter's provider stays down: `fallback` redoes the chapter on the next
+    # provider; `wait` keeps the chapter's provider and retries until it is back.
+    on_provider_down: ProviderDown = ProviderDown.FALLBACK
 
 
 @dataclass(frozen=True)
@@ -113,7 +125,7 @@ class JobStore:
                     audio_s=0.0,
                     created_us=stamp,
                     updated_us=stamp,
-                    **spec.__dict__,
+                    **{**spec.__dict__, "voices": json.dumps(spec.voices) if spec.voices else None},
                 )
             )
             conn.execute(
@@ -171,6 +183,16 @@ class JobStore:
             for r in rows
         ]
 
+    def active(self) -> dict[JobStatus, tuple[int, int]]:
+        """Queued and running jobs: how many of each, and the oldest last change (us)."""
+        with self._engine.begin() as conn:
+            rows = conn.execute(
+                select(audio_jobs.c.status, func.count(), func.min(audio_jobs.c.updated_us))
+                .where(audio_jobs.c.status.in_(_ACTIVE))
+                .group_by(audio_jobs.c.status)
+            ).all()
+        return {JobStatus(status): (count, oldest) for status, count, oldest in rows}
+
     def checkpoints(self, job_id: str) -> dict[tuple[int, int], int]:
         """(chapter, piece) -> samples of every piece already made."""
         with self._engine.begin() as conn:
@@ -183,18 +205,12 @@ class JobStore:
         """Queued (or resumed while running) to running; False when it is over already."""
         return self._move(job_id, _ACTIVE, status=JobStatus.RUNNING.value)
 
-    def pin(self, job_id: str, chapter: int, provider: str, sample_rate: int) -> None:
-        """The provider that speaks all of `chapter`, chosen by its first piece."""
-        with self._engine.begin() as conn:
-            conn.execute(
-                update(audio_job_chapters)
-                .where(audio_job_chapters.c.job_id == job_id, audio_job_chapters.c.idx == chapter)
-                .values(provider=provider, sample_rate=sample_rate)
-            )
-
-    def checkpoint(self, job_id: str, chapter: int, piece: int, samples: int, rate: int) -> bool:
+    def checkpoint(
+        self, job_id: str, chapter: int, piece: int, samples: int, rate: int, pin: str | None
+    ) -> bool:
         """Record a piece whose audio is stored; False (nothing recorded) once the job is
-        no longer running, so a cancelled job gains no pieces."""
+        no longer running, so a cancelled job gains no pieces. With `pin`, that provider
+        (and `rate`) now speaks all of the chapter: its first piece chose it."""
         with self._engine.begin() as conn:
             moved = conn.execute(
                 update(audio_jobs)
@@ -211,7 +227,49 @@ class JobStore:
                         job_id=job_id, chapter=chapter, piece=piece, samples=samples
                     )
                 )
+            if moved and pin is not None:
+                conn.execute(
+                    update(audio_job_chapters)
+                    .where(
+                        audio_job_chapters.c.job_id == job_id, audio_job_chapters.c.idx == chapter
+                    )
+                    .values(provider=pin, sample_rate=rate)
+                )
         return bool(moved)
+
+    def reset_chapter(self, job_id: str, chapter: int) -> None:
+        """Forget the chapter's pieces and its provider, so that it is made anew by another
+        provider; its progress goes back by what the pieces had added."""
+        with self._engine.begin() as conn:
+            made = conn.execute(
+                select(func.count(), func.coalesce(func.sum(audio_job_pieces.c.samples), 0))
+                .select_from(audio_job_pieces)
+                .where(audio_job_pieces.c.job_id == job_id, audio_job_pieces.c.chapter == chapter)
+            ).one()
+            rate = conn.execute(
+                select(audio_job_chapters.c.sample_rate).where(
+                    audio_job_chapters.c.job_id == job_id, audio_job_chapters.c.idx == chapter
+                )
+            ).scalar_one()
+            conn.execute(
+                delete(audio_job_pieces).where(
+                    audio_job_pieces.c.job_id == job_id, audio_job_pieces.c.chapter == chapter
+                )
+            )
+            conn.execute(
+                update(audio_job_chapters)
+                .where(audio_job_chapters.c.job_id == job_id, audio_job_chapters.c.idx == chapter)
+                .values(provider=None, sample_rate=None)
+            )
+            conn.execute(
+                update(audio_jobs)
+                .where(audio_jobs.c.id == job_id)
+                .values(
+                    pieces_done=audio_jobs.c.pieces_done - made[0],
+                    audio_s=audio_jobs.c.audio_s - (made[1] / rate if rate else 0.0),
+                    updated_us=_now_us(),
+                )
+            )
 
     def finish(
         self,
@@ -269,6 +327,8 @@ def _job(row: Row[Any]) -> JobRecord:
             speed=row.speed,
             lang_code=row.lang_code,
             title=row.title,
+            voices=json.loads(row.voices) if row.voices else None,
+            on_provider_down=ProviderDown(row.on_provider_down),
         ),
         status=JobStatus(row.status),
         pieces_total=row.pieces_total,

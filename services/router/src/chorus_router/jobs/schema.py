@@ -23,6 +23,8 @@ audio_jobs = Table(
     Column("response_format", String(8), nullable=False),
     Column("speed", Float, nullable=False),
     Column("lang_code", String(32)),
+    Column("voices", Text),
+    Column("on_provider_down", String(12), nullable=False),
     Column("pieces_total", Integer, nullable=False),
     Column("pieces_done", Integer, nullable=False),
     Column("audio_s", Float, nullable=False),
