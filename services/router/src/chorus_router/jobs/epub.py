@@ -50,6 +50,7 @@ _BLOCKS = frozenset(
         "figcaption",
     ]
 )
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _SILENT = frozenset({"script", "style", "head", "title"})
 
 
@@ -156,9 +157,12 @@ def _blocks(name: str, content: bytes) -> Iterator[tuple[str | None, str]]:
         raise _bad(f"its document {name!r} cannot be read ({exc})") from None
     pending: list[str] = []
 
-    def flush() -> str:
+    def flush(heading: bool = False) -> str:
         text = " ".join(" ".join(pending).split())
         pending.clear()
+        # A heading is spoken as a sentence of its own, with the pause after it.
+        if heading and text and text[-1] not in ".!?:;":
+            text += "."
         return text
 
     for event, element in etree.iterwalk(root, events=("start", "end")):
@@ -175,7 +179,7 @@ def _blocks(name: str, content: bytes) -> Iterator[tuple[str | None, str]]:
                 pending.append(element.text)
         else:
             if tag in _BLOCKS:
-                yield None, flush()
+                yield None, flush(heading=tag in _HEADINGS)
             if element.tail:
                 pending.append(element.tail)
     yield None, flush()
