@@ -78,6 +78,15 @@ def test_a_chapter_whose_provider_stays_down_is_redone_on_the_fallback(
     assert _tones_heard(pcm) == {440}
     assert len(pcm) / 2 / RATE == pytest.approx(SPOKEN_S, abs=0.05)
     assert done["progress"]["audio_seconds"] == pytest.approx(SPOKEN_S, abs=0.05)
+    metrics = httpx.get(f"{jobs_router.router.url}/metrics", timeout=10).text
+    assert _sample(metrics, 'tts_job_chapter_fallbacks_total{provider="tone-a"}') >= 1
+    assert _sample(metrics, 'tts_jobs{state="queued"}') >= 0
+
+
+def _sample(metrics: str, series: str) -> float:
+    """A series' value in a Prometheus text page."""
+    line = next(line for line in metrics.splitlines() if line.startswith(series + " "))
+    return float(line.rsplit(" ", 1)[1])
 
 
 def test_a_job_that_waits_keeps_its_provider_through_an_outage(
