@@ -23,6 +23,7 @@ from support.tone_stack import FAST_ROUTING, start_tone_provider
 # Small bounds, so that a test document has several pieces and "too big" is cheap to send.
 MAX_INPUT_CHARS = 6000
 PIECE_CHARS = 160
+MAX_CHARS_PER_DAY = 12_000
 # How long a chapter's provider may stay down before the chapter moves to the next one.
 PROVIDER_DOWN_S = 1.0
 # tone-a speaks alloy at 220 Hz and echo at 440 Hz; tone-b the other way round, so a
@@ -103,6 +104,7 @@ def jobs_router(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Ite
         CHORUS_ROUTER_JOBS__MAX_INPUT_CHARS=str(MAX_INPUT_CHARS),
         CHORUS_ROUTER_JOBS__PIECE_CHARS=str(PIECE_CHARS),
         CHORUS_ROUTER_JOBS__PROVIDER_DOWN_S=str(PROVIDER_DOWN_S),
+        CHORUS_ROUTER_JOBS__MAX_CHARS_PER_DAY=str(MAX_CHARS_PER_DAY),
     )
     router: ServiceProcess | None = None
     try:

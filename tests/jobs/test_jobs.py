@@ -14,7 +14,7 @@ import pytest
 
 from support.processes import wait_until
 
-from .conftest import MAX_INPUT_CHARS, JobsRouter, job_events
+from .conftest import MAX_CHARS_PER_DAY, MAX_INPUT_CHARS, JobsRouter, job_events
 
 pytestmark = pytest.mark.e2e
 
@@ -174,3 +174,20 @@ def test_jobs_come_in_cursor_pages_newest_first(jobs_router: JobsRouter) -> None
         ).json()
         assert [j["id"] for j in rest["data"]] == made[:1]
         assert rest["has_more"] is False
+
+
+def test_a_users_jobs_speak_at_most_their_characters_a_day(jobs_router: JobsRouter) -> None:
+    document = "Word " * (MAX_INPUT_CHARS // 5 - 1)
+    with jobs_router.client("wordy") as client:
+        for _ in range(MAX_CHARS_PER_DAY // len(document.strip())):
+            job = _submit(client, document, model="espeak")
+            # Cancelled, a job still counts: its characters were asked for.
+            assert client.delete(f"/api/v1/audio/jobs/{job['id']}").status_code == 200
+        refused = client.post(
+            "/api/v1/audio/jobs", json={**SPEECH, "input": document, "model": "espeak"}
+        )
+        assert refused.status_code == 429, refused.text
+        assert f"at most {MAX_CHARS_PER_DAY} a day" in refused.json()["error"]["message"]
+        assert 0 < int(refused.headers["retry-after"]) <= 86_400
+    with jobs_router.client("quiet") as other:
+        assert _submit(other, "Someone else may still speak.", model="espeak")["id"]

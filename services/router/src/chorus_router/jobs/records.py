@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Engine, Row, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Row, and_, delete, func, insert, or_, select, update
 
-from chorus_contracts import Conflict, QuotaExceeded, UnknownJob
+from chorus_contracts import Conflict, QuotaExceeded, RateLimited, UnknownJob
 from chorus_router.jobs.chapters import Chapter
 from chorus_router.jobs.schema import audio_job_chapters, audio_job_pieces, audio_jobs
 
@@ -37,6 +37,7 @@ class ProviderDown(StrEnum):
     WAIT = "wait"
 
 
+_DAY_US = 86_400 * 1_000_000
 _ACTIVE = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 
 
@@ -63,6 +64,14 @@ class JobSpec:
     # When a chapter's provider stays down: `fallback` redoes the chapter on the next
     # provider; `wait` keeps the chapter's provider and retries until it is back.
     on_provider_down: ProviderDown = ProviderDown.FALLBACK
+
+
+@dataclass(frozen=True)
+class JobBounds:
+    """What one user may have: jobs queued or running at once, characters a day."""
+
+    max_active: int
+    max_chars_per_day: int
 
 
 @dataclass(frozen=True)
@@ -98,13 +107,17 @@ class JobStore:
         self._engine = engine
 
     def create(
-        self, owner: str, spec: JobSpec, chapters: list[tuple[Chapter, int]], max_active: int
+        self, owner: str, spec: JobSpec, chapters: list[tuple[Chapter, int]], bounds: JobBounds
     ) -> JobRecord:
         """A queued job with its chapters (each with its piece count); 403 while the owner
-        already has `max_active` jobs queued or running."""
+        already has `bounds.max_active` jobs queued or running, 429 once their jobs of the
+        last 24 hours would speak more than `bounds.max_chars_per_day`."""
         stamp = _now_us()
         job_id = new_job_id()
+        chars = sum(len(chapter.text) for chapter, _ in chapters)
         with self._engine.begin() as conn:
+            _check_daily_chars(conn, owner, chars, bounds.max_chars_per_day, stamp)
+            max_active = bounds.max_active
             active = conn.execute(
                 select(func.count())
                 .select_from(audio_jobs)
@@ -120,6 +133,7 @@ class JobStore:
                     id=job_id,
                     owner=owner,
                     status=JobStatus.QUEUED.value,
+                    chars=chars,
                     pieces_total=sum(count for _, count in chapters),
                     pieces_done=0,
                     audio_s=0.0,
@@ -314,6 +328,30 @@ class JobStore:
                 .values(updated_us=_now_us(), **values)
             ).rowcount
         return bool(moved)
+
+
+def _check_daily_chars(conn: Connection, owner: str, chars: int, limit: int, stamp_us: int) -> None:
+    since = stamp_us - _DAY_US
+    rows = conn.execute(
+        select(audio_jobs.c.created_us, audio_jobs.c.chars)
+        .where(audio_jobs.c.owner == owner, audio_jobs.c.created_us > since)
+        .order_by(audio_jobs.c.created_us)
+    ).all()
+    used = sum(row.chars for row in rows)
+    if used + chars <= limit:
+        return
+    # When enough of the day's jobs have left the window for this one to fit.
+    freed, wait_us = 0, _DAY_US
+    for row in rows:
+        freed += row.chars
+        if used - freed + chars <= limit:
+            wait_us = row.created_us + _DAY_US - stamp_us
+            break
+    raise RateLimited(
+        f"this job speaks {chars} characters and your jobs of the last 24 hours {used}; "
+        f"at most {limit} a day",
+        retry_after=max(1, wait_us // 1_000_000),
+    )
 
 
 def _job(row: Row[Any]) -> JobRecord:

@@ -5,12 +5,13 @@ is stored or queued."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from chorus_contracts import InvalidRequest, UnknownModel, UnknownVoice
 from chorus_router.jobs.chapters import Chapter, Piece, markdown_chapters
 from chorus_router.jobs.epub import EpubBounds, epub_chapters
 from chorus_router.jobs.queue import JobQueue
-from chorus_router.jobs.records import JobRecord, JobSpec, JobStore
+from chorus_router.jobs.records import JobBounds, JobRecord, JobSpec, JobStore
 from chorus_router.jobs.rendering import JobRenderer
 from chorus_router.jobs.script import script_chapters
 from chorus_router.jobs.settings import JobSettings
@@ -32,8 +33,10 @@ class Jobs:
         queue: JobQueue,
         renderer: JobRenderer,
         router: SpeechRouter,
+        check_stored_bytes: Callable[[str], None],
     ) -> None:
         self.settings = settings
+        self._check_stored_bytes = check_stored_bytes
         self.store = store
         self.queue = queue
         self.renderer = renderer
@@ -78,12 +81,15 @@ class Jobs:
     async def _submit(self, owner: str, spec: JobSpec, chapters: list[Chapter]) -> JobRecord:
         counted = self._counted(spec, chapters)
         self._check_speakable(spec, counted)
+        # The outputs are the owner's download links: a job waits for room among them.
+        await asyncio.to_thread(self._check_stored_bytes, owner)
+        bounds = JobBounds(self.settings.max_active_per_user, self.settings.max_chars_per_day)
         job = await asyncio.to_thread(
             self.store.create,
             owner,
             spec,
             [(chapter, len(made)) for chapter, made in counted],
-            self.settings.max_active_per_user,
+            bounds,
         )
         await self.queue.submit(job.id)
         return job

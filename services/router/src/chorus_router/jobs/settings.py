@@ -21,6 +21,8 @@ class JobSettings(BaseModel):
     # What an EPUB's zip may unpack to (a zip bomb unpacks far beyond its file's size).
     max_unpacked_bytes: int = Field(default=200 * 1024 * 1024, ge=1024, le=4 * 1024**3)
     max_chapters: int = Field(default=500, ge=1, le=10_000)
+    # Characters one user's jobs may speak in any 24 hours (a submission past it is a 429).
+    max_chars_per_day: int = Field(default=20_000_000, ge=100, le=10**10)
     # Jobs one user may have queued or running at once.
     max_active_per_user: int = Field(default=4, ge=1, le=1000)
     # Pieces of one chapter synthesized at once (across the provider's replicas).
