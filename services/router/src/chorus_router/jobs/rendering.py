@@ -14,9 +14,9 @@ import json
 import logging
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from opentelemetry import trace
 from tenacity import (
@@ -42,6 +42,7 @@ from chorus_router.speech.policy import SpeechRouter
 log = logging.getLogger("chorus.router.jobs")
 tracer = trace.get_tracer("chorus.router")
 BOOK_FORMAT = "m4b"
+_T = TypeVar("_T")
 # The longest pause between two tries of a piece whose provider is down.
 _MAX_BACKOFF_S = 10.0
 
@@ -89,7 +90,10 @@ class JobRenderer:
         try:
             chapters = await asyncio.to_thread(self._store.chapters, job_id)
             done = await asyncio.to_thread(self._store.checkpoints, job_id)
-            audio = [await self._chapter(job, chapter, done) for chapter in chapters]
+            # Chapters run side by side, their pieces sharing the job's slots in order of
+            # asking, so a chapter's lone first piece does not leave the others idle.
+            slots = asyncio.Semaphore(self._settings.pieces_in_flight)
+            audio = await _all([self._chapter(job, c, done, slots) for c in chapters])
             outputs = await self._publish(job, audio)
         except (asyncio.CancelledError, _Stopped):
             # A router stopping leaves its checkpoints for the resume; a cancel does not.
@@ -126,7 +130,11 @@ class JobRenderer:
         await asyncio.to_thread(self._store.forget_pieces, job_id)
 
     async def _chapter(
-        self, job: JobRecord, record: ChapterRecord, done: dict[tuple[int, int], int]
+        self,
+        job: JobRecord,
+        record: ChapterRecord,
+        done: dict[tuple[int, int], int],
+        slots: asyncio.Semaphore,
     ) -> ChapterAudio:
         """The chapter made by one provider: when its provider stays down past the bound
         (and the job falls back), the chapter's pieces are forgotten and it is made anew
@@ -149,7 +157,7 @@ class JobRenderer:
                     if (record.index, p) in done
                 }
                 try:
-                    audio, provider = await self._speak_chapter(job, chapter, made, avoid)
+                    audio, provider = await self._speak_chapter(job, chapter, made, avoid, slots)
                 except _ProviderDown as down:
                     log.warning(
                         "job %s: provider %s stayed down; chapter %d is redone on the next one",
@@ -169,7 +177,12 @@ class JobRenderer:
                 return audio
 
     async def _speak_chapter(
-        self, job: JobRecord, chapter: _Chapter, made: dict[int, int], avoid: frozenset[str]
+        self,
+        job: JobRecord,
+        chapter: _Chapter,
+        made: dict[int, int],
+        avoid: frozenset[str],
+        slots: asyncio.Semaphore,
     ) -> tuple[ChapterAudio, str]:
         """The chapter's missing pieces made; its audio and the provider that spoke it."""
         record = chapter.record
@@ -178,23 +191,15 @@ class JobRenderer:
         if provider is None and todo:
             # The first piece made chooses the chapter's provider; the rest follow it.
             first = todo.pop(0)
-            provider, rate, made[first] = await self._piece(job, chapter, first, None, avoid)
+            async with slots:
+                provider, rate, made[first] = await self._piece(job, chapter, first, None, avoid)
             chapter = _Chapter(replace(record, provider=provider, sample_rate=rate), chapter.texts)
-        if todo:
-            assert provider is not None
-            slots = asyncio.Semaphore(self._settings.pieces_in_flight)
 
-            async def one(piece: int) -> None:
-                async with slots:
-                    _, _, made[piece] = await self._piece(job, chapter, piece, provider, avoid)
+        async def one(piece: int) -> None:
+            async with slots:
+                _, _, made[piece] = await self._piece(job, chapter, piece, provider, avoid)
 
-            try:
-                async with asyncio.TaskGroup() as group:
-                    for piece in todo:
-                        group.create_task(one(piece))
-            except BaseExceptionGroup as failed:
-                # The first failure says why; the other pieces were cancelled because of it.
-                raise failed.exceptions[0] from None
+        await _all([one(piece) for piece in todo])
         assert rate is not None
         assert provider is not None
         keys = [(piece_key(job.id, record.index, p), made[p]) for p in range(len(chapter.texts))]
@@ -335,6 +340,17 @@ class JobRenderer:
             )
             await self._artifacts.publish(out, file, None)
         return file
+
+
+async def _all(work: list[Coroutine[Any, Any, _T]]) -> list[_T]:
+    """Run `work` side by side, results in order; the first failure stops the rest and is
+    raised as itself (the others were cancelled because of it)."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(each) for each in work]
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return [task.result() for task in tasks]
 
 
 async def _uninterrupted(work: Callable[[], bool]) -> bool:

@@ -25,7 +25,7 @@ class JobSettings(BaseModel):
     max_chars_per_day: int = Field(default=20_000_000, ge=100, le=10**10)
     # Jobs one user may have queued or running at once.
     max_active_per_user: int = Field(default=4, ge=1, le=1000)
-    # Pieces of one chapter synthesized at once (across the provider's replicas).
+    # Pieces of one job synthesized at once (across its chapters and the providers' replicas).
     pieces_in_flight: int = Field(default=2, ge=1, le=64)
     # Characters in one synthesis call: whole sentences packed up to this.
     piece_chars: int = Field(default=400, ge=40, le=4096)
