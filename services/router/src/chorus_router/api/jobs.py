@@ -62,7 +62,7 @@ class JobOptions(BaseModel):
     voices: dict[Annotated[str, Field(min_length=1, max_length=40)], VoiceName] | None = Field(
         default=None, min_length=1, max_length=MAX_SPEAKERS
     )
-    on_provider_down: ProviderDown = ProviderDown.FALLBACK
+    on_provider_down: Literal["fallback", "wait"] = "fallback"
 
     def spec(self) -> JobSpec:
         return JobSpec(
@@ -73,7 +73,7 @@ class JobOptions(BaseModel):
             lang_code=self.lang_code,
             title=self.title or "Untitled",
             voices=self.voices,
-            on_provider_down=self.on_provider_down,
+            on_provider_down=ProviderDown(self.on_provider_down),
         )
 
 
@@ -174,7 +174,8 @@ def _submission_body() -> dict[str, Any]:
         "properties": {"file": {"type": "string", "format": "binary"}, **fields},
         "required": ["file", "model", "voice"],
     }
-    json_schema = {"$ref": "#/components/schemas/JobRequest"}
+    # Inline: a body the handler reads itself puts no schema among the components.
+    json_schema = JobRequest.model_json_schema()
     content = {"application/json": {"schema": json_schema}, "multipart/form-data": {"schema": form}}
     return {"requestBody": {"required": True, "content": content}}
 
