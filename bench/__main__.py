@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bench import (
     cache,
+    jobs,
     leaving,
     live,
     live_agent,
@@ -246,6 +247,8 @@ def main() -> None:
             chunked_first_audio(Path(logs))
         if not only or "text-front-end" in only:
             text_front_end.run(Path(logs))
+        if not only or "jobs" in only:
+            tables.append(jobs.job_against_saturated(Path(logs)))
     publish(tables)
 
 

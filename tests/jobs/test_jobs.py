@@ -5,7 +5,6 @@ owner's alone. Real router, Redis, espeak-ng and Piper processes."""
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +12,7 @@ import av
 import httpx
 import pytest
 
-from support.jobs_stack import MAX_INPUT_CHARS, JobsRouter
+from support.jobs_stack import MAX_CHARS_PER_DAY, MAX_INPUT_CHARS, JobsRouter, job_events
 from support.processes import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -37,26 +36,10 @@ TITLES = ["The Harbour", "The Market", "Night"]
 SPEECH = {"model": "tts-1", "voice": "alloy"}
 
 
-def _client(stack: JobsRouter, user: str) -> httpx.Client:
-    key = stack.keys.create(user, "speech")
-    return httpx.Client(
-        base_url=stack.router.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
-    )
-
-
 @pytest.fixture(scope="module")
 def alice(jobs_router: JobsRouter) -> Iterator[httpx.Client]:
-    with _client(jobs_router, "alice") as client:
+    with jobs_router.client("alice") as client:
         yield client
-
-
-def _events(client: httpx.Client, job_id: str) -> Iterator[dict[str, Any]]:
-    """The job's SSE events, until the stream ends with the job's end."""
-    with client.stream("GET", f"/api/v1/audio/jobs/{job_id}/events", timeout=300) as response:
-        assert response.status_code == 200
-        for line in response.iter_lines():
-            if line.startswith("data: "):
-                yield json.loads(line.removeprefix("data: "))
 
 
 def _submit(client: httpx.Client, document: str, **extra: Any) -> dict[str, Any]:
@@ -73,7 +56,7 @@ def test_markdown_book_becomes_chapter_files_and_an_m4b_with_chapters(
     assert job["status"] in ("queued", "running")
     assert [c["title"] for c in job["chapters"]] == TITLES
 
-    events = list(_events(alice, job["id"]))
+    events = list(job_events(alice, job["id"]))
     assert events[-1]["type"] == "job.succeeded", events[-1]
     progress = [e["job"]["progress"] for e in events]
     assert progress[-1]["pieces_done"] == progress[-1]["pieces_total"] > 3
@@ -120,7 +103,7 @@ def test_cancel_mid_job_stops_it_and_removes_its_pieces(
 ) -> None:
     sentences = " ".join(f"This is sentence number {n} of a long chapter." for n in range(60))
     job = _submit(alice, f"# Long\n\n{sentences}", model="espeak")
-    for event in _events(alice, job["id"]):
+    for event in job_events(alice, job["id"]):
         if event["job"]["progress"]["pieces_done"] >= 1:
             break
     assert jobs_router.pieces_stored(job["id"])
@@ -129,7 +112,7 @@ def test_cancel_mid_job_stops_it_and_removes_its_pieces(
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "cancelled"
 
-    events = list(_events(alice, job["id"]))
+    events = list(job_events(alice, job["id"]))
     assert [e["type"] for e in events] == ["job.cancelled"]
     assert (
         events[0]["job"]["progress"]["pieces_done"] < events[0]["job"]["progress"]["pieces_total"]
@@ -153,7 +136,7 @@ def test_cancel_mid_job_stops_it_and_removes_its_pieces(
 def test_bad_documents_are_refused_before_anything_is_queued(
     jobs_router: JobsRouter, change: dict[str, Any], param: str, words: str
 ) -> None:
-    with _client(jobs_router, "careless") as client:
+    with jobs_router.client("careless") as client:
         response = client.post("/api/v1/audio/jobs", json={**SPEECH, "input": BOOK, **change})
         assert response.status_code == 400, response.text
         error = response.json()["error"]
@@ -164,7 +147,7 @@ def test_bad_documents_are_refused_before_anything_is_queued(
 
 def test_a_job_is_its_owners_alone(jobs_router: JobsRouter, alice: httpx.Client) -> None:
     job = _submit(alice, "# Secret\n\nOnly Alice may hear this.", model="espeak")
-    with _client(jobs_router, "mallory") as mallory:
+    with jobs_router.client("mallory") as mallory:
         for method, path in [
             ("GET", ""),
             ("GET", "/events"),
@@ -176,11 +159,11 @@ def test_a_job_is_its_owners_alone(jobs_router: JobsRouter, alice: httpx.Client)
         assert mallory.get("/api/v1/audio/jobs").json()["data"] == []
     listed = alice.get("/api/v1/audio/jobs", params={"limit": 1}).json()
     assert listed["data"][0]["id"] == job["id"]
-    assert list(_events(alice, job["id"]))[-1]["type"] == "job.succeeded"
+    assert list(job_events(alice, job["id"]))[-1]["type"] == "job.succeeded"
 
 
 def test_jobs_come_in_cursor_pages_newest_first(jobs_router: JobsRouter) -> None:
-    with _client(jobs_router, "pager") as client:
+    with jobs_router.client("pager") as client:
         made = [_submit(client, f"Note {n}.", model="espeak")["id"] for n in range(3)]
         first = client.get("/api/v1/audio/jobs", params={"limit": 2}).json()
         assert [j["id"] for j in first["data"]] == made[::-1][:2]
@@ -190,3 +173,20 @@ def test_jobs_come_in_cursor_pages_newest_first(jobs_router: JobsRouter) -> None
         ).json()
         assert [j["id"] for j in rest["data"]] == made[:1]
         assert rest["has_more"] is False
+
+
+def test_a_users_jobs_speak_at_most_their_characters_a_day(jobs_router: JobsRouter) -> None:
+    document = "Word " * (MAX_INPUT_CHARS // 5 - 1)
+    with jobs_router.client("wordy") as client:
+        for _ in range(MAX_CHARS_PER_DAY // len(document.strip())):
+            job = _submit(client, document, model="espeak")
+            # Cancelled, a job still counts: its characters were asked for.
+            assert client.delete(f"/api/v1/audio/jobs/{job['id']}").status_code == 200
+        refused = client.post(
+            "/api/v1/audio/jobs", json={**SPEECH, "input": document, "model": "espeak"}
+        )
+        assert refused.status_code == 429, refused.text
+        assert f"at most {MAX_CHARS_PER_DAY} a day" in refused.json()["error"]["message"]
+        assert 0 < int(refused.headers["retry-after"]) <= 86_400
+    with jobs_router.client("quiet") as other:
+        assert _submit(other, "Someone else may still speak.", model="espeak")["id"]

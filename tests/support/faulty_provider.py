@@ -68,6 +68,8 @@ class Faults(BaseModel):
     """What the next requests should suffer; counts run down as requests arrive."""
 
     fail_status: int | None = None
+    # Requests served well before the failures start.
+    pass_count: int = Field(default=0, ge=0)
     fail_count: int = Field(default=0, ge=0)
     retry_after: float | None = None
     break_after_chunks: int | None = None
@@ -102,7 +104,9 @@ class ToneEngine(Engine):
         self, request: SynthesisRequest, cancel: CancelSignal
     ) -> AsyncIterator[bytes]:
         faults = self.faults
-        if faults.fail_count and faults.fail_status:
+        if faults.pass_count and faults.fail_count:
+            faults.pass_count -= 1
+        elif faults.fail_count and faults.fail_status:
             faults.fail_count -= 1
             raise _ERRORS[faults.fail_status](
                 f"told to fail with {faults.fail_status}", retry_after=faults.retry_after

@@ -25,15 +25,16 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             host = container.get_container_host_ip()
             yield f"redis://{host}:{container.get_exposed_port(6379)}"
         return
-    with _redis_server(tmp_path_factory.mktemp("redis")) as url:
+    with local_redis_server(tmp_path_factory.mktemp("redis")) as url:
         yield url
 
 
 @contextmanager
-def _redis_server(workdir: Path) -> Iterator[str]:
+def local_redis_server(workdir: Path) -> Iterator[str]:
+    """Debian's redis-server on a free loopback port, without persistence; its URL."""
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.fail("no Docker engine and no redis-server: run `make test` (it installs one)")
+        raise RuntimeError("no redis-server: run `make test` (it installs one)")
     port = free_port()
     log = (workdir / "redis.log").open("ab")
     # No persistence, loopback only: a throwaway server for this session.
@@ -46,7 +47,7 @@ def _redis_server(workdir: Path) -> Iterator[str]:
     client = redis.Redis(port=port, socket_connect_timeout=0.5)
     try:
         if not wait_until(lambda: _pings(client), timeout_s=15, interval_s=0.05):
-            pytest.fail(f"redis-server did not answer on port {port}")
+            raise RuntimeError(f"redis-server did not answer on port {port}")
         yield f"redis://127.0.0.1:{port}"
     finally:
         client.close()

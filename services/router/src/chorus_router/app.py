@@ -37,6 +37,7 @@ from chorus_router.artifacts import StoredAudio, open_stored_audio
 from chorus_router.artifacts import sweep_forever as sweep_stored_audio
 from chorus_router.audit import AuditStore, AuditTrail
 from chorus_router.audit.retention import sweep_forever
+from chorus_router.jobs.gauges import JobGauges
 from chorus_router.jobs.queue import JobQueue
 from chorus_router.jobs.records import JobStore
 from chorus_router.jobs.rendering import JobRenderer
@@ -89,9 +90,19 @@ def _jobs(
     if url is None:
         return None
     store = JobStore(database)
+    metrics.registry.register(JobGauges(store))
     renderer = JobRenderer(store, router, stored.store, settings.jobs, metrics)
     queue = JobQueue(url.get_secret_value(), renderer.render, settings.jobs)
-    return Jobs(settings.jobs, store, queue, renderer, router)
+    quota = settings.artifacts.links.max_bytes_per_user
+    catalog = stored.store.catalog
+    return Jobs(
+        settings.jobs,
+        store,
+        queue,
+        renderer,
+        router,
+        lambda owner: catalog.check_link_quota(owner, quota),
+    )
 
 
 def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) -> FastAPI:
@@ -217,7 +228,7 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
         max_bytes=settings.max_body_bytes,
         path_limits={
             **voices.upload_body_limits(settings.voices),
-            **jobs.body_limits(settings.jobs.max_body_bytes),
+            **jobs.body_limits(settings.jobs),
         },
     )
     # Inside the security middleware, so that refusals get its headers too.

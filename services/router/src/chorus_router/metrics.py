@@ -17,6 +17,7 @@ from chorus_router.routing.pool import ProviderHandle
 LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 AUDIO_SECONDS_BUCKETS = (0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600)
 SIZE_BUCKETS = (1e3, 1e4, 5e4, 1e5, 5e5, 1e6, 5e6, 1e7, 5e7)
+JOB_SECONDS_BUCKETS = (10, 30, 60, 300, 900, 1800, 3600, 7200, 14_400, 43_200, 86_400)
 TEXT_BUCKETS = (10, 50, 100, 250, 500, 1000, 2000, 4096, 10_000)
 
 
@@ -172,6 +173,25 @@ class RouterMetrics:
         self.live_fallbacks = Counter(
             "tts_live_fallbacks",
             "Live speech turns served by another provider than the session's turn before",
+            registry=r,
+        )
+        self.job_chapter_fallbacks = Counter(
+            "tts_job_chapter_fallbacks",
+            "Chapters redone on the next provider because theirs stayed down, by the provider "
+            "given up on",
+            ["provider"],
+            registry=r,
+        )
+        self.job_seconds = Histogram(
+            "tts_job_seconds",
+            "Wall time of a succeeded long-form job, from submission to its outputs",
+            buckets=JOB_SECONDS_BUCKETS,
+            registry=r,
+        )
+        self.job_audio_seconds = Histogram(
+            "tts_job_audio_seconds",
+            "Audio made by a succeeded long-form job (its speed: this sum over tts_job_seconds')",
+            buckets=JOB_SECONDS_BUCKETS,
             registry=r,
         )
         r.register(_ProviderStates(providers))

@@ -7,21 +7,32 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from chorus_contracts import MAX_SPEED, MIN_SPEED, ResponseFormat, ServiceUnavailable
+from chorus_contracts import (
+    MAX_SPEED,
+    MIN_SPEED,
+    InvalidRequest,
+    ResponseFormat,
+    ServiceUnavailable,
+)
+from chorus_contracts.responses import describe_validation
 from chorus_router.api.caller import owner_of
 from chorus_router.api.services import RouterServices, get_services
 from chorus_router.artifacts.links import LinkPolicy
 from chorus_router.audit import AuditAction, AuditEntry, audited
 from chorus_router.identity import Scope
-from chorus_router.jobs.records import JobRecord, JobSpec
+from chorus_router.jobs.records import JobRecord, JobSpec, ProviderDown
+from chorus_router.jobs.script import MAX_SPEAKERS
 from chorus_router.jobs.service import Jobs
+from chorus_router.jobs.settings import JobSettings
 from chorus_router.security import RouteClass, rate_limited, require
+from chorus_router.voices.uploads import FORM_OVERHEAD_BYTES, read_upload
 
 JOBS_PATH = "/api/v1/audio/jobs"
 router = APIRouter(dependencies=[Depends(require(Scope.SPEECH))])
@@ -31,18 +42,46 @@ _EVENT_POLL_S = 0.25
 Owner = Annotated[str, Depends(owner_of)]
 Services = Annotated[RouterServices, Depends(get_services)]
 JobPath = Annotated[str, Path(min_length=1, max_length=40)]
+_Model = TypeVar("_Model", bound=BaseModel)
+VoiceName = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-class JobRequest(BaseModel):
-    """A document to speak: plain text or Markdown, where headings start chapters."""
+class JobOptions(BaseModel):
+    """How a job speaks its document: the fields of a JSON submission but `input`, and the
+    text fields of a multipart one beside its `file`."""
 
-    input: str = Field(min_length=1)
+    model_config = ConfigDict(extra="forbid")
+
     model: str = Field(min_length=1, max_length=200)
-    voice: str = Field(min_length=1, max_length=200)
+    voice: VoiceName
     response_format: ResponseFormat = "mp3"
     speed: float = Field(default=1.0, ge=MIN_SPEED, le=MAX_SPEED)
     lang_code: str | None = Field(default=None, max_length=32)
     title: str | None = Field(default=None, min_length=1, max_length=200)
+    # A speaker script's voice per speaker (the input is then `SPEAKER: line` lines).
+    voices: dict[Annotated[str, Field(min_length=1, max_length=40)], VoiceName] | None = Field(
+        default=None, min_length=1, max_length=MAX_SPEAKERS
+    )
+    on_provider_down: Literal["fallback", "wait"] = "fallback"
+
+    def spec(self) -> JobSpec:
+        return JobSpec(
+            model=self.model,
+            voice=self.voice,
+            response_format=self.response_format,
+            speed=self.speed,
+            lang_code=self.lang_code,
+            title=self.title or "Untitled",
+            voices=self.voices,
+            on_provider_down=ProviderDown(self.on_provider_down),
+        )
+
+
+class JobRequest(JobOptions):
+    """A document to speak: plain text or Markdown, where headings start chapters; or, with
+    `voices`, a speaker script."""
+
+    input: str = Field(min_length=1)
 
 
 class JobProgress(BaseModel):
@@ -127,26 +166,70 @@ async def _jobs(services: Services) -> Jobs:
 JobsDep = Annotated[Jobs, Depends(_jobs)]
 
 
-@router.post(JOBS_PATH, status_code=202, dependencies=[Depends(rate_limited(RouteClass.SYNTHESIS))])
+def _submission_body() -> dict[str, Any]:
+    """OpenAPI for the two bodies the handler reads itself: JSON, or a form with a file."""
+    fields = {name: {"type": "string"} for name in JobOptions.model_fields}
+    form = {
+        "type": "object",
+        "properties": {"file": {"type": "string", "format": "binary"}, **fields},
+        "required": ["file", "model", "voice"],
+    }
+    # Inline: a body the handler reads itself puts no schema among the components.
+    json_schema = JobRequest.model_json_schema()
+    content = {"application/json": {"schema": json_schema}, "multipart/form-data": {"schema": form}}
+    return {"requestBody": {"required": True, "content": content}}
+
+
+@router.post(
+    JOBS_PATH,
+    status_code=202,
+    dependencies=[Depends(rate_limited(RouteClass.SYNTHESIS))],
+    openapi_extra=_submission_body(),
+)
 async def create_job(
-    body: JobRequest,
+    request: Request,
     owner: Owner,
     services: Services,
     jobs: JobsDep,
     audit: Annotated[AuditEntry, audited(AuditAction.JOB_CREATE)],
 ) -> JobView:
-    """Queue a document for speech; answers at once with the queued job."""
-    spec = JobSpec(
-        model=body.model,
-        voice=body.voice,
-        response_format=body.response_format,
-        speed=body.speed,
-        lang_code=body.lang_code,
-        title=body.title or "Untitled",
-    )
-    job = await jobs.submit(owner, spec, body.input)
+    """Queue a document for speech; answers at once with the queued job. JSON with `input`
+    (text, Markdown or a speaker script), or multipart with a `file` (an EPUB, whose table
+    of contents gives the chapters, or a UTF-8 text file) and the other fields as text
+    (`voices` as JSON)."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await read_upload(request, frozenset({"file"}), jobs.settings.max_file_bytes)
+        fields: dict[str, Any] = dict(form.fields)
+        if "voices" in fields:
+            fields["voices"] = _json_field("voices", fields["voices"])
+        options = _validated(JobOptions, fields)
+        data = form.files.get("file")
+        if data is None:
+            raise InvalidRequest("Missing required parameter: 'file'.", param="file")
+        job = await jobs.submit_file(owner, options.spec(), data)
+    else:
+        body = _validated(JobRequest, _json_field("body", await request.body()))
+        job = await jobs.submit_text(owner, body.spec(), body.input)
     audit.resource_id = job.id
     return await _view(services, jobs, job)
+
+
+def _json_field(name: str, raw: str | bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise InvalidRequest(
+            f"'{name}' is not valid JSON", param=None if name == "body" else name
+        ) from None
+
+
+def _validated(model: type[_Model], data: Any) -> _Model:
+    """`data` as `model`, its first problem a 400 worded as FastAPI's own validation's."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+        raise describe_validation(RequestValidationError(errors)) from None
 
 
 @router.get(JOBS_PATH)
@@ -236,6 +319,6 @@ def _event(payload: dict[str, Any]) -> bytes:
     return f"data: {json.dumps(payload)}\n\n".encode()
 
 
-def body_limits(max_bytes: int) -> dict[str, int]:
-    """The request-body limit of a job submission (a whole document)."""
-    return {JOBS_PATH: max_bytes}
+def body_limits(settings: JobSettings) -> dict[str, int]:
+    """The request-body limit of a job submission: a whole file, and the form around it."""
+    return {JOBS_PATH: settings.max_file_bytes + FORM_OVERHEAD_BYTES}

@@ -31,6 +31,14 @@ class Chapter:
     text: str
 
 
+@dataclass(frozen=True)
+class Piece:
+    """One synthesis call of a job: whole sentences, in one voice."""
+
+    text: str
+    voice: str
+
+
 def markdown_chapters(document: str, untitled: str) -> list[Chapter]:
     """The chapters of a plain-text or Markdown `document`; the text before the first
     heading is titled `untitled`. Chapters without words are left out."""

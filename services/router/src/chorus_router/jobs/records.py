@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Engine, Row, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Row, and_, delete, func, insert, or_, select, update
 
-from chorus_contracts import Conflict, QuotaExceeded, UnknownJob
+from chorus_contracts import Conflict, QuotaExceeded, RateLimited, UnknownJob
 from chorus_router.jobs.chapters import Chapter
 from chorus_router.jobs.schema import audio_job_chapters, audio_job_pieces, audio_jobs
 
@@ -30,6 +30,14 @@ class JobStatus(StrEnum):
         return self in (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
+class ProviderDown(StrEnum):
+    """What a job does when a chapter's provider stays down past `jobs.provider_down_s`."""
+
+    FALLBACK = "fallback"
+    WAIT = "wait"
+
+
+_DAY_US = 86_400 * 1_000_000
 _ACTIVE = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 
 
@@ -51,6 +59,19 @@ class JobSpec:
     speed: float
     lang_code: str | None
     title: str
+    # A speaker script's voice per speaker; None for a document in the one `voice`.
+    voices: dict[str, str] | None = None
+    # When a chapter's provider stays down: `fallback` redoes the chapter on the next
+    # provider; `wait` keeps the chapter's provider and retries until it is back.
+    on_provider_down: ProviderDown = ProviderDown.FALLBACK
+
+
+@dataclass(frozen=True)
+class JobBounds:
+    """What one user may have: jobs queued or running at once, characters a day."""
+
+    max_active: int
+    max_chars_per_day: int
 
 
 @dataclass(frozen=True)
@@ -86,13 +107,17 @@ class JobStore:
         self._engine = engine
 
     def create(
-        self, owner: str, spec: JobSpec, chapters: list[tuple[Chapter, int]], max_active: int
+        self, owner: str, spec: JobSpec, chapters: list[tuple[Chapter, int]], bounds: JobBounds
     ) -> JobRecord:
         """A queued job with its chapters (each with its piece count); 403 while the owner
-        already has `max_active` jobs queued or running."""
+        already has `bounds.max_active` jobs queued or running, 429 once their jobs of the
+        last 24 hours would speak more than `bounds.max_chars_per_day`."""
         stamp = _now_us()
         job_id = new_job_id()
+        chars = sum(len(chapter.text) for chapter, _ in chapters)
         with self._engine.begin() as conn:
+            _check_daily_chars(conn, owner, chars, bounds.max_chars_per_day, stamp)
+            max_active = bounds.max_active
             active = conn.execute(
                 select(func.count())
                 .select_from(audio_jobs)
@@ -108,12 +133,13 @@ class JobStore:
                     id=job_id,
                     owner=owner,
                     status=JobStatus.QUEUED.value,
+                    chars=chars,
                     pieces_total=sum(count for _, count in chapters),
                     pieces_done=0,
                     audio_s=0.0,
                     created_us=stamp,
                     updated_us=stamp,
-                    **spec.__dict__,
+                    **{**spec.__dict__, "voices": json.dumps(spec.voices) if spec.voices else None},
                 )
             )
             conn.execute(
@@ -171,6 +197,16 @@ class JobStore:
             for r in rows
         ]
 
+    def active(self) -> dict[JobStatus, tuple[int, int]]:
+        """Queued and running jobs: how many of each, and the oldest last change (us)."""
+        with self._engine.begin() as conn:
+            rows = conn.execute(
+                select(audio_jobs.c.status, func.count(), func.min(audio_jobs.c.updated_us))
+                .where(audio_jobs.c.status.in_(_ACTIVE))
+                .group_by(audio_jobs.c.status)
+            ).all()
+        return {JobStatus(status): (count, oldest) for status, count, oldest in rows}
+
     def checkpoints(self, job_id: str) -> dict[tuple[int, int], int]:
         """(chapter, piece) -> samples of every piece already made."""
         with self._engine.begin() as conn:
@@ -183,18 +219,12 @@ class JobStore:
         """Queued (or resumed while running) to running; False when it is over already."""
         return self._move(job_id, _ACTIVE, status=JobStatus.RUNNING.value)
 
-    def pin(self, job_id: str, chapter: int, provider: str, sample_rate: int) -> None:
-        """The provider that speaks all of `chapter`, chosen by its first piece."""
-        with self._engine.begin() as conn:
-            conn.execute(
-                update(audio_job_chapters)
-                .where(audio_job_chapters.c.job_id == job_id, audio_job_chapters.c.idx == chapter)
-                .values(provider=provider, sample_rate=sample_rate)
-            )
-
-    def checkpoint(self, job_id: str, chapter: int, piece: int, samples: int, rate: int) -> bool:
+    def checkpoint(
+        self, job_id: str, chapter: int, piece: int, samples: int, rate: int, pin: str | None
+    ) -> bool:
         """Record a piece whose audio is stored; False (nothing recorded) once the job is
-        no longer running, so a cancelled job gains no pieces."""
+        no longer running, so a cancelled job gains no pieces. With `pin`, that provider
+        (and `rate`) now speaks all of the chapter: its first piece chose it."""
         with self._engine.begin() as conn:
             moved = conn.execute(
                 update(audio_jobs)
@@ -211,7 +241,49 @@ class JobStore:
                         job_id=job_id, chapter=chapter, piece=piece, samples=samples
                     )
                 )
+            if moved and pin is not None:
+                conn.execute(
+                    update(audio_job_chapters)
+                    .where(
+                        audio_job_chapters.c.job_id == job_id, audio_job_chapters.c.idx == chapter
+                    )
+                    .values(provider=pin, sample_rate=rate)
+                )
         return bool(moved)
+
+    def reset_chapter(self, job_id: str, chapter: int) -> None:
+        """Forget the chapter's pieces and its provider, so that it is made anew by another
+        provider; its progress goes back by what the pieces had added."""
+        with self._engine.begin() as conn:
+            made = conn.execute(
+                select(func.count(), func.coalesce(func.sum(audio_job_pieces.c.samples), 0))
+                .select_from(audio_job_pieces)
+                .where(audio_job_pieces.c.job_id == job_id, audio_job_pieces.c.chapter == chapter)
+            ).one()
+            rate = conn.execute(
+                select(audio_job_chapters.c.sample_rate).where(
+                    audio_job_chapters.c.job_id == job_id, audio_job_chapters.c.idx == chapter
+                )
+            ).scalar_one()
+            conn.execute(
+                delete(audio_job_pieces).where(
+                    audio_job_pieces.c.job_id == job_id, audio_job_pieces.c.chapter == chapter
+                )
+            )
+            conn.execute(
+                update(audio_job_chapters)
+                .where(audio_job_chapters.c.job_id == job_id, audio_job_chapters.c.idx == chapter)
+                .values(provider=None, sample_rate=None)
+            )
+            conn.execute(
+                update(audio_jobs)
+                .where(audio_jobs.c.id == job_id)
+                .values(
+                    pieces_done=audio_jobs.c.pieces_done - made[0],
+                    audio_s=audio_jobs.c.audio_s - (made[1] / rate if rate else 0.0),
+                    updated_us=_now_us(),
+                )
+            )
 
     def finish(
         self,
@@ -258,6 +330,30 @@ class JobStore:
         return bool(moved)
 
 
+def _check_daily_chars(conn: Connection, owner: str, chars: int, limit: int, stamp_us: int) -> None:
+    since = stamp_us - _DAY_US
+    rows = conn.execute(
+        select(audio_jobs.c.created_us, audio_jobs.c.chars)
+        .where(audio_jobs.c.owner == owner, audio_jobs.c.created_us > since)
+        .order_by(audio_jobs.c.created_us)
+    ).all()
+    used = sum(row.chars for row in rows)
+    if used + chars <= limit:
+        return
+    # When enough of the day's jobs have left the window for this one to fit.
+    freed, wait_us = 0, _DAY_US
+    for row in rows:
+        freed += row.chars
+        if used - freed + chars <= limit:
+            wait_us = row.created_us + _DAY_US - stamp_us
+            break
+    raise RateLimited(
+        f"this job speaks {chars} characters and your jobs of the last 24 hours {used}; "
+        f"at most {limit} a day",
+        retry_after=max(1, wait_us // 1_000_000),
+    )
+
+
 def _job(row: Row[Any]) -> JobRecord:
     return JobRecord(
         id=row.id,
@@ -269,6 +365,8 @@ def _job(row: Row[Any]) -> JobRecord:
             speed=row.speed,
             lang_code=row.lang_code,
             title=row.title,
+            voices=json.loads(row.voices) if row.voices else None,
+            on_provider_down=ProviderDown(row.on_provider_down),
         ),
         status=JobStatus(row.status),
         pieces_total=row.pieces_total,

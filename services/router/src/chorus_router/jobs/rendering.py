@@ -14,34 +14,55 @@ import json
 import logging
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, BinaryIO
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, replace
+from typing import Any, BinaryIO, TypeVar
+
+from opentelemetry import trace
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception,
+    stop_after_delay,
+    stop_never,
+    wait_exponential_jitter,
+)
 
 from chorus_contracts import ChorusError, UpstreamError
 from chorus_router.artifacts.catalog import StoredFile, now_us
 from chorus_router.artifacts.links import new_file_id
 from chorus_router.artifacts.store import ArtifactStore
 from chorus_router.jobs.audio import ChapterAudio, encode_book, encode_chapter, piece_key
-from chorus_router.jobs.chapters import pieces
-from chorus_router.jobs.records import ChapterRecord, JobRecord, JobStatus, JobStore
+from chorus_router.jobs.chapters import Piece
+from chorus_router.jobs.records import ChapterRecord, JobRecord, JobStatus, JobStore, ProviderDown
 from chorus_router.jobs.settings import JobSettings
-from chorus_router.jobs.speaking import speak_piece
+from chorus_router.jobs.speaking import SpokenPiece, chapter_pieces, speak_piece
 from chorus_router.metrics import RouterMetrics
 from chorus_router.speech.policy import SpeechRouter
 
 log = logging.getLogger("chorus.router.jobs")
+tracer = trace.get_tracer("chorus.router")
 BOOK_FORMAT = "m4b"
+_T = TypeVar("_T")
+# The longest pause between two tries of a piece whose provider is down.
+_MAX_BACKOFF_S = 10.0
 
 
 class _Stopped(Exception):
     """The job's row left `running` (a cancel) while a piece was being made."""
 
 
+class _ProviderDown(Exception):
+    """The provider a chapter is pinned to kept failing past `jobs.provider_down_s`."""
+
+    def __init__(self, provider: str) -> None:
+        super().__init__(provider)
+        self.provider = provider
+
+
 @dataclass(frozen=True)
 class _Chapter:
     record: ChapterRecord
-    texts: list[str]
+    texts: list[Piece]
 
 
 class JobRenderer:
@@ -69,7 +90,10 @@ class JobRenderer:
         try:
             chapters = await asyncio.to_thread(self._store.chapters, job_id)
             done = await asyncio.to_thread(self._store.checkpoints, job_id)
-            audio = [await self._chapter(job, chapter, done) for chapter in chapters]
+            # Chapters run side by side, their pieces sharing the job's slots in order of
+            # asking, so a chapter's lone first piece does not leave the others idle.
+            slots = asyncio.Semaphore(self._settings.pieces_in_flight)
+            audio = await _all([self._chapter(job, c, done, slots) for c in chapters])
             outputs = await self._publish(job, audio)
         except (asyncio.CancelledError, _Stopped):
             # A router stopping leaves its checkpoints for the resume; a cancel does not.
@@ -87,6 +111,8 @@ class JobRenderer:
             self._store.finish, job_id, JobStatus.SUCCEEDED, outputs=outputs
         ):
             self._metrics.jobs_finished.labels(JobStatus.SUCCEEDED.value).inc()
+            self._metrics.job_seconds.observe(time.time() - job.created_us / 1e6)
+            self._metrics.job_audio_seconds.observe(sum(c.duration_s for c in audio))
         # Either way the pieces have served their purpose (a job cancelled this late loses
         # only its checkpoints; its outputs expire with their links).
         await self.discard(job_id)
@@ -104,51 +130,102 @@ class JobRenderer:
         await asyncio.to_thread(self._store.forget_pieces, job_id)
 
     async def _chapter(
-        self, job: JobRecord, record: ChapterRecord, done: dict[tuple[int, int], int]
+        self,
+        job: JobRecord,
+        record: ChapterRecord,
+        done: dict[tuple[int, int], int],
+        slots: asyncio.Semaphore,
     ) -> ChapterAudio:
-        texts = pieces(record.text, self._settings.piece_chars)
+        """The chapter made by one provider: when its provider stays down past the bound
+        (and the job falls back), the chapter's pieces are forgotten and it is made anew
+        by the next provider, never mixing two voices."""
+        texts = chapter_pieces(job.spec, record.text, self._settings.piece_chars)
         if len(texts) != record.pieces:
             raise UpstreamError(
                 f"chapter {record.index} now splits into {len(texts)} pieces, not "
                 f"{record.pieces}: jobs.piece_chars changed while the job was queued"
             )
         chapter = _Chapter(record, texts)
-        made = {p: done[(record.index, p)] for p in range(len(texts)) if (record.index, p) in done}
-        todo = [p for p in range(len(texts)) if p not in made]
+        avoid: frozenset[str] = frozenset()
+        with tracer.start_as_current_span(
+            "job.chapter", attributes={"job.id": job.id, "job.chapter": record.index}
+        ) as span:
+            while True:
+                made = {
+                    p: done[(record.index, p)]
+                    for p in range(len(texts))
+                    if (record.index, p) in done
+                }
+                try:
+                    audio, provider = await self._speak_chapter(job, chapter, made, avoid, slots)
+                except _ProviderDown as down:
+                    log.warning(
+                        "job %s: provider %s stayed down; chapter %d is redone on the next one",
+                        job.id,
+                        down.provider,
+                        record.index,
+                    )
+                    self._metrics.job_chapter_fallbacks.labels(down.provider).inc()
+                    span.add_event("chapter.fallback", {"provider": down.provider})
+                    await self._forget_chapter(job.id, record)
+                    done = {k: v for k, v in done.items() if k[0] != record.index}
+                    chapter = _Chapter(replace(record, provider=None, sample_rate=None), texts)
+                    avoid = avoid | {down.provider}
+                    continue
+                span.set_attribute("job.provider", provider)
+                span.set_attribute("job.audio_s", audio.duration_s)
+                return audio
+
+    async def _speak_chapter(
+        self,
+        job: JobRecord,
+        chapter: _Chapter,
+        made: dict[int, int],
+        avoid: frozenset[str],
+        slots: asyncio.Semaphore,
+    ) -> tuple[ChapterAudio, str]:
+        """The chapter's missing pieces made; its audio and the provider that spoke it."""
+        record = chapter.record
+        todo = [p for p in range(len(chapter.texts)) if p not in made]
         provider, rate = record.provider, record.sample_rate
         if provider is None and todo:
             # The first piece made chooses the chapter's provider; the rest follow it.
             first = todo.pop(0)
-            provider, rate, made[first] = await self._piece(job, chapter, first, None, None)
-            await asyncio.to_thread(self._store.pin, job.id, record.index, provider, rate)
-        if todo:
-            assert provider is not None
-            assert rate is not None
-            slots = asyncio.Semaphore(self._settings.pieces_in_flight)
+            async with slots:
+                provider, rate, made[first] = await self._piece(job, chapter, first, None, avoid)
+            chapter = _Chapter(replace(record, provider=provider, sample_rate=rate), chapter.texts)
 
-            async def one(piece: int) -> None:
-                async with slots:
-                    _, _, made[piece] = await self._piece(job, chapter, piece, provider, rate)
+        async def one(piece: int) -> None:
+            async with slots:
+                _, _, made[piece] = await self._piece(job, chapter, piece, provider, avoid)
 
-            try:
-                async with asyncio.TaskGroup() as group:
-                    for piece in todo:
-                        group.create_task(one(piece))
-            except BaseExceptionGroup as failed:
-                # The first failure says why; the other pieces were cancelled because of it.
-                raise failed.exceptions[0] from None
+        await _all([one(piece) for piece in todo])
         assert rate is not None
-        keys = [(piece_key(job.id, record.index, p), made[p]) for p in range(len(texts))]
-        return ChapterAudio(record.index, record.title, rate, keys)
+        assert provider is not None
+        keys = [(piece_key(job.id, record.index, p), made[p]) for p in range(len(chapter.texts))]
+        return ChapterAudio(record.index, record.title, rate, keys), provider
+
+    async def _forget_chapter(self, job_id: str, record: ChapterRecord) -> None:
+        await asyncio.to_thread(self._store.reset_chapter, job_id, record.index)
+
+        def remove() -> None:
+            for piece in range(record.pieces):
+                self._artifacts.storage.delete(piece_key(job_id, record.index, piece))
+
+        await asyncio.to_thread(remove)
 
     async def _piece(
-        self, job: JobRecord, chapter: _Chapter, piece: int, pinned: str | None, rate: int | None
+        self,
+        job: JobRecord,
+        chapter: _Chapter,
+        piece: int,
+        pinned: str | None,
+        avoid: frozenset[str],
     ) -> tuple[str, int, int]:
         """Speak, store and checkpoint one piece: (provider, sample rate, samples)."""
         index = chapter.record.index
-        spoken = await speak_piece(
-            self._router, job.spec, chapter.texts[piece], pinned, f"{job.id}-{index}-{piece}"
-        )
+        spoken = await self._persist(job, chapter.texts[piece], pinned, avoid, index, piece)
+        rate = chapter.record.sample_rate
         if rate is not None and spoken.sample_rate != rate:
             raise UpstreamError(
                 f"provider {spoken.provider} changed its sample rate mid-chapter "
@@ -157,14 +234,49 @@ class JobRenderer:
         key = piece_key(job.id, index, piece)
         samples = len(spoken.pcm) // 2
 
+        # The chapter's first piece pins its provider in the same write as its checkpoint.
+        pin = spoken.provider if pinned is None else None
+
         def store() -> bool:
             self._artifacts.storage.publish(key, io.BytesIO(spoken.pcm), "audio/pcm")
-            return self._store.checkpoint(job.id, index, piece, samples, spoken.sample_rate)
+            return self._store.checkpoint(job.id, index, piece, samples, spoken.sample_rate, pin)
 
         if not await _uninterrupted(store):
             raise _Stopped
         self._metrics.job_pieces.labels(spoken.provider).inc()
         return spoken.provider, spoken.sample_rate, samples
+
+    async def _persist(
+        self,
+        job: JobRecord,
+        piece: Piece,
+        pinned: str | None,
+        avoid: frozenset[str],
+        chapter: int,
+        number: int,
+    ) -> SpokenPiece:
+        """The piece, retried with backoff while its providers fail in a way worth
+        retrying: for `jobs.provider_down_s`, or, for a job that waits, until they are
+        back. A pinned provider that stays down past that raises `_ProviderDown`."""
+        waits = job.spec.on_provider_down == ProviderDown.WAIT
+        retrying = AsyncRetrying(
+            stop=stop_never if waits else stop_after_delay(self._settings.provider_down_s),
+            wait=wait_exponential_jitter(initial=0.5, max=_MAX_BACKOFF_S),
+            retry=retry_if_exception(lambda exc: isinstance(exc, ChorusError) and exc.retryable),
+            reraise=True,
+        )
+        request_id = f"{job.id}-{chapter}-{number}"
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await speak_piece(
+                        self._router, job.spec, piece, pinned, avoid, request_id
+                    )
+        except ChorusError as exc:
+            if pinned is not None and exc.retryable:
+                raise _ProviderDown(pinned) from exc
+            raise
+        raise AssertionError("tenacity stops by raising")
 
     async def _publish(self, job: JobRecord, audio: list[ChapterAudio]) -> list[dict[str, Any]]:
         """The outputs as download-link files of the job's owner: each chapter, the book,
@@ -228,6 +340,17 @@ class JobRenderer:
             )
             await self._artifacts.publish(out, file, None)
         return file
+
+
+async def _all(work: list[Coroutine[Any, Any, _T]]) -> list[_T]:
+    """Run `work` side by side, results in order; the first failure stops the rest and is
+    raised as itself (the others were cancelled because of it)."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(each) for each in work]
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return [task.result() for task in tasks]
 
 
 async def _uninterrupted(work: Callable[[], bool]) -> bool:

@@ -16,14 +16,22 @@ class JobSettings(BaseModel):
     # Jobs this router works on at once (any replica takes queued jobs).
     workers: int = Field(default=2, ge=1, le=64)
     max_input_chars: int = Field(default=5_000_000, ge=100, le=50_000_000)
-    max_body_bytes: int = Field(default=24 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024)
+    # An uploaded file (EPUB, text); a request's body may be this and 1 MiB of fields.
+    max_file_bytes: int = Field(default=50 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    # What an EPUB's zip may unpack to (a zip bomb unpacks far beyond its file's size).
+    max_unpacked_bytes: int = Field(default=200 * 1024 * 1024, ge=1024, le=4 * 1024**3)
     max_chapters: int = Field(default=500, ge=1, le=10_000)
+    # Characters one user's jobs may speak in any 24 hours (a submission past it is a 429).
+    max_chars_per_day: int = Field(default=20_000_000, ge=100, le=10**10)
     # Jobs one user may have queued or running at once.
     max_active_per_user: int = Field(default=4, ge=1, le=1000)
-    # Pieces of one chapter synthesized at once (across the provider's replicas).
+    # Pieces of one job synthesized at once (across its chapters and the providers' replicas).
     pieces_in_flight: int = Field(default=2, ge=1, le=64)
     # Characters in one synthesis call: whole sentences packed up to this.
     piece_chars: int = Field(default=400, ge=40, le=4096)
+    # How long a chapter's provider may keep failing (its pieces retried with backoff)
+    # before the chapter is redone on the fallback provider, for jobs that fall back.
+    provider_down_s: float = Field(default=60.0, ge=0, le=86_400)
     # A worker that stops touching its job this long is taken as dead; the job is resumed.
     heartbeat_s: int = Field(default=30, ge=2, le=3600)
     # How many times a job is resumed after its worker died or its router stopped.

@@ -7,7 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chorus_contracts import ChorusError, ServiceUnavailable, SpeechRequest
+from chorus_router.jobs.chapters import Piece, pieces
 from chorus_router.jobs.records import JobSpec
+from chorus_router.jobs.script import turn_pieces
 from chorus_router.speech.planning import SpeechPlan
 from chorus_router.speech.policy import SpeechRouter
 from chorus_router.speech.upstream import ProviderStream
@@ -20,33 +22,54 @@ class SpokenPiece:
     sample_rate: int
 
 
-def piece_request(spec: JobSpec, text: str) -> SpeechRequest:
+def chapter_pieces(spec: JobSpec, text: str, max_chars: int) -> list[Piece]:
+    """A chapter's pieces: a script's within its turns, in each speaker's voice; a
+    document's in the job's voice."""
+    if spec.voices is not None:
+        return turn_pieces(text, spec.voices, max_chars)
+    return [Piece(p, spec.voice) for p in pieces(text, max_chars)]
+
+
+def piece_request(spec: JobSpec, piece: Piece) -> SpeechRequest:
     """The speech request a piece of this job makes (raw PCM: the job encodes at the end)."""
     return SpeechRequest(
         model=spec.model,
-        input=text,
-        voice=spec.voice,
+        input=piece.text,
+        voice=piece.voice,
         response_format="pcm",
         speed=spec.speed,
         lang_code=spec.lang_code,
     )
 
 
+def speakers(router: SpeechRouter, spec: JobSpec, piece: Piece) -> list[str]:
+    """The providers that may speak `piece`, in the order the router would try them."""
+    return [c.provider for c in router.plan(piece_request(spec, piece)).candidates]
+
+
 async def speak_piece(
-    router: SpeechRouter, spec: JobSpec, text: str, pinned: str | None, request_id: str
+    router: SpeechRouter,
+    spec: JobSpec,
+    piece: Piece,
+    pinned: str | None,
+    avoid: frozenset[str],
+    request_id: str,
 ) -> SpokenPiece:
-    """The piece's whole audio; with `pinned`, only that provider may speak it, so a
-    chapter never mixes voices."""
-    speech_plan = router.plan(piece_request(spec, text))
-    if pinned is not None:
-        kept = [c for c in speech_plan.candidates if c.provider == pinned]
-        if not kept:
-            raise ServiceUnavailable(
-                f"provider {pinned}, which speaks this chapter, no longer serves model "
-                f"'{spec.model}' with voice '{spec.voice}'"
-            )
-        speech_plan = SpeechPlan(speech_plan.request, kept)
-    policy = router.policy(speech_plan, request_id)
+    """The piece's whole audio. With `pinned`, only that provider may speak it, so a
+    chapter never mixes voices; otherwise any provider the plan allows but those in
+    `avoid` (providers the chapter gave up on)."""
+    speech_plan = router.plan(piece_request(spec, piece))
+    kept = [
+        c
+        for c in speech_plan.candidates
+        if (c.provider == pinned if pinned is not None else c.provider not in avoid)
+    ]
+    if not kept:
+        wanted = pinned or f"other than {', '.join(sorted(avoid))}"
+        raise ServiceUnavailable(
+            f"no provider ({wanted}) serves model '{spec.model}' with voice '{piece.voice}'"
+        )
+    policy = router.policy(SpeechPlan(speech_plan.request, kept), request_id)
 
     async def whole(stream: ProviderStream) -> bytes:
         try:

@@ -170,6 +170,19 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        6,
+        "long-form jobs: scripts' voices, provider-down option, characters, jobs by state",
+        (
+            "ALTER TABLE audio_jobs ADD COLUMN voices TEXT",
+            "ALTER TABLE audio_jobs ADD COLUMN on_provider_down VARCHAR(12) NOT NULL "
+            "DEFAULT 'fallback'",
+            # Characters each job speaks: the per-user daily budget sums them.
+            "ALTER TABLE audio_jobs ADD COLUMN chars BIGINT NOT NULL DEFAULT 0",
+            # The jobs' gauges count active jobs by state at every scrape.
+            "CREATE INDEX ix_audio_jobs_status ON audio_jobs (status, updated_us)",
+        ),
+    ),
 )
 
 

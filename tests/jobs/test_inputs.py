@@ -1,0 +1,186 @@
+"""Job inputs beyond Markdown: an EPUB sent as a file becomes one chapter per entry of its
+table of contents; a speaker script speaks each speaker in their voice; a broken EPUB, a
+zip bomb and an unknown speaker are refused before anything is queued."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+from ebooklib import epub
+
+from support.jobs_stack import JobsRouter, finished
+from support.transcribe import transcribe, word_error_rate
+
+pytestmark = pytest.mark.e2e
+
+TITLES = ["The Harbour", "The Market", "Night"]
+RATE = 24_000
+SPOKEN = {
+    0: "The Harbour. The boats came in at dawn. Gulls followed them, crying over the grey water.",
+    2: "Night. Then the whole town went quiet.",
+}
+# The bound the engine tests hold Whisper's hearing of Piper to.
+WER_BOUND = 0.25
+
+
+@pytest.fixture(scope="module")
+def reader(jobs_router: JobsRouter) -> Iterator[httpx.Client]:
+    with jobs_router.client("reader") as client:
+        yield client
+
+
+def _book() -> bytes:
+    """Three chapters in two documents: the third starts at an anchor inside the second's
+    document. A title page comes before the table of contents' first entry."""
+    book = epub.EpubBook()
+    book.set_identifier("chorus-test-book")
+    book.set_title("Sea Stories")
+    book.set_language("en")
+    cover = epub.EpubHtml(title="Title page", file_name="title.xhtml", lang="en")
+    cover.content = "<h1>Sea Stories</h1><p>Copyright nobody.</p>"
+    harbour = epub.EpubHtml(title="The Harbour", file_name="harbour.xhtml", lang="en")
+    harbour.content = (
+        "<h1>The Harbour</h1><p>The boats came in at dawn.</p>"
+        "<p>Gulls followed them, crying over the <em>grey</em> water.</p>"
+    )
+    market = epub.EpubHtml(title="The Market", file_name="market.xhtml", lang="en")
+    market.content = (
+        "<h1>The Market</h1><p>By noon the square was full of fishmongers and children, "
+        "and an old man sold maps of coasts that no longer existed.</p>"
+        '<h1 id="night">Night</h1><p>Then the whole town went quiet.</p>'
+    )
+    for item in (cover, harbour, market):
+        book.add_item(item)
+    book.toc = [
+        epub.Link("harbour.xhtml", "The Harbour", "harbour"),
+        epub.Link("market.xhtml", "The Market", "market"),
+        epub.Link("market.xhtml#night", "Night", "night"),
+    ]
+    book.add_item(epub.EpubNcx())
+    book.add_item(epub.EpubNav())
+    book.spine = [cover, "nav", harbour, market]
+    out = io.BytesIO()
+    epub.write_epub(out, book)
+    return out.getvalue()
+
+
+def _upload(client: httpx.Client, data: bytes, **fields: str) -> httpx.Response:
+    form = {"model": "espeak", "voice": "alloy", **fields}
+    return client.post(
+        "/api/v1/audio/jobs",
+        data=form,
+        files={"file": ("book.epub", data, "application/epub+zip")},
+    )
+
+
+def _download_pcm(client: httpx.Client, output: dict[str, Any]) -> bytes:
+    response = client.get(output["download_path"])
+    assert response.status_code == 200
+    return response.content
+
+
+def test_an_epub_becomes_one_chapter_per_table_of_contents_entry(reader: httpx.Client) -> None:
+    # Piper: Whisper hears it more surely than espeak-ng.
+    response = _upload(reader, _book(), model="tts-1", response_format="pcm", title="Sea Stories")
+    assert response.status_code == 202, response.text
+    job = response.json()
+    assert [c["title"] for c in job["chapters"]] == TITLES
+
+    done = finished(reader, job["id"])
+    assert done["status"] == "succeeded", done
+    chapters = {o["chapter"]: o for o in done["outputs"] if o["kind"] == "chapter"}
+    heard = {i: transcribe(_download_pcm(reader, chapters[i]), RATE) for i in (0, 2)}
+    # The title page before the first entry is not spoken; the anchor split the second
+    # document, so Night has its own words and none of the market's.
+    assert word_error_rate(SPOKEN[0], heard[0]) <= WER_BOUND, heard[0]
+    assert word_error_rate(SPOKEN[2], heard[2]) <= WER_BOUND, heard[2]
+
+
+def _dominant_hz(pcm: bytes) -> float:
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    spectrum = np.abs(np.fft.rfft(samples))
+    return float(np.fft.rfftfreq(len(samples), 1 / RATE)[int(np.argmax(spectrum))])
+
+
+def test_a_two_speaker_script_speaks_each_speaker_in_their_voice(reader: httpx.Client) -> None:
+    script = "ANN: One two three four five.\nBEN: Six seven eight nine ten.\nANN: Eleven twelve."
+    response = reader.post(
+        "/api/v1/audio/jobs",
+        json={
+            "input": script,
+            "model": "tone",
+            "voice": "alloy",
+            "voices": {"ANN": "alloy", "BEN": "echo"},
+            "response_format": "pcm",
+        },
+    )
+    assert response.status_code == 202, response.text
+    done = finished(reader, response.json()["id"])
+    assert done["status"] == "succeeded", done
+    assert [c["provider"] for c in done["chapters"]] == ["tone-a"]
+    chapter = next(o for o in done["outputs"] if o["kind"] == "chapter")
+    pcm = _download_pcm(reader, chapter)
+    # The tone engine speaks 0.1 s per word: alloy at 220 Hz, echo at 440 Hz.
+    turns = [(0.0, 0.5, 220), (0.5, 1.0, 440), (1.0, 1.2, 220)]
+    assert len(pcm) / 2 / RATE == pytest.approx(1.2, abs=0.02)
+    for start, end, hz in turns:
+        inner = pcm[int((start + 0.02) * RATE) * 2 : int((end - 0.02) * RATE) * 2]
+        assert _dominant_hz(inner) == pytest.approx(hz, abs=5)
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"PK\x03\x04 truncated", "not a zip archive"),
+        (_zip({"mimetype": b"application/epub+zip"}), "not a readable EPUB"),
+        (_zip({"mimetype": b"x", "bomb.xhtml": bytes(4 * 1024 * 1024)}), "zip bomb"),
+        (b"\xff\xfe\x00 not text", "neither an EPUB nor UTF-8 text"),
+    ],
+    ids=["truncated", "no-container", "zip-bomb", "binary"],
+)
+def test_a_bad_file_is_refused_naming_the_problem(
+    jobs_router: JobsRouter, data: bytes, words: str
+) -> None:
+    with jobs_router.client("careless-reader") as client:
+        response = _upload(client, data)
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert error["param"] == "file"
+        assert words in error["message"]
+        assert client.get("/api/v1/audio/jobs").json()["data"] == []
+
+
+@pytest.mark.parametrize(
+    ("script", "voices", "words"),
+    [
+        ("ANN: Hello.\nCARL: Hi.", {"ANN": "alloy"}, "speaker 'CARL' has no voice"),
+        ("Hello there.\nANN: Hi.", {"ANN": "alloy"}, "line 1 has no speaker"),
+        ("ANN: Hello.", {"ANN": "no-such-voice"}, "no-such-voice"),
+    ],
+    ids=["unknown-speaker", "no-speaker", "unknown-voice"],
+)
+def test_a_bad_script_is_refused_before_anything_is_queued(
+    jobs_router: JobsRouter, script: str, voices: dict[str, str], words: str
+) -> None:
+    with jobs_router.client("careless-writer") as client:
+        body = {"input": script, "model": "tone", "voice": "alloy", "voices": voices}
+        response = client.post("/api/v1/audio/jobs", json=body)
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert words in error["message"]
+        assert error["param"] in ("voices", "input")
+        assert client.get("/api/v1/audio/jobs").json()["data"] == []
