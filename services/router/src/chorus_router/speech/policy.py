@@ -7,6 +7,10 @@ types' own flags (chorus_contracts.errors) and nothing else:
   cool-down passes the provider over without a call;
 - an error that is `retry_same_provider` is tried again on the same provider, with
   exponential backoff and jitter (tenacity), as that provider's retry settings allow;
+- a provider with several replicas is one candidate: each attempt goes to the replica with
+  the least load (routing/replicas.py), a retry to one this request has not tried, and a
+  busy replica's refusal (backpressure) is retried on another one where there is one;
+  a replica's failure is its own breaker's, so the provider serves while any replica does;
 - any other provider error moves on to the next candidate, and so does a refusal
   (`other_provider_may_serve`); any other client error ends the request at once;
 - one budget (attempts, deadline) spans the whole request, every pass included;
@@ -49,8 +53,10 @@ from chorus_contracts import (
     SynthesisRequest,
 )
 from chorus_router.metrics import RouterMetrics
-from chorus_router.routing.pool import ProviderPool
+from chorus_router.routing.breakers import Permit
+from chorus_router.routing.pool import ProviderHandle, ProviderPool
 from chorus_router.routing.provider_health import Clock
+from chorus_router.routing.replicas import ReplicaLease
 from chorus_router.speech.planning import Candidate, SpeechPlan, plan
 from chorus_router.speech.upstream import ProviderStream, open_stream
 
@@ -87,8 +93,25 @@ class Budget:
         return self.attempts_left <= 0 or self.remaining_s() <= 0
 
 
-def _retry_same_provider(exc: BaseException) -> bool:
-    return isinstance(exc, ChorusError) and exc.retry_same_provider
+def _retry_same_provider(
+    handle: ProviderHandle, tried: set[str]
+) -> Callable[[BaseException], bool]:
+    def retry(exc: BaseException) -> bool:
+        if not isinstance(exc, ChorusError):
+            return False
+        untried = any(r.url not in tried for r in handle.replicas.all())
+        return exc.retry_same_provider or (exc.backpressure and untried)
+
+    return retry
+
+
+def _blame(
+    handle: ProviderHandle, error: ChorusError, permit: Permit | None, lease: ReplicaLease
+) -> None:
+    """A provider failure: its replica's breaker hears it, and the provider's unless
+    other replicas may serve."""
+    lease.failed(error)
+    handle.health.failed(error, permit, one_of_several=handle.replicas.several)
 
 
 def _refused(model: str, refusals: list[tuple[str, ChorusError]]) -> ChorusError:
@@ -164,6 +187,8 @@ class FailurePolicy:
         # Providers whose stream broke off: a whole file is made again without them.
         self._broken: set[str] = set()
         self._making_whole = False
+        # Replicas (URLs) this request has tried: a retry goes to another one first.
+        self._tried: set[str] = set()
 
     async def open(self) -> ProviderStream:
         """The first candidate's stream that yields audio, or the error that ends the search."""
@@ -224,7 +249,7 @@ class FailurePolicy:
         log.warning("provider %s failed mid-stream: %s", stream.provider, error.message)
         self._broken.add(stream.provider)
         permit, stream.permit = stream.permit, None
-        stream.handle.health.failed(error, permit)
+        _blame(stream.handle, error, permit, stream.lease)
         if self._notice is None or self._making_whole:
             return None
         text, self._notice = self._notice, None
@@ -234,21 +259,25 @@ class FailurePolicy:
             voice_reference=stream.voice_reference,
             request_id=self._request_id,
         )
+        lease = stream.handle.replicas.follow_up(stream.lease.url)
         try:
             async with asyncio.timeout(stream.handle.entry.routing.first_byte_timeout_s):
-                return await open_stream(self._client, stream.handle, synthesis)
+                return await open_stream(self._client, stream.handle, lease, synthesis)
         except (ChorusError, TimeoutError):
+            lease.end()
             return None
 
     def ended(self, stream: ProviderStream) -> None:
         """The stream ran to its end: the call succeeded (its breaker hears it now)."""
         permit, stream.permit = stream.permit, None
+        stream.lease.succeeded()
         if permit is not None:
             stream.handle.health.succeeded(permit)
 
     def left(self, stream: ProviderStream) -> None:
         """Nobody reads the stream any more: no verdict on its provider."""
         permit, stream.permit = stream.permit, None
+        stream.lease.released()
         if permit is not None:
             stream.handle.health.released(permit)
 
@@ -270,7 +299,7 @@ class FailurePolicy:
             wait=wait_exponential_jitter(
                 multiplier=retry.backoff_initial_s, max=retry.backoff_max_s, jitter=retry.jitter_s
             ),
-            retry=retry_if_exception(_retry_same_provider),
+            retry=retry_if_exception(_retry_same_provider(handle, self._tried)),
             before_sleep=self._count_retry(handle.name),
             reraise=True,
         )
@@ -303,23 +332,32 @@ class FailurePolicy:
             if permit is None:
                 span.set_attribute("tts.outcome", "skipped_circuit_open")
                 raise _Skipped("circuit open")
+            lease = handle.replicas.lease(avoid=self._tried)
+            if lease is None:
+                health.released(permit)
+                span.set_attribute("tts.outcome", "skipped_circuit_open")
+                raise _Skipped("every replica's circuit open")
+            span.set_attribute("tts.replica", lease.url)
+            self._tried.add(lease.url)
             budget.attempts_left -= 1
             try:
-                stream = await open_stream(self._client, handle, synthesis)
+                stream = await open_stream(self._client, handle, lease, synthesis)
             except ClientError as exc:
                 # The request, not the provider: no verdict on its health.
                 span.set_attribute("tts.outcome", exc.code)
                 health.released(permit)
+                lease.released()
                 raise
             except ChorusError as exc:
                 span.set_attribute("tts.outcome", exc.code)
                 span.set_status(StatusCode.ERROR, exc.message)
                 self._metrics.provider_errors.labels(handle.name, exc.code).inc()
-                health.failed(exc, permit)
+                _blame(handle, exc, permit, lease)
                 raise
             except BaseException:
                 span.set_attribute("tts.outcome", "cancelled")
                 health.released(permit)
+                lease.released()
                 raise
             span.set_attribute("tts.outcome", "ok")
             # The verdict waits for the stream's end (`ended`, `broke_off`, `left`).
