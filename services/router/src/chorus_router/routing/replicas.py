@@ -127,6 +127,10 @@ class Replicas:
     def several(self) -> bool:
         return len(self._replicas) > 1
 
+    def all_open(self) -> bool:
+        """Every replica's breaker is open: none takes a stream until a probe is due."""
+        return all(r.breaker.open_until() is not None for r in self._replicas.values())
+
     def lease(self, avoid: Collection[str] = ()) -> ReplicaLease | None:
         """The next stream's replica with its breaker's permit, or None when every
         replica's breaker refuses. Replicas in `avoid` (URLs) are tried only after the rest."""
