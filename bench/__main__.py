@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import cache, leaving, raw_engines, text_front_end, throughput
+from bench import balance, cache, leaving, raw_engines, text_front_end, throughput
 from bench.compatible import chunked_first_audio
 from bench.local_stack import start_bench_stack
 from bench.measure import Run, median, percentile, stream_post, timed
@@ -225,6 +225,8 @@ def main() -> None:
             chunked_first_audio(Path(logs))
         if not only or "text-front-end" in only:
             text_front_end.run(Path(logs))
+        if not only or "balance" in only:
+            tables.append(balance.least_request_vs_round_robin(Path(logs)))
     publish(tables)
 
 

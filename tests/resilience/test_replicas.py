@@ -16,7 +16,7 @@ from openai import OpenAI
 
 from support.processes import ServiceProcess, wait_until
 from support.stack import Stack, start_provider, start_router
-from support.tone_stack import start_tone_provider
+from support.tone_stack import requests_seen, start_tone_provider
 
 # Slots per replica: a takes 5 streams at once, b 2.
 SLOTS = {"a": 5, "b": 2}
@@ -87,13 +87,6 @@ def _client(stack: Stack) -> OpenAI:
     return OpenAI(base_url=stack.base_url, api_key="local", max_retries=0, timeout=60)
 
 
-def _served(proc: ServiceProcess) -> int:
-    """Synthesis requests the replica has finished, whatever their outcome."""
-    metrics = httpx.get(f"{proc.url}/metrics", timeout=5).text
-    lines = [line for line in metrics.splitlines() if line.startswith("chorus_provider_requests")]
-    return sum(int(float(line.split()[-1])) for line in lines if "_created" not in line)
-
-
 def _replica_view(stack: Stack) -> list[dict[str, Any]]:
     body = httpx.get(f"{stack.router.url}/api/v1/audio/health", timeout=5).json()
     (provider,) = body["providers"]
@@ -124,9 +117,12 @@ def test_held_streams_spread_by_load_per_slot(tone_replicas: Stack) -> None:
     # Streams per slot: a 1/5, 2/5, b 1/2, a 3/5, 4/5; round robin would give 3 and 2.
     assert in_flight == {a: 4, b: 1}
     assert wait_until(
-        lambda: _served(replicas.providers["a"]) + _served(replicas.providers["b"]) == 5, 30
+        lambda: (
+            requests_seen(replicas.providers["a"]) + requests_seen(replicas.providers["b"]) == 5
+        ),
+        30,
     )
-    assert _served(replicas.providers["a"]) == 4, "the replicas saw what the router counted"
+    assert requests_seen(replicas.providers["a"]) == 4, "the replicas saw what the router counted"
     assert all(r["in_flight"] == 0 for r in _replica_view(replicas)), "each stream let go"
 
 
@@ -145,7 +141,7 @@ def test_a_killed_replica_is_passed_over_and_the_provider_serves_on(
     view = {r["url"]: r for r in _replica_view(replicas)}
     assert view[replicas.providers["a"].url]["breaker"] == "open", "tried FAIL_MAX times"
     assert view[replicas.providers["b"].url]["breaker"] == "closed"
-    assert _served(replicas.providers["b"]) == 2 * FAIL_MAX
+    assert requests_seen(replicas.providers["b"]) == 2 * FAIL_MAX
     health = httpx.get(f"{replicas.router.url}/api/v1/audio/health", timeout=5).json()
     assert health["status"] == "ok", "one provider, still serving"
     assert health["providers"][0]["breaker"] == "closed"
