@@ -1,6 +1,6 @@
-"""One provider, two replicas (real provider processes) behind the router: streams go to
-the least loaded replica, weighted by the slots each reports, and a killed espeak-ng
-replica is passed over while the other serves."""
+"""One provider, two real espeak-ng replicas behind the router: streams go to the least
+loaded replica, weighted by the slots each reports, and a killed replica is passed over
+while the other serves."""
 
 from __future__ import annotations
 
@@ -14,25 +14,35 @@ import httpx
 import pytest
 from openai import OpenAI
 
-from support.processes import ServiceProcess, wait_until
+from support.processes import wait_until
 from support.stack import Stack, start_provider, start_router
-from support.tone_stack import requests_seen, start_tone_provider
+from support.tone_stack import requests_seen
 
 # Slots per replica: a takes 5 streams at once, b 2.
 SLOTS = {"a": 5, "b": 2}
 FAIL_MAX = 3
-# Thirty sentences of tone at half a second's work each: a held stream lasts 15 s.
-LONG = " ".join(f"Sentence {n} is here." for n in range(30))
+# 3,500 characters spoken slowly: some nine minutes of audio, far more than the sockets
+# between the replica, the router and the client hold, so a stream the client does not read
+# stays open (in flight) until the client lets go.
+LONG = " ".join(["This sentence goes on for a while."] * 100)
 
 
-def _replica_stack(tmp_path: Path, procs: dict[str, ServiceProcess], model: str) -> Stack:
-    """`procs` as the replicas of one provider behind a router."""
+@pytest.fixture
+def replicas(tmp_path: Path) -> Iterator[Stack]:
+    """Two espeak-ng replicas of the provider `one` behind a router; a reports the more
+    slots, so the router tries it first."""
+    procs = {
+        name: start_provider(
+            "espeak", tmp_path, name=f"espeak-{name}", env={"CHORUS_ESPEAK_MAX_CONCURRENCY": str(n)}
+        )
+        for name, n in SLOTS.items()
+    }
     registry = tmp_path / "providers.yaml"
     entry = {
         "name": "one",
         "urls": [procs["a"].url, procs["b"].url],
-        "models": [model],
-        "voices": {"alloy": "low" if model == "tone" else "en-us"},
+        "models": ["espeak"],
+        "voices": {"alloy": "en-us"},
         "routing": {
             "retry": {"attempts": 2, "backoff_initial_s": 0, "jitter_s": 0},
             "breaker": {"fail_max": FAIL_MAX, "reset_timeout_s": 300},
@@ -43,44 +53,14 @@ def _replica_stack(tmp_path: Path, procs: dict[str, ServiceProcess], model: str)
     # test sees the router find out by calling it.
     env = {"CHORUS_ROUTER_PROVIDER_POLL_INTERVAL_S": "30"}
     stack = Stack(start_router(registry, tmp_path, env), procs, registry)
-    for proc in procs.values():
-        proc.wait_ready()
-    stack.router.wait_ready("/healthz")
-    stack.wait_for_states({"one": True})
-    return stack
-
-
-@pytest.fixture
-def tone_replicas(tmp_path: Path) -> Iterator[Stack]:
-    """Two tone replicas (a real provider app whose engine works 0.5 s per sentence)."""
-    procs = {
-        name: start_tone_provider(
-            name,
-            tmp_path,
-            env={
-                "CHORUS_FAULTY_MAX_CONCURRENCY": str(n),
-                "CHORUS_FAULTY_WORK_PER_SENTENCE_S": "0.5",
-            },
-        )
-        for name, n in SLOTS.items()
-    }
-    stack = _replica_stack(tmp_path, procs, "tone")
-    yield stack
-    stack.stop()
-
-
-@pytest.fixture
-def espeak_replicas(tmp_path: Path) -> Iterator[Stack]:
-    """Two espeak-ng replicas; a has the more slots, so the router tries it first."""
-    procs = {
-        name: start_provider(
-            "espeak", tmp_path, name=f"espeak-{name}", env={"CHORUS_ESPEAK_MAX_CONCURRENCY": str(n)}
-        )
-        for name, n in SLOTS.items()
-    }
-    stack = _replica_stack(tmp_path, procs, "espeak")
-    yield stack
-    stack.stop()
+    try:
+        for proc in procs.values():
+            proc.wait_ready()
+        stack.router.wait_ready("/healthz")
+        stack.wait_for_states({"one": True})
+        yield stack
+    finally:
+        stack.stop()
 
 
 def _client(stack: Stack) -> OpenAI:
@@ -94,17 +74,17 @@ def _replica_view(stack: Stack) -> list[dict[str, Any]]:
     return replicas
 
 
-def test_held_streams_spread_by_load_per_slot(tone_replicas: Stack) -> None:
-    replicas = tone_replicas
+def test_held_streams_spread_by_load_per_slot(replicas: Stack) -> None:
     client = _client(replicas)
     reading: list[Iterator[bytes]] = []
     with ExitStack() as held:
         for _ in range(5):
             response = held.enter_context(
                 client.audio.speech.with_streaming_response.create(
-                    model="tone",
+                    model="espeak",
                     voice="alloy",
                     input=LONG,
+                    speed=0.5,
                     response_format="pcm",
                     extra_body={"stream": True},
                 )
@@ -126,10 +106,7 @@ def test_held_streams_spread_by_load_per_slot(tone_replicas: Stack) -> None:
     assert all(r["in_flight"] == 0 for r in _replica_view(replicas)), "each stream let go"
 
 
-def test_a_killed_replica_is_passed_over_and_the_provider_serves_on(
-    espeak_replicas: Stack,
-) -> None:
-    replicas = espeak_replicas
+def test_a_killed_replica_is_passed_over_and_the_provider_serves_on(replicas: Stack) -> None:
     client = _client(replicas)
     replicas.providers["a"].signal(signal.SIGKILL)
     replicas.providers["a"].wait_exit(10)
