@@ -1,12 +1,15 @@
 """The failure policy over one provider with two replicas: a retry goes to the other one, a
-busy replica's refusal too, and a replica that keeps failing opens its own breaker while the
-provider serves on. The replicas are the `routed` fixture's two real in-process apps, here
-the two endpoints of one provider."""
+busy replica's refusal too, a whole file broken mid-way is made again there, and a replica
+that keeps failing opens its own breaker while the provider serves on. The replicas are the
+`routed` fixture's two real in-process apps, here the two endpoints of one provider."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
+from chorus_audio import AudioFormat
 from chorus_contracts import (
     BreakerPolicy,
     ProviderBusy,
@@ -15,9 +18,11 @@ from chorus_contracts import (
     RoutingPolicy,
     UpstreamError,
 )
+from chorus_router.api.speech import whole_file
 from chorus_router.routing.breakers import BreakerState
 from chorus_router.routing.registry import ProviderEntry
-from support.scripted_providers import Routed
+from chorus_router.speech.lifecycle import Lifecycle
+from support.scripted_providers import ANSWER_CHUNKS, BreaksOff, Routed
 
 FIRST, SECOND = "http://primary", "http://fallback"
 FAIL_MAX = 2
@@ -74,3 +79,21 @@ async def test_a_failing_replica_opens_its_own_breaker_and_the_provider_serves_o
     assert pair.state("primary") is BreakerState.CLOSED
     assert _replica_state(pair, SECOND) is BreakerState.CLOSED
     assert all(r.in_flight == 0 for r in pair.handle("primary").replicas.all())
+
+
+async def test_a_whole_file_broken_mid_way_is_made_again_on_the_other_replica(
+    pair: Routed,
+) -> None:
+    first, second = pair.engines["primary"], pair.engines["fallback"]
+    first.script = [BreaksOff(chunks=2)]
+    lifecycle = Lifecycle(pair.metrics)
+    policy = pair.policy()
+    try:
+        audio, stream = await whole_file(
+            policy, partial(pair.delivery, policy), lifecycle, AudioFormat.PCM
+        )
+    finally:
+        await lifecycle.release()
+    assert stream.provider == "primary", "the same provider, so the same voice"
+    assert audio == second.chunk() * ANSWER_CHUNKS, "made again from the start"
+    assert (first.calls, second.calls) == (1, 1)

@@ -16,8 +16,9 @@ types' own flags (chorus_contracts.errors) and nothing else:
 - one budget (attempts, deadline) spans the whole request, every pass included;
 - after the first byte, a failure ends the stream, or, when asked, ends it with a short
   notice spoken by the same provider in the same voice (once); never two voices spliced;
-- a whole file whose provider breaks off mid-way is made again, from the start, on the
-  next candidate;
+- a whole file whose provider breaks off mid-way is made again, from the start, on
+  another replica of that provider where there is one (the same voice), else on the next
+  candidate;
 - the breaker hears of every failure that `counts_against_breaker`, before or after the
   first byte, and only from here; a call's success is its stream's end, so a provider
   that breaks off every stream opens its breaker although each one started.
@@ -184,7 +185,9 @@ class FailurePolicy:
         self._metrics = metrics
         self._clock = clock
         self._notice = notice
-        # Providers whose stream broke off: a whole file is made again without them.
+        # Replicas (URLs) whose stream broke off, and providers with none left: a whole file
+        # is made again without them.
+        self._broken_replicas: set[str] = set()
         self._broken: set[str] = set()
         self._making_whole = False
         # Replicas (URLs) this request has tried: a retry goes to another one first.
@@ -231,15 +234,16 @@ class FailurePolicy:
         self, make: Callable[[ProviderStream], Awaitable[bytes]]
     ) -> tuple[bytes, ProviderStream]:
         """A whole file, `make` reading one stream to its end. Nothing has reached the client
-        yet, so a provider that breaks off mid-way is replaced by the next candidate and the
-        file is made again from the start, within the request's one budget."""
+        yet, so a replica that breaks off mid-way is replaced by another one of its provider,
+        else by the next candidate, and the file is made again from the start, within the
+        request's one budget."""
         self._making_whole = True
         while True:
             stream = await self.open()
             try:
                 return await make(stream), stream
             except ChorusError:
-                if stream.provider not in self._broken:
+                if stream.lease.url not in self._broken_replicas:
                     raise
 
     async def broke_off(self, stream: ProviderStream, error: ChorusError) -> ProviderStream | None:
@@ -247,7 +251,9 @@ class FailurePolicy:
         the spoken notice to end the response with, or None when the response just ends
         (a whole file is made again elsewhere instead; a notice is given once)."""
         log.warning("provider %s failed mid-stream: %s", stream.provider, error.message)
-        self._broken.add(stream.provider)
+        self._broken_replicas.add(stream.lease.url)
+        if all(r.url in self._broken_replicas for r in stream.handle.replicas.all()):
+            self._broken.add(stream.provider)
         permit, stream.permit = stream.permit, None
         _blame(stream.handle, error, permit, stream.lease)
         if self._notice is None or self._making_whole:
