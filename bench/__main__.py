@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from bench import (
+    balance,
     cache,
     jobs,
     leaving,
@@ -249,6 +250,8 @@ def main() -> None:
             text_front_end.run(Path(logs))
         if not only or "jobs" in only:
             tables.append(jobs.job_against_saturated(Path(logs)))
+        if not only or "balance" in only:
+            tables.append(balance.least_request_vs_round_robin(Path(logs)))
     publish(tables)
 
 

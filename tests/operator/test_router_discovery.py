@@ -23,6 +23,7 @@ pytestmark = pytest.mark.timeout(180)
 
 NAMESPACE = "voices"
 PROVIDERS = "chorus.dev/v1alpha1/ttsproviders"
+SLICES = "discovery.k8s.io/v1/endpointslices"
 COLLECTION = f"/apis/chorus.dev/v1alpha1/namespaces/{NAMESPACE}/ttsproviders"
 
 
@@ -91,6 +92,7 @@ async def test_router_follows_ttsproviders_readiness_and_enablement(
     kmock: kmock.KubernetesEmulator, processes: list[ServiceProcess], tmp_path: Path
 ) -> None:
     kmock.resources[PROVIDERS] = kmock.ResourceInfo(kind="TTSProvider", namespaced=True)
+    kmock.resources[SLICES] = kmock.ResourceInfo(kind="EndpointSlice", namespaced=True)
     primary = start_tone_provider("primary", tmp_path)
     fallback = start_tone_provider("fallback", tmp_path)
     processes += [primary, fallback]
@@ -168,6 +170,7 @@ async def test_router_starts_while_the_api_server_is_down_and_fills_in_when_it_a
 
     async with kmock.KubernetesEmulator() as api, kmock.Server(api, port=api_port):
         api.resources[PROVIDERS] = kmock.ResourceInfo(kind="TTSProvider", namespaced=True)
+        api.resources[SLICES] = kmock.ResourceInfo(kind="EndpointSlice", namespaced=True)
         resource = _resource("primary", tone.url, 20)
         resource["status"]["conditions"][0]["status"] = "True"
         await _send(api, "POST", COLLECTION, resource)

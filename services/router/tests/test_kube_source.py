@@ -20,6 +20,8 @@ pytestmark = pytest.mark.timeout(30)
 NAMESPACE = "voices"
 PROVIDERS = "chorus.dev/v1alpha1/ttsproviders"
 COLLECTION = f"/apis/chorus.dev/v1alpha1/namespaces/{NAMESPACE}/ttsproviders"
+SLICES = "discovery.k8s.io/v1/endpointslices"
+SLICE_COLLECTION = f"/apis/discovery.k8s.io/v1/namespaces/{NAMESPACE}/endpointslices"
 WATCH = f"watch {PROVIDERS}"
 
 
@@ -47,9 +49,32 @@ def _provider(
     }
 
 
+def _slice(service: str, name: str, endpoints: dict[str, bool]) -> dict[str, Any]:
+    """An EndpointSlice of `service`: pod IP -> ready, on the provider's port."""
+    return {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {
+            "name": name,
+            "namespace": NAMESPACE,
+            "labels": {"kubernetes.io/service-name": service},
+        },
+        "addressType": "IPv4",
+        "endpoints": [
+            {"addresses": [ip], "conditions": {"ready": ready}} for ip, ready in endpoints.items()
+        ],
+        "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
+    }
+
+
+def _serve_kinds(api: kmock.KubernetesEmulator) -> None:
+    api.resources[PROVIDERS] = kmock.ResourceInfo(kind="TTSProvider", namespaced=True)
+    api.resources[SLICES] = kmock.ResourceInfo(kind="EndpointSlice", namespaced=True)
+
+
 @pytest.fixture
 def api(kmock: kmock.KubernetesEmulator) -> kmock.KubernetesEmulator:
-    kmock.resources[PROVIDERS] = kmock.ResourceInfo(kind="TTSProvider", namespaced=True)
+    _serve_kinds(kmock)
     return kmock
 
 
@@ -149,6 +174,45 @@ async def test_providers_appear_when_ready_and_leave_when_disabled_or_deleted(
     await _eventually(lambda: watching.names() == ["piper"])
 
 
+async def test_a_providers_replicas_are_the_ready_endpoints_of_its_service(
+    api: kmock.KubernetesEmulator, watching: Published
+) -> None:
+    service = "chorus-provider-kokoro"
+    await _send(api, "POST", COLLECTION, _provider("kokoro"))
+    await _eventually(lambda: watching.names() == ["kokoro"])
+    assert watching.lists[-1][0].endpoints == [f"http://{service}.voices.svc:8080"], (
+        "no endpoints known: the Service"
+    )
+
+    ready = {"10.0.0.7": True, "10.0.0.5": True, "10.0.0.9": False}
+    await _send(api, "POST", SLICE_COLLECTION, _slice(service, f"{service}-x1", ready))
+    await _send(api, "POST", SLICE_COLLECTION, _slice("other", "other-x1", {"10.0.0.8": True}))
+    replicas = ["http://10.0.0.5:8080", "http://10.0.0.7:8080"]
+    await _eventually(lambda: watching.lists[-1][0].urls == replicas)
+    assert watching.lists[-1][0].url == f"http://{service}.voices.svc:8080", "still one provider"
+
+    scaled = _slice(
+        service, f"{service}-x1", {"10.0.0.5": True, "10.0.0.7": False, "10.0.0.9": True}
+    )
+    await _send(
+        api, "PATCH", f"{SLICE_COLLECTION}/{service}-x1", {"endpoints": scaled["endpoints"]}
+    )
+    await _eventually(
+        lambda: watching.lists[-1][0].urls == ["http://10.0.0.5:8080", "http://10.0.0.9:8080"]
+    )
+
+    await _send(api, "DELETE", f"{SLICE_COLLECTION}/{service}-x1")
+    await _eventually(lambda: watching.lists[-1][0].urls == [])
+
+
+async def test_the_replicas_are_known_from_the_start(api: kmock.KubernetesEmulator) -> None:
+    service = "chorus-provider-kokoro"
+    await _send(api, "POST", COLLECTION, _provider("kokoro"))
+    await _send(api, "POST", SLICE_COLLECTION, _slice(service, "s", {"10.0.0.5": True}))
+    (entry,) = await asyncio.to_thread(_source(api).initial)
+    assert entry.endpoints == ["http://10.0.0.5:8080"]
+
+
 async def test_a_broken_watch_is_resumed_and_the_last_list_stays_meanwhile(
     api: kmock.KubernetesEmulator,
 ) -> None:
@@ -208,7 +272,7 @@ async def test_without_an_api_it_starts_empty_and_fills_in_once_the_api_answers(
     task = asyncio.create_task(source.watch(published))
     await asyncio.sleep(0.2)  # a few failed lists while the API is down
     async with kmock.KubernetesEmulator() as api, kmock.Server(api, port=port):
-        api.resources[PROVIDERS] = kmock.ResourceInfo(kind="TTSProvider", namespaced=True)
+        _serve_kinds(api)
         await _send(api, "POST", COLLECTION, _provider("kokoro"))
         try:
             await _eventually(lambda: published.names() == ["kokoro"])

@@ -14,7 +14,10 @@ from support.scripted_providers import ANSWER_CHUNKS, BreaksOff, Routed, read_in
 
 async def _open(routed: Routed) -> ProviderStream:
     request = SynthesisRequest(text="Hi.", voice="v", model="m")
-    return await open_stream(routed.client, routed.handle("primary"), request)
+    handle = routed.handle("primary")
+    lease = handle.replicas.lease()
+    assert lease is not None
+    return await open_stream(routed.client, handle, lease, request)
 
 
 async def test_the_chunks_are_the_whole_answer_the_first_one_included(routed: Routed) -> None:

@@ -110,6 +110,15 @@ class SpeechSegment(BaseModel):
     marks: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=64)
 
 
+class ReplicaLoad(BaseModel):
+    """What one replica is doing, in its `GET /readyz` body (`load`), for the router's
+    least-request choice among a provider's replicas. Absent in older providers."""
+
+    in_flight: int = Field(ge=0)
+    queued: int = Field(ge=0)
+    max_concurrency: int = Field(ge=1)
+
+
 class SynthesisRequest(BaseModel):
     """`POST /v1/synthesize`: the body is answered with streamed s16le mono PCM."""
 

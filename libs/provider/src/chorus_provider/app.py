@@ -17,6 +17,7 @@ from chorus_contracts import (
     Capabilities,
     InvalidRequest,
     ProviderCannotServe,
+    ReplicaLoad,
     ServiceUnavailable,
     SynthesisRequest,
 )
@@ -96,7 +97,14 @@ def create_provider_app(
             reason = state.failure or "engine is loading"
             return JSONResponse({"status": "not ready", "reason": reason}, status_code=503)
         detail = engine.readiness()
-        return JSONResponse({"status": "ready"} | ({"detail": detail} if detail else {}))
+        # The router polls this and sends new streams to the replica with the least load.
+        load = ReplicaLoad(
+            in_flight=admission.running,
+            queued=admission.waiting,
+            max_concurrency=settings.max_concurrency,
+        )
+        body = {"status": "ready", "load": load.model_dump()}
+        return JSONResponse(body | ({"detail": detail} if detail else {}))
 
     @app.get("/metrics")
     async def prometheus() -> Response:

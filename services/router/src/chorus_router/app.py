@@ -126,6 +126,7 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
             settings.provider_poll_interval_s,
             settings.provider_check_timeout_s,
             peers=peers,
+            balancing=settings.replica_balancing,
         )
         pool.update(initial)
         metrics = RouterMetrics(pool.all)

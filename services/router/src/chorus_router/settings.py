@@ -38,6 +38,9 @@ class RouterSettings(ServiceSettings):
     provider_poll_interval_s: float = Field(default=2.0, gt=0, le=300)
     provider_connect_timeout_s: float = Field(default=2.0, gt=0, le=60)
     provider_check_timeout_s: float = Field(default=2.0, gt=0, le=60)
+    # How streams spread over a provider's replicas: the least loaded one (fewest in flight
+    # per slot, with the queue each reports), or in turn (to compare against).
+    replica_balancing: Literal["least-request", "round-robin"] = "least-request"
     # Bounds on one request's search for a provider (before the first audio byte).
     fallback_max_attempts: int = Field(default=4, ge=1, le=50)
     request_deadline_s: float = Field(default=30.0, gt=0, le=600)

@@ -27,6 +27,17 @@ class LastError(BaseModel):
     at: float
 
 
+class ReplicaView(BaseModel):
+    """One endpoint of a provider: what the router counts and what the replica reported."""
+
+    url: str
+    ready: bool
+    breaker: Literal["closed", "half-open", "open"]
+    in_flight: int
+    queued: int | None
+    max_concurrency: int | None
+
+
 class ProviderHealthView(BaseModel):
     name: str
     enabled: bool
@@ -37,6 +48,7 @@ class ProviderHealthView(BaseModel):
     open_until: float | None
     retry_after_until: float | None
     last_error: LastError | None
+    replicas: list[ReplicaView]
 
 
 class HealthReport(BaseModel):
@@ -45,7 +57,8 @@ class HealthReport(BaseModel):
 
 
 def can_serve(handle: ProviderHandle) -> bool:
-    return handle.entry.enabled and handle.ready and handle.health.state != BreakerState.OPEN
+    closed = handle.health.state != BreakerState.OPEN and not handle.replicas.all_open()
+    return handle.entry.enabled and handle.ready and closed
 
 
 @router.get("/healthz")
@@ -82,26 +95,39 @@ async def provider_health(services: Services) -> HealthReport:
     return HealthReport(status=status, providers=[_health(h) for h in handles])
 
 
+_BREAKER_STATES: dict[BreakerState, Literal["closed", "half-open", "open"]] = {
+    BreakerState.CLOSED: "closed",
+    BreakerState.HALF_OPEN: "half-open",
+    BreakerState.OPEN: "open",
+}
+
+
 def _health(handle: ProviderHandle) -> ProviderHealthView:
     health = handle.health
     failure = health.last_failure
-    names = {
-        BreakerState.CLOSED: "closed",
-        BreakerState.HALF_OPEN: "half-open",
-        BreakerState.OPEN: "open",
-    }
     return ProviderHealthView(
         name=handle.name,
         enabled=handle.entry.enabled,
         ready=handle.ready,
         readiness_error=handle.last_error,
-        breaker=names[health.state],
+        breaker=_BREAKER_STATES[health.state],
         consecutive_failures=health.failures,
         open_until=health.open_until(),
         retry_after_until=health.cooldown_until if health.cooling_down() else None,
         last_error=LastError(code=failure.code, message=failure.message, at=failure.at)
         if failure
         else None,
+        replicas=[
+            ReplicaView(
+                url=r.url,
+                ready=r.ready,
+                breaker=_BREAKER_STATES[r.breaker.state],
+                in_flight=r.in_flight,
+                queued=r.load.queued if r.load else None,
+                max_concurrency=r.load.max_concurrency if r.load else None,
+            )
+            for r in handle.replicas.all()
+        ],
     )
 
 

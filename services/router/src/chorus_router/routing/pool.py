@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 import httpx
 from pydantic import ValidationError
 
-from chorus_contracts import Capabilities, speaks
+from chorus_contracts import Capabilities, ReplicaLoad, speaks
 from chorus_router.routing.provider_health import Clock, Peers, ProviderHealth
 from chorus_router.routing.registry import ProviderEntry
+from chorus_router.routing.replicas import Balancing, Replica, Replicas
 
 log = logging.getLogger("chorus.router.pool")
 
@@ -36,6 +37,7 @@ class ProviderHandle:
 
     entry: ProviderEntry
     health: ProviderHealth
+    replicas: Replicas
     capabilities: Capabilities | None = None
     ready: bool = False
     last_error: str | None = None
@@ -90,26 +92,32 @@ class ProviderPool:
         check_timeout_s: float,
         clock: Clock = time.time,
         peers: Peers | None = None,
+        balancing: Balancing = "least-request",
     ) -> None:
         self._client = client
         self._clock = clock
         self._peers = peers
+        self._balancing = balancing
         self._poll_interval_s = poll_interval_s
         self._check_timeout = httpx.Timeout(check_timeout_s)
         self._handles: dict[str, ProviderHandle] = {}
 
     def update(self, entries: list[ProviderEntry]) -> None:
-        """Swap in a new registry; a provider whose URL is unchanged keeps its state."""
+        """Swap in a new registry; a provider whose URL is unchanged keeps its state, and so
+        does each replica still listed."""
         fresh: dict[str, ProviderHandle] = {}
         for entry in entries:
-            old = self._handles.get(entry.name)
-            if old is not None and old.entry.url == entry.url:
-                old.entry = entry
-                old.health.apply(entry.routing.breaker)
-                fresh[entry.name] = old
+            policy = entry.routing.breaker
+            handle = self._handles.get(entry.name)
+            if handle is not None and handle.entry.url == entry.url:
+                handle.entry = entry
+                handle.health.apply(policy)
             else:
-                health = ProviderHealth(entry.name, entry.routing.breaker, self._clock, self._peers)
-                fresh[entry.name] = ProviderHandle(entry, health)
+                health = ProviderHealth(entry.name, policy, self._clock, self._peers)
+                replicas = Replicas(entry.name, policy, self._clock, self._balancing)
+                handle = ProviderHandle(entry, health, replicas)
+            handle.replicas.update(entry.endpoints, policy)
+            fresh[entry.name] = handle
         self._handles = fresh
 
     def healths(self) -> list[ProviderHealth]:
@@ -143,14 +151,17 @@ class ProviderPool:
             await asyncio.gather(*(self._check(h) for h in handles))
 
     async def _check(self, handle: ProviderHandle) -> None:
-        url = handle.entry.url
+        """Ready when any replica is; capabilities from the first ready one."""
+        replicas = handle.replicas.all()
+        errors = await asyncio.gather(*(self._check_replica(r) for r in replicas))
+        ready = [r for r in replicas if r.ready]
+        if not ready:
+            self._mark(handle, ready=False, error=errors[0])
+            return
         try:
-            ready = await self._client.get(f"{url}/readyz", timeout=self._check_timeout)
-            if ready.status_code != 200:
-                reason = ready.json().get("reason", f"HTTP {ready.status_code}")
-                self._mark(handle, ready=False, error=f"not ready: {reason}")
-                return
-            caps = await self._client.get(f"{url}/v1/capabilities", timeout=self._check_timeout)
+            caps = await self._client.get(
+                f"{ready[0].url}/v1/capabilities", timeout=self._check_timeout
+            )
             caps.raise_for_status()
             capabilities = Capabilities.model_validate_json(caps.content)
         except (httpx.HTTPError, ValidationError, ValueError) as exc:
@@ -159,6 +170,21 @@ class ProviderPool:
         handle.capabilities = capabilities
         handle.voice_ids = frozenset(v.id for v in capabilities.voices)
         self._mark(handle, ready=True, error=None)
+
+    async def _check_replica(self, replica: Replica) -> str | None:
+        """Poll one replica's readiness and load; the reason when it is not ready."""
+        try:
+            answer = await self._client.get(f"{replica.url}/readyz", timeout=self._check_timeout)
+            if answer.status_code != 200:
+                reason = _body(answer).get("reason", f"HTTP {answer.status_code}")
+                replica.ready, replica.load = False, None
+                return f"not ready: {reason}"
+        except (httpx.HTTPError, ValueError) as exc:
+            replica.ready, replica.load = False, None
+            return f"unreachable: {type(exc).__name__}: {exc}"
+        replica.ready = True
+        replica.load = _load(answer)
+        return None
 
     @staticmethod
     def _mark(handle: ProviderHandle, *, ready: bool, error: str | None) -> None:
@@ -172,3 +198,18 @@ class ProviderPool:
         handle.ready = ready
         handle.last_error = error
         handle.checked_at = time.time()
+
+
+def _body(response: httpx.Response) -> dict[str, object]:
+    body = response.json()
+    if not isinstance(body, dict):
+        raise ValueError("the readiness answer is not a JSON object")
+    return body
+
+
+def _load(response: httpx.Response) -> ReplicaLoad | None:
+    """The load a ready replica reported; None from a provider that reports none."""
+    try:
+        return ReplicaLoad.model_validate(_body(response).get("load"))
+    except (ValidationError, ValueError):
+        return None

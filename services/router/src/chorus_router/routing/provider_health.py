@@ -89,11 +89,19 @@ class ProviderHealth:
         """The attempt ended with no verdict on the provider (a client error, a cancel)."""
         self._breaker.released(permit)
 
-    def failed(self, error: ChorusError, permit: Permit | None) -> None:
+    def failed(
+        self, error: ChorusError, permit: Permit | None, *, one_of_several: bool = False
+    ) -> None:
         """Record a failure before or (without a permit) after the first byte; the error's
-        type says whether it is a cool-down (backpressure) and whether the breaker hears it."""
+        type says whether it is a cool-down (backpressure) and whether the breaker hears it.
+        A failure of `one_of_several` replicas is its replica's (see replicas.py): the
+        provider stays open to its other replicas, without breaker or cool-down."""
         now = self._clock()
         self.last_failure = Failure(error.code, error.message, now)
+        if one_of_several:
+            if permit is not None:
+                self._breaker.released(permit)
+            return
         if error.retry_after and error.backpressure:
             until = now + min(error.retry_after, MAX_COOLDOWN_S)
             if until > self.cooldown_until:

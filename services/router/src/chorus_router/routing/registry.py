@@ -1,4 +1,4 @@
-"""Which providers exist: one interface, fed by `providers.yaml` here (Kubernetes later).
+"""Which providers exist: one interface, fed by `providers.yaml` here, TTSProviders in a cluster.
 
 Updates replace the list of entries as a whole; whoever consumes them keeps per-provider
 state (breakers, capabilities) by name so that nothing in flight is dropped.
@@ -11,16 +11,26 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from chorus_contracts import ProviderKind, RoutingPolicy
 
 log = logging.getLogger("chorus.router.registry")
 
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+URL_PATTERN = r"^https?://"
+# A provider's replicas the router balances over; more belong behind a Service.
+MAX_REPLICAS = 64
 
 
 class ProviderEntry(BaseModel):
@@ -29,7 +39,13 @@ class ProviderEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(pattern=NAME_PATTERN, max_length=63)
-    url: str = Field(pattern=r"^https?://")
+    # The provider's address (its Service in a cluster); `urls`, when given, are its
+    # replicas, and each stream goes to one of them (least request). `url` defaults to
+    # the first of them.
+    url: str = Field(pattern=URL_PATTERN)
+    urls: list[Annotated[str, Field(pattern=URL_PATTERN)]] = Field(
+        default_factory=list, max_length=MAX_REPLICAS
+    )
     enabled: bool = True
     models: list[str] = Field(min_length=1)
     # OpenAI voice names (alloy, nova, ...) -> this provider's voice ids.
@@ -38,10 +54,27 @@ class ProviderEntry(BaseModel):
     # The provider's class, for SLOs: metrics say which objective a provider is held to.
     kind: ProviderKind = "local"
 
+    @model_validator(mode="before")
+    @classmethod
+    def _url_from_replicas(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "url" not in data and data.get("urls"):
+            return {**data, "url": data["urls"][0]}
+        return data
+
     @field_validator("url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("urls")
+    @classmethod
+    def _distinct_replicas(cls, values: list[str]) -> list[str]:
+        return list(dict.fromkeys(v.rstrip("/") for v in values))
+
+    @property
+    def endpoints(self) -> list[str]:
+        """Where its streams go: each replica, or the one address."""
+        return self.urls or [self.url]
 
 
 class RegistryDocument(BaseModel):

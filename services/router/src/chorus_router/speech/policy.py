@@ -7,14 +7,19 @@ types' own flags (chorus_contracts.errors) and nothing else:
   cool-down passes the provider over without a call;
 - an error that is `retry_same_provider` is tried again on the same provider, with
   exponential backoff and jitter (tenacity), as that provider's retry settings allow;
+- a provider with several replicas is one candidate: each attempt goes to the replica with
+  the least load (routing/replicas.py), a retry to one this request has not tried, and a
+  busy replica's refusal (backpressure) is retried on another one where there is one;
+  a replica's failure is its own breaker's, so the provider serves while any replica does;
 - any other provider error moves on to the next candidate, and so does a refusal
   (`other_provider_may_serve`); any other client error ends the request at once;
 - one budget (attempts, deadline) spans the whole request, every pass included;
 - after the first byte, a failure ends the stream, or, when asked, ends it with a short
   notice spoken by the same provider in the same voice (once), through its breaker like any
   call (a breaker the break opened gives no notice); never two voices spliced;
-- a whole file whose provider breaks off mid-way is made again, from the start, on the
-  next candidate;
+- a whole file whose provider breaks off mid-way is made again, from the start, on
+  another replica of that provider where there is one (the same voice), else on the next
+  candidate;
 - the breaker hears of every failure that `counts_against_breaker`, before or after the
   first byte, and only from here; a call's success is its stream's end, so a provider
   that breaks off every stream opens its breaker although each one started.
@@ -50,8 +55,10 @@ from chorus_contracts import (
     SynthesisRequest,
 )
 from chorus_router.metrics import RouterMetrics
-from chorus_router.routing.pool import ProviderPool
+from chorus_router.routing.breakers import Permit
+from chorus_router.routing.pool import ProviderHandle, ProviderPool
 from chorus_router.routing.provider_health import Clock
+from chorus_router.routing.replicas import ReplicaLease
 from chorus_router.speech.planning import Candidate, SpeechPlan, plan
 from chorus_router.speech.upstream import ProviderStream, open_stream
 
@@ -88,8 +95,25 @@ class Budget:
         return self.attempts_left <= 0 or self.remaining_s() <= 0
 
 
-def _retry_same_provider(exc: BaseException) -> bool:
-    return isinstance(exc, ChorusError) and exc.retry_same_provider
+def _retry_same_provider(
+    handle: ProviderHandle, tried: set[str]
+) -> Callable[[BaseException], bool]:
+    def retry(exc: BaseException) -> bool:
+        if not isinstance(exc, ChorusError):
+            return False
+        untried = any(r.url not in tried for r in handle.replicas.all())
+        return exc.retry_same_provider or (exc.backpressure and untried)
+
+    return retry
+
+
+def _blame(
+    handle: ProviderHandle, error: ChorusError, permit: Permit | None, lease: ReplicaLease
+) -> None:
+    """A provider failure: its replica's breaker hears it, and the provider's unless
+    other replicas may serve."""
+    lease.failed(error)
+    handle.health.failed(error, permit, one_of_several=handle.replicas.several)
 
 
 def _refused(model: str, refusals: list[tuple[str, ChorusError]]) -> ChorusError:
@@ -162,9 +186,13 @@ class FailurePolicy:
         self._metrics = metrics
         self._clock = clock
         self._notice = notice
-        # Providers whose stream broke off: a whole file is made again without them.
+        # Replicas (URLs) whose stream broke off, and providers with none left: a whole file
+        # is made again without them.
+        self._broken_replicas: set[str] = set()
         self._broken: set[str] = set()
         self._making_whole = False
+        # Replicas (URLs) this request has tried: a retry goes to another one first.
+        self._tried: set[str] = set()
 
     async def open(self) -> ProviderStream:
         """The first candidate's stream that yields audio, or the error that ends the search."""
@@ -207,15 +235,16 @@ class FailurePolicy:
         self, make: Callable[[ProviderStream], Awaitable[bytes]]
     ) -> tuple[bytes, ProviderStream]:
         """A whole file, `make` reading one stream to its end. Nothing has reached the client
-        yet, so a provider that breaks off mid-way is replaced by the next candidate and the
-        file is made again from the start, within the request's one budget."""
+        yet, so a replica that breaks off mid-way is replaced by another one of its provider,
+        else by the next candidate, and the file is made again from the start, within the
+        request's one budget."""
         self._making_whole = True
         while True:
             stream = await self.open()
             try:
                 return await make(stream), stream
             except ChorusError:
-                if stream.provider not in self._broken:
+                if stream.lease.url not in self._broken_replicas:
                     raise
 
     async def broke_off(self, stream: ProviderStream, error: ChorusError) -> ProviderStream | None:
@@ -223,9 +252,11 @@ class FailurePolicy:
         the spoken notice to end the response with, or None when the response just ends
         (a whole file is made again elsewhere instead; a notice is given once)."""
         log.warning("provider %s failed mid-stream: %s", stream.provider, error.message)
-        self._broken.add(stream.provider)
+        self._broken_replicas.add(stream.lease.url)
+        if all(r.url in self._broken_replicas for r in stream.handle.replicas.all()):
+            self._broken.add(stream.provider)
         permit, stream.permit = stream.permit, None
-        stream.handle.health.failed(error, permit)
+        _blame(stream.handle, error, permit, stream.lease)
         if self._notice is None or self._making_whole:
             return None
         text, self._notice = self._notice, None
@@ -246,12 +277,14 @@ class FailurePolicy:
     def ended(self, stream: ProviderStream) -> None:
         """The stream ran to its end: the call succeeded (its breaker hears it now)."""
         permit, stream.permit = stream.permit, None
+        stream.lease.succeeded()
         if permit is not None:
             stream.handle.health.succeeded(permit)
 
     def left(self, stream: ProviderStream) -> None:
         """Nobody reads the stream any more: no verdict on its provider."""
         permit, stream.permit = stream.permit, None
+        stream.lease.released()
         if permit is not None:
             stream.handle.health.released(permit)
 
@@ -273,7 +306,7 @@ class FailurePolicy:
             wait=wait_exponential_jitter(
                 multiplier=retry.backoff_initial_s, max=retry.backoff_max_s, jitter=retry.jitter_s
             ),
-            retry=retry_if_exception(_retry_same_provider),
+            retry=retry_if_exception(_retry_same_provider(handle, self._tried)),
             before_sleep=self._count_retry(handle.name),
             reraise=True,
         )
@@ -306,23 +339,32 @@ class FailurePolicy:
             if permit is None:
                 span.set_attribute("tts.outcome", "skipped_circuit_open")
                 raise _Skipped("circuit open")
+            lease = handle.replicas.lease(avoid=self._tried)
+            if lease is None:
+                health.released(permit)
+                span.set_attribute("tts.outcome", "skipped_circuit_open")
+                raise _Skipped("every replica's circuit open")
+            span.set_attribute("tts.replica", lease.url)
+            self._tried.add(lease.url)
             budget.attempts_left -= 1
             try:
-                stream = await open_stream(self._client, handle, synthesis)
+                stream = await open_stream(self._client, handle, lease, synthesis)
             except ClientError as exc:
                 # The request, not the provider: no verdict on its health.
                 span.set_attribute("tts.outcome", exc.code)
                 health.released(permit)
+                lease.released()
                 raise
             except ChorusError as exc:
                 span.set_attribute("tts.outcome", exc.code)
                 span.set_status(StatusCode.ERROR, exc.message)
                 self._metrics.provider_errors.labels(handle.name, exc.code).inc()
-                health.failed(exc, permit)
+                _blame(handle, exc, permit, lease)
                 raise
             except BaseException:
                 span.set_attribute("tts.outcome", "cancelled")
                 health.released(permit)
+                lease.released()
                 raise
             span.set_attribute("tts.outcome", "ok")
             # The verdict waits for the stream's end (`ended`, `broke_off`, `left`).

@@ -25,6 +25,7 @@ from chorus_contracts import (
 from chorus_contracts.transport import transport_error
 from chorus_router.routing.breakers import Permit
 from chorus_router.routing.pool import ProviderHandle
+from chorus_router.routing.replicas import ReplicaLease
 
 _MAX_ERROR_BODY = 64 * 1024
 
@@ -34,6 +35,8 @@ class ProviderStream:
     """An open provider response whose first chunk has arrived; iterate for the rest."""
 
     handle: ProviderHandle
+    # The replica serving it, counted in flight until the stream closes.
+    lease: ReplicaLease
     voice: str
     # The sample a cloned voice was made from, so a spoken notice can use the same voice.
     voice_reference: str | None
@@ -70,13 +73,18 @@ class ProviderStream:
             await self.close()
 
     async def close(self) -> None:
+        self.lease.end()
         await self._response.aclose()
 
 
 async def open_stream(
-    client: httpx.AsyncClient, handle: ProviderHandle, request: SynthesisRequest
+    client: httpx.AsyncClient,
+    handle: ProviderHandle,
+    lease: ReplicaLease,
+    request: SynthesisRequest,
 ) -> ProviderStream:
-    """POST /v1/synthesize and wait for the first audio, within the provider's timeouts."""
+    """POST /v1/synthesize to the leased replica and wait for the first audio, within the
+    provider's timeouts."""
     routing = handle.entry.routing
     deadline = time.monotonic() + routing.request_timeout_s
     timeout = httpx.Timeout(
@@ -84,7 +92,7 @@ async def open_stream(
     )
     http_request = client.build_request(
         "POST",
-        f"{handle.entry.url}/v1/synthesize",
+        f"{lease.url}/v1/synthesize",
         json=request.model_dump(exclude_none=True),
         headers={"X-Request-Id": request.request_id or ""},
         timeout=timeout,
@@ -118,6 +126,7 @@ async def open_stream(
         raise UpstreamError(f"provider {handle.name} answered badly: {exc!r}") from None
     return ProviderStream(
         handle,
+        lease,
         request.voice,
         request.voice_reference,
         rate,
