@@ -42,10 +42,12 @@ def admin_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Keys, str]:
 
 @pytest.fixture(scope="module")
 def fuzzed_router(
-    registry: Path, security_logs: Path, admin_key: tuple[Keys, str]
+    registry: Path, security_logs: Path, admin_key: tuple[Keys, str], redis_url: str
 ) -> Iterator[ServiceProcess]:
     env = api_key_env(
         admin_key[0].database_url,
+        # Long-form jobs on, so their endpoints are fuzzed as users meet them.
+        CHORUS_ROUTER_JOBS__QUEUE_URL=redis_url,
         CHORUS_ROUTER_SECURITY__RATE_LIMITS__SYNTHESIS_PER_MINUTE="100000",
         CHORUS_ROUTER_SECURITY__RATE_LIMITS__CHARACTERS_PER_MINUTE="100000000",
     )

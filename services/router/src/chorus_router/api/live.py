@@ -227,6 +227,10 @@ async def _converse(
                 continue
             message, receiving = receiving.result(), None
             quiet_since = loop.time()
+            if drain.draining and not session.ending:
+                # The signal came before the loop announced it (`begun` wakes on a later
+                # tick): a message read after it must already find new turns refused.
+                session.drain()
             if message["type"] == "websocket.disconnect":
                 return None
             raw = message.get("text") or message.get("bytes") or ""
