@@ -7,8 +7,8 @@ from chorus_contracts import ProviderCannotServe, SynthesisRequest, UnknownVoice
 from chorus_espeak.engine import EspeakEngine, _wav_payload, espeak_pitch
 from chorus_espeak.settings import EspeakSettings
 from chorus_provider import CancelSignal, Rendering
+from chorus_provider.testing.markup import speak_ssml
 from chorus_provider.testing.silence import inner_silences
-from chorus_text.ssml import compile_ssml
 
 
 @pytest.fixture
@@ -108,11 +108,7 @@ async def test_words_are_timed_by_espeaks_word_events(engine: EspeakEngine) -> N
 
 
 async def _segmented(engine: EspeakEngine, ssml: str) -> bytes:
-    markup = compile_ssml(ssml)
-    request = SynthesisRequest(text=markup.text, voice="en-us", segments=markup.segments)
-    return b"".join(
-        [c async for c in engine.synthesize(request, CancelSignal()) if isinstance(c, bytes)]
-    )
+    return await speak_ssml(engine, ssml, "en-us")
 
 
 async def test_a_break_is_exactly_its_silence(engine: EspeakEngine) -> None:

@@ -14,7 +14,7 @@ from chorus_kokoro.engine import SAMPLE_RATE, KokoroEngine
 from chorus_kokoro.model_files import ModelFileError
 from chorus_kokoro.settings import KokoroSettings
 from chorus_provider import CancelSignal, Rendering
-from chorus_text.ssml import compile_ssml
+from chorus_provider.testing.markup import speak_ssml
 
 SENTENCE = "Hello there."
 
@@ -112,10 +112,7 @@ async def test_ipa_phonemes_are_spoken_as_written(engine: KokoroEngine) -> None:
     assert "phoneme" in engine.capabilities().markup
 
     async def said(ssml: str) -> bytes:
-        markup = compile_ssml(ssml)
-        request = SynthesisRequest(text=markup.text, voice="jf_alpha", segments=markup.segments)
-        chunks = engine.synthesize(request, CancelSignal())
-        return b"".join([c async for c in chunks if isinstance(c, bytes)])
+        return await speak_ssml(engine, ssml, "jf_alpha")
 
     potato_ipa = engine._require().kokoro.tokenizer.phonemize("potato", "en-us")
     heard = await said(f'<speak><phoneme alphabet="ipa" ph="{potato_ipa}">tomato</phoneme></speak>')

@@ -11,8 +11,8 @@ from chorus_contracts import ProviderCannotServe, SynthesisRequest, UnknownVoice
 from chorus_piper.engine import PiperEngine, _voice_name
 from chorus_piper.settings import PiperSettings
 from chorus_provider import CancelSignal, Join, Rendering
+from chorus_provider.testing.markup import speak_ssml
 from chorus_provider.timings import phoneme_words, spoken_words
-from chorus_text.ssml import compile_ssml
 
 
 @pytest.fixture(scope="module")
@@ -212,10 +212,7 @@ async def test_ipa_phonemes_are_spoken_as_written(steady: PiperEngine) -> None:
     assert "phoneme" in steady.capabilities().markup
 
     async def said(ssml: str) -> bytes:
-        markup = compile_ssml(ssml)
-        request = SynthesisRequest(text=markup.text, voice="joe", segments=markup.segments)
-        chunks = steady.synthesize(request, CancelSignal())
-        return b"".join([c async for c in chunks if isinstance(c, bytes)])
+        return await speak_ssml(steady, ssml, "joe")
 
     potato_ipa = "".join(steady._require().voice.phonemize("potato")[0])
     heard = await said(f'<speak><phoneme alphabet="ipa" ph="{potato_ipa}">tomato</phoneme></speak>')
