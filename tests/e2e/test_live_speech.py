@@ -11,8 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from support.idleness import wait_idle
+from support.idleness import gauge, wait_idle
 from support.live_client import Heard, connect, live_url, receive_until, send
+from support.processes import wait_until
 from support.stack import Stack, shipped_stack
 from support.transcribe import transcribe, word_error_rate
 
@@ -140,13 +141,11 @@ def test_a_client_that_leaves_frees_the_engine(stack: Stack) -> None:
     assert wait_idle(piper.url, piper.pid, 5.0) < 5.0
 
 
-def test_malformed_json_is_answered_and_the_session_goes_on(stack: Stack) -> None:
+def test_an_unknown_event_is_answered_and_the_session_goes_on(stack: Stack) -> None:
     async def talk() -> Heard:
         heard = Heard()
         async with connect(live_url(stack.router.url)) as ws:
             await receive_until(ws, heard, "session.created")
-            await ws.send("{not json")
-            await receive_until(ws, heard, "error")
             await send(ws, "input_text.shout", text="hi")
             await receive_until(ws, heard, "error")
             await send(ws, "session.update", session={"response_format": "mp3"})
@@ -154,11 +153,27 @@ def test_malformed_json_is_answered_and_the_session_goes_on(stack: Stack) -> Non
         return heard
 
     heard = asyncio.run(talk())
-    errors = [e["error"] for e in heard.of_type("error")]
-    assert "not valid JSON" in errors[0]["message"]
-    assert errors[0]["type"] == "invalid_request_error"
-    assert "input_text.shout" in errors[1]["message"]
+    [error] = [e["error"] for e in heard.of_type("error")]
+    assert error["type"] == "invalid_request_error"
+    assert "input_text.shout" in error["message"]
     assert heard.of_type("session.updated")[0]["session"]["response_format"] == "mp3"
+
+
+def test_malformed_json_is_closed_with_a_reason(stack: Stack) -> None:
+    async def talk() -> Heard:
+        heard = Heard()
+        async with connect(live_url(stack.router.url)) as ws:
+            await receive_until(ws, heard, "session.created")
+            await ws.send("{not json")
+            await receive_until(ws, heard, None)
+        return heard
+
+    heard = asyncio.run(talk())
+    assert heard.close_code == 1007
+    assert heard.close_reason is not None
+    assert heard.close_reason.startswith("the message is not valid JSON")
+    assert not heard.of_type("error")
+    assert wait_until(lambda: gauge(stack.router.url, "tts_live_sessions") == 0, timeout_s=5)
 
 
 def test_more_text_than_the_buffer_holds_is_closed_with_a_reason(stack: Stack) -> None:

@@ -36,6 +36,7 @@ from chorus_router.speech.live import (
     LiveSession,
     LiveSettings,
     MessageRate,
+    NotJson,
     Send,
     SessionsFull,
     SpeechParts,
@@ -47,7 +48,7 @@ router = APIRouter()
 log = logging.getLogger("chorus.router.live")
 
 # RFC 6455 close codes.
-NORMAL, POLICY, TOO_BIG, TRY_LATER = 1000, 1008, 1009, 1013
+NORMAL, NOT_JSON, POLICY, TOO_BIG, TRY_LATER = 1000, 1007, 1008, 1009, 1013
 Closing = tuple[int, str]
 INPUT_ENDED: Closing = (NORMAL, "input ended")
 # What goes on the wire: a JSON message or a binary frame.
@@ -247,6 +248,8 @@ async def _converse(
                         return INPUT_ENDED
             except BufferFull:
                 return TOO_BIG, f"over {settings.max_buffered_chars} characters buffered"
+            except NotJson as exc:
+                return NOT_JSON, exc.message
             except ChorusError as exc:
                 # A message that could not be acted on: the session goes on.
                 await send(error_event(exc))

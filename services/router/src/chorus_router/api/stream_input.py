@@ -28,6 +28,7 @@ from chorus_router.api.services import RouterServices
 from chorus_router.speech.live import (
     ClientEvent,
     LiveSession,
+    NotJson,
     SessionConfig,
     SessionUpdate,
     TextAppend,
@@ -123,6 +124,8 @@ class _ElevenLabs:
             parsed = _Message.model_validate_json(message)
         except ValidationError as exc:
             first = exc.errors()[0]
+            if first["type"] == "json_invalid":
+                raise NotJson(first["msg"]) from None
             raise InvalidRequest(f"invalid message: {first['msg']}") from None
         events: list[ClientEvent] = []
         if parsed.voice_settings is not None and parsed.voice_settings.speed is not None:

@@ -3,6 +3,7 @@
 from chorus_router.speech.live.config import LiveSettings, SessionConfig
 from chorus_router.speech.live.events import (
     ClientEvent,
+    NotJson,
     SessionUpdate,
     TextAppend,
     TextEnd,
@@ -30,6 +31,7 @@ __all__ = [
     "LiveSettings",
     "MessageRate",
     "NoNewTurns",
+    "NotJson",
     "Send",
     "SessionConfig",
     "SessionSlots",

@@ -49,6 +49,14 @@ ClientEvent = Annotated[
 _EVENTS: TypeAdapter[ClientEvent] = TypeAdapter(ClientEvent)
 
 
+class NotJson(InvalidRequest):
+    """A message that is not JSON at all: the client is broken, and its session closes
+    (an event JSON can carry but this protocol lacks is only answered with an error)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"the message is not valid JSON: {detail}")
+
+
 def parse_event(message: str | bytes) -> ClientEvent:
     """The event in `message`; an InvalidRequest that says what is wrong with it."""
     try:
@@ -56,7 +64,7 @@ def parse_event(message: str | bytes) -> ClientEvent:
     except ValidationError as exc:
         first = exc.errors()[0]
         if first["type"] == "json_invalid":
-            raise InvalidRequest(f"the message is not valid JSON: {first['msg']}") from None
+            raise NotJson(first["msg"]) from None
         where = ".".join(str(part) for part in first["loc"])
         raise InvalidRequest(
             f"invalid event{f' at {where}' if where else ''}: {first['msg']}", param=where or None
