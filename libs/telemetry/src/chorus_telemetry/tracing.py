@@ -1,7 +1,7 @@
 """OpenTelemetry tracing, configured by the standard OTEL_* environment variables.
 
 Spans are always made, so every log line carries a trace id and an incoming `traceparent`
-is continued; they are exported only when an OTLP endpoint is set
+is continued; they are recorded and exported only when an OTLP endpoint is set
 (OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), over OTLP/HTTP or
 OTLP/gRPC as OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL says (`http/protobuf`, the default, or
 `grpc`), through a batch processor on a thread of its own, so a collector that is down never
@@ -27,6 +27,7 @@ from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, Sampler
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -48,11 +49,26 @@ def setup_tracing(default_service_name: str) -> TracerProvider | None:
     if os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
         return None
     name = os.environ.get("OTEL_SERVICE_NAME") or default_service_name
-    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
-    if exporting_enabled():
+    exporting = exporting_enabled()
+    provider = TracerProvider(
+        resource=Resource.create({SERVICE_NAME: name}), sampler=_sampler(exporting)
+    )
+    if exporting:
         provider.add_span_processor(BatchSpanProcessor(_exporter()))
     trace.set_tracer_provider(provider)
     return provider
+
+
+def _sampler(exporting: bool) -> Sampler | None:
+    """OTEL_TRACES_SAMPLER's sampler (None) when spans go somewhere or one is named.
+
+    Otherwise new traces are not recorded: their spans still have ids, for the log lines and
+    the `traceparent` sent on, but recording attributes and events nobody exports cost the
+    router ~0.4 ms of CPU per short request. A sampled incoming trace is still recorded.
+    """
+    if exporting or os.environ.get("OTEL_TRACES_SAMPLER"):
+        return None
+    return ParentBased(ALWAYS_OFF)
 
 
 class UnsupportedProtocol(SystemExit):

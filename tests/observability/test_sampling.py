@@ -1,0 +1,56 @@
+"""Spans nobody exports are not recorded, yet logs and the next hop still get their ids."""
+
+from __future__ import annotations
+
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, set_span_in_context
+
+from chorus_telemetry import setup_tracing, tracing
+
+_ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
+
+
+def _provider(monkeypatch: pytest.MonkeyPatch, **env: str) -> TracerProvider:
+    for name in (_ENDPOINT, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_TRACES_SAMPLER"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    # The process-wide provider stays as it is for the other tests in this process.
+    monkeypatch.setattr(tracing.trace, "set_tracer_provider", lambda provider: None)
+    provider = setup_tracing("chorus-test")
+    assert provider is not None
+    return provider
+
+
+def test_without_an_exporter_new_traces_have_ids_but_are_not_recorded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    span = _provider(monkeypatch).get_tracer("t").start_span("request")
+    assert span.get_span_context().is_valid
+    assert not span.is_recording()
+
+
+def test_without_an_exporter_a_sampled_incoming_trace_is_still_recorded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parent = SpanContext(0x1234, 0x5678, is_remote=True, trace_flags=TraceFlags(1))
+    context = set_span_in_context(NonRecordingSpan(parent))
+    span = _provider(monkeypatch).get_tracer("t").start_span("request", context=context)
+    assert span.get_span_context().trace_id == 0x1234
+    assert span.is_recording()
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{_ENDPOINT: "http://127.0.0.1:1"}, {"OTEL_TRACES_SAMPLER": "always_on"}],
+    ids=["exporting", "sampler-named"],
+)
+def test_an_exporter_or_a_named_sampler_records_every_trace(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
+) -> None:
+    provider = _provider(monkeypatch, **env)
+    try:
+        assert provider.get_tracer("t").start_span("request").is_recording()
+    finally:
+        provider.shutdown()
