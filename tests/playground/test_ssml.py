@@ -48,7 +48,9 @@ def test_ssml_spoken_on_espeak_is_previewed_with_its_pause_and_heard(
     box = _ssml_box(browser, stack.router.url, "espeak")
     box.send_keys("<speak>Hello there,")
     browser.find_element(By.CSS_SELECTOR, "#speak-ssml-tools [data-snippet=break]").click()
-    box.send_keys(' general<audio src="chime.wav"/> Kenobi.</speak>')
+    box.send_keys(" general Kenobi, ")
+    browser.find_element(By.CSS_SELECTOR, "#speak-ssml-tools [data-snippet=prosody]").click()
+    box.send_keys('.<audio src="chime.wav"/></speak>')
 
     caption = browser.find_element(By.ID, "speak-segments-caption")
     wait(browser, lambda b: caption.is_displayed() and caption.text == "Compiled for espeak")
