@@ -21,9 +21,13 @@ const escapeXml = (text) => text.replaceAll("&", "&amp;").replaceAll("<", "&lt;"
 function insert(name) {
   const box = $("text");
   const [before, after, placeholder] = SNIPPETS[name];
-  const selected = box.value.slice(box.selectionStart, box.selectionEnd);
+  let { selectionStart: start, selectionEnd: end } = box;
+  // A caret after the document (where a fresh text box leaves it) means its end, inside it.
+  const close = box.value.lastIndexOf("</speak>");
+  if (close >= 0 && start > close) start = end = close;
+  const selected = box.value.slice(start, end);
   box.focus();
-  box.setRangeText(`${before}${selected || placeholder}${after}`, box.selectionStart, box.selectionEnd, "end");
+  box.setRangeText(`${before}${selected || placeholder}${after}`, start, end, "end");
   box.dispatchEvent(new Event("input"));
 }
 
