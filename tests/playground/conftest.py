@@ -25,7 +25,8 @@ LOCAL = ("espeak", "piper")
 
 @pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """espeak-ng and Piper behind a router, as `make run` registers them."""
+    """espeak-ng and Piper behind a router, as `make run` registers them; one for the whole
+    package, as starting them is most of its time."""
     with shipped_stack(LOCAL, tmp_path_factory.mktemp("playground")) as stack:
         yield stack
 
