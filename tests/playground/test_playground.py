@@ -16,7 +16,15 @@ from support.stack import Stack
 from support.voice_samples import encode, speechlike
 
 from .conftest import CLONERS
-from .page import WAIT_S, catalog_loaded, console_errors, open_page, screenshot, tab, wait
+from .page import (
+    catalog_loaded,
+    console_errors,
+    open_page,
+    screenshot,
+    serious_violations,
+    tab,
+    wait,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -150,18 +158,6 @@ def test_without_a_key_the_page_shows_the_401_message(
     assert message.text.startswith("401: You didn't provide an API key.")
 
 
-AXE = Path(__file__).with_name("vendor") / "axe.min.js"
-RUN_AXE = """
-const done = arguments[arguments.length - 1];
-axe.run(document).then(
-  (result) => done(result.violations.map((v) => (
-    {id: v.id, impact: v.impact, where: v.nodes.map((n) => n.target.join(" "))}
-  ))),
-  (error) => done([{id: "axe failed: " + error, impact: "critical", where: []}]),
-);
-"""
-
-
 @pytest.mark.parametrize("page", ["speak", "compare", "live", "jobs", "voices", "platform"])
 def test_axe_finds_no_serious_accessibility_violation(
     browser: WebDriver, stack: Stack, page: str
@@ -169,9 +165,4 @@ def test_axe_finds_no_serious_accessibility_violation(
     open_page(browser, stack.router.url)
     catalog_loaded(browser)
     tab(browser, page)
-    # WebDriver's scripts run outside the page's CSP, as a browser extension's would.
-    browser.execute_script(AXE.read_text())
-    browser.set_script_timeout(WAIT_S)
-    violations = browser.execute_async_script(RUN_AXE)
-    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
-    assert serious == [], "\n".join(f"{v['id']}: {v['where']}" for v in serious)
+    assert serious_violations(browser) == []

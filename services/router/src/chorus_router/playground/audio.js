@@ -71,7 +71,8 @@ export class StreamPlayer {
 
 /**
  * One streamed speech request: `onFirstAudio(ms)` once, `onAudio(bytes)` for each PCM piece,
- * `onWords(words)` for word timings; resolves with the serving provider, cache state, first-audio time and RTF.
+ * `onWords(words)` for word timings; resolves with the serving provider, cache state, the markup it
+ * dropped or approximated, first-audio time and RTF.
  */
 export async function streamSpeech(body, { onFirstAudio, onAudio, onWords, signal } = {}) {
   const started = performance.now();
@@ -98,6 +99,8 @@ export async function streamSpeech(body, { onFirstAudio, onAudio, onWords, signa
   return {
     provider: headers.get("X-Chorus-Provider") || "–",
     cache: headers.get("X-Chorus-Cache") || "–",
+    markupDropped: headers.get("X-Chorus-Markup-Dropped") || "",
+    markupApproximated: headers.get("X-Chorus-Markup-Approximated") || "",
     firstAudioMs,
     audioSeconds,
     rtf: audioSeconds > 0 ? elapsed / audioSeconds : null,

@@ -1,9 +1,10 @@
-// The Speak page: pickers, the normalization preview, streamed playback with its figures,
-// word highlighting, download, and the same request as code.
+// The Speak page: pickers, the normalization preview (SSML's compiled for the provider),
+// streamed playback with its figures, word highlighting, download, and the same request as code.
 
-import { call, guarded, postJson, saveBlob, showError } from "./api.js";
+import { ApiError, call, guarded, postJson, saveBlob, showError } from "./api.js";
 import { formatMs, formatRtf, StreamPlayer, streamSpeech } from "./audio.js";
 import { fillModels, fillProviders, fillVoices, timesWords } from "./catalog.js";
+import { setUpSsml, showCompiled, showMarkupResult, showProblem, ssmlMode } from "./ssml.js";
 
 const $ = (id) => document.getElementById(`speak-${id}`);
 const player = new StreamPlayer();
@@ -21,6 +22,7 @@ function request() {
   };
   const instructions = $("instructions").value.trim();
   if (instructions) body.instructions = instructions;
+  if (ssmlMode()) body.input_format = "ssml";
   return body;
 }
 
@@ -50,27 +52,33 @@ async function preview() {
       input: body.input,
       model: body.model,
       voice: body.voice || undefined,
+      input_format: body.input_format,
     });
+    showProblem("");
     $("pieces").replaceChildren(
       ...answer.pieces.map((piece) => Object.assign(document.createElement("li"), { textContent: piece })),
     );
+    showCompiled(answer);
   } catch (error) {
-    showError(error);
+    // Text the router cannot read is the user's to fix where they type it, not a page alert.
+    if (error instanceof ApiError && error.status === 400) showProblem(error.describe());
+    else showError(error);
   }
 }
 
 function showSnippets() {
   const body = { ...request(), response_format: $("format").value };
   const origin = window.location.origin;
-  const args = Object.entries(body)
-    .map(([name, value]) => `    ${name}=${JSON.stringify(value)},`)
-    .join("\n");
+  // The SDK takes Chorus's own fields through extra_body.
+  const { input_format: inputFormat, ...openai } = body;
+  const args = Object.entries(openai).map(([name, value]) => `    ${name}=${JSON.stringify(value)},`);
+  if (inputFormat) args.push(`    extra_body={"input_format": ${JSON.stringify(inputFormat)}},`);
   $("snippet-python").textContent = [
     "from openai import OpenAI",
     "",
     `client = OpenAI(base_url="${origin}/v1", api_key="YOUR_API_KEY")`,
     "with client.audio.speech.with_streaming_response.create(",
-    args,
+    ...args,
     ") as response:",
     `    response.stream_to_file("speech.${body.response_format}")`,
   ].join("\n");
@@ -112,6 +120,7 @@ async function speak(event) {
   running = controller;
   for (const figure of ["first-audio", "rtf", "served-by"]) $(figure).textContent = "…";
   $("words").replaceChildren();
+  showMarkupResult(null);
   player.start();
   const body = request();
   if (timesWords(catalog, body.model)) body.timestamps = "word";
@@ -127,6 +136,7 @@ async function speak(event) {
     });
     $("rtf").textContent = formatRtf(result.rtf);
     $("served-by").textContent = result.provider;
+    showMarkupResult(result);
   });
   if (running === controller) running = null;
 }
@@ -161,6 +171,7 @@ export function setUpSpeak() {
     const code = document.getElementById(button.dataset.copy);
     button.addEventListener("click", () => guarded(button, () => navigator.clipboard.writeText(code.textContent)));
   }
+  setUpSsml(formChanged);
   for (const id of ["voice", "text", "speed", "format", "instructions"]) {
     $(id).addEventListener("input", formChanged);
   }
