@@ -13,10 +13,11 @@ from chorus_operator.provider import ProviderResource
 from chorus_operator.render import Children, Scaling, render
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+HPA = Scaling()
 KEDA = Scaling("keda", "http://prometheus.monitoring:9090")
 
 
-def _example(name: str, scaling: Scaling = Scaling()) -> Children:
+def _example(name: str, scaling: Scaling = HPA) -> Children:
     body = yaml.safe_load((EXAMPLES / name).read_text())
     body["metadata"] |= {"namespace": "voices", "uid": "uid-1", "generation": 1}
     return render(ProviderResource.from_body(body), {}, scaling=scaling)
@@ -39,10 +40,12 @@ def test_the_engine_is_a_native_sidecar_with_the_gpu_weights_and_a_long_start_up
     children = _example("qwen3-tts-customvoice.yaml")
     fetch, engine = _pod(children)["initContainers"]
     # The weights first (fetched by the engine's own image), then the engine.
-    assert fetch["name"] == "fetch-model" and fetch["image"] == "vllm/vllm-omni:latest"
+    assert fetch["name"] == "fetch-model"
+    assert fetch["image"] == "vllm/vllm-omni:latest"
     assert fetch["command"][:2] == ["sh", "-c"]
     assert "hf download Qwen/Qwen3-TTS-12Hz-1.7B-CustomVoice --revision main" in fetch["command"][2]
-    assert engine["name"] == "engine" and engine["restartPolicy"] == "Always"
+    assert engine["name"] == "engine"
+    assert engine["restartPolicy"] == "Always"
     assert engine["command"] == [
         "vllm", "serve", "/models", "--omni",
         "--served-model-name", "Qwen/Qwen3-TTS-12Hz-1.7B-CustomVoice",
@@ -98,9 +101,12 @@ def test_sglang_omni_serves_by_model_path_and_name() -> None:
 
 def test_the_default_autoscaler_is_an_hpa_on_queue_and_in_flight_per_replica() -> None:
     children = _example("qwen3-tts-customvoice.yaml")
-    assert children.scaled_object is None and children.autoscaler is not None
+    assert children.scaled_object is None
+    assert children.autoscaler is not None
     metrics = children.autoscaler["spec"]["metrics"]
-    assert [(m["pods"]["metric"]["name"], m["pods"]["target"]["averageValue"]) for m in metrics] == [
+    assert [
+        (m["pods"]["metric"]["name"], m["pods"]["target"]["averageValue"]) for m in metrics
+    ] == [
         ("chorus_provider_queued_requests", "2"),
         ("chorus_provider_in_flight_requests", "8"),
     ]
@@ -108,28 +114,33 @@ def test_the_default_autoscaler_is_an_hpa_on_queue_and_in_flight_per_replica() -
 
 def test_with_keda_installed_the_same_targets_become_prometheus_triggers() -> None:
     children = _example("qwen3-tts-customvoice.yaml", KEDA)
-    assert children.autoscaler is None and children.scaled_object is not None
+    assert children.autoscaler is None
+    assert children.scaled_object is not None
     spec = children.scaled_object["spec"]
     assert spec["scaleTargetRef"]["name"] == "chorus-provider-qwen3-tts"
     assert (spec["minReplicaCount"], spec["maxReplicaCount"]) == (1, 4)
     queued, busy = spec["triggers"]
     assert queued["metadata"]["serverAddress"] == "http://prometheus.monitoring:9090"
-    assert 'chorus_provider_queued_requests{namespace="voices",provider="qwen3-tts"}' in (
-        queued["metadata"]["query"]
+    assert (
+        'chorus_provider_queued_requests{namespace="voices",provider="qwen3-tts"}'
+        in (queued["metadata"]["query"])
     )
     assert (queued["metadata"]["threshold"], busy["metadata"]["threshold"]) == ("2", "8")
     assert children.scaled_object["metadata"]["ownerReferences"][0]["uid"] == "uid-1"
 
 
-@pytest.mark.parametrize("scaling", [Scaling(), KEDA], ids=["hpa-default", "keda"])
+@pytest.mark.parametrize("scaling", [HPA, KEDA], ids=["hpa-default", "keda"])
 def test_scale_to_zero_is_keda_on_the_routers_waiting_gauge(scaling: Scaling) -> None:
     children = _example("qwen3-tts-base.yaml", scaling)
-    assert children.autoscaler is None and children.scaled_object is not None
+    assert children.autoscaler is None
+    assert children.scaled_object is not None
     spec = children.scaled_object["spec"]
     assert spec["minReplicaCount"] == 0
     assert spec["cooldownPeriod"] == 900
     busy = next(t for t in spec["triggers"] if t["name"] == "busy")
-    assert 'chorus_provider_waiting_requests{provider="qwen3-tts-clone"}' in busy["metadata"]["query"]
+    assert (
+        'chorus_provider_waiting_requests{provider="qwen3-tts-clone"}' in busy["metadata"]["query"]
+    )
     # Any request waiting or in flight wakes it.
     assert busy["metadata"]["activationThreshold"] == "0"
     assert "replicas" not in children.deployment["spec"]

@@ -138,4 +138,3 @@ def _health(period_s: int, failures: int) -> Manifest:
         "timeoutSeconds": 5,
         "failureThreshold": failures,
     }
-

@@ -247,9 +247,7 @@ def _container(
     # after that, liveness only asks whether the process answers. A runtime's engine has its
     # own start-up budget (engine_sidecar.py) and starts before this container.
     container |= {
-        "startupProbe": _probe(
-            "/readyz", period_s=5, failures=240 if spec.kind == "gpu" else 120
-        ),
+        "startupProbe": _probe("/readyz", period_s=5, failures=240 if spec.kind == "gpu" else 120),
         "livenessProbe": _probe("/healthz", period_s=10, failures=3),
         "readinessProbe": _probe("/readyz", period_s=5, failures=2),
         "securityContext": {
