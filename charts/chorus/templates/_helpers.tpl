@@ -161,3 +161,4 @@ app.kubernetes.io/managed-by: chorus-operator
 {{- end }}
 {{- end }}
 {{- end }}
+
