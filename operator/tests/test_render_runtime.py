@@ -139,7 +139,7 @@ def test_scale_to_zero_is_keda_on_the_routers_waiting_gauge(scaling: Scaling) ->
     assert spec["cooldownPeriod"] == 900
     busy = next(t for t in spec["triggers"] if t["name"] == "busy")
     assert (
-        'chorus_provider_waiting_requests{provider="qwen3-tts-clone"}' in busy["metadata"]["query"]
+        'tts_cold_start_waiting_requests{provider="qwen3-tts-clone"}' in busy["metadata"]["query"]
     )
     # Any request waiting or in flight wakes it.
     assert busy["metadata"]["activationThreshold"] == "0"

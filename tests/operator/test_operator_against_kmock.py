@@ -393,7 +393,7 @@ async def test_a_provider_that_scales_to_zero_gets_keda_and_is_idle_at_zero(
     (owner,) = scaled["metadata"]["ownerReferences"]
     assert (owner["kind"], owner["uid"]) == ("TTSProvider", "uid-omni-z")
     queries = " ".join(t["metadata"]["query"] for t in scaled["spec"]["triggers"])
-    assert 'chorus_provider_waiting_requests{provider="omni-z"}' in queries
+    assert 'tts_cold_start_waiting_requests{provider="omni-z"}' in queries
     assert cluster.get(AUTOSCALERS, child) is None
 
     # KEDA took it to zero while idle: not a failure, and not Ready.

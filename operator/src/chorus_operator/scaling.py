@@ -10,7 +10,7 @@ chorus_provider_in_flight_requests, labelled `provider` by the chart's ServiceMo
 - KEDA is used when the operator is told KEDA is installed (the chart does so when KEDA's CRDs
   are present), and always for `minReplicas: 0`: an HPA never scales from or to zero. Its
   Prometheus triggers also count the requests the router holds for a provider at zero
-  replicas (chorus_provider_waiting_requests), so the first request wakes it.
+  replicas (tts_cold_start_waiting_requests), so the first request wakes it.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ SCALED_OBJECT = ("keda.sh/v1alpha1", "ScaledObject")
 QUEUED = "chorus_provider_queued_requests"
 IN_FLIGHT = "chorus_provider_in_flight_requests"
 # The router's gauge of requests it holds while the provider wakes.
-WAITING = "chorus_provider_waiting_requests"
+WAITING = "tts_cold_start_waiting_requests"
 # KEDA polls Prometheus this often; a request held at zero waits about this long for a wake-up.
 POLLING_INTERVAL_S = 5
 
