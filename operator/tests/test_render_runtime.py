@@ -70,6 +70,8 @@ def test_chorus_openai_fronts_the_engine_on_localhost_without_a_gpu() -> None:
     assert env["CHORUS_OPENAI_VERIFY_KEY"] == "false"
     assert env["CHORUS_OPENAI_DEFAULT_MODEL"] == "Qwen/Qwen3-TTS-12Hz-1.7B-CustomVoice"
     assert env["CHORUS_OPENAI_TASK_TYPE"] == "CustomVoice"
+    # The engine batches: the front does not hold it to one provider's usual two streams.
+    assert env["CHORUS_OPENAI_MAX_CONCURRENCY"] == "16"
     assert json.loads(env["CHORUS_OPENAI_EXTRA_BODY"]) == {"stream": True}
     assert "nvidia.com/gpu" not in json.dumps(front["resources"])
     assert not any(m["name"] == "model" for m in front["volumeMounts"])

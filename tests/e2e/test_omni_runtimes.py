@@ -47,6 +47,7 @@ def _front(fake: FakeVendor, model: str, **settings: str) -> dict[str, str]:
         "CHORUS_OPENAI_MODELS": json.dumps([model]),
         "CHORUS_OPENAI_DEFAULT_MODEL": model,
         "CHORUS_OPENAI_EXTRA_BODY": json.dumps({"stream": True}),
+        "CHORUS_OPENAI_MAX_CONCURRENCY": "16",
         **settings,
     }
 

@@ -109,6 +109,9 @@ def front_env(runtime: Runtime) -> list[Manifest]:
         # Both runtimes stream PCM as it is made when asked to.
         "CHORUS_OPENAI_EXTRA_BODY": json.dumps({"stream": True}),
         "CHORUS_OPENAI_VOICE_CLONING": "true" if runtime.voice_cloning else "false",
+        # The engine batches: the front lets this many streams through at once, and queues
+        # the rest (chorus_provider_queued_requests, what the autoscaler reads).
+        "CHORUS_OPENAI_MAX_CONCURRENCY": str(runtime.max_concurrency),
         # A long text on a busy batch takes a while; the router's own timeouts bound it.
         "CHORUS_OPENAI_READ_TIMEOUT_S": "300",
     }

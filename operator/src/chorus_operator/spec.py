@@ -280,6 +280,13 @@ class Runtime(_SpecModel):
         description="The model clones: a request's reference sample goes up as ref_audio "
         "(and its transcript as ref_text).",
     )
+    max_concurrency: int = Field(
+        default=16,
+        ge=1,
+        le=256,
+        description="Streams sent to the engine at once (the batch it makes); more wait in "
+        "chorus-openai's queue, which the autoscaler scales on.",
+    )
 
 
 class TTSProviderSpec(_SpecModel):
