@@ -126,7 +126,6 @@ class Autoscaling(_SpecModel):
         default=600,
         ge=30,
         le=86_400,
-        alias="idleBeforeZeroS",
         description="With minReplicas 0: how long without requests before the last replica goes.",
     )
 
