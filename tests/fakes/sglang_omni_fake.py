@@ -3,8 +3,11 @@
 
 Its `CreateSpeechRequest` (sglang_omni/serve/protocol.py) takes the same fields as
 vLLM-Omni's (task_type, ref_audio, ref_text, voice, response_format, speed, stream), so the
-validation is omni_runtime.py's. No published concurrency table was found for it: the curve
-is vLLM-Omni's shape with a slower first packet, to be replaced by measured figures.
+validation is omni_runtime.py's; its errors are OpenAI-shaped (`openai_error_payload`,
+sglang_omni/serve/speech_errors.py) and `GET /v1/audio/voices` answers `{"voices": [...],
+"uploaded_voices": [...]}` (sglang_omni/serve/openai_api.py). No published concurrency
+table was found for it: the curve is vLLM-Omni's shape with a slower first packet, to be
+replaced by measured figures.
 """
 
 from __future__ import annotations

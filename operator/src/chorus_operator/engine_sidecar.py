@@ -13,7 +13,8 @@ Commands and health endpoints, as the runtimes document them:
 - vLLM-Omni: `vllm serve <model> --omni --port N`, `GET /health`
   (https://docs.vllm.ai/projects/vllm-omni/en/stable/serving/speech_api/);
 - SGLang-Omni: `sgl-omni serve --model-path <path> --model-name <id> --port N`, `GET /health`
-  (sgl-project/sglang-omni, docs/ and sglang_omni/serve/launcher.py).
+  (sgl-project/sglang-omni: its docs, and sglang_omni/serve/openai_api.py, whose /health
+  answers 503 until the pipeline runs).
 """
 
 from __future__ import annotations
