@@ -161,4 +161,3 @@ app.kubernetes.io/managed-by: chorus-operator
 {{- end }}
 {{- end }}
 {{- end }}
-
