@@ -151,7 +151,8 @@ def test_defaults_applied_by_the_api_server_are_the_models() -> None:
     assert defaulted["autoscaling"] == {
         "maxReplicas": 3,
         "minReplicas": 1,
-        "targetCPUUtilizationPercentage": 80,
+        "targetQueuedPerReplica": 1,
+        "idleBeforeZeroS": 600,
     }
     # Fields whose absence means something (replicas, credentials) get no server default.
     assert "replicas" not in defaulted

@@ -186,7 +186,10 @@ def test_autoscaled_providers_leave_the_replica_count_to_the_autoscaler() -> Non
         "name": "chorus-provider-kokoro-scaled",
     }
     assert (spec["minReplicas"], spec["maxReplicas"]) == (2, 6)
-    assert spec["metrics"][0]["resource"]["target"]["averageUtilization"] == 70
+    # The speech queue first; the example asks for CPU as well.
+    queued, cpu = spec["metrics"]
+    assert queued["pods"]["metric"]["name"] == "chorus_provider_queued_requests"
+    assert cpu["resource"]["target"]["averageUtilization"] == 70
     assert children.disruption_budget is not None
     assert children.disruption_budget["spec"]["maxUnavailable"] == 1
 

@@ -54,15 +54,17 @@ class FakeVendor:
         return state
 
 
-def start_fake(vendor: str, log_dir: Path, api_key: str) -> FakeVendor:
-    """`vendor` is `openai` or `elevenlabs`; returns once the fake answers."""
+def start_fake(
+    vendor: str, log_dir: Path, api_key: str, env: dict[str, str] | None = None
+) -> FakeVendor:
+    """`vendor` names a module `fakes.<vendor>_fake`; returns once the fake answers."""
     port = free_port()
     python_path = os.pathsep.join(filter(None, [str(TESTS_DIR), os.environ.get("PYTHONPATH")]))
     process = ServiceProcess(
         f"fake-{vendor}",
         f"fakes.{vendor}_fake",
         port,
-        {"PYTHONPATH": python_path},
+        {"PYTHONPATH": python_path, **(env or {})},
         log_dir,
         args=("--port", str(port), "--api-key", api_key),
     ).start()

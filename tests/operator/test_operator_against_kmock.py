@@ -39,6 +39,8 @@ DEPLOYMENTS = "apps/v1/deployments"
 SERVICES = "v1/services"
 AUTOSCALERS = "autoscaling/v2/horizontalpodautoscalers"
 BUDGETS = "policy/v1/poddisruptionbudgets"
+# KEDA's, as a cluster with KEDA installed serves it.
+SCALED_OBJECTS = "keda.sh/v1alpha1/scaledobjects"
 VERBS = {"get", "list", "watch", "create", "update", "patch", "delete"}
 
 
@@ -59,6 +61,7 @@ RESOURCES = {
     SERVICES: _info("Service"),
     AUTOSCALERS: _info("HorizontalPodAutoscaler"),
     BUDGETS: _info("PodDisruptionBudget"),
+    SCALED_OBJECTS: _info("ScaledObject"),
     "v1/events": _info("Event"),
     # Discovered by kopf at start-up in every real cluster, though this operator never reads them.
     "v1/namespaces": _info("Namespace", namespaced=False),
@@ -117,7 +120,8 @@ class Cluster:
 
     def writes(self, name: str) -> list[str]:
         """Every create, patch or delete of a child named `name` so far."""
-        children = {r.rsplit("/", 1)[1] for r in (DEPLOYMENTS, SERVICES, AUTOSCALERS, BUDGETS)}
+        kinds = (DEPLOYMENTS, SERVICES, AUTOSCALERS, BUDGETS, SCALED_OBJECTS)
+        children = {r.rsplit("/", 1)[1] for r in kinds}
         return [
             f"{request.method} {request.url.path}"
             for request in self.api
@@ -347,6 +351,61 @@ async def test_an_available_deployment_turns_the_provider_ready_with_its_url(
     )
 
 
+async def test_a_runtime_provider_runs_its_engine_beside_chorus_openai_and_turns_ready(
+    cluster: Cluster, operator_process: Path
+) -> None:
+    await cluster.apply(_example("qwen3-tts-customvoice.yaml", "omni-a"), uid="uid-omni-a")
+    child = "chorus-provider-omni-a"
+    deployment = await eventually(lambda: cluster.get(DEPLOYMENTS, child))
+    kubernetes_validate.validate(deployment, kubernetes_validate.latest_version(), strict=True)
+    pod = deployment["spec"]["template"]["spec"]
+    fetcher, engine = pod["initContainers"]
+    (front,) = pod["containers"]
+    # The engine's image is used as written; chorus-openai's is completed like the chart's.
+    assert fetcher["image"] == engine["image"] == "vllm/vllm-omni:latest"
+    assert front["image"] == f"{REGISTRY}/chorus-openai:0.1.0"
+    assert engine["restartPolicy"] == "Always"
+    assert engine["startupProbe"]["httpGet"] == {"path": "/health", "port": "engine"}
+    assert engine["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert {"name": "model", "mountPath": "/models", "readOnly": True} in engine["volumeMounts"]
+    env = {var["name"]: var.get("value") for var in front["env"]}
+    assert env["CHORUS_OPENAI_BASE_URL"] == "http://127.0.0.1:8000/v1"
+    # Scaled on the speech queue, not CPU.
+    autoscaler = await eventually(lambda: cluster.get(AUTOSCALERS, child))
+    names = [m["pods"]["metric"]["name"] for m in autoscaler["spec"]["metrics"]]
+    assert names == ["chorus_provider_queued_requests", "chorus_provider_in_flight_requests"]
+    assert cluster.get(SCALED_OBJECTS, child) is None
+
+    await cluster.patch(DEPLOYMENTS, child, {"status": AVAILABLE}, "/status")
+    await eventually(lambda: (_ready(cluster, "omni-a") or {}).get("status") == "True")
+    status = (cluster.get(PROVIDERS, "omni-a") or {})["status"]
+    assert status["url"] == "http://chorus-provider-omni-a.voices.svc.cluster.local:8080"
+
+
+async def test_a_provider_that_scales_to_zero_gets_keda_and_is_idle_at_zero(
+    cluster: Cluster, operator_process: Path
+) -> None:
+    await cluster.apply(_example("qwen3-tts-base.yaml", "omni-z"), uid="uid-omni-z")
+    child = "chorus-provider-omni-z"
+    scaled = await eventually(lambda: cluster.get(SCALED_OBJECTS, child))
+    assert (scaled["spec"]["minReplicaCount"], scaled["spec"]["maxReplicaCount"]) == (0, 2)
+    assert scaled["spec"]["scaleTargetRef"]["name"] == child
+    (owner,) = scaled["metadata"]["ownerReferences"]
+    assert (owner["kind"], owner["uid"]) == ("TTSProvider", "uid-omni-z")
+    queries = " ".join(t["metadata"]["query"] for t in scaled["spec"]["triggers"])
+    assert 'tts_cold_start_waiting_requests{provider="omni-z"}' in queries
+    assert cluster.get(AUTOSCALERS, child) is None
+
+    # KEDA took it to zero while idle: not a failure, and not Ready.
+    await cluster.patch(DEPLOYMENTS, child, {"spec": {"replicas": 0}}, manager="keda")
+    await cluster.patch(DEPLOYMENTS, child, {"status": {"replicas": 0}}, "/status")
+    await eventually(
+        lambda: (cluster.get(PROVIDERS, "omni-z") or {}).get("status", {}).get("phase") == "Idle",
+        what="phase Idle",
+    )
+    assert (_ready(cluster, "omni-z") or {})["reason"] == "ScaledToZero"
+
+
 async def test_disabling_scales_to_zero_and_takes_the_provider_out_of_ready(
     cluster: Cluster, operator_process: Path
 ) -> None:
@@ -518,6 +577,13 @@ async def test_the_operator_role_grants_exactly_what_the_operator_asks_for(
         PROVIDERS, "local-r", {"metadata": {"generation": 2}, "spec": {"enabled": False}}
     )
     await eventually(lambda: cluster.get(BUDGETS, child) is None, what="the budget removed")
+    # A provider that scales to zero has a KEDA ScaledObject, removed when disabled.
+    await cluster.apply(_example("qwen3-tts-base.yaml", "zero-r"), uid="uid-zero-r")
+    await eventually(lambda: cluster.get(SCALED_OBJECTS, "chorus-provider-zero-r"))
+    await cluster.patch(
+        PROVIDERS, "zero-r", {"metadata": {"generation": 2}, "spec": {"enabled": False}}
+    )
+    await eventually(lambda: cluster.get(SCALED_OBJECTS, "chorus-provider-zero-r") is None)
 
     asked = requested(cluster.api, TOKEN, cluster.api.created_by_apply)
     role = granted("chorus-operator")

@@ -32,6 +32,8 @@ from chorus_operator.spec import (
     ONE_BUDGET_BOUND,
     ONE_MODEL_SOURCE,
     REPLICAS_OR_AUTOSCALING,
+    RUNTIME_ONLY_FOR_GPU_KIND,
+    SCALE_TO_ZERO_NEEDS_GPU,
     TTSProviderSpec,
 )
 from chorus_operator.status import ProviderStatus
@@ -56,6 +58,12 @@ SPEC_RULES = [
     },
     {"rule": "!(has(self.replicas) && has(self.autoscaling))", "message": REPLICAS_OR_AUTOSCALING},
     {"rule": "self.kind != 'gpu' || has(self.model)", "message": GPU_NEEDS_MODEL},
+    {"rule": "self.kind == 'gpu' || !has(self.runtime)", "message": RUNTIME_ONLY_FOR_GPU_KIND},
+    {
+        "rule": "self.kind == 'gpu' || !has(self.autoscaling) || "
+        "!has(self.autoscaling.minReplicas) || self.autoscaling.minReplicas > 0",
+        "message": SCALE_TO_ZERO_NEEDS_GPU,
+    },
 ]
 MODEL_RULES = [
     {

@@ -39,7 +39,7 @@ from chorus_operator.naming import (
     service_url,
 )
 from chorus_operator.provider import InvalidProvider, ProviderResource
-from chorus_operator.render import render
+from chorus_operator.render import Children, render
 from chorus_operator.settings import OperatorSettings
 from chorus_operator.status import applied_status, invalid_status, is_invalid, observed_status
 from chorus_telemetry import setup_tracing, shutdown_tracing
@@ -122,7 +122,7 @@ async def _reconcile(
             patch, status, invalid_status(str(exc), generation, previous=status, now=_now())
         )
         raise kopf.PermanentError(f"invalid TTSProvider: {exc}") from None
-    children = render(provider, context.settings.otel_env, context.settings.images)
+    children = _render(provider, context)
     deployment = await ensure_children(context.api, provider, children, logger)
     url = service_url(provider.name, provider.namespace, context.settings.cluster_domain)
     fresh = applied_status(url, generation)
@@ -201,7 +201,7 @@ async def _correct_drift(
     Returns the live Deployment when it re-applied. Only rendered fields count: an
     autoscaler's replica count is not rendered, so scaling under an HPA is not drift.
     """
-    children = render(provider, context.settings.otel_env, context.settings.images)
+    children = _render(provider, context)
     # Watch events carry the object's kind (as a GET does).
     desired = children.by_kind(str(child.get("kind", "")))
     if event["type"] == "DELETED":
@@ -213,6 +213,11 @@ async def _correct_drift(
     else:
         logger.info(f"The {desired['kind']} of {KIND} {provider.name} drifted; applying it again.")
     return await ensure_children(context.api, provider, children, logger)
+
+
+def _render(provider: ProviderResource, context: OperatorContext) -> Children:
+    settings = context.settings
+    return render(provider, settings.otel_env, settings.images, settings.scaling)
 
 
 def _span_attributes(body: kopf.Body) -> dict[str, str]:

@@ -24,6 +24,8 @@ from chorus_operator.naming import GROUP, KIND, PLURAL, VERSION
 Body = dict[str, Any]
 
 TTSProvider = create_namespaced_resource(GROUP, VERSION, KIND, PLURAL)
+# A child of providers that scale with KEDA; registering it lets `_resource` find it by kind.
+ScaledObject = create_namespaced_resource("keda.sh", "v1alpha1", "ScaledObject", "scaledobjects")
 
 
 def connect(tracing: TracerProvider | None) -> AsyncClient:

@@ -9,6 +9,7 @@ storage-initializer pattern of KServe), so the serving container never downloads
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,15 @@ MODEL_PATH_ENV = "CHORUS_MODEL_PATH"
 FETCH_CONTAINER = "fetch-model"
 # chorus_torch's fetcher; the provider image has it, so no second image is pulled.
 FETCH_COMMAND = ["python", "-m", "chorus_torch.fetch"]
+# The init container's command for a pinned Hugging Face source.
+FetchCommand = Callable[[HuggingFaceModel], list[str]]
+
+
+def chorus_fetch(hub: HuggingFaceModel) -> list[str]:
+    """`repo@revision` into MODEL_DIR, each additional repo into its path."""
+    wanted = [f"{hub.repo}@{hub.revision}"]
+    wanted += [f"{extra.repo}@{extra.revision}:{extra.path}" for extra in hub.additional_repos]
+    return [*FETCH_COMMAND, "--dest", MODEL_DIR, *wanted]
 
 
 @dataclass(frozen=True)
@@ -34,7 +44,7 @@ class ModelParts:
     fetcher: Manifest | None = None
 
 
-def model_parts(source: ModelSource | None) -> ModelParts:
+def model_parts(source: ModelSource | None, fetch: FetchCommand = chorus_fetch) -> ModelParts:
     if source is None or source.in_image is not None:
         return ModelParts()
     offline = [
@@ -56,14 +66,12 @@ def model_parts(source: ModelSource | None) -> ModelParts:
         volumes=[{"name": MODEL_VOLUME, "emptyDir": {"sizeLimit": hub.cache_size}}],
         mounts=[read_only],
         env=offline,
-        fetcher=_fetcher(hub),
+        fetcher=_fetcher(hub, fetch),
     )
 
 
-def _fetcher(hub: HuggingFaceModel) -> Manifest:
-    """The init container: `repo@revision` into MODEL_DIR, each additional repo into its path."""
-    wanted = [f"{hub.repo}@{hub.revision}"]
-    wanted += [f"{extra.repo}@{extra.revision}:{extra.path}" for extra in hub.additional_repos]
+def _fetcher(hub: HuggingFaceModel, fetch: FetchCommand) -> Manifest:
+    """The init container that fetches the weights before the provider starts."""
     env: list[Manifest] = [
         # The library's own cache and lock files go to /tmp, not into the model directory.
         {"name": "HF_HOME", "value": "/tmp/hf"},
@@ -74,7 +82,7 @@ def _fetcher(hub: HuggingFaceModel) -> Manifest:
         env.append({"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": secret}})
     return {
         "name": FETCH_CONTAINER,
-        "command": [*FETCH_COMMAND, "--dest", MODEL_DIR, *wanted],
+        "command": fetch(hub),
         "env": env,
         "volumeMounts": [
             {"name": MODEL_VOLUME, "mountPath": MODEL_DIR},

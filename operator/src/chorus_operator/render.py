@@ -13,6 +13,13 @@ from typing import Any
 
 import kopf
 
+from chorus_operator.engine_sidecar import (
+    FRONT_REQUESTS,
+    engine_sidecar,
+    engine_volumes,
+    front_env,
+    hub_cli_fetch,
+)
 from chorus_operator.images import ImageDefaults
 from chorus_operator.model_volume import ModelParts, model_parts
 from chorus_operator.naming import (
@@ -24,7 +31,16 @@ from chorus_operator.naming import (
     selector_labels,
 )
 from chorus_operator.provider import ProviderResource
-from chorus_operator.spec import Autoscaling, DisruptionBudget
+from chorus_operator.scaling import (
+    HPA,
+    SCALED_OBJECT,
+    Scaler,
+    autoscaler,
+    scaled_object,
+    target_of,
+    uses_keda,
+)
+from chorus_operator.spec import DisruptionBudget
 
 Manifest = dict[str, Any]
 AS_WRITTEN = ImageDefaults()
@@ -40,7 +56,7 @@ DRAIN_TIMEOUT_ENV = "CHORUS_DRAIN_TIMEOUT_S"
 # Deployment and Service first; optional children are the ones removed when no longer asked for.
 DEPLOYMENT = ("apps/v1", "Deployment")
 SERVICE = ("v1", "Service")
-AUTOSCALER = ("autoscaling/v2", "HorizontalPodAutoscaler")
+AUTOSCALER = HPA
 DISRUPTION_BUDGET = ("policy/v1", "PodDisruptionBudget")
 
 
@@ -52,10 +68,15 @@ class Children:
     service: Manifest
     autoscaler: Manifest | None
     disruption_budget: Manifest | None
+    scaled_object: Manifest | None = None
 
     def optional(self) -> list[tuple[tuple[str, str], Manifest | None]]:
         """The children that exist only when asked for, by (apiVersion, kind)."""
-        return [(AUTOSCALER, self.autoscaler), (DISRUPTION_BUDGET, self.disruption_budget)]
+        return [
+            (AUTOSCALER, self.autoscaler),
+            (DISRUPTION_BUDGET, self.disruption_budget),
+            (SCALED_OBJECT, self.scaled_object),
+        ]
 
     def by_kind(self, kind: str) -> Manifest | None:
         """The child of that kind (Deployment, Service, ...); None when it must not exist."""
@@ -68,22 +89,41 @@ class Children:
         return [self.deployment, self.service, *optional]
 
 
+@dataclass(frozen=True)
+class Scaling:
+    """How the operator renders spec.autoscaling (OperatorSettings): see scaling.py."""
+
+    scaler: Scaler = "hpa"
+    prometheus_url: str = "http://prometheus-operated:9090"
+
+
+HPA_BY_DEFAULT = Scaling()
+
+
 def render(
     provider: ProviderResource,
     otel_env: Mapping[str, str],
     images: ImageDefaults = AS_WRITTEN,
+    scaling: Scaling = HPA_BY_DEFAULT,
 ) -> Children:
     """Everything the provider needs in the cluster; `otel_env` is the operator's OTEL_* set,
     `images` completes an image reference that names no registry or tag."""
     spec = provider.spec
     # A disabled provider keeps only its scaled-down Deployment and its Service.
-    scaling = spec.autoscaling if spec.enabled else None
+    wanted = spec.autoscaling if spec.enabled else None
     budget = spec.disruption_budget if spec.enabled else None
+    keda = wanted is not None and uses_keda(wanted, scaling.scaler)
+    metadata, target = _metadata(provider), target_of(provider)
     children = Children(
-        deployment=_deployment(provider, otel_env, images.resolve(spec.image)),
+        deployment=_deployment(provider, otel_env, images),
         service=_service(provider),
-        autoscaler=None if scaling is None else _autoscaler(provider, scaling),
+        autoscaler=None if wanted is None or keda else autoscaler(wanted, metadata, target),
         disruption_budget=None if budget is None else _disruption_budget(provider, budget),
+        scaled_object=(
+            scaled_object(provider, wanted, metadata, target, scaling.prometheus_url)
+            if wanted is not None and keda
+            else None
+        ),
     )
     # Owned by the resource (as its controller), so Kubernetes deletes the children with it:
     # no finalizer needed.
@@ -99,7 +139,9 @@ def _metadata(provider: ProviderResource) -> Manifest:
     }
 
 
-def _deployment(provider: ProviderResource, otel_env: Mapping[str, str], image: str) -> Manifest:
+def _deployment(
+    provider: ProviderResource, otel_env: Mapping[str, str], images: ImageDefaults
+) -> Manifest:
     spec = provider.spec
     gpu = spec.kind == "gpu"
     replicas = spec.desired_replicas()
@@ -120,7 +162,7 @@ def _deployment(provider: ProviderResource, otel_env: Mapping[str, str], image: 
         },
         "template": {
             "metadata": {"labels": child_labels(provider.name, spec.kind)},
-            "spec": _pod_spec(provider, otel_env, image),
+            "spec": _pod_spec(provider, otel_env, images),
         },
     }
     return {
@@ -131,9 +173,14 @@ def _deployment(provider: ProviderResource, otel_env: Mapping[str, str], image: 
     }
 
 
-def _pod_spec(provider: ProviderResource, otel_env: Mapping[str, str], image: str) -> Manifest:
+def _pod_spec(
+    provider: ProviderResource, otel_env: Mapping[str, str], images: ImageDefaults
+) -> Manifest:
     spec = provider.spec
-    model = model_parts(spec.model)
+    runtime = spec.runtime
+    image = images.resolve(spec.image)
+    # With a runtime, the weights are the engine's and its own image fetches them.
+    model = model_parts(spec.model) if runtime is None else model_parts(spec.model, hub_cli_fetch)
     container = _container(provider, otel_env, image, model)
     pod: Manifest = {
         # Providers never talk to the Kubernetes API.
@@ -150,16 +197,22 @@ def _pod_spec(provider: ProviderResource, otel_env: Mapping[str, str], image: st
         "containers": [container],
         "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}, *model.volumes],
     }
+    init: list[Manifest] = []
     if model.fetcher is not None:
-        # The fetcher runs the provider's image, as the same unprivileged user.
-        pod["initContainers"] = [
+        # The fetcher runs the image that reads the weights, as the same unprivileged user.
+        init.append(
             {
-                "image": image,
+                "image": image if runtime is None else runtime.image,
                 "imagePullPolicy": spec.image_pull_policy,
                 **model.fetcher,
                 "securityContext": container["securityContext"],
             }
-        ]
+        )
+    if runtime is not None:
+        init.append(engine_sidecar(spec, model, container["securityContext"]))
+        pod["volumes"] += engine_volumes()
+    if init:
+        pod["initContainers"] = init
     if spec.node_selector is not None:
         pod["nodeSelector"] = spec.node_selector
     tolerations = spec.pod_tolerations()
@@ -175,20 +228,24 @@ def _pod_spec(provider: ProviderResource, otel_env: Mapping[str, str], image: st
 def _container(
     provider: ProviderResource, otel_env: Mapping[str, str], image: str, model: ModelParts
 ) -> Manifest:
+    """The provider contract's container; in front of a runtime, a thin chorus-openai."""
     spec = provider.spec
+    fronts_engine = spec.runtime is not None
+    model_env = front_env(spec.runtime) if spec.runtime is not None else model.env
     container: Manifest = {
         "name": CONTAINER_NAME,
         "image": image,
         "imagePullPolicy": spec.image_pull_policy,
         "ports": [{"name": PORT_NAME, "containerPort": PROVIDER_PORT, "protocol": "TCP"}],
-        "env": _env(provider, otel_env, model.env),
+        "env": _env(provider, otel_env, model_env),
         "lifecycle": {"preStop": {"exec": {"command": ["sleep", str(PRESTOP_SLEEP_S)]}}},
     }
-    resources = spec.pod_resources()
+    resources = {"requests": dict(FRONT_REQUESTS)} if fronts_engine else spec.pod_resources()
     if resources:
         container["resources"] = resources
     # Startup waits for the engine to load its model (readiness), up to 10 min (20 on GPUs);
-    # after that, liveness only asks whether the process answers.
+    # after that, liveness only asks whether the process answers. A runtime's engine has its
+    # own start-up budget (engine_sidecar.py) and starts before this container.
     container |= {
         "startupProbe": _probe("/readyz", period_s=5, failures=240 if spec.kind == "gpu" else 120),
         "livenessProbe": _probe("/healthz", period_s=10, failures=3),
@@ -199,7 +256,10 @@ def _container(
             "runAsNonRoot": True,
             "capabilities": {"drop": ["ALL"]},
         },
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}, *model.mounts],
+        "volumeMounts": [
+            {"name": "tmp", "mountPath": "/tmp"},
+            *([] if fronts_engine else model.mounts),
+        ],
     }
     return container
 
@@ -254,35 +314,6 @@ def _service(provider: ProviderResource) -> Manifest:
                     "port": PROVIDER_PORT,
                     "targetPort": PORT_NAME,
                     "protocol": "TCP",
-                }
-            ],
-        },
-    }
-
-
-def _autoscaler(provider: ProviderResource, scaling: Autoscaling) -> Manifest:
-    return {
-        "apiVersion": AUTOSCALER[0],
-        "kind": AUTOSCALER[1],
-        "metadata": _metadata(provider),
-        "spec": {
-            "scaleTargetRef": {
-                "apiVersion": DEPLOYMENT[0],
-                "kind": DEPLOYMENT[1],
-                "name": child_name(provider.name),
-            },
-            "minReplicas": scaling.min_replicas,
-            "maxReplicas": scaling.max_replicas,
-            "metrics": [
-                {
-                    "type": "Resource",
-                    "resource": {
-                        "name": "cpu",
-                        "target": {
-                            "type": "Utilization",
-                            "averageUtilization": scaling.target_cpu_percent,
-                        },
-                    },
                 }
             ],
         },

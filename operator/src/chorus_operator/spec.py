@@ -40,6 +40,8 @@ MIN_ABOVE_MAX = "minReplicas must not exceed maxReplicas"
 ONE_BUDGET_BOUND = "set exactly one of minAvailable and maxUnavailable"
 GPU_NEEDS_MODEL = "a gpu provider needs spec.model (pvc, huggingFace, or inImage)"
 ONE_MODEL_SOURCE = "set exactly one of pvc, huggingFace and inImage"
+RUNTIME_ONLY_FOR_GPU_KIND = "spec.runtime needs kind: gpu"
+SCALE_TO_ZERO_NEEDS_GPU = "autoscaling.minReplicas: 0 is for kind gpu (a GPU held idle costs)"
 # A relative path whose segments never start with a dot: no "..", no hidden escapes.
 RELATIVE_PATH = r"^([A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*)?$"
 HF_REPO = r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$"
@@ -89,12 +91,42 @@ class Credentials(_SpecModel):
 
 
 class Autoscaling(_SpecModel):
-    """A HorizontalPodAutoscaler on CPU; it owns the replica count while set."""
+    """Scaling on the speech queue: requests waiting and in flight per replica, not CPU.
 
-    min_replicas: int = Field(default=1, ge=1, le=100)
+    Rendered as an HPA on Pods metrics (custom metrics API) or a KEDA ScaledObject on
+    Prometheus; minReplicas 0 always needs KEDA, which wakes the provider from the router's
+    count of requests held for it.
+    """
+
+    min_replicas: int = Field(
+        default=1, ge=0, le=100, description="0 scales a gpu provider to zero when idle (KEDA)."
+    )
     max_replicas: int = Field(ge=1, le=100)
-    target_cpu_percent: int = Field(
-        default=80, ge=1, le=100, alias="targetCPUUtilizationPercentage"
+    target_queued_per_replica: int = Field(
+        default=1,
+        ge=1,
+        le=1000,
+        description="Requests waiting for an engine slot per replica before scaling up.",
+    )
+    target_in_flight_per_replica: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="Syntheses in flight per replica before scaling up; set it below the "
+        "engine's concurrency limit to add a replica before requests queue.",
+    )
+    target_cpu_percent: int | None = Field(
+        default=None,
+        ge=1,
+        le=100,
+        alias="targetCPUUtilizationPercentage",
+        description="Also scale on CPU (CPU engines); off unless set.",
+    )
+    idle_before_zero_s: int = Field(
+        default=600,
+        ge=30,
+        le=86_400,
+        description="With minReplicas 0: how long without requests before the last replica goes.",
     )
 
     @model_validator(mode="after")
@@ -102,6 +134,10 @@ class Autoscaling(_SpecModel):
         if self.min_replicas > self.max_replicas:
             raise ValueError(MIN_ABOVE_MAX)
         return self
+
+    @property
+    def scales_to_zero(self) -> bool:
+        return self.min_replicas == 0
 
 
 class DisruptionBudget(_SpecModel):
@@ -206,6 +242,52 @@ class ModelSource(_SpecModel):
         return self
 
 
+RuntimeKind = Literal["vllm-omni", "sglang-omni"]
+# Qwen3-TTS's three checkpoints; the runtimes take it per request (vLLM-Omni's speech API).
+TaskType = Literal["CustomVoice", "VoiceDesign", "Base"]
+
+
+class Runtime(_SpecModel):
+    """A batching engine's own OpenAI-compatible server, run beside chorus-openai in the pod.
+
+    The engine batches many requests on one GPU; chorus-openai (spec.image) in front of it
+    speaks the provider contract, so the router sees it like any other provider.
+    """
+
+    kind: RuntimeKind = Field(description="vllm-omni (vllm serve --omni) or sglang-omni.")
+    image: str = Field(
+        min_length=1, max_length=512, description="The engine's image, e.g. vllm/vllm-omni:v0.18.0."
+    )
+    model: str = Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$",
+        description="The model id the engine serves (and is asked for), e.g. "
+        "Qwen/Qwen3-TTS-12Hz-1.7B-CustomVoice.",
+    )
+    engine_args: list[Annotated[str, Field(min_length=1, max_length=512)]] = Field(
+        default_factory=list,
+        max_length=64,
+        description="Appended to the engine's command line, e.g. --deploy-config, "
+        "--gpu-memory-utilization 0.9.",
+    )
+    task_type: TaskType | None = Field(
+        default=None, description="Sent with every request (Qwen3-TTS checkpoints need it)."
+    )
+    voice_cloning: bool = Field(
+        default=False,
+        description="The model clones: a request's reference sample goes up as ref_audio "
+        "(and its transcript as ref_text).",
+    )
+    max_concurrency: int = Field(
+        default=16,
+        ge=1,
+        le=256,
+        description="Streams sent to the engine at once (the batch it makes); more wait in "
+        "chorus-openai's queue, which the autoscaler scales on.",
+    )
+
+
 class TTSProviderSpec(_SpecModel):
     """What a provider is (kind, image, models, voices), how it is routed, and how it runs."""
 
@@ -271,6 +353,11 @@ class TTSProviderSpec(_SpecModel):
         description="The weights: a PVC, a pinned Hugging Face revision, or the image's own; "
         "required for kind gpu.",
     )
+    runtime: Runtime | None = Field(
+        default=None,
+        description="Run a batching engine (vLLM-Omni, SGLang-Omni) with chorus-openai "
+        "(spec.image) in front of it; kind gpu only.",
+    )
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> TTSProviderSpec:
@@ -284,6 +371,10 @@ class TTSProviderSpec(_SpecModel):
                 raise ValueError(GPU_ONLY_FOR_GPU_KIND)
         if self.replicas is not None and self.autoscaling is not None:
             raise ValueError(REPLICAS_OR_AUTOSCALING)
+        if self.runtime is not None and self.kind != "gpu":
+            raise ValueError(RUNTIME_ONLY_FOR_GPU_KIND)
+        if self.autoscaling is not None and self.autoscaling.scales_to_zero and self.kind != "gpu":
+            raise ValueError(SCALE_TO_ZERO_NEEDS_GPU)
         return self
 
     def desired_replicas(self) -> int | None:

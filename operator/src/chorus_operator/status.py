@@ -19,7 +19,7 @@ from pydantic.alias_generators import to_camel
 from chorus_operator.spec import TTSProviderSpec
 
 ConditionStatus = Literal["True", "False", "Unknown"]
-Phase = Literal["Progressing", "Ready", "Degraded", "Disabled", "Failed"]
+Phase = Literal["Progressing", "Ready", "Degraded", "Disabled", "Idle", "Failed"]
 REASON_PATTERN = r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$"
 INVALID_SPEC = "InvalidSpec"
 
@@ -82,6 +82,11 @@ def observed_status(
     else:
         desired = int((deployment.get("spec") or {}).get("replicas", 1))
         phase, verdicts = _observe(dep_status, ready, desired)
+        scales_to_zero = spec.autoscaling is not None and spec.autoscaling.scales_to_zero
+        if scales_to_zero and desired == 0 and ready == 0:
+            # Not a failure: KEDA took it to zero while idle, and the first request wakes it.
+            phase = "Idle"
+            verdicts[0] = _Verdict("Ready", "False", "ScaledToZero", "no replicas while idle")
     status = ProviderStatus(
         phase=phase,
         replicas=int(dep_status.get("replicas") or 0),

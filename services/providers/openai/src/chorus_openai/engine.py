@@ -6,6 +6,7 @@ pipeline.py), for servers that make a whole clip before sending any of it.
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
@@ -27,12 +28,18 @@ from chorus_openai.settings import OPENAI_VOICES, OpenAISettings
 from chorus_openai.voices import upstream_voices
 from chorus_provider import CancelSignal, Engine
 from chorus_provider.vendor_http import open_stream, pcm_chunks
+from chorus_provider.voice_reference import reference_wav
 from chorus_text import speech_pieces
 
 log = logging.getLogger("chorus.openai")
 
 # The fields this provider sets; forwarded extras never override them.
-_OWN_FIELDS = frozenset({"model", "input", "voice", "response_format", "speed", "instructions"})
+_OWN_FIELDS = frozenset(
+    {
+        "model", "input", "voice", "response_format", "speed", "instructions",
+        "task_type", "ref_audio", "ref_text",
+    }
+)  # fmt: skip
 
 
 class OpenAIEngine(Engine):
@@ -85,6 +92,7 @@ class OpenAIEngine(Engine):
             max_text_length=self._settings.max_text_length,
             streaming=True,
             instructions=self._settings.instructions,
+            voice_cloning=self._settings.voice_cloning,
             speed_range=(0.25, 4.0),
             normalizes_text=True,
             # The vendor's models are named by the request; the server answering them here.
@@ -98,7 +106,8 @@ class OpenAIEngine(Engine):
     async def synthesize(
         self, request: SynthesisRequest, cancel: CancelSignal
     ) -> AsyncIterator[bytes]:
-        if request.voice not in self._voices:
+        cloning = self._clones(request)
+        if not cloning and request.voice not in self._voices:
             raise UnknownVoice(f"the upstream has no voice '{request.voice}'", param="voice")
         pieces = speech_pieces(request.text, self._chunking, request.language)
         if not pieces:
@@ -135,6 +144,9 @@ class OpenAIEngine(Engine):
             return self._settings.model_map[requested]
         return requested if requested in self._settings.models else self._settings.default_model
 
+    def _clones(self, request: SynthesisRequest) -> bool:
+        return self._settings.voice_cloning and request.voice_reference is not None
+
     def _body(self, request: SynthesisRequest, text: str) -> dict[str, Any]:
         body: dict[str, Any] = dict(self._settings.extra_body)
         if self._settings.forward_extra:
@@ -142,13 +154,29 @@ class OpenAIEngine(Engine):
         body.update(
             model=self._model(request.model),
             input=text,
-            voice=request.voice,
             response_format="pcm",
             speed=request.speed,
         )
+        if self._settings.task_type is not None:
+            body["task_type"] = self._settings.task_type
+        if self._clones(request):
+            # The sample speaks; the request's voice name is the user's, not the upstream's.
+            body.update(_reference_fields(request))
+        else:
+            body["voice"] = request.voice
         if request.instructions and self._settings.instructions:
             body["instructions"] = request.instructions
         return body
 
     async def close(self) -> None:
         await self._client.aclose()
+
+
+def _reference_fields(request: SynthesisRequest) -> dict[str, str]:
+    """`ref_audio` as the runtimes take an inline sample (a base64 data URL), and `ref_text`."""
+    assert request.voice_reference is not None
+    wav = reference_wav(request.voice_reference)
+    fields = {"ref_audio": f"data:audio/wav;base64,{base64.b64encode(wav).decode()}"}
+    if request.voice_reference_text:
+        fields["ref_text"] = request.voice_reference_text
+    return fields

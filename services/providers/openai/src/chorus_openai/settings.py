@@ -48,6 +48,12 @@ class OpenAISettings(ProviderSettings):
     read_timeout_s: float = Field(default=30.0, gt=0, le=600)
     verify_key: bool = True
     forward_extra: bool = False
+    # Batching runtimes (vLLM-Omni, SGLang-Omni): Qwen3-TTS's task (CustomVoice, VoiceDesign,
+    # Base), sent with every request when set.
+    task_type: str | None = Field(default=None, min_length=1, max_length=64)
+    # The upstream clones: a request's reference sample goes up as `ref_audio` (a WAV data URL)
+    # with its transcript as `ref_text`, as both runtimes' speech APIs take them.
+    voice_cloning: bool = False
 
     @field_validator("model_map")
     @classmethod
