@@ -6,20 +6,41 @@
 #   scripts/gpu_env.sh env PKG_DIR   create (or reuse) PKG_DIR's environment; prints its path
 #   scripts/gpu_env.sh test          run every torch package's tests on CPU, one line each:
 #                                    "NAME: N passed"; exits non-zero on a failure or no tests
+#                                    (on CHORUS_TORCH_DEVICE when set: make test-cuda)
 #
 # The packages are the `[tool.uv.workspace] exclude` entries of pyproject.toml that exist.
 # Each has a requirements.lock naming every distribution it needs (scripts/gpu_lock.sh);
 # packages with the same lock share one environment under .venv-gpu/, made by uv. torch is
 # the CPU build: the wheel in PIP_FIND_LINKS (/opt/wheels) when there is one, else from
 # PyTorch's CPU index.
+# GPU_ENV_TORCH=preinstalled (make test-cuda, offline on a GPU machine): the environments are
+# under .venv-cuda/, made with GPU_ENV_PYTHON and seeing its own packages (the CUDA torch and
+# transformers it has); pip installs only the pins it lacks, from the wheelhouse .gpu-wheels/
+# (scripts/gpu_wheels.sh), with no index.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ROOT=$PWD
 PYTHON=${GPU_ENV_PYTHON:-python3.11}
 TEST_REQS=scripts/gpu-test-requirements.txt
+TORCH=${GPU_ENV_TORCH:-cpu}
+WHEELS=${GPU_WHEELS_DIR:-$ROOT/.gpu-wheels}
+ENVS=$ROOT/.venv-gpu
+[[ $TORCH == preinstalled ]] && ENVS=$ROOT/.venv-cuda
 
 uv() { if command -v uv >/dev/null 2>&1; then command uv "$@"; else "$PYTHON" -m uv "$@"; fi; }
+
+# pip's install into one environment: uv's, or offline from the wheelhouse with the
+# environment's own pip (the interpreter's, which it sees) where no uv and no network are.
+install_into() {
+  local python=$1
+  shift
+  if [[ $TORCH == preinstalled ]]; then
+    "$python" -m pip install --quiet --no-index --find-links "$WHEELS" --no-cache-dir "$@" >&2
+  else
+    uv pip install --quiet --python "$python" "$@" >&2
+  fi
+}
 
 # Our libs, installed editable into every environment.
 lib_dirs() {
@@ -66,6 +87,31 @@ install_lock() {
   rm -f "$1"/lib/python3*/site-packages/torchaudio/lib/*.so
 }
 
+# An environment on GPU_ENV_PYTHON's own packages: a path file puts its site-packages after the
+# environment's own, so what is installed here wins and the rest (CUDA torch, transformers and
+# what they pin) is the machine's. A venv made from a venv does not see its parent's packages,
+# which --system-site-packages would not fix.
+install_preinstalled() {
+  local env=$1 lock=$2 site
+  site=$("$env/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
+  "$PYTHON" -c 'import site; print("\n".join(site.getsitepackages()))' >"$site/preinstalled.pth"
+  # The pins whose distribution the machine lacks (any version of one it has is kept).
+  "$env/bin/python" - "$lock" "$TEST_REQS" >"$env/missing.txt" <<'PY'
+import sys
+from importlib.metadata import PackageNotFoundError, distribution
+
+for path in sys.argv[1:]:
+    for line in open(path):
+        if "==" not in line or line.startswith("#"):
+            continue
+        try:
+            distribution(line.split("==")[0])
+        except PackageNotFoundError:
+            print(line.strip())
+PY
+  install_into "$env/bin/python" --no-deps -r "$env/missing.txt"
+}
+
 # The environment of one package, made from its requirements.lock, then our packages
 # installed editable on top without dependencies (the lock pins all of theirs). Packages
 # with the same lock share one environment.
@@ -73,15 +119,21 @@ env_for() {
   local pkg=$1 lock=$1/requirements.lock key env
   [[ -f $lock ]] || { echo "gpu_env: $lock is missing (scripts/gpu_lock.sh $pkg)" >&2; return 1; }
   key=$(cat "$lock" "$TEST_REQS" | sha256sum | cut -c1-12)
-  env=$ROOT/.venv-gpu/$key
+  env=$ENVS/$key
   if [[ ! -f $env/.requirements-installed ]]; then
     echo "gpu_env: creating $env for $pkg" >&2
     rm -rf "$env"
-    uv venv --quiet --python "$PYTHON" "$env"
-    install_lock "$env" "$lock"
-    if ! "$env/bin/python" -c 'import sys, torch; sys.exit(torch.version.cuda is not None)'; then
-      echo "gpu_env: $env got a CUDA build of torch; expected the CPU wheel" >&2
-      return 1
+    if [[ $TORCH == preinstalled ]]; then
+      # No pip of its own: the machine's (which it sees) installs into it.
+      "$PYTHON" -m venv --without-pip "$env"
+      install_preinstalled "$env" "$lock"
+    else
+      uv venv --quiet --python "$PYTHON" "$env"
+      install_lock "$env" "$lock"
+      if ! "$env/bin/python" -c 'import sys, torch; sys.exit(torch.version.cuda is not None)'; then
+        echo "gpu_env: $env got a CUDA build of torch; expected the CPU wheel" >&2
+        return 1
+      fi
     fi
     touch "$env/.requirements-installed"
   fi
@@ -97,14 +149,14 @@ env_for() {
     stamps+=("$stamp")
   done
   if ((${#editable[@]})); then
-    uv pip install --quiet --python "$env/bin/python" --no-deps "${editable[@]}" >&2
+    install_into "$env/bin/python" --no-deps "${editable[@]}"
     printf '%s\n' "${stamps[@]}" >>"$env/.editable"
   fi
   echo "$env"
 }
 
 run_tests() {
-  local failed=0 pkg env name out rc passed
+  local failed=0 pkg env name out rc passed started
   local -a pkgs
   mapfile -t pkgs < <(packages)
   if ((${#pkgs[@]} == 0)); then
@@ -112,10 +164,13 @@ run_tests() {
     return 1
   fi
   local -a used=()
+  # The tests' providers run on this device (chorus_torch's settings read it).
+  export CHORUS_TORCH_DEVICE=${CHORUS_TORCH_DEVICE:-cpu}
   for pkg in "${pkgs[@]}"; do
     name=$(basename "$pkg")
     env=$(env_for "$pkg") || { echo "$name: FAILED (environment)"; failed=1; continue; }
     used+=("$env")
+    started=$SECONDS
     set +e
     out=$("$env/bin/python" -m pytest -c "$pkg/pyproject.toml" --rootdir "$pkg" "$pkg/tests" \
       -q -p no:cacheprovider ${PYTEST_ARGS:-} 2>&1)
@@ -123,7 +178,7 @@ run_tests() {
     set -e
     passed=$(grep -Eo '[0-9]+ passed' <<<"$out" | tail -1 | cut -d' ' -f1)
     if ((rc == 0)) && [[ -n $passed ]]; then
-      echo "$name: $passed passed"
+      echo "$name: $passed passed ($((SECONDS - started)) s)"
     else
       echo "$out" | tail -40
       ((rc == 5)) && echo "$name: FAILED (no tests collected)" || echo "$name: FAILED (pytest exit $rc)"
@@ -131,7 +186,7 @@ run_tests() {
     fi
   done
   # Environments no package uses any more (their pins changed) only take disk space.
-  for env in "$ROOT"/.venv-gpu/*/; do
+  for env in "$ENVS"/*/; do
     env=${env%/}
     [[ " ${used[*]} " == *" $env "* ]] || rm -rf "$env"
   done

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# make test-cuda: every torch package's suite and the batching bench on a GPU, offline.
+#
+# For a GPU machine with CUDA PyTorch and transformers preinstalled (CUDA_PYTHON, default
+# python3) and no network: the packages' environments see that interpreter's packages and get
+# the rest of their pins from the wheelhouse .gpu-wheels/ (make gpu-wheels, carried with the
+# tree). The tiny random models run on CUDA (CHORUS_TORCH_DEVICE=cuda). One summary is printed
+# and written to $OUT/test-cuda.txt when OUT is set (a device run's folder), else
+# .run/test-cuda.txt. Fails at once, with the reason, where torch sees no GPU.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${CUDA_PYTHON:-python3}
+REPORT_DIR=${OUT:-.run}
+SUMMARY=$REPORT_DIR/test-cuda.txt
+BENCH_SECTION=bench/gpu_batching.py
+BENCH_STREAMS=8
+mkdir -p "$REPORT_DIR"
+: >"$SUMMARY"
+
+say() { echo "$*" | tee -a "$SUMMARY"; }
+
+# The GPU torch sees, as "name|torch version|CUDA version"; the reason it sees none otherwise.
+gpu=$("$PYTHON" - 2>&1 <<'PY'
+import sys
+try:
+    import torch
+except ImportError:
+    sys.exit(f"{sys.executable} has no torch; run it where CUDA PyTorch is installed "
+             "(CUDA_PYTHON names the interpreter)")
+if not torch.cuda.is_available():
+    sys.exit(f"torch {torch.__version__} ({sys.executable}) sees no CUDA device; "
+             "run it on a GPU machine")
+print(f"{torch.cuda.get_device_name(0)}|{torch.__version__}|{torch.version.cuda}")
+PY
+) || {
+  say "test-cuda: FAILED, no GPU: ${gpu##*$'\n'}"
+  exit 1
+}
+IFS='|' read -r gpu_name torch_version cuda_version <<<"$gpu"
+if [[ ! -d .gpu-wheels ]]; then
+  say "test-cuda: FAILED, no wheelhouse: run make gpu-wheels where there is a network and carry .gpu-wheels"
+  exit 1
+fi
+
+export GPU_ENV_TORCH=preinstalled GPU_ENV_PYTHON=$PYTHON CHORUS_TORCH_DEVICE=cuda
+failed=0
+
+# The suites: gpu_env.sh prints the failures' output, then one "NAME: ..." line a package.
+scripts/gpu_env.sh test 2>&1 | tee "$REPORT_DIR/test-cuda-suites.log"
+((PIPESTATUS[0] == 0)) || failed=1
+suites=$(grep -E '^[a-z0-9-]+: ([0-9]+ passed|FAILED)' "$REPORT_DIR/test-cuda-suites.log")
+
+# Peak GPU memory of each process while the bench runs, sampled by nvidia-smi.
+bench_memory() {
+  local samples=$1
+  [[ -s $samples ]] || return 0
+  awk -F', ' -v streams="$BENCH_STREAMS" '
+    $3 + 0 > peak[$1] { peak[$1] = $3 + 0; name[$1] = $2 }
+    END { for (pid in peak) printf "  peak GPU memory, pid %s (%s): %d MiB, %.0f MiB a stream at %d\n",
+          pid, name[pid], peak[pid], peak[pid] / streams, streams }' "$samples"
+}
+
+bench="skipped: $BENCH_SECTION does not exist yet"
+if [[ -f $BENCH_SECTION ]]; then
+  samples=$REPORT_DIR/test-cuda-gpu-memory.csv
+  nvidia-smi --query-compute-apps=pid,process_name,used_memory --format=csv,noheader,nounits \
+    -lms 200 >"$samples" 2>/dev/null &
+  sampler=$!
+  # `make bench` needs the main environment and its system packages; the section alone runs
+  # in the Dia environment, which has what it imports, and starts the providers in theirs.
+  dia_env=$(scripts/gpu_env.sh env services/providers/dia)
+  PYTHONPATH=tests:. "$dia_env/bin/python" -m bench.gpu_batching 2>&1 |
+    tee "$REPORT_DIR/test-cuda-bench.log"
+  rc=${PIPESTATUS[0]}
+  kill "$sampler" 2>/dev/null
+  wait "$sampler" 2>/dev/null
+  if ((rc == 0)); then
+    # Its table (markdown rows), else the end of what it printed.
+    figures=$(grep -E '^\|' "$REPORT_DIR/test-cuda-bench.log" || tail -15 "$REPORT_DIR/test-cuda-bench.log")
+    bench="passed"$'\n'$figures$'\n'$(bench_memory "$samples")
+  else
+    bench="FAILED (exit $rc; test-cuda-bench.log)"
+    failed=1
+  fi
+fi
+
+say "test-cuda on $gpu_name (torch $torch_version, CUDA $cuda_version), $(date -u '+%Y-%m-%d %H:%M UTC')"
+say "${suites:-no package reported (test-cuda-suites.log)}"
+say "bench gpu-batching: $bench"
+say "wall time: $((SECONDS / 60)) min $((SECONDS % 60)) s"
+((failed == 0)) && say "test-cuda: passed" || say "test-cuda: FAILED"
+exit $failed
