@@ -4,9 +4,9 @@
 #
 #   scripts/gpu_env.sh packages      list the torch packages
 #   scripts/gpu_env.sh env PKG_DIR   create (or reuse) PKG_DIR's environment; prints its path
-#   scripts/gpu_env.sh test          run every torch package's tests on CPU, one line each:
-#                                    "NAME: N passed"; exits non-zero on a failure or no tests
-#                                    (on CHORUS_TORCH_DEVICE when set: make test-cuda)
+#   scripts/gpu_env.sh test [PKG_DIR...]   run every (or these) torch package's tests on CPU,
+#                                    one line each: "NAME: N passed (S s)"; exits non-zero on a
+#                                    failure or no tests (on CHORUS_TORCH_DEVICE when set)
 #
 # The packages are the `[tool.uv.workspace] exclude` entries of pyproject.toml that exist.
 # Each has a requirements.lock naming every distribution it needs (scripts/gpu_lock.sh);
@@ -23,6 +23,8 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 PYTHON=${GPU_ENV_PYTHON:-python3.11}
 TEST_REQS=scripts/gpu-test-requirements.txt
+LINT_REQS=scripts/gpu-lint-requirements.txt
+BUILD_REQS=scripts/gpu-build-requirements.txt
 TORCH=${GPU_ENV_TORCH:-cpu}
 WHEELS=${GPU_WHEELS_DIR:-$ROOT/.gpu-wheels}
 ENVS=$ROOT/.venv-gpu
@@ -36,7 +38,9 @@ install_into() {
   local python=$1
   shift
   if [[ $TORCH == preinstalled ]]; then
-    "$python" -m pip install --quiet --no-index --find-links "$WHEELS" --no-cache-dir "$@" >&2
+    # The build backend is in the environment (install_preinstalled): no isolated one to fill.
+    "$python" -m pip install --quiet --no-index --find-links "$WHEELS" --no-cache-dir \
+      --no-build-isolation "$@" >&2
   else
     uv pip install --quiet --python "$python" "$@" >&2
   fi
@@ -76,14 +80,15 @@ install_torch() {
 }
 
 # A package's requirements.lock (scripts/gpu_lock.sh) names every distribution: torch first
-# (the CPU build), then the lock without dependency resolution, then the test tools.
+# (the CPU build), then the lock without dependency resolution, then the test and type-check
+# tools.
 # torchaudio is used for its Python parts only; its compiled extension, built against
 # another torch, fails to load, and once removed torchaudio takes it as absent.
 install_lock() {
   local python=$1/bin/python lock=$2
   install_torch "$python" "$(sed -n 's/^torch==//p' "$lock")"
   uv pip install --quiet --python "$python" --no-deps -r "$lock" >&2
-  uv pip install --quiet --python "$python" -r "$TEST_REQS" >&2
+  uv pip install --quiet --python "$python" -r "$TEST_REQS" -r "$LINT_REQS" >&2
   rm -f "$1"/lib/python3*/site-packages/torchaudio/lib/*.so
 }
 
@@ -109,7 +114,7 @@ for path in sys.argv[1:]:
         except PackageNotFoundError:
             print(line.strip())
 PY
-  install_into "$env/bin/python" --no-deps -r "$env/missing.txt"
+  install_into "$env/bin/python" --no-deps -r "$env/missing.txt" -r "$BUILD_REQS"
 }
 
 # The environment of one package, made from its requirements.lock, then our packages
@@ -118,7 +123,7 @@ PY
 env_for() {
   local pkg=$1 lock=$1/requirements.lock key env
   [[ -f $lock ]] || { echo "gpu_env: $lock is missing (scripts/gpu_lock.sh $pkg)" >&2; return 1; }
-  key=$(cat "$lock" "$TEST_REQS" | sha256sum | cut -c1-12)
+  key=$(cat "$lock" "$TEST_REQS" "$LINT_REQS" | sha256sum | cut -c1-12)
   env=$ENVS/$key
   if [[ ! -f $env/.requirements-installed ]]; then
     echo "gpu_env: creating $env for $pkg" >&2
@@ -157,8 +162,8 @@ env_for() {
 
 run_tests() {
   local failed=0 pkg env name out rc passed started
-  local -a pkgs
-  mapfile -t pkgs < <(packages)
+  local -a pkgs=("$@")
+  ((${#pkgs[@]})) || mapfile -t pkgs < <(packages)
   if ((${#pkgs[@]} == 0)); then
     echo "test-gpu: no torch packages listed in [tool.uv.workspace] exclude" >&2
     return 1
@@ -186,6 +191,7 @@ run_tests() {
     fi
   done
   # Environments no package uses any more (their pins changed) only take disk space.
+  (($#)) && return $failed
   for env in "$ENVS"/*/; do
     env=${env%/}
     [[ " ${used[*]} " == *" $env "* ]] || rm -rf "$env"
@@ -196,6 +202,6 @@ run_tests() {
 case ${1:-} in
   packages) packages ;;
   env) env_for "${2:?usage: gpu_env.sh env PKG_DIR}" ;;
-  test) run_tests ;;
+  test) shift && run_tests "$@" ;;
   *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

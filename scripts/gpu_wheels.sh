@@ -21,22 +21,20 @@ PACKAGES=${GPU_WHEELS_PACKAGES:-libs/torch-engine services/providers/dia service
 PYTHONS=${GPU_WHEELS_PYTHONS:-3.12}
 PRELOADED=${GPU_WHEELS_PRELOADED-scripts/gpu-preinstalled.txt}
 CARRY_MIB=64
-# Type checking is not part of the CUDA check: mypy alone would take a fifth of the carry.
-LINT_ONLY='^(mypy|mypy-extensions|librt)=='
 
 # manylinux tags up to the GPU image's glibc (Ubuntu 24.04: 2.39); pip matches them exactly.
 platforms=(--platform manylinux1_x86_64 --platform manylinux2014_x86_64)
 for minor in $(seq 17 39); do platforms+=(--platform "manylinux_2_${minor}_x86_64"); done
 
-# The pins to fetch, one line each: the packages' locks and the test tools, less the lint-only
-# tools and the distributions named in $PRELOADED (names compared as PEP 503 normalises them);
-# then the build backend, whole, since pip's isolated build environment sees nothing else.
+# The pins to fetch, one line each: the packages' locks and the test tools (not the type
+# checker's), less the distributions named in $PRELOADED (names as PEP 503 normalises them);
+# then the build backend, whole.
 pins() {
   local pkg
   for pkg in $PACKAGES; do
     [[ -f $pkg/requirements.lock ]] || { echo "gpu-wheels: $pkg/requirements.lock is missing" >&2; return 1; }
     grep -h '==' "$pkg/requirements.lock"
-  done | cat - scripts/gpu-test-requirements.txt | grep '==' | grep -Ev "$LINT_ONLY" |
+  done | cat - scripts/gpu-test-requirements.txt | grep '==' |
     python3 -c '
 import re, sys
 norm = lambda name: re.sub(r"[-_.]+", "-", name).lower()

@@ -38,7 +38,7 @@ PY
   exit 1
 }
 IFS='|' read -r gpu_name torch_version cuda_version <<<"$gpu"
-if [[ ! -d .gpu-wheels ]]; then
+if [[ ! -f .gpu-wheels/packages.txt ]]; then
   say "test-cuda: FAILED, no wheelhouse: run make gpu-wheels where there is a network and carry .gpu-wheels"
   exit 1
 fi
@@ -46,10 +46,17 @@ fi
 export GPU_ENV_TORCH=preinstalled GPU_ENV_PYTHON=$PYTHON CHORUS_TORCH_DEVICE=cuda
 failed=0
 
-# The suites: gpu_env.sh prints the failures' output, then one "NAME: ..." line a package.
-scripts/gpu_env.sh test 2>&1 | tee "$REPORT_DIR/test-cuda-suites.log"
+# The suites of the packages the wheelhouse serves: gpu_env.sh prints the failures' output,
+# then one "NAME: ..." line a package. The others are named as skipped.
+mapfile -t served <.gpu-wheels/packages.txt
+serves() { [[ " ${served[*]} " == *" $1 "* ]]; }
+scripts/gpu_env.sh test "${served[@]}" 2>&1 | tee "$REPORT_DIR/test-cuda-suites.log"
 ((PIPESTATUS[0] == 0)) || failed=1
 suites=$(grep -E '^[a-z0-9-]+: ([0-9]+ passed|FAILED)' "$REPORT_DIR/test-cuda-suites.log")
+for pkg in $(scripts/gpu_env.sh packages); do
+  serves "$pkg" ||
+    suites+=$'\n'"$(basename "$pkg"): skipped, not in this wheelhouse (GPU_WHEELS_PACKAGES)"
+done
 
 # Peak GPU memory of each process while the bench runs, sampled by nvidia-smi.
 bench_memory() {
@@ -62,16 +69,23 @@ bench_memory() {
 }
 
 bench="skipped: $BENCH_SECTION does not exist yet"
-if [[ -f $BENCH_SECTION ]]; then
+serves services/providers/dia && serves services/providers/higgs ||
+  bench="skipped: it needs Dia and Higgs in the wheelhouse"
+if [[ -f $BENCH_SECTION && $bench != *wheelhouse ]]; then
   samples=$REPORT_DIR/test-cuda-gpu-memory.csv
   nvidia-smi --query-compute-apps=pid,process_name,used_memory --format=csv,noheader,nounits \
     -lms 200 >"$samples" 2>/dev/null &
   sampler=$!
-  # `make bench` needs the main environment and its system packages; the section alone runs
-  # in the Dia environment, which has what it imports, and starts the providers in theirs.
-  dia_env=$(scripts/gpu_env.sh env services/providers/dia)
-  PYTHONPATH=tests:. "$dia_env/bin/python" -m bench.gpu_batching 2>&1 |
-    tee "$REPORT_DIR/test-cuda-bench.log"
+  # `make bench` needs the main environment (made with a network); without it, the section
+  # alone runs in the Dia environment, which has what it imports, and starts the providers
+  # in theirs.
+  if [[ -x .venv/bin/python ]]; then
+    make --no-print-directory bench BENCH=gpu-batching 2>&1 | tee "$REPORT_DIR/test-cuda-bench.log"
+  else
+    dia_env=$(scripts/gpu_env.sh env services/providers/dia)
+    PYTHONPATH=tests:. "$dia_env/bin/python" -m bench.gpu_batching 2>&1 |
+      tee "$REPORT_DIR/test-cuda-bench.log"
+  fi
   rc=${PIPESTATUS[0]}
   kill "$sampler" 2>/dev/null
   wait "$sampler" 2>/dev/null
