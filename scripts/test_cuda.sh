@@ -37,7 +37,8 @@ PY
   say "test-cuda: FAILED, no GPU: ${gpu##*$'\n'}"
   exit 1
 }
-IFS='|' read -r gpu_name torch_version cuda_version <<<"$gpu"
+# Its last line: torch may have warned first.
+IFS='|' read -r gpu_name torch_version cuda_version <<<"${gpu##*$'\n'}"
 if [[ ! -f .gpu-wheels/packages.txt ]]; then
   say "test-cuda: FAILED, no wheelhouse: run make gpu-wheels where there is a network and carry .gpu-wheels"
   exit 1
@@ -58,23 +59,33 @@ for pkg in $(scripts/gpu_env.sh packages); do
     suites+=$'\n'"$(basename "$pkg"): skipped, not in this wheelhouse (GPU_WHEELS_PACKAGES)"
 done
 
-# Peak GPU memory of each process while the bench runs, sampled by nvidia-smi.
-bench_memory() {
-  local samples=$1
-  [[ -s $samples ]] || return 0
-  awk -F', ' -v streams="$BENCH_STREAMS" '
-    $3 + 0 > peak[$1] { peak[$1] = $3 + 0; name[$1] = $2 }
-    END { for (pid in peak) printf "  peak GPU memory, pid %s (%s): %d MiB, %.0f MiB a stream at %d\n",
-          pid, name[pid], peak[pid], peak[pid] / streams, streams }' "$samples"
+# Each GPU process's memory every 200 ms while the bench runs, as "PID NAME MiB", NAME the last
+# word of its command line (a provider's: `python -m chorus_provider dia`).
+sample_gpu_memory() {
+  local pid used name
+  while sleep 0.2; do
+    nvidia-smi --query-compute-apps=pid,used_memory --format=csv,noheader,nounits 2>/dev/null |
+      while IFS=', ' read -r pid used; do
+        name=$({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | awk '{print $NF}')
+        echo "$pid ${name:-pid-$pid} $used"
+      done
+  done
+}
+
+# The peak of each process, and that shared by the streams of the bench's widest step.
+peak_gpu_memory() {
+  awk -v streams="$BENCH_STREAMS" '
+    $3 + 0 > peak[$2] { peak[$2] = $3 + 0 }
+    END { for (name in peak) printf "peak GPU memory, %s: %d MiB, %.0f MiB a stream at %d streams\n",
+          name, peak[name], peak[name] / streams, streams }' "$1"
 }
 
 bench="skipped: $BENCH_SECTION does not exist yet"
 serves services/providers/dia && serves services/providers/higgs ||
   bench="skipped: it needs Dia and Higgs in the wheelhouse"
 if [[ -f $BENCH_SECTION && $bench != *wheelhouse ]]; then
-  samples=$REPORT_DIR/test-cuda-gpu-memory.csv
-  nvidia-smi --query-compute-apps=pid,process_name,used_memory --format=csv,noheader,nounits \
-    -lms 200 >"$samples" 2>/dev/null &
+  samples=$REPORT_DIR/test-cuda-gpu-memory.txt
+  sample_gpu_memory >"$samples" &
   sampler=$!
   # `make bench` needs the main environment (made with a network); without it, the section
   # alone runs in the Dia environment, which has what it imports, and starts the providers
@@ -92,7 +103,7 @@ if [[ -f $BENCH_SECTION && $bench != *wheelhouse ]]; then
   if ((rc == 0)); then
     # Its table (markdown rows), else the end of what it printed.
     figures=$(grep -E '^\|' "$REPORT_DIR/test-cuda-bench.log" || tail -15 "$REPORT_DIR/test-cuda-bench.log")
-    bench="passed"$'\n'$figures$'\n'$(bench_memory "$samples")
+    bench="passed"$'\n'$figures$'\n'$(peak_gpu_memory "$samples")
   else
     bench="FAILED (exit $rc; test-cuda-bench.log)"
     failed=1
