@@ -88,21 +88,32 @@ if [[ -f $BENCH_SECTION && $bench != *wheelhouse ]]; then
   sample_gpu_memory >"$samples" &
   sampler=$!
   # `make bench` needs the main environment (made with a network); without it, the section
-  # alone runs in the Dia environment, which has what it imports, and starts the providers
-  # in theirs.
+  # alone runs in the Dia environment, which has what it imports, starts the providers in
+  # theirs and prints its table in markdown.
   if [[ -x .venv/bin/python ]]; then
     make --no-print-directory bench BENCH=gpu-batching 2>&1 | tee "$REPORT_DIR/test-cuda-bench.log"
   else
     dia_env=$(scripts/gpu_env.sh env services/providers/dia)
-    PYTHONPATH=tests:. "$dia_env/bin/python" -m bench.gpu_batching 2>&1 |
-      tee "$REPORT_DIR/test-cuda-bench.log"
+    PYTHONPATH=tests:. "$dia_env/bin/python" - "$gpu_name" 2>&1 <<'PY' | tee "$REPORT_DIR/test-cuda-bench.log"
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import gpu_batching
+
+with tempfile.TemporaryDirectory() as logs:
+    table = gpu_batching.alone_vs_batched(Path(logs))
+print(table.markdown(f"{time.strftime('%Y-%m-%d')}, {sys.argv[1]}"))
+PY
   fi
   rc=${PIPESTATUS[0]}
   kill "$sampler" 2>/dev/null
   wait "$sampler" 2>/dev/null
   if ((rc == 0)); then
-    # Its table (markdown rows), else the end of what it printed.
-    figures=$(grep -E '^\|' "$REPORT_DIR/test-cuda-bench.log" || tail -15 "$REPORT_DIR/test-cuda-bench.log")
+    # Its table in markdown, else the end of what it printed.
+    figures=$(grep -E '^(\||\*\*|Command:)' "$REPORT_DIR/test-cuda-bench.log" ||
+      tail -15 "$REPORT_DIR/test-cuda-bench.log")
     bench="passed"$'\n'$figures$'\n'$(peak_gpu_memory "$samples")
   else
     bench="FAILED (exit $rc; test-cuda-bench.log)"
