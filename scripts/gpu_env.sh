@@ -160,41 +160,64 @@ env_for() {
   echo "$env"
 }
 
+# One package's suite in its environment: its failures' output and one "NAME: ..." line.
+run_suite() {
+  local pkg=$1 env=$2 name out rc passed started=$SECONDS
+  name=$(basename "$pkg")
+  set +e
+  out=$("$env/bin/python" -m pytest -c "$pkg/pyproject.toml" --rootdir "$pkg" "$pkg/tests" \
+    -q -p no:cacheprovider ${PYTEST_ARGS:-} 2>&1)
+  rc=$?
+  set -e
+  # None passed: grep finds nothing, which pipefail would make fatal.
+  passed=$(grep -Eo '[0-9]+ passed' <<<"$out" | tail -1 | cut -d' ' -f1) || true
+  if ((rc == 0)) && [[ -n $passed ]]; then
+    echo "$name: $passed passed ($((SECONDS - started)) s)"
+    return 0
+  fi
+  echo "$out" | tail -40
+  ((rc == 5)) && echo "$name: FAILED (no tests collected)" || echo "$name: FAILED (pytest exit $rc)"
+  return 1
+}
+
+# Every package's environment first, then the suites: one after another, or all at once with
+# GPU_ENV_PARALLEL=1 (make test-cuda, on a machine with cores to spare), their output in order.
 run_tests() {
-  local failed=0 pkg env name out rc passed started
-  local -a pkgs=("$@")
+  local failed=0 pkg env i results
+  local -a pkgs=("$@") ready=() envs=() pids=()
   ((${#pkgs[@]})) || mapfile -t pkgs < <(packages)
   if ((${#pkgs[@]} == 0)); then
     echo "test-gpu: no torch packages listed in [tool.uv.workspace] exclude" >&2
     return 1
   fi
-  local -a used=()
+  for pkg in "${pkgs[@]}"; do
+    env=$(env_for "$pkg") || { echo "$(basename "$pkg"): FAILED (environment)"; failed=1; continue; }
+    ready+=("$pkg")
+    envs+=("$env")
+  done
   # The tests' providers run on this device (chorus_torch's settings read it).
   export CHORUS_TORCH_DEVICE=${CHORUS_TORCH_DEVICE:-cpu}
-  for pkg in "${pkgs[@]}"; do
-    name=$(basename "$pkg")
-    env=$(env_for "$pkg") || { echo "$name: FAILED (environment)"; failed=1; continue; }
-    used+=("$env")
-    started=$SECONDS
-    set +e
-    out=$("$env/bin/python" -m pytest -c "$pkg/pyproject.toml" --rootdir "$pkg" "$pkg/tests" \
-      -q -p no:cacheprovider ${PYTEST_ARGS:-} 2>&1)
-    rc=$?
-    set -e
-    passed=$(grep -Eo '[0-9]+ passed' <<<"$out" | tail -1 | cut -d' ' -f1)
-    if ((rc == 0)) && [[ -n $passed ]]; then
-      echo "$name: $passed passed ($((SECONDS - started)) s)"
-    else
-      echo "$out" | tail -40
-      ((rc == 5)) && echo "$name: FAILED (no tests collected)" || echo "$name: FAILED (pytest exit $rc)"
-      failed=1
-    fi
-  done
+  if [[ ${GPU_ENV_PARALLEL:-} == 1 ]]; then
+    results=$(mktemp -d)
+    for i in "${!ready[@]}"; do
+      run_suite "${ready[i]}" "${envs[i]}" >"$results/$i" 2>&1 &
+      pids+=($!)
+    done
+    for i in "${!ready[@]}"; do
+      wait "${pids[i]}" || failed=1
+      cat "$results/$i"
+    done
+    rm -rf "$results"
+  else
+    for i in "${!ready[@]}"; do
+      run_suite "${ready[i]}" "${envs[i]}" || failed=1
+    done
+  fi
   # Environments no package uses any more (their pins changed) only take disk space.
   (($#)) && return $failed
   for env in "$ENVS"/*/; do
     env=${env%/}
-    [[ " ${used[*]} " == *" $env "* ]] || rm -rf "$env"
+    [[ " ${envs[*]} " == *" $env "* ]] || rm -rf "$env"
   done
   return $failed
 }
@@ -203,5 +226,5 @@ case ${1:-} in
   packages) packages ;;
   env) env_for "${2:?usage: gpu_env.sh env PKG_DIR}" ;;
   test) shift && run_tests "$@" ;;
-  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -44,7 +44,8 @@ if [[ ! -f .gpu-wheels/packages.txt ]]; then
   exit 1
 fi
 
-export GPU_ENV_TORCH=preinstalled GPU_ENV_PYTHON=$PYTHON CHORUS_TORCH_DEVICE=cuda
+# The suites at once: a GPU machine has the cores, and each suite mostly waits on its own.
+export GPU_ENV_TORCH=preinstalled GPU_ENV_PYTHON=$PYTHON CHORUS_TORCH_DEVICE=cuda GPU_ENV_PARALLEL=1
 failed=0
 
 # The suites of the packages the wheelhouse serves: gpu_env.sh prints the failures' output,
