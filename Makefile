@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # `make bench BENCH=text-front-end` runs one section.
 BENCH ?=
 
-.PHONY: run test test-gpu lint lint-gpu fmt bench soak clean bootstrap images test-images
+.PHONY: run test test-gpu test-cuda gpu-wheels lint lint-gpu fmt bench soak clean bootstrap images test-images
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -30,6 +30,15 @@ test:
 ## The torch packages' tests on CPU, each in its environment: one "NAME: N passed" line each.
 test-gpu:
 	@scripts/gpu_env.sh test
+
+## On a GPU machine with CUDA PyTorch + transformers and no network: the torch packages' tests
+## on CUDA and the batching bench, one summary (docs/adding-a-provider.md). Needs .gpu-wheels.
+test-cuda:
+	@scripts/test_cuda.sh
+
+## Download the wheels test-cuda installs offline into .gpu-wheels/ (GPU_WHEELS_PYTHONS=3.12).
+gpu-wheels:
+	@scripts/gpu_wheels.sh
 
 lint: bootstrap
 	$(VENV)/ruff check .

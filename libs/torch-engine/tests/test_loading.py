@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from pydantic_settings import SettingsConfigDict
 from safetensors.torch import save_file
 
 from chorus_contracts.settings import ConfigurationError
@@ -35,15 +36,33 @@ def test_a_weight_source_is_required_and_a_local_directory_wins(tmp_path: Path) 
     assert resolve_weights(both, "CHORUS_TORCH_") == tmp_path
 
 
-def test_cpu_runs_float32_and_cuda_is_refused_without_a_gpu(tmp_path: Path) -> None:
+def test_cpu_runs_float32_and_cuda_runs_half_or_is_refused_without_a_gpu(tmp_path: Path) -> None:
     settings = TorchSettings.load(model_path=tmp_path)
-    assert choose_placement(settings) == Placement(torch.device("cpu"), torch.float32)
-    assert (
-        choose_placement(settings.model_copy(update={"dtype": "bfloat16"})).dtype == torch.bfloat16
-    )
-    if not torch.cuda.is_available():
+    cpu = settings.model_copy(update={"device": "cpu"})
+    assert choose_placement(cpu) == Placement(torch.device("cpu"), torch.float32)
+    assert choose_placement(cpu.model_copy(update={"dtype": "bfloat16"})).dtype == torch.bfloat16
+    cuda = settings.model_copy(update={"device": "cuda"})
+    if torch.cuda.is_available():  # make test-cuda
+        placement = choose_placement(cuda)
+        assert placement.on_gpu
+        assert placement.dtype in (torch.bfloat16, torch.float16)
+    else:
         with pytest.raises(RuntimeError, match="no CUDA device"):
-            choose_placement(settings.model_copy(update={"device": "cuda"}))
+            choose_placement(cuda)
+
+
+class _ProviderSettings(TorchSettings):
+    model_config = SettingsConfigDict(env_prefix="CHORUS_ACME_", extra="forbid")
+
+
+def test_one_variable_sets_every_providers_device_unless_the_provider_says_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CHORUS_ACME_DEVICE", raising=False)
+    monkeypatch.setenv("CHORUS_TORCH_DEVICE", "cuda")
+    assert _ProviderSettings.load(model_path=tmp_path).device == "cuda"
+    monkeypatch.setenv("CHORUS_ACME_DEVICE", "cpu")
+    assert _ProviderSettings.load(model_path=tmp_path).device == "cpu"
 
 
 def test_weights_in_a_local_directory_need_its_config(tmp_path: Path) -> None:

@@ -14,17 +14,24 @@ from chorus_provider import ProviderSettings
 
 # Where the operator mounts or fetches the weights (spec.model), one name for every provider.
 OPERATOR_MODEL_PATH_ENV = "CHORUS_MODEL_PATH"
+# The device of every torch provider a process starts (make test-cuda, the GPU bench).
+TORCH_DEVICE_ENV = "CHORUS_TORCH_DEVICE"
+# Variables every torch provider reads whatever its own prefix, and the field each sets.
+_SHARED_VARIABLES = {OPERATOR_MODEL_PATH_ENV: "model_path", TORCH_DEVICE_ENV: "device"}
 
 
-class _OperatorModelPath(PydanticBaseSettingsSource):
-    """`model_path` from CHORUS_MODEL_PATH, below the provider's own prefixed variable."""
+class _SharedVariables(PydanticBaseSettingsSource):
+    """CHORUS_MODEL_PATH and CHORUS_TORCH_DEVICE, below the provider's own prefixed variables."""
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        path = os.environ.get(OPERATOR_MODEL_PATH_ENV)
-        return {"model_path": path} if path else {}
+        return {
+            field: os.environ[variable]
+            for variable, field in _SHARED_VARIABLES.items()
+            if os.environ.get(variable)
+        }
 
 
 class TorchSettings(ProviderSettings):
@@ -71,8 +78,8 @@ class TorchSettings(ProviderSettings):
         ours = super().settings_customise_sources(
             settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
         )
-        # Environment first, then the operator's mount, then the YAML file and the rest.
-        return (ours[0], _OperatorModelPath(settings_cls), *ours[1:])
+        # Environment first, then the shared variables, then the YAML file and the rest.
+        return (ours[0], _SharedVariables(settings_cls), *ours[1:])
 
     @model_validator(mode="after")
     def _a_weight_source(self) -> TorchSettings:

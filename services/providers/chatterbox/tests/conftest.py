@@ -34,7 +34,6 @@ def chatterbox(
         "PYTHONPATH": str(TESTS),
         "CHORUS_CHATTERBOX_NAME": "chatterbox",
         "CHORUS_CHATTERBOX_MODEL_PATH": str(checkpoint),
-        "CHORUS_CHATTERBOX_DEVICE": "cpu",
         # A random T3 never says its stop token: the budget ends each sentence.
         "CHORUS_CHATTERBOX_MIN_TOKENS": "10",
         "CHORUS_CHATTERBOX_TOKENS_PER_CHAR": "1",

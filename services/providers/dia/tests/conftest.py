@@ -11,7 +11,6 @@ from tiny_dia import save_tiny_dia
 from chorus_provider.testing import ServiceProcess, start_provider
 
 PROVIDER_ENV = {
-    "CHORUS_DIA_DEVICE": "cpu",
     "CHORUS_DIA_MAX_NEW_TOKENS": "3000",
     "CHORUS_DIA_STREAM_WINDOW_FRAMES": "4",
     "CHORUS_DIA_STREAM_CONTEXT_FRAMES": "2",

@@ -36,7 +36,6 @@ def provider_env(weights: Path, **overrides: str) -> dict[str, str]:
         "CHORUS_NEUTTS_MODEL_PATH": str(weights / "backbone"),
         "CHORUS_NEUTTS_CODEC": CODEC,
         "CHORUS_NEUTTS_LANGUAGE": "en-us",
-        "CHORUS_NEUTTS_DEVICE": "cpu",
         "CHORUS_NEUTTS_SEED": "7",
         # The package makes at least 50 codes (1 s) a sentence; a random model never stops
         # by itself, so the budget decides the length.
