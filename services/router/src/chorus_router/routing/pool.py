@@ -177,13 +177,15 @@ class ProviderPool:
             answer = await self._client.get(f"{replica.url}/readyz", timeout=self._check_timeout)
             if answer.status_code != 200:
                 reason = _body(answer).get("reason", f"HTTP {answer.status_code}")
-                replica.ready, replica.load = False, None
+                replica.ready = False
+                replica.observed(None)
                 return f"not ready: {reason}"
         except (httpx.HTTPError, ValueError) as exc:
-            replica.ready, replica.load = False, None
+            replica.ready = False
+            replica.observed(None)
             return f"unreachable: {type(exc).__name__}: {exc}"
         replica.ready = True
-        replica.load = _load(answer)
+        replica.observed(_load(answer))
         return None
 
     @staticmethod
