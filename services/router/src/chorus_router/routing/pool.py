@@ -43,6 +43,8 @@ class ProviderHandle:
     last_error: str | None = None
     checked_at: float | None = None
     voice_ids: frozenset[str] = field(default_factory=frozenset)
+    # Set while `ready`: what a request held for a provider that scaled to zero waits on.
+    became_ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def name(self) -> str:
@@ -198,6 +200,10 @@ class ProviderPool:
                 f" ({error})" if error else "",
             )
         handle.ready = ready
+        if ready:
+            handle.became_ready.set()
+        else:
+            handle.became_ready.clear()
         handle.last_error = error
         handle.checked_at = time.time()
 
