@@ -1,6 +1,8 @@
 """One provider, two real tone replicas behind the router, one taking twice as long per
-sentence: the slow one reports twice the real-time factor and gets fewer streams, where
-round robin would give it half."""
+sentence: the slow one reports twice the real-time factor and gets a fifth of the streams.
+Round robin would give it half; least request counting streams alone a third (each replica
+holds the same number, the fast one finishing twice as many), since with four clients
+and two slots each a stream waits less queued on the fast replica than running on the slow."""
 
 from __future__ import annotations
 
@@ -15,8 +17,8 @@ from openai import OpenAI
 from support.stack import Stack, start_router
 from support.tone_stack import requests_seen, start_tone_provider
 
-CLIENTS = 6
-REQUESTS = 5
+CLIENTS = 4
+REQUESTS = 8
 # Seconds of (sleeping) work per sentence; a four-word sentence is 0.4 s of audio.
 WORK_S = {"fast": 0.15, "slow": 0.3}
 
@@ -27,7 +29,10 @@ def fast_and_slow(tmp_path: Path) -> Iterator[Stack]:
         name: start_tone_provider(
             f"tone-{name}",
             tmp_path,
-            env={"CHORUS_FAULTY_WORK_PER_SENTENCE_S": str(work), "CHORUS_FAULTY_MAX_QUEUE": "64"},
+            env={
+                "CHORUS_FAULTY_WORK_PER_SENTENCE_S": str(work),
+                "CHORUS_FAULTY_MAX_CONCURRENCY": "2",
+            },
         )
         for name, work in WORK_S.items()
     }
@@ -74,7 +79,7 @@ def test_the_slow_replica_gets_fewer_streams(fast_and_slow: Stack) -> None:
         list(pool.map(lambda _: _speak_in_turn(fast_and_slow), range(CLIENTS)))
     on_fast, on_slow = requests_seen(fast), requests_seen(slow)
     assert on_fast + on_slow == (CLIENTS + 2) * REQUESTS
-    assert on_slow < 0.4 * (on_fast + on_slow), f"fast {on_fast}, slow {on_slow}"
+    assert on_slow < 0.3 * (on_fast + on_slow), f"fast {on_fast}, slow {on_slow}"
     factors = _real_time_factors(fast_and_slow)
     fast_factor, slow_factor = factors[fast.url], factors[slow.url]
     assert fast_factor is not None
