@@ -50,7 +50,7 @@ def least_request_vs_round_robin(
                 "name": "kokoro",
                 "urls": [fast.url, slow.url],
                 "models": ["kokoro"],
-                "routing": {"first_byte_timeout_s": _WAIT_S},
+                "routing": {"first_byte_timeout_s": _WAIT_S, "request_timeout_s": 2 * _WAIT_S},
             }
         ],
     )
