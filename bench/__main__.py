@@ -14,6 +14,7 @@ from pathlib import Path
 from bench import (
     balance,
     cache,
+    cold_start,
     jobs,
     leaving,
     live,
@@ -252,6 +253,8 @@ def main() -> None:
             tables.append(jobs.job_against_saturated(Path(logs)))
         if not only or "balance" in only:
             tables.append(balance.least_request_vs_round_robin(Path(logs)))
+        if not only or "cold-start" in only:
+            tables.append(cold_start.held_while_it_wakes(Path(logs)))
     publish(tables)
 
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
+
 from bench.measure import percentile, stream_post
 from bench.report import ROOT, Table
 from bench.texts import SHORT, words
-from support.processes import ServiceProcess, free_port
+from support.processes import ServiceProcess, free_port, wait_until
 from support.stack import Stack, start_provider, start_router
 from support.tone_stack import requests_seen
 
@@ -28,8 +30,11 @@ _KOKORO = {
     # One intra-op thread per replica: two replicas share this machine's cores.
     "CHORUS_KOKORO_THREADS": "1",
     # Eight clients on four slots queue; a slow queue must show in the figures, not as 429s.
-    "CHORUS_KOKORO_QUEUE_TIMEOUT_S": "120",
+    "CHORUS_KOKORO_QUEUE_TIMEOUT_S": "300",
 }
+# On a busy machine a queued stream's first audio can take minutes; it must show in the
+# figures, not end in a timeout and a retry.
+_WAIT_S = 300
 
 
 def least_request_vs_round_robin(
@@ -40,7 +45,14 @@ def least_request_vs_round_robin(
     registry = logs / "balance-providers.yaml"
     Stack.write_registry_file(
         registry,
-        [{"name": "kokoro", "urls": [fast.url, slow.url], "models": ["kokoro"]}],
+        [
+            {
+                "name": "kokoro",
+                "urls": [fast.url, slow.url],
+                "models": ["kokoro"],
+                "routing": {"first_byte_timeout_s": _WAIT_S, "request_timeout_s": 2 * _WAIT_S},
+            }
+        ],
     )
     routers = {
         policy: start_router(
@@ -50,6 +62,7 @@ def least_request_vs_round_robin(
                 "CHORUS_ROUTER_REPLICA_BALANCING": policy,
                 "CHORUS_ROUTER_ARTIFACTS__CACHE__ENABLED": "false",
                 "CHORUS_ROUTER_PROVIDER_POLL_INTERVAL_S": "2",
+                "CHORUS_ROUTER_REQUEST_DEADLINE_S": str(_WAIT_S),
             },
         )
         for policy in POLICIES
@@ -60,6 +73,7 @@ def least_request_vs_round_robin(
         for proc in (fast, slow, *routers.values()):
             proc.wait_ready("/readyz" if proc in (fast, slow) else "/healthz", timeout_s=120)
         for router in routers.values():
+            _wait_until_routed(router)
             _speak(router)  # warm: each replica's first run is slower
         for round_ in range(rounds):
             order = POLICIES if round_ % 2 == 0 else POLICIES[::-1]
@@ -101,6 +115,17 @@ def _start_half_speed(logs: Path) -> ServiceProcess:
         "PYTHONPATH": str(ROOT),
     }
     return ServiceProcess("kokoro-slow", "bench.half_speed", port, env, logs).start()
+
+
+def _wait_until_routed(router: ServiceProcess) -> None:
+    """Until the router has polled both replicas ready (its /healthz does not wait for it)."""
+
+    def ready() -> bool:
+        body = httpx.get(f"{router.url}/api/v1/audio/health", timeout=5).json()
+        return all(r["ready"] and r["max_concurrency"] for r in body["providers"][0]["replicas"])
+
+    if not wait_until(ready, 60, 0.2):
+        raise TimeoutError("the router did not see both Kokoro replicas ready")
 
 
 def _speak(router: ServiceProcess) -> float:

@@ -48,3 +48,15 @@ async def test_a_full_queue_refuses_at_once() -> None:
     release.set()
     await asyncio.gather(holder, waiter)
     assert (admission.running, admission.waiting) == (0, 0)
+
+
+def test_the_real_time_factor_follows_recent_requests() -> None:
+    admission = Admission(max_concurrency=1, max_queue=1, queue_timeout_s=1)
+    assert admission.real_time_factor is None, "unknown until a request was served"
+    admission.served(slot_s=1.0, audio_s=2.0)
+    assert admission.real_time_factor == 0.5
+    admission.served(slot_s=0.5, audio_s=0.0)
+    assert admission.real_time_factor == 0.5, "a request with no audio says nothing of speed"
+    for _ in range(30):
+        admission.served(slot_s=2.0, audio_s=2.0)
+    assert admission.real_time_factor == pytest.approx(1.0, abs=0.01), "it slowed down"

@@ -151,6 +151,20 @@ async def test_only_enabled_ready_providers_with_a_url_are_routed_to(
     )
 
 
+async def test_a_provider_that_scales_to_zero_is_routed_to_while_it_has_no_replica(
+    api: kmock.KubernetesEmulator,
+) -> None:
+    idle = _provider("qwen", ready=False)
+    idle["spec"]["autoscaling"] = {"minReplicas": 0, "maxReplicas": 2}
+    await _send(api, "POST", COLLECTION, idle)
+
+    (entry,) = await asyncio.to_thread(_source(api).initial)
+
+    assert entry.name == "qwen"
+    assert entry.scale_to_zero, "its requests are held while it wakes"
+    assert entry.endpoints == ["http://chorus-provider-qwen.voices.svc:8080"]
+
+
 async def test_providers_appear_when_ready_and_leave_when_disabled_or_deleted(
     api: kmock.KubernetesEmulator, watching: Published
 ) -> None:

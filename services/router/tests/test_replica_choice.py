@@ -37,9 +37,24 @@ def _lease(replicas: Replicas, avoid: tuple[str, ...] = ()) -> ReplicaLease:
     return lease
 
 
-def _report(replicas: Replicas, url: str, queued: int, limit: int) -> None:
+def _report(
+    replicas: Replicas,
+    url: str,
+    queued: int,
+    limit: int,
+    in_flight: int = 0,
+    real_time_factor: float | None = None,
+) -> None:
+    """What `url`'s readiness poll says now."""
     (replica,) = [r for r in replicas.all() if r.url == url]
-    replica.load = ReplicaLoad(in_flight=0, queued=queued, max_concurrency=limit)
+    replica.observed(
+        ReplicaLoad(
+            in_flight=in_flight,
+            queued=queued,
+            max_concurrency=limit,
+            real_time_factor=real_time_factor,
+        )
+    )
 
 
 def test_each_stream_goes_to_the_replica_with_the_fewest_in_flight() -> None:
@@ -67,6 +82,49 @@ def test_a_replica_that_reports_a_queue_is_passed_over() -> None:
     assert [_lease(replicas).url for _ in range(3)] == [B, B, B]
     _report(replicas, A, queued=0, limit=2)
     assert _lease(replicas).url == A, "its queue drained"
+
+
+def test_a_replica_at_half_speed_holds_half_the_streams_per_slot() -> None:
+    replicas = _replicas(Clock())
+    _report(replicas, A, queued=0, limit=2, real_time_factor=0.5)
+    _report(replicas, B, queued=0, limit=2, real_time_factor=1.0)
+    urls = [_lease(replicas).url for _ in range(8)]
+    # B's streams take twice as long: A's fifth waits as long as B's third; least request
+    # alone would give each four, round robin too.
+    assert urls.count(A) >= 5
+    assert urls.count(B) <= 3
+
+
+def test_a_replica_that_reported_no_pace_yet_is_taken_as_fast_as_the_fastest() -> None:
+    replicas = _replicas(Clock())
+    _report(replicas, A, queued=0, limit=2, real_time_factor=2.0)
+    _report(replicas, B, queued=0, limit=2)
+    urls = [_lease(replicas).url for _ in range(4)]
+    assert urls.count(A) == urls.count(B) == 2
+
+
+def test_our_own_streams_are_not_counted_twice_when_the_replica_reports_them() -> None:
+    replicas = _replicas(Clock())
+    held = [_lease(replicas, avoid=(B,)) for _ in range(3)]
+    assert {lease.url for lease in held} == {A}
+    # The poll sees our three on A (one running, two queued) and nothing on B.
+    _report(replicas, A, queued=2, limit=1, in_flight=1)
+    _report(replicas, B, queued=0, limit=1)
+    urls = [_lease(replicas).url for _ in range(5)]
+    # A holds 3 streams, B 0: B takes the next three, then they alternate.
+    assert urls[:3] == [B, B, B]
+    assert sorted(urls[3:]) == [A, B]
+
+
+def test_streams_other_routers_sent_count_until_the_next_poll() -> None:
+    replicas = _replicas(Clock())
+    _report(replicas, A, queued=3, limit=1, in_flight=1)
+    _report(replicas, B, queued=0, limit=1)
+    assert [_lease(replicas).url for _ in range(4)] == [B, B, B, B]
+    # A's four ended meanwhile; our own four on B still count.
+    _report(replicas, A, queued=0, limit=1)
+    _report(replicas, B, queued=3, limit=1, in_flight=1)
+    assert _lease(replicas).url == A
 
 
 def test_a_replica_whose_breaker_opened_is_skipped_until_its_probe() -> None:

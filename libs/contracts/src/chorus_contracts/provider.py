@@ -117,6 +117,9 @@ class ReplicaLoad(BaseModel):
     in_flight: int = Field(ge=0)
     queued: int = Field(ge=0)
     max_concurrency: int = Field(ge=1)
+    # Seconds a slot is held per second of audio, over recent requests: a replica at half
+    # speed reports twice its twin's. None until it served one, or from an older provider.
+    real_time_factor: float | None = Field(default=None, gt=0)
 
 
 class SynthesisRequest(BaseModel):

@@ -1,4 +1,5 @@
-"""Bounded concurrency with a bounded, timed queue in front of the engine."""
+"""Bounded concurrency with a bounded, timed queue in front of the engine, and how long a
+slot is held per second of audio it makes."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from chorus_contracts import ProviderBusy
+
+# Weight of the newest request in the running real-time factor: recent enough to follow a
+# replica that slows down, smooth enough that one odd text does not swing the router.
+_PACE_WEIGHT = 0.2
 
 
 class Admission:
@@ -22,6 +27,19 @@ class Admission:
         self._queue_timeout_s = queue_timeout_s
         self.waiting = 0
         self.running = 0
+        # Seconds a slot was held per second of audio made, over recent requests; None
+        # until one was served. The router weighs this replica's queue by it.
+        self.real_time_factor: float | None = None
+
+    def served(self, slot_s: float, audio_s: float) -> None:
+        """A request held its slot `slot_s` seconds and made `audio_s` seconds of audio."""
+        if audio_s <= 0:
+            return
+        factor = slot_s / audio_s
+        previous = self.real_time_factor
+        self.real_time_factor = (
+            factor if previous is None else previous + _PACE_WEIGHT * (factor - previous)
+        )
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:

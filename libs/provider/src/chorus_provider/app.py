@@ -102,6 +102,7 @@ def create_provider_app(
             in_flight=admission.running,
             queued=admission.waiting,
             max_concurrency=settings.max_concurrency,
+            real_time_factor=admission.real_time_factor,
         )
         body = {"status": "ready", "load": load.model_dump()}
         return JSONResponse(body | ({"detail": detail} if detail else {}))

@@ -100,11 +100,14 @@ class _Synthesis:
             ):
                 await slot.__aenter__()
             admitted = True
-            self._metrics.queue_wait_seconds.observe(time.perf_counter() - self._started)
+            admitted_at = time.perf_counter()
+            self._metrics.queue_wait_seconds.observe(admitted_at - self._started)
             cancelled_at: list[float] = []
             cancel.on_cancel(lambda: cancelled_at.append(time.perf_counter()))
             try:
                 outcome = await self._stream(headers, send, cancel)
+                audio_s = self._writer.audio_bytes / self._bytes_per_second
+                self._admission.served(time.perf_counter() - admitted_at, audio_s)
             finally:
                 await slot.__aexit__(None, None, None)
                 if cancelled_at:

@@ -54,6 +54,7 @@ from chorus_router.settings import RouterSettings
 from chorus_router.speech.encoding import EncodingPool
 from chorus_router.speech.live import SessionSlots
 from chorus_router.speech.policy import Limits, SpeechRouter
+from chorus_router.speech.waking import ColdStartBounds
 from chorus_router.storage.migrations import migrate
 from chorus_router.voices.library import VoiceLibrary
 from chorus_telemetry import instrument_app, instrument_client, shutdown_tracing
@@ -153,7 +154,8 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
             peers.follow(pool.healths)
             background.append(asyncio.create_task(peers.run_forever(), name="health-sync"))
         encoding = EncodingPool(settings.encode_workers)
-        speech_router = SpeechRouter(pool, client, limits, metrics)
+        cold_start = ColdStartBounds(settings.cold_start_wait_s, settings.cold_start_max_waiting)
+        speech_router = SpeechRouter(pool, client, limits, metrics, cold_start=cold_start)
         job_service = _jobs(settings, database, speech_router, stored, metrics)
         if job_service is not None:
             # A queue that cannot be reached fails start-up, as the database does.

@@ -17,6 +17,7 @@ from chorus_router.routing.pool import ProviderHandle
 LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 AUDIO_SECONDS_BUCKETS = (0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600)
 SIZE_BUCKETS = (1e3, 1e4, 5e4, 1e5, 5e5, 1e6, 5e6, 1e7, 5e7)
+COLD_START_BUCKETS = (0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 900)
 JOB_SECONDS_BUCKETS = (10, 30, 60, 300, 900, 1800, 3600, 7200, 14_400, 43_200, 86_400)
 TEXT_BUCKETS = (10, 50, 100, 250, 500, 1000, 2000, 4096, 10_000)
 
@@ -192,6 +193,22 @@ class RouterMetrics:
             "tts_job_audio_seconds",
             "Audio made by a succeeded long-form job (its speed: this sum over tts_job_seconds')",
             buckets=JOB_SECONDS_BUCKETS,
+            registry=r,
+        )
+        self.cold_start_waiting = Gauge(
+            "tts_cold_start_waiting_requests",
+            "Requests held for a provider that scaled to zero, waiting for a replica to be "
+            "ready (what an autoscaler such as KEDA wakes the provider on)",
+            ["provider"],
+            registry=r,
+        )
+        self.cold_start_wait = Histogram(
+            "tts_cold_start_wait_seconds",
+            "How long a request waited for a provider that scaled to zero, by outcome: ready "
+            "(then served by it), timed_out, full (too many waiting already), left (the "
+            "client went away)",
+            ["provider", "outcome"],
+            buckets=COLD_START_BUCKETS,
             registry=r,
         )
         r.register(_ProviderStates(providers))

@@ -44,6 +44,11 @@ class RouterSettings(ServiceSettings):
     # Bounds on one request's search for a provider (before the first audio byte).
     fallback_max_attempts: int = Field(default=4, ge=1, le=50)
     request_deadline_s: float = Field(default=30.0, gt=0, le=600)
+    # A provider that scales to zero: how long a request waits for it to wake (not counted
+    # against the deadline above, which starts again once it is ready), and how many
+    # requests per provider may wait at once; past either it falls back, or gets 503.
+    cold_start_wait_s: float = Field(default=120.0, gt=0, le=900)
+    cold_start_max_waiting: int = Field(default=64, ge=1, le=10_000)
     # On SIGTERM, new requests get 503 and those in flight (streams, files, downloads) get
     # this long to finish (the chart's terminationGracePeriodSeconds is the preStop sleep,
     # this, and 5 s to exit, as the operator sizes a provider's).

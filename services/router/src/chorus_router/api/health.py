@@ -36,6 +36,7 @@ class ReplicaView(BaseModel):
     in_flight: int
     queued: int | None
     max_concurrency: int | None
+    real_time_factor: float | None
 
 
 class ProviderHealthView(BaseModel):
@@ -125,6 +126,7 @@ def _health(handle: ProviderHandle) -> ProviderHealthView:
                 in_flight=r.in_flight,
                 queued=r.load.queued if r.load else None,
                 max_concurrency=r.load.max_concurrency if r.load else None,
+                real_time_factor=r.load.real_time_factor if r.load else None,
             )
             for r in handle.replicas.all()
         ],

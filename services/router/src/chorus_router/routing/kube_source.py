@@ -1,14 +1,16 @@
 """Which providers exist, in a cluster: TTSProvider resources, listed and watched read-only.
 
 Only providers that are enabled, Ready and have a `status.url` are published; the rest (still
-starting, disabled, deleted, malformed) are left out. Each provider's replicas are the ready
-endpoints of its Service, from the EndpointSlices of the namespace (also listed and watched),
-so that the router balances streams over them itself instead of through kube-proxy's random
-spread; a Service with no ready endpoint known is called at its own address. A watch that
-breaks is resumed with a fresh list after a backoff; the last good list stays in force
-meanwhile. An API server that cannot be reached at start-up (a control-plane blip, a rollout
-of the API server) does not stop the router: it starts with no providers, says so in
-/readyz, and fills in once the list comes.
+starting, disabled, deleted, malformed) are left out. A provider that scales to zero
+(`autoscaling.minReplicas: 0`) is published Ready or not: while it has no replica the router
+holds its requests until one is ready (speech/waking.py), which is what wakes it. Each
+provider's replicas are the ready endpoints of its Service, from the EndpointSlices of the
+namespace (also listed and watched), so that the router balances streams over them itself
+instead of through kube-proxy's random spread; a Service with no ready endpoint known is
+called at its own address. A watch that breaks is resumed with a fresh list after a backoff;
+the last good list stays in force meanwhile. An API server that cannot be reached at start-up
+(a control-plane blip, a rollout of the API server) does not stop the router: it starts with
+no providers, says so in /readyz, and fills in once the list comes.
 """
 
 from __future__ import annotations
@@ -61,8 +63,13 @@ class _Metadata(_Lenient):
     name: str
 
 
+class _Autoscaling(_Lenient):
+    minReplicas: int = 1  # noqa: N815 (the API's field name)
+
+
 class _Spec(_Lenient):
     kind: ProviderKind = "local"
+    autoscaling: _Autoscaling | None = None
     enabled: bool = True
     models: list[str] = Field(default_factory=list)
     voices: dict[str, str] = Field(default_factory=dict)
@@ -156,7 +163,10 @@ def provider_entry(resource: dict[str, Any], slices: Slices | None = None) -> Pr
     try:
         provider = _TTSProvider.model_validate(resource)
         url = provider.status.url
-        if not (provider.spec.enabled and provider.status.ready and url):
+        scales_to_zero = provider.spec.autoscaling is not None and (
+            provider.spec.autoscaling.minReplicas == 0
+        )
+        if not (provider.spec.enabled and (provider.status.ready or scales_to_zero) and url):
             return None
         service = (urlsplit(url).hostname or "").split(".")[0]
         return ProviderEntry(
@@ -167,6 +177,7 @@ def provider_entry(resource: dict[str, Any], slices: Slices | None = None) -> Pr
             voices=provider.spec.voices,
             routing=provider.spec.routing,
             kind=provider.spec.kind,
+            scale_to_zero=scales_to_zero,
         )
     except ValidationError as exc:
         log.warning("ignoring TTSProvider %s: %s", name, exc)

@@ -43,6 +43,8 @@ class ProviderHandle:
     last_error: str | None = None
     checked_at: float | None = None
     voice_ids: frozenset[str] = field(default_factory=frozenset)
+    # Set while `ready`: what a request held for a provider that scaled to zero waits on.
+    became_ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def name(self) -> str:
@@ -177,13 +179,15 @@ class ProviderPool:
             answer = await self._client.get(f"{replica.url}/readyz", timeout=self._check_timeout)
             if answer.status_code != 200:
                 reason = _body(answer).get("reason", f"HTTP {answer.status_code}")
-                replica.ready, replica.load = False, None
+                replica.ready = False
+                replica.observed(None)
                 return f"not ready: {reason}"
         except (httpx.HTTPError, ValueError) as exc:
-            replica.ready, replica.load = False, None
+            replica.ready = False
+            replica.observed(None)
             return f"unreachable: {type(exc).__name__}: {exc}"
         replica.ready = True
-        replica.load = _load(answer)
+        replica.observed(_load(answer))
         return None
 
     @staticmethod
@@ -196,6 +200,10 @@ class ProviderPool:
                 f" ({error})" if error else "",
             )
         handle.ready = ready
+        if ready:
+            handle.became_ready.set()
+        else:
+            handle.became_ready.clear()
         handle.last_error = error
         handle.checked_at = time.time()
 

@@ -53,6 +53,9 @@ class ProviderEntry(BaseModel):
     routing: RoutingPolicy = Field(default_factory=RoutingPolicy)
     # The provider's class, for SLOs: metrics say which objective a provider is held to.
     kind: ProviderKind = "local"
+    # It may have no replica while idle (an autoscaler took it to zero): a request for it
+    # is held while it wakes, up to the router's cold-start bounds, instead of passed over.
+    scale_to_zero: bool = False
 
     @model_validator(mode="before")
     @classmethod

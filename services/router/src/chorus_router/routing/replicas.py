@@ -1,12 +1,15 @@
-"""A provider's replicas, and which one takes the next stream: Envoy's least request.
+"""A provider's replicas, and which one takes the next stream: Envoy's least request,
+weighted by each replica's speed.
 
-A stream goes to the replica with the least load per slot: the streams this router has
-open to it, plus the queue the replica reported on its last readiness poll (streams other
-router replicas sent it), over the concurrency limit it reported. Streams last seconds, so
-counting them beats a random or round-robin spread, which keeps sending a slow replica its
-share. Each replica has its own breaker: one that keeps failing is passed over while the
-provider's other replicas serve. A replica already tried by this request, or not ready,
-comes after the others.
+A stream goes to the replica where it would wait least: the streams on it (this router's
+own, counted as they open and close, plus those other router replicas sent it, from the
+replica's last readiness poll), over the concurrency limit it reported, times the seconds
+each slot takes per second of audio (the real-time factor it reported). Streams last
+seconds, so counting them beats a random or round-robin spread, and weighing by speed
+keeps a slow replica from holding the same number of streams as a fast one. Each replica
+has its own breaker: one that keeps failing is passed over while the provider's other
+replicas serve. A replica already tried by this request, or not ready, comes after the
+others.
 """
 
 from __future__ import annotations
@@ -34,13 +37,29 @@ class Replica:
     in_flight: int = 0
     # What it said on its last readiness poll; None until then or from an older provider.
     load: ReplicaLoad | None = None
+    # This router's streams at the time of that poll: the part of its load that was ours.
+    in_flight_at_poll: int = 0
     # Unknown until polled, so a new replica is tried at once.
     ready: bool = True
 
-    def pressure(self) -> float:
-        """Load per slot if it took one more stream (lower is better)."""
-        queued, limit = (self.load.queued, self.load.max_concurrency) if self.load else (0, 1)
-        return (self.in_flight + queued + 1) / limit
+    def observed(self, load: ReplicaLoad | None) -> None:
+        """What its readiness poll reported, just now."""
+        self.load = load
+        self.in_flight_at_poll = self.in_flight
+
+    def streams(self) -> int:
+        """Streams on it now: ours as we know them this instant, and the others' as of the
+        last poll (its reported load, less what was ours then)."""
+        if self.load is None:
+            return self.in_flight
+        reported = self.load.in_flight + self.load.queued
+        return self.in_flight + max(0, reported - self.in_flight_at_poll)
+
+    def wait_per_slot(self, pace: float) -> float:
+        """How long one more stream would wait here, in units of one stream's work at the
+        replica's `pace` (seconds per audio second): lower is better."""
+        limit = self.load.max_concurrency if self.load else 1
+        return (self.streams() + 1) / limit * pace
 
 
 class ReplicaLease:
@@ -148,6 +167,19 @@ class Replicas:
             rank = {id(r): i for i, r in enumerate(rotated)}
             return sorted(rotated, key=lambda r: (r.url in avoid, not r.ready, rank[id(r)]))
         ties = {id(r): self._random.random() for r in replicas}
+        paces = _paces(replicas)
         return sorted(
-            replicas, key=lambda r: (r.url in avoid, not r.ready, r.pressure(), ties[id(r)])
+            replicas,
+            key=lambda r: (r.url in avoid, not r.ready, r.wait_per_slot(paces[id(r)]), ties[id(r)]),
         )
+
+
+def _paces(replicas: list[Replica]) -> dict[int, float]:
+    """Each replica's reported real-time factor; one that reported none yet (new, or an
+    older provider) is taken to be as fast as the fastest, so it is tried soon."""
+    known = [r.load.real_time_factor for r in replicas if r.load and r.load.real_time_factor]
+    fastest = min(known, default=1.0)
+    return {
+        id(r): (r.load.real_time_factor if r.load and r.load.real_time_factor else fastest)
+        for r in replicas
+    }

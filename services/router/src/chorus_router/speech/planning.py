@@ -190,8 +190,14 @@ def plan(pool: ProviderPool, request: SpeechRequest) -> SpeechPlan:
     )
     if request.timestamps == "word":
         candidates = _timing(pool, request.model, candidates)
-    # Providers known to be down go last: still tried, since readiness can be stale.
-    return SpeechPlan(request, sorted(candidates, key=lambda c: not c.handle.ready), markup)
+    # Providers known to be down go last: still tried, since readiness can be stale. One
+    # that scales to zero keeps its place: it is woken, not passed over while it sleeps.
+    return SpeechPlan(request, sorted(candidates, key=_known_down), markup)
+
+
+def _known_down(candidate: Candidate) -> bool:
+    handle = candidate.handle
+    return not (handle.ready or handle.entry.scale_to_zero)
 
 
 def _languages_of(caps: Capabilities) -> str:

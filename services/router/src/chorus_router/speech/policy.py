@@ -14,6 +14,9 @@ types' own flags (chorus_contracts.errors) and nothing else:
 - any other provider error moves on to the next candidate, and so does a refusal
   (`other_provider_may_serve`); any other client error ends the request at once;
 - one budget (attempts, deadline) spans the whole request, every pass included;
+- a provider that scaled to zero is waited for while it wakes (speech/waking.py), within
+  bounds of its own; the deadline starts again once it is ready; past the bounds it is
+  passed over like an open breaker, and a 503 says when to come back;
 - after the first byte, a failure ends the stream, or, when asked, ends it with a short
   notice spoken by the same provider in the same voice (once), through its breaker like any
   call (a breaker the break opened gives no notice); never two voices spliced;
@@ -61,6 +64,13 @@ from chorus_router.routing.provider_health import Clock
 from chorus_router.routing.replicas import ReplicaLease
 from chorus_router.speech.planning import Candidate, SpeechPlan, plan
 from chorus_router.speech.upstream import ProviderStream, open_stream
+from chorus_router.speech.waking import (
+    DEFAULT_COLD_START,
+    RETRY_AFTER_WAKING_S,
+    ColdStartBounds,
+    ColdStarts,
+    StillWaking,
+)
 
 log = logging.getLogger("chorus.router.policy")
 tracer = trace.get_tracer("chorus.router")
@@ -93,6 +103,10 @@ class Budget:
 
     def spent(self) -> bool:
         return self.attempts_left <= 0 or self.remaining_s() <= 0
+
+    def pause(self, seconds: float) -> None:
+        """The request waited `seconds` on something with its own bound (a cold start)."""
+        self.deadline += seconds
 
 
 def _retry_same_provider(
@@ -137,12 +151,14 @@ class SpeechRouter:
         limits: Limits,
         metrics: RouterMetrics,
         clock: Clock = time.time,
+        cold_start: ColdStartBounds = DEFAULT_COLD_START,
     ) -> None:
         self._pool = pool
         self._client = client
         self._limits = limits
         self._metrics = metrics
         self._clock = clock
+        self._cold_starts = ColdStarts(cold_start, metrics)
 
     def plan(self, request: SpeechRequest) -> SpeechPlan:
         """The providers that may serve `request`, in order; a 4xx when none can."""
@@ -161,6 +177,7 @@ class SpeechRouter:
             metrics=self._metrics,
             clock=self._clock,
             notice=notice,
+            cold_starts=self._cold_starts,
         )
 
 
@@ -178,6 +195,7 @@ class FailurePolicy:
         metrics: RouterMetrics,
         clock: Clock,
         notice: str | None,
+        cold_starts: ColdStarts,
     ) -> None:
         self._plan = speech_plan
         self._request_id = request_id
@@ -193,6 +211,9 @@ class FailurePolicy:
         self._making_whole = False
         # Replicas (URLs) this request has tried: a retry goes to another one first.
         self._tried: set[str] = set()
+        self._cold_starts = cold_starts
+        # A provider did not wake in time: a 503 asks the client to come back later.
+        self._still_waking = False
 
     async def open(self) -> ProviderStream:
         """The first candidate's stream that yields audio, or the error that ends the search."""
@@ -228,7 +249,10 @@ class FailurePolicy:
         raise ServiceUnavailable(
             f"all providers for model {self._plan.request.model} are unavailable "
             f"({'; '.join(said) or 'none could take the request'})",
-            retry_after=self._soonest_recovery(candidates),
+            retry_after=max(
+                self._soonest_recovery(candidates),
+                RETRY_AFTER_WAKING_S if self._still_waking else 0.0,
+            ),
         )
 
     async def whole(
@@ -291,6 +315,8 @@ class FailurePolicy:
     async def _attempts(self, candidate: Candidate) -> ProviderStream:
         """One candidate: its breaker and cool-down, then its same-provider retries."""
         handle = candidate.handle
+        if handle.entry.scale_to_zero and not handle.ready:
+            await self._wake(handle)
         if handle.health.cooling_down():
             with tracer.start_as_current_span(
                 "tts.attempt",
@@ -370,6 +396,23 @@ class FailurePolicy:
             # The verdict waits for the stream's end (`ended`, `broke_off`, `left`).
             stream.permit = permit
             return stream
+
+    async def _wake(self, handle: ProviderHandle) -> None:
+        """Hold the request while a provider that scaled to zero wakes."""
+        with tracer.start_as_current_span(
+            "tts.cold_start",
+            attributes={"tts.provider": handle.name},
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            try:
+                waited = await self._cold_starts.wait(handle)
+            except StillWaking as asleep:
+                span.set_attribute("tts.outcome", "still_waking")
+                self._still_waking = True
+                raise _Skipped(f"still waking ({asleep})") from None
+            span.set_attribute("tts.outcome", "ready")
+            self._budget.pause(waited)
 
     def _count_retry(self, provider: str) -> Callable[[RetryCallState], None]:
         budget = self._budget
