@@ -1,0 +1,130 @@
+"""The lexicon pass: written words found in speech segments, said as their entries say.
+
+An entry with only an alias rewrites the words in place, so every engine says the alias.
+An entry with a phoneme becomes a segment of its own that carries the IPA: engines that
+take phonemes (Piper, Kokoro) speak those, the others speak the segment's words, which are
+the alias where the entry has one and the written word otherwise. Explicit `<phoneme>`
+segments are left as they are: the markup said how to say them.
+
+Words are found by looking each word of the text up in an index keyed by an entry's first
+word, so the cost follows the text's length, not the number of entries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from chorus_contracts import InvalidRequest, SpeechSegment
+from chorus_contracts.provider import MAX_SEGMENTS
+from chorus_text.lexicon.entries import LexiconEntry
+
+# Where a grapheme may start: a whole word, or one sign ("C++" starts at "C", "€uro" at "€").
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_WORD_CHAR = re.compile(r"\w")
+
+
+@dataclass(frozen=True)
+class _Found:
+    start: int
+    end: int
+    entry: LexiconEntry
+
+
+class _Index:
+    """The entries for one language, by the token a match must start with, longest first."""
+
+    def __init__(self, entries: Sequence[LexiconEntry], language: str | None) -> None:
+        by_token: dict[str, list[LexiconEntry]] = {}
+        seen: set[str] = set()
+        for entry in entries:
+            # The first lexicon named wins where two spell the same word.
+            if entry.grapheme in seen or not entry.applies_to(language):
+                continue
+            seen.add(entry.grapheme)
+            first = _TOKEN.match(entry.grapheme)
+            if first is not None:
+                by_token.setdefault(first.group(), []).append(entry)
+        self._by_token = {
+            token: sorted(found, key=lambda e: len(e.grapheme), reverse=True)
+            for token, found in by_token.items()
+        }
+
+    def find(self, text: str) -> list[_Found]:
+        found: list[_Found] = []
+        position = 0
+        while (token := _TOKEN.search(text, position)) is not None:
+            position = token.end()
+            for entry in self._by_token.get(token.group(), ()):
+                end = token.start() + len(entry.grapheme)
+                if text.startswith(entry.grapheme, token.start()) and not _joins(text, end):
+                    found.append(_Found(token.start(), end, entry))
+                    position = end
+                    break
+        return found
+
+
+def _joins(text: str, end: int) -> bool:
+    """Whether a match ending at `end` would end inside a word ("New" in "Newton")."""
+    return (
+        end < len(text)
+        and _WORD_CHAR.match(text[end - 1]) is not None
+        and _WORD_CHAR.match(text[end]) is not None
+    )
+
+
+def pronounce(
+    segments: list[SpeechSegment], entries: Sequence[LexiconEntry], language: str | None
+) -> list[SpeechSegment]:
+    """`segments` with the entries applied; `language` is the request's (a segment's own
+    `<lang>` goes first). Unchanged segments come back as they were."""
+    indexes: dict[str | None, _Index] = {}
+    said: list[SpeechSegment] = []
+    for segment in segments:
+        if segment.phonemes is not None or not entries:
+            said.append(segment)
+            continue
+        own = segment.language or language
+        index = indexes.get(own) or indexes.setdefault(own, _Index(entries, own))
+        said.extend(_split(segment, index.find(segment.text)))
+    if len(said) > MAX_SEGMENTS:
+        raise InvalidRequest(
+            f"the lexicons' phoneme entries cut the input into more than {MAX_SEGMENTS} "
+            "segments; send it in several requests",
+            param="lexicons",
+        )
+    return said
+
+
+def _split(segment: SpeechSegment, found: list[_Found]) -> list[SpeechSegment]:
+    """The segment cut around phoneme entries, aliases written in; its marks stay on the
+    first part and its pause after the last."""
+    if not found:
+        return [segment]
+    parts: list[SpeechSegment] = []
+    words: list[str] = []
+    text, position = segment.text, 0
+
+    def cut(phonemes: str | None = None) -> None:
+        said = "".join(words).strip()
+        words.clear()
+        if said:
+            marks = [] if parts else segment.marks
+            update = {"text": said, "phonemes": phonemes, "pause_ms": 0, "marks": marks}
+            parts.append(segment.model_copy(update=update))
+
+    for match in found:
+        words.append(text[position : match.start])
+        entry = match.entry
+        if entry.phoneme is None:
+            words.append(entry.alias or "")
+        else:
+            cut()
+            words.append(entry.alias or entry.grapheme)
+            cut(entry.phoneme)
+        position = match.end
+    words.append(text[position:])
+    cut()
+    parts[-1] = parts[-1].model_copy(update={"pause_ms": segment.pause_ms})
+    return parts
