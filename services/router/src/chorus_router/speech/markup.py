@@ -13,9 +13,11 @@ import json
 import re
 
 from chorus_contracts import Capabilities, SpeechRequest, SpeechSegment
+from chorus_router.lexicons.records import AppliedLexicons
 from chorus_router.routing.pool import ProviderHandle
 from chorus_router.speech.text_hygiene import clean_text
 from chorus_text import normalize_text
+from chorus_text.lexicon import pronounce
 from chorus_text.ssml import Markup, compile_ssml, features_of, join_words
 
 DROPPED_HEADER = "X-Chorus-Markup-Dropped"
@@ -28,13 +30,25 @@ _IGNORABLE = {"prosody-pitch": "pitch", "emphasis": "emphasis", "phoneme": "phon
 _STYLE = {"rate", "pitch", "volume_db", "emphasis", "language", "voice"}
 
 
-def request_markup(request: SpeechRequest) -> Markup | None:
-    """The request's SSML compiled, its words cleaned as plain input is; None for text."""
-    if not request.is_ssml:
+def request_markup(
+    request: SpeechRequest, lexicons: AppliedLexicons | None = None
+) -> Markup | None:
+    """The request's SSML compiled, its words cleaned as plain input is, with the lexicons'
+    entries applied; for plain text, segments only where an entry matched (else None)."""
+    if request.is_ssml:
+        compiled = compile_ssml(request.input)
+        segments = [s.model_copy(update={"text": clean_text(s.text)}) for s in compiled.segments]
+        dropped = compiled.dropped
+    elif lexicons is not None:
+        segments, dropped = [SpeechSegment(text=clean_text(request.input))], []
+    else:
         return None
-    markup = compile_ssml(request.input)
-    segments = [s.model_copy(update={"text": clean_text(s.text)}) for s in markup.segments]
-    return Markup(segments, markup.dropped)
+    if lexicons is None:
+        return Markup(segments, dropped)
+    said = pronounce(segments, lexicons.entries, request.lang_code)
+    if not request.is_ssml and said == segments:
+        return None  # plain text that no entry matched stays plain text
+    return Markup(said, dropped)
 
 
 def provider_segments(
@@ -88,10 +102,12 @@ def approximated(markup: Markup, sent: list[SpeechSegment], caps: Capabilities |
     return sorted(f for f in asked if f not in honoured or f not in carried)
 
 
-def identity(segments: list[SpeechSegment]) -> str:
-    """The segments as canonical JSON: what a cached response of marked-up input is keyed by."""
+def identity(segments: list[SpeechSegment], lexicons: tuple[str, ...] = ()) -> str:
+    """The segments as canonical JSON, with the versions of the lexicons applied to them:
+    what a cached response of marked-up input is keyed by."""
+    said: object = [s.model_dump(exclude_defaults=True) for s in segments]
     return json.dumps(
-        [s.model_dump(exclude_defaults=True) for s in segments],
+        {"segments": said, "lexicons": list(lexicons)} if lexicons else said,
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,

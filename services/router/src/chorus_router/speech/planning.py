@@ -24,6 +24,7 @@ from chorus_contracts import (
     VoiceCloningUnsupported,
 )
 from chorus_router.artifacts.cache import FirstChoice
+from chorus_router.lexicons.records import AppliedLexicons
 from chorus_router.routing.pool import ProviderHandle, ProviderPool
 from chorus_router.speech.markup import (
     approximated,
@@ -64,6 +65,8 @@ class SpeechPlan:
     request: SpeechRequest
     candidates: list[Candidate]
     markup: Markup | None = None
+    # The versions of the lexicons applied ("id:version"), for the cache key.
+    lexicons: tuple[str, ...] = ()
     _texts: dict[str, str] = field(default_factory=dict)
     _segments: dict[str, list[SpeechSegment]] = field(default_factory=dict)
 
@@ -78,7 +81,7 @@ class SpeechPlan:
             first.model_id,
             first.voice,
             self.text_for(first),
-            None if segments is None else identity(segments),
+            None if segments is None else identity(segments, self.lexicons),
         )
 
     def text_for(self, candidate: Candidate) -> str:
@@ -138,8 +141,11 @@ class SpeechPlan:
         )
 
 
-def plan(pool: ProviderPool, request: SpeechRequest) -> SpeechPlan:
-    """Providers that could serve this model and voice, in the order to try them."""
+def plan(
+    pool: ProviderPool, request: SpeechRequest, lexicons: AppliedLexicons | None = None
+) -> SpeechPlan:
+    """Providers that could serve this model and voice, in the order to try them, with the
+    `lexicons` applied to the text."""
     serving = pool.serving(request.model)
     if not serving:
         raise UnknownModel(
@@ -147,7 +153,7 @@ def plan(pool: ProviderPool, request: SpeechRequest) -> SpeechPlan:
             f"{', '.join(pool.models()) or 'none'}.",
             param="model",
         )
-    markup = request_markup(request)
+    markup = request_markup(request, lexicons)
     ordered = _chain(pool, serving)
     cloning = request.voice_reference is not None
     if cloning:
@@ -191,7 +197,9 @@ def plan(pool: ProviderPool, request: SpeechRequest) -> SpeechPlan:
     if request.timestamps == "word":
         candidates = _timing(pool, request.model, candidates)
     # Providers known to be down go last: still tried, since readiness can be stale.
-    return SpeechPlan(request, sorted(candidates, key=lambda c: not c.handle.ready), markup)
+    ready_first = sorted(candidates, key=lambda c: not c.handle.ready)
+    versions = lexicons.versions if lexicons is not None and markup is not None else ()
+    return SpeechPlan(request, ready_first, markup, versions)
 
 
 def _languages_of(caps: Capabilities) -> str:

@@ -54,6 +54,7 @@ from chorus_contracts import (
     SpeechRequest,
     SynthesisRequest,
 )
+from chorus_router.lexicons.records import AppliedLexicons
 from chorus_router.metrics import RouterMetrics
 from chorus_router.routing.breakers import Permit
 from chorus_router.routing.pool import ProviderHandle, ProviderPool
@@ -144,9 +145,10 @@ class SpeechRouter:
         self._metrics = metrics
         self._clock = clock
 
-    def plan(self, request: SpeechRequest) -> SpeechPlan:
-        """The providers that may serve `request`, in order; a 4xx when none can."""
-        return plan(self._pool, request)
+    def plan(self, request: SpeechRequest, lexicons: AppliedLexicons | None = None) -> SpeechPlan:
+        """The providers that may serve `request` (with `lexicons` applied), in order; a 4xx
+        when none can."""
+        return plan(self._pool, request, lexicons)
 
     def policy(
         self, speech_plan: SpeechPlan, request_id: str, notice: str | None = None
