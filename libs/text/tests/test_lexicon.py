@@ -21,26 +21,34 @@ PLS = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def _said(
-    text: str, *entries: LexiconEntry, language: str | None = "en"
+    text: str, *entries: LexiconEntry, language: str | None = "en", phonemes: bool = True
 ) -> list[tuple[str, str | None]]:
-    segments = pronounce([SpeechSegment(text=text)], entries, language)
+    segments = pronounce([SpeechSegment(text=text)], entries, language, phonemes=phonemes)
     return [(s.text, s.phonemes) for s in segments]
 
 
-def test_an_alias_is_written_in_place() -> None:
+@pytest.mark.parametrize("phonemes", [True, False])
+def test_an_alias_is_written_in_place_for_every_engine(phonemes: bool) -> None:
     entry = LexiconEntry("W3C", alias="World Wide Web Consortium")
-    assert _said("Ask the W3C, not w3c.", entry) == [
+    assert _said("Ask the W3C, not w3c.", entry, phonemes=phonemes) == [
         ("Ask the World Wide Web Consortium, not w3c.", None)
     ]
 
 
-def test_a_phoneme_entry_is_a_segment_of_its_own() -> None:
-    entry = LexiconEntry("Nguyen", phoneme="ŋwin")
+def test_a_phoneme_entry_is_a_segment_of_its_own_that_keeps_the_written_word() -> None:
+    entry = LexiconEntry("Nguyen", phoneme="ŋwin", alias="Win")
     assert _said("Hello Nguyen, welcome.", entry) == [
         ("Hello", None),
         ("Nguyen", "ŋwin"),
         (", welcome.", None),
     ]
+
+
+def test_an_engine_without_phonemes_says_the_alias_or_the_written_word() -> None:
+    both = LexiconEntry("Nguyen", phoneme="ŋwin", alias="Win")
+    assert _said("Hello Nguyen.", both, phonemes=False) == [("Hello Win.", None)]
+    only_ipa = LexiconEntry("Nguyen", phoneme="ŋwin")
+    assert _said("Hello Nguyen.", only_ipa, phonemes=False) == [("Hello Nguyen.", None)]
 
 
 def test_whole_words_only_and_the_longest_entry_wins() -> None:
@@ -58,7 +66,7 @@ def test_an_entry_in_another_language_is_left_out() -> None:
 
 def test_marks_stay_first_and_the_pause_last() -> None:
     segment = SpeechSegment(text="Hi Nguyen there", pause_ms=500, marks=["m"])
-    parts = pronounce([segment], [LexiconEntry("Nguyen", phoneme="ŋwin")], None)
+    parts = pronounce([segment], [LexiconEntry("Nguyen", phoneme="ŋwin")], None, phonemes=True)
     assert [(p.marks, p.pause_ms) for p in parts] == [(["m"], 0), ([], 0), ([], 500)]
 
 

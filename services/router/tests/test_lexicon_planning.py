@@ -47,8 +47,8 @@ def _sent(markup: list[str], lexicons: AppliedLexicons | None) -> list[tuple[str
     return [(s.text, s.phonemes) for s in segments]
 
 
-def test_an_engine_that_takes_phonemes_gets_the_entrys_ipa() -> None:
-    lexicons = _applied(LexiconEntry("Nguyen", phoneme="ŋwˈɪn"), ALIAS)
+def test_an_engine_that_takes_phonemes_gets_the_entrys_ipa_with_the_written_word() -> None:
+    lexicons = _applied(LexiconEntry("Nguyen", phoneme="ŋwˈɪn", alias="Win"), ALIAS)
     assert _sent(["phoneme"], lexicons) == [
         ("Ask", None),
         ("Nguyen", "ŋwˈɪn"),

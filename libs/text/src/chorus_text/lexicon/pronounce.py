@@ -1,10 +1,11 @@
 """The lexicon pass: written words found in speech segments, said as their entries say.
 
-An entry with only an alias rewrites the words in place, so every engine says the alias.
-An entry with a phoneme becomes a segment of its own that carries the IPA: engines that
-take phonemes (Piper, Kokoro) speak those, the others speak the segment's words, which are
-the alias where the entry has one and the written word otherwise. Explicit `<phoneme>`
-segments are left as they are: the markup said how to say them.
+It runs once per engine. For an engine that takes phonemes (Piper, Kokoro), an entry with
+a phoneme becomes a segment of its own that carries the IPA and keeps the written word as
+its text (so word timings name the word the user wrote). For the others, an entry's alias
+is written in place of the word, and an entry with only a phoneme leaves the word as it is.
+An alias-only entry is written in for every engine. Explicit `<phoneme>` segments are left
+as they are: the markup said how to say them.
 
 Words are found by looking each word of the text up in an index keyed by an entry's first
 word, so the cost follows the text's length, not the number of entries.
@@ -35,12 +36,15 @@ class _Found:
 class _Index:
     """The entries for one language, by the token a match must start with, longest first."""
 
-    def __init__(self, entries: Sequence[LexiconEntry], language: str | None) -> None:
+    def __init__(
+        self, entries: Sequence[LexiconEntry], language: str | None, phonemes: bool
+    ) -> None:
         by_token: dict[str, list[LexiconEntry]] = {}
         seen: set[str] = set()
         for entry in entries:
             # The first lexicon named wins where two spell the same word.
-            if entry.grapheme in seen or not entry.applies_to(language):
+            usable = phonemes or entry.alias is not None
+            if entry.grapheme in seen or not usable or not entry.applies_to(language):
                 continue
             seen.add(entry.grapheme)
             first = _TOKEN.match(entry.grapheme)
@@ -75,10 +79,15 @@ def _joins(text: str, end: int) -> bool:
 
 
 def pronounce(
-    segments: list[SpeechSegment], entries: Sequence[LexiconEntry], language: str | None
+    segments: list[SpeechSegment],
+    entries: Sequence[LexiconEntry],
+    language: str | None,
+    *,
+    phonemes: bool,
 ) -> list[SpeechSegment]:
-    """`segments` with the entries applied; `language` is the request's (a segment's own
-    `<lang>` goes first). Unchanged segments come back as they were."""
+    """`segments` with the entries applied for an engine that takes `phonemes` or not;
+    `language` is the one it speaks (a segment's own `<lang>` goes first). Unchanged
+    segments come back as they were."""
     indexes: dict[str | None, _Index] = {}
     said: list[SpeechSegment] = []
     for segment in segments:
@@ -86,8 +95,8 @@ def pronounce(
             said.append(segment)
             continue
         own = segment.language or language
-        index = indexes.get(own) or indexes.setdefault(own, _Index(entries, own))
-        said.extend(_split(segment, index.find(segment.text)))
+        index = indexes.get(own) or indexes.setdefault(own, _Index(entries, own, phonemes))
+        said.extend(_split(segment, index.find(segment.text), phonemes))
     if len(said) > MAX_SEGMENTS:
         raise InvalidRequest(
             f"the lexicons' phoneme entries cut the input into more than {MAX_SEGMENTS} "
@@ -97,7 +106,7 @@ def pronounce(
     return said
 
 
-def _split(segment: SpeechSegment, found: list[_Found]) -> list[SpeechSegment]:
+def _split(segment: SpeechSegment, found: list[_Found], phonemes: bool) -> list[SpeechSegment]:
     """The segment cut around phoneme entries, aliases written in; its marks stay on the
     first part and its pause after the last."""
     if not found:
@@ -117,12 +126,12 @@ def _split(segment: SpeechSegment, found: list[_Found]) -> list[SpeechSegment]:
     for match in found:
         words.append(text[position : match.start])
         entry = match.entry
-        if entry.phoneme is None:
-            words.append(entry.alias or "")
-        else:
+        if phonemes and entry.phoneme is not None:
             cut()
-            words.append(entry.alias or entry.grapheme)
+            words.append(entry.grapheme)
             cut(entry.phoneme)
+        else:
+            words.append(entry.alias or entry.grapheme)
         position = match.end
     words.append(text[position:])
     cut()

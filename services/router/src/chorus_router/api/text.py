@@ -17,6 +17,7 @@ from chorus_contracts import InvalidRequest, NormalizationOptions, SpeechRequest
 from chorus_router.api.lexicons import applied_lexicons
 from chorus_router.api.services import RouterServices, get_services
 from chorus_router.identity import Principal, Scope, current_principal
+from chorus_router.lexicons.records import AppliedLexicons
 from chorus_router.lexicons.settings import MAX_LEXICONS_PER_REQUEST
 from chorus_router.routing.pool import ProviderHandle
 from chorus_router.security import require
@@ -96,17 +97,22 @@ async def normalize_preview(
     caps = handle.capabilities
     language = spoken_language(speech, caps, voice)
     if markup is not None:
-        return _compiled(speech, markup, handle, language)
+        return _compiled(speech, markup, handle, language, lexicons)
     text = checked_length(speech, spoken_text(speech, caps, voice), caps)
     return NormalizedText(text=text, pieces=pieces_for(text, caps, language), provider=handle.name)
 
 
 def _compiled(
-    speech: SpeechRequest, markup: Markup, handle: ProviderHandle, language: str | None
+    speech: SpeechRequest,
+    markup: Markup,
+    handle: ProviderHandle,
+    language: str | None,
+    lexicons: AppliedLexicons | None,
 ) -> NormalizedText:
-    """SSML as `handle`'s provider would get it: each segment split as the engine splits it."""
+    """SSML, or text a lexicon changes, as `handle`'s provider would get it: each segment
+    split as the engine splits it."""
     caps = handle.capabilities
-    segments = provider_segments(markup, speech, handle, language)
+    segments = provider_segments(markup, speech, handle, language, lexicons)
     text = checked_length(speech, join_words(s.text for s in segments), caps)
     pieces = [p for s in segments for p in pieces_for(s.text, caps, s.language or language)]
     return NormalizedText(

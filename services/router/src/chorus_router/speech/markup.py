@@ -33,22 +33,20 @@ _STYLE = {"rate", "pitch", "volume_db", "emphasis", "language", "voice"}
 def request_markup(
     request: SpeechRequest, lexicons: AppliedLexicons | None = None
 ) -> Markup | None:
-    """The request's SSML compiled, its words cleaned as plain input is, with the lexicons'
-    entries applied; for plain text, segments only where an entry matched (else None)."""
+    """The request's SSML compiled, its words cleaned as plain input is; plain text as one
+    segment when a lexicon entry matches it (each provider's segments apply the entries);
+    else None."""
     if request.is_ssml:
         compiled = compile_ssml(request.input)
         segments = [s.model_copy(update={"text": clean_text(s.text)}) for s in compiled.segments]
-        dropped = compiled.dropped
-    elif lexicons is not None:
-        segments, dropped = [SpeechSegment(text=clean_text(request.input))], []
-    else:
-        return None
+        return Markup(segments, compiled.dropped)
     if lexicons is None:
-        return Markup(segments, dropped)
-    said = pronounce(segments, lexicons.entries, request.lang_code)
-    if not request.is_ssml and said == segments:
-        return None  # plain text that no entry matched stays plain text
-    return Markup(said, dropped)
+        return None
+    segments = [SpeechSegment(text=clean_text(request.input))]
+    # An engine that takes phonemes is the one for which every entry changes something.
+    if pronounce(segments, lexicons.entries, request.lang_code, phonemes=True) == segments:
+        return None  # plain text that no entry matches stays plain text
+    return Markup(segments, [])
 
 
 def provider_segments(
@@ -56,12 +54,19 @@ def provider_segments(
     request: SpeechRequest,
     handle: ProviderHandle,
     language: str | None,
+    lexicons: AppliedLexicons | None = None,
 ) -> list[SpeechSegment]:
-    """`markup`'s segments as `handle`'s provider gets them; `language` is the one it
-    speaks the request's text in (spoken_text.spoken_language)."""
+    """`markup`'s segments as `handle`'s provider gets them, the `lexicons` applied as it
+    can take them; `language` is the one it speaks the request's text in
+    (spoken_text.spoken_language)."""
     caps = handle.capabilities
+    segments = markup.segments
+    if lexicons is not None:
+        # A provider not yet heard from keeps phonemes, as it keeps every other feature.
+        phonemes = caps is None or "phoneme" in caps.markup
+        segments = pronounce(segments, lexicons.entries, language, phonemes=phonemes)
     fitted: list[SpeechSegment] = []
-    for segment in markup.segments:
+    for segment in segments:
         own = segment.language if segment.language and handle.speaks(segment.language) else None
         voice = handle.engine_voice(segment.voice) if segment.voice else None
         text = segment.text

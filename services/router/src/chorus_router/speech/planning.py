@@ -65,8 +65,7 @@ class SpeechPlan:
     request: SpeechRequest
     candidates: list[Candidate]
     markup: Markup | None = None
-    # The versions of the lexicons applied ("id:version"), for the cache key.
-    lexicons: tuple[str, ...] = ()
+    lexicons: AppliedLexicons | None = None
     _texts: dict[str, str] = field(default_factory=dict)
     _segments: dict[str, list[SpeechSegment]] = field(default_factory=dict)
 
@@ -81,7 +80,7 @@ class SpeechPlan:
             first.model_id,
             first.voice,
             self.text_for(first),
-            None if segments is None else identity(segments, self.lexicons),
+            None if segments is None else identity(segments, self._versions),
         )
 
     def text_for(self, candidate: Candidate) -> str:
@@ -106,9 +105,15 @@ class SpeechPlan:
         if segments is None:
             caps = candidate.handle.capabilities
             language = spoken_language(self.request, caps, candidate.voice)
-            segments = provider_segments(self.markup, self.request, candidate.handle, language)
+            segments = provider_segments(
+                self.markup, self.request, candidate.handle, language, self.lexicons
+            )
             self._segments[candidate.provider] = segments
         return segments
+
+    @property
+    def _versions(self) -> tuple[str, ...]:
+        return () if self.lexicons is None else self.lexicons.versions
 
     def markup_headers(self, provider: str) -> dict[str, str]:
         """Response headers naming the SSML elements dropped, and what `provider` approximates."""
@@ -198,8 +203,7 @@ def plan(
         candidates = _timing(pool, request.model, candidates)
     # Providers known to be down go last: still tried, since readiness can be stale.
     ready_first = sorted(candidates, key=lambda c: not c.handle.ready)
-    versions = lexicons.versions if lexicons is not None and markup is not None else ()
-    return SpeechPlan(request, ready_first, markup, versions)
+    return SpeechPlan(request, ready_first, markup, lexicons if markup is not None else None)
 
 
 def _languages_of(caps: Capabilities) -> str:
