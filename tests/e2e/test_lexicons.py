@@ -70,3 +70,21 @@ def test_an_ipa_entry_replaces_the_engines_phonemes(
     heard = _heard(client, model, "I saw a zebra at the zoo today.", lexicon)
     assert "zebra" not in normalized_words(heard), heard
     assert word_error_rate("I saw a banana at the zoo today.", heard) <= MAX_WER, heard
+
+
+def test_word_timings_name_the_written_word_of_a_phoneme_entry(local_stack: Stack) -> None:
+    lexicon = _lexicon(local_stack, {"grapheme": "zebra", "phoneme": "bənˈænə"})
+    response = httpx.post(
+        f"{local_stack.router.url}/api/v1/audio/captioned_speech",
+        json={
+            "model": "kokoro",
+            "voice": "alloy",
+            "input": "I saw a zebra today.",
+            "lexicons": [lexicon],
+            "response_format": "wav",
+        },
+        timeout=60,
+    )
+    assert response.status_code == 200, response.text
+    words = [t["word"] for t in response.json()["timestamps"]]
+    assert words == ["I", "saw", "a", "zebra", "today"]
