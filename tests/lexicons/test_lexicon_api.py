@@ -101,6 +101,8 @@ def test_bounds_are_4xx_naming_the_limit(user_client: Clients) -> None:
     assert f"the maximum is {MAX_ENTRIES}" in _error(too_long, 400)["message"]
     neither = client.post(PATH, json={"entries": [{"grapheme": "x"}]})
     assert "a phoneme (IPA) or an alias" in _error(neither, 400)["message"]
+    control = client.post(PATH, json={"entries": [{"grapheme": "a\u0000b", "alias": "x"}]})
+    assert "control characters" in _error(control, 400)["message"]
     ids = [
         _json_lexicon(client, {"grapheme": "x", "alias": "y"})["id"] for _ in range(MAX_PER_USER)
     ]

@@ -7,6 +7,7 @@ from chorus_text.lexicon.entries import (
     MAX_GRAPHEME_CHARS,
     MAX_PHONEME_CHARS,
     LexiconEntry,
+    check_text,
 )
 from chorus_text.lexicon.pls import parse_pls
 from chorus_text.lexicon.pronounce import pronounce
@@ -16,6 +17,7 @@ __all__ = [
     "MAX_GRAPHEME_CHARS",
     "MAX_PHONEME_CHARS",
     "LexiconEntry",
+    "check_text",
     "parse_pls",
     "pronounce",
 ]

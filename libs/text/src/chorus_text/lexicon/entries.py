@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 MAX_GRAPHEME_CHARS = 100
@@ -43,8 +44,17 @@ def _primary(language: str) -> str:
     return language.replace("_", "-").split("-", 1)[0].lower()
 
 
+def check_text(name: str, value: str) -> str:
+    """`value`, or a ValueError when it holds control characters or broken Unicode (lone
+    surrogates): nothing a lexicon means, and not storable in every database."""
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
+        raise ValueError(f"{name} holds control characters or broken Unicode")
+    return value
+
+
 def _bounded(name: str, value: str, limit: int) -> None:
     if not value.strip():
         raise ValueError(f"{name} must not be blank")
     if len(value) > limit:
         raise ValueError(f"{name} '{value[:40]}...' is longer than {limit} characters")
+    check_text(name, value)

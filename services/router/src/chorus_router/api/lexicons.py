@@ -10,7 +10,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from chorus_contracts import InvalidRequest, PayloadTooLarge
 from chorus_contracts.responses import describe_validation
@@ -27,6 +34,7 @@ from chorus_text.lexicon import (
     MAX_GRAPHEME_CHARS,
     MAX_PHONEME_CHARS,
     LexiconEntry,
+    check_text,
     parse_pls,
 )
 
@@ -34,7 +42,17 @@ LEXICONS_PATH = "/api/v1/audio/lexicons"
 router = APIRouter(dependencies=[Depends(require(Scope.SPEECH))])
 Services = Annotated[RouterServices, Depends(get_services)]
 LexiconPath = Annotated[str, Path(min_length=1, max_length=40)]
-Language = Annotated[str, Field(min_length=1, max_length=32)]
+
+
+def _plain_text(value: str) -> str:
+    return check_text("the text", value)
+
+
+PlainText = AfterValidator(_plain_text)
+Language = Annotated[str, Field(min_length=1, max_length=32), PlainText]
+Grapheme = Annotated[str, Field(min_length=1, max_length=MAX_GRAPHEME_CHARS), PlainText]
+Phoneme = Annotated[str, Field(min_length=1, max_length=MAX_PHONEME_CHARS), PlainText]
+Alias = Annotated[str, Field(min_length=1, max_length=MAX_ALIAS_CHARS), PlainText]
 
 
 class EntryBody(BaseModel):
@@ -42,9 +60,9 @@ class EntryBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    grapheme: str = Field(min_length=1, max_length=MAX_GRAPHEME_CHARS)
-    phoneme: str | None = Field(default=None, min_length=1, max_length=MAX_PHONEME_CHARS)
-    alias: str | None = Field(default=None, min_length=1, max_length=MAX_ALIAS_CHARS)
+    grapheme: Grapheme
+    phoneme: Phoneme | None = None
+    alias: Alias | None = None
     lang: Language | None = None
 
     @model_validator(mode="after")
@@ -59,7 +77,7 @@ class LexiconBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(default="lexicon", min_length=1, max_length=100)
+    name: Annotated[str, Field(min_length=1, max_length=100), PlainText] = "lexicon"
     lang: Language | None = None
     entries: list[EntryBody] = Field(min_length=1)
 
@@ -154,6 +172,10 @@ async def create_lexicon(
         name = (form.text("name") or "").strip() or "lexicon"
         if len(name) > 100:
             raise InvalidRequest("name is longer than 100 characters", param="name")
+        try:
+            check_text("name", name)
+        except ValueError as exc:
+            raise InvalidRequest(str(exc), param="name") from None
         entries = parse_pls(data, settings.max_entries_per_lexicon)
         language = entries[0].language
     else:
@@ -189,7 +211,13 @@ def _entries(body: LexiconBody, settings: LexiconSettings) -> list[LexiconEntry]
             f"the lexicon has {len(body.entries)} entries; the maximum is {limit}",
             param="entries",
         )
-    return [LexiconEntry(e.grapheme, e.phoneme, e.alias, e.lang or body.lang) for e in body.entries]
+    entries = []
+    for index, e in enumerate(body.entries):
+        try:
+            entries.append(LexiconEntry(e.grapheme, e.phoneme, e.alias, e.lang or body.lang))
+        except ValueError as exc:  # blank once trimmed, say
+            raise InvalidRequest(f"entries[{index}]: {exc}", param=f"entries.{index}") from None
+    return entries
 
 
 @router.get(LEXICONS_PATH)
