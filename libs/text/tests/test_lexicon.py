@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chorus_contracts import InvalidRequest, SpeechSegment
-from chorus_text.lexicon import LexiconEntry, parse_pls, pronounce
+from chorus_text.lexicon import Lexicon, LexiconEntry, parse_pls, pronounce
 
 PLS = """<?xml version="1.0" encoding="UTF-8"?>
 <lexicon version="1.0" xmlns="http://www.w3.org/2005/01/pronunciation-lexicon"
@@ -23,7 +23,8 @@ PLS = """<?xml version="1.0" encoding="UTF-8"?>
 def _said(
     text: str, *entries: LexiconEntry, language: str | None = "en", phonemes: bool = True
 ) -> list[tuple[str, str | None]]:
-    segments = pronounce([SpeechSegment(text=text)], entries, language, phonemes=phonemes)
+    lexicon = Lexicon(entries)
+    segments = pronounce([SpeechSegment(text=text)], lexicon, language, phonemes=phonemes)
     return [(s.text, s.phonemes) for s in segments]
 
 
@@ -66,7 +67,8 @@ def test_an_entry_in_another_language_is_left_out() -> None:
 
 def test_marks_stay_first_and_the_pause_last() -> None:
     segment = SpeechSegment(text="Hi Nguyen there", pause_ms=500, marks=["m"])
-    parts = pronounce([segment], [LexiconEntry("Nguyen", phoneme="ŋwin")], None, phonemes=True)
+    lexicon = Lexicon([LexiconEntry("Nguyen", phoneme="ŋwin")])
+    parts = pronounce([segment], lexicon, None, phonemes=True)
     assert [(p.marks, p.pause_ms) for p in parts] == [(["m"], 0), ([], 0), ([], 500)]
 
 

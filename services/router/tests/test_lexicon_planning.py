@@ -10,7 +10,7 @@ from chorus_router.lexicons.records import AppliedLexicons
 from chorus_router.routing.pool import ProviderPool
 from chorus_router.routing.registry import ProviderEntry
 from chorus_router.speech.planning import plan
-from chorus_text.lexicon import LexiconEntry
+from chorus_text.lexicon import Lexicon, LexiconEntry
 
 TEXT = "Ask Nguyen at the W3C."
 ALIAS = LexiconEntry("W3C", alias="World Wide Web Consortium")
@@ -37,7 +37,7 @@ def _pool(markup: list[str]) -> ProviderPool:
 
 
 def _applied(*entries: LexiconEntry, version: str = "lex_1:a") -> AppliedLexicons:
-    return AppliedLexicons(entries, (version,))
+    return AppliedLexicons(Lexicon(entries), (version,))
 
 
 def _sent(markup: list[str], lexicons: AppliedLexicons | None) -> list[tuple[str, str | None]]:

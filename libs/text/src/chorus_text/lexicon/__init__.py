@@ -10,12 +10,13 @@ from chorus_text.lexicon.entries import (
     check_text,
 )
 from chorus_text.lexicon.pls import parse_pls
-from chorus_text.lexicon.pronounce import pronounce
+from chorus_text.lexicon.pronounce import Lexicon, pronounce
 
 __all__ = [
     "MAX_ALIAS_CHARS",
     "MAX_GRAPHEME_CHARS",
     "MAX_PHONEME_CHARS",
+    "Lexicon",
     "LexiconEntry",
     "check_text",
     "parse_pls",

@@ -8,7 +8,8 @@ An alias-only entry is written in for every engine. Explicit `<phoneme>` segment
 as they are: the markup said how to say them.
 
 Words are found by looking each word of the text up in an index keyed by an entry's first
-word, so the cost follows the text's length, not the number of entries.
+word, so the cost follows the text's length, not the number of entries. A `Lexicon` builds
+each index it needs once (per language and per kind of engine) and keeps it.
 """
 
 from __future__ import annotations
@@ -78,24 +79,38 @@ def _joins(text: str, end: int) -> bool:
     )
 
 
+class Lexicon:
+    """Entries in the order they win (the first of two with one grapheme), with the indexes
+    built from them so far. Safe to share between threads: at worst two build one index."""
+
+    def __init__(self, entries: Sequence[LexiconEntry]) -> None:
+        self.entries = tuple(entries)
+        self._indexes: dict[tuple[str | None, bool], _Index] = {}
+
+    def index_for(self, language: str | None, phonemes: bool) -> _Index:
+        key = (language, phonemes)
+        index = self._indexes.get(key)
+        if index is None:
+            index = self._indexes[key] = _Index(self.entries, language, phonemes)
+        return index
+
+
 def pronounce(
     segments: list[SpeechSegment],
-    entries: Sequence[LexiconEntry],
+    lexicon: Lexicon,
     language: str | None,
     *,
     phonemes: bool,
 ) -> list[SpeechSegment]:
-    """`segments` with the entries applied for an engine that takes `phonemes` or not;
+    """`segments` with the lexicon applied for an engine that takes `phonemes` or not;
     `language` is the one it speaks (a segment's own `<lang>` goes first). Unchanged
     segments come back as they were."""
-    indexes: dict[str | None, _Index] = {}
     said: list[SpeechSegment] = []
     for segment in segments:
-        if segment.phonemes is not None or not entries:
+        if segment.phonemes is not None or not lexicon.entries:
             said.append(segment)
             continue
-        own = segment.language or language
-        index = indexes.get(own) or indexes.setdefault(own, _Index(entries, own, phonemes))
+        index = lexicon.index_for(segment.language or language, phonemes)
         said.extend(_split(segment, index.find(segment.text), phonemes))
     if len(said) > MAX_SEGMENTS:
         raise InvalidRequest(

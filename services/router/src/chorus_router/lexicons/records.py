@@ -7,7 +7,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from chorus_text.lexicon import LexiconEntry
+from chorus_text.lexicon import Lexicon, LexiconEntry
 
 LEXICON_ID = re.compile(r"lex_[0-9a-f]{24}")
 
@@ -33,7 +33,7 @@ class AppliedLexicons:
     """The lexicons one request applies, in the order named (the first wins a word), and
     their versions, which its cached response is keyed by."""
 
-    entries: tuple[LexiconEntry, ...]
+    lexicon: Lexicon
     versions: tuple[str, ...]
 
 

@@ -9,6 +9,7 @@ Calls block: handlers run them in worker threads.
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any, TypeAlias
@@ -25,10 +26,12 @@ from chorus_router.lexicons.records import (
 )
 from chorus_router.lexicons.schema import lexicons
 from chorus_router.lexicons.settings import LexiconSettings
-from chorus_text.lexicon import LexiconEntry
+from chorus_text.lexicon import Lexicon, LexiconEntry
 
 _Row: TypeAlias = Row[*tuple[Any, ...]]
 _SUMMARY = tuple(c for c in lexicons.c if c.name != "entries")
+# Parsed lexicon sets kept for the requests that apply them: a few MB each at most.
+_PARSED_KEPT = 32
 
 
 class LexiconStore:
@@ -37,6 +40,8 @@ class LexiconStore:
     def __init__(self, engine: Engine, settings: LexiconSettings) -> None:
         self._engine = engine
         self.settings = settings
+        self._parsed: dict[tuple[str, ...], Lexicon] = {}
+        self._parsed_lock = threading.Lock()
 
     def add(
         self, owner: str, name: str, language: str | None, entries: Sequence[LexiconEntry]
@@ -114,21 +119,33 @@ class LexiconStore:
         wanted = list(dict.fromkeys(named or defaults))
         if not wanted:
             return None
-        query = select(lexicons.c.id, lexicons.c.version, lexicons.c.entries).where(
-            lexicons.c.owner == owner, lexicons.c.id.in_(wanted)
-        )
+        owned = (lexicons.c.owner == owner, lexicons.c.id.in_(wanted))
         with self._engine.begin() as conn:
-            found = {row.id: row for row in conn.execute(query)}
-        missing = [i for i in named if i not in found]
-        if missing:
-            raise UnknownLexicon(f"No lexicon found with id '{missing[0]}'.", param="lexicons")
-        rows = [found[i] for i in wanted if i in found]
-        if not rows:
-            return None
-        return AppliedLexicons(
-            entries=tuple(e for row in rows for e in entries_of(row.entries)),
-            versions=tuple(f"{row.id}:{row.version}" for row in rows),
-        )
+            found = dict(
+                conn.execute(select(lexicons.c.id, lexicons.c.version).where(*owned)).all()
+            )
+            missing = [i for i in named if i not in found]
+            if missing:
+                raise UnknownLexicon(f"No lexicon found with id '{missing[0]}'.", param="lexicons")
+            ids = [i for i in wanted if i in found]
+            if not ids:
+                return None
+            versions = tuple(f"{i}:{found[i]}" for i in ids)
+            lexicon = self._parsed.get(versions)
+            if lexicon is None:
+                query = select(lexicons.c.id, lexicons.c.entries).where(*owned)
+                stored = dict(conn.execute(query).all())
+                lexicon = Lexicon([e for i in ids for e in entries_of(stored[i])])
+                self._remember(versions, lexicon)
+        return AppliedLexicons(lexicon, versions)
+
+    def _remember(self, versions: tuple[str, ...], lexicon: Lexicon) -> None:
+        """Keep the parsed lexicon (and the indexes it builds): versions never change their
+        content, so it serves every request naming them, until pushed out by newer ones."""
+        with self._parsed_lock:  # requests run this on several worker threads
+            self._parsed[versions] = lexicon
+            while len(self._parsed) > _PARSED_KEPT:
+                self._parsed.pop(next(iter(self._parsed)))
 
     @staticmethod
     def _row(

@@ -44,7 +44,7 @@ def request_markup(
         return None
     segments = [SpeechSegment(text=clean_text(request.input))]
     # An engine that takes phonemes is the one for which every entry changes something.
-    if pronounce(segments, lexicons.entries, request.lang_code, phonemes=True) == segments:
+    if pronounce(segments, lexicons.lexicon, request.lang_code, phonemes=True) == segments:
         return None  # plain text that no entry matches stays plain text
     return Markup(segments, [])
 
@@ -64,7 +64,7 @@ def provider_segments(
     if lexicons is not None:
         # A provider not yet heard from keeps phonemes, as it keeps every other feature.
         phonemes = caps is None or "phoneme" in caps.markup
-        segments = pronounce(segments, lexicons.entries, language, phonemes=phonemes)
+        segments = pronounce(segments, lexicons.lexicon, language, phonemes=phonemes)
     fitted: list[SpeechSegment] = []
     for segment in segments:
         own = segment.language if segment.language and handle.speaks(segment.language) else None
