@@ -1,7 +1,9 @@
 """SSML in a speech request: compiled once, then fitted to each provider that may speak it.
 
-The compiled segments are the one form every provider gets. For a provider, each
-segment's words are normalized as its plain text would be, a `<lang>` it does not speak
+The compiled segments are the one form every provider gets (plain text a lexicon entry
+matches becomes one segment too). For a provider, the request's lexicons are applied first,
+as phonemes where it takes them and as aliases otherwise; then each segment's words are
+normalized as its plain text would be, a `<lang>` it does not speak
 and a `<voice>` it does not have are left out (its own language and voice speak them), as are
 a pitch, an emphasis or phonemes it does not take; neighbours that nothing then tells
 apart become one segment. What its capabilities do not list is reported as approximated.

@@ -55,8 +55,9 @@ class Candidate:
 
 @dataclass
 class SpeechPlan:
-    """One request's plan, made once: the candidates in order, the text each receives, and
-    the request's SSML compiled (None for plain text).
+    """One request's plan, made once: the candidates in order, the text each receives, the
+    request's SSML compiled (None for plain text no lexicon entry matches), and the
+    lexicons applied to it.
 
     The response cache keys by it, the failure policy tries its candidates, and each text
     is normalized at most once, when first asked for.
