@@ -127,7 +127,7 @@ class LexiconDeleted(BaseModel):
     deleted: bool = True
 
 
-def _visible_to(request: Request) -> str | None:
+async def _visible_to(request: Request) -> str | None:
     """The owner whose lexicons the caller manages; None (all) for an admin."""
     principal = current_principal(request)
     return None if principal.has(Scope.ADMIN) else principal.user_id

@@ -16,11 +16,12 @@ from fastapi.responses import Response, StreamingResponse
 
 from chorus_audio import AudioFormat, content_type, finalize_wav
 from chorus_contracts import ChorusError, InvalidRequest, SpeechRequest
+from chorus_router.api.caller import caller_of
 from chorus_router.api.lexicons import applied_lexicons
 from chorus_router.api.services import RouterServices, get_services
 from chorus_router.api.voice_references import with_voice_reference
 from chorus_router.artifacts.capture import Capture
-from chorus_router.identity import Principal, Scope, current_principal
+from chorus_router.identity import Principal, Scope
 from chorus_router.security import RouteClass, rate_limited, require
 from chorus_router.speech.delivery import Delivery
 from chorus_router.speech.lifecycle import Lifecycle, OwnedResponse
@@ -46,7 +47,7 @@ _AUDIO_RESPONSE: dict[int | str, dict[str, Any]] = {
 async def create_speech(
     body: Annotated[SpeechRequest, Depends(with_voice_reference)],
     services: Annotated[RouterServices, Depends(get_services)],
-    caller: Annotated[Principal, Depends(current_principal)],
+    caller: Annotated[Principal, Depends(caller_of)],
     cache_control: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     started = time.perf_counter()

@@ -14,9 +14,10 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from chorus_contracts import InvalidRequest, NormalizationOptions, SpeechRequest, SpeechSegment
+from chorus_router.api.caller import caller_of
 from chorus_router.api.lexicons import applied_lexicons
 from chorus_router.api.services import RouterServices, get_services
-from chorus_router.identity import Principal, Scope, current_principal
+from chorus_router.identity import Principal, Scope
 from chorus_router.lexicons.records import AppliedLexicons
 from chorus_router.lexicons.settings import MAX_LEXICONS_PER_REQUEST
 from chorus_router.routing.pool import ProviderHandle
@@ -67,7 +68,7 @@ class NormalizedText(BaseModel):
 async def normalize_preview(
     body: NormalizeRequest,
     services: Annotated[RouterServices, Depends(get_services)],
-    caller: Annotated[Principal, Depends(current_principal)],
+    caller: Annotated[Principal, Depends(caller_of)],
 ) -> NormalizedText:
     limit = services.settings.max_input_chars
     if len(body.input) > limit:
