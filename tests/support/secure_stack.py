@@ -41,8 +41,9 @@ class Keys:
     def sqlite(cls, directory: Path) -> Keys:
         return cls(f"sqlite:///{directory / 'chorus.db'}")
 
-    def create(self, user: str, *scopes: str) -> str:
+    def create(self, user: str, *scopes: str, lexicons: tuple[str, ...] = ()) -> str:
         args = ["create", "--user", user, *(a for s in scopes for a in ("--scope", s))]
+        args += [a for lexicon in lexicons for a in ("--lexicon", lexicon)]
         return self._run(*args).stdout.strip()
 
     def revoke(self, key: str) -> None:

@@ -101,6 +101,18 @@ def test_cli_creates_lists_and_revokes(tmp_path: Path) -> None:
     assert "no active key" in again.stderr
 
 
+def test_cli_gives_a_key_default_lexicons(tmp_path: Path) -> None:
+    lexicon = "lex_" + "0" * 24
+    created = _cli(tmp_path, "create", "--user", "fay", "--lexicon", lexicon)
+    assert created.returncode == 0, created.stderr
+    record = KeyStore(_database(tmp_path)).verify(created.stdout.strip())
+    assert record is not None
+    assert record.lexicons == (lexicon,)
+    refused = _cli(tmp_path, "create", "--user", "fay", "--lexicon", "names")
+    assert refused.returncode == 2
+    assert "not a lexicon id" in refused.stderr
+
+
 def test_cli_refuses_unknown_scopes(tmp_path: Path) -> None:
     result = _cli(tmp_path, "create", "--user", "erin", "--scope", "root")
 

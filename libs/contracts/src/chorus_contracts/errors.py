@@ -168,6 +168,14 @@ class UnknownJob(ClientError):
     code = "job_not_found"
 
 
+class UnknownLexicon(ClientError):
+    """No pronunciation lexicon by that id for this caller: never made, or not theirs (the
+    same answer for both, so ids never leak)."""
+
+    status = 404
+    code = "lexicon_not_found"
+
+
 class RangeNotSatisfiable(ClientError):
     """A `Range` that starts past the end of the file."""
 
@@ -314,6 +322,7 @@ _BY_CODE: dict[str, type[ChorusError]] = {
         QuotaExceeded,
         UnknownFile,
         UnknownJob,
+        UnknownLexicon,
         RangeNotSatisfiable,
         StorageQuotaExceeded,
         VoiceCloningUnsupported,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
@@ -76,6 +76,11 @@ class SpeechRequest(BaseModel):
     # The words spoken in voice_reference; models such as NeuTTS clone from sample + text.
     voice_reference_text: str | None = Field(
         default=None, min_length=1, max_length=MAX_REFERENCE_TEXT_CHARS
+    )
+    # Pronunciation lexicons by id, the first named winning a word; None: the API key's
+    # default lexicons, [] none at all.
+    lexicons: list[Annotated[str, Field(min_length=1, max_length=40)]] | None = Field(
+        default=None, max_length=16
     )
 
     @field_validator("input")

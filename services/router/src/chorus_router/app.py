@@ -22,6 +22,7 @@ from chorus_router.api import (
     health,
     jobs,
     keys,
+    lexicons,
     live,
     models,
     playground,
@@ -42,6 +43,7 @@ from chorus_router.jobs.queue import JobQueue
 from chorus_router.jobs.records import JobStore
 from chorus_router.jobs.rendering import JobRenderer
 from chorus_router.jobs.service import Jobs
+from chorus_router.lexicons.store import LexiconStore
 from chorus_router.metrics import RouterMetrics
 from chorus_router.readiness import Readiness
 from chorus_router.routing.health_sync import RedisHealthSync
@@ -167,6 +169,7 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
             router=speech_router,
             metrics=metrics,
             voices=library,
+            lexicons=LexiconStore(database, settings.lexicons),
             registry=source,
             audit=AuditTrail(audit_store),
             keys=KeyStore(database),
@@ -221,6 +224,7 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
         keys,
         voices,
         jobs,
+        lexicons,
         audit,
         files,
         playground,
@@ -232,6 +236,7 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
         path_limits={
             **voices.upload_body_limits(settings.voices),
             **jobs.body_limits(settings.jobs),
+            **lexicons.body_limits(settings.lexicons),
         },
     )
     # Inside the security middleware, so that refusals get its headers too.

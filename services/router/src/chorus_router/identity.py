@@ -21,6 +21,8 @@ class Scope(StrEnum):
 class Principal:
     user_id: str
     scopes: frozenset[Scope]
+    # Lexicon ids a speech request applies when it names none (the API key's defaults).
+    lexicons: tuple[str, ...] = ()
 
     def has(self, scope: Scope) -> bool:
         return scope in self.scopes

@@ -11,6 +11,7 @@ from chorus_contracts import ServiceSettings
 from chorus_router.artifacts.settings import ArtifactSettings
 from chorus_router.audit.settings import AuditSettings
 from chorus_router.jobs.settings import JobSettings
+from chorus_router.lexicons.settings import LexiconSettings
 from chorus_router.security.settings import SecuritySettings
 from chorus_router.speech.live.config import LiveSettings
 from chorus_router.storage.database import DatabaseUrl, database_url, open_engine
@@ -77,6 +78,8 @@ class RouterSettings(ServiceSettings):
     data_dir: Path = Path("data")
     database_url: DatabaseUrl | None = None
     voices: VoiceSettings = Field(default_factory=VoiceSettings)
+    # Pronunciation lexicons: bounds per lexicon, per user and per request.
+    lexicons: LexiconSettings = Field(default_factory=LexiconSettings)
     # Stored audio (download links, the response cache): files under data_dir/artifacts by
     # default, or an S3 bucket (CHORUS_ROUTER_ARTIFACTS__STORE=s3, __S3__BUCKET, ...).
     artifacts: ArtifactSettings = Field(default_factory=ArtifactSettings)

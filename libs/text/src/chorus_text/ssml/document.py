@@ -41,8 +41,10 @@ class Element:
         return ssml_error(f"<{self.tag}> {problem}", self.line, self.column)
 
 
-def ssml_error(problem: str, line: int, column: int) -> InvalidRequest:
-    return InvalidRequest(f"SSML at line {line}, column {column}: {problem}", param="input")
+def ssml_error(
+    problem: str, line: int, column: int, kind: str = "SSML", param: str = "input"
+) -> InvalidRequest:
+    return InvalidRequest(f"{kind} at line {line}, column {column}: {problem}", param=param)
 
 
 class _Bounded(Exception):
@@ -62,10 +64,11 @@ def _position(line: int | None, column: int | None, shift: int) -> tuple[int, in
 
 
 class _TreeBuilder(ContentHandler):
-    def __init__(self, parser: DefusedExpatParser, shift: int) -> None:
+    def __init__(self, parser: DefusedExpatParser, shift: int, max_elements: int) -> None:
         super().__init__()
         self._parser = parser
         self._shift = shift
+        self._max_elements = max_elements
         self._open: list[Element] = []
         self._count = 0
         self.root: Element | None = None
@@ -76,8 +79,8 @@ class _TreeBuilder(ContentHandler):
         line, column = _position(parser.getLineNumber(), parser.getColumnNumber(), self._shift)
         if len(self._open) >= MAX_DEPTH:
             raise _Bounded(f"elements nest deeper than {MAX_DEPTH}", line, column)
-        if self._count > MAX_ELEMENTS:
-            raise _Bounded(f"more than {MAX_ELEMENTS} elements", line, column)
+        if self._count > self._max_elements:
+            raise _Bounded(f"more than {self._max_elements} elements", line, column)
         element = Element(name, dict(attrs.items()), line, column)
         if self._open:
             self._open[-1].children.append(element)
@@ -109,23 +112,42 @@ def parse_document(source: str) -> Element:
     document = source.lstrip().startswith(("<speak", "<?xml", "<!"))
     wrapped = source if document else f"{_FRAGMENT_START}{source}</speak>"
     shift = 0 if document else len(_FRAGMENT_START)
+    return parse_tree(wrapped.encode("utf-8"), "speak", shift=shift)
+
+
+def parse_tree(
+    data: bytes,
+    root_tag: str,
+    *,
+    kind: str = "SSML",
+    param: str = "input",
+    shift: int = 0,
+    max_elements: int = MAX_ELEMENTS,
+) -> Element:
+    """The root element of the XML document `data`, which must be `root_tag`; a 400 (in
+    `kind`'s words, about `param`) naming line and column when it is not well-formed,
+    hostile or past a bound. `shift` characters were put before the user's first line."""
+
+    def refuse(problem: str, line: int, column: int) -> InvalidRequest:
+        return ssml_error(problem, line, column, kind, param)
+
     parser = DefusedExpatParser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
     parser.setFeature(feature_namespaces, False)
-    builder = _TreeBuilder(parser, shift)
+    builder = _TreeBuilder(parser, shift, max_elements)
     parser.setContentHandler(builder)
     try:
-        parser.parse(io.BytesIO(wrapped.encode("utf-8")))
+        parser.parse(io.BytesIO(data))
     except SAXParseException as exc:
         line, column = _position(exc.getLineNumber(), exc.getColumnNumber(), shift)
-        raise ssml_error(f"malformed XML: {exc.getMessage()}", line, column) from None
+        raise refuse(f"malformed XML: {exc.getMessage()}", line, column) from None
     except _Bounded as exc:
-        raise ssml_error(f"refused: {exc}", exc.line, exc.column) from None
+        raise refuse(f"refused: {exc}", exc.line, exc.column) from None
     except DefusedXmlException as exc:
         line, column = _position(parser.getLineNumber(), parser.getColumnNumber(), shift)
-        raise ssml_error(f"refused: {_reason(exc)}", line, column) from None
+        raise refuse(f"refused: {_reason(exc)}", line, column) from None
     root = builder.root
-    if root is None or root.tag != "speak":
-        raise ssml_error("SSML must have <speak> as its root element", 1, 1)
+    if root is None or root.tag != root_tag:
+        raise refuse(f"{kind} must have <{root_tag}> as its root element", 1, 1)
     return root
 
 

@@ -26,13 +26,14 @@ from pydantic import BaseModel
 from chorus_audio import AudioFormat
 from chorus_contracts import SpeechRequest, WordTimestamp
 from chorus_router.api.caller import owner_of
+from chorus_router.api.lexicons import applied_lexicons
 from chorus_router.api.services import RouterServices, get_services
 from chorus_router.api.speech import accounted, checked, deliveries, whole_file
 from chorus_router.api.voice_references import with_voice_reference
 from chorus_router.artifacts.capture import Capture, LinkTarget, publish_text
 from chorus_router.artifacts.links import new_file_id
 from chorus_router.artifacts.responses import DOWNLOAD_PATH_HEADER, EXPIRES_HEADER
-from chorus_router.identity import Scope
+from chorus_router.identity import Scope, current_principal
 from chorus_router.security import RouteClass, rate_limited, require
 from chorus_router.speech.captions import srt, webvtt
 from chorus_router.speech.delivery import Delivery
@@ -128,7 +129,8 @@ async def captioned_speech(
     lifecycle = Lifecycle(services.metrics)
 
     async def produce() -> Response:
-        speech_plan = services.router.plan(speech)
+        lexicons = await applied_lexicons(services, current_principal(request), speech.lexicons)
+        speech_plan = services.router.plan(speech, lexicons)
         links = await _promise_links(services, speech, owner, fmt, stored_captions)
         started = time.perf_counter()
         # No spoken error notice: it would be audio that no caption times.

@@ -15,16 +15,21 @@ from chorus_contracts import UnknownApiKey
 from chorus_router.api.services import RouterServices, get_services
 from chorus_router.audit import AuditAction, AuditEntry, audited
 from chorus_router.identity import Scope
+from chorus_router.lexicons.records import LEXICON_ID
+from chorus_router.lexicons.settings import MAX_LEXICONS_PER_REQUEST
 from chorus_router.security.keys import ApiKey
 
 router = APIRouter()
 Services = Annotated[RouterServices, Depends(get_services)]
+LexiconId = Annotated[str, Field(pattern=f"^{LEXICON_ID.pattern}$")]
 
 
 class NewKey(BaseModel):
     user: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._@:-]+$")
     scopes: list[Scope] = Field(default=[Scope.SPEECH], min_length=1)
     name: str = Field(default="", max_length=200)
+    # Lexicons applied to the key's speech requests that name none.
+    lexicons: list[LexiconId] = Field(default_factory=list, max_length=MAX_LEXICONS_PER_REQUEST)
 
 
 class KeyView(BaseModel):
@@ -34,6 +39,7 @@ class KeyView(BaseModel):
     name: str
     created_at: float
     revoked_at: float | None
+    lexicons: list[str]
 
     @classmethod
     def of(cls, record: ApiKey) -> KeyView:
@@ -44,6 +50,7 @@ class KeyView(BaseModel):
             name=record.name,
             created_at=record.created_at,
             revoked_at=record.revoked_at,
+            lexicons=list(record.lexicons),
         )
 
 
@@ -68,7 +75,7 @@ async def create_key(
     audit: Annotated[AuditEntry, audited(AuditAction.KEY_CREATE, scope=Scope.ADMIN)],
 ) -> CreatedKey:
     key, record = await asyncio.to_thread(
-        services.keys.create, body.user, frozenset(body.scopes), body.name
+        services.keys.create, body.user, frozenset(body.scopes), body.name, tuple(body.lexicons)
     )
     audit.resource_id = record.key_id
     return CreatedKey(key=key, **KeyView.of(record).model_dump())

@@ -10,6 +10,7 @@ from fastapi import Request
 from chorus_router.artifacts.responses import StoredAudio
 from chorus_router.audit import AuditTrail
 from chorus_router.jobs.service import Jobs
+from chorus_router.lexicons.store import LexiconStore
 from chorus_router.metrics import RouterMetrics
 from chorus_router.readiness import Readiness
 from chorus_router.routing.pool import ProviderPool
@@ -30,6 +31,7 @@ class RouterServices:
     router: SpeechRouter
     metrics: RouterMetrics
     voices: VoiceLibrary
+    lexicons: LexiconStore
     registry: RegistrySource
     artifacts: StoredAudio
     audit: AuditTrail

@@ -16,11 +16,12 @@ from fastapi.responses import Response, StreamingResponse
 
 from chorus_audio import AudioFormat, content_type, finalize_wav
 from chorus_contracts import ChorusError, InvalidRequest, SpeechRequest
-from chorus_router.api.caller import owner_of
+from chorus_router.api.caller import caller_of
+from chorus_router.api.lexicons import applied_lexicons
 from chorus_router.api.services import RouterServices, get_services
 from chorus_router.api.voice_references import with_voice_reference
 from chorus_router.artifacts.capture import Capture
-from chorus_router.identity import Scope
+from chorus_router.identity import Principal, Scope
 from chorus_router.security import RouteClass, rate_limited, require
 from chorus_router.speech.delivery import Delivery
 from chorus_router.speech.lifecycle import Lifecycle, OwnedResponse
@@ -46,7 +47,7 @@ _AUDIO_RESPONSE: dict[int | str, dict[str, Any]] = {
 async def create_speech(
     body: Annotated[SpeechRequest, Depends(with_voice_reference)],
     services: Annotated[RouterServices, Depends(get_services)],
-    owner: Annotated[str, Depends(owner_of)],
+    caller: Annotated[Principal, Depends(caller_of)],
     cache_control: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     started = time.perf_counter()
@@ -57,7 +58,7 @@ async def create_speech(
     # and the client leaving at any point cancels them and releases what they hold.
     lifecycle = Lifecycle(services.metrics)
     respond = partial(
-        _respond, body, services, fmt, model_label, started, lifecycle, owner, cache_control
+        _respond, body, services, fmt, model_label, started, lifecycle, caller, cache_control
     )
     return accounted(respond, lifecycle, services, body, fmt, model_label)
 
@@ -126,7 +127,7 @@ async def _respond(
     model_label: str,
     started: float,
     lifecycle: Lifecycle,
-    owner: str,
+    caller: Principal,
     cache_control: str | None,
 ) -> Response:
     body = checked(body, services)
@@ -137,9 +138,10 @@ async def _respond(
             param="timestamps",
         )
     request_id = uuid.uuid4().hex
-    speech_plan = services.router.plan(body)
+    lexicons = await applied_lexicons(services, caller, body.lexicons)
+    speech_plan = services.router.plan(body, lexicons)
     stored = await services.artifacts.prepare(
-        body, owner, cache_control, speech_plan.first_choice()
+        body, caller.user_id, cache_control, speech_plan.first_choice()
     )
     if stored.hit is not None:
         hit = stored.hit.file

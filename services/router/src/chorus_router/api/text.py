@@ -14,8 +14,12 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from chorus_contracts import InvalidRequest, NormalizationOptions, SpeechRequest, SpeechSegment
+from chorus_router.api.caller import caller_of
+from chorus_router.api.lexicons import applied_lexicons
 from chorus_router.api.services import RouterServices, get_services
-from chorus_router.identity import Scope
+from chorus_router.identity import Principal, Scope
+from chorus_router.lexicons.records import AppliedLexicons
+from chorus_router.lexicons.settings import MAX_LEXICONS_PER_REQUEST
 from chorus_router.routing.pool import ProviderHandle
 from chorus_router.security import require
 from chorus_router.speech.markup import approximated, provider_segments, request_markup
@@ -43,14 +47,18 @@ class NormalizeRequest(BaseModel):
     lang_code: str | None = Field(default=None, max_length=32)
     normalization_options: NormalizationOptions = Field(default_factory=NormalizationOptions)
     input_format: Literal["text", "ssml"] = "text"
+    lexicons: list[Annotated[str, Field(min_length=1, max_length=40)]] | None = Field(
+        default=None, max_length=MAX_LEXICONS_PER_REQUEST
+    )
 
 
 class NormalizedText(BaseModel):
     text: str
     pieces: list[str]
     provider: str
-    # SSML input only: the segments this provider would get, what was dropped from the
-    # markup, and the features (Capabilities.markup) this provider approximates.
+    # SSML input, or text a lexicon entry matched: the segments this provider would get
+    # (phoneme entries as segments with phonemes, aliases written in), what was dropped
+    # from the markup, and the features (Capabilities.markup) this provider approximates.
     segments: list[SpeechSegment] | None = None
     dropped: list[str] = Field(default_factory=list)
     approximated: list[str] = Field(default_factory=list)
@@ -58,7 +66,9 @@ class NormalizedText(BaseModel):
 
 @router.post("/api/v1/audio/text/normalize")
 async def normalize_preview(
-    body: NormalizeRequest, services: Annotated[RouterServices, Depends(get_services)]
+    body: NormalizeRequest,
+    services: Annotated[RouterServices, Depends(get_services)],
+    caller: Annotated[Principal, Depends(caller_of)],
 ) -> NormalizedText:
     limit = services.settings.max_input_chars
     if len(body.input) > limit:
@@ -75,29 +85,35 @@ async def normalize_preview(
             input_format=body.input_format,
         )
     )
+    lexicons = await applied_lexicons(services, caller, body.lexicons)
     serving = services.pool.serving(body.model)
     if body.voice is None and serving:
         handle, voice = sorted(serving, key=lambda h: not h.ready)[0], ""
-        markup = request_markup(speech)
+        markup = request_markup(speech, lexicons)
     else:
         # The same order a speech request tries providers in; unknown models end here.
-        speech_plan = plan(services.pool, speech)
+        speech_plan = plan(services.pool, speech, lexicons)
         candidate = speech_plan.candidates[0]
         handle, voice, markup = candidate.handle, candidate.voice, speech_plan.markup
     caps = handle.capabilities
     language = spoken_language(speech, caps, voice)
     if markup is not None:
-        return _compiled(speech, markup, handle, language)
+        return _compiled(speech, markup, handle, language, lexicons)
     text = checked_length(speech, spoken_text(speech, caps, voice), caps)
     return NormalizedText(text=text, pieces=pieces_for(text, caps, language), provider=handle.name)
 
 
 def _compiled(
-    speech: SpeechRequest, markup: Markup, handle: ProviderHandle, language: str | None
+    speech: SpeechRequest,
+    markup: Markup,
+    handle: ProviderHandle,
+    language: str | None,
+    lexicons: AppliedLexicons | None,
 ) -> NormalizedText:
-    """SSML as `handle`'s provider would get it: each segment split as the engine splits it."""
+    """SSML, or text a lexicon changes, as `handle`'s provider would get it: each segment
+    split as the engine splits it."""
     caps = handle.capabilities
-    segments = provider_segments(markup, speech, handle, language)
+    segments = provider_segments(markup, speech, handle, language, lexicons)
     text = checked_length(speech, join_words(s.text for s in segments), caps)
     pieces = [p for s in segments for p in pieces_for(s.text, caps, s.language or language)]
     return NormalizedText(

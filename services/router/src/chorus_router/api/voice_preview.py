@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from chorus_contracts import ServiceUnavailable, SpeechRequest, VoiceCloningUnsupported, VoiceId
 from chorus_router.api.services import RouterServices
 from chorus_router.api.speech import create_speech
+from chorus_router.identity import Principal
 from chorus_router.routing.pool import ProviderPool
 from chorus_router.voices.records import VoiceRecord
 from chorus_router.voices.views import PreviewRequest
@@ -26,7 +27,8 @@ async def speak_preview(
         response_format=body.response_format,
         stream=False,
     ).model_copy(update={"voice_reference": base64.b64encode(sample).decode("ascii")})
-    return await create_speech(request, services, owner)
+    # The preview is the voice alone: no key's default lexicons apply.
+    return await create_speech(request, services, Principal(owner, frozenset()))
 
 
 def cloning_model(pool: ProviderPool, hint: str | None) -> str:

@@ -27,6 +27,8 @@ class AuditAction(StrEnum):
     AUDIT_READ = "audit.read"
     JOB_CREATE = "job.create"
     JOB_CANCEL = "job.cancel"
+    LEXICON_CREATE = "lexicon.create"
+    LEXICON_DELETE = "lexicon.delete"
 
 
 class Outcome(StrEnum):

@@ -19,6 +19,7 @@ from pathlib import Path
 from chorus_contracts import UnknownApiKey
 from chorus_router.audit import AuditAction, AuditStore, AuditTrail
 from chorus_router.identity import Scope
+from chorus_router.lexicons.records import LEXICON_ID
 from chorus_router.security.keys import ApiKey, KeyStore
 from chorus_router.settings import RouterSettings
 from chorus_router.storage.migrations import migrate
@@ -40,7 +41,8 @@ def _run(args: argparse.Namespace, store: KeyStore, audit: AuditTrail) -> None:
     actor = f"cli:{_os_user()}"
     request_id = uuid.uuid4().hex
     if args.command == "create":
-        key, record = store.create(args.user, frozenset(args.scope or [Scope.SPEECH]), args.name)
+        scopes = frozenset(args.scope or [Scope.SPEECH])
+        key, record = store.create(args.user, scopes, args.name, tuple(args.lexicon or ()))
         audit.record(actor, AuditAction.KEY_CREATE, record.key_id, request_id=request_id)
         # Only the key goes to stdout, so `KEY=$(chorus-router-keys create ...)` works.
         print(
@@ -83,6 +85,12 @@ def _parser() -> argparse.ArgumentParser:
         help="a scope the key carries (repeat for several; default: speech)",
     )
     create.add_argument("--name", default="", help="a label, e.g. where the key is used")
+    create.add_argument(
+        "--lexicon",
+        action="append",
+        type=_lexicon_id,
+        help="a lexicon id applied to the key's speech requests that name none (repeatable)",
+    )
     commands.add_parser("list", help="list keys (never the keys themselves)")
     revoke = commands.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("key_id")
@@ -99,6 +107,12 @@ def _os_user() -> str:
 def _user(value: str) -> str:
     if not 1 <= len(value) <= 200:
         raise argparse.ArgumentTypeError("must be 1 to 200 characters")
+    return value
+
+
+def _lexicon_id(value: str) -> str:
+    if LEXICON_ID.fullmatch(value) is None:
+        raise argparse.ArgumentTypeError("is not a lexicon id (lex_...)")
     return value
 
 

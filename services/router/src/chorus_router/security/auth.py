@@ -70,7 +70,9 @@ class ApiKeyAuthenticator:
             raise AuthenticationFailed("Incorrect API key provided.")
         if record.revoked:
             raise AuthenticationFailed("This API key has been revoked.")
-        return Caller(Principal(record.user_id, record.scopes), f"key:{record.key_id}")
+        return Caller(
+            Principal(record.user_id, record.scopes, record.lexicons), f"key:{record.key_id}"
+        )
 
 
 class Authentication:

@@ -48,6 +48,7 @@ api_keys = Table(
     Column("key_sha256", String(64), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("revoked_at", Float),
+    Column("lexicons", Text, nullable=False),
 )
 _Row: TypeAlias = Row[*tuple[Any, ...]]
 _COLUMNS = (
@@ -57,6 +58,7 @@ _COLUMNS = (
     api_keys.c.name,
     api_keys.c.created_at,
     api_keys.c.revoked_at,
+    api_keys.c.lexicons,
 )
 
 
@@ -70,6 +72,8 @@ class ApiKey:
     name: str
     created_at: float
     revoked_at: float | None
+    # Lexicon ids applied to its speech requests that name none.
+    lexicons: tuple[str, ...] = ()
 
     @property
     def revoked(self) -> bool:
@@ -83,11 +87,17 @@ class KeyStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def create(self, user_id: str, scopes: frozenset[Scope], name: str = "") -> tuple[str, ApiKey]:
+    def create(
+        self,
+        user_id: str,
+        scopes: frozenset[Scope],
+        name: str = "",
+        lexicons: tuple[str, ...] = (),
+    ) -> tuple[str, ApiKey]:
         """A new key for `user_id`; the key string returned is stored nowhere, shown once."""
         key_id = secrets.token_hex(6)
         key = f"{KEY_PREFIX}{key_id}-{secrets.token_urlsafe(32)}"
-        record = ApiKey(key_id, user_id, scopes, name, time.time(), None)
+        record = ApiKey(key_id, user_id, scopes, name, time.time(), None, lexicons)
         with self._engine.begin() as conn:
             conn.execute(
                 insert(api_keys).values(
@@ -97,6 +107,7 @@ class KeyStore:
                     name=name,
                     key_sha256=_digest(key),
                     created_at=record.created_at,
+                    lexicons=" ".join(lexicons),
                 )
             )
         return key, record
@@ -142,4 +153,5 @@ def _record(row: _Row) -> ApiKey:
         row.name,
         row.created_at,
         row.revoked_at,
+        tuple(row.lexicons.split()),
     )

@@ -1,7 +1,9 @@
 """SSML in a speech request: compiled once, then fitted to each provider that may speak it.
 
-The compiled segments are the one form every provider gets. For a provider, each
-segment's words are normalized as its plain text would be, a `<lang>` it does not speak
+The compiled segments are the one form every provider gets (plain text a lexicon entry
+matches becomes one segment too). For a provider, the request's lexicons are applied first,
+as phonemes where it takes them and as aliases otherwise; then each segment's words are
+normalized as its plain text would be, a `<lang>` it does not speak
 and a `<voice>` it does not have are left out (its own language and voice speak them), as are
 a pitch, an emphasis or phonemes it does not take; neighbours that nothing then tells
 apart become one segment. What its capabilities do not list is reported as approximated.
@@ -13,9 +15,11 @@ import json
 import re
 
 from chorus_contracts import Capabilities, SpeechRequest, SpeechSegment
+from chorus_router.lexicons.records import AppliedLexicons
 from chorus_router.routing.pool import ProviderHandle
 from chorus_router.speech.text_hygiene import clean_text
 from chorus_text import normalize_text
+from chorus_text.lexicon import pronounce
 from chorus_text.ssml import Markup, compile_ssml, features_of, join_words
 
 DROPPED_HEADER = "X-Chorus-Markup-Dropped"
@@ -28,13 +32,23 @@ _IGNORABLE = {"prosody-pitch": "pitch", "emphasis": "emphasis", "phoneme": "phon
 _STYLE = {"rate", "pitch", "volume_db", "emphasis", "language", "voice"}
 
 
-def request_markup(request: SpeechRequest) -> Markup | None:
-    """The request's SSML compiled, its words cleaned as plain input is; None for text."""
-    if not request.is_ssml:
+def request_markup(
+    request: SpeechRequest, lexicons: AppliedLexicons | None = None
+) -> Markup | None:
+    """The request's SSML compiled, its words cleaned as plain input is; plain text as one
+    segment when a lexicon entry matches it (each provider's segments apply the entries);
+    else None."""
+    if request.is_ssml:
+        compiled = compile_ssml(request.input)
+        segments = [s.model_copy(update={"text": clean_text(s.text)}) for s in compiled.segments]
+        return Markup(segments, compiled.dropped)
+    if lexicons is None:
         return None
-    markup = compile_ssml(request.input)
-    segments = [s.model_copy(update={"text": clean_text(s.text)}) for s in markup.segments]
-    return Markup(segments, markup.dropped)
+    segments = [SpeechSegment(text=clean_text(request.input))]
+    # An engine that takes phonemes is the one for which every entry changes something.
+    if pronounce(segments, lexicons.lexicon, request.lang_code, phonemes=True) == segments:
+        return None  # plain text that no entry matches stays plain text
+    return Markup(segments, [])
 
 
 def provider_segments(
@@ -42,12 +56,19 @@ def provider_segments(
     request: SpeechRequest,
     handle: ProviderHandle,
     language: str | None,
+    lexicons: AppliedLexicons | None = None,
 ) -> list[SpeechSegment]:
-    """`markup`'s segments as `handle`'s provider gets them; `language` is the one it
-    speaks the request's text in (spoken_text.spoken_language)."""
+    """`markup`'s segments as `handle`'s provider gets them, the `lexicons` applied as it
+    can take them; `language` is the one it speaks the request's text in
+    (spoken_text.spoken_language)."""
     caps = handle.capabilities
+    segments = markup.segments
+    if lexicons is not None:
+        # A provider not yet heard from keeps phonemes, as it keeps every other feature.
+        phonemes = caps is None or "phoneme" in caps.markup
+        segments = pronounce(segments, lexicons.lexicon, language, phonemes=phonemes)
     fitted: list[SpeechSegment] = []
-    for segment in markup.segments:
+    for segment in segments:
         own = segment.language if segment.language and handle.speaks(segment.language) else None
         voice = handle.engine_voice(segment.voice) if segment.voice else None
         text = segment.text
@@ -88,10 +109,12 @@ def approximated(markup: Markup, sent: list[SpeechSegment], caps: Capabilities |
     return sorted(f for f in asked if f not in honoured or f not in carried)
 
 
-def identity(segments: list[SpeechSegment]) -> str:
-    """The segments as canonical JSON: what a cached response of marked-up input is keyed by."""
+def identity(segments: list[SpeechSegment], lexicons: tuple[str, ...] = ()) -> str:
+    """The segments as canonical JSON, with the versions of the lexicons applied to them:
+    what a cached response of marked-up input is keyed by."""
+    said: object = [s.model_dump(exclude_defaults=True) for s in segments]
     return json.dumps(
-        [s.model_dump(exclude_defaults=True) for s in segments],
+        {"segments": said, "lexicons": list(lexicons)} if lexicons else said,
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,

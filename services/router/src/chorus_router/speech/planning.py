@@ -24,6 +24,7 @@ from chorus_contracts import (
     VoiceCloningUnsupported,
 )
 from chorus_router.artifacts.cache import FirstChoice
+from chorus_router.lexicons.records import AppliedLexicons
 from chorus_router.routing.pool import ProviderHandle, ProviderPool
 from chorus_router.speech.markup import (
     approximated,
@@ -54,8 +55,9 @@ class Candidate:
 
 @dataclass
 class SpeechPlan:
-    """One request's plan, made once: the candidates in order, the text each receives, and
-    the request's SSML compiled (None for plain text).
+    """One request's plan, made once: the candidates in order, the text each receives, the
+    request's SSML compiled (None for plain text no lexicon entry matches), and the
+    lexicons applied to it.
 
     The response cache keys by it, the failure policy tries its candidates, and each text
     is normalized at most once, when first asked for.
@@ -64,6 +66,7 @@ class SpeechPlan:
     request: SpeechRequest
     candidates: list[Candidate]
     markup: Markup | None = None
+    lexicons: AppliedLexicons | None = None
     _texts: dict[str, str] = field(default_factory=dict)
     _segments: dict[str, list[SpeechSegment]] = field(default_factory=dict)
 
@@ -78,7 +81,7 @@ class SpeechPlan:
             first.model_id,
             first.voice,
             self.text_for(first),
-            None if segments is None else identity(segments),
+            None if segments is None else identity(segments, self._versions),
         )
 
     def text_for(self, candidate: Candidate) -> str:
@@ -103,9 +106,15 @@ class SpeechPlan:
         if segments is None:
             caps = candidate.handle.capabilities
             language = spoken_language(self.request, caps, candidate.voice)
-            segments = provider_segments(self.markup, self.request, candidate.handle, language)
+            segments = provider_segments(
+                self.markup, self.request, candidate.handle, language, self.lexicons
+            )
             self._segments[candidate.provider] = segments
         return segments
+
+    @property
+    def _versions(self) -> tuple[str, ...]:
+        return () if self.lexicons is None else self.lexicons.versions
 
     def markup_headers(self, provider: str) -> dict[str, str]:
         """Response headers naming the SSML elements dropped, and what `provider` approximates."""
@@ -138,8 +147,11 @@ class SpeechPlan:
         )
 
 
-def plan(pool: ProviderPool, request: SpeechRequest) -> SpeechPlan:
-    """Providers that could serve this model and voice, in the order to try them."""
+def plan(
+    pool: ProviderPool, request: SpeechRequest, lexicons: AppliedLexicons | None = None
+) -> SpeechPlan:
+    """Providers that could serve this model and voice, in the order to try them, with the
+    `lexicons` applied to the text."""
     serving = pool.serving(request.model)
     if not serving:
         raise UnknownModel(
@@ -147,7 +159,7 @@ def plan(pool: ProviderPool, request: SpeechRequest) -> SpeechPlan:
             f"{', '.join(pool.models()) or 'none'}.",
             param="model",
         )
-    markup = request_markup(request)
+    markup = request_markup(request, lexicons)
     ordered = _chain(pool, serving)
     cloning = request.voice_reference is not None
     if cloning:
@@ -192,7 +204,12 @@ def plan(pool: ProviderPool, request: SpeechRequest) -> SpeechPlan:
         candidates = _timing(pool, request.model, candidates)
     # Providers known to be down go last: still tried, since readiness can be stale. One
     # that scales to zero keeps its place: it is woken, not passed over while it sleeps.
-    return SpeechPlan(request, sorted(candidates, key=_known_down), markup)
+    return SpeechPlan(
+        request,
+        sorted(candidates, key=_known_down),
+        markup,
+        lexicons if markup is not None else None,
+    )
 
 
 def _known_down(candidate: Candidate) -> bool:

@@ -57,6 +57,7 @@ from chorus_contracts import (
     SpeechRequest,
     SynthesisRequest,
 )
+from chorus_router.lexicons.records import AppliedLexicons
 from chorus_router.metrics import RouterMetrics
 from chorus_router.routing.breakers import Permit
 from chorus_router.routing.pool import ProviderHandle, ProviderPool
@@ -160,9 +161,10 @@ class SpeechRouter:
         self._clock = clock
         self._cold_starts = ColdStarts(cold_start, metrics)
 
-    def plan(self, request: SpeechRequest) -> SpeechPlan:
-        """The providers that may serve `request`, in order; a 4xx when none can."""
-        return plan(self._pool, request)
+    def plan(self, request: SpeechRequest, lexicons: AppliedLexicons | None = None) -> SpeechPlan:
+        """The providers that may serve `request` (with `lexicons` applied), in order; a 4xx
+        when none can."""
+        return plan(self._pool, request, lexicons)
 
     def policy(
         self, speech_plan: SpeechPlan, request_id: str, notice: str | None = None

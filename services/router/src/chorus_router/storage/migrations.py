@@ -183,6 +183,25 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX ix_audio_jobs_status ON audio_jobs (status, updated_us)",
         ),
     ),
+    Migration(
+        7,
+        "pronunciation lexicons, and the lexicons an API key applies by default",
+        (
+            """CREATE TABLE lexicons (
+                id VARCHAR(40) PRIMARY KEY,
+                owner VARCHAR(200) NOT NULL,
+                name VARCHAR(100) NOT NULL,
+                language VARCHAR(32),
+                version VARCHAR(64) NOT NULL,
+                entry_count INTEGER NOT NULL,
+                entries TEXT NOT NULL,
+                created_us BIGINT NOT NULL
+            )""",
+            "CREATE INDEX ix_lexicons_owner ON lexicons (owner, created_us, id)",
+            # Lexicon ids, space-separated, applied when a request names none.
+            "ALTER TABLE api_keys ADD COLUMN lexicons TEXT NOT NULL DEFAULT ''",
+        ),
+    ),
 )
 
 

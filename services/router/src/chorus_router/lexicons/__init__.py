@@ -1,0 +1,1 @@
+"""Pronunciation lexicons: each user's, stored in the router's database."""
