@@ -22,10 +22,15 @@ class PaddedCache:
     def rows(self) -> int:
         return int(self.mask.shape[0])
 
-    def add(self, cache: DynamicCache) -> None:
-        """Append the rows of `cache` (every position of them valid) below the batch's."""
+    def add(self, cache: DynamicCache, mask: torch.Tensor | None = None) -> None:
+        """Append the rows of `cache` below the batch's; `mask` says which positions are
+        valid (all of them when not given)."""
         new_rows, new_length = _shape(cache)
-        new_mask = torch.ones((new_rows, new_length), dtype=torch.long, device=_device(cache))
+        new_mask = (
+            torch.ones((new_rows, new_length), dtype=torch.long, device=_device(cache))
+            if mask is None
+            else mask.long()
+        )
         if self.cache is None or self.rows == 0:
             self.cache, self.mask = cache, new_mask
             return
