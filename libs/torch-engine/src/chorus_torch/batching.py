@@ -14,7 +14,7 @@ import logging
 import threading
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -22,7 +22,6 @@ import torch
 from transformers import StoppingCriteriaList
 
 from chorus_contracts import ProviderBusy, SynthesisRequest
-from chorus_torch.frames import FrameSink
 
 log = logging.getLogger("chorus.torch.batching")
 
@@ -68,7 +67,7 @@ class _Ticket:
     """A request waiting for, or holding, a place in the batch."""
 
     request: SynthesisRequest
-    sink: FrameSink
+    put: Callable[[torch.Tensor], None]
     stop: StoppingCriteriaList
     seed: int | None
     done: threading.Event = field(default_factory=threading.Event)
@@ -110,23 +109,28 @@ class Batcher(Generic[S]):
 
     @property
     def batch_size(self) -> int:
-        """Members generating now (read from other threads for metrics and tests)."""
+        """Members generating now."""
         return len(self._active)
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a place in the batch."""
+        return len(self._waiting)
 
     def run(
         self,
         request: SynthesisRequest,
-        sink: FrameSink,
+        put: Callable[[torch.Tensor], None],
         stop: StoppingCriteriaList,
         seed: int | None = None,
     ) -> Member:
-        """Generate `request`'s frames into `sink` as part of the batch; blocks until done.
+        """Generate `request`'s frames, each step's to `put`, in the batch; blocks until done.
 
         With `seed` the member samples from its own generator seeded so, and its audio is
         the same whether it ran alone or beside others. Returns the member as it left
         (how many steps it took, whether the model ended it).
         """
-        ticket = _Ticket(request, sink, stop, seed)
+        ticket = _Ticket(request, put, stop, seed)
         with self._lock:
             full = len(self._active) + len(self._waiting) >= self._max_batch
             if full and len(self._waiting) >= self._max_waiting:
@@ -167,7 +171,7 @@ class Batcher(Generic[S]):
             generator.manual_seed(ticket.seed)
         try:
             member, frames = self._stepper.prefill(ticket.request, generator)
-            ticket.sink.put(frames)
+            ticket.put(frames)
         except Exception as exc:  # a bad prompt fails its own request only
             ticket.finish(exc)
             return
@@ -206,7 +210,7 @@ class Batcher(Generic[S]):
     @staticmethod
     def _deliver(ticket: _Ticket, frames: torch.Tensor) -> Exception | None:
         try:
-            ticket.sink.put(frames)
+            ticket.put(frames)
         except Exception as exc:  # the request's own stream is gone
             return exc
         return None

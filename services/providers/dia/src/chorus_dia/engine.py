@@ -177,7 +177,7 @@ class DiaEngine(TorchEngine[LoadedDia]):
         sink: FrameSink,
         stop: StoppingCriteriaList,
     ) -> None:
-        model.batcher.run(request, sink, stop, self._dia.seed)
+        model.batcher.run(request, sink.put, stop, self._dia.seed)
 
     def _prompt(
         self,

@@ -149,7 +149,7 @@ class HiggsEngine(TorchEngine[_Loaded]):
     def generate(
         self, model: _Loaded, request: SynthesisRequest, sink: FrameSink, stop: StoppingCriteriaList
     ) -> None:
-        member = model.batcher.run(request, sink, stop, self._higgs.seed)
+        member = model.batcher.run(request, sink.put, stop, self._higgs.seed)
         log.info(
             "higgs generated %d frames (%s)",
             member.steps,
