@@ -14,6 +14,7 @@ from pathlib import Path
 from bench import (
     balance,
     cache,
+    gpu_batching,
     jobs,
     leaving,
     live,
@@ -252,6 +253,8 @@ def main() -> None:
             tables.append(jobs.job_against_saturated(Path(logs)))
         if not only or "balance" in only:
             tables.append(balance.least_request_vs_round_robin(Path(logs)))
+        if not only or "gpu-batching" in only:
+            tables.append(gpu_batching.alone_vs_batched(Path(logs)))
     publish(tables)
 
 
