@@ -112,8 +112,9 @@ def alone_vs_batched(logs: Path) -> Table:
             _speak(url, provider.body("Warming up."))
             alone = [_speak(url, provider.body(text)) for text in TEXTS[:REQUESTS]]
             started = time.perf_counter()
+            bodies = [provider.body(text) for text in TEXTS[:REQUESTS]]
             with ThreadPoolExecutor(REQUESTS) as pool:
-                batched = list(pool.map(lambda t: _speak(url, provider.body(t)), TEXTS[:REQUESTS]))
+                batched = list(pool.map(_speak, [url] * REQUESTS, bodies))
             batch_wall = time.perf_counter() - started
         finally:
             process.stop()

@@ -93,7 +93,9 @@ class Request:
         return self
 
 
-def batcher_of(stepper: CountingStepper, max_batch: int = 8, max_waiting: int = 8) -> Batcher[Counted]:
+def batcher_of(
+    stepper: CountingStepper, max_batch: int = 8, max_waiting: int = 8
+) -> Batcher[Counted]:
     return Batcher(stepper, max_batch, max_waiting, torch.device("cpu"))
 
 
@@ -112,7 +114,8 @@ def test_a_request_arriving_mid_generation_joins_the_next_step_and_leaves_when_d
     # a prefills (its first frame) and steps alone; b joins after step 3, makes its four
     # frames (its prefill and three shared steps) and leaves; a goes on alone to its budget.
     assert stepper.steps == [["a"]] * 3 + [["a", "b"]] * 3 + [["a"]] * 3
-    assert len(first.frames) == 10 and len(late[0].frames) == 4
+    assert len(first.frames) == 10
+    assert len(late[0].frames) == 4
 
 
 def test_each_member_stops_at_its_own_token_budget() -> None:
@@ -147,7 +150,8 @@ def test_a_member_whose_step_fails_fails_alone() -> None:
     failing = Request(batcher, "a", budget=10, fail_at=3)
     fine = Request(batcher, "b", budget=10)
     assert isinstance(failing.wait().error, RuntimeError)
-    assert fine.wait().error is None and len(fine.frames) == 10
+    assert fine.wait().error is None
+    assert len(fine.frames) == 10
 
 
 def test_a_prompt_that_cannot_be_prefilled_fails_its_request_only() -> None:
@@ -156,7 +160,8 @@ def test_a_prompt_that_cannot_be_prefilled_fails_its_request_only() -> None:
     bad = Request(batcher, "a", bad_prompt=True)
     good = Request(batcher, "b", budget=5)
     assert isinstance(bad.wait().error, InvalidRequest)
-    assert good.wait().error is None and len(good.frames) == 5
+    assert good.wait().error is None
+    assert len(good.frames) == 5
 
 
 def test_the_batch_and_its_queue_are_bounded_and_beyond_them_a_request_is_busy() -> None:

@@ -46,7 +46,9 @@ class Stepper(ABC, Generic[S]):
     """A model's decoding loop cut at step boundaries, over a batch that changes."""
 
     @abstractmethod
-    def prefill(self, request: SynthesisRequest, generator: torch.Generator) -> tuple[S, torch.Tensor]:
+    def prefill(
+        self, request: SynthesisRequest, generator: torch.Generator
+    ) -> tuple[S, torch.Tensor]:
         """Run `request`'s prompt alone; its state and its first frames (n, codebooks)."""
 
     @abstractmethod
@@ -153,7 +155,7 @@ class Batcher(Generic[S]):
                 if not self._waiting and not self._active:
                     self._running = False
                     return
-                joining = []
+                joining: list[_Ticket] = []
                 while self._waiting and len(self._active) + len(joining) < self._max_batch:
                     joining.append(self._waiting.popleft())
             with torch.inference_mode():

@@ -7,8 +7,11 @@ attends to exactly what it attended to alone; positions stay each row's own.
 
 from __future__ import annotations
 
+from typing import Protocol, cast
+
 import torch
 from transformers import DynamicCache
+from transformers.cache_utils import DynamicLayer
 
 
 class PaddedCache:
@@ -35,9 +38,7 @@ class PaddedCache:
             self.cache, self.mask = cache, new_mask
             return
         length = max(self.mask.shape[1], new_length)
-        for ours, theirs in zip(self.cache.layers, cache.layers, strict=True):
-            assert ours.keys is not None and ours.values is not None
-            assert theirs.keys is not None and theirs.values is not None
+        for ours, theirs in zip(_layers(self.cache), _layers(cache), strict=True):
             ours.keys = torch.cat([_left_pad(ours.keys, length), _left_pad(theirs.keys, length)])
             ours.values = torch.cat(
                 [_left_pad(ours.values, length), _left_pad(theirs.values, length)]
@@ -55,8 +56,7 @@ class PaddedCache:
         self.mask = self.mask.index_select(0, index)
         first = int(self.mask.any(dim=0).long().argmax())
         self.mask = self.mask[:, first:]
-        for layer in self.cache.layers:
-            assert layer.keys is not None and layer.values is not None
+        for layer in _layers(self.cache):
             layer.keys = layer.keys.index_select(0, index)[..., first:, :]
             layer.values = layer.values.index_select(0, index)[..., first:, :]
 
@@ -67,16 +67,28 @@ class PaddedCache:
         return self.mask
 
 
+class _Layer(Protocol):
+    keys: torch.Tensor
+    values: torch.Tensor
+
+
+def _layers(cache: DynamicCache) -> list[_Layer]:
+    """The cache's layers, each a filled full-attention layer (a sliding window's or a
+    linear attention's state cannot be padded this way)."""
+    layers = list(cache.layers)
+    for layer in layers:
+        if type(layer) is not DynamicLayer or layer.keys is None or layer.values is None:
+            raise TypeError(f"cannot batch a {type(layer).__name__} cache layer")
+    return cast(list[_Layer], layers)
+
+
 def _shape(cache: DynamicCache) -> tuple[int, int]:
-    keys = cache.layers[0].keys
-    assert keys is not None, "a prefilled cache"
+    keys = _layers(cache)[0].keys
     return int(keys.shape[0]), int(keys.shape[-2])
 
 
 def _device(cache: DynamicCache) -> torch.device:
-    keys = cache.layers[0].keys
-    assert keys is not None
-    return keys.device
+    return _layers(cache)[0].keys.device
 
 
 def _left_pad(states: torch.Tensor, length: int) -> torch.Tensor:

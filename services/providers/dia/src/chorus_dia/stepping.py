@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
 from transformers import (
+    DiaEncoderConfig,
     DiaForConditionalGeneration,
     DynamicCache,
     EncoderDecoderCache,
@@ -70,8 +71,11 @@ class DiaStepper(Stepper[DiaMember]):
         self._prompt = prompt
         self._pad_id = pad_id
         self._eos_id = eos_id
-        self._channels = int(model.config.decoder_config.num_channels)
         self._delays = list(model.config.delay_pattern or [])
+        self._channels = len(self._delays)  # one delay per codebook channel
+        encoder = model.config.encoder_config
+        assert isinstance(encoder, DiaEncoderConfig)
+        self._encoder_width = encoder.hidden_size
         self._members: list[DiaMember] = []
         self._self = PaddedCache()
         self._cross = PaddedCache()
@@ -118,7 +122,8 @@ class DiaStepper(Stepper[DiaMember]):
         return member, self._advance(member, out.logits[:, -1, :])
 
     def join(self, member: DiaMember) -> None:
-        assert member.self_cache is not None and member.cross_cache is not None
+        assert member.self_cache is not None
+        assert member.cross_cache is not None
         self._self.add(member.self_cache)
         self._cross.add(member.cross_cache, member.cross_mask)
         member.self_cache = member.cross_cache = member.cross_mask = None
@@ -138,11 +143,12 @@ class DiaStepper(Stepper[DiaMember]):
         positions = torch.tensor(
             [[m.position] for m in members for _ in range(m.rows)], device=codes.device
         )
-        assert self._self.cache is not None and self._cross.cache is not None
+        assert self._self.cache is not None
+        assert self._cross.cache is not None
         encoder_mask = self._cross.mask
         # The cross-attention keys are cached; the encoder states only give the shapes.
         encoder_states = torch.zeros((1, 1, 1), dtype=self._model.dtype, device=codes.device)
-        encoder_states = encoder_states.expand(*encoder_mask.shape, self._model.config.encoder_config.hidden_size)
+        encoder_states = encoder_states.expand(*encoder_mask.shape, self._encoder_width)
         out = self._model(
             encoder_outputs=(encoder_states,),
             attention_mask=encoder_mask,
@@ -167,7 +173,8 @@ class DiaStepper(Stepper[DiaMember]):
 
     def _processors(self, prompt: DiaPrompt, prefill: int) -> tuple[LogitsProcessorList, bool]:
         """The processors generate would build for this request, and whether it guides."""
-        model = self._model
+        # generate's own preparation steps; private, so typed loosely upstream.
+        model = cast(Any, self._model)
         config, _ = model._prepare_generation_config(
             None, max_new_tokens=prompt.max_new_tokens, **prompt.sampling
         )
@@ -193,7 +200,7 @@ class DiaStepper(Stepper[DiaMember]):
 
     def _advance(self, member: DiaMember, logits: torch.Tensor) -> torch.Tensor:
         """Sample the member's next codes from its rows' logits; the frames they complete."""
-        scores = member.processors(member.history, logits.float())
+        scores = member.processors(cast(torch.LongTensor, member.history), logits.float())
         probs = torch.softmax(scores, dim=-1)
         codes = torch.multinomial(probs, 1, generator=member.generator).view(-1)
         step = member.history.shape[1]

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
+
 import torch
 from transformers import (
     DynamicCache,
@@ -83,7 +85,8 @@ class HiggsStepper(Stepper[HiggsMember]):
         self._stream_eos = int(config.audio_stream_eos_id)
         self._audio_token = int(config.audio_token_id)
         self._delay_token = int(config.audio_delay_token_id)
-        self._eos_token = config.eos_token_id
+        eos = config.eos_token_id
+        self._eos_token = eos[0] if isinstance(eos, list) else eos
         self._members: list[HiggsMember] = []
         self._batch = PaddedCache()
 
@@ -102,7 +105,9 @@ class HiggsStepper(Stepper[HiggsMember]):
             sampling=sampling,
             reverter=DelayPatternReverter(self._k, self._stream_bos, self._stream_eos),
             tokens=inputs["input_ids"][:, -self._k :],
-            recent=audio[:, -sampling.ras_window :, :] if audio is not None and sampling.ras_window else None,
+            recent=audio[:, -sampling.ras_window :, :]
+            if audio is not None and sampling.ras_window
+            else None,
             position=int(inputs["input_ids"].shape[1]),
             cache=cache,
         )
@@ -161,7 +166,7 @@ class HiggsStepper(Stepper[HiggsMember]):
     def _advance(self, member: HiggsMember, logits: torch.Tensor) -> torch.Tensor:
         """Sample the member's next frame from its logits (1, K * V); its aligned frames."""
         logits = logits.float()
-        scores = member.processors(member.tokens, logits)
+        scores = member.processors(cast(torch.LongTensor, member.tokens), logits)
         probs = torch.softmax(scores, dim=-1)
         frame = torch.multinomial(probs, 1, generator=member.generator).view(1, self._k)
         frame = self._resample_repeats(member, logits.view(1, self._k, self._v), frame)
@@ -171,7 +176,7 @@ class HiggsStepper(Stepper[HiggsMember]):
         if has_eos or int(member.tokens[0, -1]) == self._delay_token:
             token = self._delay_token
         if all_eos and self._eos_token is not None:
-            token = int(self._eos_token)
+            token = self._eos_token
         member.tokens = torch.cat([member.tokens, member.tokens.new_full((1, 1), token)], dim=1)
         member.tokens = member.tokens[:, -self._k :]
         member.frame = frame.unsqueeze(1)  # (1, 1, K), what the next step feeds back
