@@ -181,6 +181,8 @@ class Batcher(Generic[S]):
         ticket.member = member
         with self._lock:
             self._active[id(member)] = (member, ticket)
+            generating = len(self._active)
+        log.info("a request joined the batch; %d generating", generating)
         if self._over(member):
             self._release(member, ticket)
         else:
