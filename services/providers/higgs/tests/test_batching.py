@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -13,6 +12,7 @@ from chorus_provider.testing import (
     synthesize,
     synthesize_together,
     wait_until_idle,
+    wait_until_in_flight,
 )
 
 TEXTS = ["Hello there.", "A longer sentence, so that its prompt is longer.", "Medium text."]
@@ -40,9 +40,8 @@ def test_a_client_leaving_mid_batch_does_not_change_the_others_audio(
         with httpx.stream("POST", url, json=body("Keep talking. " * 20), timeout=60) as left:
             assert left.status_code == 200
             assert next(left.iter_raw())
-            joins = len(_JOINED.findall(higgs.log()))
             staying = pool.submit(synthesize, higgs.url, staying_body)
-            _wait_for_log(higgs, lambda: len(_JOINED.findall(higgs.log())) > joins)
+            wait_until_in_flight(higgs.url, 2, 60)
         # The long request's client has left while the other one generates beside it.
         assert staying.result() == alone
     wait_until_idle(higgs.url, 60)
@@ -53,12 +52,3 @@ def test_each_member_stops_at_its_own_budget(higgs: ServiceProcess) -> None:
     short, longer = synthesize_together(higgs.url, [body(text), body(text * 4)])
     # 1 s plus 0.1 s a character (the tiny model never ends by itself), in 24 kHz samples.
     assert [len(short) / 2 / 24_000, len(longer) / 2 / 24_000] == [2.0, 5.0]
-
-
-def _wait_for_log(higgs: ServiceProcess, condition: object) -> None:
-    """Wait until the provider has logged what `condition` looks for."""
-    assert callable(condition)
-    deadline = time.monotonic() + 60
-    while not condition():
-        assert time.monotonic() < deadline, "the provider never logged it"
-        time.sleep(0.05)

@@ -6,7 +6,12 @@ the whole contract (capabilities, streamed PCM, error shapes, bad input, cancel,
 references when cloning is declared) against that process over HTTP.
 """
 
-from chorus_provider.testing.contract import ContractTarget, ProviderContract, wait_until_idle
+from chorus_provider.testing.contract import (
+    ContractTarget,
+    ProviderContract,
+    wait_until_idle,
+    wait_until_in_flight,
+)
 from chorus_provider.testing.process import ServiceProcess, free_port, start_provider
 from chorus_provider.testing.samples import reference_wav
 from chorus_provider.testing.together import synthesize, synthesize_together
@@ -21,4 +26,5 @@ __all__ = [
     "synthesize",
     "synthesize_together",
     "wait_until_idle",
+    "wait_until_in_flight",
 ]
