@@ -1,6 +1,6 @@
 """The torch engine base GPU providers share (device, weights, cancel, streaming, unload)."""
 
-from chorus_torch.batching import Batcher, Member, Stepper
+from chorus_torch.batching import Batcher, Member, Stepper, processed
 from chorus_torch.device import DeviceUnavailable, Placement, choose_placement
 from chorus_torch.engine import TorchEngine
 from chorus_torch.frames import FrameSink, FrameWindows, StepStreamer, Window
@@ -36,6 +36,7 @@ __all__ = [
     "check_gpu_memory",
     "choose_placement",
     "find_snapshot",
+    "processed",
     "reference_audio",
     "resolve_weights",
     "stream_generation",

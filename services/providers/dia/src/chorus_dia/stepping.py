@@ -26,7 +26,7 @@ from transformers import (
 
 from chorus_contracts import SynthesisRequest
 from chorus_dia.frames import StaggeredFrames
-from chorus_torch import Member, PaddedCache, Stepper
+from chorus_torch import Member, PaddedCache, Stepper, processed
 
 
 @dataclass(frozen=True)
@@ -200,7 +200,7 @@ class DiaStepper(Stepper[DiaMember]):
 
     def _advance(self, member: DiaMember, logits: torch.Tensor) -> torch.Tensor:
         """Sample the member's next codes from its rows' logits; the frames they complete."""
-        scores = member.processors(cast(torch.LongTensor, member.history), logits.float())
+        scores = processed(member.processors, member.history, logits.float())
         probs = torch.softmax(scores, dim=-1)
         codes = torch.multinomial(probs, 1, generator=member.generator).view(-1)
         step = member.history.shape[1]

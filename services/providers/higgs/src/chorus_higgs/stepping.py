@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import cast
 
 import torch
 from transformers import (
@@ -29,7 +28,7 @@ from transformers.models.higgs_audio_v2.generation_higgs_audio_v2 import (
 
 from chorus_contracts import SynthesisRequest
 from chorus_higgs.delay import DelayPatternReverter
-from chorus_torch import Member, PaddedCache, Stepper
+from chorus_torch import Member, PaddedCache, Stepper, processed
 
 
 @dataclass(frozen=True)
@@ -166,7 +165,7 @@ class HiggsStepper(Stepper[HiggsMember]):
     def _advance(self, member: HiggsMember, logits: torch.Tensor) -> torch.Tensor:
         """Sample the member's next frame from its logits (1, K * V); its aligned frames."""
         logits = logits.float()
-        scores = member.processors(cast(torch.LongTensor, member.tokens), logits)
+        scores = processed(member.processors, member.tokens, logits)
         probs = torch.softmax(scores, dim=-1)
         frame = torch.multinomial(probs, 1, generator=member.generator).view(1, self._k)
         frame = self._resample_repeats(member, logits.view(1, self._k, self._v), frame)
