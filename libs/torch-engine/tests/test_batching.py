@@ -33,6 +33,7 @@ class CountingStepper(Stepper[Counted]):
 
     def __init__(self, on_step: Callable[[list[str]], None] = lambda names: None) -> None:
         self.members: list[Counted] = []
+        self.forward_fails_at: int | None = None  # a step whose shared forward pass raises
         self.steps: list[list[str]] = []  # the members each shared step ran
         self._on_step = on_step
 
@@ -58,6 +59,8 @@ class CountingStepper(Stepper[Counted]):
         names = [m.name for m in self.members]
         self.steps.append(names)
         self._on_step(names)
+        if self.forward_fails_at == len(self.steps):
+            raise RuntimeError("out of memory")
         made: list[tuple[Counted, torch.Tensor | Exception]] = []
         for member in self.members:
             if member.fail_at == member.steps:
@@ -152,6 +155,17 @@ def test_a_member_whose_step_fails_fails_alone() -> None:
     assert isinstance(failing.wait().error, RuntimeError)
     assert fine.wait().error is None
     assert len(fine.frames) == 10
+
+
+def test_a_failed_forward_pass_fails_its_members_and_the_next_requests_run() -> None:
+    stepper = CountingStepper()
+    stepper.forward_fails_at = 3
+    batcher = batcher_of(stepper)
+    failed = Request(batcher, "a", budget=10).wait()
+    assert isinstance(failed.error, RuntimeError)
+    after = Request(batcher, "b", budget=4).wait()
+    assert after.error is None
+    assert len(after.frames) == 4
 
 
 def test_a_prompt_that_cannot_be_prefilled_fails_its_request_only() -> None:

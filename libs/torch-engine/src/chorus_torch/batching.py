@@ -171,12 +171,27 @@ class Batcher(Generic[S]):
                 joining: list[_Ticket] = []
                 while self._waiting and len(self._active) + len(joining) < self._max_batch:
                     joining.append(self._waiting.popleft())
-            with torch.inference_mode():
-                for ticket in joining:
-                    self._admit(ticket)
-                self._drop_stopped()
-                if self._active:
-                    self._step()
+            try:
+                with torch.inference_mode():
+                    for ticket in joining:
+                        self._admit(ticket)
+                    self._drop_stopped()
+                    if self._active:
+                        self._step()
+            except Exception as exc:  # the batch's own bookkeeping: fail all, never hang
+                log.exception("the batch failed")
+                self._fail_all(exc, joining)
+                return
+
+    def _fail_all(self, error: Exception, joining: list[_Ticket]) -> None:
+        with self._lock:
+            tickets = [ticket for _, ticket in self._active.values()] + list(self._waiting)
+            tickets += [ticket for ticket in joining if not ticket.done.is_set()]
+            self._active.clear()
+            self._waiting.clear()
+            self._running = False
+        for ticket in tickets:
+            ticket.finish(error)
 
     def _admit(self, ticket: _Ticket) -> None:
         generator = torch.Generator(device=self._device)
