@@ -15,6 +15,7 @@ from bench import (
     balance,
     cache,
     cold_start,
+    gpu_batching,
     jobs,
     leaving,
     live,
@@ -255,6 +256,8 @@ def main() -> None:
             tables.append(balance.least_request_vs_round_robin(Path(logs)))
         if not only or "cold-start" in only:
             tables.append(cold_start.held_while_it_wakes(Path(logs)))
+        if not only or "gpu-batching" in only:
+            tables.append(gpu_batching.alone_vs_batched(Path(logs)))
     publish(tables)
 
 

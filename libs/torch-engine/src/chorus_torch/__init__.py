@@ -1,9 +1,11 @@
 """The torch engine base GPU providers share (device, weights, cancel, streaming, unload)."""
 
+from chorus_torch.batching import Batcher, Member, Stepper, processed
 from chorus_torch.device import DeviceUnavailable, Placement, choose_placement
 from chorus_torch.engine import TorchEngine
 from chorus_torch.frames import FrameSink, FrameWindows, StepStreamer, Window
 from chorus_torch.memory import InsufficientGpuMemory, check_gpu_memory
+from chorus_torch.padded_cache import PaddedCache
 from chorus_torch.pcm import to_pcm16
 from chorus_torch.reference import reference_audio
 from chorus_torch.residency import Residency
@@ -14,14 +16,18 @@ from chorus_torch.streaming import stream_generation
 from chorus_torch.weights import WeightsNotFound, find_snapshot, resolve_weights, weight_bytes
 
 __all__ = [
+    "Batcher",
     "CancelCriteria",
     "DeviceUnavailable",
     "FrameSink",
     "FrameWindows",
     "InsufficientGpuMemory",
+    "Member",
+    "PaddedCache",
     "Placement",
     "Residency",
     "StepStreamer",
+    "Stepper",
     "TorchEngine",
     "TorchSentenceEngine",
     "TorchSettings",
@@ -30,6 +36,7 @@ __all__ = [
     "check_gpu_memory",
     "choose_placement",
     "find_snapshot",
+    "processed",
     "reference_audio",
     "resolve_weights",
     "stream_generation",

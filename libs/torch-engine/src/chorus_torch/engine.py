@@ -1,4 +1,4 @@
-"""The base of every torch provider: weights, placement, one generation at a time, streaming."""
+"""The base of every torch provider: weights, placement, generation in a thread, streaming."""
 
 from __future__ import annotations
 

@@ -44,7 +44,8 @@ class TorchSettings(ProviderSettings):
 
     model_config = SettingsConfigDict(env_prefix="CHORUS_TORCH_", extra="forbid")
 
-    # One generation per GPU: a second one would only slow both and double the KV cache.
+    # One generation per GPU unless the engine batches (chorus_torch.batching): a second
+    # unbatched one would only slow both and double the KV cache.
     max_concurrency: int = Field(default=1, ge=1, le=64)
     device: Literal["auto", "cuda", "cpu"] = "auto"
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"

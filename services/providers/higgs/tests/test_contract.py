@@ -8,47 +8,19 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
+from budget import FRAME_RATE, MAX_AUDIO_S, SECONDS_PER_CHAR
 
 from chorus_provider.testing import (
     ContractTarget,
     ProviderContract,
     ServiceProcess,
     reference_wav,
-    start_provider,
     wait_until_idle,
 )
-
-FRAME_RATE = 25
-# Most requests stop at this budget; `max_text` texts could go on for two minutes.
-SECONDS_PER_CHAR = 0.1
-MAX_AUDIO_S = 120
-
-
-@pytest.fixture(scope="module")
-def higgs(
-    tiny_checkpoint: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServiceProcess]:
-    model, codec = tiny_checkpoint
-    env = {
-        "CHORUS_HIGGS_MODEL_PATH": str(model),
-        "CHORUS_HIGGS_CODEC_PATH": str(codec),
-        "CHORUS_HIGGS_SECONDS_PER_CHAR": str(SECONDS_PER_CHAR),
-        "CHORUS_HIGGS_MAX_AUDIO_S": str(MAX_AUDIO_S),
-        "CHORUS_HIGGS_STREAM_WINDOW_FRAMES": "10",
-        "HF_HUB_OFFLINE": "1",
-        # Two cores shared with other suites: one torch thread per generation keeps torch's
-        # spinning worker threads from starving each other.
-        "OMP_NUM_THREADS": "1",
-    }
-    process = start_provider("higgs", tmp_path_factory.mktemp("higgs"), env)
-    yield process
-    process.stop()
 
 
 @pytest.fixture(scope="module")

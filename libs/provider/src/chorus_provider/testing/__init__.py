@@ -6,9 +6,15 @@ the whole contract (capabilities, streamed PCM, error shapes, bad input, cancel,
 references when cloning is declared) against that process over HTTP.
 """
 
-from chorus_provider.testing.contract import ContractTarget, ProviderContract, wait_until_idle
+from chorus_provider.testing.contract import (
+    ContractTarget,
+    ProviderContract,
+    wait_until_idle,
+    wait_until_in_flight,
+)
 from chorus_provider.testing.process import ServiceProcess, free_port, start_provider
 from chorus_provider.testing.samples import reference_wav
+from chorus_provider.testing.together import synthesize, synthesize_together
 
 __all__ = [
     "ContractTarget",
@@ -17,5 +23,8 @@ __all__ = [
     "free_port",
     "reference_wav",
     "start_provider",
+    "synthesize",
+    "synthesize_together",
     "wait_until_idle",
+    "wait_until_in_flight",
 ]

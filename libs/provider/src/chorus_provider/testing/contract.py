@@ -67,6 +67,14 @@ def _in_flight(url: str) -> float:
     return float(found.group(1))
 
 
+def wait_until_in_flight(url: str, count: int, timeout_s: float) -> None:
+    """Wait until the provider at `url` has at least `count` syntheses in flight."""
+    deadline = time.monotonic() + timeout_s
+    while _in_flight(url) < count:
+        assert time.monotonic() < deadline, f"fewer than {count} syntheses ever ran at once"
+        time.sleep(0.05)
+
+
 def wait_until_idle(url: str, timeout_s: float) -> None:
     """Wait until the provider at `url` has no synthesis in flight; fail after `timeout_s`."""
     deadline = time.monotonic() + timeout_s

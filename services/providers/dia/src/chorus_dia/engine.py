@@ -27,13 +27,13 @@ from chorus_contracts import (
     UnknownVoice,
     VoiceInfo,
 )
-from chorus_dia.frames import StaggeredFrames
 from chorus_dia.script import SPEAKERS, DiaOptions, dialogue_script
 from chorus_dia.settings import DiaSettings
+from chorus_dia.stepping import DiaMember, DiaPrompt, DiaStepper
 from chorus_torch import (
+    Batcher,
     FrameSink,
     Placement,
-    StepStreamer,
     TorchEngine,
     WeightsNotFound,
     find_snapshot,
@@ -85,10 +85,14 @@ class LoadedDia:
     codec: DacModel
     layout: DiaLayout
     placement: Placement
+    batcher: Batcher[DiaMember]
 
 
 class DiaEngine(TorchEngine[LoadedDia]):
-    """Speaks `[S1]`/`[S2]` scripts; a voice reference (with its transcript) clones a voice."""
+    """Speaks `[S1]`/`[S2]` scripts; a voice reference (with its transcript) clones a voice.
+
+    Concurrent requests share decoding steps (`chorus_dia.stepping`).
+    """
 
     settings_class = DiaSettings
 
@@ -113,7 +117,15 @@ class DiaEngine(TorchEngine[LoadedDia]):
         # decorated `to` confuses type checkers.
         torch.nn.Module.to(model, placement.device)
         torch.nn.Module.to(codec, placement.device)
-        return LoadedDia(model, processor, codec, DiaLayout.of(model, codec), placement)
+        layout = DiaLayout.of(model, codec)
+        stepper = DiaStepper(
+            model,
+            lambda request: self._prompt(processor, layout, placement, request),
+            pad_id=layout.pad_id,
+            eos_id=layout.eos_id,
+        )
+        batcher = Batcher(stepper, self._dia.max_concurrency, self._dia.max_queue, placement.device)
+        return LoadedDia(model, processor, codec, layout, placement, batcher)
 
     def _codec_dir(self, model_dir: Path) -> Path:
         if self._dia.codec_path is not None:
@@ -165,6 +177,15 @@ class DiaEngine(TorchEngine[LoadedDia]):
         sink: FrameSink,
         stop: StoppingCriteriaList,
     ) -> None:
+        model.batcher.run(request, sink.put, stop, self._dia.seed)
+
+    def _prompt(
+        self,
+        processor: DiaProcessor,
+        layout: DiaLayout,
+        placement: Placement,
+        request: SynthesisRequest,
+    ) -> DiaPrompt:
         options = DiaOptions.of(request.extra)
         speaker = request.voice if request.voice in SPEAKERS else SPEAKERS[0]
         audio, transcript = None, None
@@ -174,35 +195,31 @@ class DiaEngine(TorchEngine[LoadedDia]):
                 request.voice_reference, self._sample_rate or 44_100, self._dia.max_reference_s
             )
         script = dialogue_script(request.text, speaker, transcript)
-        layout = model.layout
-        inputs = model.processor(
+        inputs = processor(
             text=[script],
             audio=[audio] if audio is not None else None,
             padding=True,
             return_tensors="pt",
             audio_kwargs=layout.audio_kwargs(),
-        ).to(model.placement.device)
+        ).to(placement.device)
         prompt = inputs["decoder_input_ids"]
         attention = inputs["decoder_attention_mask"]
-        prompt_frames = (
-            model.processor.get_audio_prompt_len(attention, audio_kwargs=layout.audio_kwargs()) - 1
-        )
         room = layout.max_positions - prompt.shape[1]
         if room <= 0:
             raise InvalidRequest(
                 "voice_reference leaves Dia no room to speak", param="voice_reference"
             )
-        frames = StaggeredFrames(
-            prompt[0].cpu(), prompt_frames, layout.delay_pattern, layout.pad_id, layout.eos_id
-        )
-        streamer = StepStreamer(lambda tokens: sink.put(frames.step(tokens.reshape(-1).cpu())))
         wanted = options.max_new_tokens or self._dia.max_new_tokens
-        model.model.generate(
-            **inputs,
+        return DiaPrompt(
+            input_ids=inputs["input_ids"],
+            attention_mask=inputs["attention_mask"],
+            decoder_input_ids=prompt,
+            prompt_frames=processor.get_audio_prompt_len(
+                attention, audio_kwargs=layout.audio_kwargs()
+            )
+            - 1,
             max_new_tokens=min(wanted, self._dia.max_new_tokens, room),
-            streamer=streamer,
-            stopping_criteria=stop,
-            **options.sampling(),
+            sampling=options.sampling(),
         )
 
     def decode(self, model: LoadedDia, frames: torch.Tensor) -> npt.NDArray[np.floating]:

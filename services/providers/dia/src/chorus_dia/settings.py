@@ -26,6 +26,9 @@ class DiaSettings(TorchSettings):
     models: list[str] = Field(default_factory=lambda: ["dia"], min_length=1)
     model_repo: str | None = Field(default="nari-labs/Dia-1.6B-0626", pattern=r"^[\w.-]+/[\w.-]+$")
     codec_path: Path | None = None
+    # Generations that share each decoding step (chorus_torch.batching); more wait in
+    # `max_queue`. Each adds two rows of KV cache (guidance), so memory bounds it.
+    max_concurrency: int = Field(default=8, ge=1, le=64)
     codec_revision: str | None = Field(default=None, min_length=1, max_length=100)
     # Dia makes one clip per request; past ~20-30 s of speech its quality drops, and its
     # decoder holds 3072 frames (~35 s at 86 frames/s).

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,19 +13,15 @@ import numpy as np
 import numpy.typing as npt
 import torch
 from pydantic import BaseModel, ConfigDict, Field
-from transformers import (
-    GenerationConfig,
-    HiggsAudioV2ForConditionalGeneration,
-    StoppingCriteriaList,
-)
+from transformers import HiggsAudioV2ForConditionalGeneration, StoppingCriteriaList
 
 from chorus_contracts import Capabilities, InvalidRequest, SynthesisRequest, UnknownVoice, VoiceInfo
 from chorus_higgs.conversation import build_conversation, scene_description
-from chorus_higgs.delay import DelayPatternReverter
 from chorus_higgs.loading import load_processor
 from chorus_higgs.settings import HiggsSettings
+from chorus_higgs.stepping import HiggsMember, HiggsStepper, Sampling
 from chorus_provider.extra_params import parse_extra_params
-from chorus_torch import FrameSink, Placement, TorchEngine, reference_audio
+from chorus_torch import Batcher, FrameSink, Placement, TorchEngine, reference_audio
 
 log = logging.getLogger("chorus.higgs")
 
@@ -53,6 +46,7 @@ class _Loaded:
     processor: Any  # HiggsAudioV2Processor, untyped upstream
     codec: Any  # HiggsAudioV2TokenizerModel
     placement: Placement
+    batcher: Batcher[HiggsMember]
 
 
 @dataclass(frozen=True)
@@ -67,7 +61,7 @@ class _Codec:
 
 
 class HiggsEngine(TorchEngine[_Loaded]):
-    """One generation per slot; frames leave as the codec decodes windows of them."""
+    """Concurrent generations share decoding steps; frames leave as the codec decodes them."""
 
     settings_class = HiggsSettings
 
@@ -99,7 +93,15 @@ class HiggsEngine(TorchEngine[_Loaded]):
             self._codec.num_codebooks,
             self._codec.frame_rate,
         )
-        return _Loaded(model, processor, codec, placement)
+        stepper = HiggsStepper(
+            model,
+            lambda request: self._prompt(processor, placement, request),
+            self._sampling,
+        )
+        batcher = Batcher(
+            stepper, self._higgs.max_concurrency, self._higgs.max_queue, placement.device
+        )
+        return _Loaded(model, processor, codec, placement, batcher)
 
     def _known_codec(self) -> _Codec:
         if self._codec is None:
@@ -147,93 +149,53 @@ class HiggsEngine(TorchEngine[_Loaded]):
     def generate(
         self, model: _Loaded, request: SynthesisRequest, sink: FrameSink, stop: StoppingCriteriaList
     ) -> None:
+        member = model.batcher.run(request, sink.put, stop, self._higgs.seed)
+        log.info(
+            "higgs generated %d frames (%s)",
+            member.steps,
+            "to its end of audio" if member.ended else "stopped by the budget or a cancel",
+        )
+
+    def _prompt(
+        self, processor: Any, placement: Placement, request: SynthesisRequest
+    ) -> Mapping[str, torch.Tensor]:
         codec = self._known_codec()
-        extra = parse_extra_params(HiggsExtra, request.extra)
         reference = (
             reference_audio(request.voice_reference, codec.sample_rate, self._higgs.max_reference_s)
             if request.voice_reference is not None
             else None
         )
         conversation = build_conversation(request, self._higgs, reference)
-        inputs = model.processor.apply_chat_template(
+        inputs: Mapping[str, torch.Tensor] = processor.apply_chat_template(
             conversation,
             add_generation_prompt=True,
             tokenize=True,
             return_dict=True,
             sampling_rate=codec.sample_rate,
             return_tensors="pt",
-        ).to(model.placement.device)
-        reverter = DelayPatternReverter(codec.num_codebooks, codec.stream_bos, codec.stream_eos)
-        with _frames_fed_back(model.model, lambda frame: sink.put(reverter.push(frame))):
-            generated = model.model.generate(
-                **inputs,
-                generation_config=self._generation_config(model, request, extra),
-                stopping_criteria=stop,
-            )
-        # The returned codes start with the prompt's (the reference); what the model made
-        # follows. The last step's frame was never fed back, so it is always left here.
-        prompt = inputs["audio_input_ids"].shape[1] if "audio_input_ids" in inputs else 0
-        for frame in generated[0, prompt + reverter.generated :]:
-            sink.put(reverter.push(frame))
-        log.info(
-            "higgs generated %d frames (%s)",
-            reverter.generated,
-            "to its end of audio" if reverter.ended else "stopped by the budget or a cancel",
-        )
+        ).to(placement.device)
+        return inputs
 
     def decode(self, model: _Loaded, frames: torch.Tensor) -> npt.NDArray[np.floating]:
         codes = frames.to(model.placement.device).transpose(0, 1).unsqueeze(0)
         wave = model.codec.decode(codes).audio_values
         return np.asarray(wave.float().cpu().numpy()).reshape(-1)
 
-    def _generation_config(
-        self, model: _Loaded, request: SynthesisRequest, extra: HiggsExtra
-    ) -> GenerationConfig:
+    def _sampling(self, request: SynthesisRequest) -> Sampling:
         codec = self._known_codec()
+        extra = parse_extra_params(HiggsExtra, request.extra)
         seconds = min(
             self._higgs.max_audio_s, 1.0 + len(request.text) * self._higgs.seconds_per_char
         )
-        config = copy.deepcopy(model.model.generation_config)
-        config.update(  # type: ignore[no-untyped-call]
-            do_sample=True,
+        return Sampling(
             temperature=extra.temperature or self._higgs.temperature,
             top_p=extra.top_p or self._higgs.top_p,
             top_k=extra.top_k or self._higgs.top_k,
+            ras_window=self._higgs.ras_window,
+            ras_max_repeat=self._higgs.ras_max_repeat,
             # The codebooks' delay adds K - 1 frames after the last aligned one.
-            max_new_tokens=math.ceil(seconds * codec.frame_rate) + codec.num_codebooks,
+            max_steps=math.ceil(seconds * codec.frame_rate) + codec.num_codebooks,
         )
-        if self._higgs.ras_window:  # read by Higgs' own sampling loop, unknown to the type
-            setattr(config, "ras_win_len", self._higgs.ras_window)  # noqa: B010
-            setattr(config, "ras_win_max_num_repeat", self._higgs.ras_max_repeat)  # noqa: B010
-        return config
-
-
-@contextmanager
-def _frames_fed_back(
-    model: torch.nn.Module, on_frame: Callable[[torch.Tensor], None]
-) -> Iterator[None]:
-    """Calls `on_frame` with each generated frame as `generate` feeds it back to the model.
-
-    Higgs' `generate` keeps the audio codes it made in its own state and hands a streamer
-    text tokens only; each decoding step's forward call receives the previous step's frame
-    as `audio_input_ids` (the prompt's prefill passes `input_ids` instead and is skipped).
-    Only calls from the thread that entered count, so concurrent generations on one model
-    never see each other's frames.
-    """
-    thread = threading.get_ident()
-
-    def hook(_: torch.nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        if threading.get_ident() != thread or kwargs.get("input_ids") is not None:
-            return
-        codes = kwargs.get("audio_input_ids")
-        if codes is not None:
-            on_frame(codes[0, -1])
-
-    handle = model.register_forward_pre_hook(hook, with_kwargs=True)
-    try:
-        yield
-    finally:
-        handle.remove()
 
 
 def _primary(language: str) -> str:

@@ -22,6 +22,9 @@ class HiggsSettings(TorchSettings):
     name: str = "higgs"
     port: int = Field(default=8110, ge=1, le=65535)
     codec_path: Path | None = None
+    # Generations that share each decoding step (chorus_torch.batching); more wait in
+    # `max_queue`. Each adds its KV cache, so memory bounds it on a large checkpoint.
+    max_concurrency: int = Field(default=8, ge=1, le=64)
     models: list[str] = Field(default_factory=lambda: ["higgs-audio-v2"], min_length=1)
     # The checkpoint's context holds the prompt, the reference's codes and the audio made.
     max_text_length: int = Field(default=2000, ge=1, le=20_000)

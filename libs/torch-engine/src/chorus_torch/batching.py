@@ -1,0 +1,257 @@
+"""Continuous batching: concurrent generations on one model share each decoding step.
+
+A `Batcher` runs one thread that repeats a step for every member of the batch at once:
+one forward pass of the model for all of them, then each member samples its own next
+tokens with its own generator. Members join and leave at step boundaries, so a request
+that arrives while others generate starts at the next step instead of waiting for them to
+finish. The model-specific part is a `Stepper`: how to prefill one request, how to merge
+it into and take it out of the batch, and what one shared step makes for each member.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar, cast
+
+import torch
+from transformers import LogitsProcessorList, StoppingCriteriaList
+
+from chorus_contracts import ProviderBusy, SynthesisRequest
+
+log = logging.getLogger("chorus.torch.batching")
+
+
+@dataclass(kw_only=True)
+class Member:
+    """One request's place in a batch: what the stepper keeps between its steps.
+
+    `budget` is the most steps it may take (its token budget); `ended` is set by the
+    stepper when the model itself ends the audio.
+    """
+
+    budget: int
+    steps: int = 0
+    ended: bool = False
+
+
+S = TypeVar("S", bound=Member)
+
+
+class Stepper(ABC, Generic[S]):
+    """A model's decoding loop cut at step boundaries, over a batch that changes."""
+
+    @abstractmethod
+    def prefill(
+        self, request: SynthesisRequest, generator: torch.Generator
+    ) -> tuple[S, torch.Tensor]:
+        """Run `request`'s prompt alone; its state and its first frames (n, codebooks)."""
+
+    @abstractmethod
+    def join(self, member: S) -> None:
+        """Add a prefilled member to the batch the next step runs."""
+
+    @abstractmethod
+    def leave(self, member: S) -> None:
+        """Take a member out of the batch, freeing its rows of the cache."""
+
+    @abstractmethod
+    def step(self) -> Sequence[tuple[S, torch.Tensor | Exception]]:
+        """One forward pass for the whole batch; each member's new frames, or its error."""
+
+
+def processed(
+    processors: LogitsProcessorList, tokens: torch.Tensor, scores: torch.Tensor
+) -> torch.Tensor:
+    """`scores` through `processors` in order, as `LogitsProcessorList` runs them.
+
+    The list's own call inspects every processor's signature on every call, which at one
+    call per member per step costs more than the processors themselves.
+    """
+    for processor in processors:
+        scores = processor(cast(torch.LongTensor, tokens), scores)
+    return scores
+
+
+@dataclass
+class _Ticket:
+    """A request waiting for, or holding, a place in the batch."""
+
+    request: SynthesisRequest
+    put: Callable[[torch.Tensor], None]
+    stop: StoppingCriteriaList
+    seed: int | None
+    done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+    member: Member | None = None
+
+    def stopped(self) -> bool:
+        # The criteria are the ones `generate` takes; ours look at the cancel signal only.
+        return bool(self.stop(torch.empty((1, 0), dtype=torch.long), None).any())
+
+    def finish(self, error: BaseException | None = None) -> None:
+        self.error = error
+        self.done.set()
+
+
+class Batcher(Generic[S]):
+    """Runs a `Stepper`'s batch of at most `max_batch` members on a thread of its own.
+
+    Up to `max_waiting` more requests wait for a place; beyond that a request is refused as
+    busy, as the provider's own admission does. A member leaves when the model ends its
+    audio, when it has used its budget of steps, or within one step of its cancel. An error
+    in one member's prefill or sampling fails that member only; an error in the shared
+    forward pass fails the members of that step, and the batcher goes on with new ones.
+    """
+
+    def __init__(
+        self, stepper: Stepper[S], max_batch: int, max_waiting: int, device: torch.device
+    ) -> None:
+        self._stepper = stepper
+        self._max_batch = max_batch
+        self._max_waiting = max_waiting
+        self._device = device
+        self._waiting: deque[_Ticket] = deque()
+        self._active: dict[int, tuple[S, _Ticket]] = {}
+        self._lock = threading.Lock()
+        # The thread runs while there is work and ends with the last member, so nothing
+        # outlives the model it batches for (idle unload frees it with the model).
+        self._running = False
+
+    @property
+    def batch_size(self) -> int:
+        """Members generating now."""
+        return len(self._active)
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a place in the batch."""
+        return len(self._waiting)
+
+    def run(
+        self,
+        request: SynthesisRequest,
+        put: Callable[[torch.Tensor], None],
+        stop: StoppingCriteriaList,
+        seed: int | None = None,
+    ) -> Member:
+        """Generate `request`'s frames, each step's to `put`, in the batch; blocks until done.
+
+        With `seed` the member samples from its own generator seeded so, and its audio is
+        the same whether it ran alone or beside others. Returns the member as it left
+        (how many steps it took, whether the model ended it).
+        """
+        ticket = _Ticket(request, put, stop, seed)
+        with self._lock:
+            full = len(self._active) + len(self._waiting) >= self._max_batch
+            if full and len(self._waiting) >= self._max_waiting:
+                raise ProviderBusy(
+                    f"all {self._max_batch} places of the batch and its queue are taken"
+                )
+            self._waiting.append(ticket)
+            if not self._running:
+                self._running = True
+                threading.Thread(target=self._loop, name="torch-batch", daemon=True).start()
+        ticket.done.wait()
+        if ticket.error is not None:
+            raise ticket.error
+        assert ticket.member is not None
+        return ticket.member
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                if not self._waiting and not self._active:
+                    self._running = False
+                    return
+                joining: list[_Ticket] = []
+                while self._waiting and len(self._active) + len(joining) < self._max_batch:
+                    joining.append(self._waiting.popleft())
+            try:
+                with torch.inference_mode():
+                    for ticket in joining:
+                        self._admit(ticket)
+                    self._drop_stopped()
+                    if self._active:
+                        self._step()
+            except Exception as exc:  # the batch's own bookkeeping: fail all, never hang
+                log.exception("the batch failed")
+                self._fail_all(exc, joining)
+                return
+
+    def _fail_all(self, error: Exception, joining: list[_Ticket]) -> None:
+        with self._lock:
+            tickets = [ticket for _, ticket in self._active.values()] + list(self._waiting)
+            tickets += [ticket for ticket in joining if not ticket.done.is_set()]
+            self._active.clear()
+            self._waiting.clear()
+            self._running = False
+        for ticket in tickets:
+            ticket.finish(error)
+
+    def _admit(self, ticket: _Ticket) -> None:
+        generator = torch.Generator(device=self._device)
+        if ticket.seed is None:
+            generator.seed()
+        else:
+            generator.manual_seed(ticket.seed)
+        try:
+            member, frames = self._stepper.prefill(ticket.request, generator)
+            ticket.put(frames)
+        except Exception as exc:  # a bad prompt fails its own request only
+            ticket.finish(exc)
+            return
+        member.steps = 1
+        ticket.member = member
+        with self._lock:
+            self._active[id(member)] = (member, ticket)
+            generating = len(self._active)
+        log.info("a request joined the batch; %d generating", generating)
+        if self._over(member):
+            self._release(member, ticket)
+        else:
+            self._stepper.join(member)
+
+    def _drop_stopped(self) -> None:
+        for member, ticket in list(self._active.values()):
+            if ticket.stopped():
+                self._stepper.leave(member)
+                self._release(member, ticket)
+
+    def _step(self) -> None:
+        try:
+            made = self._stepper.step()
+        except Exception as exc:  # the shared forward pass: every member of it fails
+            log.exception("a batched step failed for %d members", len(self._active))
+            for member, ticket in list(self._active.values()):
+                self._stepper.leave(member)
+                self._release(member, ticket, exc)
+            return
+        for member, frames in made:
+            _, ticket = self._active[id(member)]
+            error = frames if isinstance(frames, Exception) else self._deliver(ticket, frames)
+            member.steps += 1
+            if error is not None or self._over(member):
+                self._stepper.leave(member)
+                self._release(member, ticket, error)
+
+    @staticmethod
+    def _deliver(ticket: _Ticket, frames: torch.Tensor) -> Exception | None:
+        try:
+            ticket.put(frames)
+        except Exception as exc:  # the request's own stream is gone
+            return exc
+        return None
+
+    @staticmethod
+    def _over(member: Member) -> bool:
+        return member.ended or member.steps >= member.budget
+
+    def _release(self, member: S, ticket: _Ticket, error: BaseException | None = None) -> None:
+        with self._lock:
+            self._active.pop(id(member), None)
+        ticket.finish(error)

@@ -1,0 +1,210 @@
+"""The batcher's rules: who joins and leaves a step, budgets, cancels, errors, bounds.
+
+The stepper here is a counting model (each member's frame at step n is [n, its id]) that
+records which members each shared step ran; the providers' own tests run Dia and Higgs
+through the same batcher with their real (tiny) models.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import pytest
+import torch
+from transformers import StoppingCriteriaList
+
+from chorus_contracts import InvalidRequest, ProviderBusy, SynthesisRequest
+from chorus_provider.cancel import CancelSignal
+from chorus_torch import Batcher, CancelCriteria, Member, Stepper
+
+TIMEOUT_S = 30
+
+
+@dataclass(kw_only=True)
+class Counted(Member):
+    name: str
+    fail_at: int | None
+
+
+class CountingStepper(Stepper[Counted]):
+    """One frame per step per member; `extra` sets a member's name, budget and failure."""
+
+    def __init__(self, on_step: Callable[[list[str]], None] = lambda names: None) -> None:
+        self.members: list[Counted] = []
+        self.forward_fails_at: int | None = None  # a step whose shared forward pass raises
+        self.steps: list[list[str]] = []  # the members each shared step ran
+        self._on_step = on_step
+
+    def prefill(
+        self, request: SynthesisRequest, generator: torch.Generator
+    ) -> tuple[Counted, torch.Tensor]:
+        if request.extra.get("bad_prompt"):
+            raise InvalidRequest("this prompt cannot be prefilled")
+        member = Counted(
+            budget=int(request.extra.get("budget", 10)),
+            name=request.text,
+            fail_at=request.extra.get("fail_at"),
+        )
+        return member, torch.tensor([[0, len(self.steps)]])
+
+    def join(self, member: Counted) -> None:
+        self.members.append(member)
+
+    def leave(self, member: Counted) -> None:
+        self.members.remove(member)
+
+    def step(self) -> Sequence[tuple[Counted, torch.Tensor | Exception]]:
+        names = [m.name for m in self.members]
+        self.steps.append(names)
+        self._on_step(names)
+        if self.forward_fails_at == len(self.steps):
+            raise RuntimeError("out of memory")
+        made: list[tuple[Counted, torch.Tensor | Exception]] = []
+        for member in self.members:
+            if member.fail_at == member.steps:
+                made.append((member, RuntimeError(f"{member.name} failed at {member.steps}")))
+            else:
+                made.append((member, torch.tensor([[member.steps, 0]])))
+        return made
+
+
+class Request:
+    """One request run by the batcher in a thread of its own, as the engine runs it."""
+
+    def __init__(self, batcher: Batcher[Counted], name: str, **extra: object) -> None:
+        self.frames: list[torch.Tensor] = []
+        self.cancel = CancelSignal()
+        self.error: BaseException | None = None
+        self.member: Member | None = None
+        request = SynthesisRequest(text=name, voice="v", extra=extra)
+        stop = StoppingCriteriaList([CancelCriteria(self.cancel)])
+
+        def run() -> None:
+            try:
+                self.member = batcher.run(request, self.frames.append, stop)
+            except BaseException as exc:
+                self.error = exc
+
+        self._thread = threading.Thread(target=run)
+        self._thread.start()
+
+    def wait(self) -> Request:
+        self._thread.join(TIMEOUT_S)
+        assert not self._thread.is_alive(), "the request never finished"
+        return self
+
+
+def batcher_of(
+    stepper: CountingStepper, max_batch: int = 8, max_waiting: int = 8
+) -> Batcher[Counted]:
+    return Batcher(stepper, max_batch, max_waiting, torch.device("cpu"))
+
+
+def test_a_request_arriving_mid_generation_joins_the_next_step_and_leaves_when_done() -> None:
+    late: list[Request] = []
+
+    def send_b_during_step_3(names: list[str]) -> None:
+        if len(stepper.steps) == 3:
+            late.append(Request(batcher, "b", budget=4))
+            _wait_for(lambda: batcher.waiting == 1)
+
+    stepper = CountingStepper(send_b_during_step_3)
+    batcher = batcher_of(stepper)
+    first = Request(batcher, "a", budget=10).wait()
+    late[0].wait()
+    # a prefills (its first frame) and steps alone; b joins after step 3, makes its four
+    # frames (its prefill and three shared steps) and leaves; a goes on alone to its budget.
+    assert stepper.steps == [["a"]] * 3 + [["a", "b"]] * 3 + [["a"]] * 3
+    assert len(first.frames) == 10
+    assert len(late[0].frames) == 4
+
+
+def test_each_member_stops_at_its_own_token_budget() -> None:
+    batcher = batcher_of(CountingStepper())
+    requests = [Request(batcher, name, budget=budget) for name, budget in [("a", 3), ("b", 7)]]
+    assert [len(r.wait().frames) for r in requests] == [3, 7]
+    assert [r.member.steps for r in requests if r.member] == [3, 7]
+
+
+def test_a_cancelled_member_leaves_within_a_step_and_the_others_go_on() -> None:
+    requests: dict[str, Request] = {}
+
+    def cancel_a_at_step_5(names: list[str]) -> None:
+        if len(stepper.steps) == 5:
+            requests["a"].cancel.set()
+
+    stepper = CountingStepper(cancel_a_at_step_5)
+    batcher = batcher_of(stepper)
+    requests["a"] = Request(batcher, "a", budget=1000)
+    requests["b"] = Request(batcher, "b", budget=20)
+    requests["a"].wait()
+    requests["b"].wait()
+    assert requests["a"].error is None  # leaving is not a failure; the stream just ends
+    assert all("a" not in names for names in stepper.steps[5:])
+    assert len(requests["a"].frames) <= 6
+    assert len(requests["b"].frames) == 20
+
+
+def test_a_member_whose_step_fails_fails_alone() -> None:
+    stepper = CountingStepper()
+    batcher = batcher_of(stepper)
+    failing = Request(batcher, "a", budget=10, fail_at=3)
+    fine = Request(batcher, "b", budget=10)
+    assert isinstance(failing.wait().error, RuntimeError)
+    assert fine.wait().error is None
+    assert len(fine.frames) == 10
+
+
+def test_a_failed_forward_pass_fails_its_members_and_the_next_requests_run() -> None:
+    stepper = CountingStepper()
+    stepper.forward_fails_at = 3
+    batcher = batcher_of(stepper)
+    failed = Request(batcher, "a", budget=10).wait()
+    assert isinstance(failed.error, RuntimeError)
+    after = Request(batcher, "b", budget=4).wait()
+    assert after.error is None
+    assert len(after.frames) == 4
+
+
+def test_a_prompt_that_cannot_be_prefilled_fails_its_request_only() -> None:
+    stepper = CountingStepper()
+    batcher = batcher_of(stepper)
+    bad = Request(batcher, "a", bad_prompt=True)
+    good = Request(batcher, "b", budget=5)
+    assert isinstance(bad.wait().error, InvalidRequest)
+    assert good.wait().error is None
+    assert len(good.frames) == 5
+
+
+def test_the_batch_and_its_queue_are_bounded_and_beyond_them_a_request_is_busy() -> None:
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_first_full_step(names: list[str]) -> None:
+        if len(names) == 2 and not held.is_set():
+            held.set()
+            release.wait(TIMEOUT_S)
+
+    stepper = CountingStepper(hold_the_first_full_step)
+    batcher = batcher_of(stepper, max_batch=2, max_waiting=1)
+    running = [Request(batcher, "a", budget=1000), Request(batcher, "b", budget=1000)]
+    assert held.wait(TIMEOUT_S)
+    assert batcher.batch_size == 2
+    queued = Request(batcher, "c", budget=1000)
+    _wait_for(lambda: batcher.waiting == 1)
+    refused = Request(batcher, "d", budget=5).wait()
+    assert isinstance(refused.error, ProviderBusy)
+    release.set()
+    assert [len(r.wait().frames) for r in [*running, queued]] == [1000] * 3
+    assert max(len(names) for names in stepper.steps) == 2
+
+
+def _wait_for(condition: Callable[[], bool]) -> None:
+    """Wait for a state another thread reaches (not for time to pass)."""
+    done = threading.Event()
+    for _ in range(TIMEOUT_S * 100):
+        if condition():
+            return
+        done.wait(0.01)
+    pytest.fail("the condition never held")

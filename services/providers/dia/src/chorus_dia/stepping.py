@@ -1,0 +1,213 @@
+"""Dia's decoding loop, one step at a time over a batch that changes.
+
+This is what `DiaForConditionalGeneration.generate` runs, cut at its step boundary, per
+member: the encoder once at the prefill, classifier-free guidance as two decoder rows per
+member (the text, and the same length of nothing), the model's own logits processors
+(built by `_get_logits_processor` for the member's sampling, so guidance, Dia's EOS rules
+and its delay pattern are upstream's), sampling from the member's own generator, and the
+prompt's delayed codes forced where the processor set them. A step is one decoder forward
+pass for every member's rows over left-padded self- and cross-attention caches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import torch
+from transformers import (
+    DiaEncoderConfig,
+    DiaForConditionalGeneration,
+    DynamicCache,
+    EncoderDecoderCache,
+    LogitsProcessorList,
+)
+
+from chorus_contracts import SynthesisRequest
+from chorus_dia.frames import StaggeredFrames
+from chorus_torch import Member, PaddedCache, Stepper, processed
+
+
+@dataclass(frozen=True)
+class DiaPrompt:
+    """A request as Dia's processor makes it: text ids, the delayed decoder prefill."""
+
+    input_ids: torch.Tensor  # (1, text)
+    attention_mask: torch.Tensor  # (1, text)
+    decoder_input_ids: torch.Tensor  # (1, positions, channels), delayed, pad where free
+    prompt_frames: int  # frames of an audio prompt, not released as audio
+    max_new_tokens: int
+    sampling: Mapping[str, Any]  # temperature, top_p, top_k, guidance_scale overrides
+
+
+@dataclass(kw_only=True)
+class DiaMember(Member):
+    """One request's decoding state between steps."""
+
+    generator: torch.Generator
+    processors: LogitsProcessorList
+    frames: StaggeredFrames
+    forced: torch.Tensor  # (positions, channels): the prefill's codes, pad where free
+    history: torch.Tensor  # (channels, steps) of codes, as generate's input_ids
+    rows: int  # 2 with guidance (text, unconditional), else 1
+    position: int
+    self_cache: DynamicCache | None = None
+    cross_cache: DynamicCache | None = None
+    cross_mask: torch.Tensor | None = None
+
+
+class DiaStepper(Stepper[DiaMember]):
+    """Prefills each request alone, then steps all of them with one decoder forward pass."""
+
+    def __init__(
+        self,
+        model: DiaForConditionalGeneration,
+        prompt: Callable[[SynthesisRequest], DiaPrompt],
+        pad_id: int,
+        eos_id: int,
+    ) -> None:
+        self._model = model
+        self._prompt = prompt
+        self._pad_id = pad_id
+        self._eos_id = eos_id
+        self._delays = list(model.config.delay_pattern or [])
+        self._channels = len(self._delays)  # one delay per codebook channel
+        encoder = model.config.encoder_config
+        assert isinstance(encoder, DiaEncoderConfig)
+        self._encoder_width = encoder.hidden_size
+        self._members: list[DiaMember] = []
+        self._self = PaddedCache()
+        self._cross = PaddedCache()
+
+    def prefill(
+        self, request: SynthesisRequest, generator: torch.Generator
+    ) -> tuple[DiaMember, torch.Tensor]:
+        prompt = self._prompt(request)
+        delayed = prompt.decoder_input_ids
+        # As generate: the prefill is the positions before the first free (pad) one.
+        valid = int(delayed.shape[1] - (delayed[:, :, 0] == self._pad_id).sum(dim=-1).max())
+        processors, guided = self._processors(prompt, valid)
+        rows = 2 if guided else 1
+        text, text_mask = prompt.input_ids, prompt.attention_mask
+        if guided:
+            text = torch.cat([text, torch.zeros_like(text)])
+            text_mask = text_mask.repeat(2, 1)
+        prefill = delayed[:, :valid].repeat(rows, 1, 1)
+        cache = EncoderDecoderCache(
+            DynamicCache(config=self._model.config), DynamicCache(config=self._model.config)
+        )
+        out = self._model(
+            input_ids=text,
+            attention_mask=text_mask,
+            decoder_input_ids=prefill,
+            cache=cache,
+            use_cache=True,
+        )
+        member = DiaMember(
+            budget=prompt.max_new_tokens,
+            generator=generator,
+            processors=processors,
+            frames=StaggeredFrames(
+                delayed[0].cpu(), prompt.prompt_frames, self._delays, self._pad_id, self._eos_id
+            ),
+            forced=delayed[0],
+            history=delayed[0, :valid].T.contiguous(),
+            rows=rows,
+            position=valid,
+            self_cache=cache.self_attention_cache,
+            cross_cache=cache.cross_attention_cache,
+            cross_mask=text_mask,
+        )
+        return member, self._advance(member, out.logits[:, -1, :])
+
+    def join(self, member: DiaMember) -> None:
+        assert member.self_cache is not None
+        assert member.cross_cache is not None
+        self._self.add(member.self_cache)
+        self._cross.add(member.cross_cache, member.cross_mask)
+        member.self_cache = member.cross_cache = member.cross_mask = None
+        self._members.append(member)
+
+    def leave(self, member: DiaMember) -> None:
+        index = self._members.index(member)
+        first = sum(m.rows for m in self._members[:index])
+        rows = list(range(first, first + member.rows))
+        self._members.pop(index)
+        self._self.remove(rows)
+        self._cross.remove(rows)
+
+    def step(self) -> Sequence[tuple[DiaMember, torch.Tensor | Exception]]:
+        members = list(self._members)
+        codes = torch.cat([m.history[:, -1:].T.repeat(m.rows, 1) for m in members])
+        positions = torch.tensor(
+            [[m.position] for m in members for _ in range(m.rows)], device=codes.device
+        )
+        assert self._self.cache is not None
+        assert self._cross.cache is not None
+        encoder_mask = self._cross.mask
+        # The cross-attention keys are cached; the encoder states only give the shapes.
+        encoder_states = torch.zeros((1, 1, 1), dtype=self._model.dtype, device=codes.device)
+        encoder_states = encoder_states.expand(*encoder_mask.shape, self._encoder_width)
+        out = self._model(
+            encoder_outputs=(encoder_states,),
+            attention_mask=encoder_mask,
+            decoder_input_ids=codes.unsqueeze(1),
+            decoder_attention_mask=self._self.grown(),
+            decoder_position_ids=positions,
+            cache=EncoderDecoderCache(self._self.cache, self._cross.cache),
+            use_cache=True,
+        )
+        logits = out.logits[:, -1, :]  # (rows * channels, vocab)
+        made: list[tuple[DiaMember, torch.Tensor | Exception]] = []
+        row = 0
+        for member in members:
+            mine = logits[row * self._channels : (row + member.rows) * self._channels]
+            row += member.rows
+            member.position += 1
+            try:
+                made.append((member, self._advance(member, mine)))
+            except Exception as exc:  # this member's sampling only
+                made.append((member, exc))
+        return made
+
+    def _processors(self, prompt: DiaPrompt, prefill: int) -> tuple[LogitsProcessorList, bool]:
+        """The processors generate would build for this request, and whether it guides."""
+        # generate's own preparation steps; private, so typed loosely upstream.
+        model = cast(Any, self._model)
+        config, _ = model._prepare_generation_config(
+            None, max_new_tokens=prompt.max_new_tokens, **prompt.sampling
+        )
+        guided = config.guidance_scale is not None and config.guidance_scale != 1
+        model._prepare_special_tokens(config, False, device=prompt.input_ids.device)
+        config = model._prepare_generated_length(
+            generation_config=config,
+            has_default_max_length=False,
+            has_default_min_length=True,
+            model_input_name="input_ids",
+            inputs_tensor=prompt.input_ids,
+            input_ids_length=prefill,
+        )
+        processors = model._get_logits_processor(
+            generation_config=config,
+            input_ids_seq_length=prefill,
+            encoder_input_ids=prompt.input_ids,
+            logits_processor=LogitsProcessorList(),
+            device=str(prompt.input_ids.device),
+            model_kwargs={},
+        )
+        return processors, guided
+
+    def _advance(self, member: DiaMember, logits: torch.Tensor) -> torch.Tensor:
+        """Sample the member's next codes from its rows' logits; the frames they complete."""
+        scores = processed(member.processors, member.history, logits.float())
+        probs = torch.softmax(scores, dim=-1)
+        codes = torch.multinomial(probs, 1, generator=member.generator).view(-1)
+        step = member.history.shape[1]
+        if step < member.forced.shape[0]:
+            forced = member.forced[step]
+            codes = torch.where(forced != self._pad_id, forced, codes)
+        member.history = torch.cat([member.history, codes.unsqueeze(1)], dim=1)
+        frames = member.frames.step(codes.cpu())
+        member.ended = member.frames.ended
+        return frames

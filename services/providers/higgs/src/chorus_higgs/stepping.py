@@ -1,0 +1,206 @@
+"""Higgs Audio v2's decoding loop, one step at a time over a batch that changes.
+
+This is `HiggsAudioV2GenerationMixin._sample` cut at its step boundary, per member: the
+delay-pattern logits processor, temperature / top-k / top-p, sampling from the member's
+own generator, repetition-aware resampling (RAS) over its recent frames, and the text
+token that follows each frame (audio, delay, or end). The forward pass of a step is one
+for the whole batch: every member feeds back its last frame at its own position, over a
+left-padded cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import torch
+from transformers import (
+    DynamicCache,
+    HiggsAudioV2ForConditionalGeneration,
+    LogitsProcessorList,
+    TemperatureLogitsWarper,
+    TopKLogitsWarper,
+    TopPLogitsWarper,
+)
+from transformers.models.higgs_audio_v2.generation_higgs_audio_v2 import (
+    HiggsAudioV2DelayPatternLogitsProcessor,
+)
+
+from chorus_contracts import SynthesisRequest
+from chorus_higgs.delay import DelayPatternReverter
+from chorus_torch import Member, PaddedCache, Stepper, processed
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How one request samples, and how many steps it may take."""
+
+    temperature: float
+    top_k: int
+    top_p: float
+    ras_window: int
+    ras_max_repeat: int
+    max_steps: int
+
+
+@dataclass(kw_only=True)
+class HiggsMember(Member):
+    """One request's decoding state between steps."""
+
+    generator: torch.Generator
+    processors: LogitsProcessorList
+    sampling: Sampling
+    reverter: DelayPatternReverter
+    # The last text tokens (the delay processor reads the tail), the recent frames (RAS),
+    # and the frame the next step feeds back at `position`.
+    tokens: torch.Tensor
+    recent: torch.Tensor | None
+    position: int
+    frame: torch.Tensor | None = None
+    # Its own cache from the prefill, until the batch's cache takes its rows.
+    cache: DynamicCache | None = None
+
+
+Prompt = Callable[[SynthesisRequest], Mapping[str, torch.Tensor]]
+
+
+class HiggsStepper(Stepper[HiggsMember]):
+    """Prefills each request alone, then steps all of them with one forward pass."""
+
+    def __init__(
+        self,
+        model: HiggsAudioV2ForConditionalGeneration,
+        prompt: Prompt,
+        sampling: Callable[[SynthesisRequest], Sampling],
+    ) -> None:
+        """`prompt` makes a request's processor inputs on the model's device."""
+        self._model = model
+        self._prompt = prompt
+        self._sampling = sampling
+        config = model.config
+        self._k = int(config.num_codebooks)
+        self._v = int(config.codebook_size)
+        self._stream_bos = int(config.audio_stream_bos_id)
+        self._stream_eos = int(config.audio_stream_eos_id)
+        self._audio_token = int(config.audio_token_id)
+        self._delay_token = int(config.audio_delay_token_id)
+        eos = config.eos_token_id
+        self._eos_token = eos[0] if isinstance(eos, list) else eos
+        self._members: list[HiggsMember] = []
+        self._batch = PaddedCache()
+
+    def prefill(
+        self, request: SynthesisRequest, generator: torch.Generator
+    ) -> tuple[HiggsMember, torch.Tensor]:
+        sampling = self._sampling(request)
+        inputs = self._prompt(request)
+        cache = DynamicCache(config=self._model.config)
+        out = self._model(**inputs, cache=cache, use_cache=True, logits_to_keep=1)
+        audio = inputs.get("audio_input_ids")
+        member = HiggsMember(
+            budget=sampling.max_steps,
+            generator=generator,
+            processors=self._processors(sampling),
+            sampling=sampling,
+            reverter=DelayPatternReverter(self._k, self._stream_bos, self._stream_eos),
+            tokens=inputs["input_ids"][:, -self._k :],
+            recent=audio[:, -sampling.ras_window :, :]
+            if audio is not None and sampling.ras_window
+            else None,
+            position=int(inputs["input_ids"].shape[1]),
+            cache=cache,
+        )
+        return member, self._advance(member, out.logits[:, -1, :])
+
+    def join(self, member: HiggsMember) -> None:
+        assert member.cache is not None
+        self._batch.add(member.cache)
+        member.cache = None  # the batch's cache holds its rows now
+        self._members.append(member)
+
+    def leave(self, member: HiggsMember) -> None:
+        row = self._members.index(member)
+        self._members.pop(row)
+        self._batch.remove([row])
+
+    def step(self) -> Sequence[tuple[HiggsMember, torch.Tensor | Exception]]:
+        members = list(self._members)
+        frames = torch.cat([m.frame for m in members if m.frame is not None])
+        positions = torch.tensor([[m.position] for m in members], device=frames.device)
+        out = self._model(
+            audio_input_ids=frames,
+            attention_mask=self._batch.grown(),
+            position_ids=positions,
+            cache=self._batch.cache,
+            use_cache=True,
+            logits_to_keep=1,
+        )
+        made: list[tuple[HiggsMember, torch.Tensor | Exception]] = []
+        for row, member in enumerate(members):
+            member.position += 1
+            try:
+                made.append((member, self._advance(member, out.logits[row : row + 1, -1, :])))
+            except Exception as exc:  # this member's sampling only
+                made.append((member, exc))
+        return made
+
+    def _processors(self, sampling: Sampling) -> LogitsProcessorList:
+        return LogitsProcessorList(
+            [
+                HiggsAudioV2DelayPatternLogitsProcessor(
+                    delay_pattern=[k + 1 for k in range(self._k)],
+                    audio_bos_token_id=self._model.config.audio_bos_token_id,
+                    audio_eos_token_id=self._delay_token,
+                    audio_stream_bos_id=self._stream_bos,
+                    audio_stream_eos_id=self._stream_eos,
+                    num_codebooks=self._k,
+                    codebook_size=self._v,
+                ),
+                TemperatureLogitsWarper(sampling.temperature),
+                TopKLogitsWarper(sampling.top_k),
+                TopPLogitsWarper(sampling.top_p),
+            ]
+        )
+
+    def _advance(self, member: HiggsMember, logits: torch.Tensor) -> torch.Tensor:
+        """Sample the member's next frame from its logits (1, K * V); its aligned frames."""
+        logits = logits.float()
+        scores = processed(member.processors, member.tokens, logits)
+        probs = torch.softmax(scores, dim=-1)
+        frame = torch.multinomial(probs, 1, generator=member.generator).view(1, self._k)
+        frame = self._resample_repeats(member, logits.view(1, self._k, self._v), frame)
+        has_eos = bool((frame == self._stream_eos).any())
+        all_eos = bool((frame == self._stream_eos).all())
+        token = self._audio_token
+        if has_eos or int(member.tokens[0, -1]) == self._delay_token:
+            token = self._delay_token
+        if all_eos and self._eos_token is not None:
+            token = self._eos_token
+        member.tokens = torch.cat([member.tokens, member.tokens.new_full((1, 1), token)], dim=1)
+        member.tokens = member.tokens[:, -self._k :]
+        member.frame = frame.unsqueeze(1)  # (1, 1, K), what the next step feeds back
+        if member.sampling.ras_window:
+            recent = [member.frame] if member.recent is None else [member.recent, member.frame]
+            member.recent = torch.cat(recent, dim=1)[:, -member.sampling.ras_window :, :]
+        aligned = member.reverter.push(frame[0])
+        member.ended = member.reverter.ended
+        return aligned
+
+    def _resample_repeats(
+        self, member: HiggsMember, logits: torch.Tensor, frame: torch.Tensor
+    ) -> torch.Tensor:
+        """Higgs' RAS: a code repeated too often in the window is drawn again, unfiltered."""
+        sampling = member.sampling
+        if not sampling.ras_window or member.recent is None:
+            return frame
+        window = member.recent[:, -sampling.ras_window :, :]
+        repeats = (window == frame.unsqueeze(1)) & (window != self._stream_bos)
+        repeats &= window != self._stream_eos
+        replace = repeats.sum(dim=1) >= sampling.ras_max_repeat
+        if bool(replace.any()):
+            redrawn = torch.multinomial(
+                logits[replace].softmax(dim=-1), 1, replacement=True, generator=member.generator
+            ).view(-1)
+            frame = frame.clone()
+            frame[replace] = redrawn
+        return frame
