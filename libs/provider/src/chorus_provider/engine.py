@@ -26,9 +26,11 @@ from chorus_text import ends_clause, ends_sentence, speech_pieces
 
 @dataclass(frozen=True)
 class Words:
-    """Word timings of the audio an engine yields next, in seconds from that audio's start."""
+    """Word timings of the audio an engine yields next, in seconds from that audio's start,
+    and the names of the SSML marks that fall at that audio's start."""
 
     words: list[WordTimestamp]
+    marks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -194,6 +196,8 @@ class SentenceEngine(Engine):
         rate = self.capabilities().sample_rate
         for number, span in enumerate(spans):
             pieces = span.pieces
+            # A segment's marks fall where its first audio starts, after the gap before it.
+            marks = tuple(span.segment.marks)
             final = number == len(spans) - 1
             # Where segments meet, the engine's own edge silence goes: the markup says
             # what the gap is (a break, or the pause of a sentence, clause or word).
@@ -205,13 +209,17 @@ class SentenceEngine(Engine):
                 pcm, words = shaped(
                     pcm, words, rate, span.segment, start=index == 0 and number > 0, end=at_end
                 )
-                if words:
-                    yield Words(words)
+                if words or marks:
+                    yield Words(words, marks)
+                    marks = ()
                 if pcm:
                     # A piece that stops inside its sentence (the short first one) ends on a
                     # clause pause, as a speaker breathes at a comma, so the join is heard
                     # as one.
                     yield pcm if at_end or ends_sentence(piece) else pcm + self._clause_pause()
+            if marks:
+                # No words follow them (the document's end): they fall where the audio ends.
+                yield Words([], marks)
             if meets_next:
                 yield silence(_gap_after(span), rate)
 

@@ -405,7 +405,7 @@ class LiveSession:
         """One piece's audio, its word timings counted from the start of the turn."""
         offset = turn.audio_seconds
         async with aclosing(delivery.timed()) as audio:
-            async for data, words in audio:
+            async for data, words, _ in audio:
                 if not turn.heard:
                     turn.first_audio(self._parts.metrics)
                 if words and turn.config.timestamps == "word":
