@@ -117,7 +117,8 @@ class Delivery:
     async def timed(self) -> AsyncGenerator[TimedAudio]:
         """The encoded audio, each piece with the word timings and marks that arrived since
         the last. A provider times a piece of text before its audio, so words and marks come
-        with or before the first audio they time, never after."""
+        with or before the first audio they time, never after; marks at the audio's end come
+        last, with no audio."""
         told_words = told_marks = 0
         async for data in self.audio():
             words = self._stream.timestamps[told_words:]
@@ -125,6 +126,10 @@ class Delivery:
             told_words += len(words)
             told_marks += len(marks)
             yield TimedAudio(data, words, marks)
+        # A mark at the very end comes after the last audio: it ends the stream, with none.
+        marks = self._stream.marks[told_marks:]
+        if marks:
+            yield TimedAudio(b"", [], marks)
 
     async def sse(self) -> AsyncIterator[bytes]:
         """OpenAI's `speech.audio.delta` events, `speech.audio.done`; an error event on failure.
@@ -137,9 +142,10 @@ class Delivery:
             async for data, words, marks in self.timed():
                 if words or marks:
                     yield _timestamps_event(words, marks)
-                yield _event(
-                    {"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()}
-                )
+                if data:
+                    yield _event(
+                        {"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()}
+                    )
         except ChorusError as exc:
             yield _event(
                 {
