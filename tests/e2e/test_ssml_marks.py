@@ -43,7 +43,7 @@ def test_marks_arrive_in_the_timestamp_events_where_they_fall(client: OpenAI, mo
     marks = {m["name"]: m["time"] for e in timed for m in e.get("marks", [])}
     assert list(marks) == ["leap", "after the break", "end"]
     said = [w["word"] for w in words]
-    assert said == "The quick brown fox jumps over the lazy dog Then it sleeps".split()
+    assert " ".join(said) == "The quick brown fox jumps over the lazy dog Then it sleeps"
     fox, jumps, dog, then = (words[said.index(w)] for w in ("fox", "jumps", "dog", "Then"))
     # A mark falls after the words before it and where the words after it start.
     assert fox["end_time"] - _SLACK_S <= marks["leap"] <= jumps["start_time"] + _SLACK_S

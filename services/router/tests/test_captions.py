@@ -36,5 +36,6 @@ def test_marks_before_the_first_word_and_after_the_last_are_kept() -> None:
 def test_srt_cues_start_at_marks_without_their_names() -> None:
     marks = [MarkTimestamp(name="middle", time=0.65)]
     assert srt(WORDS, marks) == (
-        "1\n00:00:00,100 --> 00:00:00,600\nOne two\n\n2\n00:00:00,650 --> 00:00:01,200\nthree four\n"
+        "1\n00:00:00,100 --> 00:00:00,600\nOne two\n\n"
+        "2\n00:00:00,650 --> 00:00:01,200\nthree four\n"
     )
