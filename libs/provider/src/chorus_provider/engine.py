@@ -21,6 +21,7 @@ from chorus_contracts import (
 from chorus_provider.cancel import Cancelled, CancelSignal
 from chorus_provider.settings import ProviderSettings
 from chorus_provider.shaping import shaped, silence
+from chorus_provider.timings import written_timing
 from chorus_text import ends_clause, ends_sentence, speech_pieces
 
 
@@ -69,6 +70,12 @@ class _Span:
     segment: SpeechSegment
     request: SynthesisRequest
     pieces: list[str]
+
+    @property
+    def written(self) -> str | None:
+        """What the input wrote for this segment's words, when they are said otherwise."""
+        segment = self.segment
+        return segment.written or (segment.text.strip() if segment.phonemes else None)
 
 
 def _gap_after(span: _Span) -> float:
@@ -209,6 +216,8 @@ class SentenceEngine(Engine):
                 pcm, words = shaped(
                     pcm, words, rate, span.segment, start=index == 0 and number > 0, end=at_end
                 )
+                if span.written and span.request.timestamps:
+                    words = written_timing(span.written, words, pcm, rate)
                 if words or marks:
                     yield Words(words, marks)
                     marks = ()

@@ -7,7 +7,7 @@ from chorus_contracts import ProviderCannotServe, SynthesisRequest, UnknownVoice
 from chorus_espeak.engine import EspeakEngine, _wav_payload, espeak_pitch
 from chorus_espeak.settings import EspeakSettings
 from chorus_provider import CancelSignal, Rendering
-from chorus_provider.testing.markup import speak_ssml
+from chorus_provider.testing.markup import assert_timed_as_written, speak_ssml
 from chorus_provider.testing.silence import inner_silences
 
 
@@ -130,3 +130,9 @@ def test_pitch_names_and_percentages_map_onto_espeaks_scale() -> None:
     assert [espeak_pitch(p) for p in (None, "x-low", "high", "+20%", "-50%", "200Hz")] == [
         50, 20, 65, 60, 25, 50,
     ]  # fmt: skip
+
+
+async def test_substitutions_are_timed_as_written_and_marks_where_they_fall(
+    engine: EspeakEngine,
+) -> None:
+    await assert_timed_as_written(engine, "en-us")

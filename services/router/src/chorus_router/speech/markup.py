@@ -65,6 +65,9 @@ def provider_segments(
         if not (caps is not None and caps.normalizes_text):
             text = normalize_text(text, request.normalization_options, own or language)
         update: dict[str, object] = {"text": text, "language": own, "voice": voice}
+        if request.timestamps != "word":
+            # Only word timings show the written form; untimed, its words join their neighbours.
+            update["written"] = None
         if caps is not None:
             if segment.emphasis is not None and "emphasis" not in caps.markup:
                 update |= _emphasis_as_prosody(segment, segment.emphasis)
@@ -93,6 +96,8 @@ def _append(segments: list[SpeechSegment], segment: SpeechSegment) -> None:
         and not segment.marks
         and last.phonemes is None
         and segment.phonemes is None
+        and last.written is None
+        and segment.written is None
         and last.model_dump(include=_STYLE) == segment.model_dump(include=_STYLE)
     ):
         joined = join_words([last.text, segment.text])
