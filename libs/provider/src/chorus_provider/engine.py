@@ -217,7 +217,8 @@ class SentenceEngine(Engine):
                     pcm, words, rate, span.segment, start=index == 0 and number > 0, end=at_end
                 )
                 if span.written and span.request.timestamps:
-                    words = written_timing(span.written, words, pcm, rate)
+                    # Shown once, over its first piece, in the rare span long enough for two.
+                    words = written_timing(span.written, words, pcm, rate) if index == 0 else []
                 if words or marks:
                     yield Words(words, marks)
                     marks = ()

@@ -27,6 +27,7 @@ class _Cue:
     marks: list[str] = field(default_factory=list)
 
     def timing(self, decimal_mark: str) -> str:
+        """The cue's timing line, from its first word's start to its last word's end."""
         start, end = self.words[0].start_time, self.words[-1].end_time
         return f"{_clock(start, decimal_mark)} --> {_clock(end, decimal_mark)}"
 
@@ -37,9 +38,7 @@ def webvtt(words: Sequence[WordTimestamp], marks: Sequence[MarkTimestamp] = ()) 
     for cue in cues:
         if cue.marks:
             lines += [" ".join(_one_line(name) for name in cue.marks)]
-        lines += [
-            f"{_clock(cue.words[0].start_time, '.')} --> {_clock(cue.words[-1].end_time, '.')}"
-        ]
+        lines += [cue.timing(".")]
         lines += [" ".join(w.word for w in cue.words), ""]
     for mark in after:
         lines += [f"NOTE mark {_one_line(mark.name)} at {_clock(mark.time, '.')}", ""]
@@ -50,9 +49,7 @@ def srt(words: Sequence[WordTimestamp], marks: Sequence[MarkTimestamp] = ()) -> 
     lines = []
     for number, cue in enumerate(_cues(words, marks)[0], start=1):
         lines += [str(number)]
-        lines += [
-            f"{_clock(cue.words[0].start_time, ',')} --> {_clock(cue.words[-1].end_time, ',')}"
-        ]
+        lines += [cue.timing(",")]
         lines += [" ".join(w.word for w in cue.words), ""]
     return "\n".join(lines)
 
