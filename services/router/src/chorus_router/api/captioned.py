@@ -238,7 +238,8 @@ async def _lines(
             "audio_format": str(fmt),
             "format": str(fmt),
             "timestamps": [w.model_dump() for w in words] if timed else None,
-            "marks": [m.model_dump() for m in marks] if timed else None,
         }
+        if timed and marks:
+            line["marks"] = [m.model_dump() for m in marks]
         yield json.dumps(line, separators=(",", ":")).encode() + b"\n"
     await _store_captions(services, links, stream)
