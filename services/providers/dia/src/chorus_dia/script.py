@@ -8,7 +8,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chorus_contracts import InvalidRequest, SpeechSegment
-from chorus_text.ssml import join_words
 
 SPEAKERS = ("S1", "S2")
 _TAG = re.compile(r"\[S[12]\]")
@@ -59,7 +58,8 @@ def segments_script(segments: list[SpeechSegment], speaker: str) -> str:
             parts.append(f"[{who}]")
             current = who
         parts.append(segment.text.strip())
-    return join_words(parts)
+    # Plain spaces: chorus_text.ssml's joining would bring its XML parser into Dia's image.
+    return " ".join(parts)
 
 
 def dialogue_script(text: str, speaker: str, transcript: str | None) -> str:
