@@ -36,14 +36,16 @@ async def speak_ssml_timed(engine: Engine, ssml: str, voice: str) -> TimedSpeech
     )
     writer = BodyWriter(timed=True, sample_rate=engine.capabilities().sample_rate)
     reader = FrameReader()
-    speech = TimedSpeech(b"", [], [])
     pcm = bytearray()
+    words: list[WordTimestamp] = []
+    marks: list[MarkTimestamp] = []
     async for item in engine.synthesize(request, CancelSignal()):
         for frame in reader.feed(writer.write(item)):
             pcm += frame.audio
-            speech.words.extend(frame.words)
-            speech.marks.extend(frame.marks)
-    return TimedSpeech(bytes(pcm), speech.words, speech.marks)
+            words += frame.words
+            marks += frame.marks
+    reader.finish()
+    return TimedSpeech(bytes(pcm), words, marks)
 
 
 async def assert_timed_as_written(engine: Engine, voice: str) -> None:
