@@ -285,9 +285,10 @@ _SSML_SENTENCE = (
     "<emphasis>really</emphasis>.</s>"
 )
 _HOSTILE = {
-    "billion laughs": '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-    + "".join(f'<!ENTITY lol{i} "{"&lol;" * 10}">' for i in range(9))
-    + "]><speak>&lol8;</speak>",
+    # Nine levels of ten: 10^9 "lol"s if expanded.
+    "billion laughs": '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol0 "lol">'
+    + "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
+    + "]><speak>&lol9;</speak>",
     "external entity": '<!DOCTYPE s [<!ENTITY x SYSTEM "file:///etc/passwd">]><speak>&x;</speak>',
     "10k-deep nesting": "<speak>" + "<s>" * 10_000 + "x" + "</s>" * 10_000 + "</speak>",
 }

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from chorus_contracts import FrameError, FrameReader, WordTimestamp, audio_frame, words_frame
+from chorus_contracts import (
+    FrameError,
+    FrameReader,
+    MarkTimestamp,
+    WordTimestamp,
+    audio_frame,
+    marks_frame,
+    words_frame,
+)
 
 WORDS = [WordTimestamp(word="Hello", start_time=0.1, end_time=0.4)]
 
@@ -25,3 +33,11 @@ def test_a_broken_body_is_refused() -> None:
     list(reader.feed(audio_frame(b"abcd")[:-1]))
     with pytest.raises(FrameError):
         reader.finish()
+
+
+def test_marks_travel_in_their_own_frames_between_words_and_audio() -> None:
+    marks = [MarkTimestamp(name="chapter-2", time=1.25)]
+    body = words_frame(WORDS) + marks_frame(marks) + audio_frame(b"\x01\x02")
+    frames = list(FrameReader().feed(body))
+    assert [f.kind for f in frames] == ["words", "marks", "audio"]
+    assert list(frames[1].marks) == marks

@@ -205,3 +205,16 @@ def test_features_name_what_a_segment_asks_of_an_engine() -> None:
 
 def test_words_join_without_a_space_before_punctuation() -> None:
     assert join_words(["Hello", "", ", world", "again", "."]) == "Hello, world again."
+
+
+def test_what_is_said_instead_of_the_written_words_keeps_them_for_timings() -> None:
+    assert _segments(
+        '<speak>The <sub alias="World Wide Web">WWW</sub> turns '
+        '<say-as interpret-as="cardinal">30</say-as>.</speak>'
+    ) == [
+        {"text": "The"},
+        {"text": "World Wide Web", "written": "WWW"},
+        {"text": "turns"},
+        # Punctuation alone belongs to the words before it.
+        {"text": "thirty.", "written": "30"},
+    ]

@@ -187,3 +187,15 @@ def test_ssml_is_as_long_as_its_words_and_keyed_by_its_segments() -> None:
     assert plain.markup is None
     with pytest.raises(InvalidRequest, match="input is 31 characters"):
         plan(pool, _request(input=f"<speak>{'x' * 31}</speak>"))
+
+
+def test_an_emphasis_the_engine_cannot_stress_is_said_slower_and_louder() -> None:
+    pool = _pool(local=_caps("local", markup=["break", "prosody-rate", "prosody-volume"]))
+    ssml = '<speak>This is <emphasis level="strong">very</emphasis> important.</speak>'
+    speech_plan = plan(pool, _request(input=ssml))
+    assert _segments(speech_plan, "local") == [
+        {"text": "This is"},
+        {"text": "very", "rate": 0.85, "volume_db": 4.0},
+        {"text": "important."},
+    ]
+    assert speech_plan.markup_headers("local") == {"X-Chorus-Markup-Approximated": "emphasis"}

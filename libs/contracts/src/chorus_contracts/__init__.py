@@ -66,8 +66,10 @@ from chorus_contracts.timed_audio import (
     TIMED_AUDIO_CONTENT_TYPE,
     FrameError,
     FrameReader,
+    MarkTimestamp,
     WordTimestamp,
     audio_frame,
+    marks_frame,
     words_frame,
 )
 from chorus_contracts.voice_reference import decode_voice_reference
@@ -95,6 +97,7 @@ __all__ = [
     "InternalError",
     "InvalidAudio",
     "InvalidRequest",
+    "MarkTimestamp",
     "NormalizationOptions",
     "PayloadTooLarge",
     "PermissionDenied",
@@ -136,6 +139,7 @@ __all__ = [
     "error_for_status",
     "error_from_response",
     "language_matches",
+    "marks_frame",
     "normalize_language",
     "pcm_content_type",
     "retry_after_seconds",

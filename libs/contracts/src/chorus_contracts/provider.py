@@ -83,6 +83,8 @@ class Capabilities(BaseModel):
 # A pause longer than this is not speech markup but a way to hold a connection open.
 MAX_PAUSE_MS = 10_000
 MAX_SEGMENTS = 512
+# Longer written forms (a long spelled-out string) are timed word by word as said.
+MAX_WRITTEN_CHARS = 200
 
 Emphasis = Literal["strong", "moderate", "reduced", "none"]
 
@@ -93,7 +95,9 @@ class SpeechSegment(BaseModel):
     `text` is what is said, aliases applied and `say-as` spelled out; `phonemes`, when set,
     is how to say it in IPA (engines that take phonemes speak those instead). `rate` and
     `volume_db` are relative to the request; `pitch` is as the markup wrote it. `marks`
-    are the `<mark>` names that fall at the segment's start.
+    are the `<mark>` names that fall at the segment's start. `written`, when set, is what
+    the input wrote where `text` is said instead (a `<sub>`'s or `<say-as>`'s content, a
+    `<phoneme>`'s word): word timings show it once, over the time its words are heard.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -108,6 +112,7 @@ class SpeechSegment(BaseModel):
     language: str | None = Field(default=None, max_length=32)
     voice: str | None = Field(default=None, max_length=200)
     marks: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=64)
+    written: str | None = Field(default=None, max_length=MAX_WRITTEN_CHARS)
 
 
 class ReplicaLoad(BaseModel):

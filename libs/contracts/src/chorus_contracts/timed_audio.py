@@ -4,8 +4,10 @@ A synthesis request with `timestamps: true`, sent to a provider whose capabiliti
 `timestamps: "word"`, is answered with `Content-Type: application/vnd.chorus.timed-audio`
 instead of raw PCM. The body is a sequence of frames, each a kind byte, a 4-byte big-endian
 payload length and the payload: `A` frames carry PCM (as the plain body would), `W` frames a
-JSON list of word timings in seconds from the start of the stream's audio. A `W` frame comes
-before the audio it describes, so a client can show a word as it is heard.
+JSON list of word timings in seconds from the start of the stream's audio, `M` frames a JSON
+list of the SSML `<mark>`s reached (name and time, as words are timed). A `W` or `M` frame
+comes before the audio it describes, so a client can show a word as it is heard. `M` frames
+are sent only for a request whose segments carry marks.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Literal
 from pydantic import BaseModel, TypeAdapter
 
 TIMED_AUDIO_CONTENT_TYPE = "application/vnd.chorus.timed-audio"
-AUDIO_FRAME, WORDS_FRAME = b"A", b"W"
+AUDIO_FRAME, WORDS_FRAME, MARKS_FRAME = b"A", b"W", b"M"
 _HEADER = struct.Struct(">cI")
 # A frame is at most a few seconds of audio or one piece's words; anything larger is broken.
 MAX_FRAME_BYTES = 16 * 1024 * 1024
@@ -33,7 +35,16 @@ class WordTimestamp(BaseModel):
     end_time: float
 
 
+class MarkTimestamp(BaseModel):
+    """When an SSML `<mark name>` is reached: the time its next words start (seconds from
+    the start of the audio), or the audio's end when no words follow it."""
+
+    name: str
+    time: float
+
+
 _WORDS = TypeAdapter(list[WordTimestamp])
+_MARKS = TypeAdapter(list[MarkTimestamp])
 
 
 def audio_frame(pcm: bytes) -> bytes:
@@ -45,11 +56,17 @@ def words_frame(words: list[WordTimestamp]) -> bytes:
     return _HEADER.pack(WORDS_FRAME, len(payload)) + payload
 
 
+def marks_frame(marks: list[MarkTimestamp]) -> bytes:
+    payload = json.dumps([m.model_dump() for m in marks]).encode()
+    return _HEADER.pack(MARKS_FRAME, len(payload)) + payload
+
+
 @dataclass(frozen=True)
 class Frame:
-    kind: Literal["audio", "words"]
+    kind: Literal["audio", "words", "marks"]
     audio: bytes = b""
     words: tuple[WordTimestamp, ...] = ()
+    marks: tuple[MarkTimestamp, ...] = ()
 
 
 class FrameError(ValueError):
@@ -67,7 +84,7 @@ class FrameReader:
         self._buffer += data
         while len(self._buffer) >= _HEADER.size:
             kind, length = _HEADER.unpack_from(self._buffer)
-            if length > MAX_FRAME_BYTES or kind not in (AUDIO_FRAME, WORDS_FRAME):
+            if length > MAX_FRAME_BYTES or kind not in (AUDIO_FRAME, WORDS_FRAME, MARKS_FRAME):
                 raise FrameError(f"bad frame header (kind {kind!r}, {length} bytes)")
             end = _HEADER.size + length
             if len(self._buffer) < end:
@@ -76,8 +93,10 @@ class FrameReader:
             del self._buffer[:end]
             if kind == AUDIO_FRAME:
                 yield Frame("audio", audio=payload)
-            else:
+            elif kind == WORDS_FRAME:
                 yield Frame("words", words=tuple(_WORDS.validate_json(payload)))
+            else:
+                yield Frame("marks", marks=tuple(_MARKS.validate_json(payload)))
 
     def finish(self) -> None:
         """Raise if the body ended inside a frame."""

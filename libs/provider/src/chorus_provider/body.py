@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from chorus_contracts import WordTimestamp, audio_frame, words_frame
+from chorus_contracts import MarkTimestamp, WordTimestamp, audio_frame, marks_frame, words_frame
 from chorus_provider.engine import Words
 
 
 class BodyWriter:
     """Turns what an engine yields into body bytes, keeping count of the audio so far.
 
-    Engines time words from the start of the audio they yield next; the body times them from
-    the start of the whole stream, so a caption lines up with the audio the client plays.
+    Engines time words (and place marks) from the start of the audio they yield next; the
+    body times them from the start of the whole stream, so a caption lines up with the
+    audio the client plays.
     """
 
     def __init__(self, *, timed: bool, sample_rate: int) -> None:
@@ -34,4 +35,5 @@ class BodyWriter:
             )
             for w in item.words
         ]
-        return words_frame(shifted) if shifted else b""
+        marks = [MarkTimestamp(name=name, time=round(offset, 3)) for name in item.marks]
+        return (words_frame(shifted) if shifted else b"") + (marks_frame(marks) if marks else b"")

@@ -21,14 +21,17 @@ from chorus_contracts import (
 from chorus_provider.cancel import Cancelled, CancelSignal
 from chorus_provider.settings import ProviderSettings
 from chorus_provider.shaping import shaped, silence
+from chorus_provider.timings import written_timing
 from chorus_text import ends_clause, ends_sentence, speech_pieces
 
 
 @dataclass(frozen=True)
 class Words:
-    """Word timings of the audio an engine yields next, in seconds from that audio's start."""
+    """Word timings of the audio an engine yields next, in seconds from that audio's start,
+    and the names of the SSML marks that fall at that audio's start."""
 
     words: list[WordTimestamp]
+    marks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,12 @@ class _Span:
     segment: SpeechSegment
     request: SynthesisRequest
     pieces: list[str]
+
+    @property
+    def written(self) -> str | None:
+        """What the input wrote for this segment's words, when they are said otherwise."""
+        segment = self.segment
+        return segment.written or (segment.text.strip() if segment.phonemes else None)
 
 
 def _gap_after(span: _Span) -> float:
@@ -194,6 +203,8 @@ class SentenceEngine(Engine):
         rate = self.capabilities().sample_rate
         for number, span in enumerate(spans):
             pieces = span.pieces
+            # A segment's marks fall where its first audio starts, after the gap before it.
+            marks = tuple(span.segment.marks)
             final = number == len(spans) - 1
             # Where segments meet, the engine's own edge silence goes: the markup says
             # what the gap is (a break, or the pause of a sentence, clause or word).
@@ -205,13 +216,20 @@ class SentenceEngine(Engine):
                 pcm, words = shaped(
                     pcm, words, rate, span.segment, start=index == 0 and number > 0, end=at_end
                 )
-                if words:
-                    yield Words(words)
+                if span.written and span.request.timestamps:
+                    # Shown once, over its first piece, in the rare span long enough for two.
+                    words = written_timing(span.written, words, pcm, rate) if index == 0 else []
+                if words or marks:
+                    yield Words(words, marks)
+                    marks = ()
                 if pcm:
                     # A piece that stops inside its sentence (the short first one) ends on a
                     # clause pause, as a speaker breathes at a comma, so the join is heard
                     # as one.
                     yield pcm if at_end or ends_sentence(piece) else pcm + self._clause_pause()
+            if marks:
+                # No words follow them (the document's end): they fall where the audio ends.
+                yield Words([], marks)
             if meets_next:
                 yield silence(_gap_after(span), rate)
 

@@ -61,8 +61,10 @@ def shaped(
 
 
 def _shifted(words: list[WordTimestamp], by: float, length: float) -> list[WordTimestamp]:
-    """Word timings of audio whose first `by` seconds were cut, `length` seconds long now."""
-    if not by or not words:
+    """Word timings of audio whose first `by` seconds were cut, `length` seconds long now:
+    none ends past the audio's end (a model's predicted durations may run into the silence
+    cut from it), so a mark or the next segment never comes before the word ends."""
+    if not words:
         return words
     return [
         WordTimestamp(

@@ -13,7 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chorus_contracts import WordTimestamp
+from chorus_provider.shaping import trimmed
 
+# The punctuation a timed word is shown without.
+_EDGE_PUNCTUATION = ".,;:!?\"'()«»“”‘’"
 # What espeak-ng and the models keep of punctuation: no sound of their own to time.
 _MARKS = frozenset(";:,.!?¡¿—…\"«»“”()-–'‘’^$_")
 
@@ -62,9 +65,7 @@ def pair_words(piece: str, spans: Sequence[PhonemeSpan]) -> list[WordTimestamp] 
 def word_timing(word: str, spans: Sequence[PhonemeSpan]) -> WordTimestamp:
     """A word heard from the first of its sounded phonemes to the last (`spans`, never empty,
     holds no space or punctuation mark)."""
-    return WordTimestamp(
-        word=word.strip(".,;:!?\"'()«»“”‘’"), start_time=spans[0].start, end_time=spans[-1].end
-    )
+    return WordTimestamp(word=_bare(word), start_time=spans[0].start, end_time=spans[-1].end)
 
 
 def sounded(spans: Sequence[PhonemeSpan]) -> list[PhonemeSpan]:
@@ -75,3 +76,24 @@ def sounded(spans: Sequence[PhonemeSpan]) -> list[PhonemeSpan]:
 def phoneme_words(phonemes: str) -> int:
     """How many sounded words a phoneme string holds (what `pair_words` will count)."""
     return sum(1 for group in phonemes.split() if any(ch not in _MARKS for ch in group))
+
+
+def written_timing(
+    written: str, words: Sequence[WordTimestamp], pcm: bytes, sample_rate: int
+) -> list[WordTimestamp]:
+    """What the input wrote (a `<sub>`'s "WWW" for "World Wide Web"), as one timing over
+    the words said for it; when the engine timed none of them, over the piece's sound."""
+    written = _bare(written)
+    if words:
+        return [
+            WordTimestamp(word=written, start_time=words[0].start_time, end_time=words[-1].end_time)
+        ]
+    sound, start = trimmed(pcm, sample_rate, start=True, end=True)
+    if not sound:
+        return []
+    end = start + len(sound) / 2 / sample_rate
+    return [WordTimestamp(word=written, start_time=start, end_time=end)]
+
+
+def _bare(word: str) -> str:
+    return word.strip(_EDGE_PUNCTUATION)

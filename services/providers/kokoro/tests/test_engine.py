@@ -14,7 +14,7 @@ from chorus_kokoro.engine import SAMPLE_RATE, KokoroEngine
 from chorus_kokoro.model_files import ModelFileError
 from chorus_kokoro.settings import KokoroSettings
 from chorus_provider import CancelSignal, Rendering
-from chorus_provider.testing.markup import speak_ssml
+from chorus_provider.testing.markup import assert_timed_as_written, speak_ssml
 
 SENTENCE = "Hello there."
 
@@ -118,3 +118,9 @@ async def test_ipa_phonemes_are_spoken_as_written(engine: KokoroEngine) -> None:
     heard = await said(f'<speak><phoneme alphabet="ipa" ph="{potato_ipa}">tomato</phoneme></speak>')
     assert heard == await said("<speak>potato</speak>")
     assert heard != await said("<speak>tomato</speak>")
+
+
+async def test_substitutions_are_timed_as_written_and_marks_where_they_fall(
+    engine: KokoroEngine,
+) -> None:
+    await assert_timed_as_written(engine, "jf_alpha")

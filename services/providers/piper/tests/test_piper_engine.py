@@ -11,7 +11,7 @@ from chorus_contracts import ProviderCannotServe, SynthesisRequest, UnknownVoice
 from chorus_piper.engine import PiperEngine, _voice_name
 from chorus_piper.settings import PiperSettings
 from chorus_provider import CancelSignal, Join, Rendering
-from chorus_provider.testing.markup import speak_ssml
+from chorus_provider.testing.markup import assert_timed_as_written, speak_ssml
 from chorus_provider.timings import phoneme_words, spoken_words
 
 
@@ -218,3 +218,9 @@ async def test_ipa_phonemes_are_spoken_as_written(steady: PiperEngine) -> None:
     heard = await said(f'<speak><phoneme alphabet="ipa" ph="{potato_ipa}">tomato</phoneme></speak>')
     assert heard == await said("<speak>potato</speak>")
     assert heard != await said("<speak>tomato</speak>")
+
+
+async def test_substitutions_are_timed_as_written_and_marks_where_they_fall(
+    steady: PiperEngine,
+) -> None:
+    await assert_timed_as_written(steady, "joe")

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from chorus_contracts import MAX_PAUSE_MS, InvalidRequest, SpeechSegment
-from chorus_contracts.provider import MAX_SEGMENTS, Emphasis
+from chorus_contracts.provider import MAX_SEGMENTS, MAX_WRITTEN_CHARS, Emphasis
 from chorus_text.ssml.document import Element, parse_document
 from chorus_text.ssml.say_as import KINDS, say_as
 from chorus_text.ssml.values import (
@@ -89,9 +89,17 @@ class _Builder:
             self.style = style
         self.words.append(text)
 
-    def close(self, pause_ms: int = 0, phonemes: str | None = None, *, end: bool = False) -> None:
+    def close(
+        self,
+        pause_ms: int = 0,
+        phonemes: str | None = None,
+        *,
+        written: str | None = None,
+        end: bool = False,
+    ) -> None:
         """End the segment being built, with a pause after it; marks with no words after
-        them yet wait for the next words, or the document's `end`."""
+        them yet wait for the next words, or the document's `end`. `written`: what the
+        input wrote for these words, when they are said otherwise."""
         text = "".join(self.words).strip()
         self.words = []
         if not text and not pause_ms and not (end and self.marks):
@@ -126,9 +134,17 @@ class _Builder:
                 language=style.language,
                 voice=style.voice,
                 marks=self.marks,
+                written=written if written and len(written) <= MAX_WRITTEN_CHARS else None,
             )
         )
         self.marks = []
+
+    def say_instead(self, written: str, said: str, style: _Style) -> None:
+        """`said` spoken where the input wrote `written`: a segment of its own, so its
+        words' timings can show what was written."""
+        self.close()
+        self.say(said, style)
+        self.close(written=_SPACES.sub(" ", written).strip())
 
 
 def features_of(segment: SpeechSegment) -> set[str]:
@@ -191,7 +207,7 @@ def _element(element: Element, style: _Style, builder: _Builder) -> None:
     elif tag == "say-as":
         _say_as(element, style, builder)
     elif tag == "sub":
-        builder.say(_required(element, "alias"), style)
+        builder.say_instead(_text_of(element), _required(element, "alias"), style)
     elif tag == "phoneme":
         _phoneme(element, style, builder)
     elif tag == "lang":
@@ -228,17 +244,17 @@ def _prosody(element: Element, style: _Style) -> _Style:
 
 def _say_as(element: Element, style: _Style, builder: _Builder) -> None:
     kind = _required(element, "interpret-as")
-    text = "".join(c for c in element.children if isinstance(c, str))
+    text = _text_of(element)
     if kind not in KINDS:
         builder.dropped.setdefault(f'say-as interpret-as="{kind}"', None)
         builder.say(text, style)
         return
-    builder.say(say_as(text, kind, element.attributes.get("format")), style)
+    builder.say_instead(text, say_as(text, kind, element.attributes.get("format")), style)
 
 
 def _phoneme(element: Element, style: _Style, builder: _Builder) -> None:
     alphabet = element.attributes.get("alphabet", "ipa")
-    text = "".join(c for c in element.children if isinstance(c, str))
+    text = _text_of(element)
     if alphabet != "ipa":
         # Only IPA maps onto the engines' phonemes; the words are still said.
         builder.dropped.setdefault(f'phoneme alphabet="{alphabet}"', None)
@@ -248,6 +264,11 @@ def _phoneme(element: Element, style: _Style, builder: _Builder) -> None:
     builder.close()
     builder.say(text or ipa, style)
     builder.close(phonemes=ipa)
+
+
+def _text_of(element: Element) -> str:
+    """The text directly inside `element` (`<sub>`, `<say-as>` and `<phoneme>` hold only text)."""
+    return "".join(c for c in element.children if isinstance(c, str))
 
 
 def _end_sentence(builder: _Builder) -> None:

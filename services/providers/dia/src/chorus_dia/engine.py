@@ -27,7 +27,7 @@ from chorus_contracts import (
     UnknownVoice,
     VoiceInfo,
 )
-from chorus_dia.script import SPEAKERS, DiaOptions, dialogue_script
+from chorus_dia.script import SPEAKERS, DiaOptions, dialogue_script, segments_script
 from chorus_dia.settings import DiaSettings
 from chorus_dia.stepping import DiaMember, DiaPrompt, DiaStepper
 from chorus_torch import (
@@ -155,6 +155,8 @@ class DiaEngine(TorchEngine[LoadedDia]):
             streaming=True,
             voice_cloning=True,
             speed_range=(1.0, 1.0),
+            # SSML's <voice> picks the speaker tag; Dia has no other markup (script.py).
+            markup=["voice"],
         )
 
     def check(self, request: SynthesisRequest) -> None:
@@ -194,7 +196,10 @@ class DiaEngine(TorchEngine[LoadedDia]):
             audio = reference_audio(
                 request.voice_reference, self._sample_rate or 44_100, self._dia.max_reference_s
             )
-        script = dialogue_script(request.text, speaker, transcript)
+        text = (
+            request.text if request.segments is None else segments_script(request.segments, speaker)
+        )
+        script = dialogue_script(text, speaker, transcript)
         inputs = processor(
             text=[script],
             audio=[audio] if audio is not None else None,

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from chorus_contracts import InvalidRequest
+from chorus_contracts import InvalidRequest, SpeechSegment
 
 SPEAKERS = ("S1", "S2")
 _TAG = re.compile(r"\[S[12]\]")
@@ -42,6 +42,24 @@ def tagged(text: str, speaker: str) -> str:
     """Text with speaker tags as is; untagged text is spoken by `speaker`."""
     text = text.strip()
     return text if _TAG.match(text) else f"[{speaker}] {text}"
+
+
+def segments_script(segments: list[SpeechSegment], speaker: str) -> str:
+    """SSML segments as one script: a speaker tag wherever the speaker changes (a segment's
+    `<voice>`, S1 or S2; else `speaker`). Dia has no pause, pitch or rate of its own, so
+    the rest of the markup is left out (the router reports it as approximated)."""
+    parts: list[str] = []
+    current = None
+    for segment in segments:
+        if not segment.text.strip():
+            continue
+        who = segment.voice if segment.voice in SPEAKERS else speaker
+        if who != current:
+            parts.append(f"[{who}]")
+            current = who
+        parts.append(segment.text.strip())
+    # Plain spaces: chorus_text.ssml's joining would bring its XML parser into Dia's image.
+    return " ".join(parts)
 
 
 def dialogue_script(text: str, speaker: str, transcript: str | None) -> str:

@@ -18,6 +18,7 @@ from chorus_contracts import (
     VoiceInfo,
     normalize_language,
 )
+from chorus_espeak.emphasis import espeak_input
 from chorus_espeak.library import EspeakLibrary, shared_library
 from chorus_espeak.settings import EspeakSettings
 from chorus_provider import CancelSignal, Rendering, SentenceEngine, model_fingerprint
@@ -48,8 +49,8 @@ class _Catalog:
 
 class EspeakEngine(SentenceEngine):
     settings_class = EspeakSettings
-    # espeak-ng's own pitch setting (-p) takes a prosody pitch.
-    native_markup = ("prosody-pitch",)
+    # espeak-ng's own pitch setting (-p) takes a prosody pitch, its SSML an emphasis.
+    native_markup = ("prosody-pitch", "emphasis")
 
     def __init__(self, settings: EspeakSettings) -> None:
         super().__init__(workers=settings.max_concurrency, chunking=settings.text_chunking())
@@ -124,15 +125,30 @@ class EspeakEngine(SentenceEngine):
         if language:
             _, _, variant = voice.partition("+")
             voice = language + (f"+{variant}" if variant else "")
-        pitch = espeak_pitch(request.segments[0].pitch if request.segments else None)
+        segment = request.segments[0] if request.segments else None
+        pitch = espeak_pitch(segment.pitch if segment else None)
+        spoken = espeak_input(piece, segment.emphasis if segment else None)
         if request.timestamps and self._library is not None:
             # Word events come only from the library; the same synthesizer as the command.
-            pcm, words = self._library.speak(piece, voice, wpm, pitch, stop=lambda: cancel.is_set)
+            pcm, words = self._library.speak(spoken, voice, wpm, pitch, stop=lambda: cancel.is_set)
             cancel.raise_if_set()
             return Rendering(pcm, words)
         # Text goes through stdin, never argv: it cannot be taken for an option.
+        ssml = ["-m"] if spoken.ssml else []
         with subprocess.Popen(
-            [self._binary, "--stdout", "-b", "1", "-v", voice, "-s", str(wpm), "-p", str(pitch)],
+            [
+                self._binary,
+                "--stdout",
+                "-b",
+                "1",
+                *ssml,
+                "-v",
+                voice,
+                "-s",
+                str(wpm),
+                "-p",
+                str(pitch),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -141,7 +157,7 @@ class EspeakEngine(SentenceEngine):
             forget = cancel.on_cancel(process.kill)
             try:
                 out, _ = process.communicate(
-                    piece.encode("utf-8"), timeout=self._settings.render_timeout_s
+                    spoken.text.encode("utf-8"), timeout=self._settings.render_timeout_s
                 )
             except subprocess.TimeoutExpired:
                 process.kill()

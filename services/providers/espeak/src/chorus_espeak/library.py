@@ -16,9 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from chorus_contracts import UpstreamError, WordTimestamp
+from chorus_espeak.emphasis import EspeakInput
 
 _SYNCHRONOUS = 2  # AUDIO_OUTPUT_SYNCHRONOUS: espeak_Synth returns when all audio is made
 _CHARS_UTF8 = 1
+_SSML = 0x10  # espeakSSML: the text is espeak-ng's SSML
 _POS_CHARACTER = 1
 _RATE = 1  # espeakRATE, words per minute
 _PITCH = 3  # espeakPITCH, 0-100
@@ -95,11 +97,17 @@ class EspeakLibrary:
         self._lib.espeak_SetSynthCallback(self._callback)
 
     def speak(
-        self, text: str, voice: str, words_per_minute: int, pitch: int, stop: Callable[[], bool]
+        self,
+        spoken: EspeakInput,
+        voice: str,
+        words_per_minute: int,
+        pitch: int,
+        stop: Callable[[], bool],
     ) -> tuple[bytes, list[WordTimestamp]]:
         """PCM at `sample_rate` and each word's time, from espeak-ng's own events; `stop`
         returning true aborts the synthesis at the next callback."""
-        encoded = text.encode("utf-8")
+        encoded = spoken.text.encode("utf-8")
+        flags = _CHARS_UTF8 | (_SSML if spoken.ssml else 0)
         with self._lock:
             if self._lib.espeak_SetVoiceByName(voice.encode()) != 0:
                 raise UpstreamError(f"espeak-ng library has no voice '{voice}'")
@@ -108,14 +116,14 @@ class EspeakLibrary:
             self._take = take = _Take(bytearray(), [], [], stop)
             try:
                 status = self._lib.espeak_Synth(
-                    encoded, len(encoded) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None
+                    encoded, len(encoded) + 1, 0, _POS_CHARACTER, 0, flags, None, None
                 )
             finally:
                 self._take = None
         if status != 0:
             raise UpstreamError(f"espeak-ng library failed to speak ({status})")
         seconds = len(take.pcm) / 2 / self.sample_rate
-        return bytes(take.pcm), _timestamps(text, take, seconds)
+        return bytes(take.pcm), _timestamps(spoken, take, seconds)
 
     def _on_audio(
         self, wav: ctypes._Pointer[ctypes.c_short], count: int, events: ctypes._Pointer[_Event]
@@ -136,13 +144,13 @@ class EspeakLibrary:
         return 0
 
 
-def _timestamps(text: str, take: _Take, seconds: float) -> list[WordTimestamp]:
+def _timestamps(spoken: EspeakInput, take: _Take, seconds: float) -> list[WordTimestamp]:
     """One entry per word of the text (espeak-ng may report two events inside one, as for
     "o'clock"): from its first event until the next word's, or until its clause ends."""
-    tokens = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", text)]
+    tokens = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", spoken.piece)]
     starts: dict[int, int] = {}
     for position, _, at_ms in take.words:
-        token = bisect.bisect_right([start for start, _ in tokens], position - 1) - 1
+        token = bisect.bisect_right([start for start, _ in tokens], position - 1 - spoken.shift) - 1
         if token >= 0:
             starts.setdefault(token, at_ms)
     ordered = sorted(starts.items())

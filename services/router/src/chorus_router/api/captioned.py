@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel
 
 from chorus_audio import AudioFormat
-from chorus_contracts import SpeechRequest, WordTimestamp
+from chorus_contracts import MarkTimestamp, SpeechRequest, WordTimestamp
 from chorus_router.api.caller import owner_of
 from chorus_router.api.lexicons import applied_lexicons
 from chorus_router.api.services import RouterServices, get_services
@@ -46,7 +46,7 @@ router = APIRouter(
 
 CaptionFormat = Literal["vtt", "srt"]
 CAPTIONS_PATH_HEADER = "X-Captions-Path"
-_RENDER: dict[str, Callable[[Sequence[WordTimestamp]], str]] = {
+_RENDER: dict[str, Callable[[Sequence[WordTimestamp], Sequence[MarkTimestamp]], str]] = {
     "vtt": webvtt,
     "srt": srt,
 }
@@ -66,6 +66,8 @@ class CaptionedSpeech(BaseModel):
     audio_format: str
     format: str
     timestamps: list[WordTimestamp] | None
+    # When each SSML `<mark>` of the input is reached, with the timestamps.
+    marks: list[MarkTimestamp] | None = None
     # WebVTT or SRT text of the timings, when `caption_format` asks for one.
     captions: str | None = None
     # Where the stored audio (`return_download_link`) and captions can be fetched, and until
@@ -156,7 +158,8 @@ async def captioned_speech(
             audio_format=str(fmt),
             format=str(fmt),
             timestamps=stream.timestamps if timed else None,
-            captions=inline(stream.timestamps) if inline is not None else None,
+            marks=stream.marks if timed else None,
+            captions=inline(stream.timestamps, stream.marks) if inline is not None else None,
             download_path=links.download_path,
             captions_path=links.captions_path,
             download_expires_at=links.expires_at,
@@ -206,7 +209,7 @@ async def _store_captions(services: RouterServices, links: _Links, stream: Provi
     if links.captions is None:
         return
     words = stream.timestamps
-    text = _RENDER[links.captions_format](words)
+    text = _RENDER[links.captions_format](words, stream.marks)
     # What the captions cover: up to the last word heard.
     duration = words[-1].end_time if words else 0.0
     await publish_text(
@@ -227,15 +230,18 @@ async def _lines(
     services: RouterServices,
     links: _Links,
 ) -> AsyncIterator[bytes]:
-    """One JSON object per line: a piece of encoded audio and the words timed since the last
-    line, in seconds from the start of the stream. A provider failing mid-stream breaks the
-    body off (it never completes), so a client can tell; nothing is stored then."""
-    async for data, words in delivery.timed():
+    """One JSON object per line: a piece of encoded audio and the words timed (and SSML
+    marks reached) since the last line, in seconds from the start of the stream. A provider
+    failing mid-stream breaks the body off (it never completes), so a client can tell;
+    nothing is stored then."""
+    async for data, words, marks in delivery.timed():
         line = {
             "audio": base64.b64encode(data).decode(),
             "audio_format": str(fmt),
             "format": str(fmt),
             "timestamps": [w.model_dump() for w in words] if timed else None,
         }
+        if timed and marks:
+            line["marks"] = [m.model_dump() for m in marks]
         yield json.dumps(line, separators=(",", ":")).encode() + b"\n"
     await _store_captions(services, links, stream)

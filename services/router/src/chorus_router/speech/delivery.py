@@ -11,9 +11,10 @@ import json
 import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
+from typing import NamedTuple
 
 from chorus_audio import OUTPUT_SAMPLE_RATE, AudioFormat, StreamEncoder, open_encoder, slices
-from chorus_contracts import ChorusError, WordTimestamp
+from chorus_contracts import ChorusError, MarkTimestamp, WordTimestamp
 from chorus_router.artifacts.capture import Capture
 from chorus_router.metrics import RouterMetrics
 from chorus_router.speech.encoding import EncodingPool
@@ -21,6 +22,15 @@ from chorus_router.speech.policy import FailurePolicy
 from chorus_router.speech.upstream import ProviderStream
 
 log = logging.getLogger("chorus.router.delivery")
+
+
+class TimedAudio(NamedTuple):
+    """A piece of the encoded audio, with the word timings and SSML marks that arrived
+    since the previous piece (in seconds from the start of the stream)."""
+
+    audio: bytes
+    words: list[WordTimestamp]
+    marks: list[MarkTimestamp]
 
 
 class Delivery:
@@ -104,29 +114,38 @@ class Delivery:
                 self._capture.discard()
             self._record(status)
 
-    async def timed(self) -> AsyncGenerator[tuple[bytes, list[WordTimestamp]]]:
-        """The encoded audio, each piece with the word timings that arrived since the last
-        (in seconds from the start of the stream). A provider times a piece of text before
-        its audio, so words come with or before the first audio they time, never after."""
-        told = 0
+    async def timed(self) -> AsyncGenerator[TimedAudio]:
+        """The encoded audio, each piece with the word timings and marks that arrived since
+        the last. A provider times a piece of text before its audio, so words and marks come
+        with or before the first audio they time, never after; marks at the audio's end come
+        last, with no audio."""
+        told_words = told_marks = 0
         async for data in self.audio():
-            words = self._stream.timestamps[told:]
-            told += len(words)
-            yield data, words
+            words = self._stream.timestamps[told_words:]
+            marks = self._stream.marks[told_marks:]
+            told_words += len(words)
+            told_marks += len(marks)
+            yield TimedAudio(data, words, marks)
+        # A mark at the very end comes after the last audio: it ends the stream, with none.
+        marks = self._stream.marks[told_marks:]
+        if marks:
+            yield TimedAudio(b"", [], marks)
 
     async def sse(self) -> AsyncIterator[bytes]:
         """OpenAI's `speech.audio.delta` events, `speech.audio.done`; an error event on failure.
 
         With word timestamps asked, `speech.audio.timestamps` events come between the deltas,
-        each before the first delta of the audio it times.
+        each before the first delta of the audio it times; the SSML marks reached are in
+        their `marks`.
         """
         try:
-            async for data, words in self.timed():
-                if words:
-                    yield _timestamps_event(words)
-                yield _event(
-                    {"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()}
-                )
+            async for data, words, marks in self.timed():
+                if words or marks:
+                    yield _timestamps_event(words, marks)
+                if data:
+                    yield _event(
+                        {"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()}
+                    )
         except ChorusError as exc:
             yield _event(
                 {
@@ -182,10 +201,14 @@ class Delivery:
         )
 
 
-def _timestamps_event(words: list[WordTimestamp]) -> bytes:
-    return _event(
-        {"type": "speech.audio.timestamps", "timestamps": [w.model_dump() for w in words]}
-    )
+def _timestamps_event(words: list[WordTimestamp], marks: list[MarkTimestamp]) -> bytes:
+    event: dict[str, object] = {
+        "type": "speech.audio.timestamps",
+        "timestamps": [w.model_dump() for w in words],
+    }
+    if marks:
+        event["marks"] = [m.model_dump() for m in marks]
+    return _event(event)
 
 
 def _event(payload: dict[str, object]) -> bytes:

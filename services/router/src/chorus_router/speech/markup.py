@@ -5,8 +5,9 @@ matches becomes one segment too). For a provider, the request's lexicons are app
 as phonemes where it takes them and as aliases otherwise; then each segment's words are
 normalized as its plain text would be, a `<lang>` it does not speak
 and a `<voice>` it does not have are left out (its own language and voice speak them), as are
-a pitch, an emphasis or phonemes it does not take; neighbours that nothing then tells
-apart become one segment. What its capabilities do not list is reported as approximated.
+a pitch or phonemes it does not take, and an emphasis it does not take becomes a rate and
+a volume; neighbours that nothing then tells apart become one segment. What its
+capabilities do not list is reported as approximated.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import json
 import re
 
 from chorus_contracts import Capabilities, SpeechRequest, SpeechSegment
+from chorus_contracts.provider import Emphasis
 from chorus_router.lexicons.records import AppliedLexicons
 from chorus_router.routing.pool import ProviderHandle
 from chorus_router.speech.text_hygiene import clean_text
 from chorus_text import normalize_text
 from chorus_text.lexicon import pronounce
 from chorus_text.ssml import Markup, compile_ssml, features_of, join_words
+from chorus_text.ssml.values import MAX_RATE, MAX_VOLUME_DB, MIN_RATE, MIN_VOLUME_DB
 
 DROPPED_HEADER = "X-Chorus-Markup-Dropped"
 APPROXIMATED_HEADER = "X-Chorus-Markup-Approximated"
@@ -30,6 +33,14 @@ _MAX_HEADER_CHARS = 512
 # The segment field of each feature an engine may leave out without changing anything else.
 _IGNORABLE = {"prosody-pitch": "pitch", "emphasis": "emphasis", "phoneme": "phonemes"}
 _STYLE = {"rate", "pitch", "volume_db", "emphasis", "language", "voice"}
+# An `<emphasis>` an engine cannot stress is said slower and louder (or, reduced, faster
+# and softer), which every engine can do: (rate factor, decibels), as speakers stress a word.
+_EMPHASIS_AS_PROSODY = {
+    "strong": (0.85, 4.0),
+    "moderate": (0.92, 2.0),
+    "reduced": (1.1, -4.0),
+    "none": (1.0, 0.0),
+}
 
 
 def request_markup(
@@ -75,11 +86,25 @@ def provider_segments(
         if not (caps is not None and caps.normalizes_text):
             text = normalize_text(text, request.normalization_options, own or language)
         update: dict[str, object] = {"text": text, "language": own, "voice": voice}
+        if request.timestamps != "word":
+            # Only word timings show the written form; untimed, its words join their neighbours.
+            update["written"] = None
         if caps is not None:
+            if segment.emphasis is not None and "emphasis" not in caps.markup:
+                update |= _emphasis_as_prosody(segment, segment.emphasis)
             # A feature the engine ignores would still cut its words into utterances.
             update |= {f: None for name, f in _IGNORABLE.items() if name not in caps.markup}
         _append(fitted, segment.model_copy(update=update))
     return fitted
+
+
+def _emphasis_as_prosody(segment: SpeechSegment, emphasis: Emphasis) -> dict[str, object]:
+    """The rate and volume that approximate `segment`'s `emphasis`, within a segment's range."""
+    factor, decibels = _EMPHASIS_AS_PROSODY[emphasis]
+    return {
+        "rate": min(max(segment.rate * factor, MIN_RATE), MAX_RATE),
+        "volume_db": min(max(segment.volume_db + decibels, MIN_VOLUME_DB), MAX_VOLUME_DB),
+    }
 
 
 def _append(segments: list[SpeechSegment], segment: SpeechSegment) -> None:
@@ -92,6 +117,8 @@ def _append(segments: list[SpeechSegment], segment: SpeechSegment) -> None:
         and not segment.marks
         and last.phonemes is None
         and segment.phonemes is None
+        and last.written is None
+        and segment.written is None
         and last.model_dump(include=_STYLE) == segment.model_dump(include=_STYLE)
     ):
         joined = join_words([last.text, segment.text])

@@ -15,6 +15,7 @@ from chorus_contracts import (
     ChorusError,
     FrameError,
     FrameReader,
+    MarkTimestamp,
     SynthesisRequest,
     UpstreamError,
     UpstreamTimeout,
@@ -48,6 +49,8 @@ class ProviderStream:
     # Word timings so far (from the start of the audio), when they were asked for; each
     # arrives before the audio it times.
     timestamps: list[WordTimestamp] = field(default_factory=list)
+    # The SSML marks reached so far, each arriving before the audio it falls at.
+    marks: list[MarkTimestamp] = field(default_factory=list)
     # The breaker's permit this call holds until the stream's end gives its verdict.
     permit: Permit | None = None
 
@@ -104,9 +107,10 @@ async def open_stream(
                 if response.status_code != 200:
                     raise await _error_of(response, handle.name)
                 timestamps: list[WordTimestamp] = []
+                marks: list[MarkTimestamp] = []
                 chunks = response.aiter_bytes()
                 if response.headers.get("content-type", "").startswith(TIMED_AUDIO_CONTENT_TYPE):
-                    chunks = _timed_audio(chunks, timestamps)
+                    chunks = _timed_audio(chunks, timestamps, marks)
                 first = await anext(chunks, b"")
                 if not first:
                     raise UpstreamError(f"provider {handle.name} returned no audio")
@@ -135,19 +139,23 @@ async def open_stream(
         response,
         chunks,
         timestamps,
+        marks,
     )
 
 
 async def _timed_audio(
-    body: AsyncIterator[bytes], timestamps: list[WordTimestamp]
+    body: AsyncIterator[bytes], timestamps: list[WordTimestamp], marks: list[MarkTimestamp]
 ) -> AsyncIterator[bytes]:
-    """The PCM of a timed-audio body; its word timings go into `timestamps` as they come."""
+    """The PCM of a timed-audio body; its word timings go into `timestamps` and its marks
+    into `marks` as they come."""
     reader = FrameReader()
     try:
         async for data in body:
             for frame in reader.feed(data):
                 if frame.kind == "words":
                     timestamps.extend(frame.words)
+                elif frame.kind == "marks":
+                    marks.extend(frame.marks)
                 elif frame.audio:
                     yield frame.audio
         reader.finish()

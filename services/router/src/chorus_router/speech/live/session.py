@@ -405,7 +405,9 @@ class LiveSession:
         """One piece's audio, its word timings counted from the start of the turn."""
         offset = turn.audio_seconds
         async with aclosing(delivery.timed()) as audio:
-            async for data, words in audio:
+            async for data, words, _ in audio:
+                if not data:
+                    continue  # only marks, which live sessions do not carry
                 if not turn.heard:
                     turn.first_audio(self._parts.metrics)
                 if words and turn.config.timestamps == "word":
