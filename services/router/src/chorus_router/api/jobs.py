@@ -27,7 +27,7 @@ from chorus_router.api.services import RouterServices, get_services
 from chorus_router.artifacts.links import LinkPolicy
 from chorus_router.audit import AuditAction, AuditEntry, audited
 from chorus_router.identity import Scope
-from chorus_router.jobs.records import JobRecord, JobSpec, ProviderDown
+from chorus_router.jobs.records import BookFormat, JobRecord, JobSpec, ProviderDown
 from chorus_router.jobs.script import MAX_SPEAKERS
 from chorus_router.jobs.service import Jobs
 from chorus_router.jobs.settings import JobSettings
@@ -63,6 +63,8 @@ class JobOptions(BaseModel):
         default=None, min_length=1, max_length=MAX_SPEAKERS
     )
     on_provider_down: Literal["fallback", "wait"] = "fallback"
+    # The whole work: an audiobook (AAC in MP4) or an MP3 with ID3 chapter frames.
+    book_format: Literal["m4b", "mp3"] = "m4b"
 
     def spec(self) -> JobSpec:
         return JobSpec(
@@ -74,6 +76,7 @@ class JobOptions(BaseModel):
             title=self.title or "Untitled",
             voices=self.voices,
             on_provider_down=ProviderDown(self.on_provider_down),
+            book_format=BookFormat(self.book_format),
         )
 
 

@@ -37,6 +37,13 @@ class ProviderDown(StrEnum):
     WAIT = "wait"
 
 
+class BookFormat(StrEnum):
+    """The whole work as one file: an audiobook (M4B) or an MP3 with chapter frames."""
+
+    M4B = "m4b"
+    MP3 = "mp3"
+
+
 _DAY_US = 86_400 * 1_000_000
 _ACTIVE = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 
@@ -64,6 +71,7 @@ class JobSpec:
     # When a chapter's provider stays down: `fallback` redoes the chapter on the next
     # provider; `wait` keeps the chapter's provider and retries until it is back.
     on_provider_down: ProviderDown = ProviderDown.FALLBACK
+    book_format: BookFormat = BookFormat.M4B
 
 
 @dataclass(frozen=True)
@@ -367,6 +375,7 @@ def _job(row: Row[Any]) -> JobRecord:
             title=row.title,
             voices=json.loads(row.voices) if row.voices else None,
             on_provider_down=ProviderDown(row.on_provider_down),
+            book_format=BookFormat(row.book_format),
         ),
         status=JobStatus(row.status),
         pieces_total=row.pieces_total,

@@ -183,6 +183,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX ix_audio_jobs_status ON audio_jobs (status, updated_us)",
         ),
     ),
+    # 7 is the lexicons' (another branch); versions need not be contiguous.
+    Migration(
+        8,
+        "long-form jobs: the whole work as M4B or MP3",
+        ("ALTER TABLE audio_jobs ADD COLUMN book_format VARCHAR(8) NOT NULL DEFAULT 'm4b'",),
+    ),
 )
 
 
