@@ -101,7 +101,7 @@ class JobChapter(BaseModel):
 
 
 class JobOutput(BaseModel):
-    kind: Literal["chapter", "book", "manifest"]
+    kind: Literal["chapter", "captions", "book", "manifest"]
     chapter: int | None = None
     title: str | None = None
     format: str

@@ -34,6 +34,7 @@ from chorus_router.artifacts.catalog import StoredFile, now_us
 from chorus_router.artifacts.links import new_file_id
 from chorus_router.artifacts.store import ArtifactStore
 from chorus_router.jobs.audio import ChapterAudio, WorkEncoder, piece_key
+from chorus_router.jobs.captions import chapter_captions, store_words, words_key
 from chorus_router.jobs.chapters import Piece
 from chorus_router.jobs.records import ChapterRecord, JobRecord, JobStatus, JobStore, ProviderDown
 from chorus_router.jobs.settings import JobSettings
@@ -143,6 +144,7 @@ class JobRenderer:
         def remove() -> None:
             for key in keys:
                 self._artifacts.storage.delete(key)
+                self._artifacts.storage.delete(words_key(key))
 
         await asyncio.to_thread(remove)
         await asyncio.to_thread(self._store.forget_pieces, job_id)
@@ -228,7 +230,9 @@ class JobRenderer:
 
         def remove() -> None:
             for piece in range(record.pieces):
-                self._artifacts.storage.delete(piece_key(job_id, record.index, piece))
+                key = piece_key(job_id, record.index, piece)
+                self._artifacts.storage.delete(key)
+                self._artifacts.storage.delete(words_key(key))
 
         await asyncio.to_thread(remove)
 
@@ -257,6 +261,8 @@ class JobRenderer:
 
         def store() -> bool:
             self._artifacts.storage.publish(key, io.BytesIO(spoken.pcm), "audio/pcm")
+            if spoken.words is not None:
+                store_words(self._artifacts.storage, key, spoken.words)
             return self._store.checkpoint(job.id, index, piece, samples, spoken.sample_rate, pin)
 
         if not await _blocking(store):
@@ -319,6 +325,7 @@ class JobRenderer:
                     await _blocking(work.add_piece, key, samples)
                 await _blocking(work.end_chapter)
                 encoded.chapters.append(out)
+                encoded.captions.append(await _blocking(chapter_captions, storage, chapter))
             await _blocking(work.finish, job.spec.title)
         finally:
             work.close()
@@ -334,6 +341,14 @@ class JobRenderer:
         for chapter, out in zip(audio, encoded.chapters, strict=True):
             file = await self._store_file(job, fmt, chapter.duration_s, expires_us, out)
             outputs.append(_output("chapter", file, chapter=chapter.index, title=chapter.title))
+        for chapter, captions in zip(audio, encoded.captions, strict=True):
+            if captions is None:
+                continue
+            for caption_format, text in zip(("vtt", "srt"), captions, strict=True):
+                out = encoded.spool()
+                out.write(text.encode())
+                file = await self._store_file(job, caption_format, 0.0, expires_us, out)
+                outputs.append(_output("captions", file, chapter=chapter.index))
         gap = self._settings.chapter_gap_s
         book_s = sum(c.duration_s for c in audio) + gap * max(0, len(audio) - 1)
         book = await self._store_file(
@@ -374,6 +389,8 @@ class _Encoded:
         self._directory = directory
         self.book = self.spool()
         self.chapters: list[BinaryIO] = []
+        # Each chapter's (WebVTT, SRT), or None where its provider did not time words.
+        self.captions: list[tuple[str, str] | None] = []
 
     def spool(self) -> BinaryIO:
         return self._files.enter_context(tempfile.TemporaryFile(dir=self._directory))
