@@ -113,7 +113,7 @@ def test_markdown_book_becomes_chapter_files_and_an_m4b_with_chapters(
 
 
 def test_a_book_as_mp3_has_chapter_frames_and_each_chapter_captions(
-    alice: httpx.Client,
+    jobs_router: JobsRouter, alice: httpx.Client
 ) -> None:
     # espeak-ng times words, so each chapter gets captions.
     job = _submit(alice, BOOK, model="espeak", title="A Small Town", book_format="mp3")
@@ -154,6 +154,20 @@ def test_a_book_as_mp3_has_chapter_frames_and_each_chapter_captions(
     srt = captions[(2, "srt")].text
     assert srt.startswith("1\n00:00:00,")
     assert "lamps" in srt
+
+    # The owner deletes the files before their links expire: each link is dead at once,
+    # the job remains without outputs, and the audit log says who did it.
+    deleted = alice.delete(f"/api/v1/audio/jobs/{job['id']}/outputs")
+    assert deleted.status_code == 200, deleted.text
+    assert deleted.json()["outputs"] == []
+    assert [alice.get(o["download_path"]).status_code for o in done["outputs"]] == [404] * len(
+        done["outputs"]
+    )
+    with jobs_router.client("auditor", "admin") as admin:
+        log = admin.get(
+            "/api/v1/admin/audit", params={"action": "job.outputs_delete", "user": "alice"}
+        ).json()["data"]
+    assert [(e["resource_id"], e["outcome"]) for e in log] == [(job["id"], "ok")]
 
 
 def _decoded(data: bytes) -> bytes:

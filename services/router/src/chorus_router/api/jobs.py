@@ -27,7 +27,13 @@ from chorus_router.api.services import RouterServices, get_services
 from chorus_router.artifacts.links import LinkPolicy
 from chorus_router.audit import AuditAction, AuditEntry, audited
 from chorus_router.identity import Scope
-from chorus_router.jobs.records import BookFormat, JobRecord, JobSpec, ProviderDown
+from chorus_router.jobs.records import (
+    BookFormat,
+    InputFormat,
+    JobRecord,
+    JobSpec,
+    ProviderDown,
+)
 from chorus_router.jobs.script import MAX_SPEAKERS
 from chorus_router.jobs.service import Jobs
 from chorus_router.jobs.settings import JobSettings
@@ -65,6 +71,8 @@ class JobOptions(BaseModel):
     on_provider_down: Literal["fallback", "wait"] = "fallback"
     # The whole work: an audiobook (AAC in MP4) or an MP3 with ID3 chapter frames.
     book_format: Literal["m4b", "mp3"] = "m4b"
+    # "ssml": the input is one SSML document (an input starting with "<speak" is one anyway).
+    input_format: Literal["text", "ssml"] = "text"
 
     def spec(self) -> JobSpec:
         return JobSpec(
@@ -77,6 +85,7 @@ class JobOptions(BaseModel):
             voices=self.voices,
             on_provider_down=ProviderDown(self.on_provider_down),
             book_format=BookFormat(self.book_format),
+            input_format=InputFormat(self.input_format),
         )
 
 
@@ -300,6 +309,20 @@ async def cancel_job(
     """Cancel a queued or running job: its work stops and its partial files are removed."""
     job = await jobs.cancel(owner, job_id)
     services.metrics.jobs_finished.labels(job.status.value).inc()
+    return await _view(services, jobs, job)
+
+
+@router.delete(f"{JOBS_PATH}/{{job_id}}/outputs")
+async def delete_job_outputs(
+    job_id: JobPath,
+    owner: Owner,
+    services: Services,
+    jobs: JobsDep,
+    _: Annotated[AuditEntry, audited(AuditAction.JOB_OUTPUTS_DELETE, "job_id")],
+) -> JobView:
+    """Delete an ended job's files (chapters, captions, the book, the manifest) now, before
+    their links expire; the job remains, with no outputs. 409 while it is queued or running."""
+    job = await jobs.delete_outputs(owner, job_id)
     return await _view(services, jobs, job)
 
 

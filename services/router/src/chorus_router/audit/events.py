@@ -27,6 +27,7 @@ class AuditAction(StrEnum):
     AUDIT_READ = "audit.read"
     JOB_CREATE = "job.create"
     JOB_CANCEL = "job.cancel"
+    JOB_OUTPUTS_DELETE = "job.outputs_delete"
 
 
 class Outcome(StrEnum):

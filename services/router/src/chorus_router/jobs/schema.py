@@ -26,6 +26,7 @@ audio_jobs = Table(
     Column("voices", Text),
     Column("on_provider_down", String(12), nullable=False),
     Column("book_format", String(8), nullable=False),
+    Column("input_format", String(8), nullable=False),
     Column("chars", BigInteger, nullable=False),
     Column("pieces_total", Integer, nullable=False),
     Column("pieces_done", Integer, nullable=False),

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 
 from chorus_contracts import ChorusError, ServiceUnavailable, SpeechRequest, WordTimestamp
 from chorus_router.jobs.chapters import Piece, pieces
-from chorus_router.jobs.records import JobSpec
+from chorus_router.jobs.records import InputFormat, JobSpec
 from chorus_router.jobs.script import turn_pieces
+from chorus_router.jobs.ssml import ssml_pieces
 from chorus_router.speech.planning import SpeechPlan, times_words
 from chorus_router.speech.policy import SpeechRouter
 from chorus_router.speech.upstream import ProviderStream
+from chorus_text.ssml import Markup
 
 
 @dataclass(frozen=True)
@@ -27,9 +29,11 @@ class SpokenPiece:
 
 def chapter_pieces(spec: JobSpec, text: str, max_chars: int) -> list[Piece]:
     """A chapter's pieces: a script's within its turns, in each speaker's voice; a
-    document's in the job's voice."""
+    document's (text or SSML) in the job's voice."""
     if spec.voices is not None:
         return turn_pieces(text, spec.voices, max_chars)
+    if spec.input_format == InputFormat.SSML:
+        return ssml_pieces(text, spec.voice, max_chars)
     return [Piece(p, spec.voice) for p in pieces(text, max_chars)]
 
 
@@ -76,7 +80,8 @@ async def speak_piece(
     # the piece can time them; asking cannot change which provider speaks it.
     timed = all(times_words(c.handle) for c in kept)
     request = speech_plan.request.model_copy(update={"timestamps": "word" if timed else "none"})
-    policy = router.policy(SpeechPlan(request, kept), request_id)
+    markup = None if piece.segments is None else Markup(list(piece.segments), [])
+    policy = router.policy(SpeechPlan(request, kept, markup), request_id)
 
     async def whole(stream: ProviderStream) -> bytes:
         try:

@@ -32,7 +32,13 @@ def request_markup(request: SpeechRequest) -> Markup | None:
     """The request's SSML compiled, its words cleaned as plain input is; None for text."""
     if not request.is_ssml:
         return None
-    markup = compile_ssml(request.input)
+    return compile_markup(request.input)
+
+
+def compile_markup(source: str) -> Markup:
+    """An SSML document compiled, its words cleaned as plain input is; a 400 naming the
+    problem and where it is for a document that is not SSML Chorus speaks."""
+    markup = compile_ssml(source)
     segments = [s.model_copy(update={"text": clean_text(s.text)}) for s in markup.segments]
     return Markup(segments, markup.dropped)
 
