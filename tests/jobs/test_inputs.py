@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from ebooklib import epub
 
+from chorus_text.ssml.compiler import PARAGRAPH_PAUSE_MS
 from support.jobs_stack import JobsRouter, finished
 from support.transcribe import transcribe, word_error_rate
 
@@ -158,8 +159,9 @@ def test_an_ssml_document_is_spoken_as_its_markup_says(reader: httpx.Client) -> 
     done = finished(reader, job["id"])
     assert done["status"] == "succeeded", done
     pcm = _download_pcm(reader, next(o for o in done["outputs"] if o["kind"] == "chapter"))
-    # The break is heard as the two seconds it asks for, and say-as spells the number out.
-    assert _longest_silence_s(pcm) == pytest.approx(2.0, abs=0.25)
+    # The break is heard as the two seconds it asks for, after the paragraph's own pause,
+    # and say-as spells the number out.
+    assert _longest_silence_s(pcm) == pytest.approx(2.0 + PARAGRAPH_PAUSE_MS / 1000, abs=0.2)
     assert word_error_rate(SSML_SPOKEN, transcribe(pcm, RATE)) <= WER_BOUND
 
 
