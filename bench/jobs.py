@@ -141,7 +141,7 @@ def _saturated(provider: ServiceProcess, engine: _Engine, book: str) -> float:
     def client() -> float:
         audio = 0.0
         for text in iter(lambda: next(work, None), None):
-            body = {"text": text, "voice": engine.voice}
+            body: dict[str, object] = {"text": text, "voice": engine.voice}
             audio += stream_post(url, body, 44_100).audio_seconds
         return audio
 

@@ -173,7 +173,7 @@ def test_a_book_as_mp3_has_chapter_frames_and_each_chapter_captions(
 def _decoded(data: bytes) -> bytes:
     """The audio of an encoded file as 24 kHz s16 PCM."""
     to_pcm = av.AudioResampler(format="s16", layout="mono", rate=RATE)
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), "r") as container:
         frames = [out for frame in container.decode(audio=0) for out in to_pcm.resample(frame)]
     return b"".join(bytes(frame.planes[0])[: frame.samples * 2] for frame in frames)
 
