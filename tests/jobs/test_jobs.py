@@ -65,7 +65,7 @@ def _submit(client: httpx.Client, document: str, **extra: Any) -> dict[str, Any]
 def test_markdown_book_becomes_chapter_files_and_an_m4b_with_chapters(
     alice: httpx.Client,
 ) -> None:
-    job = _submit(alice, BOOK, title="A Small Town", response_format="mp3")
+    job = _submit(alice, BOOK, title="A Small Town", response_format="mp3", captions=False)
     assert job["status"] in ("queued", "running")
     assert [c["title"] for c in job["chapters"]] == TITLES
 
@@ -80,6 +80,8 @@ def test_markdown_book_becomes_chapter_files_and_an_m4b_with_chapters(
     # One voice per chapter: each chapter was spoken by one provider, Piper (the primary).
     assert [c["provider"] for c in done["chapters"]] == ["piper"] * 3
     outputs = {(o["kind"], o.get("chapter")): o for o in done["outputs"]}
+    # Piper times words, but this job asked for no captions.
+    assert "captions" not in {kind for kind, _ in outputs}
     chapters = [outputs[("chapter", i)] for i in range(3)]
     durations = [c["duration_s"] for c in chapters]
     # The long middle chapter takes longest; none is empty.

@@ -73,6 +73,8 @@ class JobOptions(BaseModel):
     book_format: Literal["m4b", "mp3"] = "m4b"
     # "ssml": the input is one SSML document (an input starting with "<speak" is one anyway).
     input_format: Literal["text", "ssml"] = "text"
+    # WebVTT and SRT per chapter where its provider times words; false spares it that work.
+    captions: bool = True
 
     def spec(self) -> JobSpec:
         return JobSpec(
@@ -86,6 +88,7 @@ class JobOptions(BaseModel):
             on_provider_down=ProviderDown(self.on_provider_down),
             book_format=BookFormat(self.book_format),
             input_format=InputFormat(self.input_format),
+            captions=self.captions,
         )
 
 

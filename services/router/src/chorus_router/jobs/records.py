@@ -80,6 +80,8 @@ class JobSpec:
     on_provider_down: ProviderDown = ProviderDown.FALLBACK
     book_format: BookFormat = BookFormat.M4B
     input_format: InputFormat = InputFormat.TEXT
+    # Captions per chapter where its provider times words (timing them costs it some work).
+    captions: bool = True
 
 
 @dataclass(frozen=True)
@@ -398,6 +400,7 @@ def _job(row: Row[Any]) -> JobRecord:
             on_provider_down=ProviderDown(row.on_provider_down),
             book_format=BookFormat(row.book_format),
             input_format=InputFormat(row.input_format),
+            captions=bool(row.captions),
         ),
         status=JobStatus(row.status),
         pieces_total=row.pieces_total,

@@ -78,7 +78,7 @@ async def speak_piece(
         )
     # Words are timed (for the chapter's captions) wherever every provider that may speak
     # the piece can time them; asking cannot change which provider speaks it.
-    timed = all(times_words(c.handle) for c in kept)
+    timed = spec.captions and all(times_words(c.handle) for c in kept)
     request = speech_plan.request.model_copy(update={"timestamps": "word" if timed else "none"})
     markup = None if piece.segments is None else Markup(list(piece.segments), [])
     policy = router.policy(SpeechPlan(request, kept, markup), request_id)

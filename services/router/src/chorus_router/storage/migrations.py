@@ -186,10 +186,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     # 7 is the lexicons' (another branch); versions need not be contiguous.
     Migration(
         8,
-        "long-form jobs: the whole work as M4B or MP3, SSML documents",
+        "long-form jobs: the whole work as M4B or MP3, SSML documents, captions on or off",
         (
             "ALTER TABLE audio_jobs ADD COLUMN book_format VARCHAR(8) NOT NULL DEFAULT 'm4b'",
             "ALTER TABLE audio_jobs ADD COLUMN input_format VARCHAR(8) NOT NULL DEFAULT 'text'",
+            "ALTER TABLE audio_jobs ADD COLUMN captions BOOLEAN NOT NULL DEFAULT TRUE",
         ),
     ),
 )
