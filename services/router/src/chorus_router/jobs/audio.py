@@ -154,7 +154,11 @@ class _M4bBook:
 
     def __init__(self, out: BinaryIO) -> None:
         self._container = av.open(out, "w", format="ipod")
-        stream = self._container.add_stream("aac", rate=OUTPUT_SAMPLE_RATE)
+        # FFmpeg's fast AAC coder: 1.7 times the default's speed here at the same size (its
+        # quality a little lower), as the book is encoded beside the provider speaking.
+        stream = self._container.add_stream(
+            "aac", rate=OUTPUT_SAMPLE_RATE, options={"aac_coder": "fast"}
+        )
         if not isinstance(stream, AudioStream):
             raise TypeError("aac is not an audio codec")
         stream.layout = "mono"
