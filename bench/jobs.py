@@ -1,9 +1,10 @@
 """A long-form job against its provider's saturated throughput, side by side.
 
-One Markdown book (`JOBS_BENCH_CHARS` characters, 100k by default, ten chapters) is a job
-on Piper through a router with jobs on (its own Redis), working `CONCURRENCY` pieces at
-once; the same provider's saturated throughput is `CONCURRENCY` clients posting the book's
-paragraphs as whole-file synthesis requests straight to it, one after another. Both are
+For Piper and then Kokoro, one Markdown book (ten chapters; 100k characters on Piper, 8k on
+Kokoro, `JOBS_BENCH_CHARS_PIPER` / `_KOKORO` to change) is a job through a router with jobs
+on (one Redis), working `CONCURRENCY` pieces at once; the same provider's saturated
+throughput is `CONCURRENCY` clients posting the book's paragraphs as whole-file synthesis
+requests straight to it, one after another. Both are
 audio seconds per wall second; their ratio is what to read. The router's RSS is read before
 and after the book: a book must stream through, not pile up.
 """
@@ -14,6 +15,7 @@ import itertools
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -28,34 +30,39 @@ from support.stack import SHIPPED_REGISTRY, Stack, start_provider, start_router
 
 CONCURRENCY = 4
 CHAPTERS = 10
-_DEFAULT_CHARS = 100_000
+
+
+@dataclass(frozen=True)
+class _Engine:
+    """A provider as the bench drives it: its name (and model), the voice it is asked for,
+    and how big a book it gets (`JOBS_BENCH_CHARS_<NAME>`): Kokoro on CPU is ten times
+    slower than Piper, so its book is smaller."""
+
+    name: str
+    voice: str
+    default_chars: int
+
+    @property
+    def chars(self) -> int:
+        return int(os.environ.get(f"JOBS_BENCH_CHARS_{self.name.upper()}", self.default_chars))
+
+
+ENGINES = (_Engine("piper", "joe", 100_000), _Engine("kokoro", "jf_alpha", 8_000))
+# Four clients on a provider that runs one or two at once queue; under load a queued request
+# must wait, not be refused with a 429 (Kokoro's default queue timeout is 10 s).
+_PROVIDER_ENV = {"CHORUS_KOKORO_QUEUE_TIMEOUT_S": "600", "CHORUS_PIPER_QUEUE_TIMEOUT_S": "600"}
 
 
 def job_against_saturated(logs: Path) -> Table:
-    chars = int(os.environ.get("JOBS_BENCH_CHARS", _DEFAULT_CHARS))
-    book = _book(chars)
-    piper = start_provider("piper", logs)
-    try:
-        with local_redis_server(logs) as redis_url:
-            router = _router(logs, piper, redis_url)
-            try:
-                piper.wait_ready()
-                router.wait_ready("/readyz")
-                saturated = _saturated(piper, book)
-                before = _rss_mib(router.pid)
-                job_rate = _job(router, book)
-                after = _rss_mib(router.pid)
-            finally:
-                router.stop()
-    finally:
-        piper.stop()
     table = Table(
         "jobs",
-        f"A {chars // 1000}k-character Markdown book as a job on Piper ({CONCURRENCY} pieces at "
-        f"once) against Piper saturated by {CONCURRENCY} clients of whole-file requests: "
-        "audio seconds per wall second (higher is faster); the router's RSS around the book",
+        f"A Markdown book as a job ({CONCURRENCY} pieces at once) against the same provider "
+        f"saturated by {CONCURRENCY} clients of whole-file requests, side by side: audio "
+        "seconds per wall second (higher is faster); the router's RSS around the book",
         "make bench BENCH=jobs",
         [
+            "provider",
+            "book chars",
             "job x realtime",
             "saturated x realtime",
             "job/saturated",
@@ -63,10 +70,35 @@ def job_against_saturated(logs: Path) -> Table:
             "after/before",
         ],
     )
-    table.add(
-        job_rate, saturated, f"{job_rate / saturated:.2f}", f"{before:.0f}", f"{after / before:.2f}"
-    )
+    with local_redis_server(logs) as redis_url:
+        for engine in ENGINES:
+            table.add(engine.name, engine.chars, *_measure(logs, engine, redis_url))
     return table
+
+
+def _measure(logs: Path, engine: _Engine, redis_url: str) -> tuple[float, float, str, str, str]:
+    book = _book(engine.chars)
+    provider = start_provider(engine.name, logs, env=_PROVIDER_ENV)
+    try:
+        router = _router(logs, provider, engine, redis_url)
+        try:
+            provider.wait_ready("/readyz", timeout_s=120)
+            router.wait_ready("/readyz")
+            saturated = _saturated(provider, engine, book)
+            before = _rss_mib(router.pid)
+            job_rate = _job(router, engine, book)
+            after = _rss_mib(router.pid)
+        finally:
+            router.stop()
+    finally:
+        provider.stop()
+    return (
+        job_rate,
+        saturated,
+        f"{job_rate / saturated:.2f}",
+        f"{before:.0f}",
+        f"{after / before:.2f}",
+    )
 
 
 def _book(chars: int) -> str:
@@ -80,12 +112,16 @@ def _book(chars: int) -> str:
     return "\n\n".join(chapters)
 
 
-def _router(logs: Path, piper: ServiceProcess, redis_url: str) -> ServiceProcess:
+def _router(
+    logs: Path, provider: ServiceProcess, engine: _Engine, redis_url: str
+) -> ServiceProcess:
     shipped = next(
-        e for e in yaml.safe_load(SHIPPED_REGISTRY.read_text())["providers"] if e["name"] == "piper"
+        e
+        for e in yaml.safe_load(SHIPPED_REGISTRY.read_text())["providers"]
+        if e["name"] == engine.name
     )
-    registry = logs / "jobs-providers.yaml"
-    Stack.write_registry_file(registry, [{**shipped, "url": piper.url}])
+    registry = logs / f"jobs-{engine.name}-providers.yaml"
+    Stack.write_registry_file(registry, [{**shipped, "url": provider.url}])
     return start_router(
         registry,
         logs,
@@ -98,17 +134,18 @@ def _router(logs: Path, piper: ServiceProcess, redis_url: str) -> ServiceProcess
     )
 
 
-def _saturated(piper: ServiceProcess, book: str) -> float:
+def _saturated(provider: ServiceProcess, engine: _Engine, book: str) -> float:
     """Audio seconds per wall second of `CONCURRENCY` clients speaking the book's paragraphs
     (as many as the job has) straight to the provider."""
     paragraphs = [p for p in book.split("\n\n") if not p.startswith("#")]
     work = iter(paragraphs)
-    url = f"{piper.url}/v1/synthesize"
+    url = f"{provider.url}/v1/synthesize"
 
     def client() -> float:
         audio = 0.0
         for text in iter(lambda: next(work, None), None):
-            audio += stream_post(url, {"text": text, "voice": "joe"}, 44_100).audio_seconds
+            body: dict[str, object] = {"text": text, "voice": engine.voice}
+            audio += stream_post(url, body, 44_100).audio_seconds
         return audio
 
     started = time.perf_counter()
@@ -117,10 +154,17 @@ def _saturated(piper: ServiceProcess, book: str) -> float:
     return audio / (time.perf_counter() - started)
 
 
-def _job(router: ServiceProcess, book: str) -> float:
+def _job(router: ServiceProcess, engine: _Engine, book: str) -> float:
     """Audio seconds per wall second of the book as one job, submission to outputs."""
     jobs = f"{router.url}/api/v1/audio/jobs"
-    body = {"input": book, "model": "piper", "voice": "joe", "response_format": "mp3"}
+    # Audio alone, as the saturated clients ask for (captions would have words timed).
+    body = {
+        "input": book,
+        "model": engine.name,
+        "voice": engine.voice,
+        "response_format": "mp3",
+        "captions": False,
+    }
     with httpx.Client(timeout=60) as client:
         started = time.perf_counter()
         response = client.post(jobs, json=body)

@@ -20,6 +20,7 @@ SECRET_STANDINS = {
     f"{PREFIX}ARTIFACTS__S3__ACCESS_KEY_ID": "AKIAEXAMPLE",
     f"{PREFIX}ARTIFACTS__S3__SECRET_ACCESS_KEY": "s3-secret-standin",
     f"{PREFIX}ARTIFACTS__LINKS__SIGNING_KEY": "k" * 40,
+    f"{PREFIX}JOBS__QUEUE_URL": "redis://:pw@redis:6379/1",
 }
 
 

@@ -1,6 +1,7 @@
 """Job inputs beyond Markdown: an EPUB sent as a file becomes one chapter per entry of its
-table of contents; a speaker script speaks each speaker in their voice; a broken EPUB, a
-zip bomb and an unknown speaker are refused before anything is queued."""
+table of contents; a speaker script speaks each speaker in their voice; an SSML document is
+spoken as its markup says; a broken EPUB, a zip bomb, bad SSML and an unknown speaker are
+refused before anything is queued."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 from ebooklib import epub
 
+from chorus_text.ssml.compiler import PARAGRAPH_PAUSE_MS
 from support.jobs_stack import JobsRouter, finished
 from support.transcribe import transcribe, word_error_rate
 
@@ -132,6 +134,59 @@ def test_a_two_speaker_script_speaks_each_speaker_in_their_voice(reader: httpx.C
     for start, end, hz in turns:
         inner = pcm[int((start + 0.02) * RATE) * 2 : int((end - 0.02) * RATE) * 2]
         assert _dominant_hz(inner) == pytest.approx(hz, abs=5)
+
+
+SSML = (
+    "<speak><p><s>The boats came in at dawn.</s><s>Gulls followed them over the grey water."
+    '</s></p><break time="2s"/><p>By noon the square was full of <say-as '
+    'interpret-as="cardinal">12</say-as> fishmongers.</p><p>Children ran between the stalls '
+    "with baskets of bread.</p></speak>"
+)
+SSML_SPOKEN = (
+    "The boats came in at dawn. Gulls followed them over the grey water. By noon the square "
+    "was full of twelve fishmongers. Children ran between the stalls with baskets of bread."
+)
+
+
+def test_an_ssml_document_is_spoken_as_its_markup_says(reader: httpx.Client) -> None:
+    body = {"input": SSML, "model": "tts-1", "voice": "alloy", "response_format": "pcm"}
+    response = reader.post("/api/v1/audio/jobs", json={**body, "title": "Harbour"})
+    assert response.status_code == 202, response.text
+    job = response.json()
+    # One chapter, in pieces of whole sentences.
+    assert [c["title"] for c in job["chapters"]] == ["Harbour"]
+    assert job["progress"]["pieces_total"] >= 2
+    done = finished(reader, job["id"])
+    assert done["status"] == "succeeded", done
+    pcm = _download_pcm(reader, next(o for o in done["outputs"] if o["kind"] == "chapter"))
+    # The break is heard as the two seconds it asks for, after the paragraph's own pause,
+    # and say-as spells the number out.
+    assert _longest_silence_s(pcm) == pytest.approx(2.0 + PARAGRAPH_PAUSE_MS / 1000, abs=0.2)
+    assert word_error_rate(SSML_SPOKEN, transcribe(pcm, RATE)) <= WER_BOUND
+
+
+def test_bad_ssml_is_refused_naming_where_before_anything_is_queued(
+    jobs_router: JobsRouter,
+) -> None:
+    with jobs_router.client("careless-markup") as client:
+        body = {"input": "<speak><p>Unclosed</speak>", "model": "espeak", "voice": "alloy"}
+        response = client.post("/api/v1/audio/jobs", json=body)
+        assert response.status_code == 400, response.text
+        assert "line 1, column" in response.json()["error"]["message"]
+        assert client.get("/api/v1/audio/jobs").json()["data"] == []
+
+
+def _longest_silence_s(pcm: bytes) -> float:
+    """The longest run of 20 ms frames that are all but silent."""
+    frame = RATE // 50
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    frames = samples[: len(samples) // frame * frame].reshape(-1, frame)
+    quiet = np.sqrt((frames**2).mean(axis=1)) < 100
+    longest = run = 0
+    for is_quiet in quiet:
+        run = run + 1 if is_quiet else 0
+        longest = max(longest, run)
+    return longest / 50
 
 
 def _zip(entries: dict[str, bytes]) -> bytes:

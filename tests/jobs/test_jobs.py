@@ -5,15 +5,24 @@ owner's alone. Real router, Redis, espeak-ng and Piper processes."""
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
 import av
 import httpx
 import pytest
+from mutagen.id3 import ID3
 
-from support.jobs_stack import MAX_CHARS_PER_DAY, MAX_INPUT_CHARS, JobsRouter, job_events
+from support.jobs_stack import (
+    MAX_CHARS_PER_DAY,
+    MAX_INPUT_CHARS,
+    JobsRouter,
+    finished,
+    job_events,
+)
 from support.processes import wait_until
+from support.transcribe import transcribe, word_error_rate
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +42,11 @@ to stop. The children laughed at him, but they bought his maps all the same.
 The lamps went out one by one.
 """
 TITLES = ["The Harbour", "The Market", "Night"]
+MARKET = "The Market. " + BOOK.split("# The Market")[1].split("# Night")[0].strip()
 SPEECH = {"model": "tts-1", "voice": "alloy"}
+RATE = 24_000
+# The bound the engine tests hold Whisper's hearing of Piper to.
+WER_BOUND = 0.25
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +65,7 @@ def _submit(client: httpx.Client, document: str, **extra: Any) -> dict[str, Any]
 def test_markdown_book_becomes_chapter_files_and_an_m4b_with_chapters(
     alice: httpx.Client,
 ) -> None:
-    job = _submit(alice, BOOK, title="A Small Town", response_format="mp3")
+    job = _submit(alice, BOOK, title="A Small Town", response_format="mp3", captions=False)
     assert job["status"] in ("queued", "running")
     assert [c["title"] for c in job["chapters"]] == TITLES
 
@@ -67,6 +80,8 @@ def test_markdown_book_becomes_chapter_files_and_an_m4b_with_chapters(
     # One voice per chapter: each chapter was spoken by one provider, Piper (the primary).
     assert [c["provider"] for c in done["chapters"]] == ["piper"] * 3
     outputs = {(o["kind"], o.get("chapter")): o for o in done["outputs"]}
+    # Piper times words, but this job asked for no captions.
+    assert "captions" not in {kind for kind, _ in outputs}
     chapters = [outputs[("chapter", i)] for i in range(3)]
     durations = [c["duration_s"] for c in chapters]
     # The long middle chapter takes longest; none is empty.
@@ -89,13 +104,85 @@ def test_markdown_book_becomes_chapter_files_and_an_m4b_with_chapters(
 
     mp3 = alice.get(chapters[1]["download_path"])
     assert mp3.headers["content-type"] == "audio/mpeg"
-    with av.open(io.BytesIO(mp3.content)) as container:
-        decoded = sum(frame.samples for frame in container.decode(audio=0)) / 24_000
-    assert decoded == pytest.approx(durations[1], abs=0.15)
+    pcm = _decoded(mp3.content)
+    assert len(pcm) / 2 / RATE == pytest.approx(durations[1], abs=0.15)
+    # The chapter is its own words, heard as such.
+    assert word_error_rate(MARKET, transcribe(pcm, RATE)) <= WER_BOUND
 
     manifest = alice.get(outputs[("manifest", None)]["download_path"]).json()
     assert manifest["title"] == "A Small Town"
     assert [c["title"] for c in manifest["chapters"]] == TITLES
+
+
+def test_a_book_as_mp3_has_chapter_frames_and_each_chapter_captions(
+    jobs_router: JobsRouter, alice: httpx.Client
+) -> None:
+    # espeak-ng times words, so each chapter gets captions.
+    job = _submit(alice, BOOK, model="espeak", title="A Small Town", book_format="mp3")
+    done = finished(alice, job["id"])
+    assert done["status"] == "succeeded", done
+    chapters = [o for o in done["outputs"] if o["kind"] == "chapter"]
+    durations = [c["duration_s"] for c in chapters]
+    book = next(o for o in done["outputs"] if o["kind"] == "book")
+    assert book["format"] == "mp3"
+
+    data = alice.get(book["download_path"]).content
+    tags = ID3(io.BytesIO(data))
+    assert tags["TIT2"].text == ["A Small Town"]
+    (toc,) = tags.getall("CTOC")
+    marks = [tags[f"CHAP:{element}"] for element in toc.child_element_ids]
+    assert [m.sub_frames["TIT2"].text[0] for m in marks] == TITLES
+    # Contiguous marks, each its chapter and the second of silence after it but the last.
+    assert marks[0].start_time == 0
+    assert all(a.end_time == b.start_time for a, b in itertools.pairwise(marks))
+    for mark, expected, gap in zip(marks, durations, [1.0, 1.0, 0.0], strict=True):
+        assert (mark.end_time - mark.start_time) / 1000 == pytest.approx(expected + gap, abs=0.05)
+    heard = len(_decoded(data)) / 2 / RATE
+    assert heard == pytest.approx(sum(durations) + 2.0, abs=0.15)
+
+    captions = {
+        (o["chapter"], o["format"]): alice.get(o["download_path"])
+        for o in done["outputs"]
+        if o["kind"] == "captions"
+    }
+    assert sorted(captions) == [(i, f) for i in range(3) for f in ("srt", "vtt")]
+    assert captions[(0, "vtt")].headers["content-type"].startswith("text/vtt")
+    vtt = captions[(1, "vtt")].text
+    assert vtt.startswith("WEBVTT")
+    assert "Fishmongers shouted their prices" in " ".join(vtt.split())
+    # The last cue ends with the chapter's audio, well past its first piece's.
+    last_end = _seconds(vtt.strip().split("\n\n")[-1].splitlines()[0].split(" --> ")[1])
+    assert last_end == pytest.approx(durations[1], abs=1.0)
+    srt = captions[(2, "srt")].text
+    assert srt.startswith("1\n00:00:00,")
+    assert "lamps" in srt
+
+    # The owner deletes the files before their links expire: each link is dead at once,
+    # the job remains without outputs, and the audit log says who did it.
+    deleted = alice.delete(f"/api/v1/audio/jobs/{job['id']}/outputs")
+    assert deleted.status_code == 200, deleted.text
+    assert deleted.json()["outputs"] == []
+    assert [alice.get(o["download_path"]).status_code for o in done["outputs"]] == [404] * len(
+        done["outputs"]
+    )
+    with jobs_router.client("auditor", "admin") as admin:
+        log = admin.get(
+            "/api/v1/admin/audit", params={"action": "job.outputs_delete", "user": "alice"}
+        ).json()["data"]
+    assert [(e["resource_id"], e["outcome"]) for e in log] == [(job["id"], "ok")]
+
+
+def _decoded(data: bytes) -> bytes:
+    """The audio of an encoded file as 24 kHz s16 PCM."""
+    to_pcm = av.AudioResampler(format="s16", layout="mono", rate=RATE)
+    with av.open(io.BytesIO(data), "r") as container:
+        frames = [out for frame in container.decode(audio=0) for out in to_pcm.resample(frame)]
+    return b"".join(bytes(frame.planes[0])[: frame.samples * 2] for frame in frames)
+
+
+def _seconds(clock: str) -> float:
+    hours, minutes, seconds = clock.split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
 def test_cancel_mid_job_stops_it_and_removes_its_pieces(

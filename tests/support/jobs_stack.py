@@ -46,9 +46,9 @@ class JobsRouter:
     def jobs_url(self) -> str:
         return f"{self.router.url}/api/v1/audio/jobs"
 
-    def client(self, user: str) -> httpx.Client:
+    def client(self, user: str, scope: str = "speech") -> httpx.Client:
         """A client with a new API key of `user`."""
-        key = self.keys.create(user, "speech")
+        key = self.keys.create(user, scope)
         return httpx.Client(
             base_url=self.router.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
         )

@@ -96,15 +96,14 @@ def _jobs(
     metrics.registry.register(JobGauges(store))
     renderer = JobRenderer(store, router, stored.store, settings.jobs, metrics)
     queue = JobQueue(url.get_secret_value(), renderer.render, settings.jobs)
-    quota = settings.artifacts.links.max_bytes_per_user
-    catalog = stored.store.catalog
     return Jobs(
         settings.jobs,
         store,
         queue,
         renderer,
         router,
-        lambda owner: catalog.check_link_quota(owner, quota),
+        stored.store,
+        settings.artifacts.links.max_bytes_per_user,
     )
 
 

@@ -27,7 +27,13 @@ from chorus_router.api.services import RouterServices, get_services
 from chorus_router.artifacts.links import LinkPolicy
 from chorus_router.audit import AuditAction, AuditEntry, audited
 from chorus_router.identity import Scope
-from chorus_router.jobs.records import JobRecord, JobSpec, ProviderDown
+from chorus_router.jobs.records import (
+    BookFormat,
+    InputFormat,
+    JobRecord,
+    JobSpec,
+    ProviderDown,
+)
 from chorus_router.jobs.script import MAX_SPEAKERS
 from chorus_router.jobs.service import Jobs
 from chorus_router.jobs.settings import JobSettings
@@ -63,6 +69,12 @@ class JobOptions(BaseModel):
         default=None, min_length=1, max_length=MAX_SPEAKERS
     )
     on_provider_down: Literal["fallback", "wait"] = "fallback"
+    # The whole work: an audiobook (AAC in MP4) or an MP3 with ID3 chapter frames.
+    book_format: Literal["m4b", "mp3"] = "m4b"
+    # "ssml": the input is one SSML document (an input starting with "<speak" is one anyway).
+    input_format: Literal["text", "ssml"] = "text"
+    # WebVTT and SRT per chapter where its provider times words; false spares it that work.
+    captions: bool = True
 
     def spec(self) -> JobSpec:
         return JobSpec(
@@ -74,6 +86,9 @@ class JobOptions(BaseModel):
             title=self.title or "Untitled",
             voices=self.voices,
             on_provider_down=ProviderDown(self.on_provider_down),
+            book_format=BookFormat(self.book_format),
+            input_format=InputFormat(self.input_format),
+            captions=self.captions,
         )
 
 
@@ -98,7 +113,7 @@ class JobChapter(BaseModel):
 
 
 class JobOutput(BaseModel):
-    kind: Literal["chapter", "book", "manifest"]
+    kind: Literal["chapter", "captions", "book", "manifest"]
     chapter: int | None = None
     title: str | None = None
     format: str
@@ -297,6 +312,20 @@ async def cancel_job(
     """Cancel a queued or running job: its work stops and its partial files are removed."""
     job = await jobs.cancel(owner, job_id)
     services.metrics.jobs_finished.labels(job.status.value).inc()
+    return await _view(services, jobs, job)
+
+
+@router.delete(f"{JOBS_PATH}/{{job_id}}/outputs")
+async def delete_job_outputs(
+    job_id: JobPath,
+    owner: Owner,
+    services: Services,
+    jobs: JobsDep,
+    _: Annotated[AuditEntry, audited(AuditAction.JOB_OUTPUTS_DELETE, "job_id")],
+) -> JobView:
+    """Delete an ended job's files (chapters, captions, the book, the manifest) now, before
+    their links expire; the job remains, with no outputs. 409 while it is queued or running."""
+    job = await jobs.delete_outputs(owner, job_id)
     return await _view(services, jobs, job)
 
 

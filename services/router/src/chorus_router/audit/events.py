@@ -29,6 +29,7 @@ class AuditAction(StrEnum):
     JOB_CANCEL = "job.cancel"
     LEXICON_CREATE = "lexicon.create"
     LEXICON_DELETE = "lexicon.delete"
+    JOB_OUTPUTS_DELETE = "job.outputs_delete"
 
 
 class Outcome(StrEnum):

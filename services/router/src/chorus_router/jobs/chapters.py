@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from chorus_contracts import SpeechSegment
 from chorus_text import split_sentences
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
@@ -33,10 +34,12 @@ class Chapter:
 
 @dataclass(frozen=True)
 class Piece:
-    """One synthesis call of a job: whole sentences, in one voice."""
+    """One synthesis call of a job: whole sentences, in one voice; from an SSML document,
+    with the compiled segments it speaks (its `text` is their words)."""
 
     text: str
     voice: str
+    segments: tuple[SpeechSegment, ...] | None = None
 
 
 def markdown_chapters(document: str, untitled: str) -> list[Chapter]:

@@ -37,6 +37,20 @@ class ProviderDown(StrEnum):
     WAIT = "wait"
 
 
+class BookFormat(StrEnum):
+    """The whole work as one file: an audiobook (M4B) or an MP3 with chapter frames."""
+
+    M4B = "m4b"
+    MP3 = "mp3"
+
+
+class InputFormat(StrEnum):
+    """What a job's document is: text (plain, Markdown or a speaker script) or SSML."""
+
+    TEXT = "text"
+    SSML = "ssml"
+
+
 _DAY_US = 86_400 * 1_000_000
 _ACTIVE = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 
@@ -64,6 +78,10 @@ class JobSpec:
     # When a chapter's provider stays down: `fallback` redoes the chapter on the next
     # provider; `wait` keeps the chapter's provider and retries until it is back.
     on_provider_down: ProviderDown = ProviderDown.FALLBACK
+    book_format: BookFormat = BookFormat.M4B
+    input_format: InputFormat = InputFormat.TEXT
+    # Captions per chapter where its provider times words (timing them costs it some work).
+    captions: bool = True
 
 
 @dataclass(frozen=True)
@@ -315,6 +333,19 @@ class JobStore:
             )
         return self.get(job.id, owner)
 
+    def take_outputs(self, job_id: str, owner: str) -> list[dict[str, Any]]:
+        """The owner's ended job's outputs, now cleared from its row (the caller removes
+        their files); 409 for a job still queued or running."""
+        job = self.get(job_id, owner)
+        if job.status.active:
+            raise Conflict(
+                f"job '{job_id}' is {job.status}; cancel it, which removes its partial files",
+                param="job_id",
+            )
+        ended = tuple(s.value for s in JobStatus if not s.active)
+        self._move(job_id, ended, outputs=None)
+        return job.outputs
+
     def forget_pieces(self, job_id: str) -> None:
         """Drop the checkpoints (their audio was removed with the job's partial files)."""
         with self._engine.begin() as conn:
@@ -367,6 +398,9 @@ def _job(row: Row[Any]) -> JobRecord:
             title=row.title,
             voices=json.loads(row.voices) if row.voices else None,
             on_provider_down=ProviderDown(row.on_provider_down),
+            book_format=BookFormat(row.book_format),
+            input_format=InputFormat(row.input_format),
+            captions=bool(row.captions),
         ),
         status=JobStatus(row.status),
         pieces_total=row.pieces_total,

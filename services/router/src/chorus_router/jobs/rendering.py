@@ -15,7 +15,9 @@ import logging
 import tempfile
 import time
 from collections.abc import Callable, Coroutine
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 from opentelemetry import trace
@@ -31,7 +33,8 @@ from chorus_contracts import ChorusError, UpstreamError
 from chorus_router.artifacts.catalog import StoredFile, now_us
 from chorus_router.artifacts.links import new_file_id
 from chorus_router.artifacts.store import ArtifactStore
-from chorus_router.jobs.audio import ChapterAudio, encode_book, encode_chapter, piece_key
+from chorus_router.jobs.audio import ChapterAudio, WorkEncoder, piece_key
+from chorus_router.jobs.captions import chapter_captions, store_words, words_key
 from chorus_router.jobs.chapters import Piece
 from chorus_router.jobs.records import ChapterRecord, JobRecord, JobStatus, JobStore, ProviderDown
 from chorus_router.jobs.settings import JobSettings
@@ -41,7 +44,6 @@ from chorus_router.speech.policy import SpeechRouter
 
 log = logging.getLogger("chorus.router.jobs")
 tracer = trace.get_tracer("chorus.router")
-BOOK_FORMAT = "m4b"
 _T = TypeVar("_T")
 # The longest pause between two tries of a piece whose provider is down.
 _MAX_BACKOFF_S = 10.0
@@ -93,8 +95,25 @@ class JobRenderer:
             # Chapters run side by side, their pieces sharing the job's slots in order of
             # asking, so a chapter's lone first piece does not leave the others idle.
             slots = asyncio.Semaphore(self._settings.pieces_in_flight)
-            audio = await _all([self._chapter(job, c, done, slots) for c in chapters])
-            outputs = await self._publish(job, audio)
+            spoken: list[asyncio.Future[ChapterAudio]] = [
+                asyncio.get_running_loop().create_future() for _ in chapters
+            ]
+
+            async def speak(record: ChapterRecord, ready: asyncio.Future[ChapterAudio]) -> None:
+                ready.set_result(await self._chapter(job, record, done, slots))
+
+            with ExitStack() as files:
+                # The files are encoded chapter by chapter as the chapters are finished,
+                # while later ones are still spoken, not all after the last piece.
+                encoded = _Encoded(files, self._artifacts.storage.spool_directory())
+                await _all(
+                    [
+                        *(speak(c, ready) for c, ready in zip(chapters, spoken, strict=True)),
+                        self._encode(job, spoken, encoded),
+                    ]
+                )
+                audio = [ready.result() for ready in spoken]
+                outputs = await self._publish(job, audio, encoded)
         except (asyncio.CancelledError, _Stopped):
             # A router stopping leaves its checkpoints for the resume; a cancel does not.
             if (await asyncio.to_thread(self._store.get, job_id, None)).status.active:
@@ -125,6 +144,7 @@ class JobRenderer:
         def remove() -> None:
             for key in keys:
                 self._artifacts.storage.delete(key)
+                self._artifacts.storage.delete(words_key(key))
 
         await asyncio.to_thread(remove)
         await asyncio.to_thread(self._store.forget_pieces, job_id)
@@ -210,7 +230,9 @@ class JobRenderer:
 
         def remove() -> None:
             for piece in range(record.pieces):
-                self._artifacts.storage.delete(piece_key(job_id, record.index, piece))
+                key = piece_key(job_id, record.index, piece)
+                self._artifacts.storage.delete(key)
+                self._artifacts.storage.delete(words_key(key))
 
         await asyncio.to_thread(remove)
 
@@ -239,9 +261,11 @@ class JobRenderer:
 
         def store() -> bool:
             self._artifacts.storage.publish(key, io.BytesIO(spoken.pcm), "audio/pcm")
+            if spoken.words is not None:
+                store_words(self._artifacts.storage, key, spoken.words)
             return self._store.checkpoint(job.id, index, piece, samples, spoken.sample_rate, pin)
 
-        if not await _uninterrupted(store):
+        if not await _blocking(store):
             raise _Stopped
         self._metrics.job_pieces.labels(spoken.provider).inc()
         return spoken.provider, spoken.sample_rate, samples
@@ -278,68 +302,98 @@ class JobRenderer:
             raise
         raise AssertionError("tenacity stops by raising")
 
-    async def _publish(self, job: JobRecord, audio: list[ChapterAudio]) -> list[dict[str, Any]]:
+    async def _encode(
+        self, job: JobRecord, spoken: list[asyncio.Future[ChapterAudio]], encoded: _Encoded
+    ) -> None:
+        """Each chapter's file and the whole work, fed each chapter in order once it is
+        spoken. One piece at a time in a thread, so a cancel waits for one piece at most."""
+        storage, fmt = self._artifacts.storage, job.spec.response_format
+        work = WorkEncoder(
+            storage,
+            fmt,
+            job.spec.book_format,
+            encoded.book,
+            len(spoken),
+            self._settings.chapter_gap_s,
+        )
+        try:
+            for ready in spoken:
+                chapter = await ready
+                out = encoded.spool()
+                await _blocking(work.begin_chapter, chapter, out)
+                for key, samples in chapter.pieces:
+                    await _blocking(work.add_piece, key, samples)
+                await _blocking(work.end_chapter)
+                encoded.chapters.append(out)
+                encoded.captions.append(await _blocking(chapter_captions, storage, chapter))
+            await _blocking(work.finish, job.spec.title)
+        finally:
+            work.close()
+
+    async def _publish(
+        self, job: JobRecord, audio: list[ChapterAudio], encoded: _Encoded
+    ) -> list[dict[str, Any]]:
         """The outputs as download-link files of the job's owner: each chapter, the book,
         then the manifest that lists them."""
-        storage, fmt = self._artifacts.storage, job.spec.response_format
+        fmt = job.spec.response_format
         expires_us = (int(time.time()) + self._settings.output_ttl_s) * 1_000_000
         outputs: list[dict[str, Any]] = []
-        for chapter in audio:
-            file = await self._store_file(
-                job,
-                fmt,
-                chapter.duration_s,
-                expires_us,
-                lambda out, c=chapter: encode_chapter(storage, c, fmt, out),  # type: ignore[misc]
-            )
+        for chapter, out in zip(audio, encoded.chapters, strict=True):
+            file = await self._store_file(job, fmt, chapter.duration_s, expires_us, out)
             outputs.append(_output("chapter", file, chapter=chapter.index, title=chapter.title))
+        for chapter, captions in zip(audio, encoded.captions, strict=True):
+            if captions is None:
+                continue
+            for caption_format, text in zip(("vtt", "srt"), captions, strict=True):
+                out = encoded.spool()
+                out.write(text.encode())
+                file = await self._store_file(job, caption_format, 0.0, expires_us, out)
+                outputs.append(_output("captions", file, chapter=chapter.index))
         gap = self._settings.chapter_gap_s
         book_s = sum(c.duration_s for c in audio) + gap * max(0, len(audio) - 1)
         book = await self._store_file(
-            job,
-            BOOK_FORMAT,
-            book_s,
-            expires_us,
-            lambda out: encode_book(storage, audio, job.spec.title, gap, out),
+            job, job.spec.book_format.value, book_s, expires_us, encoded.book
         )
         outputs.append(_output("book", file=book))
-        manifest = json.dumps(_manifest(job, audio, outputs), indent=2).encode()
+        manifest = encoded.spool()
+        manifest.write(json.dumps(_manifest(job, audio, outputs), indent=2).encode())
         outputs.append(
-            _output(
-                "manifest",
-                await self._store_file(
-                    job, "json", 0.0, expires_us, lambda out: out.write(manifest)
-                ),
-            )
+            _output("manifest", await self._store_file(job, "json", 0.0, expires_us, manifest))
         )
         return outputs
 
     async def _store_file(
-        self,
-        job: JobRecord,
-        fmt: str,
-        duration_s: float,
-        expires_us: int,
-        write: Callable[[BinaryIO], object],
+        self, job: JobRecord, fmt: str, duration_s: float, expires_us: int, out: BinaryIO
     ) -> StoredFile:
-        spool_dir = self._artifacts.storage.spool_directory()
-        # A real file: the MP4 muxer seeks back to write its index.
-        with tempfile.TemporaryFile(dir=spool_dir) as out:
-            await asyncio.to_thread(write, out)
-            size = out.seek(0, io.SEEK_END)
-            file = StoredFile(
-                id=new_file_id(),
-                kind="link",
-                owner=job.owner,
-                format=fmt,
-                provider=None,
-                bytes=size,
-                duration_s=duration_s,
-                created_us=now_us(),
-                expires_us=expires_us,
-            )
-            await self._artifacts.publish(out, file, None)
+        file = StoredFile(
+            id=new_file_id(),
+            kind="link",
+            owner=job.owner,
+            format=fmt,
+            provider=None,
+            bytes=out.seek(0, io.SEEK_END),
+            duration_s=duration_s,
+            created_us=now_us(),
+            expires_us=expires_us,
+        )
+        await self._artifacts.publish(out, file, None)
         return file
+
+
+class _Encoded:
+    """The job's files as they are encoded: spooled to real files (the MP4 muxer seeks back
+    to write its index), removed when the job's work ends."""
+
+    def __init__(self, files: ExitStack, directory: Path | None) -> None:
+        self._files = files
+        self._directory = directory
+        self.book = self.spool()
+        self.chapters: list[BinaryIO] = []
+        # Each chapter's (WebVTT, SRT), or None where its provider did not time words.
+        self.captions: list[tuple[str, str] | None] = []
+
+    def spool(self) -> BinaryIO:
+        return self._files.enter_context(tempfile.TemporaryFile(dir=self._directory))
 
 
 async def _all(work: list[Coroutine[Any, Any, _T]]) -> list[_T]:
@@ -353,10 +407,10 @@ async def _all(work: list[Coroutine[Any, Any, _T]]) -> list[_T]:
     return [task.result() for task in tasks]
 
 
-async def _uninterrupted(work: Callable[[], bool]) -> bool:
-    """`work` in a thread, waited for even when the task is cancelled meanwhile: a cancelled
-    job's cleanup must not run while one of its pieces is still being written."""
-    running = asyncio.ensure_future(asyncio.to_thread(work))
+async def _blocking(work: Callable[..., _T], *args: Any) -> _T:
+    """`work(*args)` in a thread, waited for even when the task is cancelled meanwhile: a
+    cancelled job's cleanup must not run while its thread still writes a piece or a file."""
+    running = asyncio.ensure_future(asyncio.to_thread(work, *args))
     try:
         return await asyncio.shield(running)
     except asyncio.CancelledError:

@@ -7,7 +7,17 @@ checkpoint, written only after the piece's audio is in the artifact store.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
 metadata = MetaData()
 
@@ -25,6 +35,9 @@ audio_jobs = Table(
     Column("lang_code", String(32)),
     Column("voices", Text),
     Column("on_provider_down", String(12), nullable=False),
+    Column("book_format", String(8), nullable=False),
+    Column("input_format", String(8), nullable=False),
+    Column("captions", Boolean, nullable=False),
     Column("chars", BigInteger, nullable=False),
     Column("pieces_total", Integer, nullable=False),
     Column("pieces_done", Integer, nullable=False),

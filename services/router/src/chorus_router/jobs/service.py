@@ -5,13 +5,15 @@ is stored or queued."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from dataclasses import replace
 
-from chorus_contracts import InvalidRequest, UnknownModel, UnknownVoice
+from chorus_contracts import InvalidRequest, UnknownFile, UnknownModel, UnknownVoice
+from chorus_router.artifacts.links import parse_name
+from chorus_router.artifacts.store import ArtifactStore
 from chorus_router.jobs.chapters import Chapter, Piece, markdown_chapters
 from chorus_router.jobs.epub import EpubBounds, epub_chapters
 from chorus_router.jobs.queue import JobQueue
-from chorus_router.jobs.records import JobBounds, JobRecord, JobSpec, JobStore
+from chorus_router.jobs.records import InputFormat, JobBounds, JobRecord, JobSpec, JobStore
 from chorus_router.jobs.rendering import JobRenderer
 from chorus_router.jobs.script import script_chapters
 from chorus_router.jobs.settings import JobSettings
@@ -33,18 +35,27 @@ class Jobs:
         queue: JobQueue,
         renderer: JobRenderer,
         router: SpeechRouter,
-        check_stored_bytes: Callable[[str], None],
+        artifacts: ArtifactStore,
+        max_stored_bytes: int,
     ) -> None:
         self.settings = settings
-        self._check_stored_bytes = check_stored_bytes
+        self._artifacts = artifacts
+        self._max_stored_bytes = max_stored_bytes
         self.store = store
         self.queue = queue
         self.renderer = renderer
         self._router = router
 
     async def submit_text(self, owner: str, spec: JobSpec, document: str) -> JobRecord:
-        """A Markdown document (or, with `spec.voices`, a speaker script) queued as a job."""
+        """A Markdown document (or, with `spec.voices`, a speaker script; or an SSML
+        document, one chapter) queued as a job."""
         self._check_length(len(document))
+        if spec.input_format == InputFormat.SSML or document.lstrip().startswith("<speak"):
+            if spec.voices is not None:
+                raise InvalidRequest("`voices` is for speaker scripts, not SSML", param="voices")
+            # Compiled (and so checked) as its pieces are counted, before anything is stored.
+            spec = replace(spec, input_format=InputFormat.SSML)
+            return await self._submit(owner, spec, [Chapter(spec.title, document)])
         document = clean_text(document)
         if spec.voices is not None:
             chapters = script_chapters(document, spec.voices, spec.title)
@@ -78,11 +89,31 @@ class Jobs:
         await self.renderer.discard(job_id)
         return job
 
+    async def delete_outputs(self, owner: str, job_id: str) -> JobRecord:
+        """Remove the files of the owner's ended job now, before their links expire; the
+        job stays, with no outputs. 409 for a job still queued or running."""
+        outputs = await asyncio.to_thread(self.store.take_outputs, job_id, owner)
+        removed = []
+        for output in outputs:
+            name = parse_name(output["file"])
+            if name is None:
+                continue
+            try:
+                removed.append(
+                    await asyncio.to_thread(self._artifacts.catalog.delete_link, name[0], owner)
+                )
+            except UnknownFile:
+                continue  # expired and swept already
+        await self._artifacts.remove(removed)
+        return await asyncio.to_thread(self.store.get, job_id, owner)
+
     async def _submit(self, owner: str, spec: JobSpec, chapters: list[Chapter]) -> JobRecord:
         counted = self._counted(spec, chapters)
         self._check_speakable(spec, counted)
         # The outputs are the owner's download links: a job waits for room among them.
-        await asyncio.to_thread(self._check_stored_bytes, owner)
+        await asyncio.to_thread(
+            self._artifacts.catalog.check_link_quota, owner, self._max_stored_bytes
+        )
         bounds = JobBounds(self.settings.max_active_per_user, self.settings.max_chars_per_day)
         job = await asyncio.to_thread(
             self.store.create,

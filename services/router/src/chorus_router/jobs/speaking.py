@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chorus_contracts import ChorusError, ServiceUnavailable, SpeechRequest
+from chorus_contracts import ChorusError, ServiceUnavailable, SpeechRequest, WordTimestamp
 from chorus_router.jobs.chapters import Piece, pieces
-from chorus_router.jobs.records import JobSpec
+from chorus_router.jobs.records import InputFormat, JobSpec
 from chorus_router.jobs.script import turn_pieces
-from chorus_router.speech.planning import SpeechPlan
+from chorus_router.jobs.ssml import ssml_pieces
+from chorus_router.speech.planning import SpeechPlan, times_words
 from chorus_router.speech.policy import SpeechRouter
 from chorus_router.speech.upstream import ProviderStream
+from chorus_text.ssml import Markup
 
 
 @dataclass(frozen=True)
@@ -20,13 +22,18 @@ class SpokenPiece:
     pcm: bytes
     provider: str
     sample_rate: int
+    # When each word is heard, from the piece's start; None from a provider that does not
+    # time words (its chapter then has no captions).
+    words: list[WordTimestamp] | None
 
 
 def chapter_pieces(spec: JobSpec, text: str, max_chars: int) -> list[Piece]:
     """A chapter's pieces: a script's within its turns, in each speaker's voice; a
-    document's in the job's voice."""
+    document's (text or SSML) in the job's voice."""
     if spec.voices is not None:
         return turn_pieces(text, spec.voices, max_chars)
+    if spec.input_format == InputFormat.SSML:
+        return ssml_pieces(text, spec.voice, max_chars)
     return [Piece(p, spec.voice) for p in pieces(text, max_chars)]
 
 
@@ -69,7 +76,12 @@ async def speak_piece(
         raise ServiceUnavailable(
             f"no provider ({wanted}) serves model '{spec.model}' with voice '{piece.voice}'"
         )
-    policy = router.policy(SpeechPlan(speech_plan.request, kept), request_id)
+    # Words are timed (for the chapter's captions) wherever every provider that may speak
+    # the piece can time them; asking cannot change which provider speaks it.
+    timed = spec.captions and all(times_words(c.handle) for c in kept)
+    request = speech_plan.request.model_copy(update={"timestamps": "word" if timed else "none"})
+    markup = None if piece.segments is None else Markup(list(piece.segments), [])
+    policy = router.policy(SpeechPlan(request, kept, markup), request_id)
 
     async def whole(stream: ProviderStream) -> bytes:
         try:
@@ -84,4 +96,5 @@ async def speak_piece(
         return pcm
 
     pcm, stream = await policy.whole(whole)
-    return SpokenPiece(pcm, stream.provider, stream.sample_rate)
+    words = stream.timestamps if timed else None
+    return SpokenPiece(pcm, stream.provider, stream.sample_rate, words)

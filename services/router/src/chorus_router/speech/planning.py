@@ -222,14 +222,14 @@ def _languages_of(caps: Capabilities) -> str:
     return f"{caps.provider} speaks {shown}"
 
 
-def _times_words(handle: ProviderHandle) -> bool:
+def times_words(handle: ProviderHandle) -> bool:
     return handle.capabilities is None or handle.capabilities.timestamps == "word"
 
 
 def _timing(pool: ProviderPool, model: str, candidates: list[Candidate]) -> list[Candidate]:
     """Word timestamps come only from providers that time words; a 400 naming them if the
     model has none."""
-    kept = [c for c in candidates if _times_words(c.handle)]
+    kept = [c for c in candidates if times_words(c.handle)]
     if kept:
         return kept
     able = [

@@ -202,6 +202,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE api_keys ADD COLUMN lexicons TEXT NOT NULL DEFAULT ''",
         ),
     ),
+    Migration(
+        8,
+        "long-form jobs: the whole work as M4B or MP3, SSML documents, captions on or off",
+        (
+            "ALTER TABLE audio_jobs ADD COLUMN book_format VARCHAR(8) NOT NULL DEFAULT 'm4b'",
+            "ALTER TABLE audio_jobs ADD COLUMN input_format VARCHAR(8) NOT NULL DEFAULT 'text'",
+            "ALTER TABLE audio_jobs ADD COLUMN captions BOOLEAN NOT NULL DEFAULT TRUE",
+        ),
+    ),
 )
 
 
