@@ -42,14 +42,15 @@ def test_a_request_is_held_while_the_runtime_loads_then_served(tmp_path: Path) -
     def metric(name: str, **labels: str) -> float:
         return metric_value(router.url, f"tts_cold_start_{name}", provider="qwen3-tts", **labels)
 
+    def speak() -> bytes:
+        return client.audio.speech.create(
+            model="qwen3-tts", voice="alloy", input="Good morning.", response_format="pcm"
+        ).content
+
     try:
         router.wait_ready("/healthz")
         with ThreadPoolExecutor(1) as pool:
-            audio = pool.submit(
-                lambda: client.audio.speech.create(
-                    model="qwen3-tts", voice="alloy", input="Good morning.", response_format="pcm"
-                ).content
-            )
+            audio = pool.submit(speak)
             assert wait_until(lambda: metric("waiting_requests") == 1, 30), "held, not refused"
             # As an autoscaler would on that metric: a replica starts, its model loads.
             pod = start_runtime_pod("qwen3-tts", tmp_path, port=port, load_s=LOAD_S)

@@ -97,9 +97,10 @@ async def test_a_front_waits_for_its_runtime_to_load_and_takes_its_speakers(
     )
     engine = OpenAIEngine(settings)
     try:
-        assert httpx.get(f"{loading.url}/health").status_code == 503, "still loading"
-        await engine.load()
-        assert httpx.get(f"{loading.url}/health").status_code == 200
+        async with httpx.AsyncClient(base_url=loading.url) as client:
+            assert (await client.get("/health")).status_code == 503, "still loading"
+            await engine.load()
+            assert (await client.get("/health")).status_code == 200
         # Asked while the runtime loaded, the list would have failed: OpenAI's voices.
         voices = [voice.id for voice in engine.capabilities().voices]
         assert voices == list(QWEN3_SPEAKERS)

@@ -81,9 +81,12 @@ class OpenAIEngine(Engine):
         """Until the upstream's health answers 200; no deadline of its own, as the start-up
         probe (or whoever started it) bounds how long a model may load."""
         log.info("waiting for the upstream to load: %s", health_url)
-        while not await self._healthy(health_url):
+        # Another process's state, so polled: there is nothing in this one to wait on.
+        while True:
+            if await self._healthy(health_url):
+                log.info("the upstream is ready")
+                return
             await asyncio.sleep(_HEALTH_POLL_S)
-        log.info("the upstream is ready")
 
     async def _healthy(self, health_url: str) -> bool:
         try:
