@@ -17,12 +17,12 @@ the same extensions (vLLM-Omni's speech API, docs/serving/speech_api.md; SGLang-
 Loading a checkpoint takes FAKE_OMNI_LOAD_S seconds (default 0) from the process's start;
 until then every runtime endpoint answers 503 and only `/_fake` works. The runtimes differ
 in how a client sees that phase, and the fake takes the answer both treat as "not ready":
-SGLang-Omni's `/health` answers 503 until its pipeline runs (sglang_omni/serve/openai_api.py);
-vLLM-Omni binds its port, loads its stages (`build_async_omni` in omni_run_server_worker,
-vllm_omni/entrypoints/openai/api_server.py) and only then serves HTTP, where vLLM's `/health`
-answers 503 when the engine is dead (vllm/entrypoints/serve/instrumentator/health.py). A
-probe fails alike on a refused connection and a 503; the fake answers 503 so that its
-`/_fake` controls work while it loads.
+SGLang-Omni's `/health` answers 503 while its pipeline is not running
+(sglang_omni/serve/openai_api.py, `_register_health`); vLLM-Omni binds its port, loads its
+stages (`build_async_omni` in omni_run_server_worker, vllm_omni/entrypoints/openai/api_server.py)
+and only then serves HTTP, where vLLM's `/health` answers 503 when the engine is dead
+(vllm/entrypoints/serve/instrumentator/health.py). A probe fails alike on no HTTP answer and
+on a 503; the fake answers 503 so that its `/_fake` controls work while it loads.
 
 Batching shows as latency that grows with concurrency while the total grows less than
 linearly: each stream makes audio at `aggregate(n) / n` times real time with n streams in
