@@ -67,6 +67,7 @@ def test_chorus_openai_fronts_the_engine_on_localhost_without_a_gpu() -> None:
     assert front["image"] == "chorus-openai"
     env = _env(front)
     assert env["CHORUS_OPENAI_BASE_URL"] == "http://127.0.0.1:8000/v1"
+    assert env["CHORUS_OPENAI_UPSTREAM_HEALTH_URL"] == "http://127.0.0.1:8000/health"
     assert env["CHORUS_OPENAI_VERIFY_KEY"] == "false"
     assert env["CHORUS_OPENAI_DEFAULT_MODEL"] == "Qwen/Qwen3-TTS-12Hz-1.7B-CustomVoice"
     assert env["CHORUS_OPENAI_TASK_TYPE"] == "CustomVoice"

@@ -5,7 +5,6 @@ for a preset speaker, and a reference sample clones a voice on a Base checkpoint
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -16,12 +15,12 @@ from openai import OpenAI
 from fakes.omni_runtime import Throughput
 from fakes.process import FakeVendor, start_fake
 from fakes.vllm_omni_fake import THROUGHPUT as VLLM_OMNI
+from support.runtime_pod import CUSTOM_VOICE, front_settings
 from support.stack import Stack, entry, start_provider, start_router
 from support.voice_samples import sample
 
 pytestmark = pytest.mark.e2e
 
-CUSTOM_VOICE = "Qwen/Qwen3-TTS-12Hz-1.7B-CustomVoice"
 BASE = "Qwen/Qwen3-TTS-12Hz-1.7B-Base"
 HIGGS = "bosonai/higgs-audio-v3-tts-4b"
 
@@ -39,19 +38,6 @@ class Runtimes:
         return body
 
 
-def _front(fake: FakeVendor, model: str, **settings: str) -> dict[str, str]:
-    """chorus-openai's settings as the operator renders them (engine_sidecar.front_env)."""
-    return {
-        "CHORUS_OPENAI_BASE_URL": f"{fake.url}/v1",
-        "CHORUS_OPENAI_VERIFY_KEY": "false",
-        "CHORUS_OPENAI_MODELS": json.dumps([model]),
-        "CHORUS_OPENAI_DEFAULT_MODEL": model,
-        "CHORUS_OPENAI_EXTRA_BODY": json.dumps({"stream": True}),
-        "CHORUS_OPENAI_MAX_CONCURRENCY": "16",
-        **settings,
-    }
-
-
 @pytest.fixture(scope="module")
 def runtimes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtimes]:
     logs = tmp_path_factory.mktemp("omni")
@@ -61,14 +47,14 @@ def runtimes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtimes]:
         "higgs": start_fake("sglang_omni", logs, "", {"FAKE_OMNI_MODEL": HIGGS}),
     }
     settings = {
-        "qwen3-tts": _front(
+        "qwen3-tts": front_settings(
             fakes["qwen3-tts"], CUSTOM_VOICE, CHORUS_OPENAI_TASK_TYPE="CustomVoice"
         ),
-        "qwen3-clone": _front(
+        "qwen3-clone": front_settings(
             fakes["qwen3-clone"], BASE,
             CHORUS_OPENAI_TASK_TYPE="Base", CHORUS_OPENAI_VOICE_CLONING="true",
         ),
-        "higgs": _front(fakes["higgs"], HIGGS, CHORUS_OPENAI_VOICE_CLONING="true"),
+        "higgs": front_settings(fakes["higgs"], HIGGS, CHORUS_OPENAI_VOICE_CLONING="true"),
     }  # fmt: skip
     procs = {name: start_provider("openai", logs, name, env) for name, env in settings.items()}
     registry = logs / "providers.yaml"

@@ -14,6 +14,16 @@ the same extensions (vLLM-Omni's speech API, docs/serving/speech_api.md; SGLang-
 - errors in OpenAI's shape: `{"error": {"message", "type", "param", "code"}}`;
 - `GET /health` (200 once loaded), `GET /v1/models`, `GET /v1/audio/voices` (`{"voices": [...]}`).
 
+Loading a checkpoint takes FAKE_OMNI_LOAD_S seconds (default 0) from the process's start;
+until then every runtime endpoint answers 503 and only `/_fake` works. The runtimes differ
+in how a client sees that phase, and the fake takes the answer both treat as "not ready":
+SGLang-Omni's `/health` answers 503 while its pipeline is not running
+(sglang_omni/serve/openai_api.py, `_register_health`); vLLM-Omni binds its port, loads its
+stages (`build_async_omni` in omni_run_server_worker, vllm_omni/entrypoints/openai/api_server.py)
+and only then serves HTTP, where vLLM's `/health` answers 503 when the engine is dead
+(vllm/entrypoints/serve/instrumentator/health.py). A probe fails alike on no HTTP answer and
+on a 503; the fake answers 503 so that its `/_fake` controls work while it loads.
+
 Batching shows as latency that grows with concurrency while the total grows less than
 linearly: each stream makes audio at `aggregate(n) / n` times real time with n streams in
 flight, `aggregate(n) = peak * n / (n + half)` (see each runtime's profile for its figures).
@@ -29,6 +39,7 @@ import hashlib
 import io
 import os
 import re
+import time
 import wave
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -124,6 +135,14 @@ def create_runtime_app(name: str, throughput: Throughput) -> FastAPI:
     control = FakeControl(error_body)
     app.include_router(control.router())
     active = 0
+    loaded_at = time.monotonic() + float(os.environ.get("FAKE_OMNI_LOAD_S", "0"))
+
+    @app.middleware("http")
+    async def loading(request: Request, call_next: Any) -> Response:
+        if time.monotonic() < loaded_at and not request.url.path.startswith("/_fake"):
+            return JSONResponse(error_body(503, "The model is still loading"), 503)
+        response: Response = await call_next(request)
+        return response
 
     @app.exception_handler(SpeechError)
     async def speech_error(_: Request, exc: SpeechError) -> JSONResponse:

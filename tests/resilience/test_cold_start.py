@@ -4,20 +4,18 @@ with Retry-After; a client that leaves stops waiting. The router's metrics count
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import openai
 import pytest
 from openai import OpenAI
 
 from support.processes import ServiceProcess, free_port, wait_until
-from support.stack import Stack, start_router
+from support.stack import Stack, metric_value, start_router
 from support.tone_stack import requests_seen, start_tone_provider
 
 
@@ -36,10 +34,7 @@ class Sleepy:
         return self.provider
 
     def metric(self, name: str, **labels: str) -> float:
-        wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-        text = httpx.get(f"{self.router.url}/metrics", timeout=5).text
-        found = re.search(rf"^{name}\{{{re.escape(wanted)}\}} (\S+)$", text, re.MULTILINE)
-        return float(found.group(1)) if found else 0.0
+        return metric_value(self.router.url, name, **labels)
 
     def waiting(self) -> float:
         return self.metric("tts_cold_start_waiting_requests", provider="sleepy")

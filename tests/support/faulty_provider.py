@@ -60,8 +60,6 @@ class FaultySettings(ProviderSettings):
     name: str = "faulty"
     seconds_per_word: float = 0.1
     work_per_sentence_s: float = 0.02
-    # How long the engine takes to load (not ready meanwhile): a model's cold start.
-    load_s: float = Field(default=0.0, ge=0, le=600)
     # Unset: the router never caches this provider's audio (tests count its requests).
     model_id: str | None = None
 
@@ -87,7 +85,7 @@ class ToneEngine(Engine):
         self.faults = Faults()
 
     async def load(self) -> None:
-        await asyncio.sleep(self._settings.load_s)
+        return None
 
     def capabilities(self) -> Capabilities:
         return Capabilities(

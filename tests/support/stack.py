@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -58,10 +59,15 @@ def provider_env(
 
 
 def start_provider(
-    kind: str, log_dir: Path, name: str | None = None, env: dict[str, str] | None = None
+    kind: str,
+    log_dir: Path,
+    name: str | None = None,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> ServiceProcess:
-    """Provider `kind` as `chorus-<kind>` runs it, registered as `name` (default: `kind`)."""
-    port = free_port()
+    """Provider `kind` as `chorus-<kind>` runs it, registered as `name` (default: `kind`),
+    on `port` when a registry already names it (default: a free one)."""
+    port = port or free_port()
     name = name or kind
     env = provider_env(kind, name, port, env)
     return ServiceProcess(name, "chorus_provider", port, env, log_dir, (kind,)).start()
@@ -86,6 +92,14 @@ def start_router(
         },
         log_dir,
     ).start()
+
+
+def metric_value(url: str, name: str, **labels: str) -> float:
+    """One sample of the Prometheus metrics at `url`, by its exact labels; 0 when absent."""
+    wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    text = httpx.get(f"{url}/metrics", timeout=5).text
+    found = re.search(rf"^{name}\{{{re.escape(wanted)}\}} (\S+)$", text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
 
 
 def entry(name: str, proc: ServiceProcess, models: list[str], **extra: Any) -> dict[str, Any]:

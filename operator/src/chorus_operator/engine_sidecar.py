@@ -103,6 +103,10 @@ def front_env(runtime: Runtime) -> list[Manifest]:
     """chorus-openai's settings for the engine beside it; spec.env may still override them."""
     settings: dict[str, str] = {
         "CHORUS_OPENAI_BASE_URL": f"http://127.0.0.1:{ENGINE_PORT}/v1",
+        # The sidecar order already starts the front after the engine's startupProbe; the
+        # front waits on the same health too, so a front restarted during an engine restart
+        # stays not-ready (and keeps the engine's voices) until the model is back.
+        "CHORUS_OPENAI_UPSTREAM_HEALTH_URL": f"http://127.0.0.1:{ENGINE_PORT}{HEALTH_PATH}",
         # The engine has no key: nothing to check, nothing to send.
         "CHORUS_OPENAI_VERIFY_KEY": "false",
         "CHORUS_OPENAI_MODELS": json.dumps([runtime.model]),

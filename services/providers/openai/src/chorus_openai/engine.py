@@ -6,6 +6,7 @@ pipeline.py), for servers that make a whole clip before sending any of it.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
@@ -32,6 +33,9 @@ from chorus_provider.voice_reference import reference_wav
 from chorus_text import speech_pieces
 
 log = logging.getLogger("chorus.openai")
+
+# How often a front waiting for its runtime to load asks again.
+_HEALTH_POLL_S = 0.5
 
 # The fields this provider sets; forwarded extras never override them.
 _OWN_FIELDS = frozenset(
@@ -60,8 +64,11 @@ class OpenAIEngine(Engine):
         )
 
     async def load(self) -> None:
-        """Check the key, so a refused one shows as not-ready with the reason; then take the
-        upstream's own voice list unless VOICES is set."""
+        """Wait for a runtime beside this front to load, when there is one; check the key, so
+        a refused one shows as not-ready with the reason; then take the upstream's own voice
+        list unless VOICES is set."""
+        if self._settings.upstream_health_url is not None:
+            await self._wait_for_upstream(self._settings.upstream_health_url)
         if self._settings.verify_key:
             await self._check_key()
         if self._settings.voices is None:
@@ -69,6 +76,24 @@ class OpenAIEngine(Engine):
             if listed:
                 log.info("the upstream lists %d voices", len(listed))
                 self._voices = listed
+
+    async def _wait_for_upstream(self, health_url: str) -> None:
+        """Until the upstream's health answers 200; no deadline of its own, as the start-up
+        probe (or whoever started it) bounds how long a model may load."""
+        log.info("waiting for the upstream to load: %s", health_url)
+        # Another process's state, so polled: there is nothing in this one to wait on.
+        while True:
+            if await self._healthy(health_url):
+                log.info("the upstream is ready")
+                return
+            await asyncio.sleep(_HEALTH_POLL_S)
+
+    async def _healthy(self, health_url: str) -> bool:
+        try:
+            response = await self._client.get(health_url)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
 
     async def _check_key(self) -> None:
         try:

@@ -54,6 +54,10 @@ class OpenAISettings(ProviderSettings):
     # The upstream clones: a request's reference sample goes up as `ref_audio` (a WAV data URL)
     # with its transcript as `ref_text`, as both runtimes' speech APIs take them.
     voice_cloning: bool = False
+    # A runtime beside this front (vLLM-Omni, SGLang-Omni): its health URL. Loading waits
+    # until it answers 200, so this service is not ready while the model loads, and the
+    # voice list is the loaded engine's.
+    upstream_health_url: str | None = Field(default=None, pattern=r"^https?://", max_length=2048)
 
     @field_validator("model_map")
     @classmethod
