@@ -34,7 +34,10 @@ from starlette.datastructures import UploadFile
 from fakes.control import FakeControl, Fault, serve
 from fakes.speech import speak
 
-MODELS = ("eleven_multilingual_v2", "eleven_flash_v2_5", "eleven_turbo_v2_5", "eleven_v3")
+MODELS = (
+    "eleven_multilingual_v2", "eleven_flash_v2", "eleven_flash_v2_5", "eleven_turbo_v2_5",
+    "eleven_v3",
+)  # fmt: skip
 OutputFormat = Literal[
     "mp3_22050_32", "mp3_44100_64", "mp3_44100_128", "mp3_44100_192", "opus_48000_64",
     "pcm_8000", "pcm_16000", "pcm_22050", "pcm_24000", "pcm_44100", "pcm_48000",
