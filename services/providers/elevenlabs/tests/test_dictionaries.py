@@ -63,9 +63,10 @@ async def test_the_dictionary_is_made_once_and_named_in_each_request(
     assert added[0]["json"]["rules"] == [
         {"string_to_replace": "Nguyen", "type": "alias", "alias": "win"}
     ]
-    locators = [r["json"]["pronunciation_dictionary_locators"] for r in fake.requests()[1:]
-                if r["path"].endswith("/stream")]  # fmt: skip
-    assert len(locators) == 2 and locators[0] == locators[1] and len(locators[0]) == 1
+    streams = [r["json"] for r in fake.requests() if r["path"].endswith("/stream")]
+    locators = [body["pronunciation_dictionary_locators"] for body in streams]
+    assert locators == [locators[0]] * 2
+    assert len(locators[0]) == 1
     assert spoken(fake) == ["Ask win today.", "win again."]
 
 
