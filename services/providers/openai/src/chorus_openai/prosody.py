@@ -78,5 +78,6 @@ def _manner(segment: SpeechSegment) -> list[str]:
 
 
 def _quote(text: str) -> str:
-    words = " ".join(text.replace('"', "'").split())
+    # The span's closing punctuation is the sentence's, not part of the quoted words.
+    words = " ".join(text.replace('"', "'").split()).rstrip(".,;:!?")
     return words if len(words) <= MAX_QUOTE_CHARS else words[: MAX_QUOTE_CHARS - 3] + "..."
