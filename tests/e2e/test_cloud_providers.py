@@ -268,7 +268,8 @@ def test_elevenlabs_gets_the_lexicons_as_a_pronunciation_dictionary(fresh: Cloud
         ).read()
     calls = fresh.elevenlabs.requests()
     added = [c["json"] for c in calls if c["path"].endswith("/add-from-rules")]
-    # Made once for the entries both texts use; an IPA-only entry is no rule for a model that skips phoneme-ruled words.
+    # Made once for the entries both texts use; an IPA-only entry is no rule for a model
+    # that skips phoneme-ruled words.
     assert [a["rules"] for a in added] == [
         [{"string_to_replace": "Nguyen", "type": "alias", "alias": "Win"}]
     ]
