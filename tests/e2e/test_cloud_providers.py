@@ -278,6 +278,13 @@ def test_elevenlabs_gets_the_lexicons_as_a_pronunciation_dictionary(fresh: Cloud
     assert all(len(s["pronunciation_dictionary_locators"]) == 1 for s in speech)
     spoken = httpx.get(f"{fresh.elevenlabs.url}/_fake/spoken", timeout=5).json()["spoken"]
     assert spoken == ["Ask Win about Kubernetes.", "Kubernetes, says Win."]
+    preview = httpx.post(
+        f"{fresh.stack.router.url}/api/v1/audio/text/normalize",
+        json={"model": "elevenlabs", "input": texts[0], "lexicons": [made.json()["id"]]},
+        timeout=10,
+    ).json()
+    assert preview["text"] == texts[0]
+    assert [e["grapheme"] for e in preview["pronunciations"]["entries"]] == ["Kubernetes", "Nguyen"]
 
 
 def test_gpt_4o_mini_tts_hears_ssml_prosody_in_its_instructions(fresh: Cloud) -> None:

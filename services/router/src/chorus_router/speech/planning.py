@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from chorus_contracts import (
     Capabilities,
     InvalidRequest,
-    Pronunciations,
     ServiceUnavailable,
     SpeechRequest,
     SpeechSegment,
@@ -34,7 +33,7 @@ from chorus_router.speech.markup import (
     provider_segments,
     request_markup,
 )
-from chorus_router.speech.pronunciations import used_pronunciations
+from chorus_router.speech.pronunciations import dictionary_entries
 from chorus_router.speech.spoken_text import checked_length, spoken_language, spoken_text
 from chorus_text.ssml import Markup, join_words
 
@@ -146,18 +145,13 @@ class SpeechPlan:
             request_id=request_id,
             timestamps=request.timestamps == "word",
             segments=self.segments_for(candidate),
-            pronunciations=self._pronunciations_for(candidate),
+            pronunciations=dictionary_entries(
+                self.markup,
+                self.lexicons,
+                candidate.handle.capabilities,
+                spoken_language(request, candidate.handle.capabilities, candidate.voice),
+            ),
         )
-
-    def _pronunciations_for(self, candidate: Candidate) -> Pronunciations | None:
-        """The lexicon entries for a provider that applies them itself (see markup.py)."""
-        caps = candidate.handle.capabilities
-        if self.markup is None or self.lexicons is None or caps is None:
-            return None
-        if not caps.pronunciation_dictionary:
-            return None
-        language = spoken_language(self.request, caps, candidate.voice)
-        return used_pronunciations(self.markup, self.lexicons, language)
 
 
 def plan(

@@ -10,9 +10,28 @@ from __future__ import annotations
 import hashlib
 import json
 
-from chorus_contracts import MAX_PRONUNCIATIONS, InvalidRequest, Pronunciation, Pronunciations
+from chorus_contracts import (
+    MAX_PRONUNCIATIONS,
+    Capabilities,
+    InvalidRequest,
+    Pronunciation,
+    Pronunciations,
+)
 from chorus_router.lexicons.records import AppliedLexicons
 from chorus_text.ssml import Markup
+
+
+def dictionary_entries(
+    markup: Markup | None,
+    lexicons: AppliedLexicons | None,
+    caps: Capabilities | None,
+    language: str | None,
+) -> Pronunciations | None:
+    """What a provider with a pronunciation dictionary of its own is sent (markup.py leaves
+    the entries unapplied for it); None for any other provider, or when nothing applies."""
+    if markup is None or lexicons is None or caps is None or not caps.pronunciation_dictionary:
+        return None
+    return used_pronunciations(markup, lexicons, language)
 
 
 def used_pronunciations(
