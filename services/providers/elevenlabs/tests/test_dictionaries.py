@@ -39,17 +39,20 @@ def spoken(fake: FakeVendor) -> list[str]:
     return answer
 
 
-def test_an_alias_is_the_rule_and_ipa_only_where_the_model_takes_phonemes() -> None:
+def test_ipa_where_the_model_takes_phonemes_and_the_alias_elsewhere() -> None:
     said = pronunciations(NGUYEN, KUBERNETES)
     assert rules_for(said, phonemes=False) == [
         {"string_to_replace": "Nguyen", "type": "alias", "alias": "win"}
     ]
-    assert rules_for(said, phonemes=True)[1] == {
-        "string_to_replace": "Kubernetes",
-        "type": "phoneme",
-        "phoneme": "kuːbərˈnɛtiːz",
-        "alphabet": "ipa",
-    }
+    assert rules_for(said, phonemes=True) == [
+        {"string_to_replace": "Nguyen", "type": "phoneme", "phoneme": "ŋwiən", "alphabet": "ipa"},
+        {
+            "string_to_replace": "Kubernetes",
+            "type": "phoneme",
+            "phoneme": "kuːbərˈnɛtiːz",
+            "alphabet": "ipa",
+        },
+    ]
 
 
 async def test_the_dictionary_is_made_once_and_named_in_each_request(

@@ -1,11 +1,11 @@
 """A request's lexicon entries as an ElevenLabs pronunciation dictionary, made once per version.
 
 `POST /v1/pronunciation-dictionaries/add-from-rules` makes a dictionary; a TTS request names
-it in `pronunciation_dictionary_locators` (id and version). An entry with an alias becomes
-an alias rule, which every model honours; an IPA-only entry becomes a phoneme rule only
-for the models that honour phoneme rules (ElevenLabs' others skip the word entirely), and
-is otherwise left out, so the word is said as written. Dictionaries are remembered per
-entries' version and rule kind, least recently used first.
+it in `pronunciation_dictionary_locators` (id and version). As on every engine, an entry's
+IPA is used where the model takes phonemes and its alias otherwise: phoneme rules go only to
+the models that honour them (ElevenLabs' others skip a phoneme-ruled word entirely), so for
+those an IPA-only entry makes no rule and the word is said as written. Dictionaries are
+remembered per entries' version and rule kind, least recently used first.
 """
 
 from __future__ import annotations
@@ -41,14 +41,11 @@ class _Added(BaseModel):
 
 
 def rules_for(pronunciations: Pronunciations, phonemes: bool) -> list[Rule]:
-    """ElevenLabs' rules for the entries: aliases first choice, IPA phonemes where taken."""
+    """ElevenLabs' rules for the entries: IPA phonemes for a model that takes `phonemes`,
+    else the alias; an entry with neither for this model makes no rule."""
     rules: list[Rule] = []
     for entry in pronunciations.entries:
-        if entry.alias is not None:
-            rules.append(
-                {"string_to_replace": entry.grapheme, "type": "alias", "alias": entry.alias}
-            )
-        elif phonemes and entry.phoneme is not None:
+        if phonemes and entry.phoneme is not None:
             rules.append(
                 {
                     "string_to_replace": entry.grapheme,
@@ -56,6 +53,10 @@ def rules_for(pronunciations: Pronunciations, phonemes: bool) -> list[Rule]:
                     "phoneme": entry.phoneme,
                     "alphabet": "ipa",
                 }
+            )
+        elif entry.alias is not None:
+            rules.append(
+                {"string_to_replace": entry.grapheme, "type": "alias", "alias": entry.alias}
             )
     return rules
 
