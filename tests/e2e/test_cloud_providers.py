@@ -245,3 +245,60 @@ def test_openai_gets_the_words_of_ssml_with_aliases_applied(fresh: Cloud) -> Non
     ).read()
     sent = fresh.openai.requests()[-1]["json"]["input"]
     assert sent == "Call the World Health Organization today, and wait for them."
+
+
+def test_elevenlabs_gets_the_lexicons_as_a_pronunciation_dictionary(fresh: Cloud) -> None:
+    entries = [
+        {"grapheme": "Nguyen", "alias": "Win"},
+        {"grapheme": "Kubernetes", "phoneme": "kuːbərˈnɛtiːz"},
+        {"grapheme": "unused", "alias": "never"},
+    ]
+    made = httpx.post(
+        f"{fresh.stack.router.url}/api/v1/audio/lexicons", json={"entries": entries}, timeout=10
+    )
+    assert made.status_code == 200, made.text
+    texts = ["Ask Nguyen about Kubernetes.", "Kubernetes, says Nguyen."]
+    for text in texts:
+        fresh.client().audio.speech.create(
+            model="eleven_multilingual_v2",
+            voice=RACHEL,
+            input=text,
+            response_format="pcm",
+            extra_body={"lexicons": [made.json()["id"]]},
+        ).read()
+    calls = fresh.elevenlabs.requests()
+    added = [c["json"] for c in calls if c["path"].endswith("/add-from-rules")]
+    # Made once for the entries both texts use; an IPA-only entry is no rule for a model
+    # that skips phoneme-ruled words.
+    assert [a["rules"] for a in added] == [
+        [{"string_to_replace": "Nguyen", "type": "alias", "alias": "Win"}]
+    ]
+    speech = [c["json"] for c in calls if c["path"].endswith("/stream")]
+    assert [s["text"] for s in speech] == texts
+    assert all(len(s["pronunciation_dictionary_locators"]) == 1 for s in speech)
+    spoken = httpx.get(f"{fresh.elevenlabs.url}/_fake/spoken", timeout=5).json()["spoken"]
+    assert spoken == ["Ask Win about Kubernetes.", "Kubernetes, says Win."]
+    preview = httpx.post(
+        f"{fresh.stack.router.url}/api/v1/audio/text/normalize",
+        json={"model": "elevenlabs", "input": texts[0], "lexicons": [made.json()["id"]]},
+        timeout=10,
+    ).json()
+    assert preview["text"] == texts[0]
+    assert [e["grapheme"] for e in preview["pronunciations"]["entries"]] == ["Kubernetes", "Nguyen"]
+
+
+def test_gpt_4o_mini_tts_hears_ssml_prosody_in_its_instructions(fresh: Cloud) -> None:
+    ssml = '<speak>Please <prosody rate="slow" volume="loud">listen closely</prosody>.</speak>'
+    response = fresh.client().audio.speech.with_raw_response.create(
+        model="gpt-4o-mini-tts",
+        voice="coral",
+        input=ssml,
+        instructions="Sound warm.",
+        response_format="pcm",
+    )
+    assert response.headers["x-chorus-provider"] == "openai"
+    assert response.headers["x-chorus-markup-approximated"] == "prosody-rate, prosody-volume"
+    sent = fresh.openai.requests()[-1]["json"]
+    assert sent["input"] == "Please listen closely."
+    assert sent["instructions"] == 'Sound warm. Say "listen closely" slowly and louder.'
+    assert sent["speed"] == 1.0

@@ -8,6 +8,14 @@ Instant voice cloning: `POST /v1/voices/add` (multipart `name` and `files`) make
 TTS calls and the voice list then know, up to the account's voice limit (400
 `voice_limit_reached`, set with `POST /_fake/voice-limit`); `DELETE /v1/voices/{id}` frees it.
 Each add is recorded with the name and every file's SHA-256, never the audio.
+
+Pronunciation dictionaries: `POST /v1/pronunciation-dictionaries/add-from-rules` takes alias
+and phoneme rules (phonemes in "ipa" or "cmu"; 400 for a rule that says nothing, repeats a
+string or holds markup) and answers an id and a version; a TTS body's
+`pronunciation_dictionary_locators` (at most 3) must name a dictionary and version it made
+(404 `pronunciation_dictionary_not_found`). The rules are applied to the text before it is
+spoken, an alias as its words and a phoneme as `[[phoneme]]`; `GET /_fake/spoken` lists the
+texts as spoken.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ import hashlib
 import re
 import secrets
 import string
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -26,7 +34,10 @@ from starlette.datastructures import UploadFile
 from fakes.control import FakeControl, Fault, serve
 from fakes.speech import speak
 
-MODELS = ("eleven_multilingual_v2", "eleven_flash_v2_5", "eleven_turbo_v2_5", "eleven_v3")
+MODELS = (
+    "eleven_multilingual_v2", "eleven_flash_v2", "eleven_flash_v2_5", "eleven_turbo_v2_5",
+    "eleven_v3",
+)  # fmt: skip
 OutputFormat = Literal[
     "mp3_22050_32", "mp3_44100_64", "mp3_44100_128", "mp3_44100_192", "opus_48000_64",
     "pcm_8000", "pcm_16000", "pcm_22050", "pcm_24000", "pcm_44100", "pcm_48000",
@@ -53,6 +64,46 @@ class VoiceSettings(BaseModel):
     speed: float | None = Field(default=None, ge=0.7, le=1.2)
 
 
+class AliasRule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["alias"]
+    string_to_replace: str
+    alias: str
+    case_sensitive: bool = True
+    word_boundaries: bool = True
+
+
+class PhonemeRule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["phoneme"]
+    string_to_replace: str
+    phoneme: str
+    alphabet: Literal["ipa", "cmu"]
+    case_sensitive: bool = True
+    word_boundaries: bool = True
+
+
+Rule = Annotated[AliasRule | PhonemeRule, Field(discriminator="type")]
+
+
+class DictionaryBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    rules: list[Rule] = Field(min_length=1)
+    description: str | None = None
+    workspace_access: Literal["admin", "editor", "viewer"] | None = None
+
+
+class Locator(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pronunciation_dictionary_id: str
+    version_id: str | None = None
+
+
 class SpeechBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -64,6 +115,7 @@ class SpeechBody(BaseModel):
     previous_text: str | None = None
     next_text: str | None = None
     apply_text_normalization: Literal["auto", "on", "off"] | None = None
+    pronunciation_dictionary_locators: list[Locator] | None = Field(default=None, max_length=3)
 
 
 class SpeechQuery(BaseModel):
@@ -105,6 +157,59 @@ def unprocessable(exc: ValidationError, where: str) -> JSONResponse:
     return JSONResponse({"detail": errors}, 422)
 
 
+def _random_id() -> str:
+    return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(20))
+
+
+def rule_problem(rules: list[AliasRule | PhonemeRule]) -> str | None:
+    """Why ElevenLabs would refuse these rules, if it would."""
+    seen: set[str] = set()
+    for rule in rules:
+        said = rule.alias if isinstance(rule, AliasRule) else rule.phoneme
+        if not rule.string_to_replace.strip() or not said.strip():
+            return "A rule needs a string to replace and what to say instead."
+        if rule.string_to_replace in seen:
+            return f"The string '{rule.string_to_replace}' has two rules."
+        if "<" in said or ">" in said:
+            return f"The rule for '{rule.string_to_replace}' holds markup."
+        seen.add(rule.string_to_replace)
+    return None
+
+
+class Dictionaries:
+    """The account's pronunciation dictionaries: (id, version) -> rules."""
+
+    def __init__(self) -> None:
+        self.rules: dict[tuple[str, str], list[AliasRule | PhonemeRule]] = {}
+
+    def add(self, rules: list[AliasRule | PhonemeRule]) -> tuple[str, str]:
+        key = (_random_id(), _random_id())
+        self.rules[key] = rules
+        return key
+
+    def find(self, locator: Locator) -> list[AliasRule | PhonemeRule] | None:
+        for (dictionary, version), rules in self.rules.items():
+            if dictionary == locator.pronunciation_dictionary_id and locator.version_id in (
+                None,
+                version,
+            ):
+                return rules
+        return None
+
+
+def applied(text: str, rules: list[AliasRule | PhonemeRule]) -> str:
+    """The text with each rule's string said its way, as whole words where the rule says so."""
+    for rule in rules:
+        said = rule.alias if isinstance(rule, AliasRule) else f"[[{rule.phoneme}]]"
+        pattern = re.escape(rule.string_to_replace)
+        if rule.word_boundaries:
+            pattern = rf"(?<!\w){pattern}(?!\w)"
+        flags = 0 if rule.case_sensitive else re.IGNORECASE
+        # A replacement said literally: an alias may hold a backslash.
+        text = re.sub(pattern, said.replace("\\", "\\\\"), text, flags=flags)
+    return text
+
+
 class VoiceLimit(BaseModel):
     limit: int = Field(ge=0)
 
@@ -121,7 +226,7 @@ class Clones:
         self.limit = DEFAULT_VOICE_LIMIT
 
     def add(self, name: str) -> str:
-        voice_id = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(20))
+        voice_id = _random_id()
         self.names[voice_id] = name
         return voice_id
 
@@ -169,7 +274,15 @@ async def uploaded(request: Request) -> tuple[str, list[dict[str, Any]]]:
 def create_app(api_key: str) -> FastAPI:
     app = FastAPI(title="fake ElevenLabs")
     clones = Clones()
-    control = FakeControl(status_error, on_reset=clones.reset)
+    dictionaries = Dictionaries()
+    spoken: list[str] = []
+
+    def reset() -> None:
+        clones.reset()
+        dictionaries.rules.clear()
+        spoken.clear()
+
+    control = FakeControl(status_error, on_reset=reset)
     app.include_router(control.router())
 
     async def admitted(
@@ -185,6 +298,35 @@ def create_app(api_key: str) -> FastAPI:
     async def set_voice_limit(body: VoiceLimit) -> dict[str, int]:
         clones.limit = body.limit
         return {"limit": clones.limit}
+
+    @app.get("/_fake/spoken")
+    async def spoken_texts() -> dict[str, list[str]]:
+        return {"spoken": spoken}
+
+    @app.post("/v1/pronunciation-dictionaries/add-from-rules")
+    async def add_dictionary(request: Request) -> Response:
+        answer, _ = await admitted(request)
+        if answer is not None:
+            return answer
+        try:
+            body = DictionaryBody.model_validate_json(await request.body())
+        except ValidationError as exc:
+            return unprocessable(exc, "body")
+        if (problem := rule_problem(body.rules)) is not None:
+            return JSONResponse(detail("invalid_pronunciation_rules", problem), 400)
+        dictionary, version = dictionaries.add(body.rules)
+        return JSONResponse(
+            {
+                "id": dictionary,
+                "name": body.name,
+                "version_id": version,
+                "version_rules_num": len(body.rules),
+                "created_by": "fake",
+                "creation_time_unix": 0,
+                "description": body.description,
+                "permission_on_resource": "admin",
+            }
+        )
 
     @app.get("/v1/voices")
     async def voices(request: Request) -> Response:
@@ -242,10 +384,18 @@ def create_app(api_key: str) -> FastAPI:
         codec, _, rate = query.output_format.partition("_")
         if codec != "pcm":
             return JSONResponse(detail("invalid_output_format", "This fake streams pcm."), 400)
+        text = body.text
+        for locator in body.pronunciation_dictionary_locators or []:
+            rules = dictionaries.find(locator)
+            if rules is None:
+                message = f"No pronunciation dictionary {locator.pronunciation_dictionary_id}."
+                return JSONResponse(detail("pronunciation_dictionary_not_found", message), 404)
+            text = applied(text, rules)
+        spoken.append(text)
         speed = (body.voice_settings.speed if body.voice_settings else None) or 1.0
         language = "en-gb" if voice is not None and voice["locale"] == "en-GB" else "en-us"
         try:
-            pcm = spoken_with_breaks(body.text, int(rate), voice_id, speed, language)
+            pcm = spoken_with_breaks(text, int(rate), voice_id, speed, language)
         except ValueError as exc:
             return JSONResponse(detail("invalid_text", str(exc)), 400)
         return StreamingResponse(control.stream(pcm, fault), media_type="audio/pcm")

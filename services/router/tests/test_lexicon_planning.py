@@ -16,7 +16,7 @@ TEXT = "Ask Nguyen at the W3C."
 ALIAS = LexiconEntry("W3C", alias="World Wide Web Consortium")
 
 
-def _pool(markup: list[str]) -> ProviderPool:
+def _pool(markup: list[str], dictionary: bool = False) -> ProviderPool:
     caps = Capabilities(
         provider="p",
         engine="p",
@@ -27,6 +27,7 @@ def _pool(markup: list[str]) -> ProviderPool:
         max_text_length=1000,
         streaming=True,
         markup=markup,
+        pronunciation_dictionary=dictionary,
     )
     pool = ProviderPool(httpx.AsyncClient(), 1.0, 1.0)
     pool.update([ProviderEntry(name="p", url="http://p", models=["m"])])
@@ -81,3 +82,31 @@ def test_a_changed_entry_or_lexicon_version_changes_the_cache_identity() -> None
     before = identity(_applied(LexiconEntry("Nguyen", phoneme="ŋwˈɪn")))
     assert before != identity(_applied(LexiconEntry("Nguyen", phoneme="nuːjˈɛn")))
     assert before != identity(_applied(LexiconEntry("Nguyen", phoneme="ŋwˈɪn"), version="lex_1:b"))
+
+
+def test_a_provider_with_its_own_dictionary_gets_the_words_as_written_and_the_entries_used() -> (
+    None
+):
+    nguyen = LexiconEntry("Nguyen", phoneme="ŋwˈɪn", alias="Win")
+    lexicons = _applied(nguyen, ALIAS, LexiconEntry("Smith", alias="Smyth"))
+    request = SpeechRequest(model="m", voice="v", input=TEXT)
+    speech_plan = plan(_pool(["break"], dictionary=True), request, lexicons)
+    candidate = speech_plan.candidates[0]
+    sent = speech_plan.synthesis(candidate, "r1")
+    assert sent.text == TEXT
+    assert sent.pronunciations is not None
+    assert [(p.grapheme, p.phoneme, p.alias) for p in sent.pronunciations.entries] == [
+        ("Nguyen", "ŋwˈɪn", "Win"),
+        ("W3C", None, "World Wide Web Consortium"),
+    ]
+    again = plan(_pool(["break"], dictionary=True), request, lexicons).synthesis(candidate, "r2")
+    assert again.pronunciations == sent.pronunciations
+    changed = _applied(LexiconEntry("Nguyen", alias="Nwin"), ALIAS)
+    other = plan(_pool(["break"], dictionary=True), request, changed)
+    assert other.synthesis(other.candidates[0], "r3").pronunciations != sent.pronunciations
+
+
+def test_a_provider_without_a_dictionary_gets_no_entries() -> None:
+    request = SpeechRequest(model="m", voice="v", input=TEXT)
+    speech_plan = plan(_pool([]), request, _applied(ALIAS))
+    assert speech_plan.synthesis(speech_plan.candidates[0], "r1").pronunciations is None

@@ -199,3 +199,18 @@ def test_an_emphasis_the_engine_cannot_stress_is_said_slower_and_louder() -> Non
         {"text": "important."},
     ]
     assert speech_plan.markup_headers("local") == {"X-Chorus-Markup-Approximated": "emphasis"}
+
+
+def test_prosody_an_engine_describes_in_words_reaches_it_and_is_reported_approximated() -> None:
+    described = ["prosody-rate", "prosody-pitch", "prosody-volume", "emphasis"]
+    pool = _pool(cloud=_caps("cloud", normalizes_text=True, instructed_markup=described))
+    ssml = '<speak>Say <emphasis>this</emphasis> <prosody pitch="high">up</prosody>.</speak>'
+    speech_plan = plan(pool, _request(input=ssml))
+    assert _segments(speech_plan, "cloud") == [
+        {"text": "Say"},
+        {"text": "this", "emphasis": "moderate"},
+        {"text": "up.", "pitch": "high"},
+    ]
+    assert speech_plan.markup_headers("cloud") == {
+        "X-Chorus-Markup-Approximated": "emphasis, prosody-pitch"
+    }

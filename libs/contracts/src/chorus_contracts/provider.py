@@ -77,6 +77,12 @@ class Capabilities(BaseModel):
     # The markup features (MARKUP_FEATURES) it honours in the audio itself; the rest of
     # the SSML a request holds is approximated (a pitch dropped, a phoneme read as its text).
     markup: list[str] = Field(default_factory=list)
+    # Markup features it describes to its model in words (a prosody sentence in OpenAI's
+    # `instructions`): sent in the segments, yet reported as approximated.
+    instructed_markup: list[str] = Field(default_factory=list)
+    # Takes a request's lexicon entries as a pronunciation dictionary of its own (ElevenLabs):
+    # the router sends them in `pronunciations` instead of writing aliases into the text.
+    pronunciation_dictionary: bool = False
     contract_version: int = CONTRACT_VERSION
 
 
@@ -115,6 +121,31 @@ class SpeechSegment(BaseModel):
     written: str | None = Field(default=None, max_length=MAX_WRITTEN_CHARS)
 
 
+# Lexicon entries one request sends a provider with a dictionary of its own: those its text
+# uses, so the count follows the text's length.
+MAX_PRONUNCIATIONS = 1024
+
+
+class Pronunciation(BaseModel):
+    """One lexicon entry as a dictionary rule: `grapheme` said as `phoneme` (IPA) or `alias`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    grapheme: str = Field(min_length=1, max_length=100)
+    phoneme: str | None = Field(default=None, min_length=1, max_length=200)
+    alias: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class Pronunciations(BaseModel):
+    """The lexicon entries a request's text uses; `version` changes whenever they do, so a
+    provider may keep one dictionary per version."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: str = Field(pattern=r"^[0-9a-f]{64}$")
+    entries: list[Pronunciation] = Field(min_length=1, max_length=MAX_PRONUNCIATIONS)
+
+
 class ReplicaLoad(BaseModel):
     """What one replica is doing, in its `GET /readyz` body (`load`), for the router's
     least-request choice among a provider's replicas. Absent in older providers."""
@@ -146,3 +177,6 @@ class SynthesisRequest(BaseModel):
     # Markup compiled to segments; `text` then holds their words in order, for engines that
     # speak plain text. Providers that predate segments ignore them and speak `text`.
     segments: list[SpeechSegment] | None = Field(default=None, max_length=MAX_SEGMENTS)
+    # For providers with `pronunciation_dictionary`: the lexicon entries to apply, which the
+    # router then leaves unapplied in `text` and `segments`.
+    pronunciations: Pronunciations | None = None

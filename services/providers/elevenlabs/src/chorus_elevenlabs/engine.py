@@ -1,5 +1,6 @@
 """ElevenLabs' streaming text-to-speech as PCM at the configured rate, in the account's voices
-or in a clone of the request's reference sample."""
+or in a clone of the request's reference sample, with the request's lexicon entries as a
+pronunciation dictionary (dictionaries.py)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ from chorus_contracts import (
     VoiceInfo,
 )
 from chorus_elevenlabs.cloning import Reference, VoiceClones, is_clone
-from chorus_elevenlabs.errors import ElevenLabsErrors
+from chorus_elevenlabs.dictionaries import Locator, PronunciationDictionaries
+from chorus_elevenlabs.errors import DictionaryNotFound, ElevenLabsErrors
 from chorus_elevenlabs.options import MAX_SPEED, MIN_SPEED, ElevenLabsOptions, parse_options
 from chorus_elevenlabs.settings import ElevenLabsSettings
 from chorus_elevenlabs.voices import list_voices, merge
@@ -53,6 +55,9 @@ class ElevenLabsEngine(Engine):
         )
         self._voices: list[VoiceInfo] = list(settings.voices)
         self._clones = VoiceClones(self._client, self._errors, settings.clone_cache_size)
+        self._dictionaries = PronunciationDictionaries(
+            self._client, self._errors, settings.dictionary_cache_size
+        )
 
     async def load(self) -> None:
         """List the account's voices; a refused key fails start-up with the reason."""
@@ -92,6 +97,7 @@ class ElevenLabsEngine(Engine):
             speed_range=(MIN_SPEED, MAX_SPEED),
             normalizes_text=True,
             markup=["break"],
+            pronunciation_dictionary=True,
             model_id=f"elevenlabs:{self._settings.base_url}:{self._settings.default_model}",
         )
 
@@ -100,12 +106,43 @@ class ElevenLabsEngine(Engine):
     ) -> AsyncIterator[bytes]:
         body = self._body(request)
         async with AsyncExitStack() as stack:
-            if request.voice_reference is None:
-                response = await stack.enter_async_context(self._speak(request.voice, body))
-            else:
-                response = await self._speak_cloned(stack, request.voice_reference, body)
+            response = await self._open(stack, request, body)
             async for chunk in pcm_chunks(response):
                 yield chunk
+
+    async def _open(
+        self, stack: AsyncExitStack, request: SynthesisRequest, body: dict[str, Any]
+    ) -> httpx.Response:
+        """The TTS stream, with the request's pronunciation dictionary; one made again when
+        the vendor lost it (another replica's account clean-up, a reset)."""
+        locator = await self._name_dictionary(request, body)
+        try:
+            return await self._open_voice(stack, request, body)
+        except DictionaryNotFound:
+            if locator is None:
+                raise
+            self._dictionaries.forget(locator)
+            await self._name_dictionary(request, body)
+            return await self._open_voice(stack, request, body)
+
+    async def _name_dictionary(
+        self, request: SynthesisRequest, body: dict[str, Any]
+    ) -> Locator | None:
+        """Names the dictionary of the request's lexicon entries in `body`, made if new."""
+        if request.pronunciations is None:
+            return None
+        phonemes = body["model_id"] in self._settings.phoneme_models
+        locator = await self._dictionaries.locator_for(request.pronunciations, phonemes)
+        if locator is not None:
+            body["pronunciation_dictionary_locators"] = [locator.model_dump()]
+        return locator
+
+    async def _open_voice(
+        self, stack: AsyncExitStack, request: SynthesisRequest, body: dict[str, Any]
+    ) -> httpx.Response:
+        if request.voice_reference is None:
+            return await stack.enter_async_context(self._speak(request.voice, body))
+        return await self._speak_cloned(stack, request.voice_reference, body)
 
     async def _speak_cloned(
         self, stack: AsyncExitStack, voice_reference: str, body: dict[str, Any]

@@ -19,11 +19,18 @@ _PARAMS = {
     "voice_id": "voice",
     "language_code": "lang_code",
     "files": "voice_reference",
+    # The request's lexicons, as the dictionary made from them and named in a TTS request.
+    "rules": "lexicons",
+    "pronunciation_dictionary_locators": "lexicons",
 }
 
 
 class VoiceLimitReached(UpstreamError):
     """The account has no room for another cloned voice; deleting one makes room."""
+
+
+class DictionaryNotFound(UpstreamError):
+    """A pronunciation dictionary a request named is gone; making it again fixes that."""
 
 
 class ElevenLabsErrors(VendorErrors):
@@ -36,6 +43,7 @@ class ElevenLabsErrors(VendorErrors):
         "voice_does_not_exist": UnknownVoice,
         "voice_limit_reached": VoiceLimitReached,
         "model_not_found": UnknownModel,
+        "pronunciation_dictionary_not_found": DictionaryNotFound,
         # Out of credit: asking again cannot help, another provider can absorb it, and an
         # operator must top up, as with a refused key.
         "quota_exceeded": ProviderMisconfigured,

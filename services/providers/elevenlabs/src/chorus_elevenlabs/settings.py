@@ -19,7 +19,9 @@ class ElevenLabsSettings(ProviderSettings):
     The model sent is `extra_params.model_id`, else the request's model when listed in
     `models`, else `default_model`. With `voice_cloning`, a request's reference sample is
     cloned into the account once and the clone reused; up to `clone_cache_size` clone ids are
-    remembered (the account itself keeps them across restarts).
+    remembered (the account itself keeps them across restarts). A request's lexicon entries
+    become a pronunciation dictionary, one per entries' version, up to
+    `dictionary_cache_size` remembered.
     """
 
     model_config = SettingsConfigDict(env_prefix="CHORUS_ELEVENLABS_", extra="forbid")
@@ -44,6 +46,11 @@ class ElevenLabsSettings(ProviderSettings):
     voice_list_retry_s: float = Field(default=10.0, gt=0, le=3600)
     voice_cloning: bool = True
     clone_cache_size: int = Field(default=256, ge=1, le=100_000)
+    dictionary_cache_size: int = Field(default=256, ge=1, le=100_000)
+    # The models that honour IPA phoneme rules; the others skip a word such a rule matches.
+    phoneme_models: list[str] = Field(
+        default_factory=lambda: ["eleven_flash_v2", "eleven_turbo_v2", "eleven_monolingual_v1"]
+    )
     optimize_streaming_latency: int | None = Field(default=None, ge=0, le=4)
     connect_timeout_s: float = Field(default=5.0, gt=0, le=120)
     read_timeout_s: float = Field(default=30.0, gt=0, le=600)

@@ -25,6 +25,7 @@ from chorus_contracts import (
 )
 from chorus_openai.errors import OpenAIErrors
 from chorus_openai.pipeline import pipelined
+from chorus_openai.prosody import rate_as_speed, with_prosody
 from chorus_openai.settings import OPENAI_VOICES, OpenAISettings
 from chorus_openai.voices import upstream_voices
 from chorus_provider import CancelSignal, Engine
@@ -44,6 +45,8 @@ _OWN_FIELDS = frozenset(
         "task_type", "ref_audio", "ref_text",
     }
 )  # fmt: skip
+
+_PROSODY = ["prosody-rate", "prosody-pitch", "prosody-volume", "emphasis"]
 
 
 class OpenAIEngine(Engine):
@@ -119,6 +122,8 @@ class OpenAIEngine(Engine):
             instructions=self._settings.instructions,
             voice_cloning=self._settings.voice_cloning,
             speed_range=(0.25, 4.0),
+            # Said in words to the models that take instructions, as a speed to the others.
+            instructed_markup=_PROSODY if self._settings.instructions else [],
             normalizes_text=True,
             # The vendor's models are named by the request; the server answering them here.
             model_id=f"openai:{self._settings.base_url}:{self._settings.default_model}",
@@ -176,11 +181,14 @@ class OpenAIEngine(Engine):
         body: dict[str, Any] = dict(self._settings.extra_body)
         if self._settings.forward_extra:
             body.update({k: v for k, v in request.extra.items() if k not in _OWN_FIELDS})
+        model = self._model(request.model)
+        instructed = self._settings.instructions and model not in self._settings.speed_only_models
         body.update(
-            model=self._model(request.model),
+            model=model,
             input=text,
             response_format="pcm",
-            speed=request.speed,
+            # A model that takes instructions hears the text's rate in them instead.
+            speed=request.speed if instructed else rate_as_speed(request.speed, request.segments),
         )
         if self._settings.task_type is not None:
             body["task_type"] = self._settings.task_type
@@ -189,8 +197,9 @@ class OpenAIEngine(Engine):
             body.update(_reference_fields(request))
         else:
             body["voice"] = request.voice
-        if request.instructions and self._settings.instructions:
-            body["instructions"] = request.instructions
+        instructions = with_prosody(request.instructions, request.segments) if instructed else None
+        if instructions:
+            body["instructions"] = instructions
         return body
 
     async def close(self) -> None:

@@ -43,6 +43,8 @@ class OpenAISettings(ProviderSettings):
     chunking: Literal["none", "sentence"] = "none"
     chunk_lookahead: int = Field(default=2, ge=1, le=8)
     instructions: bool = True
+    # Upstream models that take no `instructions` (nor SSML prosody described in them).
+    speed_only_models: list[str] = Field(default_factory=lambda: ["tts-1", "tts-1-hd"])
     sample_rate: int = Field(default=24_000, ge=8_000, le=192_000)
     connect_timeout_s: float = Field(default=5.0, gt=0, le=120)
     read_timeout_s: float = Field(default=30.0, gt=0, le=600)

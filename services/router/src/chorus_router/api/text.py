@@ -13,7 +13,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from chorus_contracts import InvalidRequest, NormalizationOptions, SpeechRequest, SpeechSegment
+from chorus_contracts import (
+    InvalidRequest,
+    NormalizationOptions,
+    Pronunciations,
+    SpeechRequest,
+    SpeechSegment,
+)
 from chorus_router.api.caller import caller_of
 from chorus_router.api.lexicons import applied_lexicons
 from chorus_router.api.services import RouterServices, get_services
@@ -24,6 +30,7 @@ from chorus_router.routing.pool import ProviderHandle
 from chorus_router.security import require
 from chorus_router.speech.markup import approximated, provider_segments, request_markup
 from chorus_router.speech.planning import plan
+from chorus_router.speech.pronunciations import dictionary_entries
 from chorus_router.speech.spoken_text import (
     checked_length,
     pieces_for,
@@ -60,6 +67,9 @@ class NormalizedText(BaseModel):
     # (phoneme entries as segments with phonemes, aliases written in), what was dropped
     # from the markup, and the features (Capabilities.markup) this provider approximates.
     segments: list[SpeechSegment] | None = None
+    # For a provider with a pronunciation dictionary (ElevenLabs): the lexicon entries it
+    # would apply itself, instead of aliases written into the segments.
+    pronunciations: Pronunciations | None = None
     dropped: list[str] = Field(default_factory=list)
     approximated: list[str] = Field(default_factory=list)
 
@@ -121,6 +131,7 @@ def _compiled(
         pieces=pieces,
         provider=handle.name,
         segments=segments,
+        pronunciations=dictionary_entries(markup, lexicons, caps, language),
         dropped=markup.dropped,
         approximated=approximated(markup, segments, caps),
     )

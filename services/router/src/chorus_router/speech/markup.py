@@ -2,12 +2,14 @@
 
 The compiled segments are the one form every provider gets (plain text a lexicon entry
 matches becomes one segment too). For a provider, the request's lexicons are applied first,
-as phonemes where it takes them and as aliases otherwise; then each segment's words are
+as phonemes where it takes them and as aliases otherwise (a provider with a pronunciation
+dictionary of its own gets them apart, see pronunciations.py); then each segment's words are
 normalized as its plain text would be, a `<lang>` it does not speak
 and a `<voice>` it does not have are left out (its own language and voice speak them), as are
 a pitch or phonemes it does not take, and an emphasis it does not take becomes a rate and
 a volume; neighbours that nothing then tells apart become one segment. What its
-capabilities do not list is reported as approximated.
+capabilities do not list is reported as approximated, including what it only describes
+to its model in words (`instructed_markup`).
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ def provider_segments(
     (spoken_text.spoken_language)."""
     caps = handle.capabilities
     segments = markup.segments
-    if lexicons is not None:
+    if lexicons is not None and not (caps is not None and caps.pronunciation_dictionary):
         # A provider not yet heard from keeps phonemes, as it keeps every other feature.
         phonemes = caps is None or "phoneme" in caps.markup
         segments = pronounce(segments, lexicons.lexicon, language, phonemes=phonemes)
@@ -96,10 +98,11 @@ def provider_segments(
             # Only word timings show the written form; untimed, its words join their neighbours.
             update["written"] = None
         if caps is not None:
-            if segment.emphasis is not None and "emphasis" not in caps.markup:
+            taken = {*caps.markup, *caps.instructed_markup}
+            if segment.emphasis is not None and "emphasis" not in taken:
                 update |= _emphasis_as_prosody(segment, segment.emphasis)
             # A feature the engine ignores would still cut its words into utterances.
-            update |= {f: None for name, f in _IGNORABLE.items() if name not in caps.markup}
+            update |= {f: None for name, f in _IGNORABLE.items() if name not in taken}
         _append(fitted, segment.model_copy(update=update))
     return fitted
 

@@ -33,6 +33,7 @@ from chorus_router.speech.markup import (
     provider_segments,
     request_markup,
 )
+from chorus_router.speech.pronunciations import dictionary_entries
 from chorus_router.speech.spoken_text import checked_length, spoken_language, spoken_text
 from chorus_text.ssml import Markup, join_words
 
@@ -144,6 +145,12 @@ class SpeechPlan:
             request_id=request_id,
             timestamps=request.timestamps == "word",
             segments=self.segments_for(candidate),
+            pronunciations=dictionary_entries(
+                self.markup,
+                self.lexicons,
+                candidate.handle.capabilities,
+                spoken_language(request, candidate.handle.capabilities, candidate.voice),
+            ),
         )
 
 
