@@ -1,6 +1,6 @@
 """The torch engine base GPU providers share (device, weights, cancel, streaming, unload)."""
 
-from chorus_torch.batching import Batcher, Member, Stepper, processed
+from chorus_torch.batching import Batcher, Member, Stepper
 from chorus_torch.device import DeviceUnavailable, Placement, choose_placement
 from chorus_torch.engine import TorchEngine
 from chorus_torch.frames import FrameSink, FrameWindows, StepStreamer, Window
@@ -8,6 +8,7 @@ from chorus_torch.memory import InsufficientGpuMemory, check_gpu_memory
 from chorus_torch.padded_cache import PaddedCache
 from chorus_torch.pcm import to_pcm16
 from chorus_torch.reference import reference_audio
+from chorus_torch.sampling import Scores, Shareable, probabilities
 from chorus_torch.residency import Residency
 from chorus_torch.sentences import TorchSentenceEngine
 from chorus_torch.settings import TorchSettings
@@ -26,6 +27,8 @@ __all__ = [
     "PaddedCache",
     "Placement",
     "Residency",
+    "Scores",
+    "Shareable",
     "StepStreamer",
     "Stepper",
     "TorchEngine",
@@ -36,7 +39,7 @@ __all__ = [
     "check_gpu_memory",
     "choose_placement",
     "find_snapshot",
-    "processed",
+    "probabilities",
     "reference_audio",
     "resolve_weights",
     "stream_generation",
