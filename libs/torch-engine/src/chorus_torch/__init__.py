@@ -1,6 +1,7 @@
 """The torch engine base GPU providers share (device, weights, cancel, streaming, unload)."""
 
 from chorus_torch.batching import Batcher, Member, Stepper
+from chorus_torch.decoding import DecodeMany, SharedDecoder
 from chorus_torch.device import DeviceUnavailable, Placement, choose_placement
 from chorus_torch.engine import TorchEngine
 from chorus_torch.frames import FrameSink, FrameWindows, StepStreamer, Window
@@ -19,6 +20,7 @@ from chorus_torch.weights import WeightsNotFound, find_snapshot, resolve_weights
 __all__ = [
     "Batcher",
     "CancelCriteria",
+    "DecodeMany",
     "DeviceUnavailable",
     "FrameSink",
     "FrameWindows",
@@ -29,6 +31,7 @@ __all__ = [
     "Residency",
     "Scores",
     "Shareable",
+    "SharedDecoder",
     "StepStreamer",
     "Stepper",
     "TorchEngine",
