@@ -9,8 +9,8 @@ from chorus_torch.memory import InsufficientGpuMemory, check_gpu_memory
 from chorus_torch.padded_cache import PaddedCache
 from chorus_torch.pcm import to_pcm16
 from chorus_torch.reference import reference_audio
-from chorus_torch.sampling import Scores, Shareable, probabilities
 from chorus_torch.residency import Residency
+from chorus_torch.sampling import Scores, Shareable, probabilities
 from chorus_torch.sentences import TorchSentenceEngine
 from chorus_torch.settings import TorchSettings
 from chorus_torch.stopping import CancelCriteria

@@ -45,6 +45,11 @@ class SharedDecoder:
         self._waiting: list[_Job] = []
         self._busy = False
 
+    @property
+    def waiting(self) -> int:
+        """Windows waiting for the codec call now running to end."""
+        return len(self._waiting)
+
     def decode(self, frames: torch.Tensor) -> npt.NDArray[np.floating]:
         """The waveform of `frames` (frames, codebooks); blocks until decoded."""
         job = _Job(frames)

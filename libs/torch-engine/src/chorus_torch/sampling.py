@@ -43,8 +43,9 @@ def probabilities(
     for index, member in enumerate(members):
         groups.setdefault(_settings(member.processors, shareable), []).append(index)
     for indices in groups.values():
+        group: list[torch.Tensor | Exception]
         try:
-            group = _together([members[index] for index in indices], shareable)
+            group = list(_together([members[index] for index in indices], shareable))
         except Exception as exc:  # that group's sampling only
             group = [exc] * len(indices)
         for index, probs in zip(indices, group, strict=True):
@@ -58,24 +59,25 @@ def _together(members: Sequence[Scores], shareable: Shareable) -> list[torch.Ten
         if type(processor) in shareable:
             sizes = [block.shape[0] for block in blocks]
             rows = torch.cat(blocks)
-            blocks = list(processor(_no_tokens(rows), rows).split(sizes))
+            blocks = list(torch.split(_call(processor, _no_tokens(rows), rows), sizes))
         else:
             blocks = [
                 _call(member.processors[position], member.tokens, block)
                 for member, block in zip(members, blocks, strict=True)
             ]
     sizes = [block.shape[0] for block in blocks]
-    return list(torch.softmax(torch.cat(blocks), dim=-1).split(sizes))
+    return list(torch.split(torch.softmax(torch.cat(blocks), dim=-1), sizes))
 
 
 def _call(processor: LogitsProcessor, tokens: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
     # `LogitsProcessorList.__call__` would inspect each processor's signature per call.
-    return processor(cast(torch.LongTensor, tokens), scores)
+    scores = processor(cast(torch.LongTensor, tokens), scores)
+    return scores
 
 
-def _no_tokens(rows: torch.Tensor) -> torch.LongTensor:
+def _no_tokens(rows: torch.Tensor) -> torch.Tensor:
     """`input_ids` for shareable processors, which never read them."""
-    return cast(torch.LongTensor, torch.empty((rows.shape[0], 0), dtype=torch.long))
+    return torch.empty((rows.shape[0], 0), dtype=torch.long)
 
 
 def _settings(processors: LogitsProcessorList, shareable: Shareable) -> str:

@@ -35,7 +35,12 @@ from chorus_torch import Member, PaddedCache, Scores, Shareable, Stepper, probab
 # Dia's processors that run once over every member's rows: the guidance one pairs a
 # member's text and unconditional rows, and the EOS delay one keeps a member's state.
 _SHAREABLE: Shareable = frozenset(
-    {DiaEOSChannelFilterLogitsProcessor, TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper}
+    {
+        DiaEOSChannelFilterLogitsProcessor,
+        TemperatureLogitsWarper,
+        TopKLogitsWarper,
+        TopPLogitsWarper,
+    }
 )
 
 

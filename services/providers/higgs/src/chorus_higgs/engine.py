@@ -205,7 +205,9 @@ class HiggsEngine(TorchEngine[_Loaded]):
         )
 
 
-def _decode_many(codec: Any, placement: Placement, frames: torch.Tensor) -> npt.NDArray[np.floating]:
+def _decode_many(
+    codec: Any, placement: Placement, frames: torch.Tensor
+) -> npt.NDArray[np.floating]:
     """Windows of codec frames (windows, frames, codebooks) to their waveforms, one call."""
     codes = frames.to(placement.device).transpose(1, 2)  # (windows, codebooks, frames)
     wave = codec.decode(codes).audio_values

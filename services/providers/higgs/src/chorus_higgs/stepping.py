@@ -143,8 +143,10 @@ class HiggsStepper(Stepper[HiggsMember]):
             use_cache=True,
             logits_to_keep=1,
         )
-        logits = [out.logits[row : row + 1, -1, :] for row in range(len(members))]
-        scores = [Scores(m.processors, m.tokens, mine) for m, mine in zip(members, logits)]
+        logits = list(out.logits[:, -1:, :].unbind(0))  # each (1, K * V)
+        scores = [
+            Scores(m.processors, m.tokens, mine) for m, mine in zip(members, logits, strict=True)
+        ]
         drawn = probabilities(scores, _SHAREABLE)
         made: list[tuple[HiggsMember, torch.Tensor | Exception]] = []
         for member, mine, probs in zip(members, logits, drawn, strict=True):
