@@ -6,7 +6,7 @@ import asyncio
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, ref
 
 import torch
 from transformers.generation.streamers import BaseStreamer
@@ -57,7 +57,8 @@ class _Handoff:
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+        # Weakly: the registry below is keyed weakly by the loop, which this must not hold.
+        self._loop = ref(loop)
         self._lock = threading.Lock()
         self._pending: list[tuple[asyncio.Queue[torch.Tensor], torch.Tensor]] = []
 
@@ -65,8 +66,9 @@ class _Handoff:
         with self._lock:
             self._pending.append((queue, frames))
             wake = len(self._pending) == 1  # else a drain is already on its way
-        if wake:
-            self._loop.call_soon_threadsafe(self._drain)
+        loop = self._loop()
+        if wake and loop is not None:  # no loop: nobody is left to stream to
+            loop.call_soon_threadsafe(self._drain)
 
     def _drain(self) -> None:
         with self._lock:
