@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import torch
 
-from chorus_torch import FrameWindows, StepStreamer
+from chorus_torch import FrameSink, FrameWindows, StepStreamer
 
 
 def frames(start: int, count: int) -> torch.Tensor:
@@ -50,3 +52,19 @@ def test_the_streamer_skips_the_prompt_and_passes_each_step_on() -> None:
     streamer.put(torch.tensor([3, 4]))
     streamer.end()
     assert steps == [[1, 2], [3, 4]]
+
+
+async def test_frames_put_from_a_thread_by_many_sinks_reach_each_its_own_queue_in_order() -> None:
+    loop = asyncio.get_running_loop()
+    queues: list[asyncio.Queue[torch.Tensor]] = [asyncio.Queue() for _ in range(4)]
+    sinks = [FrameSink(loop, queue) for queue in queues]
+
+    def batched_steps() -> None:  # as the batch thread puts every member's frames per step
+        for step in range(10):
+            for member, sink in enumerate(sinks):
+                sink.put(frames(100 * member + step, 1))
+
+    await loop.run_in_executor(None, batched_steps)
+    for member, queue in enumerate(queues):
+        got = [int((await queue.get())[0, 0]) for _ in range(10)]
+        assert got == [100 * member + step for step in range(10)]

@@ -1,6 +1,7 @@
 """The torch engine base GPU providers share (device, weights, cancel, streaming, unload)."""
 
-from chorus_torch.batching import Batcher, Member, Stepper, processed
+from chorus_torch.batching import Batcher, Member, Stepper
+from chorus_torch.decoding import DecodeMany, SharedDecoder
 from chorus_torch.device import DeviceUnavailable, Placement, choose_placement
 from chorus_torch.engine import TorchEngine
 from chorus_torch.frames import FrameSink, FrameWindows, StepStreamer, Window
@@ -9,6 +10,7 @@ from chorus_torch.padded_cache import PaddedCache
 from chorus_torch.pcm import to_pcm16
 from chorus_torch.reference import reference_audio
 from chorus_torch.residency import Residency
+from chorus_torch.sampling import Scores, Shareable, probabilities
 from chorus_torch.sentences import TorchSentenceEngine
 from chorus_torch.settings import TorchSettings
 from chorus_torch.stopping import CancelCriteria
@@ -18,6 +20,7 @@ from chorus_torch.weights import WeightsNotFound, find_snapshot, resolve_weights
 __all__ = [
     "Batcher",
     "CancelCriteria",
+    "DecodeMany",
     "DeviceUnavailable",
     "FrameSink",
     "FrameWindows",
@@ -26,6 +29,9 @@ __all__ = [
     "PaddedCache",
     "Placement",
     "Residency",
+    "Scores",
+    "Shareable",
+    "SharedDecoder",
     "StepStreamer",
     "Stepper",
     "TorchEngine",
@@ -36,7 +42,7 @@ __all__ = [
     "check_gpu_memory",
     "choose_placement",
     "find_snapshot",
-    "processed",
+    "probabilities",
     "reference_audio",
     "resolve_weights",
     "stream_generation",

@@ -16,10 +16,10 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar, cast
+from typing import Generic, TypeVar
 
 import torch
-from transformers import LogitsProcessorList, StoppingCriteriaList
+from transformers import StoppingCriteriaList
 
 from chorus_contracts import ProviderBusy, SynthesisRequest
 
@@ -62,19 +62,6 @@ class Stepper(ABC, Generic[S]):
     @abstractmethod
     def step(self) -> Sequence[tuple[S, torch.Tensor | Exception]]:
         """One forward pass for the whole batch; each member's new frames, or its error."""
-
-
-def processed(
-    processors: LogitsProcessorList, tokens: torch.Tensor, scores: torch.Tensor
-) -> torch.Tensor:
-    """`scores` through `processors` in order, as `LogitsProcessorList` runs them.
-
-    The list's own call inspects every processor's signature on every call, which at one
-    call per member per step costs more than the processors themselves.
-    """
-    for processor in processors:
-        scores = processor(cast(torch.LongTensor, tokens), scores)
-    return scores
 
 
 @dataclass

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary, ref
 
 import torch
 from transformers.generation.streamers import BaseStreamer
@@ -38,12 +40,52 @@ class FrameSink:
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[torch.Tensor]) -> None:
-        self._loop = loop
+        self._handoff = _handoff(loop)
         self._queue = queue
 
     def put(self, frames: torch.Tensor) -> None:
         if frames.shape[0]:
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, frames.detach().cpu())
+            self._handoff.put(self._queue, frames.detach().cpu())
+
+
+class _Handoff:
+    """Frames from worker threads to one event loop's queues, waking the loop once for all
+    the frames put before it ran.
+
+    A batched step puts every member's frames at once; a wake-up each (a write to the
+    loop's socket and a switch of threads) would cost the step more than its sampling.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        # Weakly: the registry below is keyed weakly by the loop, which this must not hold.
+        self._loop = ref(loop)
+        self._lock = threading.Lock()
+        self._pending: list[tuple[asyncio.Queue[torch.Tensor], torch.Tensor]] = []
+
+    def put(self, queue: asyncio.Queue[torch.Tensor], frames: torch.Tensor) -> None:
+        with self._lock:
+            self._pending.append((queue, frames))
+            wake = len(self._pending) == 1  # else a drain is already on its way
+        loop = self._loop()
+        if wake and loop is not None:  # no loop: nobody is left to stream to
+            loop.call_soon_threadsafe(self._drain)
+
+    def _drain(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for queue, frames in pending:
+            queue.put_nowait(frames)
+
+
+_HANDOFFS: WeakKeyDictionary[asyncio.AbstractEventLoop, _Handoff] = WeakKeyDictionary()
+
+
+def _handoff(loop: asyncio.AbstractEventLoop) -> _Handoff:
+    """The loop's handoff; sinks are made on the loop's own thread, one at a time."""
+    handoff = _HANDOFFS.get(loop)
+    if handoff is None:
+        handoff = _HANDOFFS[loop] = _Handoff(loop)
+    return handoff
 
 
 @dataclass(frozen=True)

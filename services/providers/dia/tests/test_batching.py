@@ -8,6 +8,7 @@ import re
 from chorus_provider.testing import (
     ServiceProcess,
     reference_wav,
+    same_audio,
     synthesize,
     synthesize_together,
 )
@@ -32,7 +33,7 @@ def test_requests_at_once_share_steps_and_sound_as_they_do_alone(dia: ServicePro
     ]
     alone = [synthesize(dia.url, b) for b in bodies]
     together = synthesize_together(dia.url, bodies)
-    assert together == alone
+    assert [same_audio(t, a) for t, a in zip(together, alone, strict=True)] == [True] * 3
     assert max(int(n) for n in _JOINED.findall(dia.log())) > 1, "never one batch"
     # Each stopped at its own budget: N steps make N - 3 whole frames, as upstream
     # generate makes them.

@@ -9,6 +9,7 @@ import httpx
 
 from chorus_provider.testing import (
     ServiceProcess,
+    same_audio,
     synthesize,
     synthesize_together,
     wait_until_idle,
@@ -26,7 +27,7 @@ def body(text: str) -> dict[str, object]:
 def test_requests_at_once_share_steps_and_sound_as_they_do_alone(higgs: ServiceProcess) -> None:
     alone = [synthesize(higgs.url, body(text)) for text in TEXTS]
     together = synthesize_together(higgs.url, [body(text) for text in TEXTS])
-    assert together == alone
+    assert [same_audio(t, a) for t, a in zip(together, alone, strict=True)] == [True] * 3
     assert max(int(n) for n in _JOINED.findall(higgs.log())) > 1, "never one batch"
 
 
@@ -44,7 +45,7 @@ def test_a_client_leaving_mid_batch_does_not_change_the_others_audio(
             staying = pool.submit(synthesize, higgs.url, staying_body)
             wait_until_in_flight(higgs.url, 2, 60)
         # The long request's client has left while the other one generates beside it.
-        assert staying.result() == alone
+        assert same_audio(staying.result(), alone)
     wait_until_idle(higgs.url, 60)
 
 

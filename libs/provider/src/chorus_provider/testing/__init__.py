@@ -14,7 +14,7 @@ from chorus_provider.testing.contract import (
 )
 from chorus_provider.testing.process import ServiceProcess, free_port, start_provider
 from chorus_provider.testing.samples import reference_wav
-from chorus_provider.testing.together import synthesize, synthesize_together
+from chorus_provider.testing.together import same_audio, synthesize, synthesize_together
 
 __all__ = [
     "ContractTarget",
@@ -22,6 +22,7 @@ __all__ = [
     "ServiceProcess",
     "free_port",
     "reference_wav",
+    "same_audio",
     "start_provider",
     "synthesize",
     "synthesize_together",

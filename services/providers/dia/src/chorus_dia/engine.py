@@ -34,6 +34,7 @@ from chorus_torch import (
     Batcher,
     FrameSink,
     Placement,
+    SharedDecoder,
     TorchEngine,
     WeightsNotFound,
     find_snapshot,
@@ -86,6 +87,7 @@ class LoadedDia:
     layout: DiaLayout
     placement: Placement
     batcher: Batcher[DiaMember]
+    decoder: SharedDecoder
 
 
 class DiaEngine(TorchEngine[LoadedDia]):
@@ -125,7 +127,8 @@ class DiaEngine(TorchEngine[LoadedDia]):
             eos_id=layout.eos_id,
         )
         batcher = Batcher(stepper, self._dia.max_concurrency, self._dia.max_queue, placement.device)
-        return LoadedDia(model, processor, codec, layout, placement, batcher)
+        decoder = SharedDecoder(lambda frames: _decode_many(codec, layout, placement, frames))
+        return LoadedDia(model, processor, codec, layout, placement, batcher, decoder)
 
     def _codec_dir(self, model_dir: Path) -> Path:
         if self._dia.codec_path is not None:
@@ -228,10 +231,17 @@ class DiaEngine(TorchEngine[LoadedDia]):
         )
 
     def decode(self, model: LoadedDia, frames: torch.Tensor) -> npt.NDArray[np.floating]:
-        codes = frames.clamp(0, model.layout.codebook_size - 1)
-        codes = codes.T.unsqueeze(0).to(model.placement.device)  # (1, codebooks, frames)
-        audio = model.codec.decode(audio_codes=codes).audio_values
-        return np.asarray(audio.float().reshape(-1).cpu().numpy())
+        return model.decoder.decode(frames)
+
+
+def _decode_many(
+    codec: DacModel, layout: DiaLayout, placement: Placement, frames: torch.Tensor
+) -> npt.NDArray[np.floating]:
+    """Windows of DAC frames (windows, frames, codebooks) to their waveforms, one call."""
+    codes = frames.clamp(0, layout.codebook_size - 1)
+    codes = codes.transpose(1, 2).to(placement.device)  # (windows, codebooks, frames)
+    audio = codec.decode(audio_codes=codes).audio_values
+    return np.asarray(audio.float().reshape(codes.shape[0], -1).cpu().numpy())
 
 
 def _codec_repo(model_dir: Path) -> str | None:

@@ -22,11 +22,26 @@ from transformers import (
     DynamicCache,
     EncoderDecoderCache,
     LogitsProcessorList,
+    TemperatureLogitsWarper,
+    TopKLogitsWarper,
+    TopPLogitsWarper,
 )
+from transformers.generation.logits_process import DiaEOSChannelFilterLogitsProcessor
 
 from chorus_contracts import SynthesisRequest
 from chorus_dia.frames import StaggeredFrames
-from chorus_torch import Member, PaddedCache, Stepper, processed
+from chorus_torch import Member, PaddedCache, Scores, Shareable, Stepper, probabilities
+
+# Dia's processors that run once over every member's rows: the guidance one pairs a
+# member's text and unconditional rows, and the EOS delay one keeps a member's state.
+_SHAREABLE: Shareable = frozenset(
+    {
+        DiaEOSChannelFilterLogitsProcessor,
+        TemperatureLogitsWarper,
+        TopKLogitsWarper,
+        TopPLogitsWarper,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -119,7 +134,10 @@ class DiaStepper(Stepper[DiaMember]):
             cross_cache=cache.cross_attention_cache,
             cross_mask=text_mask,
         )
-        return member, self._advance(member, out.logits[:, -1, :])
+        (probs,) = probabilities([self._scores(member, out.logits[:, -1, :])], _SHAREABLE)
+        if isinstance(probs, Exception):
+            raise probs
+        return member, self._advance(member, probs)
 
     def join(self, member: DiaMember) -> None:
         assert member.self_cache is not None
@@ -159,14 +177,19 @@ class DiaStepper(Stepper[DiaMember]):
             use_cache=True,
         )
         logits = out.logits[:, -1, :]  # (rows * channels, vocab)
-        made: list[tuple[DiaMember, torch.Tensor | Exception]] = []
+        scores: list[Scores] = []
         row = 0
         for member in members:
             mine = logits[row * self._channels : (row + member.rows) * self._channels]
             row += member.rows
             member.position += 1
+            scores.append(self._scores(member, mine))
+        made: list[tuple[DiaMember, torch.Tensor | Exception]] = []
+        for member, probs in zip(members, probabilities(scores, _SHAREABLE), strict=True):
             try:
-                made.append((member, self._advance(member, mine)))
+                if isinstance(probs, Exception):
+                    raise probs
+                made.append((member, self._advance(member, probs)))
             except Exception as exc:  # this member's sampling only
                 made.append((member, exc))
         return made
@@ -198,10 +221,12 @@ class DiaStepper(Stepper[DiaMember]):
         )
         return processors, guided
 
-    def _advance(self, member: DiaMember, logits: torch.Tensor) -> torch.Tensor:
-        """Sample the member's next codes from its rows' logits; the frames they complete."""
-        scores = processed(member.processors, member.history, logits.float())
-        probs = torch.softmax(scores, dim=-1)
+    @staticmethod
+    def _scores(member: DiaMember, logits: torch.Tensor) -> Scores:
+        return Scores(member.processors, member.history, logits)
+
+    def _advance(self, member: DiaMember, probs: torch.Tensor) -> torch.Tensor:
+        """Draw the member's next codes from its probabilities; the frames they complete."""
         codes = torch.multinomial(probs, 1, generator=member.generator).view(-1)
         step = member.history.shape[1]
         if step < member.forced.shape[0]:

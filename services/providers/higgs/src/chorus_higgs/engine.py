@@ -21,7 +21,14 @@ from chorus_higgs.loading import load_processor
 from chorus_higgs.settings import HiggsSettings
 from chorus_higgs.stepping import HiggsMember, HiggsStepper, Sampling
 from chorus_provider.extra_params import parse_extra_params
-from chorus_torch import Batcher, FrameSink, Placement, TorchEngine, reference_audio
+from chorus_torch import (
+    Batcher,
+    FrameSink,
+    Placement,
+    SharedDecoder,
+    TorchEngine,
+    reference_audio,
+)
 
 log = logging.getLogger("chorus.higgs")
 
@@ -47,6 +54,7 @@ class _Loaded:
     codec: Any  # HiggsAudioV2TokenizerModel
     placement: Placement
     batcher: Batcher[HiggsMember]
+    decoder: SharedDecoder
 
 
 @dataclass(frozen=True)
@@ -101,7 +109,8 @@ class HiggsEngine(TorchEngine[_Loaded]):
         batcher = Batcher(
             stepper, self._higgs.max_concurrency, self._higgs.max_queue, placement.device
         )
-        return _Loaded(model, processor, codec, placement, batcher)
+        decoder = SharedDecoder(lambda frames: _decode_many(codec, placement, frames))
+        return _Loaded(model, processor, codec, placement, batcher, decoder)
 
     def _known_codec(self) -> _Codec:
         if self._codec is None:
@@ -177,9 +186,7 @@ class HiggsEngine(TorchEngine[_Loaded]):
         return inputs
 
     def decode(self, model: _Loaded, frames: torch.Tensor) -> npt.NDArray[np.floating]:
-        codes = frames.to(model.placement.device).transpose(0, 1).unsqueeze(0)
-        wave = model.codec.decode(codes).audio_values
-        return np.asarray(wave.float().cpu().numpy()).reshape(-1)
+        return model.decoder.decode(frames)
 
     def _sampling(self, request: SynthesisRequest) -> Sampling:
         codec = self._known_codec()
@@ -196,6 +203,15 @@ class HiggsEngine(TorchEngine[_Loaded]):
             # The codebooks' delay adds K - 1 frames after the last aligned one.
             max_steps=math.ceil(seconds * codec.frame_rate) + codec.num_codebooks,
         )
+
+
+def _decode_many(
+    codec: Any, placement: Placement, frames: torch.Tensor
+) -> npt.NDArray[np.floating]:
+    """Windows of codec frames (windows, frames, codebooks) to their waveforms, one call."""
+    codes = frames.to(placement.device).transpose(1, 2)  # (windows, codebooks, frames)
+    wave = codec.decode(codes).audio_values
+    return np.asarray(wave.float().cpu().numpy()).reshape(codes.shape[0], -1)
 
 
 def _primary(language: str) -> str:

@@ -28,7 +28,11 @@ from transformers.models.higgs_audio_v2.generation_higgs_audio_v2 import (
 
 from chorus_contracts import SynthesisRequest
 from chorus_higgs.delay import DelayPatternReverter
-from chorus_torch import Member, PaddedCache, Stepper, processed
+from chorus_torch import Member, PaddedCache, Scores, Shareable, Stepper, probabilities
+
+# Processors that run once over every member's rows; the delay pattern one keeps a
+# member's state.
+_SHAREABLE: Shareable = frozenset({TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper})
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,11 @@ class HiggsStepper(Stepper[HiggsMember]):
             position=int(inputs["input_ids"].shape[1]),
             cache=cache,
         )
-        return member, self._advance(member, out.logits[:, -1, :])
+        logits = out.logits[:, -1, :]
+        (probs,) = probabilities([Scores(member.processors, member.tokens, logits)], _SHAREABLE)
+        if isinstance(probs, Exception):
+            raise probs
+        return member, self._advance(member, logits, probs)
 
     def join(self, member: HiggsMember) -> None:
         assert member.cache is not None
@@ -135,11 +143,18 @@ class HiggsStepper(Stepper[HiggsMember]):
             use_cache=True,
             logits_to_keep=1,
         )
+        logits = list(out.logits[:, -1:, :].unbind(0))  # each (1, K * V)
+        scores = [
+            Scores(m.processors, m.tokens, mine) for m, mine in zip(members, logits, strict=True)
+        ]
+        drawn = probabilities(scores, _SHAREABLE)
         made: list[tuple[HiggsMember, torch.Tensor | Exception]] = []
-        for row, member in enumerate(members):
+        for member, mine, probs in zip(members, logits, drawn, strict=True):
             member.position += 1
             try:
-                made.append((member, self._advance(member, out.logits[row : row + 1, -1, :])))
+                if isinstance(probs, Exception):
+                    raise probs
+                made.append((member, self._advance(member, mine, probs)))
             except Exception as exc:  # this member's sampling only
                 made.append((member, exc))
         return made
@@ -162,11 +177,12 @@ class HiggsStepper(Stepper[HiggsMember]):
             ]
         )
 
-    def _advance(self, member: HiggsMember, logits: torch.Tensor) -> torch.Tensor:
-        """Sample the member's next frame from its logits (1, K * V); its aligned frames."""
+    def _advance(
+        self, member: HiggsMember, logits: torch.Tensor, probs: torch.Tensor
+    ) -> torch.Tensor:
+        """Draw the member's next frame from its probabilities (1, K * V), its raw logits
+        for RAS; its aligned frames."""
         logits = logits.float()
-        scores = processed(member.processors, member.tokens, logits)
-        probs = torch.softmax(scores, dim=-1)
         frame = torch.multinomial(probs, 1, generator=member.generator).view(1, self._k)
         frame = self._resample_repeats(member, logits.view(1, self._k, self._v), frame)
         has_eos = bool((frame == self._stream_eos).any())

@@ -1,0 +1,91 @@
+"""Logits processors over many batch members at once; each member still draws alone.
+
+A step's members mostly sample alike (same temperature, top-k, top-p). Their stateless,
+row-wise processors then run once over all their rows instead of once per member, which
+on a small model costs more than the forward pass. Processors that keep state or read a
+member's own tokens (delay patterns, guidance over a member's row pair) run per member on
+its rows. A row's numbers are the same either way, so a member's audio does not depend on
+who it was batched with; the draw itself stays per member, from its own generator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import cast
+
+import torch
+from transformers import LogitsProcessor, LogitsProcessorList
+
+# Classes of processors that hold no state and treat each row alone.
+Shareable = frozenset[type[LogitsProcessor]]
+
+
+@dataclass(frozen=True)
+class Scores:
+    """One member's logits for a step and what its processors need."""
+
+    processors: LogitsProcessorList
+    tokens: torch.Tensor  # what its processors read as `input_ids`
+    logits: torch.Tensor  # (rows, vocab)
+
+
+def probabilities(
+    members: Sequence[Scores], shareable: Shareable
+) -> list[torch.Tensor | Exception]:
+    """Each member's next-token probabilities (its processors, then softmax), or its error.
+
+    Members whose shareable processors have the same settings are processed together; an
+    error while processing a group fails that group's members only.
+    """
+    made: list[torch.Tensor | Exception] = [RuntimeError("not processed")] * len(members)
+    groups: dict[str, list[int]] = {}
+    for index, member in enumerate(members):
+        groups.setdefault(_settings(member.processors, shareable), []).append(index)
+    for indices in groups.values():
+        group: list[torch.Tensor | Exception]
+        try:
+            group = list(_together([members[index] for index in indices], shareable))
+        except Exception as exc:  # that group's sampling only
+            group = [exc] * len(indices)
+        for index, probs in zip(indices, group, strict=True):
+            made[index] = probs
+    return made
+
+
+def _together(members: Sequence[Scores], shareable: Shareable) -> list[torch.Tensor]:
+    blocks = [member.logits.float() for member in members]
+    for position, processor in enumerate(members[0].processors):
+        if type(processor) in shareable:
+            sizes = [block.shape[0] for block in blocks]
+            rows = torch.cat(blocks)
+            blocks = list(torch.split(_call(processor, _no_tokens(rows), rows), sizes))
+        else:
+            blocks = [
+                _call(member.processors[position], member.tokens, block)
+                for member, block in zip(members, blocks, strict=True)
+            ]
+    sizes = [block.shape[0] for block in blocks]
+    return list(torch.split(torch.softmax(torch.cat(blocks), dim=-1), sizes))
+
+
+def _call(processor: LogitsProcessor, tokens: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+    # `LogitsProcessorList.__call__` would inspect each processor's signature per call.
+    scores = processor(cast(torch.LongTensor, tokens), scores)
+    return scores
+
+
+def _no_tokens(rows: torch.Tensor) -> torch.Tensor:
+    """`input_ids` for shareable processors, which never read them."""
+    return torch.empty((rows.shape[0], 0), dtype=torch.long)
+
+
+def _settings(processors: LogitsProcessorList, shareable: Shareable) -> str:
+    """A key equal for chains that may run together: the same classes, and the shareable
+    ones set alike (their attributes are plain numbers)."""
+    return repr(
+        [
+            (type(p).__qualname__, sorted(vars(p).items()) if type(p) in shareable else None)
+            for p in processors
+        ]
+    )

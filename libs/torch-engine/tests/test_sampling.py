@@ -1,0 +1,69 @@
+"""Members' logits processed together give each the probabilities it has alone."""
+
+from __future__ import annotations
+
+import torch
+from transformers import (
+    LogitsProcessor,
+    LogitsProcessorList,
+    TemperatureLogitsWarper,
+    TopKLogitsWarper,
+    TopPLogitsWarper,
+)
+
+from chorus_torch import Scores, Shareable, probabilities
+
+SHAREABLE: Shareable = frozenset({TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper})
+
+
+class BansTheLastToken(LogitsProcessor):
+    """Stateful and per member, like a delay pattern: it reads the member's own tokens."""
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.Tensor) -> torch.Tensor:
+        scores = scores.clone()
+        scores[:, int(input_ids[0, -1])] = -float("inf")
+        return scores
+
+
+class Fails(LogitsProcessor):
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.Tensor) -> torch.Tensor:
+        raise RuntimeError("this member's processor failed")
+
+
+def member(seed: int, temperature: float = 0.8, last: int = 3) -> Scores:
+    """Two rows of logits, its own processor first, then sampling settings."""
+    chain = LogitsProcessorList(
+        [
+            BansTheLastToken(),
+            TemperatureLogitsWarper(temperature),
+            TopKLogitsWarper(20),
+            TopPLogitsWarper(0.9),
+        ]
+    )
+    logits = torch.randn((2, 64), generator=torch.Generator().manual_seed(seed))
+    return Scores(chain, torch.tensor([[1, last]]), logits)
+
+
+def four_members() -> list[Scores]:
+    # Three sample alike, one hotter: two groups.
+    return [member(1), member(2, last=5), member(3, temperature=1.2), member(4)]
+
+
+def test_together_each_member_gets_what_it_gets_alone() -> None:
+    members = four_members()
+    alone = [probabilities([m], SHAREABLE)[0] for m in four_members()]
+    together = probabilities(members, SHAREABLE)
+    for mine, reference, scores in zip(together, alone, members, strict=True):
+        assert isinstance(mine, torch.Tensor)
+        assert isinstance(reference, torch.Tensor)
+        assert torch.equal(mine, reference)
+        # Its own processor ran on its rows, with its tokens.
+        assert bool(mine[:, int(scores.tokens[0, -1])].eq(0).all())
+
+
+def test_a_failing_member_fails_its_own_group_only() -> None:
+    failing = member(1, temperature=0.5)
+    failing.processors.append(Fails())
+    together = probabilities([failing, member(2)], SHAREABLE)
+    assert isinstance(together[0], RuntimeError)
+    assert isinstance(together[1], torch.Tensor)
