@@ -15,7 +15,7 @@ from openai import OpenAI
 
 from fakes.compatible_fake import SENTENCE_WORK_S
 from fakes.process import FakeVendor, start_fake
-from support.stack import Stack, entry, start_provider, start_router
+from support.stack import Stack, entry, routed_stack, start_provider
 
 pytestmark = pytest.mark.e2e
 
@@ -58,24 +58,15 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstream]:
         "streamed": {**common, "CHORUS_OPENAI_EXTRA_BODY": '{"stream": true}'},
     }
     procs = {name: start_provider("openai", logs, name, env) for name, env in settings.items()}
-    registry = logs / "providers.yaml"
-    Stack.write_registry_file(
-        registry,
-        [
-            entry(name, proc, [name, *(["tts-1-hd"] if name == "whole" else [])],
-                  voices={"alloy": "af_heart"}, routing={"retry": {"attempts": 1}})
-            for name, proc in procs.items()
-        ],
-    )  # fmt: skip
-    stack = Stack(start_router(registry, logs), procs, registry)
+    entries = [
+        entry(name, proc, [name, *(["tts-1-hd"] if name == "whole" else [])],
+              voices={"alloy": "af_heart"}, routing={"retry": {"attempts": 1}})
+        for name, proc in procs.items()
+    ]  # fmt: skip
     try:
-        for proc in procs.values():
-            proc.wait_ready()
-        stack.router.wait_ready("/readyz")
-        stack.wait_for_states({name: True for name in procs})
-        yield Upstream(stack, fake)
+        with routed_stack(procs, entries, logs) as stack:
+            yield Upstream(stack, fake)
     finally:
-        stack.stop()
         fake.stop()
 
 

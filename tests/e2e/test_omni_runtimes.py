@@ -16,7 +16,7 @@ from fakes.omni_runtime import Throughput
 from fakes.process import FakeVendor, start_fake
 from fakes.vllm_omni_fake import THROUGHPUT as VLLM_OMNI
 from support.runtime_pod import CUSTOM_VOICE, front_settings
-from support.stack import Stack, entry, start_provider, start_router
+from support.stack import Stack, entry, routed_stack, start_provider
 from support.voice_samples import sample
 
 pytestmark = pytest.mark.e2e
@@ -57,24 +57,15 @@ def runtimes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtimes]:
         "higgs": front_settings(fakes["higgs"], HIGGS, CHORUS_OPENAI_VOICE_CLONING="true"),
     }  # fmt: skip
     procs = {name: start_provider("openai", logs, name, env) for name, env in settings.items()}
-    registry = logs / "providers.yaml"
-    Stack.write_registry_file(
-        registry,
-        [
-            entry(name, proc, [name], voices={"alloy": "vivian"} if name == "qwen3-tts" else {},
-                  routing={"retry": {"attempts": 1}})
-            for name, proc in procs.items()
-        ],
-    )  # fmt: skip
-    stack = Stack(start_router(registry, logs), procs, registry)
+    entries = [
+        entry(name, proc, [name], voices={"alloy": "vivian"} if name == "qwen3-tts" else {},
+              routing={"retry": {"attempts": 1}})
+        for name, proc in procs.items()
+    ]  # fmt: skip
     try:
-        for proc in procs.values():
-            proc.wait_ready()
-        stack.router.wait_ready("/readyz")
-        stack.wait_for_states({name: True for name in procs})
-        yield Runtimes(stack, fakes)
+        with routed_stack(procs, entries, logs) as stack:
+            yield Runtimes(stack, fakes)
     finally:
-        stack.stop()
         for fake in fakes.values():
             fake.stop()
 

@@ -114,11 +114,22 @@ def shipped_stack(
     registry (config/providers.yaml) registers them, all ready; stopped on exit."""
     providers = {kind: start_provider(kind, log_dir) for kind in kinds}
     shipped = yaml.safe_load(SHIPPED_REGISTRY.read_text())["providers"]
+    entries = [{**e, "url": providers[e["name"]].url} for e in shipped if e["name"] in providers]
+    with routed_stack(providers, entries, log_dir, router_env) as stack:
+        yield stack
+
+
+@contextmanager
+def routed_stack(
+    providers: dict[str, ServiceProcess],
+    entries: list[dict[str, Any]],
+    log_dir: Path,
+    router_env: dict[str, str] | None = None,
+) -> Iterator[Stack]:
+    """Started `providers` behind a router whose registry holds `entries`, all ready; the
+    router and the providers stopped on exit."""
     registry = log_dir / "providers.yaml"
-    Stack.write_registry_file(
-        registry,
-        [{**e, "url": providers[e["name"]].url} for e in shipped if e["name"] in providers],
-    )
+    Stack.write_registry_file(registry, entries)
     stack = Stack(start_router(registry, log_dir, router_env), providers, registry)
     try:
         for proc in providers.values():
