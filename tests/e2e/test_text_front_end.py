@@ -105,6 +105,14 @@ def test_malformed_options_are_a_400_naming_the_field(
         assert response.json()["error"]["param"] == param
 
 
+def test_a_blank_voice_in_the_preview_is_a_400_naming_it(local_stack: Stack) -> None:
+    # The fuzzer's find: the preview's body took a voice of "\n" that the speech request
+    # it builds refuses, which was a 500.
+    response = _preview(local_stack, voice="\n", input="Hi.")
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["param"] == "voice"
+
+
 def test_normalization_past_the_providers_limit_names_both_lengths(local_stack: Stack) -> None:
     text = "$1,000,000.01 " * 290
     response = httpx.post(

@@ -13,6 +13,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
 from chorus_contracts.errors import ChorusError, InternalError, InvalidRequest
@@ -69,6 +70,11 @@ def describe_validation(exc: RequestValidationError) -> InvalidRequest:
     elif param:
         message = f"Invalid value for '{param}': {message}"
     return InvalidRequest(message, param=param)
+
+
+def describe_model_validation(exc: ValidationError) -> InvalidRequest:
+    """A body model a handler validates itself, worded as FastAPI's own validation errors."""
+    return describe_validation(RequestValidationError(exc.errors()))
 
 
 def _union_member(part: str) -> bool:

@@ -9,7 +9,6 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.exceptions import RequestValidationError
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -20,7 +19,7 @@ from pydantic import (
 )
 
 from chorus_contracts import InvalidRequest, PayloadTooLarge
-from chorus_contracts.responses import describe_validation
+from chorus_contracts.responses import describe_model_validation
 from chorus_router.api.caller import owner_of
 from chorus_router.api.services import RouterServices, get_services
 from chorus_router.audit import AuditAction, AuditEntry, audited
@@ -199,9 +198,7 @@ def _json_body(raw: bytes, settings: LexiconSettings) -> LexiconBody:
     try:
         return LexiconBody.model_validate(data)
     except ValidationError as exc:
-        # Worded as FastAPI's own validation errors are.
-        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
-        raise describe_validation(RequestValidationError(errors)) from None
+        raise describe_model_validation(exc) from None
 
 
 def _entries(body: LexiconBody, settings: LexiconSettings) -> list[LexiconEntry]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chorus_contracts import (
     InvalidRequest,
@@ -20,6 +20,7 @@ from chorus_contracts import (
     SpeechRequest,
     SpeechSegment,
 )
+from chorus_contracts.responses import describe_model_validation
 from chorus_router.api.caller import caller_of
 from chorus_router.api.lexicons import applied_lexicons
 from chorus_router.api.services import RouterServices, get_services
@@ -85,8 +86,8 @@ async def normalize_preview(
         raise InvalidRequest(
             f"input is {len(body.input)} characters; the maximum is {limit}", param="input"
         )
-    speech = clean_request(
-        SpeechRequest(
+    try:
+        request = SpeechRequest(
             model=body.model,
             input=body.input,
             voice=body.voice or "default",
@@ -94,7 +95,10 @@ async def normalize_preview(
             normalization_options=body.normalization_options,
             input_format=body.input_format,
         )
-    )
+    except ValidationError as exc:
+        # The preview's own body is looser than a speech request's (a blank voice was a 500).
+        raise describe_model_validation(exc) from None
+    speech = clean_request(request)
     lexicons = await applied_lexicons(services, caller, body.lexicons)
     serving = services.pool.serving(body.model)
     if body.voice is None and serving:
