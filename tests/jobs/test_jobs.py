@@ -21,7 +21,8 @@ from support.jobs_stack import (
     finished,
     job_events,
 )
-from support.processes import wait_until
+from support.processes import ServiceProcess, wait_until
+from support.tone_stack import control
 from support.transcribe import transcribe, word_error_rate
 
 pytestmark = pytest.mark.e2e
@@ -185,11 +186,22 @@ def _seconds(clock: str) -> float:
     return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
+@pytest.fixture
+def slow_tones(jobs_router: JobsRouter) -> Iterator[ServiceProcess]:
+    """The primary tone provider taking half a second a piece, so a job lasts long enough
+    to be cancelled mid-way (espeak-ng can finish a short book between two requests); quick
+    again after the test."""
+    tone = jobs_router.tones["tone-a"]
+    control(tone, stall_s=0.5)
+    yield tone
+    control(tone)
+
+
 def test_cancel_mid_job_stops_it_and_removes_its_pieces(
-    jobs_router: JobsRouter, alice: httpx.Client
+    jobs_router: JobsRouter, alice: httpx.Client, slow_tones: ServiceProcess
 ) -> None:
     sentences = " ".join(f"This is sentence number {n} of a long chapter." for n in range(60))
-    job = _submit(alice, f"# Long\n\n{sentences}", model="espeak")
+    job = _submit(alice, f"# Long\n\n{sentences}", model="tone")
     for event in job_events(alice, job["id"]):
         if event["job"]["progress"]["pieces_done"] >= 1:
             break
