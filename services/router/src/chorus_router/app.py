@@ -56,6 +56,7 @@ from chorus_router.settings import RouterSettings
 from chorus_router.speech.encoding import EncodingPool
 from chorus_router.speech.live import SessionSlots
 from chorus_router.speech.policy import Limits, SpeechRouter
+from chorus_router.speech.upstream import provider_client
 from chorus_router.speech.waking import ColdStartBounds
 from chorus_router.storage.migrations import migrate
 from chorus_router.voices.library import VoiceLibrary
@@ -115,10 +116,7 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        client = httpx.AsyncClient(
-            timeout=httpx.Timeout(30.0, connect=settings.provider_connect_timeout_s),
-            limits=httpx.Limits(max_connections=512, max_keepalive_connections=64),
-        )
+        client = provider_client(settings.provider_connect_timeout_s)
         instrument_client(client, tracing)
         # Readiness polls get a client of their own: a trace every poll would bury real ones.
         poll_client = httpx.AsyncClient(timeout=settings.provider_check_timeout_s)
@@ -163,7 +161,6 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
             await job_service.queue.start()
         app.state.services = RouterServices(
             settings=settings,
-            client=client,
             pool=pool,
             router=speech_router,
             metrics=metrics,

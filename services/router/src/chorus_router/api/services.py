@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import httpx
 from fastapi import Request
 
 from chorus_router.artifacts.responses import StoredAudio
@@ -26,7 +25,6 @@ from chorus_router.voices.library import VoiceLibrary
 @dataclass
 class RouterServices:
     settings: RouterSettings
-    client: httpx.AsyncClient
     pool: ProviderPool
     router: SpeechRouter
     metrics: RouterMetrics

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import httpx
+from httpx_aiohttp import AiohttpTransport
 
 from chorus_contracts import (
     SAMPLE_RATE_HEADER,
@@ -78,6 +79,19 @@ class ProviderStream:
     async def close(self) -> None:
         self.lease.end()
         await self._response.aclose()
+
+
+def provider_client(connect_timeout_s: float) -> httpx.AsyncClient:
+    """The client the router's synthesis calls share. httpx's API over aiohttp's
+    connections: the first chunk reaches the router about a millisecond sooner than over
+    httpcore's (docs/performance.md, router overhead), and tests can still mount providers
+    in-process. Each call sets its own read and first-byte timeouts."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(30.0, connect=connect_timeout_s),
+        transport=AiohttpTransport(
+            limits=httpx.Limits(max_connections=512, max_keepalive_connections=64)
+        ),
+    )
 
 
 async def open_stream(
