@@ -70,7 +70,7 @@ def new_job_id() -> str:
 class JobLexicons:
     """The lexicons a job resolved at submission, kept with it: every piece, those of a job
     resumed after a restart included, says its words by these entries, whatever becomes of
-    the lexicons themselves (edited or deleted) meanwhile."""
+    the lexicons themselves (deleted, or replaced by others) meanwhile."""
 
     # `id:version` of each, in the order named (the first wins a word).
     versions: tuple[str, ...]
