@@ -1,7 +1,8 @@
 """Job inputs beyond Markdown: an EPUB sent as a file becomes one chapter per entry of its
 table of contents; a speaker script speaks each speaker in their voice; an SSML document is
-spoken as its markup says; a broken EPUB, a zip bomb, bad SSML and an unknown speaker are
-refused before anything is queued."""
+spoken as its markup says; a lexicon's entries are heard in a job's chapters; a broken EPUB,
+a zip bomb, bad SSML, an unknown speaker and an unknown lexicon are refused before anything
+is queued."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from ebooklib import epub
 
 from chorus_text.ssml.compiler import PARAGRAPH_PAUSE_MS
 from support.jobs_stack import JobsRouter, finished
-from support.transcribe import transcribe, word_error_rate
+from support.transcribe import normalized_words, transcribe, word_error_rate
 
 pytestmark = pytest.mark.e2e
 
@@ -173,6 +174,70 @@ def test_bad_ssml_is_refused_naming_where_before_anything_is_queued(
         response = client.post("/api/v1/audio/jobs", json=body)
         assert response.status_code == 400, response.text
         assert "line 1, column" in response.json()["error"]["message"]
+        assert client.get("/api/v1/audio/jobs").json()["data"] == []
+
+
+# The word the lexicon says otherwise: Whisper hears "TTS" as the letters.
+LEXICON_ENTRY = {"grapheme": "TTS", "alias": "text to speech"}
+
+
+@pytest.mark.parametrize(
+    ("document", "said"),
+    [
+        (
+            "# Tools\n\nWe build TTS for every reader.",
+            "Tools. We build text to speech for every reader.",
+        ),
+        (
+            "<speak><p>We build TTS for every reader.</p></speak>",
+            "We build text to speech for every reader.",
+        ),
+    ],
+    ids=["markdown-by-the-keys-default", "ssml-named"],
+)
+def test_a_lexicon_alias_is_heard_in_a_jobs_chapter(
+    jobs_router: JobsRouter, document: str, said: str
+) -> None:
+    with jobs_router.client("lexicographer") as owner:
+        made = owner.post("/api/v1/audio/lexicons", json={"entries": [LEXICON_ENTRY]})
+        assert made.status_code == 200, made.text
+        lexicon = made.json()["id"]
+    body: dict[str, Any] = {"input": document, "model": "tts-1", "voice": "alloy"}
+    if document.startswith("<speak"):
+        body["lexicons"] = [lexicon]
+        key = jobs_router.keys.create("lexicographer", "speech")
+    else:  # without `lexicons`, the job applies its API key's defaults
+        key = jobs_router.keys.create("lexicographer", "speech", lexicons=(lexicon,))
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=jobs_router.router.url, headers=headers, timeout=60) as client:
+        response = client.post("/api/v1/audio/jobs", json={**body, "response_format": "pcm"})
+        assert response.status_code == 202, response.text
+        assert response.json()["lexicons"] == [lexicon]
+        # Deleted while the job waits or runs: the job still says the word its way.
+        assert client.delete(f"/api/v1/audio/lexicons/{lexicon}").status_code == 200
+        done = finished(client, response.json()["id"])
+        assert done["status"] == "succeeded", done
+        chapter = [o for o in done["outputs"] if o["kind"] == "chapter"][-1]
+        heard = transcribe(_download_pcm(client, chapter), RATE)
+    assert "tts" not in normalized_words(heard), heard
+    assert word_error_rate(said, heard) <= WER_BOUND, heard
+
+
+@pytest.mark.parametrize("sent_as", ["json", "multipart"])
+def test_an_unknown_lexicon_is_refused_before_anything_is_queued(
+    jobs_router: JobsRouter, sent_as: str
+) -> None:
+    unknown = "lex_" + "0" * 24
+    with jobs_router.client("careless-lexicographer") as client:
+        if sent_as == "json":
+            body = {"input": "Hello there.", "model": "espeak", "voice": "alloy"}
+            response = client.post("/api/v1/audio/jobs", json={**body, "lexicons": [unknown]})
+        else:
+            response = _upload(client, b"Hello there.", lexicons=f'["{unknown}"]')
+        assert response.status_code == 404, response.text
+        error = response.json()["error"]
+        assert (error["code"], error["param"]) == ("lexicon_not_found", "lexicons")
+        assert unknown in error["message"]
         assert client.get("/api/v1/audio/jobs").json()["data"] == []
 
 

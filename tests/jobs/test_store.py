@@ -1,11 +1,12 @@
 """The job rows on SQLite and PostgreSQL: a script's voices and the provider-down option
-round-trip, a chapter redone forgets its pieces and progress, the gauges' counts, and the
-daily characters."""
+round-trip, a chapter redone forgets its pieces and progress, the gauges' counts, the
+daily characters, and the lexicons a job resolved outlive the lexicons themselves."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,19 @@ from sqlalchemy import Engine
 
 from chorus_contracts import RateLimited
 from chorus_router.jobs.chapters import Chapter
-from chorus_router.jobs.records import JobBounds, JobSpec, JobStatus, JobStore, ProviderDown
+from chorus_router.jobs.records import (
+    JobBounds,
+    JobLexicons,
+    JobSpec,
+    JobStatus,
+    JobStore,
+    ProviderDown,
+)
+from chorus_router.lexicons.settings import LexiconSettings
+from chorus_router.lexicons.store import LexiconStore
 from chorus_router.storage.database import database_url, open_engine
 from chorus_router.storage.migrations import migrate
+from chorus_text.lexicon import LexiconEntry
 from support.postgres_server import PostgresServer
 
 SPEC = JobSpec(
@@ -32,7 +43,7 @@ BOUNDS = JobBounds(max_active=10, max_chars_per_day=50)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JobStore]:
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if request.param == "sqlite":
         engine: Engine = open_engine(database_url(None, tmp_path))
     else:
@@ -40,8 +51,13 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JobStore]:
         url = server.create_database(f"jobs_{tmp_path.name[-8:].lower()}_{time.time_ns() % 10**6}")
         engine = open_engine(database_url(url, tmp_path))
     migrate(engine)
-    yield JobStore(engine)
+    yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def store(engine: Engine) -> JobStore:
+    return JobStore(engine)
 
 
 def test_a_chapter_redone_forgets_its_pieces_and_its_provider(store: JobStore) -> None:
@@ -72,3 +88,24 @@ def test_a_days_characters_are_bounded_per_user(store: JobStore) -> None:
         store.create("alice", SPEC, thirty, BOUNDS)
     assert 86_000 < (refused.value.retry_after or 0) <= 86_400
     store.create("bob", SPEC, thirty, BOUNDS)
+
+
+def test_a_job_keeps_the_entries_it_resolved_once_its_lexicon_is_deleted(
+    engine: Engine, store: JobStore
+) -> None:
+    lexicons = LexiconStore(engine, LexiconSettings())
+    entries = (LexiconEntry("Nguyen", alias="win"), LexiconEntry("Siobhan", phoneme="ʃɪˈvɔːn"))
+    made = lexicons.add("alice", "names", None, entries)
+    applied = lexicons.applied("alice", [made.id], ())
+    assert applied is not None
+    spec = replace(SPEC, lexicons=JobLexicons.of(applied))
+    job = store.create("alice", spec, [(Chapter("One", "Hi, Nguyen."), 1)], BOUNDS)
+    assert job.spec == spec
+
+    lexicons.delete("alice", made.id)
+    # What a worker reads, after a restart too: the entries as they were at submission.
+    kept = store.get(job.id, None).spec.lexicons
+    assert kept is not None
+    assert kept.ids == [made.id]
+    assert kept.applied.versions == applied.versions
+    assert kept.applied.lexicon.entries == entries

@@ -57,8 +57,10 @@ from chorus_contracts.retry_after import retry_after_seconds
 from chorus_contracts.routing import BreakerPolicy, ProviderKind, RetryPolicy, RoutingPolicy
 from chorus_contracts.settings import ConfigurationError, ServiceSettings
 from chorus_contracts.speech import (
+    MAX_LEXICONS_PER_REQUEST,
     MAX_SPEED,
     MIN_SPEED,
+    LexiconIds,
     NormalizationOptions,
     ResponseFormat,
     SpeechRequest,
@@ -80,6 +82,7 @@ from chorus_contracts.voice_reference import decode_voice_reference
 __all__ = [
     "CONTRACT_VERSION",
     "MARKUP_FEATURES",
+    "MAX_LEXICONS_PER_REQUEST",
     "MAX_PAUSE_MS",
     "MAX_PRONUNCIATIONS",
     "MAX_REFERENCE_TEXT_CHARS",
@@ -101,6 +104,7 @@ __all__ = [
     "InternalError",
     "InvalidAudio",
     "InvalidRequest",
+    "LexiconIds",
     "MarkTimestamp",
     "NormalizationOptions",
     "PayloadTooLarge",

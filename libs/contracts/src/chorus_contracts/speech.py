@@ -13,6 +13,13 @@ StreamFormat = Literal["audio", "sse"]
 
 MIN_SPEED = 0.25
 MAX_SPEED = 4.0
+# The most lexicons a request body may name; a router may allow fewer.
+MAX_LEXICONS_PER_REQUEST = 16
+# Pronunciation lexicons by id, the first named winning a word.
+LexiconIds = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=40)]],
+    Field(max_length=MAX_LEXICONS_PER_REQUEST),
+]
 # Base64 of a 12 MiB file: a 10 MiB upload, or a processed reference sample, fits.
 MAX_VOICE_REFERENCE_CHARS = 16 * 1024 * 1024
 
@@ -79,9 +86,7 @@ class SpeechRequest(BaseModel):
     )
     # Pronunciation lexicons by id, the first named winning a word; None: the API key's
     # default lexicons, [] none at all.
-    lexicons: list[Annotated[str, Field(min_length=1, max_length=40)]] | None = Field(
-        default=None, max_length=16
-    )
+    lexicons: LexiconIds | None = None
 
     @field_validator("input")
     @classmethod

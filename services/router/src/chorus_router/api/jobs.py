@@ -18,18 +18,21 @@ from chorus_contracts import (
     MAX_SPEED,
     MIN_SPEED,
     InvalidRequest,
+    LexiconIds,
     ResponseFormat,
     ServiceUnavailable,
 )
 from chorus_contracts.responses import describe_validation
-from chorus_router.api.caller import owner_of
+from chorus_router.api.caller import caller_of, owner_of
+from chorus_router.api.lexicons import applied_lexicons
 from chorus_router.api.services import RouterServices, get_services
 from chorus_router.artifacts.links import LinkPolicy
 from chorus_router.audit import AuditAction, AuditEntry, audited
-from chorus_router.identity import Scope
+from chorus_router.identity import Principal, Scope
 from chorus_router.jobs.records import (
     BookFormat,
     InputFormat,
+    JobLexicons,
     JobRecord,
     JobSpec,
     ProviderDown,
@@ -75,8 +78,11 @@ class JobOptions(BaseModel):
     input_format: Literal["text", "ssml"] = "text"
     # WebVTT and SRT per chapter where its provider times words; false spares it that work.
     captions: bool = True
+    # Pronunciation lexicons by id, resolved once at submission; None: the API key's
+    # defaults, [] none.
+    lexicons: LexiconIds | None = None
 
-    def spec(self) -> JobSpec:
+    def spec(self, lexicons: JobLexicons | None) -> JobSpec:
         return JobSpec(
             model=self.model,
             voice=self.voice,
@@ -89,6 +95,7 @@ class JobOptions(BaseModel):
             book_format=BookFormat(self.book_format),
             input_format=InputFormat(self.input_format),
             captions=self.captions,
+            lexicons=lexicons,
         )
 
 
@@ -137,6 +144,8 @@ class JobView(BaseModel):
     chapters: list[JobChapter]
     outputs: list[JobOutput]
     error: str | None
+    # The lexicons the job applies (those named, or the key's defaults), by id.
+    lexicons: list[str]
 
     @classmethod
     def of(cls, job: JobRecord, chapters: list[JobChapter], links: LinkPolicy) -> JobView:
@@ -157,6 +166,7 @@ class JobView(BaseModel):
             chapters=chapters,
             outputs=[_output(o, links) for o in job.outputs],
             error=job.error,
+            lexicons=[] if job.spec.lexicons is None else job.spec.lexicons.ids,
         )
 
 
@@ -203,7 +213,7 @@ def _submission_body() -> dict[str, Any]:
 )
 async def create_job(
     request: Request,
-    owner: Owner,
+    caller: Annotated[Principal, Depends(caller_of)],
     services: Services,
     jobs: JobsDep,
     audit: Annotated[AuditEntry, audited(AuditAction.JOB_CREATE)],
@@ -211,22 +221,35 @@ async def create_job(
     """Queue a document for speech; answers at once with the queued job. JSON with `input`
     (text, Markdown or a speaker script), or multipart with a `file` (an EPUB, whose table
     of contents gives the chapters, or a UTF-8 text file) and the other fields as text
-    (`voices` as JSON)."""
+    (`voices` and `lexicons` as JSON)."""
+    owner = caller.user_id
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         form = await read_upload(request, frozenset({"file"}), jobs.settings.max_file_bytes)
         fields: dict[str, Any] = dict(form.fields)
-        if "voices" in fields:
-            fields["voices"] = _json_field("voices", fields["voices"])
+        for name in ("voices", "lexicons"):
+            if name in fields:
+                fields[name] = _json_field(name, fields[name])
         options = _validated(JobOptions, fields)
         data = form.files.get("file")
         if data is None:
             raise InvalidRequest("Missing required parameter: 'file'.", param="file")
-        job = await jobs.submit_file(owner, options.spec(), data)
+        spec = options.spec(await _resolved(services, caller, options.lexicons))
+        job = await jobs.submit_file(owner, spec, data)
     else:
         body = _validated(JobRequest, _json_field("body", await request.body()))
-        job = await jobs.submit_text(owner, body.spec(), body.input)
+        spec = body.spec(await _resolved(services, caller, body.lexicons))
+        job = await jobs.submit_text(owner, spec, body.input)
     audit.resource_id = job.id
     return await _view(services, jobs, job)
+
+
+async def _resolved(
+    services: RouterServices, caller: Principal, named: list[str] | None
+) -> JobLexicons | None:
+    """The lexicons the job applies, resolved now, as a speech request's are: every piece
+    says its words by these entries, however long the job waits or runs."""
+    applied = await applied_lexicons(services, caller, named)
+    return None if applied is None else JobLexicons.of(applied)
 
 
 def _json_field(name: str, raw: str | bytes) -> Any:

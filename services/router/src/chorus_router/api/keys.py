@@ -11,12 +11,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
-from chorus_contracts import UnknownApiKey
+from chorus_contracts import MAX_LEXICONS_PER_REQUEST, UnknownApiKey
 from chorus_router.api.services import RouterServices, get_services
 from chorus_router.audit import AuditAction, AuditEntry, audited
 from chorus_router.identity import Scope
 from chorus_router.lexicons.records import LEXICON_ID
-from chorus_router.lexicons.settings import MAX_LEXICONS_PER_REQUEST
 from chorus_router.security.keys import ApiKey
 
 router = APIRouter()

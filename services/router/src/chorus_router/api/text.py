@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chorus_contracts import (
     InvalidRequest,
+    LexiconIds,
     NormalizationOptions,
     Pronunciations,
     SpeechRequest,
@@ -26,7 +27,6 @@ from chorus_router.api.lexicons import applied_lexicons
 from chorus_router.api.services import RouterServices, get_services
 from chorus_router.identity import Principal, Scope
 from chorus_router.lexicons.records import AppliedLexicons
-from chorus_router.lexicons.settings import MAX_LEXICONS_PER_REQUEST
 from chorus_router.routing.pool import ProviderHandle
 from chorus_router.security import require
 from chorus_router.speech.markup import approximated, provider_segments, request_markup
@@ -55,9 +55,7 @@ class NormalizeRequest(BaseModel):
     lang_code: str | None = Field(default=None, max_length=32)
     normalization_options: NormalizationOptions = Field(default_factory=NormalizationOptions)
     input_format: Literal["text", "ssml"] = "text"
-    lexicons: list[Annotated[str, Field(min_length=1, max_length=40)]] | None = Field(
-        default=None, max_length=MAX_LEXICONS_PER_REQUEST
-    )
+    lexicons: LexiconIds | None = None
 
 
 class NormalizedText(BaseModel):

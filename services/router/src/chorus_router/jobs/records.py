@@ -9,6 +9,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, and_, delete, func, insert, or_, select, update
@@ -16,6 +17,8 @@ from sqlalchemy import Connection, Engine, Row, and_, delete, func, insert, or_,
 from chorus_contracts import Conflict, QuotaExceeded, RateLimited, UnknownJob
 from chorus_router.jobs.chapters import Chapter
 from chorus_router.jobs.schema import audio_job_chapters, audio_job_pieces, audio_jobs
+from chorus_router.lexicons.records import AppliedLexicons, entries_json, entries_of
+from chorus_text.lexicon import Lexicon
 
 
 class JobStatus(StrEnum):
@@ -64,6 +67,32 @@ def new_job_id() -> str:
 
 
 @dataclass(frozen=True)
+class JobLexicons:
+    """The lexicons a job resolved at submission, kept with it: every piece, those of a job
+    resumed after a restart included, says its words by these entries, whatever becomes of
+    the lexicons themselves (deleted, or replaced by others) meanwhile."""
+
+    # `id:version` of each, in the order named (the first wins a word).
+    versions: tuple[str, ...]
+    # Their entries in that order, as the lexicon store's canonical JSON.
+    entries: str
+
+    @classmethod
+    def of(cls, applied: AppliedLexicons) -> JobLexicons:
+        return cls(applied.versions, entries_json(applied.lexicon.entries))
+
+    @property
+    def ids(self) -> list[str]:
+        return [version.split(":", 1)[0] for version in self.versions]
+
+    @cached_property
+    def applied(self) -> AppliedLexicons:
+        """Parsed when first asked for, once per loaded job: its pieces share the indexes
+        the lexicon builds, and a job only looked at never parses them."""
+        return AppliedLexicons(Lexicon(entries_of(self.entries)), self.versions)
+
+
+@dataclass(frozen=True)
 class JobSpec:
     """What the job speaks with: the speech request's fields, the same for every piece."""
 
@@ -82,6 +111,8 @@ class JobSpec:
     input_format: InputFormat = InputFormat.TEXT
     # Captions per chapter where its provider times words (timing them costs it some work).
     captions: bool = True
+    # Pronunciation lexicons applied to every piece; None for none.
+    lexicons: JobLexicons | None = None
 
 
 @dataclass(frozen=True)
@@ -157,7 +188,7 @@ class JobStore:
                     audio_s=0.0,
                     created_us=stamp,
                     updated_us=stamp,
-                    **{**spec.__dict__, "voices": json.dumps(spec.voices) if spec.voices else None},
+                    **_spec_columns(spec),
                 )
             )
             conn.execute(
@@ -385,6 +416,16 @@ def _check_daily_chars(conn: Connection, owner: str, chars: int, limit: int, sta
     )
 
 
+def _spec_columns(spec: JobSpec) -> dict[str, Any]:
+    lexicons = spec.lexicons
+    return {
+        **spec.__dict__,
+        "voices": json.dumps(spec.voices) if spec.voices else None,
+        "lexicons": None if lexicons is None else " ".join(lexicons.versions),
+        "lexicon_entries": None if lexicons is None else lexicons.entries,
+    }
+
+
 def _job(row: Row[Any]) -> JobRecord:
     return JobRecord(
         id=row.id,
@@ -401,6 +442,9 @@ def _job(row: Row[Any]) -> JobRecord:
             book_format=BookFormat(row.book_format),
             input_format=InputFormat(row.input_format),
             captions=bool(row.captions),
+            lexicons=None
+            if row.lexicons is None
+            else JobLexicons(tuple(row.lexicons.split()), row.lexicon_entries),
         ),
         status=JobStatus(row.status),
         pieces_total=row.pieces_total,

@@ -38,6 +38,9 @@ audio_jobs = Table(
     Column("book_format", String(8), nullable=False),
     Column("input_format", String(8), nullable=False),
     Column("captions", Boolean, nullable=False),
+    # The lexicons resolved at submission: `id:version`s, space-separated, and their entries.
+    Column("lexicons", Text),
+    Column("lexicon_entries", Text),
     Column("chars", BigInteger, nullable=False),
     Column("pieces_total", Integer, nullable=False),
     Column("pieces_done", Integer, nullable=False),

@@ -11,6 +11,7 @@ from chorus_router.jobs.chapters import Piece, pieces
 from chorus_router.jobs.records import InputFormat, JobSpec
 from chorus_router.jobs.script import turn_pieces
 from chorus_router.jobs.ssml import ssml_pieces
+from chorus_router.lexicons.records import AppliedLexicons
 from chorus_router.speech.planning import SpeechPlan, times_words
 from chorus_router.speech.policy import SpeechRouter
 from chorus_router.speech.upstream import ProviderStream
@@ -49,9 +50,18 @@ def piece_request(spec: JobSpec, piece: Piece) -> SpeechRequest:
     )
 
 
+def _plan(router: SpeechRouter, spec: JobSpec, piece: Piece) -> SpeechPlan:
+    """The piece planned as a speech request naming the job's lexicons would be."""
+    return router.plan(piece_request(spec, piece), _lexicons(spec))
+
+
 def speakers(router: SpeechRouter, spec: JobSpec, piece: Piece) -> list[str]:
     """The providers that may speak `piece`, in the order the router would try them."""
-    return [c.provider for c in router.plan(piece_request(spec, piece)).candidates]
+    return [c.provider for c in _plan(router, spec, piece).candidates]
+
+
+def _lexicons(spec: JobSpec) -> AppliedLexicons | None:
+    return None if spec.lexicons is None else spec.lexicons.applied
 
 
 async def speak_piece(
@@ -65,7 +75,7 @@ async def speak_piece(
     """The piece's whole audio. With `pinned`, only that provider may speak it, so a
     chapter never mixes voices; otherwise any provider the plan allows but those in
     `avoid` (providers the chapter gave up on)."""
-    speech_plan = router.plan(piece_request(spec, piece))
+    speech_plan = _plan(router, spec, piece)
     kept = [
         c
         for c in speech_plan.candidates
@@ -80,8 +90,13 @@ async def speak_piece(
     # the piece can time them; asking cannot change which provider speaks it.
     timed = spec.captions and all(times_words(c.handle) for c in kept)
     request = speech_plan.request.model_copy(update={"timestamps": "word" if timed else "none"})
-    markup = None if piece.segments is None else Markup(list(piece.segments), [])
-    policy = router.policy(SpeechPlan(request, kept, markup), request_id)
+    # A document's piece is planned from its text (the lexicons' entries make its markup
+    # where they match it); an SSML piece brings its segments, the entries applied to them.
+    if piece.segments is None:
+        markup, lexicons = speech_plan.markup, speech_plan.lexicons
+    else:
+        markup, lexicons = Markup(list(piece.segments), []), _lexicons(spec)
+    policy = router.policy(SpeechPlan(request, kept, markup, lexicons), request_id)
 
     async def whole(stream: ProviderStream) -> bytes:
         try:

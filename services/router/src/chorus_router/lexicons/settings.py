@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-MAX_LEXICONS_PER_REQUEST = 16
+from chorus_contracts import MAX_LEXICONS_PER_REQUEST
 
 
 class LexiconSettings(BaseModel):

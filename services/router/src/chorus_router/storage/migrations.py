@@ -211,6 +211,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE audio_jobs ADD COLUMN captions BOOLEAN NOT NULL DEFAULT TRUE",
         ),
     ),
+    Migration(
+        9,
+        "long-form jobs: the pronunciation lexicons resolved at submission, kept with the job",
+        (
+            # `id:version`s, space-separated, in the order named; NULL for none.
+            "ALTER TABLE audio_jobs ADD COLUMN lexicons TEXT",
+            # Their entries as resolved, so edits and deletions later change no piece.
+            "ALTER TABLE audio_jobs ADD COLUMN lexicon_entries TEXT",
+        ),
+    ),
 )
 
 
