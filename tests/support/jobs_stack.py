@@ -73,8 +73,10 @@ def finished(client: httpx.Client, job_id: str) -> dict[str, Any]:
     return job
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def jobs_router(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[JobsRouter]:
+    """One for the package that imports it (starting five processes is most of a module's
+    time): each test speaks as users of its own and puts back any fault it sets."""
     logs = tmp_path_factory.mktemp("jobs")
     providers = {kind: start_provider(kind, logs) for kind in ("espeak", "piper")}
     tones = {name: start_tone_provider(name, logs) for name in ("tone-a", "tone-b")}
