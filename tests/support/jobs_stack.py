@@ -103,7 +103,9 @@ def jobs_router(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Ite
     env = api_key_env(
         keys.database_url,
         CHORUS_ROUTER_DATA_DIR=str(data_dir),
-        CHORUS_ROUTER_JOBS__QUEUE_URL=redis_url,
+        # A Redis database of its own: this router's workers outlive a module, and must never
+        # take the jobs of another router on the same Redis (test_resume's).
+        CHORUS_ROUTER_JOBS__QUEUE_URL=f"{redis_url}/1",
         CHORUS_ROUTER_JOBS__MAX_INPUT_CHARS=str(MAX_INPUT_CHARS),
         CHORUS_ROUTER_JOBS__PIECE_CHARS=str(PIECE_CHARS),
         CHORUS_ROUTER_JOBS__PROVIDER_DOWN_S=str(PROVIDER_DOWN_S),
