@@ -5,6 +5,10 @@ VENV := .venv/bin
 GPU_PKGS := $(shell scripts/gpu_env.sh packages 2>/dev/null)
 MYPY_PATHS := $(filter-out $(addsuffix /src,$(GPU_PKGS)),$(wildcard libs/*/src services/providers/*/src))
 PYTEST_ARGS ?=
+# The tests keep the bytecode Python compiles, under .run/pycache, even where the environment
+# says not to write it (PYTHONDONTWRITEBYTECODE, as CI's does): the suite starts hundreds of
+# router, provider and CLI processes, and each would compile every module it imports again.
+KEEP_BYTECODE := PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX=$(CURDIR)/.run/pycache
 # `make bench BENCH=text-front-end` runs one section.
 BENCH ?=
 
@@ -22,14 +26,14 @@ run: bootstrap
 ## Install what the tests need and run the whole suite. No tests collected counts as failure.
 test:
 	@scripts/bootstrap.sh --test
-	@$(VENV)/pytest $(PYTEST_ARGS); rc=$$?; \
+	@$(KEEP_BYTECODE) $(VENV)/pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$rc
-	@scripts/gpu_env.sh test
+	@$(KEEP_BYTECODE) scripts/gpu_env.sh test
 
 ## The torch packages' tests on CPU, each in its environment: one "NAME: N passed" line each.
 test-gpu:
-	@scripts/gpu_env.sh test
+	@$(KEEP_BYTECODE) scripts/gpu_env.sh test
 
 ## On a GPU machine with CUDA PyTorch + transformers and no network: the torch packages' tests
 ## on CUDA and the batching bench, one summary (docs/adding-a-provider.md). Needs .gpu-wheels.

@@ -18,7 +18,7 @@ from openai import OpenAI
 
 from chorus_audio import decode_audio
 from support.processes import ServiceProcess
-from support.stack import Stack, start_router
+from support.stack import Stack, router_over
 from support.voice_stack import JWT_SECRET, token
 
 pytestmark = pytest.mark.e2e
@@ -45,12 +45,8 @@ def router(local_stack: Stack) -> Iterator[ServiceProcess]:
         "CHORUS_ROUTER_ARTIFACTS__LINKS__SIGNED": "true",
         "CHORUS_ROUTER_ARTIFACTS__LINKS__SIGNING_KEY": "chorus-caption-links-key-0123456789abcdef",
     }
-    process = start_router(local_stack.registry_file, local_stack.router.log_path.parent, env)
-    try:
-        process.wait_ready("/readyz")
-        yield process
-    finally:
-        process.stop()
+    with router_over(local_stack, env) as secured:
+        yield secured.router
 
 
 def _user(router: ServiceProcess, user: str) -> httpx.Client:

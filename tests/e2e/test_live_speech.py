@@ -14,7 +14,7 @@ import pytest
 from support.idleness import gauge, wait_idle
 from support.live_client import Heard, connect, live_url, receive_until, send
 from support.processes import wait_until
-from support.stack import Stack, shipped_stack
+from support.stack import Stack, router_over
 from support.transcribe import transcribe, word_error_rate
 
 pytestmark = pytest.mark.e2e
@@ -34,9 +34,11 @@ MAX_WER = 0.15
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(local_stack: Stack) -> Iterator[Stack]:
+    """A router with a small live buffer in front of the local stack's providers."""
     env = {"CHORUS_ROUTER_LIVE__MAX_BUFFERED_CHARS": str(MAX_BUFFERED)}
-    with shipped_stack(("espeak", "piper"), tmp_path_factory.mktemp("live"), env) as stack:
+    with router_over(local_stack, env) as stack:
+        stack.wait_for_states({name: True for name in stack.providers})
         yield stack
 
 

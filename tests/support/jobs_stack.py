@@ -73,8 +73,10 @@ def finished(client: httpx.Client, job_id: str) -> dict[str, Any]:
     return job
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def jobs_router(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[JobsRouter]:
+    """One for the package that imports it (starting five processes is most of a module's
+    time): each test speaks as users of its own and puts back any fault it sets."""
     logs = tmp_path_factory.mktemp("jobs")
     providers = {kind: start_provider(kind, logs) for kind in ("espeak", "piper")}
     tones = {name: start_tone_provider(name, logs) for name in ("tone-a", "tone-b")}
@@ -101,7 +103,9 @@ def jobs_router(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Ite
     env = api_key_env(
         keys.database_url,
         CHORUS_ROUTER_DATA_DIR=str(data_dir),
-        CHORUS_ROUTER_JOBS__QUEUE_URL=redis_url,
+        # A Redis database of its own: this router's workers outlive a module, and must never
+        # take the jobs of another router on the same Redis (test_resume's).
+        CHORUS_ROUTER_JOBS__QUEUE_URL=f"{redis_url}/1",
         CHORUS_ROUTER_JOBS__MAX_INPUT_CHARS=str(MAX_INPUT_CHARS),
         CHORUS_ROUTER_JOBS__PIECE_CHARS=str(PIECE_CHARS),
         CHORUS_ROUTER_JOBS__PROVIDER_DOWN_S=str(PROVIDER_DOWN_S),

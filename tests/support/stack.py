@@ -139,3 +139,16 @@ def routed_stack(
         yield stack
     finally:
         stack.stop()
+
+
+@contextmanager
+def router_over(stack: Stack, env: dict[str, str]) -> Iterator[Stack]:
+    """Another router, configured by `env`, in front of `stack`'s registry and providers
+    (one router starts in a fraction of the time the providers take), ready to serve; only
+    that router is stopped on exit."""
+    router = start_router(stack.registry_file, stack.router.log_path.parent, env)
+    try:
+        router.wait_ready("/readyz")
+        yield Stack(router, stack.providers, stack.registry_file)
+    finally:
+        router.stop()
