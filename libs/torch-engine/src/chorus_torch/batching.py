@@ -4,8 +4,10 @@ A `Batcher` runs one thread that repeats a step for every member of the batch at
 one forward pass of the model for all of them, then each member samples its own next
 tokens with its own generator. Members join and leave at step boundaries, so a request
 that arrives while others generate starts at the next step instead of waiting for them to
-finish. The model-specific part is a `Stepper`: how to prefill one request, how to merge
-it into and take it out of the batch, and what one shared step makes for each member.
+finish. Requests that join at the same moment are prefilled together, in one forward
+pass where the model allows, so that N arrivals do not stall the batch for N prefills.
+The model-specific part is a `Stepper`: how to prefill requests, how to merge one into and
+take it out of the batch, and what one shared step makes for each member.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 import threading
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -40,6 +42,11 @@ class Member:
 
 
 S = TypeVar("S", bound=Member)
+T = TypeVar("T")
+R = TypeVar("R")
+
+# A joining request's state and its first frames (n, codebooks), or what fails it alone.
+Prefilled = tuple[S, torch.Tensor] | Exception
 
 
 class Stepper(ABC, Generic[S]):
@@ -47,9 +54,10 @@ class Stepper(ABC, Generic[S]):
 
     @abstractmethod
     def prefill(
-        self, request: SynthesisRequest, generator: torch.Generator
-    ) -> tuple[S, torch.Tensor]:
-        """Run `request`'s prompt alone; its state and its first frames (n, codebooks)."""
+        self, requests: Sequence[tuple[SynthesisRequest, torch.Generator]]
+    ) -> list[Prefilled[S]]:
+        """Run the prompts of requests joining at once, together where the model allows;
+        each request's state and first frames, or its error, in order."""
 
     @abstractmethod
     def join(self, member: S) -> None:
@@ -62,6 +70,26 @@ class Stepper(ABC, Generic[S]):
     @abstractmethod
     def step(self) -> Sequence[tuple[S, torch.Tensor | Exception]]:
         """One forward pass for the whole batch; each member's new frames, or its error."""
+
+
+def in_groups(
+    items: Sequence[T], key: Callable[[T], Hashable], run: Callable[[list[T]], list[R]]
+) -> list[R | Exception]:
+    """`run` over the items of each `key` at once, results in the items' order; an error
+    while running a group fails that group's items only."""
+    groups: dict[Hashable, list[int]] = {}
+    for index, item in enumerate(items):
+        groups.setdefault(key(item), []).append(index)
+    made: list[R | Exception] = [RuntimeError("not run")] * len(items)
+    for indices in groups.values():
+        results: list[R | Exception]
+        try:
+            results = list(run([items[index] for index in indices]))
+        except Exception as exc:  # that group's forward pass only
+            results = [exc] * len(indices)
+        for index, result in zip(indices, results, strict=True):
+            made[index] = result
+    return made
 
 
 @dataclass
@@ -108,6 +136,11 @@ class Batcher(Generic[S]):
         # The thread runs while there is work and ends with the last member, so nothing
         # outlives the model it batches for (idle unload frees it with the model).
         self._running = False
+
+    @property
+    def stepper(self) -> Stepper[S]:
+        """The model's stepper this runs (tests drive it step by step)."""
+        return self._stepper
 
     @property
     def batch_size(self) -> int:
@@ -160,8 +193,8 @@ class Batcher(Generic[S]):
                     joining.append(self._waiting.popleft())
             try:
                 with torch.inference_mode():
-                    for ticket in joining:
-                        self._admit(ticket)
+                    if joining:
+                        self._admit(joining)
                     self._drop_stopped()
                     if self._active:
                         self._step()
@@ -180,28 +213,40 @@ class Batcher(Generic[S]):
         for ticket in tickets:
             ticket.finish(error)
 
-    def _admit(self, ticket: _Ticket) -> None:
+    def _admit(self, tickets: list[_Ticket]) -> None:
+        generators = [self._generator(ticket.seed) for ticket in tickets]
+        try:
+            made = self._stepper.prefill(
+                [(ticket.request, generator) for ticket, generator in zip(tickets, generators)]
+            )
+        except Exception as exc:  # the shared prefill: its requests fail, the batch goes on
+            made = [exc] * len(tickets)
+        for ticket, prefilled in zip(tickets, made, strict=True):
+            if isinstance(prefilled, Exception):  # a bad prompt fails its own request only
+                ticket.finish(prefilled)
+                continue
+            member, frames = prefilled
+            error = self._deliver(ticket, frames)
+            if error is not None:
+                ticket.finish(error)
+                continue
+            member.steps = 1
+            ticket.member = member
+            with self._lock:
+                self._active[id(member)] = (member, ticket)
+            if self._over(member):
+                self._release(member, ticket)
+            else:
+                self._stepper.join(member)
+        log.info("%d requests joined the batch; %d generating", len(tickets), len(self._active))
+
+    def _generator(self, seed: int | None) -> torch.Generator:
         generator = torch.Generator(device=self._device)
-        if ticket.seed is None:
+        if seed is None:
             generator.seed()
         else:
-            generator.manual_seed(ticket.seed)
-        try:
-            member, frames = self._stepper.prefill(ticket.request, generator)
-            ticket.put(frames)
-        except Exception as exc:  # a bad prompt fails its own request only
-            ticket.finish(exc)
-            return
-        member.steps = 1
-        ticket.member = member
-        with self._lock:
-            self._active[id(member)] = (member, ticket)
-            generating = len(self._active)
-        log.info("a request joined the batch; %d generating", generating)
-        if self._over(member):
-            self._release(member, ticket)
-        else:
-            self._stepper.join(member)
+            generator.manual_seed(seed)
+        return generator
 
     def _drop_stopped(self) -> None:
         for member, ticket in list(self._active.values()):

@@ -5,7 +5,8 @@ row-wise processors then run once over all their rows instead of once per member
 on a small model costs more than the forward pass. Processors that keep state or read a
 member's own tokens (delay patterns, guidance over a member's row pair) run per member on
 its rows. A row's numbers are the same either way, so a member's audio does not depend on
-who it was batched with; the draw itself stays per member, from its own generator.
+who it was batched with. The draw takes each member's random numbers from its own
+generator, then picks every member's codes in one pass (`draw`).
 """
 
 from __future__ import annotations
@@ -50,6 +51,33 @@ def probabilities(
             group = [exc] * len(indices)
         for index, probs in zip(indices, group, strict=True):
             made[index] = probs
+    return made
+
+
+def draw(
+    probs: Sequence[torch.Tensor | Exception], generators: Sequence[torch.Generator]
+) -> list[torch.Tensor | Exception]:
+    """One code per row of each member's probabilities (rows, vocab), from its own generator;
+    a member whose probabilities are already an error, or are not a distribution, fails alone.
+
+    This is what `torch.multinomial(p, 1)` does, with the same numbers from the same
+    generator (noise q ~ Exp(1) per entry, then argmax of p / q), but with one division and
+    one argmax for every member and one look at the host for all of their checks.
+    """
+    made: list[torch.Tensor | Exception] = list(probs)
+    mine = [index for index, p in enumerate(probs) if isinstance(p, torch.Tensor)]
+    if not mine:
+        return made
+    rows = torch.cat([cast(torch.Tensor, probs[index]) for index in mine])
+    noise = torch.empty_like(rows)
+    sizes = [cast(torch.Tensor, probs[index]).shape[0] for index in mine]
+    for block, index in zip(torch.split(noise, sizes), mine, strict=True):
+        block.exponential_(1, generator=generators[index])
+    codes = torch.split(torch.argmax(rows / noise, dim=-1), sizes)
+    valid = (rows.isfinite() & (rows >= 0)).all(dim=-1) & (rows.sum(dim=-1) > 0)
+    checks = [bool(ok.all()) for ok in torch.split(valid.cpu(), sizes)]
+    for index, picked, ok in zip(mine, codes, checks, strict=True):
+        made[index] = picked if ok else ValueError("probabilities that are not a distribution")
     return made
 
 

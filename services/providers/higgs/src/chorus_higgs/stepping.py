@@ -5,7 +5,8 @@ delay-pattern logits processor, temperature / top-k / top-p, sampling from the m
 own generator, repetition-aware resampling (RAS) over its recent frames, and the text
 token that follows each frame (audio, delay, or end). The forward pass of a step is one
 for the whole batch: every member feeds back its last frame at its own position, over a
-left-padded cache.
+left-padded cache. Text-only prompts that join at once are prefilled in one forward pass,
+padded on the left and masked; a prompt with audio in it (a voice reference) runs alone.
 """
 
 from __future__ import annotations
@@ -28,7 +29,18 @@ from transformers.models.higgs_audio_v2.generation_higgs_audio_v2 import (
 
 from chorus_contracts import SynthesisRequest
 from chorus_higgs.delay import DelayPatternReverter
-from chorus_torch import Member, PaddedCache, Scores, Shareable, Stepper, probabilities
+from chorus_torch import (
+    Member,
+    PaddedCache,
+    Prefilled,
+    Scores,
+    Shareable,
+    Stepper,
+    draw,
+    in_groups,
+    probabilities,
+    rows_of,
+)
 
 # Processors that run once over every member's rows; the delay pattern one keeps a
 # member's state.
@@ -66,10 +78,25 @@ class HiggsMember(Member):
 
 
 Prompt = Callable[[SynthesisRequest], Mapping[str, torch.Tensor]]
+# The processor's inputs of a prompt that is text alone, which can be padded and batched.
+_TEXT_ONLY = frozenset({"input_ids", "attention_mask"})
+
+
+@dataclass(frozen=True)
+class _Joining:
+    """A request ready to prefill: its processor inputs and how it samples."""
+
+    inputs: Mapping[str, torch.Tensor]
+    generator: torch.Generator
+    sampling: Sampling
+
+    def batchable(self) -> object:
+        """Equal for prompts that may share a prefill (text alone); unique otherwise."""
+        return "text" if set(self.inputs) == _TEXT_ONLY else id(self)
 
 
 class HiggsStepper(Stepper[HiggsMember]):
-    """Prefills each request alone, then steps all of them with one forward pass."""
+    """Prefills joining requests together, then steps all of them with one forward pass."""
 
     def __init__(
         self,
@@ -94,31 +121,57 @@ class HiggsStepper(Stepper[HiggsMember]):
         self._batch = PaddedCache()
 
     def prefill(
-        self, request: SynthesisRequest, generator: torch.Generator
-    ) -> tuple[HiggsMember, torch.Tensor]:
-        sampling = self._sampling(request)
-        inputs = self._prompt(request)
+        self, requests: Sequence[tuple[SynthesisRequest, torch.Generator]]
+    ) -> list[Prefilled[HiggsMember]]:
+        joining: list[_Joining | Exception] = []
+        for request, generator in requests:
+            try:
+                joining.append(_Joining(self._prompt(request), generator, self._sampling(request)))
+            except Exception as exc:  # a bad prompt fails its own request only
+                joining.append(exc)
+        ready = [j for j in joining if not isinstance(j, Exception)]
+        made = iter(in_groups(ready, _Joining.batchable, self._prefill_together))
+        return [j if isinstance(j, Exception) else next(made) for j in joining]
+
+    def _prefill_together(self, group: list[_Joining]) -> list[Prefilled[HiggsMember]]:
+        """One forward pass for the group's prompts, left-padded to the longest."""
+        if len(group) == 1:
+            inputs = dict(group[0].inputs)
+        else:
+            width = max(int(j.inputs["input_ids"].shape[1]) for j in group)
+            mask = torch.cat([_left_pad(j.inputs["attention_mask"], width) for j in group])
+            inputs = {
+                "input_ids": torch.cat([_left_pad(j.inputs["input_ids"], width) for j in group]),
+                "attention_mask": mask,
+                # Each row's positions count from its own first token, as alone.
+                "position_ids": (mask.cumsum(dim=-1) - 1).clamp(min=0),
+            }
         cache = DynamicCache(config=self._model.config)
         out = self._model(**inputs, cache=cache, use_cache=True, logits_to_keep=1)
-        audio = inputs.get("audio_input_ids")
-        member = HiggsMember(
-            budget=sampling.max_steps,
-            generator=generator,
-            processors=self._processors(sampling),
-            sampling=sampling,
-            reverter=DelayPatternReverter(self._k, self._stream_bos, self._stream_eos),
-            tokens=inputs["input_ids"][:, -self._k :],
-            recent=audio[:, -sampling.ras_window :, :]
-            if audio is not None and sampling.ras_window
-            else None,
-            position=int(inputs["input_ids"].shape[1]),
-            cache=cache,
-        )
-        logits = out.logits[:, -1, :]
-        (probs,) = probabilities([Scores(member.processors, member.tokens, logits)], _SHAREABLE)
-        if isinstance(probs, Exception):
-            raise probs
-        return member, self._advance(member, logits, probs)
+        members: list[HiggsMember] = []
+        for row, joining in enumerate(group):
+            length = int(joining.inputs["input_ids"].shape[1])
+            audio = joining.inputs.get("audio_input_ids")
+            sampling = joining.sampling
+            members.append(
+                HiggsMember(
+                    budget=sampling.max_steps,
+                    generator=joining.generator,
+                    processors=self._processors(sampling),
+                    sampling=sampling,
+                    reverter=DelayPatternReverter(self._k, self._stream_bos, self._stream_eos),
+                    tokens=joining.inputs["input_ids"][:, -self._k :],
+                    recent=audio[:, -sampling.ras_window :, :]
+                    if audio is not None and sampling.ras_window
+                    else None,
+                    position=length,
+                    # Its own row, without the padding on its left.
+                    cache=rows_of(cache, slice(row, row + 1), slice(-length, None)),
+                )
+            )
+        logits = list(out.logits[:, -1:, :].unbind(0))  # each (1, K * V)
+        sampled = self._sampled(members, logits)
+        return [made if isinstance(made, Exception) else (member, made) for member, made in sampled]
 
     def join(self, member: HiggsMember) -> None:
         assert member.cache is not None
@@ -143,18 +196,29 @@ class HiggsStepper(Stepper[HiggsMember]):
             use_cache=True,
             logits_to_keep=1,
         )
-        logits = list(out.logits[:, -1:, :].unbind(0))  # each (1, K * V)
+        for member in members:
+            member.position += 1
+        return self._sampled(members, list(out.logits[:, -1:, :].unbind(0)))
+
+    def _sampled(
+        self, members: list[HiggsMember], logits: list[torch.Tensor]
+    ) -> list[tuple[HiggsMember, torch.Tensor | Exception]]:
+        """Each member's next frame drawn from its logits (1, K * V), and the aligned frames it
+        completes, or its own error."""
         scores = [
             Scores(m.processors, m.tokens, mine) for m, mine in zip(members, logits, strict=True)
         ]
-        drawn = probabilities(scores, _SHAREABLE)
+        probs = [
+            p if isinstance(p, Exception) else p.view(self._k, self._v)
+            for p in probabilities(scores, _SHAREABLE)
+        ]
+        drawn = draw(probs, [member.generator for member in members])
         made: list[tuple[HiggsMember, torch.Tensor | Exception]] = []
-        for member, mine, probs in zip(members, logits, drawn, strict=True):
-            member.position += 1
+        for member, mine, codes in zip(members, logits, drawn, strict=True):
             try:
-                if isinstance(probs, Exception):
-                    raise probs
-                made.append((member, self._advance(member, mine, probs)))
+                if isinstance(codes, Exception):
+                    raise codes
+                made.append((member, self._advance(member, mine, codes)))
             except Exception as exc:  # this member's sampling only
                 made.append((member, exc))
         return made
@@ -178,12 +242,11 @@ class HiggsStepper(Stepper[HiggsMember]):
         )
 
     def _advance(
-        self, member: HiggsMember, logits: torch.Tensor, probs: torch.Tensor
+        self, member: HiggsMember, logits: torch.Tensor, codes: torch.Tensor
     ) -> torch.Tensor:
-        """Draw the member's next frame from its probabilities (1, K * V), its raw logits
-        for RAS; its aligned frames."""
+        """Take the member's drawn codes (K), its raw logits for RAS; its aligned frames."""
         logits = logits.float()
-        frame = torch.multinomial(probs, 1, generator=member.generator).view(1, self._k)
+        frame = codes.view(1, self._k)
         frame = self._resample_repeats(member, logits.view(1, self._k, self._v), frame)
         has_eos = bool((frame == self._stream_eos).any())
         all_eos = bool((frame == self._stream_eos).all())
@@ -220,3 +283,8 @@ class HiggsStepper(Stepper[HiggsMember]):
             frame = frame.clone()
             frame[replace] = redrawn
         return frame
+
+
+def _left_pad(rows: torch.Tensor, width: int) -> torch.Tensor:
+    """`rows` (1, length) after zeros up to `width`: padding its mask hides."""
+    return torch.nn.functional.pad(rows, (width - rows.shape[1], 0))
