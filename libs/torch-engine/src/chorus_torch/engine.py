@@ -103,7 +103,9 @@ class TorchEngine(Engine, Generic[M]):
         self.check(request)
         stop = StoppingCriteriaList([CancelCriteria(cancel)])
         windows = FrameWindows(
-            self.settings.stream_window_frames, self.settings.stream_context_frames
+            self.settings.stream_window_frames,
+            self.settings.stream_context_frames,
+            self.settings.stream_first_window_frames,
         )
         async with self._residency.use() as model:
 

@@ -64,6 +64,9 @@ class TorchSettings(ProviderSettings):
     # Streaming: codec frames per decoded window, and earlier frames decoded with it so
     # window edges join smoothly (their samples are dropped).
     stream_window_frames: int = Field(default=24, ge=1, le=4096)
+    # The first window, so that the first audio waits for a few steps only; each next one
+    # doubles up to `stream_window_frames`.
+    stream_first_window_frames: int = Field(default=6, ge=1, le=4096)
     stream_context_frames: int = Field(default=8, ge=0, le=1024)
     seed: int | None = Field(default=None, ge=0)
 
