@@ -29,7 +29,7 @@ class Counted(Member):
     fail_at: int | None
 
 
-class CountingStepper(Stepper[Counted]):
+class CountingStepper(Stepper[Counted, SynthesisRequest]):
     """One frame per step per member; `extra` sets a member's name, budget and failure."""
 
     def __init__(self, on_step: Callable[[list[str]], None] = lambda names: None) -> None:
@@ -39,12 +39,15 @@ class CountingStepper(Stepper[Counted]):
         self.prefills: list[list[str]] = []  # the requests each prefill call ran together
         self._on_step = on_step
 
-    def prefill(
-        self, requests: Sequence[tuple[SynthesisRequest, torch.Generator]]
-    ) -> list[Prefilled[Counted]]:
-        self.prefills.append([request.text for request, _ in requests])
+    def prepare(self, request: SynthesisRequest, generator: torch.Generator) -> SynthesisRequest:
+        if request.extra.get("bad_request"):
+            raise InvalidRequest("this request is refused before it takes a place")
+        return request
+
+    def prefill(self, joining: Sequence[SynthesisRequest]) -> list[Prefilled[Counted]]:
+        self.prefills.append([request.text for request in joining])
         made: list[Prefilled[Counted]] = []
-        for request, _ in requests:
+        for request in joining:
             if request.extra.get("bad_prompt"):
                 made.append(InvalidRequest("this prompt cannot be prefilled"))
                 continue
@@ -80,7 +83,9 @@ class CountingStepper(Stepper[Counted]):
 class Request:
     """One request run by the batcher in a thread of its own, as the engine runs it."""
 
-    def __init__(self, batcher: Batcher[Counted], name: str, **extra: object) -> None:
+    def __init__(
+        self, batcher: Batcher[Counted, SynthesisRequest], name: str, **extra: object
+    ) -> None:
         self.frames: list[torch.Tensor] = []
         self.cancel = CancelSignal()
         self.error: BaseException | None = None
@@ -105,7 +110,7 @@ class Request:
 
 def batcher_of(
     stepper: CountingStepper, max_batch: int = 8, max_waiting: int = 8
-) -> Batcher[Counted]:
+) -> Batcher[Counted, SynthesisRequest]:
     return Batcher(stepper, max_batch, max_waiting, torch.device("cpu"))
 
 
@@ -183,6 +188,15 @@ def test_a_prompt_that_cannot_be_prefilled_fails_its_request_only() -> None:
     assert isinstance(bad.wait().error, InvalidRequest)
     assert good.wait().error is None
     assert len(good.frames) == 5
+
+
+def test_a_request_its_stepper_refuses_fails_before_taking_a_place() -> None:
+    stepper = CountingStepper()
+    batcher = batcher_of(stepper)
+    refused = Request(batcher, "a", bad_request=True).wait()
+    assert isinstance(refused.error, InvalidRequest)
+    assert stepper.prefills == []
+    assert Request(batcher, "b", budget=3).wait().error is None
 
 
 def test_the_batch_and_its_queue_are_bounded_and_beyond_them_a_request_is_busy() -> None:

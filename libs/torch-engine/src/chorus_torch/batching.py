@@ -4,10 +4,12 @@ A `Batcher` runs one thread that repeats a step for every member of the batch at
 one forward pass of the model for all of them, then each member samples its own next
 tokens with its own generator. Members join and leave at step boundaries, so a request
 that arrives while others generate starts at the next step instead of waiting for them to
-finish. Requests that join at the same moment are prefilled together, in one forward
-pass where the model allows, so that N arrivals do not stall the batch for N prefills.
-The model-specific part is a `Stepper`: how to prefill requests, how to merge one into and
-take it out of the batch, and what one shared step makes for each member.
+finish. A request's prompt is made ready (tokenized, a reference encoded) in the request's
+own thread while the batch steps; requests that join at the same moment are then prefilled
+together, in one forward pass where the model allows, so that N arrivals do not stall the
+batch for N prefills. The model-specific part is a `Stepper`: how to prepare and prefill
+requests, how to merge one into and take it out of the batch, and what one shared step
+makes for each member.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class Member:
 
 
 S = TypeVar("S", bound=Member)
+J = TypeVar("J")
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -49,13 +52,19 @@ R = TypeVar("R")
 Prefilled = tuple[S, torch.Tensor] | Exception
 
 
-class Stepper(ABC, Generic[S]):
-    """A model's decoding loop cut at step boundaries, over a batch that changes."""
+class Stepper(ABC, Generic[S, J]):
+    """A model's decoding loop cut at step boundaries, over a batch that changes.
+
+    `J` is a request made ready to prefill: its prompt's inputs and how it samples.
+    """
 
     @abstractmethod
-    def prefill(
-        self, requests: Sequence[tuple[SynthesisRequest, torch.Generator]]
-    ) -> list[Prefilled[S]]:
+    def prepare(self, request: SynthesisRequest, generator: torch.Generator) -> J:
+        """Make `request` ready to prefill; runs in the request's own thread, beside the
+        batch's steps, and raises what is wrong with the request."""
+
+    @abstractmethod
+    def prefill(self, joining: Sequence[J]) -> list[Prefilled[S]]:
         """Run the prompts of requests joining at once, together where the model allows;
         each request's state and first frames, or its error, in order."""
 
@@ -93,13 +102,12 @@ def in_groups(
 
 
 @dataclass
-class _Ticket:
+class _Ticket(Generic[J]):
     """A request waiting for, or holding, a place in the batch."""
 
-    request: SynthesisRequest
+    joining: J  # what the stepper's `prepare` made of the request
     put: Callable[[torch.Tensor], None]
     stop: StoppingCriteriaList
-    seed: int | None
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
     member: Member | None = None
@@ -113,7 +121,7 @@ class _Ticket:
         self.done.set()
 
 
-class Batcher(Generic[S]):
+class Batcher(Generic[S, J]):
     """Runs a `Stepper`'s batch of at most `max_batch` members on a thread of its own.
 
     Up to `max_waiting` more requests wait for a place; beyond that a request is refused as
@@ -124,21 +132,21 @@ class Batcher(Generic[S]):
     """
 
     def __init__(
-        self, stepper: Stepper[S], max_batch: int, max_waiting: int, device: torch.device
+        self, stepper: Stepper[S, J], max_batch: int, max_waiting: int, device: torch.device
     ) -> None:
         self._stepper = stepper
         self._max_batch = max_batch
         self._max_waiting = max_waiting
         self._device = device
-        self._waiting: deque[_Ticket] = deque()
-        self._active: dict[int, tuple[S, _Ticket]] = {}
+        self._waiting: deque[_Ticket[J]] = deque()
+        self._active: dict[int, tuple[S, _Ticket[J]]] = {}
         self._lock = threading.Lock()
         # The thread runs while there is work and ends with the last member, so nothing
         # outlives the model it batches for (idle unload frees it with the model).
         self._running = False
 
     @property
-    def stepper(self) -> Stepper[S]:
+    def stepper(self) -> Stepper[S, J]:
         """The model's stepper this runs (tests drive it step by step)."""
         return self._stepper
 
@@ -165,7 +173,8 @@ class Batcher(Generic[S]):
         the same whether it ran alone or beside others. Returns the member as it left
         (how many steps it took, whether the model ended it).
         """
-        ticket = _Ticket(request, put, stop, seed)
+        joining = self._stepper.prepare(request, self._generator(seed))
+        ticket = _Ticket(joining, put, stop)
         with self._lock:
             full = len(self._active) + len(self._waiting) >= self._max_batch
             if full and len(self._waiting) >= self._max_waiting:
@@ -188,7 +197,7 @@ class Batcher(Generic[S]):
                 if not self._waiting and not self._active:
                     self._running = False
                     return
-                joining: list[_Ticket] = []
+                joining: list[_Ticket[J]] = []
                 while self._waiting and len(self._active) + len(joining) < self._max_batch:
                     joining.append(self._waiting.popleft())
             try:
@@ -203,7 +212,7 @@ class Batcher(Generic[S]):
                 self._fail_all(exc, joining)
                 return
 
-    def _fail_all(self, error: Exception, joining: list[_Ticket]) -> None:
+    def _fail_all(self, error: Exception, joining: list[_Ticket[J]]) -> None:
         with self._lock:
             tickets = [ticket for _, ticket in self._active.values()] + list(self._waiting)
             tickets += [ticket for ticket in joining if not ticket.done.is_set()]
@@ -213,12 +222,9 @@ class Batcher(Generic[S]):
         for ticket in tickets:
             ticket.finish(error)
 
-    def _admit(self, tickets: list[_Ticket]) -> None:
-        generators = [self._generator(ticket.seed) for ticket in tickets]
+    def _admit(self, tickets: list[_Ticket[J]]) -> None:
         try:
-            made = self._stepper.prefill(
-                [(ticket.request, generator) for ticket, generator in zip(tickets, generators)]
-            )
+            made = self._stepper.prefill([ticket.joining for ticket in tickets])
         except Exception as exc:  # the shared prefill: its requests fail, the batch goes on
             made = [exc] * len(tickets)
         for ticket, prefilled in zip(tickets, made, strict=True):
@@ -272,7 +278,7 @@ class Batcher(Generic[S]):
                 self._release(member, ticket, error)
 
     @staticmethod
-    def _deliver(ticket: _Ticket, frames: torch.Tensor) -> Exception | None:
+    def _deliver(ticket: _Ticket[J], frames: torch.Tensor) -> Exception | None:
         try:
             ticket.put(frames)
         except Exception as exc:  # the request's own stream is gone
@@ -283,7 +289,7 @@ class Batcher(Generic[S]):
     def _over(member: Member) -> bool:
         return member.ended or member.steps >= member.budget
 
-    def _release(self, member: S, ticket: _Ticket, error: BaseException | None = None) -> None:
+    def _release(self, member: S, ticket: _Ticket[J], error: BaseException | None = None) -> None:
         with self._lock:
             self._active.pop(id(member), None)
         ticket.finish(error)

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 import torch
 
 from chorus_contracts import SynthesisRequest
-from chorus_torch.batching import S, Stepper
+from chorus_torch.batching import J, S, Stepper
 
 
 def frames_together(
-    stepper: Stepper[S], requests: Sequence[SynthesisRequest], steps: int, seed: int
+    stepper: Stepper[S, J], requests: Sequence[SynthesisRequest], steps: int, seed: int
 ) -> list[torch.Tensor]:
     """Prefill `requests` in one call, then run `steps` shared steps; each one's frames.
 
@@ -19,7 +19,8 @@ def frames_together(
     runs them, so a request's frames here and alone can be compared.
     """
     with torch.inference_mode():
-        made = stepper.prefill([(r, torch.Generator().manual_seed(seed)) for r in requests])
+        joining = [stepper.prepare(r, torch.Generator().manual_seed(seed)) for r in requests]
+        made = stepper.prefill(joining)
         members: list[S] = []
         frames: list[list[torch.Tensor]] = []
         for prefilled in made:

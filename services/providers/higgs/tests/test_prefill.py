@@ -29,7 +29,9 @@ def test_requests_prefilled_together_make_the_frames_they_make_alone(
     # audio in its prompt, which runs in a pass of its own.
     requests = [
         SynthesisRequest(text="Hi.", voice="smart"),
-        SynthesisRequest(text="A much longer sentence, so that its prompt is longer.", voice="smart"),
+        SynthesisRequest(
+            text="A much longer sentence, so that its prompt is longer.", voice="smart"
+        ),
         SynthesisRequest(
             text="Cloned.",
             voice="smart",

@@ -86,7 +86,7 @@ class DiaMember(Member):
 
 
 @dataclass(frozen=True)
-class _Joining:
+class DiaJoining:
     """A request ready to prefill: its prompt and how it samples."""
 
     prompt: DiaPrompt
@@ -96,7 +96,7 @@ class _Joining:
     prefill: int  # decoder positions before the first free one
 
 
-class DiaStepper(Stepper[DiaMember]):
+class DiaStepper(Stepper[DiaMember, DiaJoining]):
     """Prefills joining requests together, then steps all of them with one forward pass."""
 
     def __init__(
@@ -119,28 +119,18 @@ class DiaStepper(Stepper[DiaMember]):
         self._self = PaddedCache()
         self._cross = PaddedCache()
 
-    def prefill(
-        self, requests: Sequence[tuple[SynthesisRequest, torch.Generator]]
-    ) -> list[Prefilled[DiaMember]]:
-        joining: list[_Joining | Exception] = []
-        for request, generator in requests:
-            try:
-                joining.append(self._joining(request, generator))
-            except Exception as exc:  # a bad prompt fails its own request only
-                joining.append(exc)
-        ready = [j for j in joining if not isinstance(j, Exception)]
-        made = iter(in_groups(ready, lambda j: j.prefill, self._prefill_together))
-        return [j if isinstance(j, Exception) else next(made) for j in joining]
-
-    def _joining(self, request: SynthesisRequest, generator: torch.Generator) -> _Joining:
+    def prepare(self, request: SynthesisRequest, generator: torch.Generator) -> DiaJoining:
         prompt = self._prompt(request)
         delayed = prompt.decoder_input_ids
         # As generate: the prefill is the positions before the first free (pad) one.
         valid = int(delayed.shape[1] - (delayed[:, :, 0] == self._pad_id).sum(dim=-1).max())
         processors, guided = self._processors(prompt, valid)
-        return _Joining(prompt, generator, processors, 2 if guided else 1, valid)
+        return DiaJoining(prompt, generator, processors, 2 if guided else 1, valid)
 
-    def _prefill_together(self, group: list[_Joining]) -> list[Prefilled[DiaMember]]:
+    def prefill(self, joining: Sequence[DiaJoining]) -> list[Prefilled[DiaMember]]:
+        return in_groups(joining, lambda j: j.prefill, self._prefill_together)
+
+    def _prefill_together(self, group: list[DiaJoining]) -> list[Prefilled[DiaMember]]:
         """One forward pass for requests whose decoder prefills have one length."""
         texts, masks = [], []
         for joining in group:

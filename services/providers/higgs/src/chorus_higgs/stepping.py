@@ -83,7 +83,7 @@ _TEXT_ONLY = frozenset({"input_ids", "attention_mask"})
 
 
 @dataclass(frozen=True)
-class _Joining:
+class HiggsJoining:
     """A request ready to prefill: its processor inputs and how it samples."""
 
     inputs: Mapping[str, torch.Tensor]
@@ -95,7 +95,7 @@ class _Joining:
         return "text" if set(self.inputs) == _TEXT_ONLY else id(self)
 
 
-class HiggsStepper(Stepper[HiggsMember]):
+class HiggsStepper(Stepper[HiggsMember, HiggsJoining]):
     """Prefills joining requests together, then steps all of them with one forward pass."""
 
     def __init__(
@@ -120,20 +120,13 @@ class HiggsStepper(Stepper[HiggsMember]):
         self._members: list[HiggsMember] = []
         self._batch = PaddedCache()
 
-    def prefill(
-        self, requests: Sequence[tuple[SynthesisRequest, torch.Generator]]
-    ) -> list[Prefilled[HiggsMember]]:
-        joining: list[_Joining | Exception] = []
-        for request, generator in requests:
-            try:
-                joining.append(_Joining(self._prompt(request), generator, self._sampling(request)))
-            except Exception as exc:  # a bad prompt fails its own request only
-                joining.append(exc)
-        ready = [j for j in joining if not isinstance(j, Exception)]
-        made = iter(in_groups(ready, _Joining.batchable, self._prefill_together))
-        return [j if isinstance(j, Exception) else next(made) for j in joining]
+    def prepare(self, request: SynthesisRequest, generator: torch.Generator) -> HiggsJoining:
+        return HiggsJoining(self._prompt(request), generator, self._sampling(request))
 
-    def _prefill_together(self, group: list[_Joining]) -> list[Prefilled[HiggsMember]]:
+    def prefill(self, joining: Sequence[HiggsJoining]) -> list[Prefilled[HiggsMember]]:
+        return in_groups(joining, HiggsJoining.batchable, self._prefill_together)
+
+    def _prefill_together(self, group: list[HiggsJoining]) -> list[Prefilled[HiggsMember]]:
         """One forward pass for the group's prompts, left-padded to the longest."""
         if len(group) == 1:
             inputs = dict(group[0].inputs)
