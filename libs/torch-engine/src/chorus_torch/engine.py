@@ -80,6 +80,8 @@ class TorchEngine(Engine, Generic[M]):
             self._executor, resolve_weights, self.settings, self._env_prefix
         )
         self._placement = choose_placement(self.settings)
+        if self.settings.cpu_threads is not None:
+            torch.set_num_threads(self.settings.cpu_threads)
         self._residency = Residency(self._load_checked, self.settings.idle_unload_s, self._executor)
         await self._residency.load()
 
