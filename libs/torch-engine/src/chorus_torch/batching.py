@@ -127,8 +127,9 @@ class Batcher(Generic[S, J]):
     Up to `max_waiting` more requests wait for a place; beyond that a request is refused as
     busy, as the provider's own admission does. A member leaves when the model ends its
     audio, when it has used its budget of steps, or within one step of its cancel. An error
-    in one member's prefill or sampling fails that member only; an error in the shared
-    forward pass fails the members of that step, and the batcher goes on with new ones.
+    in one request's prompt or sampling fails that request only; an error in a shared
+    prefill fails the requests of that prefill, and one in a step's shared forward pass the
+    members of that step; the batcher goes on with new ones.
     """
 
     def __init__(
