@@ -158,33 +158,39 @@ class DiaStepper(Stepper[DiaMember, DiaJoining]):
         row = 0
         for joining, mask in zip(group, masks, strict=True):
             rows = slice(row, row + joining.rows)
-            delayed = joining.prompt.decoder_input_ids
-            member = DiaMember(
-                budget=joining.prompt.max_new_tokens,
-                generator=joining.generator,
-                processors=joining.processors,
-                frames=StaggeredFrames(
-                    delayed[0].cpu(),
-                    joining.prompt.prompt_frames,
-                    self._delays,
-                    self._pad_id,
-                    self._eos_id,
-                ),
-                forced=delayed[0],
-                history=delayed[0, : joining.prefill].T.contiguous(),
-                rows=joining.rows,
-                position=joining.prefill,
-                self_cache=rows_of(cache.self_attention_cache, rows),
-                # The cross-attention keys of its own text, without the padding.
-                cross_cache=rows_of(cache.cross_attention_cache, rows, slice(0, mask.shape[1])),
-                cross_mask=mask,
-            )
+            member = self._member(joining, cache, rows, mask)
             logits = out.logits[row * self._channels : rows.stop * self._channels, -1, :]
             scores.append(self._scores(member, logits))
             members.append(member)
             row = rows.stop
         sampled = self._sampled(members, probabilities(scores, _SHAREABLE))
         return [made if isinstance(made, Exception) else (member, made) for member, made in sampled]
+
+    def _member(
+        self, joining: DiaJoining, cache: EncoderDecoderCache, rows: slice, mask: torch.Tensor
+    ) -> DiaMember:
+        """A prefilled request's state, with its own `rows` of the prefill's caches."""
+        delayed = joining.prompt.decoder_input_ids
+        return DiaMember(
+            budget=joining.prompt.max_new_tokens,
+            generator=joining.generator,
+            processors=joining.processors,
+            frames=StaggeredFrames(
+                delayed[0].cpu(),
+                joining.prompt.prompt_frames,
+                self._delays,
+                self._pad_id,
+                self._eos_id,
+            ),
+            forced=delayed[0],
+            history=delayed[0, : joining.prefill].T.contiguous(),
+            rows=joining.rows,
+            position=joining.prefill,
+            self_cache=rows_of(cache.self_attention_cache, rows),
+            # The cross-attention keys of its own text, without the padding.
+            cross_cache=rows_of(cache.cross_attention_cache, rows, slice(0, mask.shape[1])),
+            cross_mask=mask,
+        )
 
     def join(self, member: DiaMember) -> None:
         assert member.self_cache is not None

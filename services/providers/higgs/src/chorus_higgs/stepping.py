@@ -141,30 +141,30 @@ class HiggsStepper(Stepper[HiggsMember, HiggsJoining]):
             }
         cache = DynamicCache(config=self._model.config)
         out = self._model(**inputs, cache=cache, use_cache=True, logits_to_keep=1)
-        members: list[HiggsMember] = []
-        for row, joining in enumerate(group):
-            length = int(joining.inputs["input_ids"].shape[1])
-            audio = joining.inputs.get("audio_input_ids")
-            sampling = joining.sampling
-            members.append(
-                HiggsMember(
-                    budget=sampling.max_steps,
-                    generator=joining.generator,
-                    processors=self._processors(sampling),
-                    sampling=sampling,
-                    reverter=DelayPatternReverter(self._k, self._stream_bos, self._stream_eos),
-                    tokens=joining.inputs["input_ids"][:, -self._k :],
-                    recent=audio[:, -sampling.ras_window :, :]
-                    if audio is not None and sampling.ras_window
-                    else None,
-                    position=length,
-                    # Its own row, without the padding on its left.
-                    cache=rows_of(cache, slice(row, row + 1), slice(-length, None)),
-                )
-            )
+        members = [self._member(joining, cache, row) for row, joining in enumerate(group)]
         logits = list(out.logits[:, -1:, :].unbind(0))  # each (1, K * V)
         sampled = self._sampled(members, logits)
         return [made if isinstance(made, Exception) else (member, made) for member, made in sampled]
+
+    def _member(self, joining: HiggsJoining, cache: DynamicCache, row: int) -> HiggsMember:
+        """A prefilled request's state, with its own `row` of the prefill's cache."""
+        length = int(joining.inputs["input_ids"].shape[1])
+        audio = joining.inputs.get("audio_input_ids")
+        sampling = joining.sampling
+        return HiggsMember(
+            budget=sampling.max_steps,
+            generator=joining.generator,
+            processors=self._processors(sampling),
+            sampling=sampling,
+            reverter=DelayPatternReverter(self._k, self._stream_bos, self._stream_eos),
+            tokens=joining.inputs["input_ids"][:, -self._k :],
+            recent=audio[:, -sampling.ras_window :, :]
+            if audio is not None and sampling.ras_window
+            else None,
+            position=length,
+            # Its own row, without the padding on its left.
+            cache=rows_of(cache, slice(row, row + 1), slice(-length, None)),
+        )
 
     def join(self, member: HiggsMember) -> None:
         assert member.cache is not None
