@@ -11,6 +11,7 @@ from transformers import (
     TopKLogitsWarper,
     TopPLogitsWarper,
 )
+from transformers.generation.logits_process import DiaClassifierFreeGuidanceLogitsProcessor
 
 from chorus_torch import Scores, Shareable, draw, probabilities
 
@@ -68,6 +69,26 @@ def test_a_failing_member_fails_its_own_group_only() -> None:
     together = probabilities([failing, member(2)], SHAREABLE)
     assert isinstance(together[0], RuntimeError)
     assert isinstance(together[1], torch.Tensor)
+
+
+def test_guidance_over_each_members_row_pair_runs_once_and_gives_what_it_gives_alone() -> None:
+    paired: Shareable = frozenset({DiaClassifierFreeGuidanceLogitsProcessor})
+
+    def guided(seed: int) -> Scores:
+        chain = LogitsProcessorList(
+            [DiaClassifierFreeGuidanceLogitsProcessor(3.0, guidance_top_k=8), TopKLogitsWarper(20)]
+        )
+        # Three channels: its text rows, then its unconditional rows.
+        logits = torch.randn((6, 64), generator=torch.Generator().manual_seed(seed))
+        return Scores(chain, torch.zeros((3, 1), dtype=torch.long), logits)
+
+    alone = [probabilities([guided(seed)], SHAREABLE, paired)[0] for seed in range(3)]
+    together = probabilities([guided(seed) for seed in range(3)], SHAREABLE, paired)
+    for mine, reference in zip(together, alone, strict=True):
+        assert isinstance(mine, torch.Tensor)
+        assert isinstance(reference, torch.Tensor)
+        assert mine.shape == (3, 64)
+        assert torch.equal(mine, reference)
 
 
 def test_drawing_for_all_members_at_once_gives_what_multinomial_gives_each_alone() -> None:

@@ -2,10 +2,12 @@
 
 A step's members mostly sample alike (same temperature, top-k, top-p). Their stateless,
 row-wise processors then run once over all their rows instead of once per member, which
-on a small model costs more than the forward pass. Processors that keep state or read a
-member's own tokens (delay patterns, guidance over a member's row pair) run per member on
-its rows. A row's numbers are the same either way, so a member's audio does not depend on
-who it was batched with. The draw takes each member's random numbers from its own
+on a small model costs more than the forward pass. A paired processor (classifier-free
+guidance: each member's first half of rows against its second) runs once too, over all
+members' first halves followed by all their second halves. Processors that keep state or
+read a member's own tokens (delay patterns) run per member on its rows. A row's numbers
+are the same either way, so a member's audio does not depend on who it was batched with.
+The draw takes each member's random numbers from its own
 generator, then picks every member's codes in one pass (`draw`).
 """
 
@@ -32,21 +34,21 @@ class Scores:
 
 
 def probabilities(
-    members: Sequence[Scores], shareable: Shareable
+    members: Sequence[Scores], shareable: Shareable, paired: Shareable = frozenset()
 ) -> list[torch.Tensor | Exception]:
     """Each member's next-token probabilities (its processors, then softmax), or its error.
 
-    Members whose shareable processors have the same settings are processed together; an
-    error while processing a group fails that group's members only.
+    Members whose shareable and paired processors have the same settings are processed
+    together; an error while processing a group fails that group's members only.
     """
     made: list[torch.Tensor | Exception] = [RuntimeError("not processed")] * len(members)
     groups: dict[str, list[int]] = {}
     for index, member in enumerate(members):
-        groups.setdefault(_settings(member.processors, shareable), []).append(index)
+        groups.setdefault(_settings(member.processors, shareable | paired), []).append(index)
     for indices in groups.values():
         group: list[torch.Tensor | Exception]
         try:
-            group = list(_together([members[index] for index in indices], shareable))
+            group = list(_together([members[index] for index in indices], shareable, paired))
         except Exception as exc:  # that group's sampling only
             group = [exc] * len(indices)
         for index, probs in zip(indices, group, strict=True):
@@ -81,10 +83,14 @@ def draw(
     return made
 
 
-def _together(members: Sequence[Scores], shareable: Shareable) -> list[torch.Tensor]:
+def _together(
+    members: Sequence[Scores], shareable: Shareable, paired: Shareable
+) -> list[torch.Tensor]:
     blocks = [member.logits.float() for member in members]
     for position, processor in enumerate(members[0].processors):
-        if type(processor) in shareable:
+        if type(processor) in paired:
+            blocks = _paired(processor, blocks)
+        elif type(processor) in shareable:
             sizes = [block.shape[0] for block in blocks]
             rows = torch.cat(blocks)
             blocks = list(torch.split(_call(processor, _no_tokens(rows), rows), sizes))
@@ -95,6 +101,16 @@ def _together(members: Sequence[Scores], shareable: Shareable) -> list[torch.Ten
             ]
     sizes = [block.shape[0] for block in blocks]
     return list(torch.split(torch.softmax(torch.cat(blocks), dim=-1), sizes))
+
+
+def _paired(processor: LogitsProcessor, blocks: list[torch.Tensor]) -> list[torch.Tensor]:
+    """A processor of (first half, second half) rows, once for all: it sees every member's
+    first half, then every member's second half, and gives back one row per pair."""
+    halves = [block.chunk(2) for block in blocks]
+    firsts = [first for first, _ in halves]
+    rows = torch.cat(firsts + [second for _, second in halves])
+    made = _call(processor, _no_tokens(torch.cat(firsts)), rows)
+    return list(torch.split(made, [first.shape[0] for first in firsts]))
 
 
 def _call(processor: LogitsProcessor, tokens: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:

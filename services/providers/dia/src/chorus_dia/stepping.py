@@ -28,7 +28,10 @@ from transformers import (
     TopKLogitsWarper,
     TopPLogitsWarper,
 )
-from transformers.generation.logits_process import DiaEOSChannelFilterLogitsProcessor
+from transformers.generation.logits_process import (
+    DiaClassifierFreeGuidanceLogitsProcessor,
+    DiaEOSChannelFilterLogitsProcessor,
+)
 
 from chorus_contracts import SynthesisRequest
 from chorus_dia.frames import StaggeredFrames
@@ -45,8 +48,8 @@ from chorus_torch import (
     rows_of,
 )
 
-# Dia's processors that run once over every member's rows: the guidance one pairs a
-# member's text and unconditional rows, and the EOS delay one keeps a member's state.
+# Dia's processors that run once over every member's rows; guidance runs once over every
+# member's pair of text and unconditional rows; the EOS delay one keeps a member's state.
 _SHAREABLE: Shareable = frozenset(
     {
         DiaEOSChannelFilterLogitsProcessor,
@@ -55,6 +58,7 @@ _SHAREABLE: Shareable = frozenset(
         TopPLogitsWarper,
     }
 )
+_PAIRED: Shareable = frozenset({DiaClassifierFreeGuidanceLogitsProcessor})
 
 
 @dataclass(frozen=True)
@@ -163,7 +167,7 @@ class DiaStepper(Stepper[DiaMember, DiaJoining]):
             scores.append(self._scores(member, logits))
             members.append(member)
             row = rows.stop
-        sampled = self._sampled(members, probabilities(scores, _SHAREABLE))
+        sampled = self._sampled(members, probabilities(scores, _SHAREABLE, _PAIRED))
         return [made if isinstance(made, Exception) else (member, made) for member, made in sampled]
 
     def _member(
@@ -237,7 +241,7 @@ class DiaStepper(Stepper[DiaMember, DiaJoining]):
             row += member.rows
             member.position += 1
             scores.append(self._scores(member, mine))
-        return self._sampled(members, probabilities(scores, _SHAREABLE))
+        return self._sampled(members, probabilities(scores, _SHAREABLE, _PAIRED))
 
     def _sampled(
         self, members: list[DiaMember], probs: list[torch.Tensor | Exception]
