@@ -163,6 +163,9 @@ def _start(provider: _Provider, device: str, logs: Path) -> ServiceProcess:
         f"{prefix}MAX_QUEUE": str(REQUESTS),
         f"{prefix}QUEUE_TIMEOUT_S": "600",
         f"{prefix}SEED": "7",
+        # The batch and the codec run on threads of their own; on a small shared CPU one
+        # intra-op thread each keeps OpenMP from spinning against them (both runs alike).
+        **({f"{prefix}CPU_THREADS": "1"} if device == "cpu" else {}),
     }
     process = ServiceProcess(
         provider.name, "chorus_provider", port, env, logs, args=(provider.name,), python=python

@@ -18,6 +18,7 @@ from transformers import StoppingCriteriaList
 from chorus_contracts import InvalidRequest, ProviderBusy, SynthesisRequest
 from chorus_provider.cancel import CancelSignal
 from chorus_torch import Batcher, CancelCriteria, Member, Stepper
+from chorus_torch.batching import Prefilled, in_groups
 
 TIMEOUT_S = 30
 
@@ -28,26 +29,35 @@ class Counted(Member):
     fail_at: int | None
 
 
-class CountingStepper(Stepper[Counted]):
+class CountingStepper(Stepper[Counted, SynthesisRequest]):
     """One frame per step per member; `extra` sets a member's name, budget and failure."""
 
     def __init__(self, on_step: Callable[[list[str]], None] = lambda names: None) -> None:
         self.members: list[Counted] = []
         self.forward_fails_at: int | None = None  # a step whose shared forward pass raises
         self.steps: list[list[str]] = []  # the members each shared step ran
+        self.prefills: list[list[str]] = []  # the requests each prefill call ran together
         self._on_step = on_step
 
-    def prefill(
-        self, request: SynthesisRequest, generator: torch.Generator
-    ) -> tuple[Counted, torch.Tensor]:
-        if request.extra.get("bad_prompt"):
-            raise InvalidRequest("this prompt cannot be prefilled")
-        member = Counted(
-            budget=int(request.extra.get("budget", 10)),
-            name=request.text,
-            fail_at=request.extra.get("fail_at"),
-        )
-        return member, torch.tensor([[0, len(self.steps)]])
+    def prepare(self, request: SynthesisRequest, generator: torch.Generator) -> SynthesisRequest:
+        if request.extra.get("bad_request"):
+            raise InvalidRequest("this request is refused before it takes a place")
+        return request
+
+    def prefill(self, joining: Sequence[SynthesisRequest]) -> list[Prefilled[Counted]]:
+        self.prefills.append([request.text for request in joining])
+        made: list[Prefilled[Counted]] = []
+        for request in joining:
+            if request.extra.get("bad_prompt"):
+                made.append(InvalidRequest("this prompt cannot be prefilled"))
+                continue
+            member = Counted(
+                budget=int(request.extra.get("budget", 10)),
+                name=request.text,
+                fail_at=request.extra.get("fail_at"),
+            )
+            made.append((member, torch.tensor([[0, len(self.steps)]])))
+        return made
 
     def join(self, member: Counted) -> None:
         self.members.append(member)
@@ -73,7 +83,9 @@ class CountingStepper(Stepper[Counted]):
 class Request:
     """One request run by the batcher in a thread of its own, as the engine runs it."""
 
-    def __init__(self, batcher: Batcher[Counted], name: str, **extra: object) -> None:
+    def __init__(
+        self, batcher: Batcher[Counted, SynthesisRequest], name: str, **extra: object
+    ) -> None:
         self.frames: list[torch.Tensor] = []
         self.cancel = CancelSignal()
         self.error: BaseException | None = None
@@ -98,7 +110,7 @@ class Request:
 
 def batcher_of(
     stepper: CountingStepper, max_batch: int = 8, max_waiting: int = 8
-) -> Batcher[Counted]:
+) -> Batcher[Counted, SynthesisRequest]:
     return Batcher(stepper, max_batch, max_waiting, torch.device("cpu"))
 
 
@@ -178,6 +190,15 @@ def test_a_prompt_that_cannot_be_prefilled_fails_its_request_only() -> None:
     assert len(good.frames) == 5
 
 
+def test_a_request_its_stepper_refuses_fails_before_taking_a_place() -> None:
+    stepper = CountingStepper()
+    batcher = batcher_of(stepper)
+    refused = Request(batcher, "a", bad_request=True).wait()
+    assert isinstance(refused.error, InvalidRequest)
+    assert stepper.prefills == []
+    assert Request(batcher, "b", budget=3).wait().error is None
+
+
 def test_the_batch_and_its_queue_are_bounded_and_beyond_them_a_request_is_busy() -> None:
     held, release = threading.Event(), threading.Event()
 
@@ -208,3 +229,31 @@ def _wait_for(condition: Callable[[], bool]) -> None:
             return
         done.wait(0.01)
     pytest.fail("the condition never held")
+
+
+def test_requests_arriving_during_a_step_are_prefilled_in_one_call_at_its_end() -> None:
+    late: list[Request] = []
+
+    def send_three_during_step_2(names: list[str]) -> None:
+        if len(stepper.steps) == 2:
+            late.extend(Request(batcher, name, budget=4) for name in ["b", "c", "d"])
+            _wait_for(lambda: batcher.waiting == 3)
+
+    stepper = CountingStepper(send_three_during_step_2)
+    batcher = batcher_of(stepper)
+    first = Request(batcher, "a", budget=6).wait()
+    assert [len(r.wait().frames) for r in late] == [4, 4, 4]
+    assert stepper.prefills == [["a"], ["b", "c", "d"]]
+    assert stepper.steps[2] == ["a", "b", "c", "d"]
+    assert len(first.frames) == 6
+
+
+def test_a_group_that_fails_fails_its_own_items_only() -> None:
+    def run(group: list[int]) -> list[int]:
+        if 3 in group:
+            raise RuntimeError("this group's forward pass failed")
+        return [item * 10 for item in group]
+
+    made = in_groups([1, 2, 3, 4], key=lambda item: item % 2, run=run)
+    assert [made[1], made[3]] == [20, 40]
+    assert all(isinstance(made[index], RuntimeError) for index in (0, 2))

@@ -34,6 +34,16 @@ def test_windows_cover_every_frame_once_with_context_in_front() -> None:
     assert windows.next(final=True) is None
 
 
+def test_the_first_window_is_short_and_each_next_one_doubles_up_to_the_size() -> None:
+    windows = FrameWindows(size=8, context=2, first=2)
+    windows.add(frames(0, 20))
+    made = [windows.next() for _ in range(4)]
+    assert [w.frames.shape[0] - w.context for w in made if w is not None] == [2, 4, 8]
+    assert made[3] is None  # 6 frames left wait for 8
+    assert made[1] is not None
+    assert made[1].frames[:, 0].tolist() == [0, 1, 2, 3, 4, 5]
+
+
 def test_a_short_stream_is_one_final_window() -> None:
     windows = FrameWindows(size=8, context=4)
     windows.add(frames(0, 3))

@@ -1,16 +1,16 @@
 """The torch engine base GPU providers share (device, weights, cancel, streaming, unload)."""
 
-from chorus_torch.batching import Batcher, Member, Stepper
+from chorus_torch.batching import Batcher, Member, Prefilled, Stepper, in_groups
 from chorus_torch.decoding import DecodeMany, SharedDecoder
 from chorus_torch.device import DeviceUnavailable, Placement, choose_placement
 from chorus_torch.engine import TorchEngine
 from chorus_torch.frames import FrameSink, FrameWindows, StepStreamer, Window
 from chorus_torch.memory import InsufficientGpuMemory, check_gpu_memory
-from chorus_torch.padded_cache import PaddedCache
+from chorus_torch.padded_cache import PaddedCache, rows_of
 from chorus_torch.pcm import to_pcm16
 from chorus_torch.reference import reference_audio
 from chorus_torch.residency import Residency
-from chorus_torch.sampling import Scores, Shareable, probabilities
+from chorus_torch.sampling import Scores, Shareable, draw, probabilities
 from chorus_torch.sentences import TorchSentenceEngine
 from chorus_torch.settings import TorchSettings
 from chorus_torch.stopping import CancelCriteria
@@ -28,6 +28,7 @@ __all__ = [
     "Member",
     "PaddedCache",
     "Placement",
+    "Prefilled",
     "Residency",
     "Scores",
     "Shareable",
@@ -41,10 +42,13 @@ __all__ = [
     "Window",
     "check_gpu_memory",
     "choose_placement",
+    "draw",
     "find_snapshot",
+    "in_groups",
     "probabilities",
     "reference_audio",
     "resolve_weights",
+    "rows_of",
     "stream_generation",
     "to_pcm16",
     "weight_bytes",

@@ -4,8 +4,12 @@ A `Batcher` runs one thread that repeats a step for every member of the batch at
 one forward pass of the model for all of them, then each member samples its own next
 tokens with its own generator. Members join and leave at step boundaries, so a request
 that arrives while others generate starts at the next step instead of waiting for them to
-finish. The model-specific part is a `Stepper`: how to prefill one request, how to merge
-it into and take it out of the batch, and what one shared step makes for each member.
+finish. A request's prompt is made ready (tokenized, a reference encoded) in the request's
+own thread while the batch steps; requests that join at the same moment are then prefilled
+together, in one forward pass where the model allows, so that N arrivals do not stall the
+batch for N prefills. The model-specific part is a `Stepper`: how to prepare and prefill
+requests, how to merge one into and take it out of the batch, and what one shared step
+makes for each member.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import logging
 import threading
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -40,16 +44,29 @@ class Member:
 
 
 S = TypeVar("S", bound=Member)
+J = TypeVar("J")
+T = TypeVar("T")
+R = TypeVar("R")
+
+# A joining request's state and its first frames (n, codebooks), or what fails it alone.
+Prefilled = tuple[S, torch.Tensor] | Exception
 
 
-class Stepper(ABC, Generic[S]):
-    """A model's decoding loop cut at step boundaries, over a batch that changes."""
+class Stepper(ABC, Generic[S, J]):
+    """A model's decoding loop cut at step boundaries, over a batch that changes.
+
+    `J` is a request made ready to prefill: its prompt's inputs and how it samples.
+    """
 
     @abstractmethod
-    def prefill(
-        self, request: SynthesisRequest, generator: torch.Generator
-    ) -> tuple[S, torch.Tensor]:
-        """Run `request`'s prompt alone; its state and its first frames (n, codebooks)."""
+    def prepare(self, request: SynthesisRequest, generator: torch.Generator) -> J:
+        """Make `request` ready to prefill; runs in the request's own thread, beside the
+        batch's steps, and raises what is wrong with the request."""
+
+    @abstractmethod
+    def prefill(self, joining: Sequence[J]) -> list[Prefilled[S]]:
+        """Run the prompts of requests joining at once, together where the model allows;
+        each request's state and first frames, or its error, in order."""
 
     @abstractmethod
     def join(self, member: S) -> None:
@@ -64,14 +81,33 @@ class Stepper(ABC, Generic[S]):
         """One forward pass for the whole batch; each member's new frames, or its error."""
 
 
+def in_groups(
+    items: Sequence[T], key: Callable[[T], Hashable], run: Callable[[list[T]], list[R]]
+) -> list[R | Exception]:
+    """`run` over the items of each `key` at once, results in the items' order; an error
+    while running a group fails that group's items only."""
+    groups: dict[Hashable, list[int]] = {}
+    for index, item in enumerate(items):
+        groups.setdefault(key(item), []).append(index)
+    made: list[R | Exception] = [RuntimeError("not run")] * len(items)
+    for indices in groups.values():
+        results: list[R | Exception]
+        try:
+            results = list(run([items[index] for index in indices]))
+        except Exception as exc:  # that group's forward pass only
+            results = [exc] * len(indices)
+        for index, result in zip(indices, results, strict=True):
+            made[index] = result
+    return made
+
+
 @dataclass
-class _Ticket:
+class _Ticket(Generic[J]):
     """A request waiting for, or holding, a place in the batch."""
 
-    request: SynthesisRequest
+    joining: J  # what the stepper's `prepare` made of the request
     put: Callable[[torch.Tensor], None]
     stop: StoppingCriteriaList
-    seed: int | None
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
     member: Member | None = None
@@ -85,29 +121,35 @@ class _Ticket:
         self.done.set()
 
 
-class Batcher(Generic[S]):
+class Batcher(Generic[S, J]):
     """Runs a `Stepper`'s batch of at most `max_batch` members on a thread of its own.
 
     Up to `max_waiting` more requests wait for a place; beyond that a request is refused as
     busy, as the provider's own admission does. A member leaves when the model ends its
     audio, when it has used its budget of steps, or within one step of its cancel. An error
-    in one member's prefill or sampling fails that member only; an error in the shared
-    forward pass fails the members of that step, and the batcher goes on with new ones.
+    in one request's prompt or sampling fails that request only; an error in a shared
+    prefill fails the requests of that prefill, and one in a step's shared forward pass the
+    members of that step; the batcher goes on with new ones.
     """
 
     def __init__(
-        self, stepper: Stepper[S], max_batch: int, max_waiting: int, device: torch.device
+        self, stepper: Stepper[S, J], max_batch: int, max_waiting: int, device: torch.device
     ) -> None:
         self._stepper = stepper
         self._max_batch = max_batch
         self._max_waiting = max_waiting
         self._device = device
-        self._waiting: deque[_Ticket] = deque()
-        self._active: dict[int, tuple[S, _Ticket]] = {}
+        self._waiting: deque[_Ticket[J]] = deque()
+        self._active: dict[int, tuple[S, _Ticket[J]]] = {}
         self._lock = threading.Lock()
         # The thread runs while there is work and ends with the last member, so nothing
         # outlives the model it batches for (idle unload frees it with the model).
         self._running = False
+
+    @property
+    def stepper(self) -> Stepper[S, J]:
+        """The model's stepper this runs (tests drive it step by step)."""
+        return self._stepper
 
     @property
     def batch_size(self) -> int:
@@ -132,7 +174,8 @@ class Batcher(Generic[S]):
         the same whether it ran alone or beside others. Returns the member as it left
         (how many steps it took, whether the model ended it).
         """
-        ticket = _Ticket(request, put, stop, seed)
+        joining = self._stepper.prepare(request, self._generator(seed))
+        ticket = _Ticket(joining, put, stop)
         with self._lock:
             full = len(self._active) + len(self._waiting) >= self._max_batch
             if full and len(self._waiting) >= self._max_waiting:
@@ -155,13 +198,13 @@ class Batcher(Generic[S]):
                 if not self._waiting and not self._active:
                     self._running = False
                     return
-                joining: list[_Ticket] = []
+                joining: list[_Ticket[J]] = []
                 while self._waiting and len(self._active) + len(joining) < self._max_batch:
                     joining.append(self._waiting.popleft())
             try:
                 with torch.inference_mode():
-                    for ticket in joining:
-                        self._admit(ticket)
+                    if joining:
+                        self._admit(joining)
                     self._drop_stopped()
                     if self._active:
                         self._step()
@@ -170,7 +213,7 @@ class Batcher(Generic[S]):
                 self._fail_all(exc, joining)
                 return
 
-    def _fail_all(self, error: Exception, joining: list[_Ticket]) -> None:
+    def _fail_all(self, error: Exception, joining: list[_Ticket[J]]) -> None:
         with self._lock:
             tickets = [ticket for _, ticket in self._active.values()] + list(self._waiting)
             tickets += [ticket for ticket in joining if not ticket.done.is_set()]
@@ -180,28 +223,37 @@ class Batcher(Generic[S]):
         for ticket in tickets:
             ticket.finish(error)
 
-    def _admit(self, ticket: _Ticket) -> None:
+    def _admit(self, tickets: list[_Ticket[J]]) -> None:
+        try:
+            made = self._stepper.prefill([ticket.joining for ticket in tickets])
+        except Exception as exc:  # the shared prefill: its requests fail, the batch goes on
+            made = [exc] * len(tickets)
+        for ticket, prefilled in zip(tickets, made, strict=True):
+            if isinstance(prefilled, Exception):  # a bad prompt fails its own request only
+                ticket.finish(prefilled)
+                continue
+            member, frames = prefilled
+            error = self._deliver(ticket, frames)
+            if error is not None:
+                ticket.finish(error)
+                continue
+            member.steps = 1
+            ticket.member = member
+            with self._lock:
+                self._active[id(member)] = (member, ticket)
+            if self._over(member):
+                self._release(member, ticket)
+            else:
+                self._stepper.join(member)
+        log.info("%d requests joined the batch; %d generating", len(tickets), len(self._active))
+
+    def _generator(self, seed: int | None) -> torch.Generator:
         generator = torch.Generator(device=self._device)
-        if ticket.seed is None:
+        if seed is None:
             generator.seed()
         else:
-            generator.manual_seed(ticket.seed)
-        try:
-            member, frames = self._stepper.prefill(ticket.request, generator)
-            ticket.put(frames)
-        except Exception as exc:  # a bad prompt fails its own request only
-            ticket.finish(exc)
-            return
-        member.steps = 1
-        ticket.member = member
-        with self._lock:
-            self._active[id(member)] = (member, ticket)
-            generating = len(self._active)
-        log.info("a request joined the batch; %d generating", generating)
-        if self._over(member):
-            self._release(member, ticket)
-        else:
-            self._stepper.join(member)
+            generator.manual_seed(seed)
+        return generator
 
     def _drop_stopped(self) -> None:
         for member, ticket in list(self._active.values()):
@@ -227,7 +279,7 @@ class Batcher(Generic[S]):
                 self._release(member, ticket, error)
 
     @staticmethod
-    def _deliver(ticket: _Ticket, frames: torch.Tensor) -> Exception | None:
+    def _deliver(ticket: _Ticket[J], frames: torch.Tensor) -> Exception | None:
         try:
             ticket.put(frames)
         except Exception as exc:  # the request's own stream is gone
@@ -238,7 +290,7 @@ class Batcher(Generic[S]):
     def _over(member: Member) -> bool:
         return member.ended or member.steps >= member.budget
 
-    def _release(self, member: S, ticket: _Ticket, error: BaseException | None = None) -> None:
+    def _release(self, member: S, ticket: _Ticket[J], error: BaseException | None = None) -> None:
         with self._lock:
             self._active.pop(id(member), None)
         ticket.finish(error)

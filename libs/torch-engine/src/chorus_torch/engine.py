@@ -80,6 +80,8 @@ class TorchEngine(Engine, Generic[M]):
             self._executor, resolve_weights, self.settings, self._env_prefix
         )
         self._placement = choose_placement(self.settings)
+        if self.settings.cpu_threads is not None:
+            torch.set_num_threads(self.settings.cpu_threads)
         self._residency = Residency(self._load_checked, self.settings.idle_unload_s, self._executor)
         await self._residency.load()
 
@@ -103,7 +105,9 @@ class TorchEngine(Engine, Generic[M]):
         self.check(request)
         stop = StoppingCriteriaList([CancelCriteria(cancel)])
         windows = FrameWindows(
-            self.settings.stream_window_frames, self.settings.stream_context_frames
+            self.settings.stream_window_frames,
+            self.settings.stream_context_frames,
+            self.settings.stream_first_window_frames,
         )
         async with self._residency.use() as model:
 

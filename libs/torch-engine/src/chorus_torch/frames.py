@@ -100,11 +100,15 @@ class FrameWindows:
     """Cuts a stream of frames into windows of `size`, each led by `context` earlier frames.
 
     The earlier frames give the codec's decoder what it saw before the window's start, so
-    windows join without a click; their samples are dropped after decoding.
+    windows join without a click; their samples are dropped after decoding. The first
+    window holds `first` frames (at most `size`) and each next one twice as many as the one
+    before, up to `size`: the first audio waits for a few steps only, and each window's
+    playback covers the making of the next (when the model is faster than real time).
     """
 
-    def __init__(self, size: int, context: int) -> None:
+    def __init__(self, size: int, context: int, first: int | None = None) -> None:
         self._size = size
+        self._next_size = min(size, first or size)
         self._context = context
         self._pending: list[torch.Tensor] = []
         self._pending_count = 0
@@ -116,10 +120,12 @@ class FrameWindows:
 
     def next(self, final: bool = False) -> Window | None:
         """The next full window, or at the end whatever is left; None when not yet."""
-        if self._pending_count == 0 or (self._pending_count < self._size and not final):
+        size = self._next_size
+        if self._pending_count == 0 or (self._pending_count < size and not final):
             return None
+        self._next_size = min(self._size, 2 * size)
         pending = torch.cat(self._pending)
-        body, rest = pending[: self._size], pending[self._size :]
+        body, rest = pending[:size], pending[size:]
         self._pending = [rest] if rest.shape[0] else []
         self._pending_count = rest.shape[0]
         lead = self._previous if self._previous is not None else body[:0]

@@ -67,6 +67,17 @@ class PaddedCache:
         return self.mask
 
 
+def rows_of(cache: DynamicCache, rows: slice, positions: slice = slice(None)) -> DynamicCache:
+    """A cache of `rows` of `cache`, at `positions` only: one sequence's share of a prefill run
+    with others, without the padding its row had there."""
+    return DynamicCache(
+        ddp_cache_data=[
+            (layer.keys[rows, ..., positions, :], layer.values[rows, ..., positions, :])
+            for layer in _layers(cache)
+        ]
+    )
+
+
 class _Layer(Protocol):
     keys: torch.Tensor
     values: torch.Tensor

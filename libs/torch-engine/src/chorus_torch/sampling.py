@@ -2,10 +2,13 @@
 
 A step's members mostly sample alike (same temperature, top-k, top-p). Their stateless,
 row-wise processors then run once over all their rows instead of once per member, which
-on a small model costs more than the forward pass. Processors that keep state or read a
-member's own tokens (delay patterns, guidance over a member's row pair) run per member on
-its rows. A row's numbers are the same either way, so a member's audio does not depend on
-who it was batched with; the draw itself stays per member, from its own generator.
+on a small model costs more than the forward pass. A paired processor (classifier-free
+guidance: each member's first half of rows against its second) runs once too, over all
+members' first halves followed by all their second halves. Processors that keep state or
+read a member's own tokens (delay patterns) run per member on its rows. A row's numbers
+are the same either way, so a member's audio does not depend on who it was batched with.
+The draw takes each member's random numbers from its own
+generator, then picks every member's codes in one pass (`draw`).
 """
 
 from __future__ import annotations
@@ -31,21 +34,21 @@ class Scores:
 
 
 def probabilities(
-    members: Sequence[Scores], shareable: Shareable
+    members: Sequence[Scores], shareable: Shareable, paired: Shareable = frozenset()
 ) -> list[torch.Tensor | Exception]:
     """Each member's next-token probabilities (its processors, then softmax), or its error.
 
-    Members whose shareable processors have the same settings are processed together; an
-    error while processing a group fails that group's members only.
+    Members whose shareable and paired processors have the same settings are processed
+    together; an error while processing a group fails that group's members only.
     """
     made: list[torch.Tensor | Exception] = [RuntimeError("not processed")] * len(members)
     groups: dict[str, list[int]] = {}
     for index, member in enumerate(members):
-        groups.setdefault(_settings(member.processors, shareable), []).append(index)
+        groups.setdefault(_settings(member.processors, shareable | paired), []).append(index)
     for indices in groups.values():
         group: list[torch.Tensor | Exception]
         try:
-            group = list(_together([members[index] for index in indices], shareable))
+            group = list(_together([members[index] for index in indices], shareable, paired))
         except Exception as exc:  # that group's sampling only
             group = [exc] * len(indices)
         for index, probs in zip(indices, group, strict=True):
@@ -53,10 +56,41 @@ def probabilities(
     return made
 
 
-def _together(members: Sequence[Scores], shareable: Shareable) -> list[torch.Tensor]:
+def draw(
+    probs: Sequence[torch.Tensor | Exception], generators: Sequence[torch.Generator]
+) -> list[torch.Tensor | Exception]:
+    """One code per row of each member's probabilities (rows, vocab), from its own generator;
+    a member whose probabilities are already an error, or are not a distribution, fails alone.
+
+    This is what `torch.multinomial(p, 1)` does, with the same numbers from the same
+    generator (noise q ~ Exp(1) per entry, then argmax of p / q), but with one division and
+    one argmax for every member and one look at the host for all of their checks.
+    """
+    made: list[torch.Tensor | Exception] = list(probs)
+    mine = [index for index, p in enumerate(probs) if isinstance(p, torch.Tensor)]
+    if not mine:
+        return made
+    rows = torch.cat([cast(torch.Tensor, probs[index]) for index in mine])
+    noise = torch.empty_like(rows)
+    sizes = [cast(torch.Tensor, probs[index]).shape[0] for index in mine]
+    for block, index in zip(torch.split(noise, sizes), mine, strict=True):
+        block.exponential_(1, generator=generators[index])
+    codes = torch.split(torch.argmax(rows / noise, dim=-1), sizes)
+    valid = (rows.isfinite() & (rows >= 0)).all(dim=-1) & (rows.sum(dim=-1) > 0)
+    checks = [bool(ok.all()) for ok in torch.split(valid.cpu(), sizes)]
+    for index, picked, ok in zip(mine, codes, checks, strict=True):
+        made[index] = picked if ok else ValueError("probabilities that are not a distribution")
+    return made
+
+
+def _together(
+    members: Sequence[Scores], shareable: Shareable, paired: Shareable
+) -> list[torch.Tensor]:
     blocks = [member.logits.float() for member in members]
     for position, processor in enumerate(members[0].processors):
-        if type(processor) in shareable:
+        if type(processor) in paired:
+            blocks = _paired(processor, blocks)
+        elif type(processor) in shareable:
             sizes = [block.shape[0] for block in blocks]
             rows = torch.cat(blocks)
             blocks = list(torch.split(_call(processor, _no_tokens(rows), rows), sizes))
@@ -67,6 +101,16 @@ def _together(members: Sequence[Scores], shareable: Shareable) -> list[torch.Ten
             ]
     sizes = [block.shape[0] for block in blocks]
     return list(torch.split(torch.softmax(torch.cat(blocks), dim=-1), sizes))
+
+
+def _paired(processor: LogitsProcessor, blocks: list[torch.Tensor]) -> list[torch.Tensor]:
+    """A processor of (first half, second half) rows, once for all: it sees every member's
+    first half, then every member's second half, and gives back one row per pair."""
+    halves = [block.chunk(2) for block in blocks]
+    firsts = [first for first, _ in halves]
+    rows = torch.cat(firsts + [second for _, second in halves])
+    made = _call(processor, _no_tokens(torch.cat(firsts)), rows)
+    return list(torch.split(made, [first.shape[0] for first in firsts]))
 
 
 def _call(processor: LogitsProcessor, tokens: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:

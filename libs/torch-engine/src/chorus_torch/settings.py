@@ -64,8 +64,17 @@ class TorchSettings(ProviderSettings):
     # Streaming: codec frames per decoded window, and earlier frames decoded with it so
     # window edges join smoothly (their samples are dropped).
     stream_window_frames: int = Field(default=24, ge=1, le=4096)
+    # The first window, so that the first audio waits for a few steps only; each next one
+    # doubles up to `stream_window_frames`.
+    stream_first_window_frames: int = Field(default=6, ge=1, le=4096)
     stream_context_frames: int = Field(default=8, ge=0, le=1024)
     seed: int | None = Field(default=None, ge=0)
+    # torch's intra-op threads in this process; unset, torch's default: every core of the
+    # machine, which oversubscribes a container limited to fewer CPUs. A batching provider
+    # already runs its batch and its codec on threads of their own: on a small CPU, 1 each
+    # keeps OpenMP from spinning against them (a step of 8 on 2 busy cores: 51-69 ms with
+    # 2 threads, 12 ms with 1).
+    cpu_threads: int | None = Field(default=None, ge=1, le=1024)
 
     @classmethod
     def settings_customise_sources(

@@ -29,7 +29,7 @@ from chorus_contracts import (
 )
 from chorus_dia.script import SPEAKERS, DiaOptions, dialogue_script, segments_script
 from chorus_dia.settings import DiaSettings
-from chorus_dia.stepping import DiaMember, DiaPrompt, DiaStepper
+from chorus_dia.stepping import DiaJoining, DiaMember, DiaPrompt, DiaStepper
 from chorus_torch import (
     Batcher,
     FrameSink,
@@ -86,7 +86,7 @@ class LoadedDia:
     codec: DacModel
     layout: DiaLayout
     placement: Placement
-    batcher: Batcher[DiaMember]
+    batcher: Batcher[DiaMember, DiaJoining]
     decoder: SharedDecoder
 
 

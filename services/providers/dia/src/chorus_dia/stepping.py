@@ -6,7 +6,9 @@ member (the text, and the same length of nothing), the model's own logits proces
 (built by `_get_logits_processor` for the member's sampling, so guidance, Dia's EOS rules
 and its delay pattern are upstream's), sampling from the member's own generator, and the
 prompt's delayed codes forced where the processor set them. A step is one decoder forward
-pass for every member's rows over left-padded self- and cross-attention caches.
+pass for every member's rows over left-padded self- and cross-attention caches. Requests
+that join at once with decoder prefills of one length (every request without an audio
+prompt) are prefilled in one forward pass, their texts padded on the right and masked.
 """
 
 from __future__ import annotations
@@ -26,14 +28,28 @@ from transformers import (
     TopKLogitsWarper,
     TopPLogitsWarper,
 )
-from transformers.generation.logits_process import DiaEOSChannelFilterLogitsProcessor
+from transformers.generation.logits_process import (
+    DiaClassifierFreeGuidanceLogitsProcessor,
+    DiaEOSChannelFilterLogitsProcessor,
+)
 
 from chorus_contracts import SynthesisRequest
 from chorus_dia.frames import StaggeredFrames
-from chorus_torch import Member, PaddedCache, Scores, Shareable, Stepper, probabilities
+from chorus_torch import (
+    Member,
+    PaddedCache,
+    Prefilled,
+    Scores,
+    Shareable,
+    Stepper,
+    draw,
+    in_groups,
+    probabilities,
+    rows_of,
+)
 
-# Dia's processors that run once over every member's rows: the guidance one pairs a
-# member's text and unconditional rows, and the EOS delay one keeps a member's state.
+# Dia's processors that run once over every member's rows; guidance runs once over every
+# member's pair of text and unconditional rows; the EOS delay one keeps a member's state.
 _SHAREABLE: Shareable = frozenset(
     {
         DiaEOSChannelFilterLogitsProcessor,
@@ -42,6 +58,7 @@ _SHAREABLE: Shareable = frozenset(
         TopPLogitsWarper,
     }
 )
+_PAIRED: Shareable = frozenset({DiaClassifierFreeGuidanceLogitsProcessor})
 
 
 @dataclass(frozen=True)
@@ -72,8 +89,19 @@ class DiaMember(Member):
     cross_mask: torch.Tensor | None = None
 
 
-class DiaStepper(Stepper[DiaMember]):
-    """Prefills each request alone, then steps all of them with one decoder forward pass."""
+@dataclass(frozen=True)
+class DiaJoining:
+    """A request ready to prefill: its prompt and how it samples."""
+
+    prompt: DiaPrompt
+    generator: torch.Generator
+    processors: LogitsProcessorList
+    rows: int  # 2 with guidance (text, unconditional), else 1
+    prefill: int  # decoder positions before the first free one
+
+
+class DiaStepper(Stepper[DiaMember, DiaJoining]):
+    """Prefills joining requests together, then steps all of them with one forward pass."""
 
     def __init__(
         self,
@@ -95,49 +123,78 @@ class DiaStepper(Stepper[DiaMember]):
         self._self = PaddedCache()
         self._cross = PaddedCache()
 
-    def prefill(
-        self, request: SynthesisRequest, generator: torch.Generator
-    ) -> tuple[DiaMember, torch.Tensor]:
+    def prepare(self, request: SynthesisRequest, generator: torch.Generator) -> DiaJoining:
         prompt = self._prompt(request)
         delayed = prompt.decoder_input_ids
         # As generate: the prefill is the positions before the first free (pad) one.
         valid = int(delayed.shape[1] - (delayed[:, :, 0] == self._pad_id).sum(dim=-1).max())
         processors, guided = self._processors(prompt, valid)
-        rows = 2 if guided else 1
-        text, text_mask = prompt.input_ids, prompt.attention_mask
-        if guided:
-            text = torch.cat([text, torch.zeros_like(text)])
-            text_mask = text_mask.repeat(2, 1)
-        prefill = delayed[:, :valid].repeat(rows, 1, 1)
+        return DiaJoining(prompt, generator, processors, 2 if guided else 1, valid)
+
+    def prefill(self, joining: Sequence[DiaJoining]) -> list[Prefilled[DiaMember]]:
+        return in_groups(joining, lambda j: j.prefill, self._prefill_together)
+
+    def _prefill_together(self, group: list[DiaJoining]) -> list[Prefilled[DiaMember]]:
+        """One forward pass for requests whose decoder prefills have one length."""
+        texts, masks = [], []
+        for joining in group:
+            text, mask = joining.prompt.input_ids, joining.prompt.attention_mask
+            if joining.rows == 2:
+                text = torch.cat([text, torch.zeros_like(text)])
+                mask = mask.repeat(2, 1)
+            texts.append(text)
+            masks.append(mask)
+        width = max(text.shape[1] for text in texts)
         cache = EncoderDecoderCache(
             DynamicCache(config=self._model.config), DynamicCache(config=self._model.config)
         )
         out = self._model(
-            input_ids=text,
-            attention_mask=text_mask,
-            decoder_input_ids=prefill,
+            input_ids=torch.cat([_right_pad(text, width) for text in texts]),
+            attention_mask=torch.cat([_right_pad(mask, width) for mask in masks]),
+            decoder_input_ids=torch.cat(
+                [j.prompt.decoder_input_ids[:, : j.prefill].repeat(j.rows, 1, 1) for j in group]
+            ),
             cache=cache,
             use_cache=True,
         )
-        member = DiaMember(
-            budget=prompt.max_new_tokens,
-            generator=generator,
-            processors=processors,
+        members: list[DiaMember] = []
+        scores: list[Scores] = []
+        row = 0
+        for joining, mask in zip(group, masks, strict=True):
+            rows = slice(row, row + joining.rows)
+            member = self._member(joining, cache, rows, mask)
+            logits = out.logits[row * self._channels : rows.stop * self._channels, -1, :]
+            scores.append(self._scores(member, logits))
+            members.append(member)
+            row = rows.stop
+        sampled = self._sampled(members, probabilities(scores, _SHAREABLE, _PAIRED))
+        return [made if isinstance(made, Exception) else (member, made) for member, made in sampled]
+
+    def _member(
+        self, joining: DiaJoining, cache: EncoderDecoderCache, rows: slice, mask: torch.Tensor
+    ) -> DiaMember:
+        """A prefilled request's state, with its own `rows` of the prefill's caches."""
+        delayed = joining.prompt.decoder_input_ids
+        return DiaMember(
+            budget=joining.prompt.max_new_tokens,
+            generator=joining.generator,
+            processors=joining.processors,
             frames=StaggeredFrames(
-                delayed[0].cpu(), prompt.prompt_frames, self._delays, self._pad_id, self._eos_id
+                delayed[0].cpu(),
+                joining.prompt.prompt_frames,
+                self._delays,
+                self._pad_id,
+                self._eos_id,
             ),
             forced=delayed[0],
-            history=delayed[0, :valid].T.contiguous(),
-            rows=rows,
-            position=valid,
-            self_cache=cache.self_attention_cache,
-            cross_cache=cache.cross_attention_cache,
-            cross_mask=text_mask,
+            history=delayed[0, : joining.prefill].T.contiguous(),
+            rows=joining.rows,
+            position=joining.prefill,
+            self_cache=rows_of(cache.self_attention_cache, rows),
+            # The cross-attention keys of its own text, without the padding.
+            cross_cache=rows_of(cache.cross_attention_cache, rows, slice(0, mask.shape[1])),
+            cross_mask=mask,
         )
-        (probs,) = probabilities([self._scores(member, out.logits[:, -1, :])], _SHAREABLE)
-        if isinstance(probs, Exception):
-            raise probs
-        return member, self._advance(member, probs)
 
     def join(self, member: DiaMember) -> None:
         assert member.self_cache is not None
@@ -184,12 +241,19 @@ class DiaStepper(Stepper[DiaMember]):
             row += member.rows
             member.position += 1
             scores.append(self._scores(member, mine))
+        return self._sampled(members, probabilities(scores, _SHAREABLE, _PAIRED))
+
+    def _sampled(
+        self, members: list[DiaMember], probs: list[torch.Tensor | Exception]
+    ) -> list[tuple[DiaMember, torch.Tensor | Exception]]:
+        """Each member's codes drawn, and the frames they complete, or its own error."""
+        drawn = draw(probs, [member.generator for member in members])
         made: list[tuple[DiaMember, torch.Tensor | Exception]] = []
-        for member, probs in zip(members, probabilities(scores, _SHAREABLE), strict=True):
+        for member, codes in zip(members, drawn, strict=True):
             try:
-                if isinstance(probs, Exception):
-                    raise probs
-                made.append((member, self._advance(member, probs)))
+                if isinstance(codes, Exception):
+                    raise codes
+                made.append((member, self._advance(member, codes)))
             except Exception as exc:  # this member's sampling only
                 made.append((member, exc))
         return made
@@ -225,9 +289,8 @@ class DiaStepper(Stepper[DiaMember]):
     def _scores(member: DiaMember, logits: torch.Tensor) -> Scores:
         return Scores(member.processors, member.history, logits)
 
-    def _advance(self, member: DiaMember, probs: torch.Tensor) -> torch.Tensor:
-        """Draw the member's next codes from its probabilities; the frames they complete."""
-        codes = torch.multinomial(probs, 1, generator=member.generator).view(-1)
+    def _advance(self, member: DiaMember, codes: torch.Tensor) -> torch.Tensor:
+        """Take the member's drawn codes (one per channel); the frames they complete."""
         step = member.history.shape[1]
         if step < member.forced.shape[0]:
             forced = member.forced[step]
@@ -236,3 +299,8 @@ class DiaStepper(Stepper[DiaMember]):
         frames = member.frames.step(codes.cpu())
         member.ended = member.frames.ended
         return frames
+
+
+def _right_pad(rows: torch.Tensor, width: int) -> torch.Tensor:
+    """`rows` (n, length) with zeros after them up to `width`: padding its mask hides."""
+    return torch.nn.functional.pad(rows, (0, width - rows.shape[1]))

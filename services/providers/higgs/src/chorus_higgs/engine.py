@@ -19,7 +19,7 @@ from chorus_contracts import Capabilities, InvalidRequest, SynthesisRequest, Unk
 from chorus_higgs.conversation import build_conversation, scene_description
 from chorus_higgs.loading import load_processor
 from chorus_higgs.settings import HiggsSettings
-from chorus_higgs.stepping import HiggsMember, HiggsStepper, Sampling
+from chorus_higgs.stepping import HiggsJoining, HiggsMember, HiggsStepper, Sampling
 from chorus_provider.extra_params import parse_extra_params
 from chorus_torch import (
     Batcher,
@@ -53,7 +53,7 @@ class _Loaded:
     processor: Any  # HiggsAudioV2Processor, untyped upstream
     codec: Any  # HiggsAudioV2TokenizerModel
     placement: Placement
-    batcher: Batcher[HiggsMember]
+    batcher: Batcher[HiggsMember, HiggsJoining]
     decoder: SharedDecoder
 
 

@@ -5,7 +5,8 @@ delay-pattern logits processor, temperature / top-k / top-p, sampling from the m
 own generator, repetition-aware resampling (RAS) over its recent frames, and the text
 token that follows each frame (audio, delay, or end). The forward pass of a step is one
 for the whole batch: every member feeds back its last frame at its own position, over a
-left-padded cache.
+left-padded cache. Text-only prompts that join at once are prefilled in one forward pass,
+padded on the left and masked; a prompt with audio in it (a voice reference) runs alone.
 """
 
 from __future__ import annotations
@@ -28,7 +29,18 @@ from transformers.models.higgs_audio_v2.generation_higgs_audio_v2 import (
 
 from chorus_contracts import SynthesisRequest
 from chorus_higgs.delay import DelayPatternReverter
-from chorus_torch import Member, PaddedCache, Scores, Shareable, Stepper, probabilities
+from chorus_torch import (
+    Member,
+    PaddedCache,
+    Prefilled,
+    Scores,
+    Shareable,
+    Stepper,
+    draw,
+    in_groups,
+    probabilities,
+    rows_of,
+)
 
 # Processors that run once over every member's rows; the delay pattern one keeps a
 # member's state.
@@ -66,10 +78,25 @@ class HiggsMember(Member):
 
 
 Prompt = Callable[[SynthesisRequest], Mapping[str, torch.Tensor]]
+# The processor's inputs of a prompt that is text alone, which can be padded and batched.
+_TEXT_ONLY = frozenset({"input_ids", "attention_mask"})
 
 
-class HiggsStepper(Stepper[HiggsMember]):
-    """Prefills each request alone, then steps all of them with one forward pass."""
+@dataclass(frozen=True)
+class HiggsJoining:
+    """A request ready to prefill: its processor inputs and how it samples."""
+
+    inputs: Mapping[str, torch.Tensor]
+    generator: torch.Generator
+    sampling: Sampling
+
+    def batchable(self) -> object:
+        """Equal for prompts that may share a prefill (text alone); unique otherwise."""
+        return "text" if set(self.inputs) == _TEXT_ONLY else id(self)
+
+
+class HiggsStepper(Stepper[HiggsMember, HiggsJoining]):
+    """Prefills joining requests together, then steps all of them with one forward pass."""
 
     def __init__(
         self,
@@ -93,32 +120,51 @@ class HiggsStepper(Stepper[HiggsMember]):
         self._members: list[HiggsMember] = []
         self._batch = PaddedCache()
 
-    def prefill(
-        self, request: SynthesisRequest, generator: torch.Generator
-    ) -> tuple[HiggsMember, torch.Tensor]:
-        sampling = self._sampling(request)
-        inputs = self._prompt(request)
+    def prepare(self, request: SynthesisRequest, generator: torch.Generator) -> HiggsJoining:
+        return HiggsJoining(self._prompt(request), generator, self._sampling(request))
+
+    def prefill(self, joining: Sequence[HiggsJoining]) -> list[Prefilled[HiggsMember]]:
+        return in_groups(joining, HiggsJoining.batchable, self._prefill_together)
+
+    def _prefill_together(self, group: list[HiggsJoining]) -> list[Prefilled[HiggsMember]]:
+        """One forward pass for the group's prompts, left-padded to the longest."""
+        if len(group) == 1:
+            inputs = dict(group[0].inputs)
+        else:
+            width = max(int(j.inputs["input_ids"].shape[1]) for j in group)
+            mask = torch.cat([_left_pad(j.inputs["attention_mask"], width) for j in group])
+            inputs = {
+                "input_ids": torch.cat([_left_pad(j.inputs["input_ids"], width) for j in group]),
+                "attention_mask": mask,
+                # Each row's positions count from its own first token, as alone.
+                "position_ids": (mask.cumsum(dim=-1) - 1).clamp(min=0),
+            }
         cache = DynamicCache(config=self._model.config)
         out = self._model(**inputs, cache=cache, use_cache=True, logits_to_keep=1)
-        audio = inputs.get("audio_input_ids")
-        member = HiggsMember(
+        members = [self._member(joining, cache, row) for row, joining in enumerate(group)]
+        logits = list(out.logits[:, -1:, :].unbind(0))  # each (1, K * V)
+        sampled = self._sampled(members, logits)
+        return [made if isinstance(made, Exception) else (member, made) for member, made in sampled]
+
+    def _member(self, joining: HiggsJoining, cache: DynamicCache, row: int) -> HiggsMember:
+        """A prefilled request's state, with its own `row` of the prefill's cache."""
+        length = int(joining.inputs["input_ids"].shape[1])
+        audio = joining.inputs.get("audio_input_ids")
+        sampling = joining.sampling
+        return HiggsMember(
             budget=sampling.max_steps,
-            generator=generator,
+            generator=joining.generator,
             processors=self._processors(sampling),
             sampling=sampling,
             reverter=DelayPatternReverter(self._k, self._stream_bos, self._stream_eos),
-            tokens=inputs["input_ids"][:, -self._k :],
+            tokens=joining.inputs["input_ids"][:, -self._k :],
             recent=audio[:, -sampling.ras_window :, :]
             if audio is not None and sampling.ras_window
             else None,
-            position=int(inputs["input_ids"].shape[1]),
-            cache=cache,
+            position=length,
+            # Its own row, without the padding on its left.
+            cache=rows_of(cache, slice(row, row + 1), slice(-length, None)),
         )
-        logits = out.logits[:, -1, :]
-        (probs,) = probabilities([Scores(member.processors, member.tokens, logits)], _SHAREABLE)
-        if isinstance(probs, Exception):
-            raise probs
-        return member, self._advance(member, logits, probs)
 
     def join(self, member: HiggsMember) -> None:
         assert member.cache is not None
@@ -143,18 +189,29 @@ class HiggsStepper(Stepper[HiggsMember]):
             use_cache=True,
             logits_to_keep=1,
         )
-        logits = list(out.logits[:, -1:, :].unbind(0))  # each (1, K * V)
+        for member in members:
+            member.position += 1
+        return self._sampled(members, list(out.logits[:, -1:, :].unbind(0)))
+
+    def _sampled(
+        self, members: list[HiggsMember], logits: list[torch.Tensor]
+    ) -> list[tuple[HiggsMember, torch.Tensor | Exception]]:
+        """Each member's next frame drawn from its logits (1, K * V), and the aligned frames it
+        completes, or its own error."""
         scores = [
             Scores(m.processors, m.tokens, mine) for m, mine in zip(members, logits, strict=True)
         ]
-        drawn = probabilities(scores, _SHAREABLE)
+        probs = [
+            p if isinstance(p, Exception) else p.view(self._k, self._v)
+            for p in probabilities(scores, _SHAREABLE)
+        ]
+        drawn = draw(probs, [member.generator for member in members])
         made: list[tuple[HiggsMember, torch.Tensor | Exception]] = []
-        for member, mine, probs in zip(members, logits, drawn, strict=True):
-            member.position += 1
+        for member, mine, codes in zip(members, logits, drawn, strict=True):
             try:
-                if isinstance(probs, Exception):
-                    raise probs
-                made.append((member, self._advance(member, mine, probs)))
+                if isinstance(codes, Exception):
+                    raise codes
+                made.append((member, self._advance(member, mine, codes)))
             except Exception as exc:  # this member's sampling only
                 made.append((member, exc))
         return made
@@ -178,12 +235,11 @@ class HiggsStepper(Stepper[HiggsMember]):
         )
 
     def _advance(
-        self, member: HiggsMember, logits: torch.Tensor, probs: torch.Tensor
+        self, member: HiggsMember, logits: torch.Tensor, codes: torch.Tensor
     ) -> torch.Tensor:
-        """Draw the member's next frame from its probabilities (1, K * V), its raw logits
-        for RAS; its aligned frames."""
+        """Take the member's drawn codes (K), its raw logits for RAS; its aligned frames."""
         logits = logits.float()
-        frame = torch.multinomial(probs, 1, generator=member.generator).view(1, self._k)
+        frame = codes.view(1, self._k)
         frame = self._resample_repeats(member, logits.view(1, self._k, self._v), frame)
         has_eos = bool((frame == self._stream_eos).any())
         all_eos = bool((frame == self._stream_eos).all())
@@ -220,3 +276,8 @@ class HiggsStepper(Stepper[HiggsMember]):
             frame = frame.clone()
             frame[replace] = redrawn
         return frame
+
+
+def _left_pad(rows: torch.Tensor, width: int) -> torch.Tensor:
+    """`rows` (1, length) after zeros up to `width`: padding its mask hides."""
+    return torch.nn.functional.pad(rows, (width - rows.shape[1], 0))
