@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosedError
 
 from chorus_audio.decode import decode_audio
 from support.live_client import connect
-from support.stack import Stack
+from support.stack import Stack, shipped_stack
 from support.tls_proxy import TlsProxy
 
 pytestmark = pytest.mark.e2e
@@ -28,11 +28,15 @@ ANSWER = "Sure, I can help with that. The train leaves at nine, and the trip tak
 
 
 @pytest.fixture(scope="module")
-def elevenlabs(
-    local_stack: Stack, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ElevenLabs]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with shipped_stack(("espeak", "piper"), tmp_path_factory.mktemp("stream-input")) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def elevenlabs(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ElevenLabs]:
     with (
-        TlsProxy(local_stack.router.port, tmp_path_factory.mktemp("tls")) as proxy,
+        TlsProxy(stack.router.port, tmp_path_factory.mktemp("tls")) as proxy,
         pytest.MonkeyPatch.context() as env,
     ):
         env.setenv("SSL_CERT_FILE", str(proxy.ca_file))
@@ -61,9 +65,9 @@ def _ulaw_to_pcm(data: bytes) -> np.ndarray:
 
 
 def test_the_sdk_speaks_a_token_stream_in_pcm_and_ulaw(
-    local_stack: Stack, elevenlabs: ElevenLabs
+    stack: Stack, elevenlabs: ElevenLabs
 ) -> None:
-    expected_s = _http_seconds(local_stack)
+    expected_s = _http_seconds(stack)
     pcm = b"".join(
         elevenlabs.text_to_speech.convert_realtime(
             voice_id="alloy", text=_llm(), output_format="pcm_16000"
@@ -106,8 +110,8 @@ async def _messages(url: str, *sent: dict[str, object]) -> tuple[list[dict[str, 
         return received, ws.close_code
 
 
-def test_alignment_flush_and_the_final_message(local_stack: Stack) -> None:
-    url = local_stack.router.url.replace("http://", "ws://")
+def test_alignment_flush_and_the_final_message(stack: Stack) -> None:
+    url = stack.router.url.replace("http://", "ws://")
     query = "model_id=espeak&output_format=pcm_24000&sync_alignment=true"
     received, code = asyncio.run(
         _messages(
@@ -127,8 +131,8 @@ def test_alignment_flush_and_the_final_message(local_stack: Stack) -> None:
     assert "".join(chars).split() == ["Hello", "there", "my", "friend"]
 
 
-def test_an_output_format_chorus_cannot_give_is_refused(local_stack: Stack) -> None:
-    url = local_stack.router.url.replace("http://", "ws://")
+def test_an_output_format_chorus_cannot_give_is_refused(stack: Stack) -> None:
+    url = stack.router.url.replace("http://", "ws://")
     received, code = asyncio.run(
         _messages(f"{url}/v1/text-to-speech/alloy/stream-input?output_format=opus_48000_64")
     )

@@ -26,7 +26,10 @@ TITLES = ["The Harbour", "The Market", "Night"]
 RATE = 24_000
 SPOKEN = {
     0: "The Harbour. The boats came in at dawn. Gulls followed them, crying over the grey water.",
-    2: "Night. Then the whole town went quiet.",
+    # Long enough that one word Whisper mishears (it once heard "whole town" as
+    # "all-time") stays within the bound.
+    2: "Night. Then the whole town went quiet. The lamps went out one by one, and the "
+    "fishermen slept.",
 }
 # The bound the engine tests hold Whisper's hearing of Piper to.
 WER_BOUND = 0.25
@@ -56,7 +59,8 @@ def _book() -> bytes:
     market.content = (
         "<h1>The Market</h1><p>By noon the square was full of fishmongers and children, "
         "and an old man sold maps of coasts that no longer existed.</p>"
-        '<h1 id="night">Night</h1><p>Then the whole town went quiet.</p>'
+        '<h1 id="night">Night</h1><p>Then the whole town went quiet. The lamps went out one '
+        "by one, and the fishermen slept.</p>"
     )
     for item in (cover, harbour, market):
         book.add_item(item)
