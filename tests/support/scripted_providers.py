@@ -76,7 +76,15 @@ class Hangs:
     """A scripted answer: no audio, ever; the engine waits until the request goes away."""
 
 
-Step = ChorusError | BreaksOff | Hangs
+@dataclass(frozen=True)
+class Late:
+    """A scripted answer: no audio for `seconds` (as when queued behind others' requests),
+    then a whole answer."""
+
+    seconds: float
+
+
+Step = ChorusError | BreaksOff | Hangs | Late
 
 
 class ScriptedEngine(Engine):
@@ -121,6 +129,8 @@ class ScriptedEngine(Engine):
         if isinstance(step, Hangs):
             self.hanging.set()
             await asyncio.Event().wait()
+        if isinstance(step, Late):
+            await asyncio.sleep(step.seconds)
         for _ in range(step.chunks if isinstance(step, BreaksOff) else ANSWER_CHUNKS):
             yield self.chunk()
         if isinstance(step, BreaksOff):
@@ -221,19 +231,21 @@ class Routed:
     metrics: RouterMetrics
     client: httpx.AsyncClient
 
-    async def speak(self, **fields: object) -> str:
+    async def speak(self, *, background: bool = False, **fields: object) -> str:
         """The provider that served the request, its stream read to the end."""
-        policy = self.policy(**fields)
+        policy = self.policy(background=background, **fields)
         stream = await policy.open()
         async for _ in stream.chunks():
             pass
         policy.ended(stream)
         return stream.provider
 
-    def policy(self, notice: str | None = None, **fields: object) -> FailurePolicy:
+    def policy(
+        self, notice: str | None = None, *, background: bool = False, **fields: object
+    ) -> FailurePolicy:
         """A new request's failure policy; `notice` is spoken if its stream breaks off."""
         request = speech_request(**fields)
-        return self.router.policy(self.router.plan(request), "req", notice)
+        return self.router.policy(self.router.plan(request), "req", notice, background=background)
 
     def delivery(
         self, policy: FailurePolicy, stream: ProviderStream, fmt: str = "pcm", **extra: Any

@@ -19,7 +19,15 @@ from chorus_router.routing.breakers import BreakerState
 from chorus_router.speech.lifecycle import Lifecycle
 from chorus_router.speech.policy import FailurePolicy
 from chorus_router.speech.upstream import ProviderStream
-from support.scripted_providers import ANSWER_CHUNKS, RESET_S, BreaksOff, Hangs, Routed, read_into
+from support.scripted_providers import (
+    ANSWER_CHUNKS,
+    RESET_S,
+    BreaksOff,
+    Hangs,
+    Late,
+    Routed,
+    read_into,
+)
 
 NOTICE = "Sorry, the rest could not be read."
 
@@ -203,6 +211,26 @@ async def test_a_provider_silent_past_its_first_byte_timeout_is_moved_on_from(
     assert routed.count("tts_provider_errors", provider="primary", error_type="upstream_timeout")
     assert handle.health.last_failure is not None
     assert "sent no audio within 0.05s" in handle.health.last_failure.message
+
+
+async def test_a_jobs_piece_may_wait_in_the_providers_queue_past_the_first_byte_timeout(
+    routed: Routed,
+) -> None:
+    handle = routed.handle("primary")
+    routing = handle.entry.routing.model_copy(update={"first_byte_timeout_s": 0.05})
+    handle.entry = handle.entry.model_copy(update={"routing": routing})
+    # Queued behind other pieces, the first audio comes after 0.3 s: within the request
+    # timeout, where a job's piece (background) waits for it...
+    routed.engines["primary"].script = [Late(0.3)]
+    assert await routed.speak(background=True) == "primary"
+    assert routed.state("primary") is BreakerState.CLOSED
+    # ...but late for a listener, who is served by the next provider.
+    routed.engines["primary"].script = [Late(0.3), Late(0.3)]
+    assert await routed.speak() == "fallback"
+    timeouts = routed.count(
+        "tts_provider_errors", provider="primary", error_type="upstream_timeout"
+    )
+    assert timeouts == 2
 
 
 async def test_a_cancelled_attempt_gives_no_verdict_and_frees_the_probe(routed: Routed) -> None:

@@ -27,8 +27,11 @@ class JobSettings(BaseModel):
     max_active_per_user: int = Field(default=4, ge=1, le=1000)
     # Pieces of one job synthesized at once (across its chapters and the providers' replicas).
     pieces_in_flight: int = Field(default=2, ge=1, le=64)
-    # Characters in one synthesis call: whole sentences packed up to this.
-    piece_chars: int = Field(default=400, ge=40, le=4096)
+    # Characters in one synthesis call: whole sentences packed up to this. Each call costs
+    # the provider more than its text (on two busy cores Piper spent about 75 ms of CPU per
+    # audio second on 400-character pieces, 69 on 800), and a job needs no quick first
+    # audio; a piece is also what a resumed job may make twice (docs/performance.md).
+    piece_chars: int = Field(default=800, ge=40, le=4096)
     # How long a chapter's provider may keep failing (its pieces retried with backoff)
     # before the chapter is redone on the fallback provider, for jobs that fall back.
     provider_down_s: float = Field(default=60.0, ge=0, le=86_400)

@@ -96,7 +96,7 @@ async def speak_piece(
         markup, lexicons = speech_plan.markup, speech_plan.lexicons
     else:
         markup, lexicons = Markup(list(piece.segments), []), _lexicons(spec)
-    policy = router.policy(SpeechPlan(request, kept, markup, lexicons), request_id)
+    policy = router.policy(SpeechPlan(request, kept, markup, lexicons), request_id, background=True)
 
     async def whole(stream: ProviderStream) -> bytes:
         try:

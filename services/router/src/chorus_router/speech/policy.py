@@ -167,10 +167,17 @@ class SpeechRouter:
         return plan(self._pool, request, lexicons)
 
     def policy(
-        self, speech_plan: SpeechPlan, request_id: str, notice: str | None = None
+        self,
+        speech_plan: SpeechPlan,
+        request_id: str,
+        notice: str | None = None,
+        *,
+        background: bool = False,
     ) -> FailurePolicy:
         """The failure policy of one request; `notice` is the text spoken when a stream
-        breaks off (None: the stream just ends)."""
+        breaks off (None: the stream just ends). A `background` request (a job's piece)
+        waits for its first audio within the request timeout rather than the first-byte
+        timeout: queued at the provider behind the job's other pieces, it is not late."""
         return FailurePolicy(
             speech_plan,
             request_id,
@@ -180,6 +187,7 @@ class SpeechRouter:
             clock=self._clock,
             notice=notice,
             cold_starts=self._cold_starts,
+            background=background,
         )
 
 
@@ -198,8 +206,10 @@ class FailurePolicy:
         clock: Clock,
         notice: str | None,
         cold_starts: ColdStarts,
+        background: bool = False,
     ) -> None:
         self._plan = speech_plan
+        self._background = background
         self._request_id = request_id
         self._client = client
         self._budget = budget
@@ -376,7 +386,9 @@ class FailurePolicy:
             self._tried.add(lease.url)
             budget.attempts_left -= 1
             try:
-                stream = await open_stream(self._client, handle, lease, synthesis)
+                stream = await open_stream(
+                    self._client, handle, lease, synthesis, background=self._background
+                )
             except ClientError as exc:
                 # The request, not the provider: no verdict on its health.
                 span.set_attribute("tts.outcome", exc.code)

@@ -99,14 +99,17 @@ async def open_stream(
     handle: ProviderHandle,
     lease: ReplicaLease,
     request: SynthesisRequest,
+    *,
+    background: bool = False,
 ) -> ProviderStream:
     """POST /v1/synthesize to the leased replica and wait for the first audio, within the
-    provider's timeouts."""
+    provider's timeouts. A `background` request (a job's piece: nobody listens for its
+    first byte) may wait for its first audio as long as its whole request may take, as it
+    may sit in the provider's queue behind others' pieces."""
     routing = handle.entry.routing
     deadline = time.monotonic() + routing.request_timeout_s
-    timeout = httpx.Timeout(
-        routing.first_byte_timeout_s, connect=min(2.0, routing.first_byte_timeout_s)
-    )
+    first_byte_s = routing.request_timeout_s if background else routing.first_byte_timeout_s
+    timeout = httpx.Timeout(first_byte_s, connect=min(2.0, first_byte_s))
     http_request = client.build_request(
         "POST",
         f"{lease.url}/v1/synthesize",
@@ -115,7 +118,7 @@ async def open_stream(
         timeout=timeout,
     )
     try:
-        async with asyncio.timeout(routing.first_byte_timeout_s):
+        async with asyncio.timeout(first_byte_s):
             response = await client.send(http_request, stream=True)
             try:
                 if response.status_code != 200:
@@ -136,7 +139,7 @@ async def open_stream(
         raise
     except TimeoutError:
         raise UpstreamTimeout(
-            f"provider {handle.name} sent no audio within {routing.first_byte_timeout_s:g}s"
+            f"provider {handle.name} sent no audio within {first_byte_s:g}s"
         ) from None
     except httpx.HTTPError as exc:
         raise transport_error(exc, f"provider {handle.name}") from None
