@@ -30,12 +30,13 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @contextmanager
-def local_redis_server(workdir: Path) -> Iterator[str]:
-    """Debian's redis-server on a free loopback port, without persistence; its URL."""
+def local_redis_server(workdir: Path, port: int | None = None) -> Iterator[str]:
+    """Debian's redis-server on a loopback port (`port`, else a free one), without
+    persistence; its URL."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("no redis-server: run `make test` (it installs one)")
-    port = free_port()
+    port = port or free_port()
     log = (workdir / "redis.log").open("ab")
     # No persistence, loopback only: a throwaway server for this session.
     proc = subprocess.Popen(

@@ -15,7 +15,9 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from typing import Any, cast
 
-from saq import Queue, Worker
+from redis.exceptions import RedisError
+from saq import Job, Worker
+from saq.queue.redis import RedisQueue
 from saq.types import PartialTimersDict
 
 from chorus_router.jobs.settings import JobSettings
@@ -26,6 +28,33 @@ _RENDER = "render_job"
 # How often a worker looks for aborted jobs (a cancel stops the work within this and the
 # time the cancelled piece takes to stop).
 _ABORT_CHECK_S = 0.2
+# Pauses after failed dequeues while Redis cannot be reached: doubling from the first to
+# the last, back to the first once a dequeue works.
+_FIRST_PAUSE_S = 0.1
+_LAST_PAUSE_S = 5.0
+
+
+class _PacedQueue(RedisQueue):
+    """saq's Redis queue, pausing after a dequeue that failed. saq's worker starts the next
+    dequeue as soon as one fails, so while Redis was down (a restart, a failover) the
+    router spun a whole core on connection errors it never logged."""
+
+    _pause_s = 0.0
+
+    async def dequeue(
+        self,
+        timeout: float = 0.0,  # noqa: ASYNC109 (saq's signature)
+        poll_interval: float = 0.0,
+    ) -> Job | None:
+        try:
+            job = await super().dequeue(timeout, poll_interval)
+        except RedisError as exc:
+            self._pause_s = min(_LAST_PAUSE_S, max(_FIRST_PAUSE_S, 2 * self._pause_s))
+            log.warning("the job queue is unreachable (%s); next try in %gs", exc, self._pause_s)
+            await asyncio.sleep(self._pause_s)
+            raise
+        self._pause_s = 0.0
+        return job
 
 
 class JobQueue:
@@ -34,7 +63,7 @@ class JobQueue:
     def __init__(
         self, url: str, render: Callable[[str], Awaitable[None]], settings: JobSettings
     ) -> None:
-        self._queue = Queue.from_url(url, name=QUEUE_NAME)
+        self._queue = _PacedQueue.from_url(url, name=QUEUE_NAME)
         self._render = render
         self._settings = settings
         self._worker: Worker[Any] = Worker(
