@@ -104,3 +104,20 @@ def test_a_job_that_waits_keeps_its_provider_through_an_outage(
     assert requests_seen(a) - seen_by_a >= done["progress"]["pieces_total"] + failures
     assert _tones_heard(pcm) == {220}
     assert len(pcm) / 2 / RATE == pytest.approx(SPOKEN_S, abs=0.05)
+
+
+def test_a_busy_provider_is_waited_for_not_counted_down(
+    jobs_router: JobsRouter, tones: dict[str, Any]
+) -> None:
+    a, b = tones["tone-a"], tones["tone-b"]
+    refusals = 4
+    # tone-a says it is busy (429) for longer than the down bound, then serves again.
+    control(a, fail_status=429, retry_after=0.2, pass_count=2, fail_count=refusals)
+    seen_by_a, seen_by_b = requests_seen(a), requests_seen(b)
+    with jobs_router.client("crowded") as client:
+        done = _speak_chapter(client)
+        assert [c["provider"] for c in done["chapters"]] == ["tone-a"]
+        pcm = _chapter_pcm(client, done)
+    assert requests_seen(b) == seen_by_b, "a busy provider's chapter never moved"
+    assert requests_seen(a) - seen_by_a >= done["progress"]["pieces_total"] + refusals
+    assert _tones_heard(pcm) == {220}

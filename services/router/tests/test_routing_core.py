@@ -167,6 +167,22 @@ async def test_with_nothing_left_the_answer_is_503_with_the_soonest_recovery(
     assert again.value.retry_after == pytest.approx(1)
 
 
+async def test_when_every_provider_is_busy_the_answer_is_429_with_the_soonest_retry_after(
+    routed: Routed,
+) -> None:
+    routed.engines["primary"].script = [ProviderBusy("full", retry_after=6)]
+    routed.engines["fallback"].script = [ProviderBusy("full", retry_after=4)]
+    with pytest.raises(ProviderBusy) as caught:
+        await routed.speak()
+    assert "are busy" in caught.value.message
+    assert caught.value.retry_after == pytest.approx(4)
+    # Both cooling down: passed over without a call, and busy still, not down.
+    with pytest.raises(ProviderBusy):
+        await routed.speak()
+    assert [e.calls for e in routed.engines.values()] == [1, 1]
+    assert routed.state("primary") is BreakerState.CLOSED, "busy is not a fault"
+
+
 async def test_passes_of_one_request_share_its_deadline_and_attempts(routed: Routed) -> None:
     # A whole file made again elsewhere is a second pass of the same policy.
     policy = routed.router.policy(routed.router.plan(speech_request()), "req")

@@ -23,13 +23,13 @@ from typing import Any, BinaryIO, TypeVar
 from opentelemetry import trace
 from tenacity import (
     AsyncRetrying,
+    RetryCallState,
     retry_if_exception,
-    stop_after_delay,
     stop_never,
     wait_exponential_jitter,
 )
 
-from chorus_contracts import ChorusError, UpstreamError
+from chorus_contracts import ChorusError, ProviderBusy, UpstreamError
 from chorus_router.artifacts.catalog import StoredFile, now_us
 from chorus_router.artifacts.links import new_file_id
 from chorus_router.artifacts.store import ArtifactStore
@@ -280,11 +280,12 @@ class JobRenderer:
         number: int,
     ) -> SpokenPiece:
         """The piece, retried with backoff while its providers fail in a way worth
-        retrying: for `jobs.provider_down_s`, or, for a job that waits, until they are
-        back. A pinned provider that stays down past that raises `_ProviderDown`."""
+        retrying: until they have been down for `jobs.provider_down_s`, or, for a job that
+        waits, until they are back. A busy provider is up: the piece waits for it however
+        long. A pinned provider that stays down past the bound raises `_ProviderDown`."""
         waits = job.spec.on_provider_down == ProviderDown.WAIT
         retrying = AsyncRetrying(
-            stop=stop_never if waits else stop_after_delay(self._settings.provider_down_s),
+            stop=stop_never if waits else _DownFor(self._settings.provider_down_s),
             wait=wait_exponential_jitter(initial=0.5, max=_MAX_BACKOFF_S),
             retry=retry_if_exception(lambda exc: isinstance(exc, ChorusError) and exc.retryable),
             reraise=True,
@@ -378,6 +379,25 @@ class JobRenderer:
         )
         await self._artifacts.publish(out, file, None)
         return file
+
+
+class _DownFor:
+    """A tenacity stop: once the failures, busy refusals aside, have lasted `bound_s`
+    without a busy one between them."""
+
+    def __init__(self, bound_s: float) -> None:
+        self._bound_s = bound_s
+        self._since: float | None = None
+
+    def __call__(self, state: RetryCallState) -> bool:
+        error = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(error, ProviderBusy):
+            self._since = None
+            return False
+        now = time.monotonic()
+        if self._since is None:
+            self._since = now
+        return now - self._since >= self._bound_s
 
 
 class _Encoded:

@@ -13,6 +13,9 @@ types' own flags (chorus_contracts.errors) and nothing else:
   a replica's failure is its own breaker's, so the provider serves while any replica does;
 - any other provider error moves on to the next candidate, and so does a refusal
   (`other_provider_may_serve`); any other client error ends the request at once;
+- when every candidate was busy (it answered `ProviderBusy`, or is cooling down after a
+  Retry-After), the answer is `ProviderBusy` with the soonest Retry-After: the providers
+  are up, and a job's piece waits for them rather than counting them down;
 - one budget (attempts, deadline) spans the whole request, every pass included;
 - a provider that scaled to zero is waited for while it wakes (speech/waking.py), within
   bounds of its own; the deadline starts again once it is ready; past the bounds it is
@@ -52,6 +55,7 @@ from tenacity import (
 from chorus_contracts import (
     ChorusError,
     ClientError,
+    ProviderBusy,
     ProviderCannotServe,
     ServiceUnavailable,
     SpeechRequest,
@@ -86,7 +90,12 @@ class Limits:
 
 
 class _Skipped(Exception):
-    """A candidate passed over without a network call (breaker open, cooling down)."""
+    """A candidate passed over without a network call (breaker open, cooling down); `busy`
+    when it asked to wait (a Retry-After cool-down), which is backpressure, not a fault."""
+
+    def __init__(self, reason: str, *, busy: bool = False) -> None:
+        super().__init__(reason)
+        self.busy = busy
 
 
 class Budget:
@@ -233,9 +242,11 @@ class FailurePolicy:
         failures: list[str] = []
         refusals: list[tuple[str, ChorusError]] = []
         previous: tuple[str, str] | None = None
+        all_busy = True
         for candidate in candidates:
             if self._budget.spent():
                 failures.append("request deadline or attempt limit reached")
+                all_busy = False
                 break
             name = candidate.provider
             if previous is not None:
@@ -244,6 +255,7 @@ class FailurePolicy:
                 return await self._attempts(candidate)
             except _Skipped as skip:
                 failures.append(f"{name}: {skip}")
+                all_busy = all_busy and skip.busy
                 previous = (name, "skipped")
             except ChorusError as exc:
                 if isinstance(exc, ClientError) and not exc.other_provider_may_serve:
@@ -254,17 +266,21 @@ class FailurePolicy:
                 else:
                     log.warning("provider %s failed: %s (%s)", name, exc.code, exc.message)
                     failures.append(f"{name}: {exc.message}")
+                all_busy = all_busy and isinstance(exc, ProviderBusy)
                 previous = (name, exc.code)
         if refusals and not failures:
             raise _refused(self._plan.request.model, refusals)
-        said = [f"{name}: {exc.message}" for name, exc in refusals] + failures
+        said = "; ".join([f"{name}: {exc.message}" for name, exc in refusals] + failures)
+        model = self._plan.request.model
+        retry_after = self._soonest_recovery(candidates)
+        if failures and all_busy:
+            raise ProviderBusy(
+                f"all providers for model {model} are busy ({said})", retry_after=retry_after
+            )
         raise ServiceUnavailable(
-            f"all providers for model {self._plan.request.model} are unavailable "
-            f"({'; '.join(said) or 'none could take the request'})",
-            retry_after=max(
-                self._soonest_recovery(candidates),
-                RETRY_AFTER_WAKING_S if self._still_waking else 0.0,
-            ),
+            f"all providers for model {model} are unavailable "
+            f"({said or 'none could take the request'})",
+            retry_after=max(retry_after, RETRY_AFTER_WAKING_S if self._still_waking else 0.0),
         )
 
     async def whole(
@@ -336,7 +352,7 @@ class FailurePolicy:
                 record_exception=False,
                 set_status_on_exception=False,
             ):
-                raise _Skipped("asked to wait (Retry-After)")
+                raise _Skipped("asked to wait (Retry-After)", busy=True)
         synthesis = self._plan.synthesis(candidate, self._request_id)
         retry = handle.entry.routing.retry
         retrying = AsyncRetrying(
