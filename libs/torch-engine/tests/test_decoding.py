@@ -127,7 +127,8 @@ async def test_a_stream_that_leaves_while_its_window_decodes_leaves_the_others_t
         codec.let_go.set()
         done = await asyncio.gather(*asked, return_exceptions=True)
     assert isinstance(done[1], asyncio.CancelledError)
-    assert isinstance(done[0], np.ndarray) and isinstance(done[2], np.ndarray)
+    assert isinstance(done[0], np.ndarray)
+    assert isinstance(done[2], np.ndarray)
     assert [done[0].tolist(), done[2].tolist()] == [[1.0] * 8, [3.0] * 8]
     assert codec.calls == [3]
 

@@ -58,8 +58,8 @@ class SharedDecoder:
         """Decode `frames` (frames, codebooks) in calls of 1 to `up_to` windows, once.
 
         A codec on the CPU builds its convolution kernels (oneDNN) for each input shape it
-        meets first, 10-25 ms each for a small one: without this, the first streams that
-        come together would wait for that while their first windows decode.
+        meets first, 10-45 ms each for a small one: without this, the first streams that
+        come together would wait for that while their windows decode.
         """
         for count in range(1, up_to + 1):
             for made in self.decode_all([frames] * count):

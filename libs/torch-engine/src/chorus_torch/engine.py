@@ -86,11 +86,23 @@ class TorchEngine(Engine, Generic[M]):
         return await asyncio.get_running_loop().run_in_executor(self._executor, decode)
 
     def warm_decoder(self, decoder: SharedDecoder, codebooks: int, device: torch.device) -> None:
-        """Warm `decoder` for first windows of `codebooks` codebooks, as many at once as
-        the engine runs: the first audio of streams that start together waits for them."""
-        first = min(self.settings.stream_window_frames, self.settings.stream_first_window_frames)
-        frames = torch.zeros((first, codebooks), dtype=torch.long, device=device)
-        decoder.warm(frames, self.settings.max_concurrency)
+        """Warm `decoder` for each window length a stream goes through up to the steady
+        one, `codebooks` codebooks, from 1 to as many windows at once as the engine runs."""
+        windows = self._windows()
+        # Enough frames for the doubling windows and two steady ones.
+        windows.add(torch.zeros((4 * self.settings.stream_window_frames, codebooks)))
+        seen: set[int] = set()
+        while (window := windows.next()) is not None and window.frames.shape[0] not in seen:
+            seen.add(window.frames.shape[0])
+            frames = window.frames.to(dtype=torch.long, device=device)
+            decoder.warm(frames, self.settings.max_concurrency)
+
+    def _windows(self) -> FrameWindows:
+        return FrameWindows(
+            self.settings.stream_window_frames,
+            self.settings.stream_context_frames,
+            self.settings.stream_first_window_frames,
+        )
 
     @property
     def executor(self) -> ThreadPoolExecutor:
@@ -127,11 +139,7 @@ class TorchEngine(Engine, Generic[M]):
         assert self._residency is not None, "load() first"
         self.check(request)
         stop = StoppingCriteriaList([CancelCriteria(cancel)])
-        windows = FrameWindows(
-            self.settings.stream_window_frames,
-            self.settings.stream_context_frames,
-            self.settings.stream_first_window_frames,
-        )
+        windows = self._windows()
         async with self._residency.use() as model:
 
             def generate(sink: FrameSink) -> None:
