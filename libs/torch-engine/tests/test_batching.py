@@ -279,13 +279,3 @@ def test_requests_arriving_together_at_an_idle_batch_are_prefilled_together() ->
     assert [len(r.wait().frames) for r in (a, b)] == [3, 3]
     assert stepper.prefills == [["a", "b"]]
     assert stepper.steps == [["a", "b"]] * 2
-
-
-def test_each_step_first_asks_whether_to_hold() -> None:
-    held: list[int] = []
-    stepper = CountingStepper()
-    batcher = Batcher(
-        stepper, 8, 8, torch.device("cpu"), hold=lambda: held.append(len(stepper.steps))
-    )
-    assert len(Request(batcher, "a", budget=4).wait().frames) == 4
-    assert held == [0, 1, 2]  # before each of the three shared steps

@@ -150,18 +150,3 @@ def test_warming_decodes_each_count_of_windows_once() -> None:
     codec = CountingCodec()
     SharedDecoder(codec).warm(window(0), up_to=4)
     assert codec.calls == [1, 2, 3, 4]
-
-
-async def test_the_batch_is_held_while_a_first_window_decodes_and_not_for_later_ones() -> None:
-    codec = RecordingCodec()
-    decoder = SharedDecoder(codec)
-    with ThreadPoolExecutor(2) as pool:
-        first = asyncio.ensure_future(decoder.decode_soon(window(1), pool, first=True))
-        later = asyncio.ensure_future(decoder.decode_soon(window(2), pool))
-        await asyncio.get_running_loop().run_in_executor(None, codec.started.wait, TIMEOUT_S)
-        assert decoder.first_windows == 1  # the batch's next step waits in `hold`
-        holding = asyncio.get_running_loop().run_in_executor(None, decoder.hold)
-        codec.let_go.set()
-        await asyncio.gather(first, later)
-        await holding  # let go once the first window is decoded
-    assert decoder.first_windows == 0

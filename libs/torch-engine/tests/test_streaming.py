@@ -13,14 +13,13 @@ from transformers import StoppingCriteriaList
 
 from chorus_contracts import InvalidRequest
 from chorus_provider.cancel import Cancelled, CancelSignal
-from chorus_torch import CancelCriteria, FrameSink, FrameWindows, Window, stream_generation
+from chorus_torch import CancelCriteria, FrameSink, FrameWindows, stream_generation
 
 SAMPLES_PER_FRAME = 4
 
 
-async def decode(window: Window) -> npt.NDArray[np.floating]:
+async def decode(frames: torch.Tensor) -> npt.NDArray[np.floating]:
     """A stand-in codec: each frame becomes SAMPLES_PER_FRAME samples of its first code."""
-    frames = window.frames
     return np.repeat(frames[:, 0].numpy().astype(np.float32) / 1000.0, SAMPLES_PER_FRAME)
 
 

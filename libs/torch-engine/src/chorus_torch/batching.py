@@ -130,8 +130,7 @@ class _Ticket(Generic[J]):
 class Batcher(Generic[S, J]):
     """Runs a `Stepper`'s batch of at most `max_batch` members on a thread of its own.
 
-    An idle batch waits up to `gather_s` for requests being prepared to start with it, and
-    each step first calls `hold` (a `SharedDecoder` holds it while first windows decode). Up
+    An idle batch waits up to `gather_s` for requests being prepared to start with it. Up
     to `max_waiting` more requests wait for a place; beyond that a request is refused as
     busy, as the provider's own admission does. A member leaves when the model ends its
     audio, when it has used its budget of steps, or within one step of its cancel. An error
@@ -147,11 +146,9 @@ class Batcher(Generic[S, J]):
         max_waiting: int,
         device: torch.device,
         gather_s: float = GATHER_S,
-        hold: Callable[[], None] = lambda: None,
     ) -> None:
         self._stepper = stepper
         self._gather_s = gather_s
-        self._hold = hold
         self._max_batch = max_batch
         self._max_waiting = max_waiting
         self._device = device
@@ -236,7 +233,6 @@ class Batcher(Generic[S, J]):
                         self._admit(joining)
                     self._drop_stopped()
                     if self._active:
-                        self._hold()
                         self._step()
             except Exception as exc:  # the batch's own bookkeeping: fail all, never hang
                 log.exception("the batch failed")

@@ -6,11 +6,6 @@ cores; here the windows asked for in one pass of the event loop go to the codec 
 job (`decode_soon`), and the first job decodes every window waiting then (one call per
 window length) and hands each its waveform, while the jobs behind it wait. Nothing waits
 for company: a window that arrives alone is decoded at once.
-
-A stream's first window is what its listener waits for; while first windows are being
-decoded, the batch holds its next step (`hold`, up to `HOLD_S`), so that on cores the
-codec shares with the steps, the codec has them. Later windows have the playback of the
-earlier ones to cover them and do not hold the batch.
 """
 
 from __future__ import annotations
@@ -31,10 +26,6 @@ import torch
 DecodeMany = Callable[[torch.Tensor], npt.NDArray[np.floating]]
 Wave = npt.NDArray[np.floating]
 
-# The longest the batch holds a step for first windows being decoded (a codec that hangs
-# must not stop the batch).
-HOLD_S = 0.5
-
 
 @dataclass(eq=False)
 class _Job:
@@ -53,9 +44,6 @@ class SharedDecoder:
         self._lock = threading.Lock()
         self._waiting: list[_Job] = []
         self._busy = False
-        # First windows asked for and not yet decoded; the batch holds its steps for them.
-        self._firsts = 0
-        self._firsts_done = threading.Condition()
         # Per event loop: windows asked for in its current pass, each with its future.
         self._gathered: WeakKeyDictionary[
             asyncio.AbstractEventLoop, list[tuple[torch.Tensor, asyncio.Future[Wave]]]
@@ -85,29 +73,12 @@ class SharedDecoder:
             raise made
         return made
 
-    @property
-    def first_windows(self) -> int:
-        """Streams' first windows asked for and not yet decoded: the batch holds for them."""
-        return self._firsts
-
-    def hold(self) -> None:
-        """Wait (up to `HOLD_S`) while streams' first windows are being decoded; the batch
-        calls this before each step."""
-        with self._firsts_done:
-            self._firsts_done.wait_for(lambda: not self._firsts, HOLD_S)
-
-    async def decode_soon(
-        self, frames: torch.Tensor, executor: Executor, first: bool = False
-    ) -> Wave:
+    async def decode_soon(self, frames: torch.Tensor, executor: Executor) -> Wave:
         """The waveform of `frames`, decoded on `executor` in one job with the windows other
         streams ask for in the same pass of the event loop (their frames came from one step).
-        A stream's `first` window holds the batch's steps until it is decoded.
         """
         loop = asyncio.get_running_loop()
         done: asyncio.Future[Wave] = loop.create_future()
-        if first:
-            self._count_firsts(1)
-            done.add_done_callback(lambda _: self._count_firsts(-1))
         gathered = self._gathered.get(loop)
         if gathered is None:
             # The first of this pass: the job leaves once the pass is over.
@@ -116,22 +87,9 @@ class SharedDecoder:
         gathered.append((frames, done))
         return await done
 
-    def _count_firsts(self, change: int) -> None:
-        with self._firsts_done:
-            self._firsts += change
-            if not self._firsts:
-                self._firsts_done.notify_all()
-
     def _submit(self, loop: asyncio.AbstractEventLoop, executor: Executor) -> None:
         gathered = self._gathered.pop(loop)
-        try:
-            job = loop.run_in_executor(
-                executor, self.decode_all, [frames for frames, _ in gathered]
-            )
-        except RuntimeError as exc:  # the executor is shut down: the engine is closing
-            for _, done in gathered:
-                done.set_exception(exc)
-            return
+        job = loop.run_in_executor(executor, self.decode_all, [frames for frames, _ in gathered])
 
         def hand_out(job: asyncio.Future[list[Wave | Exception]]) -> None:
             for index, (_, done) in enumerate(gathered):

@@ -19,7 +19,7 @@ from chorus_provider import Engine
 from chorus_provider.cancel import CancelSignal
 from chorus_torch.decoding import SharedDecoder
 from chorus_torch.device import Placement, choose_placement
-from chorus_torch.frames import FrameSink, FrameWindows, Window
+from chorus_torch.frames import FrameSink, FrameWindows
 from chorus_torch.memory import check_gpu_memory
 from chorus_torch.residency import Residency
 from chorus_torch.settings import TorchSettings
@@ -75,13 +75,13 @@ class TorchEngine(Engine, Generic[M]):
     def decode(self, model: M, frames: torch.Tensor) -> npt.NDArray[np.floating]:
         """Codec frames (frames, codebooks) to a mono float waveform at the native rate."""
 
-    async def decode_window(self, model: M, window: Window) -> npt.NDArray[np.floating]:
-        """`decode` of the window's frames on the executor; an engine whose streams share
-        codec calls (a `SharedDecoder`) overrides this to hand the window to them."""
+    async def decode_window(self, model: M, frames: torch.Tensor) -> npt.NDArray[np.floating]:
+        """`decode` on the executor; an engine whose streams share codec calls (a
+        `SharedDecoder`) overrides this to hand the window to them."""
 
         def decode() -> npt.NDArray[np.floating]:
             with torch.inference_mode():
-                return self.decode(model, window.frames)
+                return self.decode(model, frames)
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, decode)
 
@@ -146,8 +146,8 @@ class TorchEngine(Engine, Generic[M]):
                 with torch.inference_mode():
                     self.generate(model, request, sink, stop)
 
-            def decode(window: Window) -> Awaitable[npt.NDArray[np.floating]]:
-                return self.decode_window(model, window)
+            def decode(frames: torch.Tensor) -> Awaitable[npt.NDArray[np.floating]]:
+                return self.decode_window(model, frames)
 
             async for pcm in stream_generation(generate, decode, windows, cancel, self._executor):
                 yield pcm

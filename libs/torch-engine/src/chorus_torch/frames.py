@@ -90,14 +90,10 @@ def _handoff(loop: asyncio.AbstractEventLoop) -> _Handoff:
 
 @dataclass(frozen=True)
 class Window:
-    """Frames to decode together; the first `context` were decoded before and are dropped.
-
-    `first`: the stream's first window, which its listener is waiting for.
-    """
+    """Frames to decode together; the first `context` were decoded before and are dropped."""
 
     frames: torch.Tensor
     context: int
-    first: bool = False
 
 
 class FrameWindows:
@@ -117,7 +113,6 @@ class FrameWindows:
         self._pending: list[torch.Tensor] = []
         self._pending_count = 0
         self._previous: torch.Tensor | None = None
-        self._started = False
 
     def add(self, frames: torch.Tensor) -> None:
         self._pending.append(frames)
@@ -134,7 +129,5 @@ class FrameWindows:
         self._pending = [rest] if rest.shape[0] else []
         self._pending_count = rest.shape[0]
         lead = self._previous if self._previous is not None else body[:0]
-        first = not self._started
-        self._started = True
         self._previous = body[-self._context :] if self._context else None
-        return Window(torch.cat([lead, body]), context=lead.shape[0], first=first)
+        return Window(torch.cat([lead, body]), context=lead.shape[0])

@@ -15,8 +15,8 @@ from chorus_torch.frames import FrameSink, FrameWindows, Window
 from chorus_torch.pcm import to_pcm16
 
 Generate = Callable[[FrameSink], None]
-# A window's frames to their waveform, awaited on the event loop (the codec runs elsewhere).
-Decode = Callable[[Window], Awaitable[npt.NDArray[np.floating]]]
+# A window of frames to its waveform, awaited on the event loop (the codec runs elsewhere).
+Decode = Callable[[torch.Tensor], Awaitable[npt.NDArray[np.floating]]]
 
 _END = torch.empty(0)
 
@@ -58,7 +58,7 @@ async def stream_generation(
 
 
 async def _decoded(decode: Decode, window: Window) -> bytes:
-    wave = await decode(window)
+    wave = await decode(window.frames)
     flat = np.asarray(wave).reshape(-1)
     drop = round(len(flat) * window.context / window.frames.shape[0]) if window.context else 0
     return to_pcm16(flat[drop:])

@@ -37,7 +37,6 @@ from chorus_torch import (
     SharedDecoder,
     TorchEngine,
     WeightsNotFound,
-    Window,
     find_snapshot,
     reference_audio,
 )
@@ -127,15 +126,9 @@ class DiaEngine(TorchEngine[LoadedDia]):
             pad_id=layout.pad_id,
             eos_id=layout.eos_id,
         )
+        batcher = Batcher(stepper, self._dia.max_concurrency, self._dia.max_queue, placement.device)
         decoder = SharedDecoder(lambda frames: _decode_many(codec, layout, placement, frames))
         self.warm_decoder(decoder, len(layout.delay_pattern), placement.device)
-        batcher = Batcher(
-            stepper,
-            self._dia.max_concurrency,
-            self._dia.max_queue,
-            placement.device,
-            hold=decoder.hold,
-        )
         return LoadedDia(model, processor, codec, layout, placement, batcher, decoder)
 
     def _codec_dir(self, model_dir: Path) -> Path:
@@ -241,8 +234,10 @@ class DiaEngine(TorchEngine[LoadedDia]):
     def decode(self, model: LoadedDia, frames: torch.Tensor) -> npt.NDArray[np.floating]:
         return model.decoder.decode(frames)
 
-    async def decode_window(self, model: LoadedDia, window: Window) -> npt.NDArray[np.floating]:
-        return await model.decoder.decode_soon(window.frames, self.executor, window.first)
+    async def decode_window(
+        self, model: LoadedDia, frames: torch.Tensor
+    ) -> npt.NDArray[np.floating]:
+        return await model.decoder.decode_soon(frames, self.executor)
 
 
 def _decode_many(

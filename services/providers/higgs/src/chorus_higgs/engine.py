@@ -27,7 +27,6 @@ from chorus_torch import (
     Placement,
     SharedDecoder,
     TorchEngine,
-    Window,
     reference_audio,
 )
 
@@ -107,15 +106,11 @@ class HiggsEngine(TorchEngine[_Loaded]):
             lambda request: self._prompt(processor, placement, request),
             self._sampling,
         )
+        batcher = Batcher(
+            stepper, self._higgs.max_concurrency, self._higgs.max_queue, placement.device
+        )
         decoder = SharedDecoder(lambda frames: _decode_many(codec, placement, frames))
         self.warm_decoder(decoder, self._codec.num_codebooks, placement.device)
-        batcher = Batcher(
-            stepper,
-            self._higgs.max_concurrency,
-            self._higgs.max_queue,
-            placement.device,
-            hold=decoder.hold,
-        )
         return _Loaded(model, processor, codec, placement, batcher, decoder)
 
     def _known_codec(self) -> _Codec:
@@ -194,8 +189,8 @@ class HiggsEngine(TorchEngine[_Loaded]):
     def decode(self, model: _Loaded, frames: torch.Tensor) -> npt.NDArray[np.floating]:
         return model.decoder.decode(frames)
 
-    async def decode_window(self, model: _Loaded, window: Window) -> npt.NDArray[np.floating]:
-        return await model.decoder.decode_soon(window.frames, self.executor, window.first)
+    async def decode_window(self, model: _Loaded, frames: torch.Tensor) -> npt.NDArray[np.floating]:
+        return await model.decoder.decode_soon(frames, self.executor)
 
     def _sampling(self, request: SynthesisRequest) -> Sampling:
         codec = self._known_codec()
