@@ -150,3 +150,11 @@ def test_warming_decodes_each_count_of_windows_once() -> None:
     codec = CountingCodec()
     SharedDecoder(codec).warm(window(0), up_to=4)
     assert codec.calls == [1, 2, 3, 4]
+
+
+async def test_windows_asked_for_after_the_executor_shut_down_fail_instead_of_waiting() -> None:
+    decoder = SharedDecoder(CountingCodec())
+    pool = ThreadPoolExecutor(1)
+    pool.shutdown()
+    with pytest.raises(RuntimeError, match="shutdown"):
+        await decoder.decode_soon(window(1), pool)

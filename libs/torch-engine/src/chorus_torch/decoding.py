@@ -89,7 +89,14 @@ class SharedDecoder:
 
     def _submit(self, loop: asyncio.AbstractEventLoop, executor: Executor) -> None:
         gathered = self._gathered.pop(loop)
-        job = loop.run_in_executor(executor, self.decode_all, [frames for frames, _ in gathered])
+        try:
+            job = loop.run_in_executor(
+                executor, self.decode_all, [frames for frames, _ in gathered]
+            )
+        except RuntimeError as exc:  # the executor is shut down: the engine is closing
+            for _, done in gathered:
+                done.set_exception(exc)
+            return
 
         def hand_out(job: asyncio.Future[list[Wave | Exception]]) -> None:
             for index, (_, done) in enumerate(gathered):
