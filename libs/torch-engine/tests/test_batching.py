@@ -18,7 +18,7 @@ from transformers import StoppingCriteriaList
 from chorus_contracts import InvalidRequest, ProviderBusy, SynthesisRequest
 from chorus_provider.cancel import CancelSignal
 from chorus_torch import Batcher, CancelCriteria, Member, Stepper
-from chorus_torch.batching import Prefilled, in_groups
+from chorus_torch.batching import GATHER_S, Prefilled, in_groups
 
 TIMEOUT_S = 30
 
@@ -37,9 +37,14 @@ class CountingStepper(Stepper[Counted, SynthesisRequest]):
         self.forward_fails_at: int | None = None  # a step whose shared forward pass raises
         self.steps: list[list[str]] = []  # the members each shared step ran
         self.prefills: list[list[str]] = []  # the requests each prefill call ran together
+        self.held: dict[str, threading.Event] = {}  # requests whose prepare waits for these
+        self.preparing = threading.Event()  # set when a held request's prepare has begun
         self._on_step = on_step
 
     def prepare(self, request: SynthesisRequest, generator: torch.Generator) -> SynthesisRequest:
+        if (held := self.held.get(request.text)) is not None:
+            self.preparing.set()
+            assert held.wait(TIMEOUT_S)
         if request.extra.get("bad_request"):
             raise InvalidRequest("this request is refused before it takes a place")
         return request
@@ -109,9 +114,9 @@ class Request:
 
 
 def batcher_of(
-    stepper: CountingStepper, max_batch: int = 8, max_waiting: int = 8
+    stepper: CountingStepper, max_batch: int = 8, max_waiting: int = 8, gather_s: float = GATHER_S
 ) -> Batcher[Counted, SynthesisRequest]:
-    return Batcher(stepper, max_batch, max_waiting, torch.device("cpu"))
+    return Batcher(stepper, max_batch, max_waiting, torch.device("cpu"), gather_s)
 
 
 def test_a_request_arriving_mid_generation_joins_the_next_step_and_leaves_when_done() -> None:
@@ -145,6 +150,7 @@ def test_a_cancelled_member_leaves_within_a_step_and_the_others_go_on() -> None:
 
     def cancel_a_at_step_5(names: list[str]) -> None:
         if len(stepper.steps) == 5:
+            _wait_for(lambda: "a" in requests)  # a busy machine may step before it is kept
             requests["a"].cancel.set()
 
     stepper = CountingStepper(cancel_a_at_step_5)
@@ -257,3 +263,19 @@ def test_a_group_that_fails_fails_its_own_items_only() -> None:
     made = in_groups([1, 2, 3, 4], key=lambda item: item % 2, run=run)
     assert [made[1], made[3]] == [20, 40]
     assert all(isinstance(made[index], RuntimeError) for index in (0, 2))
+
+
+def test_requests_arriving_together_at_an_idle_batch_are_prefilled_together() -> None:
+    stepper = CountingStepper()
+    b_ready = threading.Event()
+    stepper.held["b"] = b_ready
+    # Long enough that only b being ready can end the wait, however busy the machine.
+    batcher = batcher_of(stepper, gather_s=TIMEOUT_S)
+    b = Request(batcher, "b", budget=3)
+    assert stepper.preparing.wait(TIMEOUT_S)
+    a = Request(batcher, "a", budget=3)
+    _wait_for(lambda: batcher.waiting == 1)  # a is ready; b is still being prepared
+    b_ready.set()
+    assert [len(r.wait().frames) for r in (a, b)] == [3, 3]
+    assert stepper.prefills == [["a", "b"]]
+    assert stepper.steps == [["a", "b"]] * 2

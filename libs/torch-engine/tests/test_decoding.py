@@ -6,6 +6,7 @@ repeated, so a caller can tell its own wave from another's.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -89,3 +90,71 @@ def test_a_failed_codec_call_fails_its_windows_and_the_next_ones_decode() -> Non
         with pytest.raises(RuntimeError, match="codec failed"):
             failed.result(TIMEOUT_S)
         assert pool.submit(decoder.decode, window(2)).result(TIMEOUT_S).tolist() == [2.0] * 8
+
+
+class CountingCodec:
+    """Decodes (windows, frames, codebooks) at once, recording the windows of each call."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def __call__(self, frames: torch.Tensor) -> npt.NDArray[np.floating]:
+        self.calls.append(int(frames.shape[0]))
+        return frames[:, :, 0].repeat_interleave(2, dim=1).float().numpy()
+
+
+async def test_windows_asked_for_in_one_pass_of_the_loop_are_decoded_in_one_call() -> None:
+    codec = CountingCodec()
+    decoder = SharedDecoder(codec)
+    with ThreadPoolExecutor(2) as pool:
+        # As the streams of one step do: each asks as its frames arrive, in one pass.
+        waves = await asyncio.gather(
+            *(decoder.decode_soon(window(value), pool) for value in range(1, 9))
+        )
+        alone = await decoder.decode_soon(window(9, frames=2), pool)
+    assert [wave.tolist() for wave in waves] == [[float(v)] * 8 for v in range(1, 9)]
+    assert alone.tolist() == [9.0] * 4
+    assert codec.calls == [8, 1]
+
+
+async def test_a_stream_that_leaves_while_its_window_decodes_leaves_the_others_theirs() -> None:
+    codec = RecordingCodec()
+    decoder = SharedDecoder(codec)
+    with ThreadPoolExecutor(2) as pool:
+        asked = [asyncio.ensure_future(decoder.decode_soon(window(v), pool)) for v in (1, 2, 3)]
+        await asyncio.get_running_loop().run_in_executor(None, codec.started.wait, TIMEOUT_S)
+        asked[1].cancel()  # its client went away mid-decode
+        codec.let_go.set()
+        done = await asyncio.gather(*asked, return_exceptions=True)
+    assert isinstance(done[1], asyncio.CancelledError)
+    assert isinstance(done[0], np.ndarray)
+    assert isinstance(done[2], np.ndarray)
+    assert [done[0].tolist(), done[2].tolist()] == [[1.0] * 8, [3.0] * 8]
+    assert codec.calls == [3]
+
+
+async def test_a_failed_call_fails_the_windows_of_its_pass_and_the_next_pass_decodes() -> None:
+    codec = RecordingCodec()
+    codec.fail_next = True
+    codec.let_go.set()
+    decoder = SharedDecoder(codec)
+    with ThreadPoolExecutor(2) as pool:
+        failed = await asyncio.gather(
+            *(decoder.decode_soon(window(v), pool) for v in (1, 2)), return_exceptions=True
+        )
+        assert all(isinstance(error, RuntimeError) for error in failed)
+        assert (await decoder.decode_soon(window(3), pool)).tolist() == [3.0] * 8
+
+
+def test_warming_decodes_each_count_of_windows_once() -> None:
+    codec = CountingCodec()
+    SharedDecoder(codec).warm(window(0), up_to=4)
+    assert codec.calls == [1, 2, 3, 4]
+
+
+async def test_windows_asked_for_after_the_executor_shut_down_fail_instead_of_waiting() -> None:
+    decoder = SharedDecoder(CountingCodec())
+    pool = ThreadPoolExecutor(1)
+    pool.shutdown()
+    with pytest.raises(RuntimeError, match="shutdown"):
+        await decoder.decode_soon(window(1), pool)

@@ -18,6 +18,7 @@ from chorus_torch import (
     FrameSink,
     InsufficientGpuMemory,
     Placement,
+    SharedDecoder,
     TorchEngine,
     TorchSettings,
     WeightsNotFound,
@@ -144,3 +145,23 @@ async def test_cpu_threads_sets_torchs_intra_op_threads_at_load(tmp_path: Path) 
     finally:
         await engine.close()
         torch.set_num_threads(before)
+
+
+def test_the_codec_is_warmed_for_each_window_length_a_stream_meets(tmp_path: Path) -> None:
+    settings = TorchSettings.load(
+        model_path=tmp_path,
+        device="cpu",
+        max_concurrency=3,
+        stream_first_window_frames=1,
+        stream_window_frames=4,
+        stream_context_frames=2,
+    )
+    calls: list[tuple[int, int, int]] = []
+
+    def codec(frames: torch.Tensor) -> npt.NDArray[np.floating]:
+        calls.append((frames.shape[0], frames.shape[1], frames.shape[2]))
+        return np.zeros((frames.shape[0], frames.shape[1]), dtype=np.float32)
+
+    _Weightless(settings).warm_decoder(SharedDecoder(codec), 9, torch.device("cpu"))
+    # Windows of 1, then 2 after 1 of context, then 4 after 2: the steady one.
+    assert calls == [(n, length, 9) for length in (1, 3, 6) for n in (1, 2, 3)]

@@ -18,7 +18,7 @@ from chorus_torch import CancelCriteria, FrameSink, FrameWindows, stream_generat
 SAMPLES_PER_FRAME = 4
 
 
-def decode(frames: torch.Tensor) -> npt.NDArray[np.floating]:
+async def decode(frames: torch.Tensor) -> npt.NDArray[np.floating]:
     """A stand-in codec: each frame becomes SAMPLES_PER_FRAME samples of its first code."""
     return np.repeat(frames[:, 0].numpy().astype(np.float32) / 1000.0, SAMPLES_PER_FRAME)
 

@@ -7,9 +7,11 @@ that arrives while others generate starts at the next step instead of waiting fo
 finish. A request's prompt is made ready (tokenized, a reference encoded) in the request's
 own thread while the batch steps; requests that join at the same moment are then prefilled
 together, in one forward pass where the model allows, so that N arrivals do not stall the
-batch for N prefills. The model-specific part is a `Stepper`: how to prepare and prefill
-requests, how to merge one into and take it out of the batch, and what one shared step
-makes for each member.
+batch for N prefills. An idle batch starts once the requests being prepared beside its
+first one are ready too (`GATHER_S` at most): requests that arrive together then step
+together, and their windows come due for the codec at the same step. The model-specific
+part is a `Stepper`: how to prepare and prefill requests, how to merge one into and take
+it out of the batch, and what one shared step makes for each member.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ from transformers import StoppingCriteriaList
 from chorus_contracts import ProviderBusy, SynthesisRequest
 
 log = logging.getLogger("chorus.torch.batching")
+
+# How long an idle batch waits for the requests being prepared beside its first one; a
+# prompt is normally ready in milliseconds, a long voice reference may take longer.
+GATHER_S = 0.05
 
 
 @dataclass(kw_only=True)
@@ -124,7 +130,8 @@ class _Ticket(Generic[J]):
 class Batcher(Generic[S, J]):
     """Runs a `Stepper`'s batch of at most `max_batch` members on a thread of its own.
 
-    Up to `max_waiting` more requests wait for a place; beyond that a request is refused as
+    An idle batch waits up to `gather_s` for requests being prepared to start with it. Up
+    to `max_waiting` more requests wait for a place; beyond that a request is refused as
     busy, as the provider's own admission does. A member leaves when the model ends its
     audio, when it has used its budget of steps, or within one step of its cancel. An error
     in one request's prompt or sampling fails that request only; an error in a shared
@@ -133,15 +140,24 @@ class Batcher(Generic[S, J]):
     """
 
     def __init__(
-        self, stepper: Stepper[S, J], max_batch: int, max_waiting: int, device: torch.device
+        self,
+        stepper: Stepper[S, J],
+        max_batch: int,
+        max_waiting: int,
+        device: torch.device,
+        gather_s: float = GATHER_S,
     ) -> None:
         self._stepper = stepper
+        self._gather_s = gather_s
         self._max_batch = max_batch
         self._max_waiting = max_waiting
         self._device = device
         self._waiting: deque[_Ticket[J]] = deque()
         self._active: dict[int, tuple[S, _Ticket[J]]] = {}
         self._lock = threading.Lock()
+        # Requests in `prepare`: an idle batch waits for them (`_gather`).
+        self._preparing = 0
+        self._prepared = threading.Condition(self._lock)
         # The thread runs while there is work and ends with the last member, so nothing
         # outlives the model it batches for (idle unload frees it with the model).
         self._running = False
@@ -174,7 +190,14 @@ class Batcher(Generic[S, J]):
         the same whether it ran alone or beside others. Returns the member as it left
         (how many steps it took, whether the model ended it).
         """
-        joining = self._stepper.prepare(request, self._generator(seed))
+        with self._lock:
+            self._preparing += 1
+        try:
+            joining = self._stepper.prepare(request, self._generator(seed))
+        finally:
+            with self._lock:
+                self._preparing -= 1
+                self._prepared.notify_all()
         ticket = _Ticket(joining, put, stop)
         with self._lock:
             full = len(self._active) + len(self._waiting) >= self._max_batch
@@ -183,6 +206,7 @@ class Batcher(Generic[S, J]):
                     f"all {self._max_batch} places of the batch and its queue are taken"
                 )
             self._waiting.append(ticket)
+            self._prepared.notify_all()
             if not self._running:
                 self._running = True
                 threading.Thread(target=self._loop, name="torch-batch", daemon=True).start()
@@ -198,6 +222,8 @@ class Batcher(Generic[S, J]):
                 if not self._waiting and not self._active:
                     self._running = False
                     return
+                if not self._active:
+                    self._gather()
                 joining: list[_Ticket[J]] = []
                 while self._waiting and len(self._active) + len(joining) < self._max_batch:
                     joining.append(self._waiting.popleft())
@@ -212,6 +238,13 @@ class Batcher(Generic[S, J]):
                 log.exception("the batch failed")
                 self._fail_all(exc, joining)
                 return
+
+    def _gather(self) -> None:
+        """Wait (lock held) for the requests being prepared beside the waiting ones, while
+        the batch has room for them; nobody is generating, so no step is held up."""
+        self._prepared.wait_for(
+            lambda: not self._preparing or len(self._waiting) >= self._max_batch, self._gather_s
+        )
 
     def _fail_all(self, error: Exception, joining: list[_Ticket[J]]) -> None:
         with self._lock:

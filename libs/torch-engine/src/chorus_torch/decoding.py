@@ -2,16 +2,20 @@
 
 Batched members make their frames in the same steps, so their windows come due together.
 Decoded one by one they would run the codec once per stream, side by side on the same
-cores; here the first caller decodes every window waiting then (one call per window
-length) and hands each its waveform, while the callers behind it wait. Nothing waits for
-company: a window that arrives alone is decoded at once.
+cores; here the windows asked for in one pass of the event loop go to the codec as one
+job (`decode_soon`), and the first job decodes every window waiting then (one call per
+window length) and hands each its waveform, while the jobs behind it wait. Nothing waits
+for company: a window that arrives alone is decoded at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
 
 import numpy as np
 import numpy.typing as npt
@@ -20,20 +24,16 @@ import torch
 # Frames of many windows of one length (windows, frames, codebooks) to one waveform each
 # (windows, samples).
 DecodeMany = Callable[[torch.Tensor], npt.NDArray[np.floating]]
+Wave = npt.NDArray[np.floating]
 
 
 @dataclass(eq=False)
 class _Job:
-    frames: torch.Tensor
+    windows: Sequence[torch.Tensor]
     # Set once: when the job is decoded, or when its caller is to lead the next round.
     wake: threading.Event = field(default_factory=threading.Event)
-    wave: npt.NDArray[np.floating] | None = None
-    error: BaseException | None = None
+    made: list[Wave | Exception] | None = None
     lead: bool = False
-
-    @property
-    def done(self) -> bool:
-        return self.wave is not None or self.error is not None
 
 
 class SharedDecoder:
@@ -44,38 +44,107 @@ class SharedDecoder:
         self._lock = threading.Lock()
         self._waiting: list[_Job] = []
         self._busy = False
+        # Per event loop: windows asked for in its current pass, each with its future.
+        self._gathered: WeakKeyDictionary[
+            asyncio.AbstractEventLoop, list[tuple[torch.Tensor, asyncio.Future[Wave]]]
+        ] = WeakKeyDictionary()
 
     @property
     def waiting(self) -> int:
         """Windows waiting for the codec call now running to end."""
-        return len(self._waiting)
+        return sum(len(job.windows) for job in self._waiting)
 
-    def decode(self, frames: torch.Tensor) -> npt.NDArray[np.floating]:
+    def warm(self, frames: torch.Tensor, up_to: int) -> None:
+        """Decode `frames` (frames, codebooks) in calls of 1 to `up_to` windows, once.
+
+        A codec on the CPU builds its convolution kernels (oneDNN) for each input shape it
+        meets first, 10-45 ms each for a small one: without this, the first streams that
+        come together would wait for that while their windows decode.
+        """
+        for count in range(1, up_to + 1):
+            for made in self.decode_all([frames] * count):
+                if isinstance(made, Exception):
+                    raise made
+
+    def decode(self, frames: torch.Tensor) -> Wave:
         """The waveform of `frames` (frames, codebooks); blocks until decoded."""
-        job = _Job(frames)
+        made = self.decode_all([frames])[0]
+        if isinstance(made, Exception):
+            raise made
+        return made
+
+    async def decode_soon(self, frames: torch.Tensor, executor: Executor) -> Wave:
+        """The waveform of `frames`, decoded on `executor` in one job with the windows other
+        streams ask for in the same pass of the event loop (their frames came from one step).
+        """
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[Wave] = loop.create_future()
+        gathered = self._gathered.get(loop)
+        if gathered is None:
+            # The first of this pass: the job leaves once the pass is over.
+            gathered = self._gathered[loop] = []
+            loop.call_soon(self._submit, loop, executor)
+        gathered.append((frames, done))
+        return await done
+
+    def _submit(self, loop: asyncio.AbstractEventLoop, executor: Executor) -> None:
+        gathered = self._gathered.pop(loop)
+        try:
+            job = loop.run_in_executor(
+                executor, self.decode_all, [frames for frames, _ in gathered]
+            )
+        except RuntimeError as exc:  # the executor is shut down: the engine is closing
+            for _, done in gathered:
+                done.set_exception(exc)
+            return
+
+        def hand_out(job: asyncio.Future[list[Wave | Exception]]) -> None:
+            for index, (_, done) in enumerate(gathered):
+                if done.done():  # its stream has left
+                    continue
+                if job.cancelled():  # the engine is closing
+                    done.cancel()
+                elif (error := job.exception()) is not None:
+                    done.set_exception(error)
+                elif isinstance(made := job.result()[index], Exception):
+                    done.set_exception(made)
+                else:
+                    done.set_result(made)
+
+        job.add_done_callback(hand_out)
+
+    def decode_all(self, windows: Sequence[torch.Tensor]) -> list[Wave | Exception]:
+        """The waveform of each window, or the error of the codec call it was in; blocks."""
+        job = _Job(windows)
         with self._lock:
             self._waiting.append(job)
             job.lead = not self._busy
             self._busy = True
-        while not job.done:
+        while job.made is None:
             if job.lead:
                 self._round()  # decodes this job among the waiting
             else:
                 job.wake.wait()
-        if job.error is not None:
-            raise job.error
-        assert job.wave is not None
-        return job.wave
+        return job.made
 
     def _round(self) -> None:
-        """Decode every waiting window, then pass the lead to a caller still waiting."""
+        """Decode every waiting window, then pass the lead to a job still waiting."""
         with self._lock:
             jobs, self._waiting = self._waiting, []
-        by_length: dict[int, list[_Job]] = {}
+        made: dict[int, list[Wave | Exception]] = {
+            id(job): [RuntimeError("not decoded")] * len(job.windows) for job in jobs
+        }
+        by_length: dict[int, list[tuple[_Job, int]]] = {}
         for job in jobs:
-            by_length.setdefault(int(job.frames.shape[0]), []).append(job)
-        for same in by_length.values():
-            self._decode(same)
+            for index, frames in enumerate(job.windows):
+                by_length.setdefault(int(frames.shape[0]), []).append((job, index))
+        with torch.inference_mode():
+            for same in by_length.values():
+                for (job, index), wave in zip(same, self._decode(same), strict=True):
+                    made[id(job)][index] = wave
+        for job in jobs:
+            job.made = made[id(job)]
+            job.wake.set()
         with self._lock:
             if self._waiting:
                 self._waiting[0].lead = True
@@ -83,14 +152,9 @@ class SharedDecoder:
             else:
                 self._busy = False
 
-    def _decode(self, jobs: list[_Job]) -> None:
+    def _decode(self, windows: list[tuple[_Job, int]]) -> list[Wave | Exception]:
         try:
-            waves = self._decode_many(torch.stack([job.frames for job in jobs]))
+            waves = self._decode_many(torch.stack([job.windows[i] for job, i in windows]))
         except Exception as exc:  # fails these windows' streams, as decoding alone would
-            for job in jobs:
-                job.error = exc
-                job.wake.set()
-            return
-        for job, wave in zip(jobs, waves, strict=True):
-            job.wave = wave
-            job.wake.set()
+            return [exc] * len(windows)
+        return list(waves)

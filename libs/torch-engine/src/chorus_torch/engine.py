@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -17,6 +17,7 @@ from transformers import StoppingCriteriaList
 from chorus_contracts import SynthesisRequest
 from chorus_provider import Engine
 from chorus_provider.cancel import CancelSignal
+from chorus_torch.decoding import SharedDecoder
 from chorus_torch.device import Placement, choose_placement
 from chorus_torch.frames import FrameSink, FrameWindows
 from chorus_torch.memory import check_gpu_memory
@@ -74,6 +75,40 @@ class TorchEngine(Engine, Generic[M]):
     def decode(self, model: M, frames: torch.Tensor) -> npt.NDArray[np.floating]:
         """Codec frames (frames, codebooks) to a mono float waveform at the native rate."""
 
+    async def decode_window(self, model: M, frames: torch.Tensor) -> npt.NDArray[np.floating]:
+        """`decode` on the executor; an engine whose streams share codec calls (a
+        `SharedDecoder`) overrides this to hand the window to them."""
+
+        def decode() -> npt.NDArray[np.floating]:
+            with torch.inference_mode():
+                return self.decode(model, frames)
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, decode)
+
+    def warm_decoder(self, decoder: SharedDecoder, codebooks: int, device: torch.device) -> None:
+        """Warm `decoder` for each window length a stream goes through up to the steady
+        one, `codebooks` codebooks, from 1 to as many windows at once as the engine runs."""
+        windows = self._windows()
+        # Enough frames for the doubling windows and two steady ones.
+        windows.add(torch.zeros((4 * self.settings.stream_window_frames, codebooks)))
+        seen: set[int] = set()
+        while (window := windows.next()) is not None and window.frames.shape[0] not in seen:
+            seen.add(window.frames.shape[0])
+            frames = window.frames.to(dtype=torch.long, device=device)
+            decoder.warm(frames, self.settings.max_concurrency)
+
+    def _windows(self) -> FrameWindows:
+        return FrameWindows(
+            self.settings.stream_window_frames,
+            self.settings.stream_context_frames,
+            self.settings.stream_first_window_frames,
+        )
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        """The threads that generate and decode."""
+        return self._executor
+
     async def load(self) -> None:
         loop = asyncio.get_running_loop()
         self._model_dir = await loop.run_in_executor(
@@ -104,20 +139,15 @@ class TorchEngine(Engine, Generic[M]):
         assert self._residency is not None, "load() first"
         self.check(request)
         stop = StoppingCriteriaList([CancelCriteria(cancel)])
-        windows = FrameWindows(
-            self.settings.stream_window_frames,
-            self.settings.stream_context_frames,
-            self.settings.stream_first_window_frames,
-        )
+        windows = self._windows()
         async with self._residency.use() as model:
 
             def generate(sink: FrameSink) -> None:
                 with torch.inference_mode():
                     self.generate(model, request, sink, stop)
 
-            def decode(frames: torch.Tensor) -> npt.NDArray[np.floating]:
-                with torch.inference_mode():
-                    return self.decode(model, frames)
+            def decode(frames: torch.Tensor) -> Awaitable[npt.NDArray[np.floating]]:
+                return self.decode_window(model, frames)
 
             async for pcm in stream_generation(generate, decode, windows, cancel, self._executor):
                 yield pcm

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Executor
 
 import numpy as np
@@ -15,7 +15,8 @@ from chorus_torch.frames import FrameSink, FrameWindows, Window
 from chorus_torch.pcm import to_pcm16
 
 Generate = Callable[[FrameSink], None]
-Decode = Callable[[torch.Tensor], npt.NDArray[np.floating]]
+# A window of frames to its waveform, awaited on the event loop (the codec runs elsewhere).
+Decode = Callable[[torch.Tensor], Awaitable[npt.NDArray[np.floating]]]
 
 _END = torch.empty(0)
 
@@ -29,7 +30,7 @@ async def stream_generation(
 ) -> AsyncIterator[bytes]:
     """Yield PCM for each window of frames `generate` (blocking) puts into its sink.
 
-    Decoding runs on its own thread while generation goes on. When the consumer leaves
+    `decode` runs the codec off the event loop while generation goes on. When the consumer leaves
     early, the cancel signal is set and this waits for `generate` to return, so the engine
     is free again when the caller's slot is released.
     """
@@ -42,11 +43,11 @@ async def stream_generation(
         while (frames := await queue.get()) is not _END:
             windows.add(frames)
             while (window := windows.next()) is not None:
-                yield await _decoded(loop, executor, decode, window)
+                yield await _decoded(decode, window)
         await generation  # raises what generate raised
         cancel.raise_if_set()
         if (window := windows.next(final=True)) is not None:
-            yield await _decoded(loop, executor, decode, window)
+            yield await _decoded(decode, window)
         finished = True
     finally:
         if not finished:
@@ -56,10 +57,8 @@ async def stream_generation(
                 generation.exception()  # the consumer left: what generate raised is moot
 
 
-async def _decoded(
-    loop: asyncio.AbstractEventLoop, executor: Executor, decode: Decode, window: Window
-) -> bytes:
-    wave = await loop.run_in_executor(executor, decode, window.frames)
+async def _decoded(decode: Decode, window: Window) -> bytes:
+    wave = await decode(window.frames)
     flat = np.asarray(wave).reshape(-1)
     drop = round(len(flat) * window.context / window.frames.shape[0]) if window.context else 0
     return to_pcm16(flat[drop:])

@@ -128,6 +128,7 @@ class DiaEngine(TorchEngine[LoadedDia]):
         )
         batcher = Batcher(stepper, self._dia.max_concurrency, self._dia.max_queue, placement.device)
         decoder = SharedDecoder(lambda frames: _decode_many(codec, layout, placement, frames))
+        self.warm_decoder(decoder, len(layout.delay_pattern), placement.device)
         return LoadedDia(model, processor, codec, layout, placement, batcher, decoder)
 
     def _codec_dir(self, model_dir: Path) -> Path:
@@ -232,6 +233,11 @@ class DiaEngine(TorchEngine[LoadedDia]):
 
     def decode(self, model: LoadedDia, frames: torch.Tensor) -> npt.NDArray[np.floating]:
         return model.decoder.decode(frames)
+
+    async def decode_window(
+        self, model: LoadedDia, frames: torch.Tensor
+    ) -> npt.NDArray[np.floating]:
+        return await model.decoder.decode_soon(frames, self.executor)
 
 
 def _decode_many(

@@ -110,6 +110,7 @@ class HiggsEngine(TorchEngine[_Loaded]):
             stepper, self._higgs.max_concurrency, self._higgs.max_queue, placement.device
         )
         decoder = SharedDecoder(lambda frames: _decode_many(codec, placement, frames))
+        self.warm_decoder(decoder, self._codec.num_codebooks, placement.device)
         return _Loaded(model, processor, codec, placement, batcher, decoder)
 
     def _known_codec(self) -> _Codec:
@@ -187,6 +188,9 @@ class HiggsEngine(TorchEngine[_Loaded]):
 
     def decode(self, model: _Loaded, frames: torch.Tensor) -> npt.NDArray[np.floating]:
         return model.decoder.decode(frames)
+
+    async def decode_window(self, model: _Loaded, frames: torch.Tensor) -> npt.NDArray[np.floating]:
+        return await model.decoder.decode_soon(frames, self.executor)
 
     def _sampling(self, request: SynthesisRequest) -> Sampling:
         codec = self._known_codec()
