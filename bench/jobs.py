@@ -95,7 +95,7 @@ def _measure(logs: Path, engine: _Engine, redis_url: str) -> tuple[float, float,
     return (
         job_rate,
         saturated,
-        f"{job_rate / saturated:.2f}",
+        f"{job_rate / saturated:.3f}",
         f"{before:.0f}",
         f"{after / before:.2f}",
     )
