@@ -252,6 +252,9 @@ def main() -> None:
             text_front_end.run(Path(logs))
         if not only or "jobs" in only:
             tables.append(jobs.job_against_saturated(Path(logs)))
+        # `jobs-resume` alone runs the kill-and-restart table without the long books.
+        if not only or only & {"jobs", "jobs-resume"}:
+            tables.append(jobs.resumed_after_kill(Path(logs)))
         if not only or "balance" in only:
             tables.append(balance.least_request_vs_round_robin(Path(logs)))
         if not only or "cold-start" in only:

@@ -7,15 +7,23 @@ throughput is `CONCURRENCY` clients posting the book's paragraphs as whole-file 
 requests straight to it, one after another. Both are
 audio seconds per wall second; their ratio is what to read. The router's RSS is read before
 and after the book: a book must stream through, not pile up.
+
+Then a smaller Piper book is made twice more (`BENCH=jobs-resume` runs this part alone):
+once uninterrupted, and once with its router SIGKILLed halfway and started again on the
+same database and queue. What to read: the resumed job's audio lasts what the
+uninterrupted one's does, and no more pieces were made twice than were in flight at the
+kill.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import yaml
@@ -27,9 +35,12 @@ from support.jobs_stack import finished
 from support.processes import ServiceProcess
 from support.redis_server import local_redis_server
 from support.stack import SHIPPED_REGISTRY, Stack, start_provider, start_router
+from support.tone_stack import requests_seen
 
 CONCURRENCY = 4
 CHAPTERS = 10
+# Big enough that halfway is many pieces in, small enough to make twice in a few minutes.
+RESUME_CHARS = 20_000
 
 
 @dataclass(frozen=True)
@@ -59,7 +70,7 @@ def job_against_saturated(logs: Path) -> Table:
         f"A Markdown book as a job ({CONCURRENCY} pieces at once) against the same provider "
         f"saturated by {CONCURRENCY} clients of whole-file requests, side by side: audio "
         "seconds per wall second (higher is faster); the router's RSS around the book",
-        "make bench BENCH=jobs",
+        _command(),
         [
             "provider",
             "book chars",
@@ -112,8 +123,100 @@ def _book(chars: int) -> str:
     return "\n\n".join(chapters)
 
 
+def _command() -> str:
+    """The command as run: the book sizes set in the environment are part of it."""
+    sizes = [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("JOBS_BENCH_CHARS_")]
+    return " ".join([*sizes, "make bench BENCH=jobs"])
+
+
+def resumed_after_kill(logs: Path) -> Table:
+    """Piper's book made uninterrupted, then again with the router SIGKILLed halfway."""
+    table = Table(
+        "jobs-resume",
+        f"A Markdown book as a job on Piper, its router SIGKILLed when half the pieces were "
+        f"done and started again, against the same job uninterrupted ({CONCURRENCY} pieces "
+        "in flight)",
+        "make bench BENCH=jobs-resume",
+        [
+            "book chars",
+            "pieces",
+            "made twice",
+            "in flight at the kill",
+            "audio s uninterrupted",
+            "audio s resumed",
+            "resumed/uninterrupted",
+            "chapters off by > 1 %",
+            "wall s uninterrupted",
+            "wall s resumed",
+        ],
+    )
+    engine = ENGINES[0]
+    book = _book(RESUME_CHARS)
+    # The restarted router is the same deployment: the same database, artifacts and queue.
+    state = {"CHORUS_ROUTER_DATA_DIR": str(logs / "jobs-resume-router-data")}
+    with local_redis_server(logs) as redis_url:
+        provider = start_provider(engine.name, logs, env=_PROVIDER_ENV)
+        router = _router(logs, provider, engine, redis_url, state)
+        try:
+            provider.wait_ready("/readyz", timeout_s=120)
+            router.wait_ready("/readyz")
+            started = time.perf_counter()
+            whole = _finished(router, _submit(router, engine, book))
+            whole_wall = time.perf_counter() - started
+            before = requests_seen(provider)
+            started = time.perf_counter()
+            job_id = _submit(router, engine, book)
+            _wait_for_half(router, job_id)
+            router.signal(signal.SIGKILL)
+            router.wait_exit(timeout_s=10)
+            router = _router(logs, provider, engine, redis_url, state)
+            router.wait_ready("/readyz")
+            resumed = _finished(router, job_id)
+            resumed_wall = time.perf_counter() - started
+            made = requests_seen(provider) - before
+        finally:
+            router.stop()
+            provider.stop()
+    total = int(whole["progress"]["pieces_total"])
+    audio = float(whole["progress"]["audio_seconds"]), float(resumed["progress"]["audio_seconds"])
+    off = [
+        (a, b)
+        for a, b in zip(_durations(whole), _durations(resumed), strict=True)
+        if abs(b - a) > 0.01 * a
+    ]
+    table.add(
+        len(book),
+        total,
+        made - total,
+        CONCURRENCY,
+        *audio,
+        f"{audio[1] / audio[0]:.4f}",
+        len(off),
+        whole_wall,
+        resumed_wall,
+    )
+    return table
+
+
+def _durations(job: dict[str, Any]) -> list[float]:
+    return [float(o["duration_s"]) for o in job["outputs"] if o["kind"] in ("chapter", "book")]
+
+
+def _wait_for_half(router: ServiceProcess, job_id: str) -> None:
+    with httpx.Client(base_url=router.url, timeout=60) as client:
+        while True:
+            progress = client.get(f"/api/v1/audio/jobs/{job_id}").json()["progress"]
+            if progress["pieces_done"] >= progress["pieces_total"] // 2 > 0:
+                return
+            time.sleep(0.5)
+
+
 def _router(
-    logs: Path, provider: ServiceProcess, engine: _Engine, redis_url: str
+    logs: Path,
+    provider: ServiceProcess,
+    engine: _Engine,
+    redis_url: str,
+    env: dict[str, str] | None = None,
 ) -> ServiceProcess:
     shipped = next(
         e
@@ -130,6 +233,7 @@ def _router(
             "CHORUS_ROUTER_JOBS__PIECES_IN_FLIGHT": str(CONCURRENCY),
             "CHORUS_ROUTER_ARTIFACTS__CACHE__ENABLED": "false",
             "CHORUS_ROUTER_PROVIDER_POLL_INTERVAL_S": "2",
+            **(env or {}),
         },
     )
 
@@ -155,9 +259,13 @@ def _saturated(provider: ServiceProcess, engine: _Engine, book: str) -> float:
 
 
 def _job(router: ServiceProcess, engine: _Engine, book: str) -> float:
-    """Audio seconds per wall second of the book as one job, submission to outputs, watched
-    as a user watches it: its event stream. (Asking for the job every 0.2 s cost the router
-    about 4 ms of CPU a time, a share of the two cores the job runs on.)"""
+    """Audio seconds per wall second of the book as one job, submission to outputs."""
+    started = time.perf_counter()
+    job = _finished(router, _submit(router, engine, book))
+    return float(job["progress"]["audio_seconds"]) / (time.perf_counter() - started)
+
+
+def _submit(router: ServiceProcess, engine: _Engine, book: str) -> str:
     # Audio alone, as the saturated clients ask for (captions would have words timed).
     body = {
         "input": book,
@@ -166,15 +274,20 @@ def _job(router: ServiceProcess, engine: _Engine, book: str) -> float:
         "response_format": "mp3",
         "captions": False,
     }
+    response = httpx.post(f"{router.url}/api/v1/audio/jobs", json=body, timeout=60)
+    response.raise_for_status()
+    return str(response.json()["id"])
+
+
+def _finished(router: ServiceProcess, job_id: str) -> dict[str, Any]:
+    """The job once it has ended, watched as a user watches it: its event stream. (Asking
+    for the job every 0.2 s cost the router about 4 ms of CPU a time, a share of the two
+    cores the job runs on.)"""
     with httpx.Client(base_url=router.url, timeout=60) as client:
-        started = time.perf_counter()
-        response = client.post("/api/v1/audio/jobs", json=body)
-        response.raise_for_status()
-        job = finished(client, response.json()["id"])
-        wall = time.perf_counter() - started
+        job = finished(client, job_id)
     if job["status"] != "succeeded":
         raise RuntimeError(f"the bench job ended {job['status']}: {job['error']}")
-    return float(job["progress"]["audio_seconds"]) / wall
+    return job
 
 
 def _rss_mib(pid: int) -> float:
