@@ -111,6 +111,9 @@ def test_logs_are_json_with_trace_ids_and_nothing_secret(tone_stack: StackFactor
         assert "swordfish" not in text
         assert api_key not in text
     lines = [json.loads(line) for line in stack.router.log_path.read_text().splitlines() if line]
+    # One line of the router's own for the request; not one more from httpx for its call
+    # to the provider.
+    assert [line for line in lines if line["logger"] == "httpx"] == []
     finished = [line for line in lines if line.get("request_id") == request_id]
     assert len(finished) == 1
     record = finished[0]

@@ -56,3 +56,8 @@ def configure_logging(service: str, level: str) -> None:
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    # httpx logs every request it sends at INFO. A service logs its own calls, with what
+    # matters (provider, outcome, timings), once per request; httpx's line came on the way to
+    # a speech request's first byte (between the provider's headers and its first chunk).
+    if root.level > logging.DEBUG:
+        logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -37,8 +37,21 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+# Any of the patterns, in one pass: most log text holds no secret, and one search is a
+# fifth of the cost of five substitutions (a log line's message and arguments are each
+# redacted, on every request's path).
+_ANY = re.compile(
+    "|".join(
+        f"(?i:{pattern.pattern})" if pattern.flags & re.IGNORECASE else f"(?:{pattern.pattern})"
+        for pattern, _ in _PATTERNS
+    )
+)
+
+
 def redact(text: str) -> str:
     """`text` with every credential it contains replaced by a marker."""
+    if _ANY.search(text) is None:
+        return text
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
