@@ -15,7 +15,7 @@ import numpy.typing as npt
 import pytest
 import torch
 
-from chorus_torch import SharedDecoder
+from chorus_torch import FrameWindows, SharedDecoder
 
 TIMEOUT_S = 30
 
@@ -148,8 +148,21 @@ async def test_a_failed_call_fails_the_windows_of_its_pass_and_the_next_pass_dec
 
 def test_warming_decodes_each_count_of_windows_once() -> None:
     codec = CountingCodec()
-    SharedDecoder(codec).warm(window(0), up_to=4)
+    SharedDecoder(codec).warm(FrameWindows(4, 0), window(0), up_to=4)
     assert codec.calls == [1, 2, 3, 4]
+
+
+def test_warming_decodes_each_window_length_a_stream_meets_up_to_the_steady_one() -> None:
+    shapes: list[tuple[int, int, int]] = []
+
+    def codec(frames: torch.Tensor) -> npt.NDArray[np.floating]:
+        shapes.append((frames.shape[0], frames.shape[1], frames.shape[2]))
+        return np.zeros((frames.shape[0], frames.shape[1]), dtype=np.float32)
+
+    windows = FrameWindows(4, context=2, first=1)
+    SharedDecoder(codec).warm(windows, torch.zeros((16, 9), dtype=torch.long), up_to=3)
+    # Windows of 1, then 2 after 1 of context, then 4 after 2: the steady one.
+    assert shapes == [(n, length, 9) for length in (1, 3, 6) for n in (1, 2, 3)]
 
 
 async def test_windows_asked_for_after_the_executor_shut_down_fail_instead_of_waiting() -> None:

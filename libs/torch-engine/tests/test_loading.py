@@ -4,22 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-import numpy.typing as npt
 import pytest
 import torch
 from pydantic_settings import SettingsConfigDict
 from safetensors.torch import save_file
-from transformers import StoppingCriteriaList
 
-from chorus_contracts import Capabilities, SynthesisRequest
 from chorus_contracts.settings import ConfigurationError
 from chorus_torch import (
-    FrameSink,
     InsufficientGpuMemory,
     Placement,
-    SharedDecoder,
-    TorchEngine,
     TorchSettings,
     WeightsNotFound,
     check_gpu_memory,
@@ -112,56 +105,3 @@ def test_a_model_too_big_for_the_free_gpu_memory_is_refused_with_the_figures() -
         check_gpu_memory(gpu, 2000 * mib, 2048, small_gpu)
     check_gpu_memory(gpu, 500 * mib, 2048, small_gpu)
     check_gpu_memory(Placement(torch.device("cpu"), torch.float32), 10**15, 0, small_gpu)
-
-
-class _Weightless(TorchEngine[Path]):
-    """An engine whose model is its weights' directory: the base's loading alone."""
-
-    def load_model(self, model_dir: Path, placement: Placement) -> Path:
-        return model_dir
-
-    def capabilities(self) -> Capabilities:
-        raise NotImplementedError
-
-    def check(self, request: SynthesisRequest) -> None:
-        raise NotImplementedError
-
-    def generate(
-        self, model: Path, request: SynthesisRequest, sink: FrameSink, stop: StoppingCriteriaList
-    ) -> None:
-        raise NotImplementedError
-
-    def decode(self, model: Path, frames: torch.Tensor) -> npt.NDArray[np.floating]:
-        raise NotImplementedError
-
-
-async def test_cpu_threads_sets_torchs_intra_op_threads_at_load(tmp_path: Path) -> None:
-    before = torch.get_num_threads()
-    settings = TorchSettings.load(model_path=model_dir(tmp_path), device="cpu", cpu_threads=1)
-    engine = _Weightless(settings)
-    try:
-        await engine.load()
-        assert torch.get_num_threads() == 1
-    finally:
-        await engine.close()
-        torch.set_num_threads(before)
-
-
-def test_the_codec_is_warmed_for_each_window_length_a_stream_meets(tmp_path: Path) -> None:
-    settings = TorchSettings.load(
-        model_path=tmp_path,
-        device="cpu",
-        max_concurrency=3,
-        stream_first_window_frames=1,
-        stream_window_frames=4,
-        stream_context_frames=2,
-    )
-    calls: list[tuple[int, int, int]] = []
-
-    def codec(frames: torch.Tensor) -> npt.NDArray[np.floating]:
-        calls.append((frames.shape[0], frames.shape[1], frames.shape[2]))
-        return np.zeros((frames.shape[0], frames.shape[1]), dtype=np.float32)
-
-    _Weightless(settings).warm_decoder(SharedDecoder(codec), 9, torch.device("cpu"))
-    # Windows of 1, then 2 after 1 of context, then 4 after 2: the steady one.
-    assert calls == [(n, length, 9) for length in (1, 3, 6) for n in (1, 2, 3)]

@@ -21,6 +21,8 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
+from chorus_torch.frames import FrameWindows
+
 # Frames of many windows of one length (windows, frames, codebooks) to one waveform each
 # (windows, samples).
 DecodeMany = Callable[[torch.Tensor], npt.NDArray[np.floating]]
@@ -54,17 +56,22 @@ class SharedDecoder:
         """Windows waiting for the codec call now running to end."""
         return sum(len(job.windows) for job in self._waiting)
 
-    def warm(self, frames: torch.Tensor, up_to: int) -> None:
-        """Decode `frames` (frames, codebooks) in calls of 1 to `up_to` windows, once.
+    def warm(self, windows: FrameWindows, frames: torch.Tensor, up_to: int) -> None:
+        """Decode each window length that `windows` cuts from `frames` (frames, codebooks),
+        until a length comes again (the steady one), in calls of 1 to `up_to` windows, once.
 
         A codec on the CPU builds its convolution kernels (oneDNN) for each input shape it
         meets first, 10-45 ms each for a small one: without this, the first streams that
         come together would wait for that while their windows decode.
         """
-        for count in range(1, up_to + 1):
-            for made in self.decode_all([frames] * count):
-                if isinstance(made, Exception):
-                    raise made
+        windows.add(frames)
+        seen: set[int] = set()
+        while (window := windows.next()) is not None and window.frames.shape[0] not in seen:
+            seen.add(window.frames.shape[0])
+            for count in range(1, up_to + 1):
+                for made in self.decode_all([window.frames] * count):
+                    if isinstance(made, Exception):
+                        raise made
 
     def decode(self, frames: torch.Tensor) -> Wave:
         """The waveform of `frames` (frames, codebooks); blocks until decoded."""

@@ -88,14 +88,11 @@ class TorchEngine(Engine, Generic[M]):
     def warm_decoder(self, decoder: SharedDecoder, codebooks: int, device: torch.device) -> None:
         """Warm `decoder` for each window length a stream goes through up to the steady
         one, `codebooks` codebooks, from 1 to as many windows at once as the engine runs."""
-        windows = self._windows()
         # Enough frames for the doubling windows and two steady ones.
-        windows.add(torch.zeros((4 * self.settings.stream_window_frames, codebooks)))
-        seen: set[int] = set()
-        while (window := windows.next()) is not None and window.frames.shape[0] not in seen:
-            seen.add(window.frames.shape[0])
-            frames = window.frames.to(dtype=torch.long, device=device)
-            decoder.warm(frames, self.settings.max_concurrency)
+        frames = torch.zeros(
+            (4 * self.settings.stream_window_frames, codebooks), dtype=torch.long, device=device
+        )
+        decoder.warm(self._windows(), frames, self.settings.max_concurrency)
 
     def _windows(self) -> FrameWindows:
         return FrameWindows(
