@@ -10,7 +10,8 @@ import pytest
 from openai import OpenAI
 
 from support.postgres_server import PostgresServer, postgres_server
-from support.stack import Stack, shipped_stack, start_router
+from support.processes import ServiceProcess
+from support.stack import Stack, ready_provider, shipped_stack, start_router
 from support.tone_stack import start_tone_provider, tone_entries
 
 
@@ -26,6 +27,13 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The `make run` layout (local providers behind the router) with the shipped registry."""
     with shipped_stack(("espeak", "piper", "kokoro"), tmp_path_factory.mktemp("logs")) as stack:
         yield stack
+
+
+@pytest.fixture
+def espeak(tmp_path: Path) -> Iterator[ServiceProcess]:
+    """One espeak-ng provider, ready, for this test alone."""
+    with ready_provider("espeak", tmp_path) as provider:
+        yield provider
 
 
 @pytest.fixture

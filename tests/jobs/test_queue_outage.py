@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -16,23 +15,13 @@ import yaml
 from support.jobs_stack import finished
 from support.processes import ServiceProcess, free_port
 from support.redis_server import local_redis_server
-from support.stack import SHIPPED_REGISTRY, Stack, start_provider, start_router
+from support.stack import SHIPPED_REGISTRY, Stack, start_router
 
 pytestmark = pytest.mark.e2e
 
 # A worker retrying at once used a whole core (about 1 CPU second per second) here; paced,
 # the router is all but idle. The bound is far from both.
 MOST_CPU_PER_S = 0.3
-
-
-@pytest.fixture
-def espeak(tmp_path: Path) -> Iterator[ServiceProcess]:
-    provider = start_provider("espeak", tmp_path)
-    try:
-        provider.wait_ready()
-        yield provider
-    finally:
-        provider.stop()
 
 
 def _cpu_s(pid: int) -> float:

@@ -18,19 +18,9 @@ import pytest
 
 from support.processes import ServiceProcess, wait_until
 from support.prometheus_server import PrometheusServer, prometheus_server
-from support.stack import Stack, entry, start_provider, start_router
+from support.stack import Stack, entry, start_router
 
 RULES = Path(__file__).resolve().parents[2] / "charts" / "chorus" / "rules" / "chorus.rules.yaml"
-
-
-@pytest.fixture
-def espeak(tmp_path: Path) -> Iterator[ServiceProcess]:
-    proc = start_provider("espeak", tmp_path)
-    try:
-        proc.wait_ready()
-        yield proc
-    finally:
-        proc.stop()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from support.processes import ServiceProcess
 from support.redis_server import redis_url as redis_url
 from support.secure_stack import MODEL, Keys, api_key_env, start_secure_router
-from support.stack import Stack, entry, start_provider
+from support.stack import Stack, entry, ready_provider
 
 
 @pytest.fixture(scope="session")
@@ -20,12 +20,9 @@ def security_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def espeak(security_logs: Path) -> Iterator[ServiceProcess]:
-    proc = start_provider("espeak", security_logs)
-    try:
-        proc.wait_ready()
-        yield proc
-    finally:
-        proc.stop()
+    """One for the package (its tests share a router in front of it)."""
+    with ready_provider("espeak", security_logs) as provider:
+        yield provider
 
 
 @pytest.fixture(scope="session")

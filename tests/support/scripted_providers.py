@@ -268,6 +268,13 @@ class Routed:
         assert handle is not None
         return handle
 
+    def first_byte_timeout(self, name: str, seconds: float) -> ProviderHandle:
+        """Provider `name`'s handle, its first-byte timeout set to `seconds`."""
+        handle = self.handle(name)
+        routing = handle.entry.routing.model_copy(update={"first_byte_timeout_s": seconds})
+        handle.entry = handle.entry.model_copy(update={"routing": routing})
+        return handle
+
     def state(self, name: str) -> BreakerState:
         return self.handle(name).health.state
 

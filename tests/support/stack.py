@@ -107,6 +107,17 @@ def entry(name: str, proc: ServiceProcess, models: list[str], **extra: Any) -> d
 
 
 @contextmanager
+def ready_provider(kind: str, log_dir: Path) -> Iterator[ServiceProcess]:
+    """One provider of `kind`, ready to serve; stopped on exit."""
+    provider = start_provider(kind, log_dir)
+    try:
+        provider.wait_ready()
+        yield provider
+    finally:
+        provider.stop()
+
+
+@contextmanager
 def shipped_stack(
     kinds: tuple[str, ...], log_dir: Path, router_env: dict[str, str] | None = None
 ) -> Iterator[Stack]:

@@ -202,9 +202,7 @@ async def test_a_whole_file_failing_for_another_reason_is_not_made_again(
 async def test_a_provider_silent_past_its_first_byte_timeout_is_moved_on_from(
     routed: Routed,
 ) -> None:
-    handle = routed.handle("primary")
-    routing = handle.entry.routing.model_copy(update={"first_byte_timeout_s": 0.05})
-    handle.entry = handle.entry.model_copy(update={"routing": routing})
+    handle = routed.first_byte_timeout("primary", 0.05)
     routed.engines["primary"].script = [Hangs(), Hangs()]
     assert await routed.speak() == "fallback"
     assert routed.engines["primary"].calls == 2, "a timeout is retried on the same provider"
@@ -216,9 +214,7 @@ async def test_a_provider_silent_past_its_first_byte_timeout_is_moved_on_from(
 async def test_a_jobs_piece_may_wait_in_the_providers_queue_past_the_first_byte_timeout(
     routed: Routed,
 ) -> None:
-    handle = routed.handle("primary")
-    routing = handle.entry.routing.model_copy(update={"first_byte_timeout_s": 0.05})
-    handle.entry = handle.entry.model_copy(update={"routing": routing})
+    routed.first_byte_timeout("primary", 0.05)
     # Queued behind other pieces, the first audio comes after 0.3 s: within the request
     # timeout, where a job's piece (background) waits for it...
     routed.engines["primary"].script = [Late(0.3)]
