@@ -13,6 +13,7 @@ import pytest
 from openai import OpenAI
 
 from chorus_audio import decode_audio
+from chorus_contracts import FIRST_AUDIO_METRIC, PROVIDER_METRIC, timing_ms
 from support.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -140,6 +141,20 @@ def test_streaming_sends_audio_while_later_sentences_are_still_synthesizing(
     assert len(first) < total / 3
     # Eight sentences of ~14 words take well over 20 seconds to say.
     assert _pcm_seconds(first + rest) > 20
+
+
+def test_server_timing_tells_the_engines_part_of_the_first_audio(client: OpenAI) -> None:
+    with client.audio.speech.with_streaming_response.create(
+        model="piper", voice="joe", input=SENTENCE, response_format="pcm"
+    ) as response:
+        header = response.headers["server-timing"]
+    engine_ms = timing_ms(header, PROVIDER_METRIC)
+    first_audio_ms = timing_ms(header, FIRST_AUDIO_METRIC)
+    assert 'provider;desc="piper"' in header
+    assert engine_ms is not None, header
+    assert first_audio_ms is not None, header
+    # The router's first audio holds the engine's, and the call to the provider around it.
+    assert 0 < engine_ms < first_audio_ms
 
 
 def test_a_client_that_leaves_mid_stream_frees_the_engine(

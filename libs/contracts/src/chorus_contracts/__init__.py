@@ -55,6 +55,13 @@ from chorus_contracts.provider import (
 )
 from chorus_contracts.retry_after import retry_after_seconds
 from chorus_contracts.routing import BreakerPolicy, ProviderKind, RetryPolicy, RoutingPolicy
+from chorus_contracts.server_timing import (
+    FIRST_AUDIO_METRIC,
+    PROVIDER_METRIC,
+    SERVER_TIMING_HEADER,
+    timing_entry,
+    timing_ms,
+)
 from chorus_contracts.settings import ConfigurationError, ServiceSettings
 from chorus_contracts.speech import (
     MAX_LEXICONS_PER_REQUEST,
@@ -81,6 +88,7 @@ from chorus_contracts.voice_reference import decode_voice_reference
 
 __all__ = [
     "CONTRACT_VERSION",
+    "FIRST_AUDIO_METRIC",
     "MARKUP_FEATURES",
     "MAX_LEXICONS_PER_REQUEST",
     "MAX_PAUSE_MS",
@@ -88,7 +96,9 @@ __all__ = [
     "MAX_REFERENCE_TEXT_CHARS",
     "MAX_SPEED",
     "MIN_SPEED",
+    "PROVIDER_METRIC",
     "SAMPLE_RATE_HEADER",
+    "SERVER_TIMING_HEADER",
     "TIMED_AUDIO_CONTENT_TYPE",
     "AuthenticationFailed",
     "BreakerPolicy",
@@ -155,6 +165,8 @@ __all__ = [
     "retry_after_seconds",
     "run_while_connected",
     "speaks",
+    "timing_entry",
+    "timing_ms",
     "until_disconnect",
     "words_frame",
 ]

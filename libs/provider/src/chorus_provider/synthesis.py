@@ -20,13 +20,16 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from chorus_contracts import (
+    FIRST_AUDIO_METRIC,
     SAMPLE_RATE_HEADER,
+    SERVER_TIMING_HEADER,
     TIMED_AUDIO_CONTENT_TYPE,
     ChorusError,
     InternalError,
     SynthesisRequest,
     pcm_content_type,
     run_while_connected,
+    timing_entry,
 )
 from chorus_provider.admission import Admission
 from chorus_provider.body import BodyWriter
@@ -146,6 +149,8 @@ class _Synthesis:
             first_chunk_s = time.perf_counter() - self._started
             self._metrics.first_chunk_seconds.observe(first_chunk_s)
             self._span.set_attribute("tts.first_chunk_s", first_chunk_s)
+            timing = timing_entry(FIRST_AUDIO_METRIC, first_chunk_s).encode()
+            headers = [*headers, (SERVER_TIMING_HEADER.lower().encode(), timing)]
             await send({"type": "http.response.start", "status": 200, "headers": headers})
             await self._send(send, first)
             try:

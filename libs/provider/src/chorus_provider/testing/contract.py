@@ -12,7 +12,15 @@ import httpx
 import numpy as np
 import pytest
 
-from chorus_contracts import CONTRACT_VERSION, SAMPLE_RATE_HEADER, Capabilities, pcm_content_type
+from chorus_contracts import (
+    CONTRACT_VERSION,
+    FIRST_AUDIO_METRIC,
+    SAMPLE_RATE_HEADER,
+    SERVER_TIMING_HEADER,
+    Capabilities,
+    pcm_content_type,
+    timing_ms,
+)
 from chorus_contracts.errors import ErrorBody
 
 _IN_FLIGHT = re.compile(r"^chorus_provider_in_flight_requests (\S+)$", re.MULTILINE)
@@ -125,6 +133,15 @@ class ProviderContract:
             assert contract.voice in ids
         if capabilities.voice_cloning:
             assert contract.reference_wav is not None, "cloning declared: give reference_wav"
+
+    def test_first_audio_time_is_told(self, contract: ContractTarget) -> None:
+        """Server-Timing gives the engine's time to its first audio (the router passes it on)."""
+        response = _speak(contract)
+        assert response.status_code == 200, response.text[:300]
+        header = response.headers.get(SERVER_TIMING_HEADER)
+        first_audio_ms = timing_ms(header, FIRST_AUDIO_METRIC)
+        assert first_audio_ms is not None, header
+        assert 0 < first_audio_ms <= response.elapsed.total_seconds() * 1000
 
     def test_speech_is_streamed_pcm_at_the_declared_rate(
         self, contract: ContractTarget, capabilities: Capabilities

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Header
 from fastapi.responses import Response, StreamingResponse
 
 from chorus_audio import AudioFormat, content_type, finalize_wav
-from chorus_contracts import ChorusError, InvalidRequest, SpeechRequest
+from chorus_contracts import SERVER_TIMING_HEADER, ChorusError, InvalidRequest, SpeechRequest
 from chorus_router.api.caller import caller_of
 from chorus_router.api.lexicons import applied_lexicons
 from chorus_router.api.services import RouterServices, get_services
@@ -175,6 +175,7 @@ async def _respond(
     headers = {
         "X-Request-Id": request_id,
         "X-Chorus-Provider": stream.provider,
+        SERVER_TIMING_HEADER: stream.server_timing(time.perf_counter() - started),
         **stored.headers,
         **speech_plan.markup_headers(stream.provider),
     }

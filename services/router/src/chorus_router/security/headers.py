@@ -77,6 +77,7 @@ def install_cors(app: FastAPI, settings: CorsSettings) -> None:
             "X-Download-Path",
             "X-Download-Expires-At",
             "Content-Range",
+            "Server-Timing",
         ],
         max_age=settings.max_age_s,
     )

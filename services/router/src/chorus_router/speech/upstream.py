@@ -11,7 +11,10 @@ import httpx
 from httpx_aiohttp import AiohttpTransport
 
 from chorus_contracts import (
+    FIRST_AUDIO_METRIC,
+    PROVIDER_METRIC,
     SAMPLE_RATE_HEADER,
+    SERVER_TIMING_HEADER,
     TIMED_AUDIO_CONTENT_TYPE,
     ChorusError,
     FrameError,
@@ -23,6 +26,8 @@ from chorus_contracts import (
     WordTimestamp,
     error_from_response,
     retry_after_seconds,
+    timing_entry,
+    timing_ms,
 )
 from chorus_contracts.transport import transport_error
 from chorus_router.routing.breakers import Permit
@@ -54,10 +59,21 @@ class ProviderStream:
     marks: list[MarkTimestamp] = field(default_factory=list)
     # The breaker's permit this call holds until the stream's end gives its verdict.
     permit: Permit | None = None
+    # What the provider says its engine took to its first audio (Server-Timing), if it says.
+    engine_first_audio_ms: float | None = None
 
     @property
     def provider(self) -> str:
         return self.handle.name
+
+    def server_timing(self, first_audio_s: float) -> str:
+        """The Server-Timing of a response whose first audio took the router
+        `first_audio_s`: the provider's engine's part of it, when the provider told it."""
+        router = timing_entry(FIRST_AUDIO_METRIC, first_audio_s)
+        if self.engine_first_audio_ms is None:
+            return router
+        engine = timing_entry(PROVIDER_METRIC, self.engine_first_audio_ms / 1000, self.provider)
+        return f"{engine}, {router}"
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """All PCM, the first chunk included; a broken or overlong stream raises the typed
@@ -157,6 +173,9 @@ async def open_stream(
         chunks,
         timestamps,
         marks,
+        engine_first_audio_ms=timing_ms(
+            response.headers.get(SERVER_TIMING_HEADER), FIRST_AUDIO_METRIC
+        ),
     )
 
 
