@@ -26,7 +26,7 @@ from bench import (
     throughput,
 )
 from bench.compatible import chunked_first_audio
-from bench.local_stack import start_bench_stack
+from bench.local_stack import start_bare_proxy, start_bench_stack
 from bench.measure import Run, median, percentile, stream_post, timed
 from bench.report import Table, publish
 from bench.texts import LONG, MEDIUM, SHORT, words
@@ -84,46 +84,61 @@ def first_audio(stack: Stack) -> Table:
             routed: list[Run] = []
             for _ in range(REPEATS):
                 direct.append(_direct(stack, name, text))
-                routed.append(_routed(stack, name, text))
+                routed.append(_routed(stack.base_url, name, text))
             d, r = median(direct, "first_byte_s") * 1000, median(routed, "first_byte_s") * 1000
             table.add(name, label, d, r, median(direct, "seconds") * 1000)
     return table
 
 
 def router_overhead(stack: Stack) -> Table:
-    """First byte of the short sentence, direct and through the router, interleaved."""
+    """First byte of the short sentence: direct, through the router and through a bare proxy
+    (the floor: `bench.bare_proxy`), request by request."""
     counts = {"espeak": 60, "piper": 40, "kokoro": 30}
     table = Table(
         "router-overhead",
         "Router overhead: first byte of the short sentence through the router (pcm) vs "
-        "directly from the provider, interleaved request by request",
+        "directly from the provider, interleaved request by request, and a bare proxy's",
         "make bench BENCH=overhead",
         ["engine", "requests", "direct p50 ms", "router p50 ms", "added p50 ms",
          "direct p90 ms", "router p90 ms", "added p90 ms", "paired added p50 ms",
-         "added p50 ms, engine time out"],
+         "added p50 ms, engine time out", "bare proxy added p50 ms, engine time out"],
     )  # fmt: skip
-    for name, count in counts.items():
-        direct: list[Run] = []
-        routed: list[Run] = []
-        for _ in range(count):
-            direct.append(_direct(stack, name, SHORT))
-            routed.append(_routed(stack, name, SHORT))
-        direct_ms = [run.first_byte_s * 1000 for run in direct]
-        routed_ms = [run.first_byte_s * 1000 for run in routed]
-        d50, r50 = percentile(direct_ms, 50), percentile(routed_ms, 50)
-        d90, r90 = percentile(direct_ms, 90), percentile(routed_ms, 90)
-        # Each request's added time against the direct request just before it.
-        paired = statistics.median(r - d for d, r in zip(direct_ms, routed_ms, strict=True))
-        # The engine's own time to its first audio (its Server-Timing) varies by more than
-        # the router adds (Piper's by +-10 ms); taken out of each first byte, what is left is
-        # the hops and the router, and the difference of their medians is the router's part.
-        beyond = [
-            statistics.median(run.beyond_engine_s for run in runs) * 1000
-            for runs in (direct, routed)
-        ]
-        added_beyond = beyond[1] - beyond[0]
-        table.add(name, count, d50, r50, r50 - d50, d90, r90, r90 - d90, paired, added_beyond)
+    bare = start_bare_proxy(stack)
+    try:
+        bare.wait_ready("/healthz")
+        for name, count in counts.items():
+            runs: dict[str, list[Run]] = {"direct": [], "router": [], "bare": []}
+            for number in range(count):
+                runs["direct"].append(_direct(stack, name, SHORT))
+                # The two proxies take turns at going first after the direct request.
+                order = ("router", "bare") if number % 2 else ("bare", "router")
+                for proxy in order:
+                    url = stack.base_url if proxy == "router" else f"{bare.url}/v1"
+                    runs[proxy].append(_routed(url, name, SHORT))
+            table.add(name, count, *_overhead(runs))
+    finally:
+        bare.stop()
     return table
+
+
+def _overhead(runs: dict[str, list[Run]]) -> list[float]:
+    direct_ms = [run.first_byte_s * 1000 for run in runs["direct"]]
+    routed_ms = [run.first_byte_s * 1000 for run in runs["router"]]
+    d50, r50 = percentile(direct_ms, 50), percentile(routed_ms, 50)
+    d90, r90 = percentile(direct_ms, 90), percentile(routed_ms, 90)
+    # Each request's added time against the direct request just before it.
+    paired = statistics.median(r - d for d, r in zip(direct_ms, routed_ms, strict=True))
+    # The engine's own time to its first audio (its Server-Timing) varies by more than the
+    # router adds (Piper's by +-10 ms); taken out of each first byte, what is left is the
+    # hops and the proxy, and the difference of medians is the proxy's part.
+    beyond = {
+        path: statistics.median(run.beyond_engine_s for run in path_runs) * 1000
+        for path, path_runs in runs.items()
+    }
+    return [
+        d50, r50, r50 - d50, d90, r90, r90 - d90, paired,
+        beyond["router"] - beyond["direct"], beyond["bare"] - beyond["direct"],
+    ]  # fmt: skip
 
 
 def _direct(stack: Stack, engine: str, text: str) -> Run:
@@ -131,9 +146,9 @@ def _direct(stack: Stack, engine: str, text: str) -> Run:
     return stream_post(f"{stack.providers[engine].url}/v1/synthesize", body, 44_100)
 
 
-def _routed(stack: Stack, engine: str, text: str) -> Run:
+def _routed(base_url: str, engine: str, text: str) -> Run:
     body = {"model": engine, "voice": VOICES[engine], "input": text, "response_format": "pcm"}
-    return stream_post(f"{stack.base_url}/audio/speech", body, 48_000)
+    return stream_post(f"{base_url}/audio/speech", body, 48_000)
 
 
 def response_cache(stack: Stack, logs: Path) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from support.processes import ServiceProcess
+from support.processes import ServiceProcess, free_port
 from support.stack import Stack, entry, start_provider, start_router
 
 Registry = Callable[[dict[str, ServiceProcess]], list[dict[str, Any]]]
@@ -39,3 +40,12 @@ def start_bench_stack(logs: Path, registry: Registry = engine_models) -> Stack:
     stack.router.wait_ready("/healthz")
     stack.wait_for_states({name: True for name in providers})
     return stack
+
+
+def start_bare_proxy(stack: Stack) -> ServiceProcess:
+    """`bench.bare_proxy` in front of `stack`'s providers, each model named after its engine."""
+    urls = json.dumps({name: proc.url for name, proc in stack.providers.items()})
+    port = free_port()
+    args = (str(port), urls)
+    logs = stack.router.log_path.parent
+    return ServiceProcess("bare-proxy", "bench.bare_proxy", port, {}, logs, args).start()
