@@ -272,6 +272,10 @@ def test_jobs_come_in_cursor_pages_newest_first(jobs_router: JobsRouter) -> None
         ).json()
         assert [j["id"] for j in rest["data"]] == made[:1]
         assert rest["has_more"] is False
+        # A cursor that is no job of theirs is refused, as voices' and lexicons' are.
+        unknown = client.get("/api/v1/audio/jobs", params={"after": "job_unknown"})
+        assert unknown.status_code == 404, unknown.text
+        assert unknown.json()["error"]["param"] == "after"
 
 
 def test_a_users_jobs_speak_at_most_their_characters_a_day(jobs_router: JobsRouter) -> None:

@@ -12,12 +12,13 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
 
 from chorus_contracts import Conflict, QuotaExceeded, RateLimited, UnknownJob
 from chorus_router.jobs.chapters import Chapter
 from chorus_router.jobs.schema import audio_job_chapters, audio_job_pieces, audio_jobs
 from chorus_router.lexicons.records import AppliedLexicons, entries_json, entries_of
+from chorus_router.storage.pages import keyset_page
 from chorus_text.lexicon import Lexicon
 
 
@@ -214,21 +215,20 @@ class JobStore:
     def page(self, owner: str, after: str | None, limit: int) -> tuple[list[JobRecord], bool]:
         """The owner's jobs newest first, from after the job `after`; and whether more follow."""
         query = select(audio_jobs).where(audio_jobs.c.owner == owner)
-        if after is not None:
-            mark = select(audio_jobs.c.created_us).where(
-                audio_jobs.c.id == after, audio_jobs.c.owner == owner
-            )
-            created = mark.scalar_subquery()
-            query = query.where(
-                or_(
-                    audio_jobs.c.created_us < created,
-                    and_(audio_jobs.c.created_us == created, audio_jobs.c.id < after),
-                )
-            )
-        query = query.order_by(audio_jobs.c.created_us.desc(), audio_jobs.c.id.desc())
+        key = (audio_jobs.c.created_us, audio_jobs.c.id)
         with self._engine.begin() as conn:
-            rows = conn.execute(query.limit(limit + 1)).all()
-        return [_job(r) for r in rows[:limit]], len(rows) > limit
+            mark = None
+            if after is not None:
+                created = conn.execute(
+                    select(audio_jobs.c.created_us).where(
+                        audio_jobs.c.id == after, audio_jobs.c.owner == owner
+                    )
+                ).scalar_one_or_none()
+                if created is None:
+                    raise UnknownJob(f"No job found with id '{after}'.", param="after")
+                mark = (created, after)
+            rows, more = keyset_page(conn, query, key, mark, limit, newest_first=True)
+        return [_job(r) for r in rows], more
 
     def chapters(self, job_id: str, *, with_text: bool = True) -> list[ChapterRecord]:
         """The job's chapters in order; without their text (empty) for an outline."""

@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, TypeAlias
 
-from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, tuple_
+from sqlalchemy import Connection, Engine, Row, delete, func, insert, select
 
 from chorus_contracts import QuotaExceeded, UnknownLexicon
 from chorus_router.lexicons.records import (
@@ -26,6 +26,7 @@ from chorus_router.lexicons.records import (
 )
 from chorus_router.lexicons.schema import lexicons
 from chorus_router.lexicons.settings import LexiconSettings
+from chorus_router.storage.pages import keyset_page
 from chorus_text.lexicon import Lexicon, LexiconEntry
 
 _Row: TypeAlias = Row[*tuple[Any, ...]]
@@ -95,16 +96,14 @@ class LexiconStore:
         query = select(*_SUMMARY)
         if owner is not None:
             query = query.where(lexicons.c.owner == owner)
+        key = (lexicons.c.created_us, lexicons.c.id)
         with self._engine.begin() as conn:
+            mark = None
             if after is not None:
                 cursor = self._row(conn, owner, after, param="after")
-                query = query.where(
-                    tuple_(lexicons.c.created_us, lexicons.c.id)
-                    > tuple_(cursor.created_us, cursor.id)
-                )
-            query = query.order_by(lexicons.c.created_us, lexicons.c.id).limit(limit + 1)
-            rows = conn.execute(query).all()
-        return [_record(r) for r in rows[:limit]], len(rows) > limit
+                mark = (cursor.created_us, cursor.id)
+            rows, more = keyset_page(conn, query, key, mark, limit)
+        return [_record(r) for r in rows], more
 
     def delete(self, owner: str | None, lexicon_id: str) -> None:
         with self._engine.begin() as conn:

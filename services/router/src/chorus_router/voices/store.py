@@ -12,11 +12,12 @@ import secrets
 import time
 from typing import Any, TypeAlias
 
-from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, tuple_, update
+from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from chorus_contracts import Conflict, QuotaExceeded, UnknownConsent, UnknownVoice
+from chorus_router.storage.pages import keyset_page
 from chorus_router.voices.records import ConsentRecord, NewVoice, Quotas, VoiceRecord
 from chorus_router.voices.schema import consents, usage, voices
 
@@ -62,16 +63,14 @@ class VoiceStore:
     ) -> tuple[list[ConsentRecord], bool]:
         """A page in creation order, and whether more follow it."""
         query = select(*_CONSENT_COLUMNS).where(consents.c.owner == owner)
+        key = (consents.c.created_us, consents.c.id)
         with self._engine.begin() as conn:
+            mark = None
             if after is not None:
                 cursor = self._consent_row(conn, owner, after, param="after")
-                query = query.where(
-                    tuple_(consents.c.created_us, consents.c.id)
-                    > tuple_(cursor.created_us, cursor.id)
-                )
-            query = query.order_by(consents.c.created_us, consents.c.id).limit(limit + 1)
-            rows = conn.execute(query).all()
-        return [_consent(r) for r in rows[:limit]], len(rows) > limit
+                mark = (cursor.created_us, cursor.id)
+            rows, more = keyset_page(conn, query, key, mark, limit)
+        return [_consent(r) for r in rows], more
 
     def rename_consent(self, owner: str, consent_id: str, name: str) -> ConsentRecord:
         """Give the owner's consent a new name."""
