@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from chorus_contracts import FIRST_AUDIO_METRIC, timing_ms
+from support.processes import ServiceProcess
 from support.stack import Stack
 from support.tone_stack import control, speak
 
@@ -124,3 +127,37 @@ def test_logs_are_json_with_trace_ids_and_nothing_secret(tone_stack: StackFactor
     assert record["text_chars"] == len(secret_text)
     assert len(record["trace_id"]) == 32
     assert len(record["span_id"]) == 16
+
+
+def test_a_callers_trace_is_the_requests_and_access_lines_come_as_responses_end(
+    tone_stack: StackFactory,
+) -> None:
+    """Unrecorded (no exporter here), a caller's trace still gives the request's lines its id;
+    the access line is written when the response has ended, with its duration."""
+    stack = tone_stack()
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    body = {"model": "tone", "voice": "alloy", "input": "Follow me.", "response_format": "pcm"}
+    response = httpx.post(
+        f"{stack.base_url}/audio/speech",
+        json=body,
+        timeout=30,
+        headers={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-00"},
+    )
+    assert response.status_code == 200
+    request_id = response.headers["x-request-id"]
+    stack.stop()  # flush every log line
+
+    def lines(proc: ServiceProcess, logger: str, text: str) -> list[dict[str, Any]]:
+        parsed = [json.loads(line) for line in proc.log_path.read_text().splitlines() if line]
+        return [p for p in parsed if p["logger"] == logger and text in p["message"]]
+
+    [finished] = lines(stack.router, "chorus.router.delivery", "finished")
+    assert finished["request_id"] == request_id
+    assert finished["trace_id"] == trace_id
+    [access] = lines(stack.router, "chorus.access", 'POST /v1/audio/speech HTTP/1.1" 200')
+    # Written when the response had ended: after its first audio, not as it started.
+    first_audio_ms = timing_ms(response.headers["server-timing"], FIRST_AUDIO_METRIC)
+    assert first_audio_ms is not None
+    assert access["duration_ms"] >= first_audio_ms
+    # uvicorn's own line, written as a response started, is gone.
+    assert lines(stack.router, "uvicorn.access", "") == []

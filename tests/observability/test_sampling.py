@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, set_span_in_context
 
-from chorus_telemetry import setup_tracing, tracing
+from chorus_telemetry import instrument_client, setup_tracing, tracing
 
 _ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
 
@@ -54,3 +55,33 @@ def test_an_exporter_or_a_named_sampler_records_every_trace(
         assert provider.get_tracer("t").start_span("request").is_recording()
     finally:
         provider.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("env", "client_span"),
+    [({}, False), ({_ENDPOINT: "http://127.0.0.1:1"}, True)],
+    ids=["not-recording", "exporting"],
+)
+async def test_a_call_carries_the_trace_on_in_a_client_span_only_where_recorded(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], client_span: bool
+) -> None:
+    provider = _provider(monkeypatch, **env)
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200)
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    instrument_client(client, provider)
+    try:
+        with provider.get_tracer("t").start_as_current_span("attempt") as attempt:
+            await client.get("http://provider.invalid/v1/synthesize")
+    finally:
+        await client.aclose()
+        provider.shutdown()
+    _, trace_id, parent_id, _ = sent[0].headers["traceparent"].split("-")
+    context = attempt.get_span_context()
+    assert trace_id == format(context.trace_id, "032x")
+    # The next hop's parent: the client span where one is recorded, else the attempt itself.
+    assert (parent_id != format(context.span_id, "016x")) is client_span

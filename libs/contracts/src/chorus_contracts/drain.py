@@ -26,6 +26,7 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from chorus_contracts.access_log import AccessLog
 from chorus_contracts.errors import ServiceUnavailable
 from chorus_contracts.responses import error_response
 
@@ -182,7 +183,11 @@ class DrainingServer(uvicorn.Server):
 
 def serve_draining(app: Starlette, **config: Any) -> None:
     """Run `app`, its drain installed, under uvicorn: what `uvicorn.run` does, plus the drain."""
-    server_config = uvicorn.Config(app, timeout_graceful_shutdown=_CLOSE_CONNECTIONS_S, **config)
+    # The access line is written as a response ends (`AccessLog`); uvicorn's came on the
+    # way to the first byte.
+    server_config = uvicorn.Config(
+        AccessLog(app), timeout_graceful_shutdown=_CLOSE_CONNECTIONS_S, access_log=False, **config
+    )
     DrainingServer(server_config, app.state.drain).run()
     # Drained and shut down, the process only exits now. Skip the interpreter's last cyclic
     # collections: over a service's heap they take about a second (measured under load),

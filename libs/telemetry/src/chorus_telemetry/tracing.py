@@ -7,7 +7,8 @@ OTLP/gRPC as OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL says (`http/protobuf`, the def
 `grpc`), through a batch processor on a thread of its own, so a collector that is down never
 slows a request.
 OTEL_SDK_DISABLED=true turns tracing off entirely. W3C trace context crosses every hop
-through the FastAPI and httpx instrumentations.
+through the FastAPI instrumentation, and the httpx one where spans are recorded (a request
+hook where they are not).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import os
 from typing import TYPE_CHECKING
 
 import httpx
-from opentelemetry import trace
+from opentelemetry import propagate, trace
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
     OTLPSpanExporter as GrpcSpanExporter,
 )
@@ -49,26 +50,28 @@ def setup_tracing(default_service_name: str) -> TracerProvider | None:
     if os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
         return None
     name = os.environ.get("OTEL_SERVICE_NAME") or default_service_name
-    exporting = exporting_enabled()
-    provider = TracerProvider(
-        resource=Resource.create({SERVICE_NAME: name}), sampler=_sampler(exporting)
-    )
-    if exporting:
+    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}), sampler=_sampler())
+    if exporting_enabled():
         provider.add_span_processor(BatchSpanProcessor(_exporter()))
     trace.set_tracer_provider(provider)
     return provider
 
 
-def _sampler(exporting: bool) -> Sampler | None:
+def _sampler() -> Sampler | None:
     """OTEL_TRACES_SAMPLER's sampler (None) when spans go somewhere or one is named.
 
     Otherwise new traces are not recorded: their spans still have ids, for the log lines and
     the `traceparent` sent on, but recording attributes and events nobody exports cost the
     router ~0.4 ms of CPU per short request. A sampled incoming trace is still recorded.
     """
-    if exporting or os.environ.get("OTEL_TRACES_SAMPLER"):
+    if _records_new_traces():
         return None
     return ParentBased(ALWAYS_OFF)
+
+
+def _records_new_traces() -> bool:
+    """Spans go somewhere, or a sampler is named: new traces are recorded."""
+    return exporting_enabled() or bool(os.environ.get("OTEL_TRACES_SAMPLER"))
 
 
 class UnsupportedProtocol(SystemExit):
@@ -90,24 +93,36 @@ def _exporter() -> SpanExporter:
 
 def instrument_app(app: FastAPI, provider: TracerProvider | None) -> None:
     """A server span per request (health and metrics scrapes left out)."""
-    if provider is not None:
-        # Imported here: the instrumentation imports FastAPI, which the web services have
-        # and the operator (tracing its Kubernetes calls only) does not.
-        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+    if provider is None:
+        return
+    # Imported here: the instrumentation imports FastAPI, which the web services have and
+    # the operator (tracing its Kubernetes calls only) does not.
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-        # Per-chunk ASGI send/receive spans would drown a streamed response's trace.
-        FastAPIInstrumentor.instrument_app(
-            app,
-            tracer_provider=provider,
-            excluded_urls=_EXCLUDED_URLS,
-            exclude_spans=["receive", "send"],
-        )
+    # Per-chunk ASGI send/receive spans would drown a streamed response's trace.
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=provider,
+        excluded_urls=_EXCLUDED_URLS,
+        exclude_spans=["receive", "send"],
+    )
 
 
 def instrument_client(client: httpx.AsyncClient, provider: TracerProvider | None) -> None:
-    """Client spans that carry the trace context to the next service."""
-    if provider is not None:
+    """Every call carries the trace context to the next service; in a client span where
+    spans are recorded. Where they are not, the instrumentation's span is dropped unseen and
+    cost the router about 0.2 ms on the way to each provider: a request hook writes the
+    context instead."""
+    if provider is None:
+        return
+    if _records_new_traces():
         HTTPXClientInstrumentor.instrument_client(client, tracer_provider=provider)
+    else:
+        client.event_hooks = {**client.event_hooks, "request": [_send_context]}
+
+
+async def _send_context(request: httpx.Request) -> None:
+    propagate.inject(request.headers)
 
 
 def shutdown_tracing(provider: TracerProvider | None) -> None:
