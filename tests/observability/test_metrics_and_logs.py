@@ -94,20 +94,21 @@ def test_no_label_takes_user_text(tone_stack: StackFactory) -> None:
     assert "made-up-by-a-client" not in text
 
 
+def _spoken_then_stopped(stack: Stack, text: str, headers: dict[str, str]) -> httpx.Response:
+    """One request spoken through `stack`, which is then stopped so every line is flushed."""
+    body = {"model": "tone", "voice": "alloy", "input": text, "response_format": "pcm"}
+    response = httpx.post(f"{stack.base_url}/audio/speech", json=body, timeout=30, headers=headers)
+    assert response.status_code == 200
+    stack.stop()
+    return response
+
+
 def test_logs_are_json_with_trace_ids_and_nothing_secret(tone_stack: StackFactory) -> None:
     stack = tone_stack()
     secret_text = "The launch code is swordfish-4471 and nobody may hear it."
     api_key = "sk-live-never-log-me-0123456789"
-    body = {"model": "tone", "voice": "alloy", "input": secret_text, "response_format": "pcm"}
-    response = httpx.post(
-        f"{stack.base_url}/audio/speech",
-        json=body,
-        timeout=30,
-        headers={"Authorization": f"Bearer {api_key}"},
-    )
-    assert response.status_code == 200
+    response = _spoken_then_stopped(stack, secret_text, {"Authorization": f"Bearer {api_key}"})
     request_id = response.headers["x-request-id"]
-    stack.stop()  # flush every log line
 
     for proc in (stack.router, *stack.providers.values()):
         text = proc.log_path.read_text()
@@ -136,16 +137,9 @@ def test_a_callers_trace_is_the_requests_and_access_lines_come_as_responses_end(
     the access line is written when the response has ended, with its duration."""
     stack = tone_stack()
     trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
-    body = {"model": "tone", "voice": "alloy", "input": "Follow me.", "response_format": "pcm"}
-    response = httpx.post(
-        f"{stack.base_url}/audio/speech",
-        json=body,
-        timeout=30,
-        headers={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-00"},
-    )
-    assert response.status_code == 200
+    traceparent = f"00-{trace_id}-00f067aa0ba902b7-00"
+    response = _spoken_then_stopped(stack, "Follow me.", {"traceparent": traceparent})
     request_id = response.headers["x-request-id"]
-    stack.stop()  # flush every log line
 
     def lines(proc: ServiceProcess, logger: str, text: str) -> list[dict[str, Any]]:
         parsed = [json.loads(line) for line in proc.log_path.read_text().splitlines() if line]
