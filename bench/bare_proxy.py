@@ -19,7 +19,14 @@ import aiohttp
 import uvicorn
 
 from chorus_audio import OUTPUT_SAMPLE_RATE, Resampler, slices
-from chorus_contracts import FIRST_AUDIO_METRIC, PROVIDER_METRIC, SAMPLE_RATE_HEADER
+from chorus_contracts import (
+    FIRST_AUDIO_METRIC,
+    PROVIDER_METRIC,
+    SAMPLE_RATE_HEADER,
+    SERVER_TIMING_HEADER,
+    timing_entry,
+    timing_ms,
+)
 
 Message = dict[str, Any]
 
@@ -56,15 +63,15 @@ class BareProxy:
         synthesis = {"text": body["input"], "voice": body["voice"]}
         async with self._session.post(url, json=synthesis) as upstream:
             rate = int(upstream.headers[SAMPLE_RATE_HEADER])
-            timing = upstream.headers.get("server-timing", "")
+            # The engine's own figure, passed on as the router names it.
+            engine_ms = timing_ms(upstream.headers.get(SERVER_TIMING_HEADER), FIRST_AUDIO_METRIC)
+            timing = "" if engine_ms is None else timing_entry(PROVIDER_METRIC, engine_ms / 1000)
+            headers = [(b"server-timing", timing.encode())]
             resampler = Resampler(rate, OUTPUT_SAMPLE_RATE)
             started = False
             async for chunk in upstream.content.iter_any():
                 if not started:
                     started = True
-                    # The provider's own figure, named as the router names it.
-                    passed_on = timing.replace(FIRST_AUDIO_METRIC, PROVIDER_METRIC, 1)
-                    headers = [(b"server-timing", passed_on.encode())]
                     await send({"type": "http.response.start", "status": 200, "headers": headers})
                 for piece in slices(chunk, rate):
                     audio = resampler.process(piece)
