@@ -12,7 +12,7 @@ KEEP_BYTECODE := PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX=$(CURDIR)/.run/pyc
 # `make bench BENCH=text-front-end` runs one section.
 BENCH ?=
 
-.PHONY: run test test-gpu test-cuda gpu-wheels lint lint-gpu fmt bench soak clean bootstrap images test-images
+.PHONY: run test test-gpu test-gpu-image test-cuda gpu-wheels lint lint-gpu fmt bench soak clean bootstrap images test-images
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -30,10 +30,17 @@ test:
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$rc
 	@$(KEEP_BYTECODE) scripts/gpu_env.sh test
+	@$(MAKE) --no-print-directory test-gpu-image
 
 ## The torch packages' tests on CPU, each in its environment: one "NAME: N passed" line each.
 test-gpu:
 	@$(KEEP_BYTECODE) scripts/gpu_env.sh test
+
+## The packages make test-cuda serves, on CPU with the GPU image's transformers and Hugging Face
+## libraries (scripts/gpu-image-pins.txt), which test-cuda keeps: a lock ahead of them fails here.
+test-gpu-image:
+	@$(KEEP_BYTECODE) GPU_ENV_IMAGE_PINS=scripts/gpu-image-pins.txt \
+	  scripts/gpu_env.sh test $$(grep -v '^#' scripts/gpu-wheels-packages.txt)
 
 ## On a GPU machine with CUDA PyTorch + transformers and no network: the torch packages' tests
 ## on CUDA and the batching bench, one summary (docs/adding-a-provider.md). Needs .gpu-wheels.

@@ -17,6 +17,10 @@
 # under .venv-cuda/, made with GPU_ENV_PYTHON and seeing its own packages (the CUDA torch and
 # transformers it has); pip installs only the pins it lacks, from the wheelhouse .gpu-wheels/
 # (scripts/gpu_wheels.sh), with no index.
+# GPU_ENV_IMAGE_PINS=FILE (make test-gpu-image): on CPU, under .venv-gpu-image/, each
+# environment takes FILE's version of any distribution its lock pins too, over the lock's:
+# the GPU image's transformers and Hugging Face libraries, which make test-cuda keeps
+# (scripts/gpu-image-pins.txt), so that a lock moved ahead of the image fails here first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,7 +31,9 @@ LINT_REQS=scripts/gpu-lint-requirements.txt
 BUILD_REQS=scripts/gpu-build-requirements.txt
 TORCH=${GPU_ENV_TORCH:-cpu}
 WHEELS=${GPU_WHEELS_DIR:-$ROOT/.gpu-wheels}
+IMAGE_PINS=${GPU_ENV_IMAGE_PINS:-}
 ENVS=$ROOT/.venv-gpu
+[[ -n $IMAGE_PINS ]] && ENVS=$ROOT/.venv-gpu-image
 [[ $TORCH == preinstalled ]] && ENVS=$ROOT/.venv-cuda
 
 uv() { if command -v uv >/dev/null 2>&1; then command uv "$@"; else "$PYTHON" -m uv "$@"; fi; }
@@ -90,6 +96,31 @@ install_lock() {
   uv pip install --quiet --python "$python" --no-deps -r "$lock" >&2
   uv pip install --quiet --python "$python" -r "$TEST_REQS" -r "$LINT_REQS" >&2
   rm -f "$1"/lib/python3*/site-packages/torchaudio/lib/*.so
+  [[ -z $IMAGE_PINS ]] || install_image_pins "$python" "$lock"
+}
+
+# The image's version of each distribution the lock pins too (GPU_ENV_IMAGE_PINS).
+install_image_pins() {
+  local python=$1 lock=$2 pins
+  pins=$("$python" - "$lock" "$IMAGE_PINS" <<'PY'
+import re
+import sys
+
+
+def pins(path: str) -> dict[str, str]:
+    found = {}
+    for line in open(path):
+        line = line.split("#")[0].strip()
+        if "==" in line:
+            found[re.sub(r"[-_.]+", "-", line.split("==")[0]).lower()] = line
+    return found
+
+
+locked = pins(sys.argv[1])
+print("\n".join(line for name, line in pins(sys.argv[2]).items() if name in locked))
+PY
+  )
+  [[ -z $pins ]] || uv pip install --quiet --python "$python" --no-deps $pins >&2
 }
 
 # An environment on GPU_ENV_PYTHON's own packages: a path file puts its site-packages after the
@@ -123,7 +154,7 @@ PY
 env_for() {
   local pkg=$1 lock=$1/requirements.lock key env
   [[ -f $lock ]] || { echo "gpu_env: $lock is missing (scripts/gpu_lock.sh $pkg)" >&2; return 1; }
-  key=$(cat "$lock" "$TEST_REQS" "$LINT_REQS" | sha256sum | cut -c1-12)
+  key=$(cat "$lock" "$TEST_REQS" "$LINT_REQS" ${IMAGE_PINS:+"$IMAGE_PINS"} | sha256sum | cut -c1-12)
   env=$ENVS/$key
   if [[ ! -f $env/.requirements-installed ]]; then
     echo "gpu_env: creating $env for $pkg" >&2
@@ -226,5 +257,5 @@ case ${1:-} in
   packages) packages ;;
   env) env_for "${2:?usage: gpu_env.sh env PKG_DIR}" ;;
   test) shift && run_tests "$@" ;;
-  *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -3,7 +3,8 @@
 #
 #   scripts/gpu_wheels.sh       (re)fill .gpu-wheels/ (ignored); prints its size and the tree's
 #
-# It holds what the torch packages in GPU_WHEELS_PACKAGES pin (their requirements.lock, the
+# It holds what the torch packages in GPU_WHEELS_PACKAGES (default: those in
+# scripts/gpu-wheels-packages.txt) pin (their requirements.lock, the
 # test tools, the build backend), for Linux x86-64 and each CPython in GPU_WHEELS_PYTHONS
 # (default 3.12, the GPU image's python3), less what the GPU image already has
 # (scripts/gpu-preinstalled.txt: CUDA torch, transformers, their CUDA libraries and the rest of
@@ -17,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WHEELS=${GPU_WHEELS_DIR:-.gpu-wheels}
-PACKAGES=${GPU_WHEELS_PACKAGES:-libs/torch-engine services/providers/dia services/providers/higgs services/providers/vibevoice}
+PACKAGES=${GPU_WHEELS_PACKAGES:-$(grep -v '^#' scripts/gpu-wheels-packages.txt)}
 PYTHONS=${GPU_WHEELS_PYTHONS:-3.12}
 PRELOADED=${GPU_WHEELS_PRELOADED-scripts/gpu-preinstalled.txt}
 CARRY_MIB=64

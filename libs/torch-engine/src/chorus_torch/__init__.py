@@ -1,6 +1,7 @@
 """The torch engine base GPU providers share (device, weights, cancel, streaming, unload)."""
 
 from chorus_torch.batching import Batcher, Member, Prefilled, Stepper, in_groups
+from chorus_torch.cache_argument import cache_argument
 from chorus_torch.decoding import DecodeMany, SharedDecoder
 from chorus_torch.device import DeviceUnavailable, Placement, choose_placement
 from chorus_torch.engine import TorchEngine
@@ -40,6 +41,7 @@ __all__ = [
     "TorchSettings",
     "WeightsNotFound",
     "Window",
+    "cache_argument",
     "check_gpu_memory",
     "choose_placement",
     "draw",

@@ -72,6 +72,9 @@ def _tokenizer() -> PreTrainedTokenizerFast:
     )
 
 
+TEXT_WIDTH = 32
+
+
 def _model(tokenizer: PreTrainedTokenizerFast) -> VibeVoiceForConditionalGeneration:
     ids = tokenizer.convert_tokens_to_ids
     # Initialised as released checkpoints are, the tiny codec would whisper below one 16-bit
@@ -87,7 +90,7 @@ def _model(tokenizer: PreTrainedTokenizerFast) -> VibeVoiceForConditionalGenerat
     config = VibeVoiceConfig(
         text_config=Qwen2Config(
             vocab_size=len(tokenizer),
-            hidden_size=32,
+            hidden_size=TEXT_WIDTH,
             intermediate_size=64,
             num_hidden_layers=2,
             num_attention_heads=2,
@@ -97,7 +100,11 @@ def _model(tokenizer: PreTrainedTokenizerFast) -> VibeVoiceForConditionalGenerat
         ),
         audio_config=VibeVoiceAcousticTokenizerConfig(**codec, ffn_expansion=1),
         semantic_model_config=VibeVoiceAcousticTokenizerEncoderConfig(**codec, ffn_expansion=1),
+        # Its widths named: transformers 5.17 (a GPU machine's, make test-cuda) takes them
+        # from the text and audio configs only when no head config is given at all.
         diffusion_head_config={
+            "hidden_size": TEXT_WIDTH,
+            "latent_size": codec["hidden_size"],
             "num_hidden_layers": 1,
             "intermediate_size": 32,
             "frequency_embedding_size": 16,

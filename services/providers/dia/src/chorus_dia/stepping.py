@@ -42,6 +42,7 @@ from chorus_torch import (
     Scores,
     Shareable,
     Stepper,
+    cache_argument,
     draw,
     in_groups,
     probabilities,
@@ -154,7 +155,7 @@ class DiaStepper(Stepper[DiaMember, DiaJoining]):
             decoder_input_ids=torch.cat(
                 [j.prompt.decoder_input_ids[:, : j.prefill].repeat(j.rows, 1, 1) for j in group]
             ),
-            cache=cache,
+            **cache_argument(self._model, cache),
             use_cache=True,
         )
         members: list[DiaMember] = []
@@ -230,7 +231,7 @@ class DiaStepper(Stepper[DiaMember, DiaJoining]):
             decoder_input_ids=codes.unsqueeze(1),
             decoder_attention_mask=self._self.grown(),
             decoder_position_ids=positions,
-            cache=EncoderDecoderCache(self._self.cache, self._cross.cache),
+            **cache_argument(self._model, EncoderDecoderCache(self._self.cache, self._cross.cache)),
             use_cache=True,
         )
         logits = out.logits[:, -1, :]  # (rows * channels, vocab)

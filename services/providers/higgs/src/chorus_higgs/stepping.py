@@ -36,6 +36,7 @@ from chorus_torch import (
     Scores,
     Shareable,
     Stepper,
+    cache_argument,
     draw,
     in_groups,
     probabilities,
@@ -140,7 +141,9 @@ class HiggsStepper(Stepper[HiggsMember, HiggsJoining]):
                 "position_ids": (mask.cumsum(dim=-1) - 1).clamp(min=0),
             }
         cache = DynamicCache(config=self._model.config)
-        out = self._model(**inputs, cache=cache, use_cache=True, logits_to_keep=1)
+        out = self._model(
+            **inputs, **cache_argument(self._model, cache), use_cache=True, logits_to_keep=1
+        )
         members = [self._member(joining, cache, row) for row, joining in enumerate(group)]
         logits = list(out.logits[:, -1:, :].unbind(0))  # each (1, K * V)
         sampled = self._sampled(members, logits)
@@ -181,11 +184,12 @@ class HiggsStepper(Stepper[HiggsMember, HiggsJoining]):
         members = list(self._members)
         frames = torch.cat([m.frame for m in members if m.frame is not None])
         positions = torch.tensor([[m.position] for m in members], device=frames.device)
+        assert self._batch.cache is not None
         out = self._model(
             audio_input_ids=frames,
             attention_mask=self._batch.grown(),
             position_ids=positions,
-            cache=self._batch.cache,
+            **cache_argument(self._model, self._batch.cache),
             use_cache=True,
             logits_to_keep=1,
         )
