@@ -193,7 +193,7 @@ env_for() {
 
 # One package's suite in its environment: its failures' output and one "NAME: ..." line.
 run_suite() {
-  local pkg=$1 env=$2 name out rc passed started=$SECONDS
+  local pkg=$1 env=$2 name out rc passed skipped started=$SECONDS
   name=$(basename "$pkg")
   set +e
   out=$("$env/bin/python" -m pytest -c "$pkg/pyproject.toml" --rootdir "$pkg" "$pkg/tests" \
@@ -202,8 +202,9 @@ run_suite() {
   set -e
   # None passed: grep finds nothing, which pipefail would make fatal.
   passed=$(grep -Eo '[0-9]+ passed' <<<"$out" | tail -1 | cut -d' ' -f1) || true
+  skipped=$(grep -Eo '[0-9]+ skipped' <<<"$out" | tail -1) || true
   if ((rc == 0)) && [[ -n $passed ]]; then
-    echo "$name: $passed passed ($((SECONDS - started)) s)"
+    echo "$name: $passed passed${skipped:+, $skipped} ($((SECONDS - started)) s)"
     return 0
   fi
   echo "$out" | tail -40

@@ -46,6 +46,9 @@ fi
 
 # The suites at once: a GPU machine has the cores, and each suite mostly waits on its own.
 export GPU_ENV_TORCH=preinstalled GPU_ENV_PYTHON=$PYTHON CHORUS_TORCH_DEVICE=cuda GPU_ENV_PARALLEL=1
+# No main environment here (it needs a network): the tests that start the router from it are
+# skipped, and said to be in each package's line.
+export CHORUS_TEST_OFFLINE_GPU=1
 failed=0
 
 # The suites of the packages the wheelhouse serves: gpu_env.sh prints the failures' output,

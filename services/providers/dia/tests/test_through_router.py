@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import time
 import wave
@@ -34,10 +35,12 @@ SHORT = {"extra_params": {"max_new_tokens": 40}}
 @pytest.fixture(scope="module")
 def router(dia: ServiceProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not MAIN_PYTHON.is_file():
-        pytest.fail(
-            f"{MAIN_PYTHON} is missing: this test starts the router from the main environment; "
-            "run scripts/bootstrap.sh --test first (make test does)"
-        )
+        missing = f"{MAIN_PYTHON} is missing: this test starts the router from the main environment"
+        if os.environ.get("CHORUS_TEST_OFFLINE_GPU") == "1":
+            # make test-cuda, on a GPU machine with no network to build that environment
+            # with: the router runs on no GPU, and make test runs this.
+            pytest.skip(missing)
+        pytest.fail(f"{missing}; run scripts/bootstrap.sh --test first (make test does)")
     logs = tmp_path_factory.mktemp("router")
     espeak_port, router_port = free_port(), free_port()
     registry = logs / "providers.yaml"
