@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, set_span_in_context
 
-from chorus_telemetry import instrument_client, setup_tracing, tracing
+from chorus_telemetry import (
+    FASTAPI_TELEMETRY,
+    instrument_app,
+    instrument_client,
+    setup_tracing,
+    tracing,
+)
 
 _ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
 
@@ -85,3 +93,35 @@ async def test_a_call_carries_the_trace_on_in_a_client_span_only_where_recorded(
     assert trace_id == format(context.trace_id, "032x")
     # The next hop's parent: the client span where one is recorded, else the attempt itself.
     assert (parent_id != format(context.span_id, "016x")) is client_span
+
+
+async def test_unrecorded_a_request_continues_its_callers_trace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without an exporter the app keeps only the trace context: the caller's trace id, a
+    span of the request's own (its id for the log lines and the next hop), not recorded."""
+    provider = _provider(monkeypatch)
+    app = FastAPI(telemetry=FASTAPI_TELEMETRY)
+
+    @app.get("/seen")
+    async def seen() -> dict[str, object]:
+        span = trace.get_current_span()
+        context = span.get_span_context()
+        return {
+            "trace_id": format(context.trace_id, "032x"),
+            "span_id": format(context.span_id, "016x"),
+            "recording": span.is_recording(),
+        }
+
+    instrument_app(app, provider)
+    caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://router"
+    ) as client:
+        continued = (await client.get("/seen", headers={"traceparent": caller})).json()
+        fresh = (await client.get("/seen")).json()
+    assert continued["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert continued["span_id"] not in ("00f067aa0ba902b7", "0" * 16)
+    assert not continued["recording"]
+    assert fresh["trace_id"] not in (continued["trace_id"], "0" * 32)
+    assert not fresh["recording"]

@@ -28,7 +28,7 @@ from chorus_provider.engine import Engine, SentenceEngine
 from chorus_provider.metrics import ProviderMetrics
 from chorus_provider.settings import ProviderSettings
 from chorus_provider.synthesis import SynthesisResponse
-from chorus_telemetry import instrument_app, shutdown_tracing
+from chorus_telemetry import FASTAPI_TELEMETRY, instrument_app, shutdown_tracing
 
 log = logging.getLogger("chorus.provider")
 
@@ -76,10 +76,15 @@ def create_provider_app(
         await engine.close()
         shutdown_tracing(tracing)
 
-    app = FastAPI(title=f"Chorus provider: {settings.name}", lifespan=lifespan)
-    instrument_app(app, tracing)
+    app = FastAPI(
+        title=f"Chorus provider: {settings.name}",
+        lifespan=lifespan,
+        telemetry=FASTAPI_TELEMETRY,
+    )
     install_drain(app, f"provider {settings.name}", settings.drain_timeout_s)
     install_error_handlers(app, f"provider {settings.name}")
+    # Last: its span is current in the drain middleware too.
+    instrument_app(app, tracing)
 
     def require_ready() -> None:
         if not state.ready:

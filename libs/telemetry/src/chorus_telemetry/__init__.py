@@ -2,6 +2,7 @@
 
 from chorus_telemetry.logs import JsonFormatter, configure_logging
 from chorus_telemetry.tracing import (
+    FASTAPI_TELEMETRY,
     exporting_enabled,
     instrument_app,
     instrument_client,
@@ -10,6 +11,7 @@ from chorus_telemetry.tracing import (
 )
 
 __all__ = [
+    "FASTAPI_TELEMETRY",
     "JsonFormatter",
     "configure_logging",
     "exporting_enabled",

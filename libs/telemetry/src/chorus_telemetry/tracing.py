@@ -7,8 +7,8 @@ OTLP/gRPC as OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL says (`http/protobuf`, the def
 `grpc`), through a batch processor on a thread of its own, so a collector that is down never
 slows a request.
 OTEL_SDK_DISABLED=true turns tracing off entirely. W3C trace context crosses every hop
-through the FastAPI instrumentation, and the httpx one where spans are recorded (a request
-hook where they are not).
+through the FastAPI and httpx instrumentations where spans are recorded, and where they are
+not through `TraceContext` and a request hook.
 """
 
 from __future__ import annotations
@@ -32,10 +32,17 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, Sampler
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from fastapi.telemetry import TelemetryConfig
 
 _ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 _PROTOCOL_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
 _EXCLUDED_URLS = "healthz,readyz,metrics"
+
+
+# For every service's `FastAPI(telemetry=...)`: FastAPI's own telemetry (0.142 and later)
+# stays off, since `instrument_app` sets tracing up; with both, a request would be traced
+# twice, and FastAPI's own would record a span the instrumentation left out.
+FASTAPI_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def exporting_enabled() -> bool:
@@ -92,11 +99,22 @@ def _exporter() -> SpanExporter:
 
 
 def instrument_app(app: FastAPI, provider: TracerProvider | None) -> None:
-    """A server span per request (health and metrics scrapes left out)."""
+    """A server span per request. Call it once the app's other middleware is added: its span
+    is then current in theirs too.
+
+    Where spans are recorded, OpenTelemetry's FastAPI instrumentation makes it (health and
+    metrics scrapes left out). Where they are not, `TraceContext` keeps only the trace context,
+    without the instrumentation's per-request work for a span nobody sees.
+    """
     if provider is None:
         return
     # Imported here: the instrumentation imports FastAPI, which the web services have and
     # the operator (tracing its Kubernetes calls only) does not.
+    if not _records_new_traces():
+        from chorus_telemetry.trace_context import TraceContext
+
+        app.add_middleware(TraceContext, tracer=provider.get_tracer(__name__))
+        return
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
     # Per-chunk ASGI send/receive spans would drown a streamed response's trace.

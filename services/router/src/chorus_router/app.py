@@ -60,7 +60,12 @@ from chorus_router.speech.upstream import provider_client
 from chorus_router.speech.waking import ColdStartBounds
 from chorus_router.storage.migrations import migrate
 from chorus_router.voices.library import VoiceLibrary
-from chorus_telemetry import instrument_app, instrument_client, shutdown_tracing
+from chorus_telemetry import (
+    FASTAPI_TELEMETRY,
+    instrument_app,
+    instrument_client,
+    shutdown_tracing,
+)
 
 
 def registry_source(settings: RouterSettings) -> RegistrySource:
@@ -204,8 +209,8 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
         summary="OpenAI-compatible text-to-speech router",
         version="0.1.0",
         lifespan=lifespan,
+        telemetry=FASTAPI_TELEMETRY,
     )
-    instrument_app(app, tracing)
     install_error_handlers(app, "router")
     document_errors(app)
     for module in (
@@ -238,4 +243,6 @@ def create_app(settings: RouterSettings, tracing: TracerProvider | None = None) 
     # Inside the security middleware, so that refusals get its headers too.
     install_drain(app, "router", settings.shutdown_timeout_s)
     install_security(app, settings.security, database)
+    # Last: its span is current in every middleware above.
+    instrument_app(app, tracing)
     return app
