@@ -108,7 +108,7 @@ def instrument_app(app: FastAPI, provider: TracerProvider | None) -> None:
     """
     if provider is None:
         return
-    # Imported here: the instrumentation imports FastAPI, which the web services have and
+    # Both imported here: they import Starlette or FastAPI, which the web services have and
     # the operator (tracing its Kubernetes calls only) does not.
     if not _records_new_traces():
         from chorus_telemetry.trace_context import TraceContext
