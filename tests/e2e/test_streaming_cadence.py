@@ -30,6 +30,9 @@ def test_sse_deltas_carry_about_200_ms_each(local_stack: Stack) -> None:
     ]
     assert sum(seconds) > 5, "a long sentence"
     assert len(seconds) >= sum(seconds) / 0.35
-    assert 0.15 <= statistics.median(seconds) <= 0.25
+    # On average, not by the median: the streaming resampler hands out its output in blocks,
+    # so 200 ms slices come out as 186 ms each, or as 149 and 223 ms in turn, and in a
+    # stream of mostly the latter the median is 149 ms.
+    assert 0.15 <= statistics.mean(seconds[:-1]) <= 0.25
     # Slices are 200 ms, a tail joins the slice before it; resampling moves a few samples.
     assert max(seconds) <= 0.31
