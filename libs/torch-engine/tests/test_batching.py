@@ -17,7 +17,7 @@ from transformers import StoppingCriteriaList
 
 from chorus_contracts import InvalidRequest, ProviderBusy, SynthesisRequest
 from chorus_provider.cancel import CancelSignal
-from chorus_torch import Batcher, CancelCriteria, Member, Stepper
+from chorus_torch import Batcher, CancelCriteria, Member, Stepper, Turns
 from chorus_torch.batching import GATHER_S, Prefilled, in_groups
 
 TIMEOUT_S = 30
@@ -116,7 +116,7 @@ class Request:
 def batcher_of(
     stepper: CountingStepper, max_batch: int = 8, max_waiting: int = 8, gather_s: float = GATHER_S
 ) -> Batcher[Counted, SynthesisRequest]:
-    return Batcher(stepper, max_batch, max_waiting, torch.device("cpu"), gather_s)
+    return Batcher(stepper, max_batch, max_waiting, torch.device("cpu"), gather_s=gather_s)
 
 
 def test_a_request_arriving_mid_generation_joins_the_next_step_and_leaves_when_done() -> None:
@@ -279,3 +279,27 @@ def test_requests_arriving_together_at_an_idle_batch_are_prefilled_together() ->
     assert [len(r.wait().frames) for r in (a, b)] == [3, 3]
     assert stepper.prefills == [["a", "b"]]
     assert stepper.steps == [["a", "b"]] * 2
+
+
+def test_a_codec_call_asking_for_a_turn_runs_between_two_steps() -> None:
+    turns = Turns()
+    events: list[str] = []
+    codec_asked = threading.Event()
+
+    def codec() -> None:  # as the shared decoder's call: a turn of its own
+        codec_asked.set()
+        with turns:
+            events.append("codec")
+
+    def codec_asks_during_step_2(names: list[str]) -> None:
+        events.append(f"step {len(stepper.steps)}")
+        if len(stepper.steps) == 2:
+            threading.Thread(target=codec).start()
+            assert codec_asked.wait(TIMEOUT_S)
+            threading.Event().wait(0.05)  # the codec would run now if it had the turn
+            events.append("step 2 ends")
+
+    stepper = CountingStepper(codec_asks_during_step_2)
+    batcher = Batcher(stepper, 8, 8, torch.device("cpu"), turns=turns)
+    assert len(Request(batcher, "a", budget=5).wait().frames) == 5
+    assert events == ["step 1", "step 2", "step 2 ends", "codec", "step 3", "step 4"]

@@ -7,6 +7,9 @@ repeated, so a caller can tell its own wave from another's.
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -171,3 +174,44 @@ async def test_windows_asked_for_after_the_executor_shut_down_fail_instead_of_wa
     pool.shutdown()
     with pytest.raises(RuntimeError, match="shutdown"):
         await decoder.decode_soon(window(1), pool)
+
+
+# A codec of convolutions, warmed for 8 streams as a provider does at load, then asked
+# for every warmed shape again with oneDNN saying which kernels it had to build. It runs
+# in a process of its own: oneDNN sizes its cache when a process builds its first kernel.
+_WARMED_THEN_DECODED = """
+import numpy as np, torch
+from chorus_torch import FrameWindows, SharedDecoder
+
+torch.manual_seed(0)
+torch.set_num_threads(1)
+# Layers of different widths: oneDNN builds a kernel per layer and input shape.
+widths = [3] + [8 + 2 * i for i in range(40)]
+layers = [torch.nn.Conv1d(a, b, 7, padding=3) for a, b in zip(widths, widths[1:])]
+net = torch.nn.Sequential(*layers).eval()
+
+def codec(frames):
+    return net(frames.transpose(1, 2).float()).mean(dim=1).detach().numpy()
+
+decoder = SharedDecoder(codec)
+windows = lambda: FrameWindows(32, context=8, first=6)
+decoder.warm(windows(), torch.zeros((128, 3), dtype=torch.long), up_to=8)
+told = torch.backends.mkldnn.verbose(torch.backends.mkldnn.VERBOSE_ON_CREATION)
+with torch.inference_mode(), told:
+    decoder.warm(windows(), torch.ones((128, 3), dtype=torch.long), up_to=8)
+"""
+
+
+def test_a_warmed_codec_on_the_cpu_builds_no_kernel_when_streams_come() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _WARMED_THEN_DECODED],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={k: v for k, v in os.environ.items() if k != "ONEDNN_PRIMITIVE_CACHE_CAPACITY"},
+        check=True,
+    )
+    kernels = [line for line in done.stdout.splitlines() if ",primitive,create:" in line]
+    assert kernels, "oneDNN said nothing: the codec ran no CPU kernel"
+    rebuilt = [line for line in kernels if "create:cache_miss" in line]
+    assert not rebuilt, f"{len(rebuilt)} of {len(kernels)} kernels were built again"

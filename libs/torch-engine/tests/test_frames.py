@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import torch
 
 from chorus_torch import FrameSink, FrameWindows, StepStreamer
+from chorus_torch.frames import delivered_together
 
 
 def frames(start: int, count: int) -> torch.Tensor:
@@ -78,3 +80,29 @@ async def test_frames_put_from_a_thread_by_many_sinks_reach_each_its_own_queue_i
     for member, queue in enumerate(queues):
         got = [int((await queue.get())[0, 0]) for _ in range(10)]
         assert got == [100 * member + step for step in range(10)]
+
+
+async def test_frames_delivered_together_reach_every_queue_in_the_same_pass_of_the_loop() -> None:
+    loop = asyncio.get_running_loop()
+    queues: list[asyncio.Queue[torch.Tensor]] = [asyncio.Queue() for _ in range(8)]
+    sinks = [FrameSink(loop, queue) for queue in queues]
+    held = threading.Event()
+    let_go = threading.Event()
+
+    def one_step() -> None:  # the batch thread's step: every member's frames, then the end
+        with delivered_together():
+            for member, sink in enumerate(sinks):
+                sink.put(frames(member, 1))
+                if member == 0:
+                    held.set()
+                    assert let_go.wait(30)
+
+    step = loop.run_in_executor(None, one_step)
+    assert await loop.run_in_executor(None, held.wait, 30)
+    await asyncio.sleep(0.05)  # passes of the loop while the first frames are held
+    assert all(queue.empty() for queue in queues)
+    let_go.set()
+    await queues[0].get()
+    # The first stream's frames came with everyone's: the others find theirs waiting.
+    assert [queue.qsize() for queue in queues[1:]] == [1] * 7
+    await step

@@ -16,6 +16,7 @@ from chorus_torch.sentences import TorchSentenceEngine
 from chorus_torch.settings import TorchSettings
 from chorus_torch.stopping import CancelCriteria
 from chorus_torch.streaming import stream_generation
+from chorus_torch.turns import Turns, device_turns
 from chorus_torch.weights import WeightsNotFound, find_snapshot, resolve_weights, weight_bytes
 
 __all__ = [
@@ -39,11 +40,13 @@ __all__ = [
     "TorchEngine",
     "TorchSentenceEngine",
     "TorchSettings",
+    "Turns",
     "WeightsNotFound",
     "Window",
     "cache_argument",
     "check_gpu_memory",
     "choose_placement",
+    "device_turns",
     "draw",
     "find_snapshot",
     "in_groups",

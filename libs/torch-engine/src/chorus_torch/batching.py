@@ -21,6 +21,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Hashable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -28,6 +29,8 @@ import torch
 from transformers import StoppingCriteriaList
 
 from chorus_contracts import ProviderBusy, SynthesisRequest
+from chorus_torch.frames import delivered_together
+from chorus_torch.turns import Turns
 
 log = logging.getLogger("chorus.torch.batching")
 
@@ -130,7 +133,8 @@ class _Ticket(Generic[J]):
 class Batcher(Generic[S, J]):
     """Runs a `Stepper`'s batch of at most `max_batch` members on a thread of its own.
 
-    An idle batch waits up to `gather_s` for requests being prepared to start with it. Up
+    Its prefills and steps take `turns` with the codec's calls, where given. An idle
+    batch waits up to `gather_s` for requests being prepared to start with it. Up
     to `max_waiting` more requests wait for a place; beyond that a request is refused as
     busy, as the provider's own admission does. A member leaves when the model ends its
     audio, when it has used its budget of steps, or within one step of its cancel. An error
@@ -145,9 +149,12 @@ class Batcher(Generic[S, J]):
         max_batch: int,
         max_waiting: int,
         device: torch.device,
+        *,
+        turns: Turns | None = None,
         gather_s: float = GATHER_S,
     ) -> None:
         self._stepper = stepper
+        self._turns = turns
         self._gather_s = gather_s
         self._max_batch = max_batch
         self._max_waiting = max_waiting
@@ -258,18 +265,24 @@ class Batcher(Generic[S, J]):
 
     def _admit(self, tickets: list[_Ticket[J]]) -> None:
         try:
-            made = self._stepper.prefill([ticket.joining for ticket in tickets])
+            with self._turns or nullcontext():
+                made = self._stepper.prefill([ticket.joining for ticket in tickets])
         except Exception as exc:  # the shared prefill: its requests fail, the batch goes on
             made = [exc] * len(tickets)
-        for ticket, prefilled in zip(tickets, made, strict=True):
-            if isinstance(prefilled, Exception):  # a bad prompt fails its own request only
-                ticket.finish(prefilled)
+        # Each request's member, or what fails it alone: its prompt, or its gone stream.
+        outcomes: list[tuple[_Ticket[J], S | Exception]] = []
+        with delivered_together():
+            for ticket, prefilled in zip(tickets, made, strict=True):
+                if isinstance(prefilled, Exception):
+                    outcomes.append((ticket, prefilled))
+                    continue
+                member, frames = prefilled
+                outcomes.append((ticket, self._deliver(ticket, frames) or member))
+        for ticket, outcome in outcomes:
+            if isinstance(outcome, Exception):
+                ticket.finish(outcome)
                 continue
-            member, frames = prefilled
-            error = self._deliver(ticket, frames)
-            if error is not None:
-                ticket.finish(error)
-                continue
+            member = outcome
             member.steps = 1
             ticket.member = member
             with self._lock:
@@ -296,16 +309,21 @@ class Batcher(Generic[S, J]):
 
     def _step(self) -> None:
         try:
-            made = self._stepper.step()
+            with self._turns or nullcontext():
+                made = self._stepper.step()
         except Exception as exc:  # the shared forward pass: every member of it fails
             log.exception("a batched step failed for %d members", len(self._active))
             for member, ticket in list(self._active.values()):
                 self._stepper.leave(member)
                 self._release(member, ticket, exc)
             return
-        for member, frames in made:
-            _, ticket = self._active[id(member)]
-            error = frames if isinstance(frames, Exception) else self._deliver(ticket, frames)
+        delivered: list[tuple[S, _Ticket[J], Exception | None]] = []
+        with delivered_together():
+            for member, frames in made:
+                _, ticket = self._active[id(member)]
+                error = frames if isinstance(frames, Exception) else self._deliver(ticket, frames)
+                delivered.append((member, ticket, error))
+        for member, ticket, error in delivered:
             member.steps += 1
             if error is not None or self._over(member):
                 self._stepper.leave(member)

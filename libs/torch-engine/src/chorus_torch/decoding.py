@@ -11,9 +11,11 @@ for company: a window that arrives alone is decoded at once.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from weakref import WeakKeyDictionary
 
@@ -22,11 +24,23 @@ import numpy.typing as npt
 import torch
 
 from chorus_torch.frames import FrameWindows
+from chorus_torch.turns import Turns
 
 # Frames of many windows of one length (windows, frames, codebooks) to one waveform each
 # (windows, samples).
 DecodeMany = Callable[[torch.Tensor], npt.NDArray[np.floating]]
 Wave = npt.NDArray[np.floating]
+
+# oneDNN keeps the CPU kernels it builds in a cache of 1024 unless told otherwise; warming
+# a codec for 8 streams builds more than that (about 1200 for the tiny Higgs codec, some 35
+# a shape), so the warm-up evicted its own first kernels and the first streams to come
+# together rebuilt them (25-30 ms a call). The warm-up makes room for this many a shape it
+# warms: a real codec has more layers than a tiny one. oneDNN reads the size once, when
+# the process builds its first kernel (in a provider, this warm-up); a size the operator
+# set stays.
+_ONEDNN_CACHE = "ONEDNN_PRIMITIVE_CACHE_CAPACITY"
+_ONEDNN_DEFAULT = 1024
+_KERNELS_PER_SHAPE = 256
 
 
 @dataclass(eq=False)
@@ -41,8 +55,10 @@ class _Job:
 class SharedDecoder:
     """Decodes windows from many threads, coalescing those waiting into batched calls."""
 
-    def __init__(self, decode_many: DecodeMany) -> None:
+    def __init__(self, decode_many: DecodeMany, turns: Turns | None = None) -> None:
+        """`turns`, where given, are taken with the model's steps for each codec call."""
         self._decode_many = decode_many
+        self._turns = turns
         self._lock = threading.Lock()
         self._waiting: list[_Job] = []
         self._busy = False
@@ -65,11 +81,14 @@ class SharedDecoder:
         come together would wait for that while their windows decode.
         """
         windows.add(frames)
-        seen: set[int] = set()
-        while (window := windows.next()) is not None and window.frames.shape[0] not in seen:
-            seen.add(window.frames.shape[0])
+        lengths: dict[int, torch.Tensor] = {}
+        while (window := windows.next()) is not None and window.frames.shape[0] not in lengths:
+            lengths[window.frames.shape[0]] = window.frames
+        shapes = len(lengths) * up_to
+        os.environ.setdefault(_ONEDNN_CACHE, str(_ONEDNN_DEFAULT + _KERNELS_PER_SHAPE * shapes))
+        for window_frames in lengths.values():
             for count in range(1, up_to + 1):
-                for made in self.decode_all([window.frames] * count):
+                for made in self.decode_all([window_frames] * count):
                     if isinstance(made, Exception):
                         raise made
 
@@ -161,7 +180,9 @@ class SharedDecoder:
 
     def _decode(self, windows: list[tuple[_Job, int]]) -> list[Wave | Exception]:
         try:
-            waves = self._decode_many(torch.stack([job.windows[i] for job, i in windows]))
+            frames = torch.stack([job.windows[i] for job, i in windows])
+            with self._turns or nullcontext():
+                waves = self._decode_many(frames)
         except Exception as exc:  # fails these windows' streams, as decoding alone would
             return [exc] * len(windows)
         return list(waves)

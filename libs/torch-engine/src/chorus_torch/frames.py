@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary, ref
 
@@ -32,6 +33,30 @@ class StepStreamer(BaseStreamer):
         """Nothing to flush: the generation's own completion ends the stream."""
 
 
+# Frames for a stream's queue.
+_Put = tuple[asyncio.Queue[torch.Tensor], torch.Tensor]
+# What sinks put on this thread inside `delivered_together`, by handoff.
+_HELD = threading.local()
+
+
+@contextmanager
+def delivered_together() -> Iterator[None]:
+    """Frames that sinks get on this thread inside reach their loops together, at the end.
+
+    A batched step puts its members' frames one after another; woken by the first, a loop
+    could hand that one to its stream before the others arrive, and the windows they
+    complete would go to the codec in two calls instead of one. A sink's own stream ends
+    only after its frames are handed over, so whoever ends it must leave this first.
+    """
+    _HELD.puts = held = dict[_Handoff, list[_Put]]()
+    try:
+        yield
+    finally:
+        del _HELD.puts
+        for handoff, puts in held.items():
+            handoff.put(puts)
+
+
 class FrameSink:
     """Where a generating thread puts codec frames, each a (frames, codebooks) tensor.
 
@@ -44,8 +69,14 @@ class FrameSink:
         self._queue = queue
 
     def put(self, frames: torch.Tensor) -> None:
-        if frames.shape[0]:
-            self._handoff.put(self._queue, frames.detach().cpu())
+        if not frames.shape[0]:
+            return
+        put = (self._queue, frames.detach().cpu())
+        held: dict[_Handoff, list[_Put]] | None = getattr(_HELD, "puts", None)
+        if held is None:
+            self._handoff.put([put])
+        else:
+            held.setdefault(self._handoff, []).append(put)
 
 
 class _Handoff:
@@ -60,12 +91,12 @@ class _Handoff:
         # Weakly: the registry below is keyed weakly by the loop, which this must not hold.
         self._loop = ref(loop)
         self._lock = threading.Lock()
-        self._pending: list[tuple[asyncio.Queue[torch.Tensor], torch.Tensor]] = []
+        self._pending: list[_Put] = []
 
-    def put(self, queue: asyncio.Queue[torch.Tensor], frames: torch.Tensor) -> None:
+    def put(self, puts: list[_Put]) -> None:
         with self._lock:
-            self._pending.append((queue, frames))
-            wake = len(self._pending) == 1  # else a drain is already on its way
+            wake = not self._pending  # else a drain is already on its way
+            self._pending.extend(puts)
         loop = self._loop()
         if wake and loop is not None:  # no loop: nobody is left to stream to
             loop.call_soon_threadsafe(self._drain)

@@ -37,6 +37,7 @@ from chorus_torch import (
     SharedDecoder,
     TorchEngine,
     WeightsNotFound,
+    device_turns,
     find_snapshot,
     reference_audio,
 )
@@ -126,8 +127,13 @@ class DiaEngine(TorchEngine[LoadedDia]):
             pad_id=layout.pad_id,
             eos_id=layout.eos_id,
         )
-        batcher = Batcher(stepper, self._dia.max_concurrency, self._dia.max_queue, placement.device)
-        decoder = SharedDecoder(lambda frames: _decode_many(codec, layout, placement, frames))
+        turns = device_turns(placement)
+        batcher = Batcher(
+            stepper, self._dia.max_concurrency, self._dia.max_queue, placement.device, turns=turns
+        )
+        decoder = SharedDecoder(
+            lambda frames: _decode_many(codec, layout, placement, frames), turns
+        )
         self.warm_decoder(decoder, len(layout.delay_pattern), placement.device)
         return LoadedDia(model, processor, codec, layout, placement, batcher, decoder)
 

@@ -27,6 +27,7 @@ from chorus_torch import (
     Placement,
     SharedDecoder,
     TorchEngine,
+    device_turns,
     reference_audio,
 )
 
@@ -106,10 +107,15 @@ class HiggsEngine(TorchEngine[_Loaded]):
             lambda request: self._prompt(processor, placement, request),
             self._sampling,
         )
+        turns = device_turns(placement)
         batcher = Batcher(
-            stepper, self._higgs.max_concurrency, self._higgs.max_queue, placement.device
+            stepper,
+            self._higgs.max_concurrency,
+            self._higgs.max_queue,
+            placement.device,
+            turns=turns,
         )
-        decoder = SharedDecoder(lambda frames: _decode_many(codec, placement, frames))
+        decoder = SharedDecoder(lambda frames: _decode_many(codec, placement, frames), turns)
         self.warm_decoder(decoder, self._codec.num_codebooks, placement.device)
         return _Loaded(model, processor, codec, placement, batcher, decoder)
 
