@@ -35,6 +35,8 @@ def test_requests_at_once_share_steps_and_sound_as_they_do_alone(dia: ServicePro
     together = synthesize_together(dia.url, bodies)
     assert [same_audio(t, a) for t, a in zip(together, alone, strict=True)] == [True] * 3
     assert max(int(n) for n in _JOINED.findall(dia.log())) > 1, "never one batch"
+    # Preparing a request as generate does warns of nothing: no log line per request.
+    assert "seem to have been set" not in dia.log()
     # Each stopped at its own budget: N steps make N - 3 whole frames, as upstream
     # generate makes them.
     samples_per_frame = 512

@@ -13,6 +13,8 @@ prompt) are prefilled in one forward pass, their texts padded on the right and m
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -121,6 +123,7 @@ class DiaStepper(Stepper[DiaMember, DiaJoining]):
         assert isinstance(encoder, DiaEncoderConfig)
         self._encoder_width = encoder.hidden_size
         self._members: list[DiaMember] = []
+        self._generation_config = functools.lru_cache(maxsize=64)(self._prepared_config)
         self._self = PaddedCache()
         self._cross = PaddedCache()
 
@@ -261,30 +264,48 @@ class DiaStepper(Stepper[DiaMember, DiaJoining]):
 
     def _processors(self, prompt: DiaPrompt, prefill: int) -> tuple[LogitsProcessorList, bool]:
         """The processors generate would build for this request, and whether it guides."""
-        # generate's own preparation steps; private, so typed loosely upstream.
-        model = cast(Any, self._model)
-        config, _ = model._prepare_generation_config(
-            None, max_new_tokens=prompt.max_new_tokens, **prompt.sampling
+        # A copy of its own: Dia's `_get_logits_processor` sets and restores the guidance
+        # scale and temperature on the configuration it is given, which other requests'
+        # threads read meanwhile.
+        config = copy.copy(
+            self._generation_config(
+                prompt.max_new_tokens, tuple(sorted(prompt.sampling.items())), prefill
+            )
         )
         guided = config.guidance_scale is not None and config.guidance_scale != 1
-        model._prepare_special_tokens(config, False, device=prompt.input_ids.device)
-        config = model._prepare_generated_length(
-            generation_config=config,
-            has_default_max_length=False,
-            has_default_min_length=True,
-            model_input_name="input_ids",
-            inputs_tensor=prompt.input_ids,
-            input_ids_length=prefill,
-        )
-        processors = model._get_logits_processor(
+        processors = cast(Any, self._model)._get_logits_processor(
             generation_config=config,
             input_ids_seq_length=prefill,
             encoder_input_ids=prompt.input_ids,
             logits_processor=LogitsProcessorList(),
-            device=str(prompt.input_ids.device),
+            device=str(self._model.device),
             model_kwargs={},
         )
         return processors, guided
+
+    def _prepared_config(
+        self, max_new_tokens: int, sampling: tuple[tuple[str, Any], ...], prefill: int
+    ) -> Any:
+        """generate's configuration for a request sampling so, made as generate makes it.
+
+        Requests mostly sample alike, and making it (upstream deep-copies the model's) is
+        most of a request's preparation: `_generation_config` keeps the recent ones.
+        """
+        # generate's own preparation steps; private, so typed loosely upstream.
+        model = cast(Any, self._model)
+        config, _ = model._prepare_generation_config(
+            None, max_new_tokens=max_new_tokens, **dict(sampling)
+        )
+        model._prepare_special_tokens(config, False, device=self._model.device)
+        return model._prepare_generated_length(
+            generation_config=config,
+            # As generate has it when the caller names max_new_tokens and not max_length.
+            has_default_max_length=True,
+            has_default_min_length=True,
+            model_input_name="input_ids",
+            inputs_tensor=None,
+            input_ids_length=prefill,
+        )
 
     @staticmethod
     def _scores(member: DiaMember, logits: torch.Tensor) -> Scores:
