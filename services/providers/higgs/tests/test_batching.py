@@ -29,6 +29,8 @@ def test_requests_at_once_share_steps_and_sound_as_they_do_alone(higgs: ServiceP
     together = synthesize_together(higgs.url, [body(text) for text in TEXTS])
     assert [same_audio(t, a) for t, a in zip(together, alone, strict=True)] == [True] * 3
     assert max(int(n) for n in _JOINED.findall(higgs.log())) > 1, "never one batch"
+    # Making a prompt warns of nothing: no log line per request.
+    assert "have to be in `processor_kwargs`" not in higgs.log()
 
 
 def test_a_client_leaving_mid_batch_does_not_change_the_others_audio(

@@ -187,7 +187,7 @@ class HiggsEngine(TorchEngine[_Loaded]):
             add_generation_prompt=True,
             tokenize=True,
             return_dict=True,
-            sampling_rate=codec.sample_rate,
+            processor_kwargs={"sampling_rate": codec.sample_rate},
             return_tensors="pt",
         ).to(placement.device)
         return inputs
