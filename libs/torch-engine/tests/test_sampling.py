@@ -7,15 +7,16 @@ import torch
 from transformers import (
     LogitsProcessor,
     LogitsProcessorList,
+    MinLengthLogitsProcessor,
     TemperatureLogitsWarper,
     TopKLogitsWarper,
     TopPLogitsWarper,
 )
 from transformers.generation.logits_process import DiaClassifierFreeGuidanceLogitsProcessor
 
-from chorus_torch import Scores, Shareable, draw, probabilities
+from chorus_torch import Chain, Kinds, Scores, draw, probabilities
 
-SHAREABLE: Shareable = frozenset({TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper})
+KINDS = Kinds(shareable=frozenset({TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper}))
 
 
 class BansTheLastToken(LogitsProcessor):
@@ -32,18 +33,19 @@ class Fails(LogitsProcessor):
         raise RuntimeError("this member's processor failed")
 
 
-def member(seed: int, temperature: float = 0.8, last: int = 3) -> Scores:
+def member(seed: int, temperature: float = 0.8, last: int = 3, fails: bool = False) -> Scores:
     """Two rows of logits, its own processor first, then sampling settings."""
-    chain = LogitsProcessorList(
+    processors = LogitsProcessorList(
         [
             BansTheLastToken(),
             TemperatureLogitsWarper(temperature),
             TopKLogitsWarper(20),
             TopPLogitsWarper(0.9),
+            *([Fails()] if fails else []),
         ]
     )
     logits = torch.randn((2, 64), generator=torch.Generator().manual_seed(seed))
-    return Scores(chain, torch.tensor([[1, last]]), logits)
+    return Scores(Chain(processors, KINDS), torch.tensor([[1, last]]), logits)
 
 
 def four_members() -> list[Scores]:
@@ -53,8 +55,8 @@ def four_members() -> list[Scores]:
 
 def test_together_each_member_gets_what_it_gets_alone() -> None:
     members = four_members()
-    alone = [probabilities([m], SHAREABLE)[0] for m in four_members()]
-    together = probabilities(members, SHAREABLE)
+    alone = [probabilities([m])[0] for m in four_members()]
+    together = probabilities(members)
     for mine, reference, scores in zip(together, alone, members, strict=True):
         assert isinstance(mine, torch.Tensor)
         assert isinstance(reference, torch.Tensor)
@@ -64,31 +66,66 @@ def test_together_each_member_gets_what_it_gets_alone() -> None:
 
 
 def test_a_failing_member_fails_its_own_group_only() -> None:
-    failing = member(1, temperature=0.5)
-    failing.processors.append(Fails())
-    together = probabilities([failing, member(2)], SHAREABLE)
+    failing = member(1, temperature=0.5, fails=True)
+    together = probabilities([failing, member(2)])
     assert isinstance(together[0], RuntimeError)
     assert isinstance(together[1], torch.Tensor)
 
 
 def test_guidance_over_each_members_row_pair_runs_once_and_gives_what_it_gives_alone() -> None:
-    paired: Shareable = frozenset({DiaClassifierFreeGuidanceLogitsProcessor})
+    kinds = Kinds(KINDS.shareable, paired=frozenset({DiaClassifierFreeGuidanceLogitsProcessor}))
 
     def guided(seed: int) -> Scores:
-        chain = LogitsProcessorList(
+        processors = LogitsProcessorList(
             [DiaClassifierFreeGuidanceLogitsProcessor(3.0, guidance_top_k=8), TopKLogitsWarper(20)]
         )
         # Three channels: its text rows, then its unconditional rows.
         logits = torch.randn((6, 64), generator=torch.Generator().manual_seed(seed))
-        return Scores(chain, torch.zeros((3, 1), dtype=torch.long), logits)
+        return Scores(Chain(processors, kinds), torch.zeros((3, 1), dtype=torch.long), logits)
 
-    alone = [probabilities([guided(seed)], SHAREABLE, paired)[0] for seed in range(3)]
-    together = probabilities([guided(seed) for seed in range(3)], SHAREABLE, paired)
+    alone = [probabilities([guided(seed)])[0] for seed in range(3)]
+    together = probabilities([guided(seed) for seed in range(3)])
     for mine, reference in zip(together, alone, strict=True):
         assert isinstance(mine, torch.Tensor)
         assert isinstance(reference, torch.Tensor)
         assert mine.shape == (3, 64)
         assert torch.equal(mine, reference)
+
+
+def test_a_minimum_length_runs_once_per_length_and_holds_back_the_end_for_the_short_only() -> None:
+    end = 7
+    kinds = Kinds(KINDS.shareable, by_length=frozenset({MinLengthLogitsProcessor}))
+
+    def with_tokens(seed: int, length: int) -> Scores:
+        processors = LogitsProcessorList([MinLengthLogitsProcessor(4, end), TopKLogitsWarper(20)])
+        logits = torch.randn((2, 64), generator=torch.Generator().manual_seed(seed))
+        logits[:, end] = 10.0  # the end is the likeliest code unless held back
+        tokens = torch.ones((2, length), dtype=torch.long)
+        return Scores(Chain(processors, kinds), tokens, logits)
+
+    lengths = [2, 5, 2, 6]
+    calls = 0
+    counted = MinLengthLogitsProcessor.__call__
+
+    def counting(*args: object) -> torch.Tensor:
+        nonlocal calls
+        calls += 1
+        return counted(*args)  # type: ignore[arg-type]
+
+    MinLengthLogitsProcessor.__call__ = counting  # type: ignore[method-assign]
+    try:
+        alone = [probabilities([with_tokens(seed, n)])[0] for seed, n in enumerate(lengths)]
+        calls = 0
+        together = probabilities([with_tokens(seed, n) for seed, n in enumerate(lengths)])
+    finally:
+        MinLengthLogitsProcessor.__call__ = counted  # type: ignore[method-assign]
+    assert calls == 3  # lengths 2, 5 and 6
+    for mine, reference, length in zip(together, alone, lengths, strict=True):
+        assert isinstance(mine, torch.Tensor)
+        assert isinstance(reference, torch.Tensor)
+        assert torch.equal(mine, reference)
+        # Under the minimum length the end cannot be drawn; past it, it is the likeliest.
+        assert bool(mine[:, end].eq(0).all()) == (length < 4)
 
 
 def test_drawing_for_all_members_at_once_gives_what_multinomial_gives_each_alone() -> None:

@@ -11,7 +11,7 @@ from chorus_torch.padded_cache import PaddedCache, rows_of
 from chorus_torch.pcm import to_pcm16
 from chorus_torch.reference import reference_audio
 from chorus_torch.residency import Residency
-from chorus_torch.sampling import Scores, Shareable, draw, probabilities
+from chorus_torch.sampling import Chain, Kinds, Scores, Shareable, draw, probabilities
 from chorus_torch.sentences import TorchSentenceEngine
 from chorus_torch.settings import TorchSettings
 from chorus_torch.stopping import CancelCriteria
@@ -22,11 +22,13 @@ from chorus_torch.weights import WeightsNotFound, find_snapshot, resolve_weights
 __all__ = [
     "Batcher",
     "CancelCriteria",
+    "Chain",
     "DecodeMany",
     "DeviceUnavailable",
     "FrameSink",
     "FrameWindows",
     "InsufficientGpuMemory",
+    "Kinds",
     "Member",
     "PaddedCache",
     "Placement",

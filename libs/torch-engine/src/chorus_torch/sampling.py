@@ -4,10 +4,11 @@ A step's members mostly sample alike (same temperature, top-k, top-p). Their sta
 row-wise processors then run once over all their rows instead of once per member, which
 on a small model costs more than the forward pass. A paired processor (classifier-free
 guidance: each member's first half of rows against its second) runs once too, over all
-members' first halves followed by all their second halves. Processors that keep state or
-read a member's own tokens (delay patterns) run per member on its rows. A row's numbers
-are the same either way, so a member's audio does not depend on who it was batched with.
-The draw takes each member's random numbers from its own
+members' first halves followed by all their second halves. A processor that reads only how
+many tokens a member has (a minimum length) runs once for the members of each length.
+Processors that keep state or read a member's own tokens (delay patterns) run per member
+on its rows. A row's numbers are the same either way, so a member's audio does not depend
+on who it was batched with. The draw takes each member's random numbers from its own
 generator, then picks every member's codes in one pass (`draw`).
 """
 
@@ -15,40 +16,80 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import cast
 
 import torch
 from transformers import LogitsProcessor, LogitsProcessorList
 
-# Classes of processors that hold no state and treat each row alone.
+# Classes of processors that may run over many members' rows at once.
 Shareable = frozenset[type[LogitsProcessor]]
+
+
+@dataclass(frozen=True)
+class Kinds:
+    """Which of a model's processor classes run over many members' rows at once.
+
+    `shareable` hold no state and treat each row alone; `paired` treat a member's first
+    half of rows against its second (guidance); `by_length` treat each row alone and read
+    only the number of tokens, never the tokens.
+    """
+
+    shareable: Shareable
+    paired: Shareable = frozenset()
+    by_length: Shareable = frozenset()
+
+
+class _Way(Enum):
+    SHARED = "shared"
+    PAIRED = "paired"
+    BY_LENGTH = "by_length"
+    OWN = "own"
+
+
+class Chain:
+    """A member's processors, and how each runs beside other members' processors.
+
+    Made once for a member, as its processors are: grouping members by their settings
+    then costs nothing at each step.
+    """
+
+    def __init__(self, processors: LogitsProcessorList, kinds: Kinds) -> None:
+        self.processors = processors
+        self.ways = tuple(_way(processor, kinds) for processor in processors)
+        # Equal for chains that may run together: the same classes, and the ones that run
+        # together set alike (their attributes are plain numbers, or a few token ids).
+        self.group = repr(
+            [
+                (type(p).__qualname__, None if way is _Way.OWN else sorted(vars(p).items()))
+                for p, way in zip(processors, self.ways, strict=True)
+            ]
+        )
 
 
 @dataclass(frozen=True)
 class Scores:
     """One member's logits for a step and what its processors need."""
 
-    processors: LogitsProcessorList
+    chain: Chain
     tokens: torch.Tensor  # what its processors read as `input_ids`
     logits: torch.Tensor  # (rows, vocab)
 
 
-def probabilities(
-    members: Sequence[Scores], shareable: Shareable, paired: Shareable = frozenset()
-) -> list[torch.Tensor | Exception]:
+def probabilities(members: Sequence[Scores]) -> list[torch.Tensor | Exception]:
     """Each member's next-token probabilities (its processors, then softmax), or its error.
 
-    Members whose shareable and paired processors have the same settings are processed
-    together; an error while processing a group fails that group's members only.
+    Members whose chains are in one group are processed together; an error while
+    processing a group fails that group's members only.
     """
     made: list[torch.Tensor | Exception] = [RuntimeError("not processed")] * len(members)
     groups: dict[str, list[int]] = {}
     for index, member in enumerate(members):
-        groups.setdefault(_settings(member.processors, shareable | paired), []).append(index)
+        groups.setdefault(member.chain.group, []).append(index)
     for indices in groups.values():
         group: list[torch.Tensor | Exception]
         try:
-            group = list(_together([members[index] for index in indices], shareable, paired))
+            group = list(_together([members[index] for index in indices]))
         except Exception as exc:  # that group's sampling only
             group = [exc] * len(indices)
         for index, probs in zip(indices, group, strict=True):
@@ -76,31 +117,58 @@ def draw(
     for block, index in zip(torch.split(noise, sizes), mine, strict=True):
         block.exponential_(1, generator=generators[index])
     codes = torch.split(torch.argmax(rows / noise, dim=-1), sizes)
-    valid = (rows.isfinite() & (rows >= 0)).all(dim=-1) & (rows.sum(dim=-1) > 0)
-    checks = [bool(ok.all()) for ok in torch.split(valid.cpu(), sizes)]
-    for index, picked, ok in zip(mine, codes, checks, strict=True):
+    valid: list[bool] = (
+        ((rows.isfinite() & (rows >= 0)).all(dim=-1) & (rows.sum(dim=-1) > 0)).cpu().tolist()
+    )
+    first = 0
+    for index, picked, size in zip(mine, codes, sizes, strict=True):
+        ok = all(valid[first : first + size])
+        first += size
         made[index] = picked if ok else ValueError("probabilities that are not a distribution")
     return made
 
 
-def _together(
-    members: Sequence[Scores], shareable: Shareable, paired: Shareable
-) -> list[torch.Tensor]:
+def _together(members: Sequence[Scores]) -> list[torch.Tensor]:
     blocks = [member.logits.float() for member in members]
-    for position, processor in enumerate(members[0].processors):
-        if type(processor) in paired:
+    first = members[0].chain
+    for position, (processor, way) in enumerate(zip(first.processors, first.ways, strict=True)):
+        if way is _Way.PAIRED:
             blocks = _paired(processor, blocks)
-        elif type(processor) in shareable:
-            sizes = [block.shape[0] for block in blocks]
-            rows = torch.cat(blocks)
-            blocks = list(torch.split(_call(processor, _no_tokens(rows), rows), sizes))
+        elif way is _Way.SHARED:
+            blocks = _by_rows(processor, blocks, 0)
+        elif way is _Way.BY_LENGTH:
+            blocks = _by_length(processor, [member.tokens for member in members], blocks)
         else:
             blocks = [
-                _call(member.processors[position], member.tokens, block)
+                _call(member.chain.processors[position], member.tokens, block)
                 for member, block in zip(members, blocks, strict=True)
             ]
     sizes = [block.shape[0] for block in blocks]
     return list(torch.split(torch.softmax(torch.cat(blocks), dim=-1), sizes))
+
+
+def _by_rows(
+    processor: LogitsProcessor, blocks: list[torch.Tensor], length: int
+) -> list[torch.Tensor]:
+    """A processor reading no tokens, or only their number (`length`), over all blocks' rows."""
+    rows = torch.cat(blocks)
+    made = _call(processor, _tokens(rows, length), rows)
+    return list(torch.split(made, [block.shape[0] for block in blocks]))
+
+
+def _by_length(
+    processor: LogitsProcessor, tokens: list[torch.Tensor], blocks: list[torch.Tensor]
+) -> list[torch.Tensor]:
+    """A processor reading the number of tokens, once for the members of each number."""
+    lengths: dict[int, list[int]] = {}
+    for index, mine in enumerate(tokens):
+        lengths.setdefault(int(mine.shape[-1]), []).append(index)
+    made = list(blocks)
+    for length, indices in lengths.items():
+        done = _by_rows(processor, [blocks[index] for index in indices], length)
+        for index, block in zip(indices, done, strict=True):
+            made[index] = block
+    return made
 
 
 def _paired(processor: LogitsProcessor, blocks: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -109,7 +177,7 @@ def _paired(processor: LogitsProcessor, blocks: list[torch.Tensor]) -> list[torc
     halves = [block.chunk(2) for block in blocks]
     firsts = [first for first, _ in halves]
     rows = torch.cat(firsts + [second for _, second in halves])
-    made = _call(processor, _no_tokens(torch.cat(firsts)), rows)
+    made = _call(processor, _tokens(torch.cat(firsts), 0), rows)
     return list(torch.split(made, [first.shape[0] for first in firsts]))
 
 
@@ -119,17 +187,17 @@ def _call(processor: LogitsProcessor, tokens: torch.Tensor, scores: torch.Tensor
     return scores
 
 
-def _no_tokens(rows: torch.Tensor) -> torch.Tensor:
-    """`input_ids` for shareable processors, which never read them."""
-    return torch.empty((rows.shape[0], 0), dtype=torch.long)
+def _tokens(rows: torch.Tensor, length: int) -> torch.Tensor:
+    """`input_ids` for processors that read no tokens, or only how many there are."""
+    return torch.empty((rows.shape[0], length), dtype=torch.long)
 
 
-def _settings(processors: LogitsProcessorList, shareable: Shareable) -> str:
-    """A key equal for chains that may run together: the same classes, and the shareable
-    ones set alike (their attributes are plain numbers)."""
-    return repr(
-        [
-            (type(p).__qualname__, sorted(vars(p).items()) if type(p) in shareable else None)
-            for p in processors
-        ]
-    )
+def _way(processor: LogitsProcessor, kinds: Kinds) -> _Way:
+    kind = type(processor)
+    if kind in kinds.paired:
+        return _Way.PAIRED
+    if kind in kinds.shareable:
+        return _Way.SHARED
+    if kind in kinds.by_length:
+        return _Way.BY_LENGTH
+    return _Way.OWN

@@ -20,7 +20,7 @@ def test_frames_come_out_aligned_as_soon_as_each_is_complete(
     generated = [torch.full((4,), STREAM_BOS), *delayed, torch.full((4,), STREAM_EOS)]
 
     reverter = DelayPatternReverter(4, STREAM_BOS, STREAM_EOS)
-    per_step = [reverter.push(frame) for frame in generated]
+    per_step = [reverter.push(frame.tolist()) for frame in generated]
 
     assert torch.equal(torch.cat(per_step), codes[0].transpose(0, 1))
     # The first aligned frame is ready once all four codebooks have reached it.

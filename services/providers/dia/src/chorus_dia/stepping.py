@@ -26,6 +26,8 @@ from transformers import (
     DynamicCache,
     EncoderDecoderCache,
     LogitsProcessorList,
+    MinLengthLogitsProcessor,
+    MinNewTokensLengthLogitsProcessor,
     TemperatureLogitsWarper,
     TopKLogitsWarper,
     TopPLogitsWarper,
@@ -38,11 +40,12 @@ from transformers.generation.logits_process import (
 from chorus_contracts import SynthesisRequest
 from chorus_dia.frames import StaggeredFrames
 from chorus_torch import (
+    Chain,
+    Kinds,
     Member,
     PaddedCache,
     Prefilled,
     Scores,
-    Shareable,
     Stepper,
     cache_argument,
     draw,
@@ -52,16 +55,20 @@ from chorus_torch import (
 )
 
 # Dia's processors that run once over every member's rows; guidance runs once over every
-# member's pair of text and unconditional rows; the EOS delay one keeps a member's state.
-_SHAREABLE: Shareable = frozenset(
-    {
-        DiaEOSChannelFilterLogitsProcessor,
-        TemperatureLogitsWarper,
-        TopKLogitsWarper,
-        TopPLogitsWarper,
-    }
+# member's pair of text and unconditional rows; the minimum lengths once for the members of
+# each length; the EOS delay one keeps a member's state.
+_KINDS = Kinds(
+    shareable=frozenset(
+        {
+            DiaEOSChannelFilterLogitsProcessor,
+            TemperatureLogitsWarper,
+            TopKLogitsWarper,
+            TopPLogitsWarper,
+        }
+    ),
+    paired=frozenset({DiaClassifierFreeGuidanceLogitsProcessor}),
+    by_length=frozenset({MinLengthLogitsProcessor, MinNewTokensLengthLogitsProcessor}),
 )
-_PAIRED: Shareable = frozenset({DiaClassifierFreeGuidanceLogitsProcessor})
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,7 @@ class DiaMember(Member):
     """One request's decoding state between steps."""
 
     generator: torch.Generator
-    processors: LogitsProcessorList
+    chain: Chain
     frames: StaggeredFrames
     forced: torch.Tensor  # (positions, channels): the prefill's codes, pad where free
     history: torch.Tensor  # (channels, steps) of codes, as generate's input_ids
@@ -98,7 +105,7 @@ class DiaJoining:
 
     prompt: DiaPrompt
     generator: torch.Generator
-    processors: LogitsProcessorList
+    chain: Chain
     rows: int  # 2 with guidance (text, unconditional), else 1
     prefill: int  # decoder positions before the first free one
 
@@ -133,7 +140,7 @@ class DiaStepper(Stepper[DiaMember, DiaJoining]):
         # As generate: the prefill is the positions before the first free (pad) one.
         valid = int(delayed.shape[1] - (delayed[:, :, 0] == self._pad_id).sum(dim=-1).max())
         processors, guided = self._processors(prompt, valid)
-        return DiaJoining(prompt, generator, processors, 2 if guided else 1, valid)
+        return DiaJoining(prompt, generator, Chain(processors, _KINDS), 2 if guided else 1, valid)
 
     def prefill(self, joining: Sequence[DiaJoining]) -> list[Prefilled[DiaMember]]:
         return in_groups(joining, lambda j: j.prefill, self._prefill_together)
@@ -171,7 +178,7 @@ class DiaStepper(Stepper[DiaMember, DiaJoining]):
             scores.append(self._scores(member, logits))
             members.append(member)
             row = rows.stop
-        sampled = self._sampled(members, probabilities(scores, _SHAREABLE, _PAIRED))
+        sampled = self._sampled(members, probabilities(scores))
         return [made if isinstance(made, Exception) else (member, made) for member, made in sampled]
 
     def _member(
@@ -182,7 +189,7 @@ class DiaStepper(Stepper[DiaMember, DiaJoining]):
         return DiaMember(
             budget=joining.prompt.max_new_tokens,
             generator=joining.generator,
-            processors=joining.processors,
+            chain=joining.chain,
             frames=StaggeredFrames(
                 delayed[0].cpu(),
                 joining.prompt.prompt_frames,
@@ -245,7 +252,7 @@ class DiaStepper(Stepper[DiaMember, DiaJoining]):
             row += member.rows
             member.position += 1
             scores.append(self._scores(member, mine))
-        return self._sampled(members, probabilities(scores, _SHAREABLE, _PAIRED))
+        return self._sampled(members, probabilities(scores))
 
     def _sampled(
         self, members: list[DiaMember], probs: list[torch.Tensor | Exception]
@@ -309,7 +316,7 @@ class DiaStepper(Stepper[DiaMember, DiaJoining]):
 
     @staticmethod
     def _scores(member: DiaMember, logits: torch.Tensor) -> Scores:
-        return Scores(member.processors, member.history, logits)
+        return Scores(member.chain, member.history, logits)
 
     def _advance(self, member: DiaMember, codes: torch.Tensor) -> torch.Tensor:
         """Take the member's drawn codes (one per channel); the frames they complete."""

@@ -30,11 +30,12 @@ from transformers.models.higgs_audio_v2.generation_higgs_audio_v2 import (
 from chorus_contracts import SynthesisRequest
 from chorus_higgs.delay import DelayPatternReverter
 from chorus_torch import (
+    Chain,
+    Kinds,
     Member,
     PaddedCache,
     Prefilled,
     Scores,
-    Shareable,
     Stepper,
     cache_argument,
     draw,
@@ -45,7 +46,7 @@ from chorus_torch import (
 
 # Processors that run once over every member's rows; the delay pattern one keeps a
 # member's state.
-_SHAREABLE: Shareable = frozenset({TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper})
+_KINDS = Kinds(shareable=frozenset({TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper}))
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,13 @@ class HiggsMember(Member):
     """One request's decoding state between steps."""
 
     generator: torch.Generator
-    processors: LogitsProcessorList
+    chain: Chain
     sampling: Sampling
     reverter: DelayPatternReverter
-    # The last text tokens (the delay processor reads the tail), the recent frames (RAS),
-    # and the frame the next step feeds back at `position`.
+    # The last text tokens (the delay processor reads the tail), the recent frames' codes
+    # (RAS), and the frame the next step feeds back at `position`.
     tokens: torch.Tensor
-    recent: torch.Tensor | None
+    recent: list[list[int]]
     position: int
     frame: torch.Tensor | None = None
     # Its own cache from the prefill, until the batch's cache takes its rows.
@@ -157,13 +158,13 @@ class HiggsStepper(Stepper[HiggsMember, HiggsJoining]):
         return HiggsMember(
             budget=sampling.max_steps,
             generator=joining.generator,
-            processors=self._processors(sampling),
+            chain=Chain(self._processors(sampling), _KINDS),
             sampling=sampling,
             reverter=DelayPatternReverter(self._k, self._stream_bos, self._stream_eos),
             tokens=joining.inputs["input_ids"][:, -self._k :],
-            recent=audio[:, -sampling.ras_window :, :]
+            recent=audio[0, -sampling.ras_window :, :].tolist()
             if audio is not None and sampling.ras_window
-            else None,
+            else [],
             position=length,
             # Its own row, without the padding on its left.
             cache=rows_of(cache, slice(row, row + 1), slice(-length, None)),
@@ -202,12 +203,10 @@ class HiggsStepper(Stepper[HiggsMember, HiggsJoining]):
     ) -> list[tuple[HiggsMember, torch.Tensor | Exception]]:
         """Each member's next frame drawn from its logits (1, K * V), and the aligned frames it
         completes, or its own error."""
-        scores = [
-            Scores(m.processors, m.tokens, mine) for m, mine in zip(members, logits, strict=True)
-        ]
+        scores = [Scores(m.chain, m.tokens, mine) for m, mine in zip(members, logits, strict=True)]
         probs = [
             p if isinstance(p, Exception) else p.view(self._k, self._v)
-            for p in probabilities(scores, _SHAREABLE)
+            for p in probabilities(scores)
         ]
         drawn = draw(probs, [member.generator for member in members])
         made: list[tuple[HiggsMember, torch.Tensor | Exception]] = []
@@ -242,43 +241,48 @@ class HiggsStepper(Stepper[HiggsMember, HiggsJoining]):
         self, member: HiggsMember, logits: torch.Tensor, codes: torch.Tensor
     ) -> torch.Tensor:
         """Take the member's drawn codes (K), its raw logits for RAS; its aligned frames."""
-        logits = logits.float()
-        frame = codes.view(1, self._k)
-        frame = self._resample_repeats(member, logits.view(1, self._k, self._v), frame)
-        has_eos = bool((frame == self._stream_eos).any())
-        all_eos = bool((frame == self._stream_eos).all())
+        frame = self._resample_repeats(member, logits, codes.tolist())
         token = self._audio_token
-        if has_eos or int(member.tokens[0, -1]) == self._delay_token:
+        if self._stream_eos in frame or int(member.tokens[0, -1]) == self._delay_token:
             token = self._delay_token
-        if all_eos and self._eos_token is not None:
+        if frame.count(self._stream_eos) == self._k and self._eos_token is not None:
             token = self._eos_token
         member.tokens = torch.cat([member.tokens, member.tokens.new_full((1, 1), token)], dim=1)
         member.tokens = member.tokens[:, -self._k :]
-        member.frame = frame.unsqueeze(1)  # (1, 1, K), what the next step feeds back
+        # (1, 1, K), what the next step feeds back
+        member.frame = codes.new_tensor(frame).view(1, 1, self._k)
         if member.sampling.ras_window:
-            recent = [member.frame] if member.recent is None else [member.recent, member.frame]
-            member.recent = torch.cat(recent, dim=1)[:, -member.sampling.ras_window :, :]
-        aligned = member.reverter.push(frame[0])
+            member.recent = [*member.recent, frame][-member.sampling.ras_window :]
+        aligned = member.reverter.push(frame)
         member.ended = member.reverter.ended
         return aligned
 
     def _resample_repeats(
-        self, member: HiggsMember, logits: torch.Tensor, frame: torch.Tensor
-    ) -> torch.Tensor:
-        """Higgs' RAS: a code repeated too often in the window is drawn again, unfiltered."""
+        self, member: HiggsMember, logits: torch.Tensor, frame: list[int]
+    ) -> list[int]:
+        """Higgs' RAS: a code repeated too often in the window is drawn again, unfiltered.
+
+        The window is a few frames of a few codes, counted in Python: cheaper than the
+        handful of tensor operations it would take for each member of every step.
+        """
         sampling = member.sampling
-        if not sampling.ras_window or member.recent is None:
+        window = member.recent[-sampling.ras_window :] if sampling.ras_window else []
+        markers = (self._stream_bos, self._stream_eos)
+        replace = [
+            k
+            for k, code in enumerate(frame)
+            if code not in markers
+            and sum(recent[k] == code for recent in window) >= sampling.ras_max_repeat
+        ]
+        if not replace:
             return frame
-        window = member.recent[:, -sampling.ras_window :, :]
-        repeats = (window == frame.unsqueeze(1)) & (window != self._stream_bos)
-        repeats &= window != self._stream_eos
-        replace = repeats.sum(dim=1) >= sampling.ras_max_repeat
-        if bool(replace.any()):
-            redrawn = torch.multinomial(
-                logits[replace].softmax(dim=-1), 1, replacement=True, generator=member.generator
-            ).view(-1)
-            frame = frame.clone()
-            frame[replace] = redrawn
+        rows = logits.float().view(self._k, self._v)[replace]
+        redrawn = torch.multinomial(
+            rows.softmax(dim=-1), 1, replacement=True, generator=member.generator
+        ).view(-1)
+        frame = list(frame)
+        for k, code in zip(replace, redrawn.tolist(), strict=True):
+            frame[k] = code
         return frame
 
 
