@@ -12,7 +12,10 @@ from transformers import (
     TopKLogitsWarper,
     TopPLogitsWarper,
 )
-from transformers.generation.logits_process import DiaClassifierFreeGuidanceLogitsProcessor
+from transformers.generation.logits_process import (
+    DiaClassifierFreeGuidanceLogitsProcessor,
+    DiaEOSDelayPatternLogitsProcessor,
+)
 
 from chorus_torch import Chain, Kinds, Scores, draw, probabilities
 
@@ -126,6 +129,66 @@ def test_a_minimum_length_runs_once_per_length_and_holds_back_the_end_for_the_sh
         assert torch.equal(mine, reference)
         # Under the minimum length the end cannot be drawn; past it, it is the likeliest.
         assert bool(mine[:, end].eq(0).all()) == (length < 4)
+
+
+def test_a_processor_with_state_per_row_runs_once_for_members_alike_and_keeps_each_state() -> None:
+    eos, channels = 9, 3
+    kinds = Kinds(
+        KINDS.shareable,
+        row_state={DiaEOSDelayPatternLogitsProcessor: ("delay_pattern", "active_batches")},
+    )
+
+    def chain(max_length: int) -> Chain:
+        countdown = DiaEOSDelayPatternLogitsProcessor([0, 2, 3], eos, max_length)
+        return Chain(LogitsProcessorList([countdown, TopKLogitsWarper(20)]), kinds)
+
+    # The third member's budget differs: its own settings, so never stacked with the others.
+    budgets = [100, 100, 50]
+    alone = [chain(budget) for budget in budgets]
+    together = [chain(budget) for budget in budgets]
+    calls = 0
+    counted = DiaEOSDelayPatternLogitsProcessor.__call__
+
+    def counting(*args: object) -> torch.Tensor:
+        nonlocal calls
+        calls += 1
+        return counted(*args)  # type: ignore[arg-type]
+
+    DiaEOSDelayPatternLogitsProcessor.__call__ = counting  # type: ignore[method-assign]
+    try:
+        for step in range(6):
+            tokens = torch.zeros((channels, 2 + step), dtype=torch.long)
+            logits = [
+                torch.randn((channels, 64), generator=torch.Generator().manual_seed(10 * step + m))
+                for m in range(3)
+            ]
+            if step == 1:
+                logits[1][0, eos] = 50.0  # the second member ends: its countdown starts
+            expected = [
+                probabilities([Scores(c, tokens, mine.clone())])[0]
+                for c, mine in zip(alone, logits, strict=True)
+            ]
+            calls = 0
+            got = probabilities(
+                [Scores(c, tokens, mine.clone()) for c, mine in zip(together, logits, strict=True)]
+            )
+            # The first step makes each member's state alone; then two members stack.
+            assert calls == (3 if step == 0 else 2)
+            for mine, reference in zip(got, expected, strict=True):
+                assert isinstance(mine, torch.Tensor)
+                assert isinstance(reference, torch.Tensor)
+                assert torch.equal(mine, reference)
+    finally:
+        DiaEOSDelayPatternLogitsProcessor.__call__ = counted  # type: ignore[method-assign]
+    for mine, reference in zip(together, alone, strict=True):
+        for name in ("delay_pattern", "active_batches"):
+            assert torch.equal(
+                getattr(mine.processors[0], name), getattr(reference.processors[0], name)
+            )
+    # The ended member's delayed channels counted down, and only its own.
+    assert together[1].processors[0].active_batches.tolist() == [True]
+    assert together[0].processors[0].active_batches.tolist() == [False]
+    assert together[1].processors[0].delay_pattern.tolist() == [[-5, -3, -2]]
 
 
 def test_drawing_for_all_members_at_once_gives_what_multinomial_gives_each_alone() -> None:

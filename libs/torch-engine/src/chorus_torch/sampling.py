@@ -14,8 +14,8 @@ generator, then picks every member's codes in one pass (`draw`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import cast
 
@@ -38,13 +38,21 @@ class Kinds:
     shareable: Shareable
     paired: Shareable = frozenset()
     by_length: Shareable = frozenset()
+    # Processors that keep state, a tensor per row of the batch they first ran on (named
+    # here), made on that first call from the member's own tokens: after it, members of one
+    # token length and the same settings run once, their states stacked and split again.
+    row_state: Mapping[type[LogitsProcessor], tuple[str, ...]] = field(default_factory=dict)
 
 
 class _Way(Enum):
     SHARED = "shared"
     PAIRED = "paired"
     BY_LENGTH = "by_length"
+    ROW_STATE = "row_state"
     OWN = "own"
+
+
+_TOGETHER = frozenset({_Way.SHARED, _Way.PAIRED, _Way.BY_LENGTH})
 
 
 class Chain:
@@ -57,12 +65,19 @@ class Chain:
     def __init__(self, processors: LogitsProcessorList, kinds: Kinds) -> None:
         self.processors = processors
         self.ways = tuple(_way(processor, kinds) for processor in processors)
+        # The state each processor keeps per row (ROW_STATE), and its other settings.
+        self.states = tuple(kinds.row_state.get(type(p), ()) for p in processors)
+        self.settings = tuple(
+            repr(sorted((name, value) for name, value in vars(p).items() if name not in state))
+            for p, state in zip(processors, self.states, strict=True)
+        )
         # Equal for chains that may run together: the same classes, and the ones that run
-        # together set alike (their attributes are plain numbers, or a few token ids).
+        # together set alike (their attributes are plain numbers, or a few token ids). Those
+        # with a state of their own run together only where their settings match too.
         self.group = repr(
             [
-                (type(p).__qualname__, None if way is _Way.OWN else sorted(vars(p).items()))
-                for p, way in zip(processors, self.ways, strict=True)
+                (type(p).__qualname__, settings if way in _TOGETHER else None)
+                for p, way, settings in zip(processors, self.ways, self.settings, strict=True)
             ]
         )
 
@@ -138,6 +153,8 @@ def _together(members: Sequence[Scores]) -> list[torch.Tensor]:
             blocks = _by_rows(processor, blocks, 0)
         elif way is _Way.BY_LENGTH:
             blocks = _by_length(processor, [member.tokens for member in members], blocks)
+        elif way is _Way.ROW_STATE:
+            blocks = _stacked(members, position, blocks)
         else:
             blocks = [
                 _call(member.chain.processors[position], member.tokens, block)
@@ -171,6 +188,50 @@ def _by_length(
     return made
 
 
+def _stacked(
+    members: Sequence[Scores], position: int, blocks: list[torch.Tensor]
+) -> list[torch.Tensor]:
+    """A processor keeping state per row, once for the members of each token length and
+    settings whose state is made: the first member's processor runs on every member's rows
+    with every member's state stacked, and each member takes back its rows of the new state.
+    A member whose state is not made yet (its first step) runs alone."""
+    names = members[0].chain.states[position]
+    made = list(blocks)
+    together: dict[tuple[int, str], list[int]] = {}
+    for index, member in enumerate(members):
+        processor = member.chain.processors[position]
+        if all(isinstance(getattr(processor, name), torch.Tensor) for name in names):
+            key = (int(member.tokens.shape[-1]), member.chain.settings[position])
+            together.setdefault(key, []).append(index)
+        else:
+            made[index] = _call(processor, member.tokens, blocks[index])
+    for indices in together.values():
+        processors = [members[index].chain.processors[position] for index in indices]
+        lead = processors[0]
+        states = {name: [getattr(p, name) for p in processors] for name in names}
+        for name, parts in states.items():
+            setattr(lead, name, torch.cat(parts))
+        rows = torch.cat([blocks[index] for index in indices])
+        try:
+            done = _call(lead, torch.cat([members[index].tokens for index in indices]), rows)
+            stacked = {name: getattr(lead, name) for name in names}
+        finally:
+            for name, parts in states.items():
+                setattr(lead, name, parts[0])
+        for name, parts in states.items():
+            for processor, mine in zip(
+                processors,
+                torch.split(stacked[name], [part.shape[0] for part in parts]),
+                strict=True,
+            ):
+                setattr(processor, name, mine)
+        # A processor may reshape its rows (Higgs': one row of every codebook to a row each).
+        sizes = [done.shape[0] * blocks[index].shape[0] // rows.shape[0] for index in indices]
+        for index, block in zip(indices, torch.split(done, sizes), strict=True):
+            made[index] = block
+    return made
+
+
 def _paired(processor: LogitsProcessor, blocks: list[torch.Tensor]) -> list[torch.Tensor]:
     """A processor of (first half, second half) rows, once for all: it sees every member's
     first half, then every member's second half, and gives back one row per pair."""
@@ -200,4 +261,6 @@ def _way(processor: LogitsProcessor, kinds: Kinds) -> _Way:
         return _Way.SHARED
     if kind in kinds.by_length:
         return _Way.BY_LENGTH
+    if kind in kinds.row_state:
+        return _Way.ROW_STATE
     return _Way.OWN

@@ -35,6 +35,7 @@ from transformers import (
 from transformers.generation.logits_process import (
     DiaClassifierFreeGuidanceLogitsProcessor,
     DiaEOSChannelFilterLogitsProcessor,
+    DiaEOSDelayPatternLogitsProcessor,
 )
 
 from chorus_contracts import SynthesisRequest
@@ -56,7 +57,7 @@ from chorus_torch import (
 
 # Dia's processors that run once over every member's rows; guidance runs once over every
 # member's pair of text and unconditional rows; the minimum lengths once for the members of
-# each length; the EOS delay one keeps a member's state.
+# each length; the EOS delay one keeps each member's countdown, stacked for the step.
 _KINDS = Kinds(
     shareable=frozenset(
         {
@@ -68,6 +69,7 @@ _KINDS = Kinds(
     ),
     paired=frozenset({DiaClassifierFreeGuidanceLogitsProcessor}),
     by_length=frozenset({MinLengthLogitsProcessor, MinNewTokensLengthLogitsProcessor}),
+    row_state={DiaEOSDelayPatternLogitsProcessor: ("delay_pattern", "active_batches")},
 )
 
 

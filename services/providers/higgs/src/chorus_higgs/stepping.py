@@ -44,9 +44,12 @@ from chorus_torch import (
     rows_of,
 )
 
-# Processors that run once over every member's rows; the delay pattern one keeps a
-# member's state.
-_KINDS = Kinds(shareable=frozenset({TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper}))
+# Processors that run once over every member's rows; the delay pattern one keeps each
+# member's countdowns, stacked for the step.
+_KINDS = Kinds(
+    shareable=frozenset({TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper}),
+    row_state={HiggsAudioV2DelayPatternLogitsProcessor: ("bos_delay_pattern", "eos_delay_pattern")},
+)
 
 
 @dataclass(frozen=True)
