@@ -3,6 +3,11 @@ codes drawn for all of them at once are those each draws alone."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
 import torch
 from transformers import (
     LogitsProcessor,
@@ -29,6 +34,29 @@ class BansTheLastToken(LogitsProcessor):
         scores = scores.clone()
         scores[:, int(input_ids[0, -1])] = -float("inf")
         return scores
+
+
+@dataclass
+class Calls:
+    count: int = 0
+
+
+@contextmanager
+def counted(kind: type[LogitsProcessor]) -> Iterator[Calls]:
+    """Counts the calls of a processor class's instances while the block runs."""
+    calls = Calls()
+    original = kind.__call__
+
+    def counting(*args: Any) -> torch.Tensor:
+        calls.count += 1
+        made: torch.Tensor = original(*args)
+        return made
+
+    kind.__call__ = counting  # type: ignore[method-assign]
+    try:
+        yield calls
+    finally:
+        kind.__call__ = original  # type: ignore[method-assign]
 
 
 class Fails(LogitsProcessor):
@@ -107,22 +135,10 @@ def test_a_minimum_length_runs_once_per_length_and_holds_back_the_end_for_the_sh
         return Scores(Chain(processors, kinds), tokens, logits)
 
     lengths = [2, 5, 2, 6]
-    calls = 0
-    counted = MinLengthLogitsProcessor.__call__
-
-    def counting(*args: object) -> torch.Tensor:
-        nonlocal calls
-        calls += 1
-        return counted(*args)  # type: ignore[arg-type]
-
-    MinLengthLogitsProcessor.__call__ = counting  # type: ignore[method-assign]
-    try:
-        alone = [probabilities([with_tokens(seed, n)])[0] for seed, n in enumerate(lengths)]
-        calls = 0
+    alone = [probabilities([with_tokens(seed, n)])[0] for seed, n in enumerate(lengths)]
+    with counted(MinLengthLogitsProcessor) as calls:
         together = probabilities([with_tokens(seed, n) for seed, n in enumerate(lengths)])
-    finally:
-        MinLengthLogitsProcessor.__call__ = counted  # type: ignore[method-assign]
-    assert calls == 3  # lengths 2, 5 and 6
+    assert calls.count == 3  # lengths 2, 5 and 6
     for mine, reference, length in zip(together, alone, lengths, strict=True):
         assert isinstance(mine, torch.Tensor)
         assert isinstance(reference, torch.Tensor)
@@ -146,44 +162,32 @@ def test_a_processor_with_state_per_row_runs_once_for_members_alike_and_keeps_ea
     budgets = [100, 100, 50]
     alone = [chain(budget) for budget in budgets]
     together = [chain(budget) for budget in budgets]
-    calls = 0
-    counted = DiaEOSDelayPatternLogitsProcessor.__call__
-
-    def counting(*args: object) -> torch.Tensor:
-        nonlocal calls
-        calls += 1
-        return counted(*args)  # type: ignore[arg-type]
-
-    DiaEOSDelayPatternLogitsProcessor.__call__ = counting  # type: ignore[method-assign]
-    try:
-        for step in range(6):
-            tokens = torch.zeros((channels, 2 + step), dtype=torch.long)
-            logits = [
-                torch.randn((channels, 64), generator=torch.Generator().manual_seed(10 * step + m))
-                for m in range(3)
-            ]
-            if step == 1:
-                logits[1][0, eos] = 50.0  # the second member ends: its countdown starts
-            expected = [
-                probabilities([Scores(c, tokens, mine.clone())])[0]
-                for c, mine in zip(alone, logits, strict=True)
-            ]
-            calls = 0
+    for step in range(6):
+        tokens = torch.zeros((channels, 2 + step), dtype=torch.long)
+        logits = [
+            torch.randn((channels, 64), generator=torch.Generator().manual_seed(10 * step + m))
+            for m in range(3)
+        ]
+        if step == 1:
+            logits[1][0, eos] = 50.0  # the second member ends: its countdown starts
+        expected = [
+            probabilities([Scores(c, tokens, mine.clone())])[0]
+            for c, mine in zip(alone, logits, strict=True)
+        ]
+        with counted(DiaEOSDelayPatternLogitsProcessor) as calls:
             got = probabilities(
                 [Scores(c, tokens, mine.clone()) for c, mine in zip(together, logits, strict=True)]
             )
-            # The first step makes each member's state alone; then two members stack.
-            assert calls == (3 if step == 0 else 2)
-            for mine, reference in zip(got, expected, strict=True):
-                assert isinstance(mine, torch.Tensor)
-                assert isinstance(reference, torch.Tensor)
-                assert torch.equal(mine, reference)
-    finally:
-        DiaEOSDelayPatternLogitsProcessor.__call__ = counted  # type: ignore[method-assign]
-    for mine, reference in zip(together, alone, strict=True):
+        # The first step makes each member's state alone; then two members stack.
+        assert calls.count == (3 if step == 0 else 2)
+        for mine, reference in zip(got, expected, strict=True):
+            assert isinstance(mine, torch.Tensor)
+            assert isinstance(reference, torch.Tensor)
+            assert torch.equal(mine, reference)
+    for batched, single in zip(together, alone, strict=True):
         for name in ("delay_pattern", "active_batches"):
             assert torch.equal(
-                getattr(mine.processors[0], name), getattr(reference.processors[0], name)
+                getattr(batched.processors[0], name), getattr(single.processors[0], name)
             )
     # The ended member's delayed channels counted down, and only its own.
     assert together[1].processors[0].active_batches.tolist() == [True]
