@@ -68,12 +68,16 @@ class Chain:
         # The state each processor keeps per row (ROW_STATE), and its other settings.
         self.states = tuple(kinds.row_state.get(type(p), ()) for p in processors)
         self.settings = tuple(
-            repr(sorted((name, value) for name, value in vars(p).items() if name not in state))
+            repr(
+                sorted(
+                    (name, _setting(value)) for name, value in vars(p).items() if name not in state
+                )
+            )
             for p, state in zip(processors, self.states, strict=True)
         )
         # Equal for chains that may run together: the same classes, and the ones that run
-        # together set alike (their attributes are plain numbers, or a few token ids). Those
-        # with a state of their own run together only where their settings match too.
+        # together set alike. Those with a state of their own run together only where
+        # their settings match too.
         self.group = repr(
             [
                 (type(p).__qualname__, settings if way in _TOGETHER else None)
@@ -251,6 +255,12 @@ def _call(processor: LogitsProcessor, tokens: torch.Tensor, scores: torch.Tensor
 def _tokens(rows: torch.Tensor, length: int) -> torch.Tensor:
     """`input_ids` for processors that read no tokens, or only how many there are."""
     return torch.empty((rows.shape[0], length), dtype=torch.long)
+
+
+def _setting(value: object) -> object:
+    """A processor's attribute as it is compared: a tensor by every value (its `repr`
+    elides the middle of a long one, such as a vocabulary mask)."""
+    return value.tolist() if isinstance(value, torch.Tensor) else value
 
 
 def _way(processor: LogitsProcessor, kinds: Kinds) -> _Way:
