@@ -127,24 +127,28 @@ def test_a_minimum_length_runs_once_per_length_and_holds_back_the_end_for_the_sh
     end = 7
     kinds = Kinds(KINDS.shareable, by_length=frozenset({MinLengthLogitsProcessor}))
 
-    def with_tokens(seed: int, length: int) -> Scores:
-        processors = LogitsProcessorList([MinLengthLogitsProcessor(4, end), TopKLogitsWarper(20)])
+    def with_tokens(seed: int, length: int, minimum: int) -> Scores:
+        processors = LogitsProcessorList(
+            [MinLengthLogitsProcessor(minimum, end), TopKLogitsWarper(20)]
+        )
         logits = torch.randn((2, 64), generator=torch.Generator().manual_seed(seed))
         logits[:, end] = 10.0  # the end is the likeliest code unless held back
         tokens = torch.ones((2, length), dtype=torch.long)
         return Scores(Chain(processors, kinds), tokens, logits)
 
-    lengths = [2, 5, 2, 6]
-    alone = [probabilities([with_tokens(seed, n)])[0] for seed, n in enumerate(lengths)]
-    with counted(MinLengthLogitsProcessor) as calls:
-        together = probabilities([with_tokens(seed, n) for seed, n in enumerate(lengths)])
-    assert calls.count == 3  # lengths 2, 5 and 6
-    for mine, reference, length in zip(together, alone, lengths, strict=True):
+    # (tokens, minimum length): the last member's minimum is its own (a longer prompt's).
+    members = [(2, 4), (5, 4), (2, 4), (6, 4), (2, 3)]
+    alone = [probabilities([with_tokens(seed, *m)])[0] for seed, m in enumerate(members)]
+    with counted(MinLengthLogitsProcessor) as calls, counted(TopKLogitsWarper) as shared:
+        together = probabilities([with_tokens(seed, *m) for seed, m in enumerate(members)])
+    assert calls.count == 4  # lengths 2, 5 and 6 with a minimum of 4; 2 with a minimum of 3
+    assert shared.count == 1  # all of them sample alike otherwise: one group
+    for mine, reference, (length, minimum) in zip(together, alone, members, strict=True):
         assert isinstance(mine, torch.Tensor)
         assert isinstance(reference, torch.Tensor)
         assert torch.equal(mine, reference)
         # Under the minimum length the end cannot be drawn; past it, it is the likeliest.
-        assert bool(mine[:, end].eq(0).all()) == (length < 4)
+        assert bool(mine[:, end].eq(0).all()) == (length < minimum)
 
 
 def test_a_processor_with_state_per_row_runs_once_for_members_alike_and_keeps_each_state() -> None:

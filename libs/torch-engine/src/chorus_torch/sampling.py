@@ -14,7 +14,7 @@ generator, then picks every member's codes in one pass (`draw`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import cast
@@ -52,7 +52,9 @@ class _Way(Enum):
     OWN = "own"
 
 
-_TOGETHER = frozenset({_Way.SHARED, _Way.PAIRED, _Way.BY_LENGTH})
+# Ways whose settings must match for members to sample together; the others sort their
+# members by settings themselves (`_alike`).
+_TOGETHER = frozenset({_Way.SHARED, _Way.PAIRED})
 
 
 class Chain:
@@ -76,8 +78,8 @@ class Chain:
             for p, state in zip(processors, self.states, strict=True)
         )
         # Equal for chains that may run together: the same classes, and the ones that run
-        # together set alike. Those with a state of their own run together only where
-        # their settings match too.
+        # over every member's rows set alike. Those that run per number of tokens, or with
+        # a state of their own, run together only where their settings match too.
         self.group = repr(
             [
                 (type(p).__qualname__, settings if way in _TOGETHER else None)
@@ -156,7 +158,7 @@ def _together(members: Sequence[Scores]) -> list[torch.Tensor]:
         elif way is _Way.SHARED:
             blocks = _by_rows(processor, blocks, 0)
         elif way is _Way.BY_LENGTH:
-            blocks = _by_length(processor, [member.tokens for member in members], blocks)
+            blocks = _by_length(members, position, blocks)
         elif way is _Way.ROW_STATE:
             blocks = _stacked(members, position, blocks)
         else:
@@ -178,18 +180,30 @@ def _by_rows(
 
 
 def _by_length(
-    processor: LogitsProcessor, tokens: list[torch.Tensor], blocks: list[torch.Tensor]
+    members: Sequence[Scores], position: int, blocks: list[torch.Tensor]
 ) -> list[torch.Tensor]:
-    """A processor reading the number of tokens, once for the members of each number."""
-    lengths: dict[int, list[int]] = {}
-    for index, mine in enumerate(tokens):
-        lengths.setdefault(int(mine.shape[-1]), []).append(index)
+    """A processor reading the number of tokens, once for the members of each number and
+    settings."""
     made = list(blocks)
-    for length, indices in lengths.items():
+    for (length, _), indices in _alike(members, position, range(len(members))).items():
+        processor = members[indices[0]].chain.processors[position]
         done = _by_rows(processor, [blocks[index] for index in indices], length)
         for index, block in zip(indices, done, strict=True):
             made[index] = block
     return made
+
+
+def _alike(
+    members: Sequence[Scores], position: int, indices: Iterable[int]
+) -> dict[tuple[int, str], list[int]]:
+    """`indices` of members grouped by their number of tokens and their settings of the
+    processor at `position`: those that one processor can run for."""
+    alike: dict[tuple[int, str], list[int]] = {}
+    for index in indices:
+        member = members[index]
+        key = (int(member.tokens.shape[-1]), member.chain.settings[position])
+        alike.setdefault(key, []).append(index)
+    return alike
 
 
 def _stacked(
@@ -201,15 +215,14 @@ def _stacked(
     A member whose state is not made yet (its first step) runs alone."""
     names = members[0].chain.states[position]
     made = list(blocks)
-    together: dict[tuple[int, str], list[int]] = {}
+    ready: list[int] = []
     for index, member in enumerate(members):
         processor = member.chain.processors[position]
         if all(isinstance(getattr(processor, name), torch.Tensor) for name in names):
-            key = (int(member.tokens.shape[-1]), member.chain.settings[position])
-            together.setdefault(key, []).append(index)
+            ready.append(index)
         else:
             made[index] = _call(processor, member.tokens, blocks[index])
-    for indices in together.values():
+    for indices in _alike(members, position, ready).values():
         processors = [members[index].chain.processors[position] for index in indices]
         lead = processors[0]
         states = {name: [getattr(p, name) for p in processors] for name in names}
