@@ -5,11 +5,12 @@ row-wise processors then run once over all their rows instead of once per member
 on a small model costs more than the forward pass. A paired processor (classifier-free
 guidance: each member's first half of rows against its second) runs once too, over all
 members' first halves followed by all their second halves. A processor that reads only how
-many tokens a member has (a minimum length) runs once for the members of each length.
-Processors that keep state or read a member's own tokens (delay patterns) run per member
-on its rows. A row's numbers are the same either way, so a member's audio does not depend
-on who it was batched with. The draw takes each member's random numbers from its own
-generator, then picks every member's codes in one pass (`draw`).
+many tokens a member has (a minimum length) runs once for the members of each length. One
+that keeps a state per row (a delay pattern's countdowns) runs once for the members alike,
+their states stacked and split back; any other runs per member on its rows. A row's
+numbers are the same either way, so a member's audio does not depend on who it was batched
+with. The draw takes each member's random numbers from its own generator, then picks every
+member's codes in one pass (`draw`).
 """
 
 from __future__ import annotations
@@ -266,8 +267,9 @@ def _call(processor: LogitsProcessor, tokens: torch.Tensor, scores: torch.Tensor
 
 
 def _tokens(rows: torch.Tensor, length: int) -> torch.Tensor:
-    """`input_ids` for processors that read no tokens, or only how many there are."""
-    return torch.empty((rows.shape[0], length), dtype=torch.long)
+    """`input_ids` for processors that read no tokens, or only how many there are: the
+    shape alone, with no memory behind it (Dia's minimum lengths see thousands of tokens)."""
+    return torch.empty((1, 1), dtype=torch.long).expand(rows.shape[0], length)
 
 
 def _setting(value: object) -> object:

@@ -268,14 +268,13 @@ class HiggsStepper(Stepper[HiggsMember, HiggsJoining]):
         The window is a few frames of a few codes, counted in Python: cheaper than the
         handful of tensor operations it would take for each member of every step.
         """
-        sampling = member.sampling
-        window = member.recent[-sampling.ras_window :] if sampling.ras_window else []
         markers = (self._stream_bos, self._stream_eos)
+        # `recent` holds the window's frames alone (none without RAS).
         replace = [
             k
             for k, code in enumerate(frame)
             if code not in markers
-            and sum(recent[k] == code for recent in window) >= sampling.ras_max_repeat
+            and sum(recent[k] == code for recent in member.recent) >= member.sampling.ras_max_repeat
         ]
         if not replace:
             return frame
